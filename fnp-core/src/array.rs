@@ -1,0 +1,165 @@
+//! Borrowed, type-erased array views: what the host and the wire server pass in.
+
+use crate::dtype::{DType, OperandType};
+use crate::element::{Bool, CastFrom, Element, LoopElement};
+use crate::error::{Error, Result};
+use crate::shape::{Layout, Shape};
+
+/// A read-only strided view of little-endian element bytes of one dtype.
+///
+/// The bytes must be aligned for the dtype (checked in [`ArrayRef::new`]);
+/// the wire server copies frame payloads into an aligned arena first.
+#[derive(Clone, Copy, Debug)]
+pub struct ArrayRef<'a> {
+    dtype: DType,
+    data: &'a [u8],
+    layout: Layout,
+    weak: bool,
+}
+
+impl<'a> ArrayRef<'a> {
+    /// A view of `data` (whole elements of `dtype`) laid out as `layout`.
+    ///
+    /// Errors: [`Error::LayoutMismatch`] when the byte length is not a whole
+    /// number of elements or the layout reaches outside them,
+    /// [`Error::Misaligned`] when `data` is not aligned for `dtype`.
+    pub fn new(dtype: DType, data: &'a [u8], layout: Layout) -> Result<ArrayRef<'a>> {
+        if data.len() % dtype.itemsize() != 0 {
+            return Err(Error::LayoutMismatch);
+        }
+        if data.as_ptr().align_offset(dtype.itemsize()) != 0 {
+            return Err(Error::Misaligned);
+        }
+        layout.check_len(data.len() / dtype.itemsize())?;
+        Ok(ArrayRef {
+            dtype,
+            data,
+            layout,
+            weak: false,
+        })
+    }
+
+    /// A C-contiguous view of `data` with `shape`.
+    pub fn contiguous(dtype: DType, data: &'a [u8], shape: Shape) -> Result<ArrayRef<'a>> {
+        ArrayRef::new(dtype, data, Layout::c_contiguous(shape))
+    }
+
+    /// A view of a typed slice with `layout`.
+    pub fn from_slice<T: Element>(data: &'a [T], layout: Layout) -> Result<ArrayRef<'a>> {
+        ArrayRef::new(T::DTYPE, bytemuck::cast_slice(data), layout)
+    }
+
+    /// A Python scalar operand (NEP 50 weak): one element of `bool`, `int64`,
+    /// `uint64` (Python ints ≥ 2**63) or `float64`.
+    pub fn python_scalar(dtype: DType, data: &'a [u8]) -> Result<ArrayRef<'a>> {
+        if !matches!(
+            dtype,
+            DType::Bool | DType::Int64 | DType::UInt64 | DType::Float64
+        ) {
+            return Err(Error::InvalidType);
+        }
+        let mut view = ArrayRef::contiguous(dtype, data, Shape::SCALAR)?;
+        view.weak = true;
+        Ok(view)
+    }
+
+    /// The dtype of the elements.
+    pub const fn dtype(&self) -> DType {
+        self.dtype
+    }
+
+    /// How the elements lie in `data`.
+    pub const fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    /// The logical shape.
+    pub const fn shape(&self) -> &Shape {
+        self.layout.shape()
+    }
+
+    /// The raw element bytes.
+    pub const fn bytes(&self) -> &'a [u8] {
+        self.data
+    }
+
+    /// Whether this operand is a Python scalar (NEP 50 weak).
+    pub const fn is_weak(&self) -> bool {
+        self.weak
+    }
+
+    /// The operand as NumPy's promotion sees it.
+    pub fn operand_type(&self) -> OperandType {
+        match (self.weak, self.dtype) {
+            (false, d) => OperandType::Array(d),
+            (true, DType::Bool) => OperandType::PyBool,
+            (true, DType::Float64) => OperandType::PyFloat,
+            (true, _) => OperandType::PyInt,
+        }
+    }
+
+    /// The same view with another layout over the same bytes.
+    pub fn with_layout(&self, layout: Layout) -> Result<ArrayRef<'a>> {
+        layout.check_len(self.data.len() / self.dtype.itemsize())?;
+        Ok(ArrayRef { layout, ..*self })
+    }
+
+    /// The elements as a typed slice; `T` must match the dtype.
+    pub fn typed<T: Element>(&self) -> Result<&'a [T]> {
+        if T::DTYPE != self.dtype {
+            return Err(Error::InvalidType);
+        }
+        bytemuck::try_cast_slice(self.data).map_err(|_| Error::Misaligned)
+    }
+
+    /// Reads `out.len()` elements starting at element index `start`, stepping
+    /// by `stride` elements, converted to `L` (NumPy's cast).
+    pub(crate) fn load<L: LoopElement>(&self, start: usize, stride: isize, out: &mut [L]) {
+        match self.dtype {
+            DType::Bool => gather::<Bool, L>(self.data, start, stride, out),
+            DType::Int8 => gather::<i8, L>(self.data, start, stride, out),
+            DType::Int16 => gather::<i16, L>(self.data, start, stride, out),
+            DType::Int32 => gather::<i32, L>(self.data, start, stride, out),
+            DType::Int64 => gather::<i64, L>(self.data, start, stride, out),
+            DType::UInt8 => gather::<u8, L>(self.data, start, stride, out),
+            DType::UInt16 => gather::<u16, L>(self.data, start, stride, out),
+            DType::UInt32 => gather::<u32, L>(self.data, start, stride, out),
+            DType::UInt64 => gather::<u64, L>(self.data, start, stride, out),
+            DType::Float32 => gather::<f32, L>(self.data, start, stride, out),
+            DType::Float64 => gather::<f64, L>(self.data, start, stride, out),
+        }
+    }
+
+    /// The single element of a size-1 array converted to `L`.
+    pub(crate) fn first<L: LoopElement>(&self) -> L {
+        let mut one = [L::default()];
+        self.load(self.layout.offset(), 0, &mut one);
+        one[0]
+    }
+}
+
+/// Strided, converting copy. Every index was bounds-checked when the view's
+/// layout was validated; an index outside `data` (impossible through the
+/// public API) reads as zero rather than panicking.
+fn gather<S: Element, L: CastFrom<S> + Copy>(data: &[u8], start: usize, stride: isize, out: &mut [L])
+where
+    S: Copy,
+{
+    let Ok(src) = bytemuck::try_cast_slice::<u8, S>(data) else {
+        return;
+    };
+    if stride == 1 {
+        if let Some(run) = src.get(start..start.saturating_add(out.len())) {
+            for (o, &s) in out.iter_mut().zip(run) {
+                *o = L::cast_from(s);
+            }
+            return;
+        }
+    }
+    let mut at = start as isize;
+    for o in out.iter_mut() {
+        let s = usize::try_from(at).ok().and_then(|i| src.get(i)).copied();
+        *o = L::cast_from(s.unwrap_or_else(S::zeroed));
+        at = at.wrapping_add(stride);
+    }
+}

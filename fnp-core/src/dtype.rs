@@ -1,0 +1,313 @@
+//! NumPy's dtypes and the promotion rules of NumPy 2 (NEP 50).
+
+use crate::error::{Error, Result};
+
+/// One of the eleven NumPy dtypes fnp supports.
+///
+/// The discriminant is the stable byte used on the wire.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[repr(u8)]
+pub enum DType {
+    /// `np.bool`
+    Bool = 0,
+    /// `np.int8`
+    Int8 = 1,
+    /// `np.int16`
+    Int16 = 2,
+    /// `np.int32`
+    Int32 = 3,
+    /// `np.int64`
+    Int64 = 4,
+    /// `np.uint8`
+    UInt8 = 5,
+    /// `np.uint16`
+    UInt16 = 6,
+    /// `np.uint32`
+    UInt32 = 7,
+    /// `np.uint64`
+    UInt64 = 8,
+    /// `np.float32`
+    Float32 = 9,
+    /// `np.float64`
+    Float64 = 10,
+}
+
+/// NumPy's `dtype.kind`: the family a dtype belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Kind {
+    /// `b`
+    Bool,
+    /// `i`
+    SignedInt,
+    /// `u`
+    UnsignedInt,
+    /// `f`
+    Float,
+}
+
+impl Kind {
+    /// NumPy's one-letter kind code.
+    pub const fn code(self) -> char {
+        match self {
+            Kind::Bool => 'b',
+            Kind::SignedInt => 'i',
+            Kind::UnsignedInt => 'u',
+            Kind::Float => 'f',
+        }
+    }
+}
+
+impl DType {
+    /// All dtypes, in wire order.
+    pub const ALL: [DType; 11] = [
+        DType::Bool,
+        DType::Int8,
+        DType::Int16,
+        DType::Int32,
+        DType::Int64,
+        DType::UInt8,
+        DType::UInt16,
+        DType::UInt32,
+        DType::UInt64,
+        DType::Float32,
+        DType::Float64,
+    ];
+
+    /// NumPy's name (`np.dtype(x).name`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            DType::Bool => "bool",
+            DType::Int8 => "int8",
+            DType::Int16 => "int16",
+            DType::Int32 => "int32",
+            DType::Int64 => "int64",
+            DType::UInt8 => "uint8",
+            DType::UInt16 => "uint16",
+            DType::UInt32 => "uint32",
+            DType::UInt64 => "uint64",
+            DType::Float32 => "float32",
+            DType::Float64 => "float64",
+        }
+    }
+
+    /// Parses NumPy's name; `None` for anything else.
+    pub fn from_name(name: &str) -> Option<DType> {
+        DType::ALL.into_iter().find(|d| d.name() == name)
+    }
+
+    /// Bytes per element (`np.dtype(x).itemsize`).
+    pub const fn itemsize(self) -> usize {
+        match self {
+            DType::Bool | DType::Int8 | DType::UInt8 => 1,
+            DType::Int16 | DType::UInt16 => 2,
+            DType::Int32 | DType::UInt32 | DType::Float32 => 4,
+            DType::Int64 | DType::UInt64 | DType::Float64 => 8,
+        }
+    }
+
+    /// NumPy's `dtype.kind`.
+    pub const fn kind(self) -> Kind {
+        match self {
+            DType::Bool => Kind::Bool,
+            DType::Int8 | DType::Int16 | DType::Int32 | DType::Int64 => Kind::SignedInt,
+            DType::UInt8 | DType::UInt16 | DType::UInt32 | DType::UInt64 => Kind::UnsignedInt,
+            DType::Float32 | DType::Float64 => Kind::Float,
+        }
+    }
+
+    /// True for int* and uint*.
+    pub const fn is_integer(self) -> bool {
+        matches!(self.kind(), Kind::SignedInt | Kind::UnsignedInt)
+    }
+
+    /// True for float32 and float64.
+    pub const fn is_float(self) -> bool {
+        matches!(self.kind(), Kind::Float)
+    }
+
+    /// The signed integer dtype of `bytes` bytes, if there is one.
+    const fn signed_of_size(bytes: usize) -> Option<DType> {
+        match bytes {
+            1 => Some(DType::Int8),
+            2 => Some(DType::Int16),
+            4 => Some(DType::Int32),
+            8 => Some(DType::Int64),
+            _ => None,
+        }
+    }
+
+    /// `np.can_cast(self, to, casting="safe")`.
+    pub fn can_cast_safe(self, to: DType) -> bool {
+        result_type(self, to) == to
+    }
+}
+
+impl TryFrom<u8> for DType {
+    type Error = Error;
+
+    fn try_from(code: u8) -> Result<DType> {
+        DType::ALL
+            .get(usize::from(code))
+            .copied()
+            .ok_or(Error::UnknownDType)
+    }
+}
+
+impl core::fmt::Display for DType {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// `np.result_type(a, b)` for two array dtypes (no Python scalars).
+pub fn result_type(a: DType, b: DType) -> DType {
+    use Kind::*;
+    if a == b {
+        return a;
+    }
+    match (a.kind(), b.kind()) {
+        (Bool, _) => b,
+        (_, Bool) => a,
+        (Float, Float) => DType::Float64,
+        (Float, _) => float_with_int(a, b),
+        (_, Float) => float_with_int(b, a),
+        (SignedInt, SignedInt) | (UnsignedInt, UnsignedInt) => {
+            if a.itemsize() >= b.itemsize() {
+                a
+            } else {
+                b
+            }
+        }
+        (SignedInt, UnsignedInt) => signed_with_unsigned(a, b),
+        (UnsignedInt, SignedInt) => signed_with_unsigned(b, a),
+    }
+}
+
+/// float32 holds int8/16 and uint8/16 exactly; anything wider needs float64.
+fn float_with_int(float: DType, int: DType) -> DType {
+    if float == DType::Float32 && int.itemsize() <= 2 {
+        DType::Float32
+    } else {
+        DType::Float64
+    }
+}
+
+/// The smallest signed type holding both; uint64 with any signed int is float64.
+fn signed_with_unsigned(signed: DType, unsigned: DType) -> DType {
+    if unsigned.itemsize() < signed.itemsize() {
+        signed
+    } else {
+        DType::signed_of_size(unsigned.itemsize() * 2).unwrap_or(DType::Float64)
+    }
+}
+
+/// The type of one ufunc operand as NEP 50 sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum OperandType {
+    /// An array (or NumPy scalar) with a fixed dtype.
+    Array(DType),
+    /// A Python `bool`.
+    PyBool,
+    /// A Python `int`: takes the dtype of the arrays it meets.
+    PyInt,
+    /// A Python `float`: takes the dtype of float arrays it meets.
+    PyFloat,
+}
+
+impl OperandType {
+    /// Whether this is a weak Python scalar.
+    pub const fn is_weak(self) -> bool {
+        !matches!(self, OperandType::Array(_))
+    }
+}
+
+/// `np.result_type` over ufunc operands with NEP 50's weak Python scalars.
+///
+/// Python scalars do not take part in promotion among arrays: an `int` only
+/// lifts `bool` to the default integer (int64), a `float` only lifts
+/// non-float dtypes to float64. When every operand is a Python scalar the
+/// result is what NumPy's default types give (`bool`, `int64`, `float64`).
+pub fn result_type_weak(operands: &[OperandType]) -> Result<DType> {
+    let mut strong: Option<DType> = None;
+    let (mut any_int, mut any_float) = (false, false);
+    for op in operands {
+        match *op {
+            OperandType::Array(d) => {
+                strong = Some(match strong {
+                    Some(s) => result_type(s, d),
+                    None => d,
+                });
+            }
+            OperandType::PyBool => {}
+            OperandType::PyInt => any_int = true,
+            OperandType::PyFloat => any_float = true,
+        }
+    }
+    if operands.is_empty() {
+        return Err(Error::InvalidArgument);
+    }
+    let base = strong.unwrap_or(DType::Bool);
+    let mut out = base;
+    if any_int && out == DType::Bool {
+        out = DType::Int64;
+    }
+    if any_float && !out.is_float() {
+        out = DType::Float64;
+    }
+    Ok(out)
+}
+
+/// The dtype a weak operand is converted to when it meets `others`.
+///
+/// For an array operand this is its own dtype.
+pub fn effective_dtype(op: OperandType, all: &[OperandType]) -> Result<DType> {
+    match op {
+        OperandType::Array(d) => Ok(d),
+        OperandType::PyBool => Ok(DType::Bool),
+        OperandType::PyInt | OperandType::PyFloat => result_type_weak(all),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for d in DType::ALL {
+            assert_eq!(DType::from_name(d.name()), Some(d));
+            assert_eq!(DType::try_from(d as u8), Ok(d));
+        }
+        assert_eq!(DType::from_name("float16"), None);
+        assert_eq!(DType::try_from(11), Err(Error::UnknownDType));
+    }
+
+    #[test]
+    fn promotion_is_symmetric() {
+        for a in DType::ALL {
+            for b in DType::ALL {
+                assert_eq!(result_type(a, b), result_type(b, a), "{a} {b}");
+            }
+        }
+    }
+
+    #[test]
+    fn weak_scalars() {
+        use OperandType::*;
+        let i8a = Array(DType::Int8);
+        assert_eq!(result_type_weak(&[i8a, PyInt]), Ok(DType::Int8));
+        assert_eq!(result_type_weak(&[i8a, PyFloat]), Ok(DType::Float64));
+        let f32a = Array(DType::Float32);
+        assert_eq!(result_type_weak(&[f32a, PyFloat]), Ok(DType::Float32));
+        assert_eq!(result_type_weak(&[f32a, PyInt]), Ok(DType::Float32));
+        let ba = Array(DType::Bool);
+        assert_eq!(result_type_weak(&[ba, PyInt]), Ok(DType::Int64));
+        assert_eq!(result_type_weak(&[ba, PyBool]), Ok(DType::Bool));
+        assert_eq!(result_type_weak(&[PyInt, PyInt]), Ok(DType::Int64));
+        assert_eq!(result_type_weak(&[PyInt, PyFloat]), Ok(DType::Float64));
+        assert_eq!(result_type_weak(&[]), Err(Error::InvalidArgument));
+    }
+}

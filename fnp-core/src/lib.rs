@@ -1,0 +1,32 @@
+//! NumPy's ufunc and reduction semantics without std or an allocator.
+//!
+//! - [`DType`] and [`result_type`]: NumPy 2 dtypes and promotion (NEP 50).
+//! - [`Shape`], [`Layout`], [`ArrayRef`]: borrowed strided views.
+//! - [`ufunc::binary`]: broadcasting binary ufuncs with NumPy's loops, IEEE
+//!   flags and integer rules, writing into caller-provided buffers.
+//!
+//! No function panics on any input: bad shapes, buffers and dtypes are
+//! [`Error`]s that name the NumPy exception the same input raises.
+
+#![no_std]
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+
+#[cfg(any(test, feature = "std"))]
+extern crate std;
+
+pub mod array;
+pub mod dtype;
+pub mod element;
+pub mod error;
+pub mod flags;
+pub mod shape;
+pub mod ufunc;
+
+pub use array::ArrayRef;
+pub use dtype::{result_type, result_type_weak, DType, Kind, OperandType};
+pub use element::{Bool, Element};
+pub use error::{Error, Result};
+pub use flags::FpFlags;
+pub use shape::{broadcast_shapes, Layout, Shape, MAX_NDIM};
+pub use ufunc::{binary, BinaryOp, Output};
