@@ -1,5 +1,12 @@
 //! Element kernels: one per op and loop dtype, over equal-length slices.
+//!
+//! Integer loops wrap like NumPy's C loops (two's complement), with NumPy's
+//! defined results where C is undefined (`x // 0`, `MIN // -1`). Float
+//! loops are plain IEEE arithmetic; their status flags are derived in
+//! software ([`super::float`]) in a second, rarely taken pass over the
+//! elements whose operands or results are special values.
 
+use super::float::{self, Float};
 use crate::element::Bool;
 use crate::error::{Error, Result};
 use crate::flags::FpFlags;
@@ -18,53 +25,555 @@ macro_rules! unit_structs {
     )* };
 }
 
-unit_structs!(Add, Subtract, Multiply, TrueDivide, FloorDivide, Remainder, Power, Maximum, Minimum, Fmax, Fmin);
+unit_structs!(
+    Add,
+    Subtract,
+    Multiply,
+    TrueDivide,
+    FloorDivide,
+    Remainder,
+    Power,
+    Maximum,
+    Minimum,
+    Fmax,
+    Fmin
+);
 
-macro_rules! todo_kernel {
-    ($($op:ident),*) => { $(
-        impl<T> BinaryKernel<T> for $op {
-            fn apply(_: &[T], _: &[T], _: &mut [T]) -> Result<FpFlags> {
-                Err(Error::Unsupported)
-            }
+/// Elements per block of the float loops: results are computed for a block,
+/// then a cheap test over the block decides whether the flag pass runs.
+/// Small enough that the re-read of the block hits L1.
+const BLOCK: usize = 256;
+
+/// Runs `op` over a float run, then derives the flags of the elements for
+/// which `suspect` holds (a superset of those that can raise any flag).
+#[inline(always)]
+fn float_loop<F: Float>(
+    a: &[F],
+    b: &[F],
+    out: &mut [F],
+    op: impl Fn(F, F) -> F,
+    suspect: impl Fn(F, F, F) -> bool,
+    flags: impl Fn(F, F, F) -> FpFlags,
+) -> FpFlags {
+    let mut raised = FpFlags::NONE;
+    for ((oc, ac), bc) in out
+        .chunks_mut(BLOCK)
+        .zip(a.chunks(BLOCK))
+        .zip(b.chunks(BLOCK))
+    {
+        let mut any = false;
+        for ((o, &x), &y) in oc.iter_mut().zip(ac).zip(bc) {
+            let r = op(x, y);
+            *o = r;
+            any |= suspect(x, y, r);
         }
-    )* };
-}
-
-todo_kernel!(Subtract, Multiply, TrueDivide, FloorDivide, Remainder, Power, Maximum, Minimum, Fmax, Fmin);
-
-macro_rules! int_add {
-    ($($t:ty),*) => { $(
-        impl BinaryKernel<$t> for Add {
-            fn apply(a: &[$t], b: &[$t], out: &mut [$t]) -> Result<FpFlags> {
-                for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
-                    *o = x.wrapping_add(y);
+        if any {
+            for ((&r, &x), &y) in oc.iter().zip(ac).zip(bc) {
+                if suspect(x, y, r) {
+                    raised |= flags(x, y, r);
                 }
-                Ok(FpFlags::NONE)
             }
         }
-    )* };
+    }
+    raised
 }
-int_add!(i8, i16, i32, i64, u8, u16, u32, u64);
 
-macro_rules! float_add {
-    ($($t:ty),*) => { $(
-        impl BinaryKernel<$t> for Add {
-            fn apply(a: &[$t], b: &[$t], out: &mut [$t]) -> Result<FpFlags> {
-                for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
-                    *o = x + y;
-                }
-                Ok(FpFlags::NONE)
-            }
-        }
-    )* };
+/// Non-finite results are the only ones add/subtract flag.
+#[inline(always)]
+fn not_finite<F: Float>(_: F, _: F, r: F) -> bool {
+    !r.is_finite()
 }
-float_add!(f32, f64);
 
-impl BinaryKernel<Bool> for Add {
-    fn apply(a: &[Bool], b: &[Bool], out: &mut [Bool]) -> Result<FpFlags> {
-        for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
-            *o = Bool::from(x.get() | y.get());
-        }
-        Ok(FpFlags::NONE)
+/// Multiply/divide flag non-finite results and results at or below
+/// `MIN_POSITIVE` (a result that rounded up to `MIN_POSITIVE` can still be
+/// tiny).
+#[inline(always)]
+fn tiny_or_not_finite<F: Float>(_: F, _: F, r: F) -> bool {
+    !r.is_finite() || r.abs() <= F::MIN_POSITIVE
+}
+
+/// Floor division and remainder go through `divmod`, whose intermediate
+/// quotient `a / b` can overflow or underflow even when the delivered result
+/// is ordinary; a quotient that is none of those and special-free operands
+/// raise nothing.
+#[inline(always)]
+fn divmod_suspect<F: Float>(a: F, b: F, _: F) -> bool {
+    let q = a / b;
+    a.is_special() || b.is_special() || !q.is_finite() || q.abs() <= F::MIN_POSITIVE
+}
+
+/// maximum/minimum pick one operand; a pair of equal-magnitude zeros gives
+/// +0.0 for the max family and -0.0 for the min family (IEEE 754-2019;
+/// NumPy's own choice varies with array length and CPU).
+#[inline(always)]
+fn float_max<F: Float>(x: F, y: F) -> F {
+    if x > y {
+        x
+    } else if y > x {
+        y
+    } else {
+        // Equal (possibly ±0) or unordered; the NaN cases are handled by
+        // the callers before this.
+        x.bit_and(y)
     }
 }
+
+#[inline(always)]
+fn float_min<F: Float>(x: F, y: F) -> F {
+    if x < y {
+        x
+    } else if y < x {
+        y
+    } else {
+        x.bit_or(y)
+    }
+}
+
+macro_rules! float_kernels {
+    ($($t:ty),*) => { $(
+        impl BinaryKernel<$t> for Add {
+            /// IEEE sum; `overflow` for an infinity from finite operands,
+            /// `invalid` for `inf + -inf`. Never `underflow` (a subnormal
+            /// sum is exact).
+            fn apply(a: &[$t], b: &[$t], out: &mut [$t]) -> Result<FpFlags> {
+                Ok(float_loop(a, b, out, |x, y| x + y, not_finite, float::add_flags))
+            }
+        }
+
+        impl BinaryKernel<$t> for Subtract {
+            /// IEEE difference; flags as for add.
+            fn apply(a: &[$t], b: &[$t], out: &mut [$t]) -> Result<FpFlags> {
+                Ok(float_loop(a, b, out, |x, y| x - y, not_finite, |x, y, r| float::add_flags(x, -y, r)))
+            }
+        }
+
+        impl BinaryKernel<$t> for Multiply {
+            /// IEEE product; `invalid` for `inf * 0`, `overflow`, and
+            /// `underflow` for a tiny inexact product.
+            fn apply(a: &[$t], b: &[$t], out: &mut [$t]) -> Result<FpFlags> {
+                Ok(float_loop(a, b, out, |x, y| x * y, tiny_or_not_finite, float::mul_flags))
+            }
+        }
+
+        impl BinaryKernel<$t> for TrueDivide {
+            /// IEEE quotient; `divide` for finite non-zero `x / 0`,
+            /// `invalid` for `0/0` and `inf/inf`, `overflow`, `underflow`.
+            fn apply(a: &[$t], b: &[$t], out: &mut [$t]) -> Result<FpFlags> {
+                Ok(float_loop(a, b, out, |x, y| x / y, tiny_or_not_finite, float::div_flags))
+            }
+        }
+
+        impl BinaryKernel<$t> for FloorDivide {
+            /// NumPy's `npy_floor_divide`: `x / 0` is the IEEE quotient
+            /// (±inf or NaN), otherwise `npy_divmod`'s snapped quotient
+            /// with its signed zeros; flags of every step it takes.
+            fn apply(a: &[$t], b: &[$t], out: &mut [$t]) -> Result<FpFlags> {
+                Ok(float_loop(
+                    a, b, out,
+                    |x, y| float::floor_divide::<$t, false>(x, y).0,
+                    divmod_suspect,
+                    |x, y, _| float::floor_divide::<$t, true>(x, y).1,
+                ))
+            }
+        }
+
+        impl BinaryKernel<$t> for Remainder {
+            /// NumPy's `npy_remainder`: the result has the divisor's sign
+            /// (`remainder(-1, inf)` is inf), `x % 0` is NaN with `invalid`.
+            fn apply(a: &[$t], b: &[$t], out: &mut [$t]) -> Result<FpFlags> {
+                Ok(float_loop(
+                    a, b, out,
+                    |x, y| float::remainder::<$t, false>(x, y).0,
+                    |x, y, _| x.is_special() || y.is_special(),
+                    |x, y, _| float::remainder::<$t, true>(x, y).1,
+                ))
+            }
+        }
+
+        impl BinaryKernel<$t> for Power {
+            /// C99 `pow` from libm (within the ULP bound of
+            /// [`crate::precision`]); `pow(0, -1)` is inf with `divide`.
+            fn apply(a: &[$t], b: &[$t], out: &mut [$t]) -> Result<FpFlags> {
+                Ok(float_loop(
+                    a, b, out,
+                    Float::pow,
+                    |x, y, r| x.is_special() || y.is_special() || r.is_special() || r.abs() < <$t>::MIN_POSITIVE,
+                    float::pow_flags,
+                ))
+            }
+        }
+
+        impl BinaryKernel<$t> for Maximum {
+            /// Propagates NaN (the first operand's when both are NaN, as
+            /// NumPy); never raises a flag.
+            fn apply(a: &[$t], b: &[$t], out: &mut [$t]) -> Result<FpFlags> {
+                for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+                    *o = if x.is_nan() { x } else if y.is_nan() { y } else { float_max(x, y) };
+                }
+                Ok(FpFlags::NONE)
+            }
+        }
+
+        impl BinaryKernel<$t> for Minimum {
+            /// Propagates NaN like maximum.
+            fn apply(a: &[$t], b: &[$t], out: &mut [$t]) -> Result<FpFlags> {
+                for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+                    *o = if x.is_nan() { x } else if y.is_nan() { y } else { float_min(x, y) };
+                }
+                Ok(FpFlags::NONE)
+            }
+        }
+
+        impl BinaryKernel<$t> for Fmax {
+            /// Ignores a NaN operand; NaN only when both are (the first).
+            fn apply(a: &[$t], b: &[$t], out: &mut [$t]) -> Result<FpFlags> {
+                for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+                    *o = if y.is_nan() { x } else if x.is_nan() { y } else { float_max(x, y) };
+                }
+                Ok(FpFlags::NONE)
+            }
+        }
+
+        impl BinaryKernel<$t> for Fmin {
+            /// Ignores a NaN operand like fmax.
+            fn apply(a: &[$t], b: &[$t], out: &mut [$t]) -> Result<FpFlags> {
+                for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+                    *o = if y.is_nan() { x } else if x.is_nan() { y } else { float_min(x, y) };
+                }
+                Ok(FpFlags::NONE)
+            }
+        }
+    )* };
+}
+float_kernels!(f32, f64);
+
+/// Element-wise map over equal-length runs.
+#[inline(always)]
+fn map<T: Copy>(a: &[T], b: &[T], out: &mut [T], op: impl Fn(T, T) -> T) {
+    for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+        *o = op(x, y);
+    }
+}
+
+/// Exact integer power by squaring; wrapping multiplication is a ring
+/// homomorphism mod 2^n, so the result equals the exact power wrapped, as
+/// NumPy's loop gives. `x ** 0` is 1 (also `0 ** 0`).
+macro_rules! int_pow {
+    ($name:ident, $t:ty) => {
+        #[inline]
+        fn $name(mut base: $t, mut exp: $t) -> $t {
+            let mut r: $t = 1;
+            while exp > 0 {
+                if exp & 1 == 1 {
+                    r = r.wrapping_mul(base);
+                }
+                exp >>= 1;
+                base = base.wrapping_mul(base);
+            }
+            r
+        }
+    };
+}
+
+macro_rules! int_common {
+    ($($t:ty => $pow:ident),*) => { $(
+        int_pow!($pow, $t);
+
+        impl BinaryKernel<$t> for Add {
+            /// Wrapping sum; no flag (NumPy does not report integer overflow).
+            fn apply(a: &[$t], b: &[$t], out: &mut [$t]) -> Result<FpFlags> {
+                map(a, b, out, <$t>::wrapping_add);
+                Ok(FpFlags::NONE)
+            }
+        }
+
+        impl BinaryKernel<$t> for Subtract {
+            /// Wrapping difference.
+            fn apply(a: &[$t], b: &[$t], out: &mut [$t]) -> Result<FpFlags> {
+                map(a, b, out, <$t>::wrapping_sub);
+                Ok(FpFlags::NONE)
+            }
+        }
+
+        impl BinaryKernel<$t> for Multiply {
+            /// Wrapping product.
+            fn apply(a: &[$t], b: &[$t], out: &mut [$t]) -> Result<FpFlags> {
+                map(a, b, out, <$t>::wrapping_mul);
+                Ok(FpFlags::NONE)
+            }
+        }
+
+        impl BinaryKernel<$t> for TrueDivide {
+            /// NumPy has no integer true_divide loop: the resolver sends
+            /// integers to float64, so this is never selected.
+            fn apply(_: &[$t], _: &[$t], _: &mut [$t]) -> Result<FpFlags> {
+                Err(Error::NoLoop)
+            }
+        }
+
+        impl BinaryKernel<$t> for Power {
+            /// Exact power with wraparound; any negative exponent in the run
+            /// is a ValueError, as NumPy raises it.
+            fn apply(a: &[$t], b: &[$t], out: &mut [$t]) -> Result<FpFlags> {
+                #[allow(unused_comparisons)]
+                if b.iter().any(|&y| y < 0) {
+                    return Err(Error::NegativeIntegerPower);
+                }
+                map(a, b, out, $pow);
+                Ok(FpFlags::NONE)
+            }
+        }
+
+        impl BinaryKernel<$t> for Maximum {
+            fn apply(a: &[$t], b: &[$t], out: &mut [$t]) -> Result<FpFlags> {
+                map(a, b, out, |x, y| if x >= y { x } else { y });
+                Ok(FpFlags::NONE)
+            }
+        }
+
+        impl BinaryKernel<$t> for Minimum {
+            fn apply(a: &[$t], b: &[$t], out: &mut [$t]) -> Result<FpFlags> {
+                map(a, b, out, |x, y| if x <= y { x } else { y });
+                Ok(FpFlags::NONE)
+            }
+        }
+
+        impl BinaryKernel<$t> for Fmax {
+            /// Same as maximum for integers.
+            fn apply(a: &[$t], b: &[$t], out: &mut [$t]) -> Result<FpFlags> {
+                <Maximum as BinaryKernel<$t>>::apply(a, b, out)
+            }
+        }
+
+        impl BinaryKernel<$t> for Fmin {
+            /// Same as minimum for integers.
+            fn apply(a: &[$t], b: &[$t], out: &mut [$t]) -> Result<FpFlags> {
+                <Minimum as BinaryKernel<$t>>::apply(a, b, out)
+            }
+        }
+    )* };
+}
+int_common!(i8 => pow_i8, i16 => pow_i16, i32 => pow_i32, i64 => pow_i64,
+            u8 => pow_u8, u16 => pow_u16, u32 => pow_u32, u64 => pow_u64);
+
+/// Exact integer floor division and remainder with NumPy's defined results:
+/// Python signs, `x // 0 == x % 0 == 0` with `divide`, `MIN // -1 == MIN`
+/// with `overflow`, `MIN % -1 == 0` without a flag. Every type has these;
+/// the narrow types use them on targets without fast float division.
+// On hosted targets the narrow types use `via_f64`; the exact versions
+// stay compiled there so the tests can check the two against each other.
+#[cfg_attr(not(target_os = "none"), allow(dead_code))]
+pub(crate) mod exact {
+    use crate::flags::FpFlags;
+
+    macro_rules! signed {
+        ($($t:ty => $fd:ident, $rem:ident),*) => { $(
+            #[inline]
+            pub(crate) fn $fd(a: &[$t], b: &[$t], out: &mut [$t]) -> FpFlags {
+                let (mut zero, mut ovf) = (false, false);
+                for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+                    *o = if y == 0 {
+                        zero = true;
+                        0
+                    } else if y == -1 {
+                        ovf |= x == <$t>::MIN;
+                        x.wrapping_neg()
+                    } else {
+                        let (q, r) = (x.wrapping_div(y), x.wrapping_rem(y));
+                        if r != 0 && ((r < 0) != (y < 0)) { q - 1 } else { q }
+                    };
+                }
+                FpFlags::when(zero, FpFlags::DIVIDE) | FpFlags::when(ovf, FpFlags::OVERFLOW)
+            }
+
+            #[inline]
+            pub(crate) fn $rem(a: &[$t], b: &[$t], out: &mut [$t]) -> FpFlags {
+                let mut zero = false;
+                for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+                    *o = if y == 0 {
+                        zero = true;
+                        0
+                    } else if y == -1 {
+                        0
+                    } else {
+                        let r = x.wrapping_rem(y);
+                        if r != 0 && ((r < 0) != (y < 0)) { r + y } else { r }
+                    };
+                }
+                FpFlags::when(zero, FpFlags::DIVIDE)
+            }
+        )* };
+    }
+    signed!(i8 => fd_i8, rem_i8, i16 => fd_i16, rem_i16, i32 => fd_i32, rem_i32, i64 => fd_i64, rem_i64);
+
+    macro_rules! unsigned {
+        ($($t:ty => $fd:ident, $rem:ident),*) => { $(
+            #[inline]
+            pub(crate) fn $fd(a: &[$t], b: &[$t], out: &mut [$t]) -> FpFlags {
+                let mut zero = false;
+                for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+                    zero |= y == 0;
+                    *o = x.checked_div(y).unwrap_or(0);
+                }
+                FpFlags::when(zero, FpFlags::DIVIDE)
+            }
+
+            #[inline]
+            pub(crate) fn $rem(a: &[$t], b: &[$t], out: &mut [$t]) -> FpFlags {
+                let mut zero = false;
+                for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+                    zero |= y == 0;
+                    *o = x.checked_rem(y).unwrap_or(0);
+                }
+                FpFlags::when(zero, FpFlags::DIVIDE)
+            }
+        )* };
+    }
+    unsigned!(u8 => fd_u8, rem_u8, u16 => fd_u16, rem_u16, u32 => fd_u32, rem_u32, u64 => fd_u64, rem_u64);
+}
+
+/// Floor division and remainder of integers of at most 32 bits through
+/// float64, which is exact: both operands and every quotient are exact
+/// float64 integers, and a non-integral quotient `x / y` is at least `1/|y|`
+/// from the next integer while float64's rounding error is below
+/// `2^-21 / |y|`, so truncating the rounded quotient gives the true one.
+/// The selects for `y == 0` and `MIN // -1` give NumPy's results. Vector
+/// float division is much faster than a scalar integer division per element.
+#[cfg(not(target_os = "none"))]
+pub(crate) mod via_f64 {
+    use crate::flags::FpFlags;
+
+    /// The floor of `x / y` as i64, for |x|, |y| < 2^32 and y != 0; the
+    /// y == 0 lanes give garbage that callers replace.
+    #[inline(always)]
+    fn floor_quotient(x: f64, y: f64) -> i64 {
+        let d = x / y;
+        // `as` saturates (inf) and maps NaN to 0: never UB, never a panic.
+        let t = d as i64;
+        t.wrapping_sub(i64::from((t as f64) > d))
+    }
+
+    macro_rules! signed {
+        ($($t:ty => $fd:ident, $rem:ident),*) => { $(
+            #[inline]
+            pub(crate) fn $fd(a: &[$t], b: &[$t], out: &mut [$t]) -> FpFlags {
+                let (mut zero, mut ovf) = (false, false);
+                for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+                    let q = floor_quotient(f64::from(x), f64::from(y));
+                    zero |= y == 0;
+                    ovf |= x == <$t>::MIN && y == -1;
+                    // MIN // -1 is 2^(n-1): the wrapping cast gives MIN.
+                    *o = if y == 0 { 0 } else { q as $t };
+                }
+                FpFlags::when(zero, FpFlags::DIVIDE) | FpFlags::when(ovf, FpFlags::OVERFLOW)
+            }
+
+            #[inline]
+            pub(crate) fn $rem(a: &[$t], b: &[$t], out: &mut [$t]) -> FpFlags {
+                let mut zero = false;
+                for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+                    let q = floor_quotient(f64::from(x), f64::from(y)) as $t;
+                    zero |= y == 0;
+                    // x - q*y in wrapping arithmetic is exact whenever the
+                    // true remainder fits, which it always does; MIN % -1
+                    // comes out as MIN - MIN = 0.
+                    *o = if y == 0 { 0 } else { x.wrapping_sub(q.wrapping_mul(y)) };
+                }
+                FpFlags::when(zero, FpFlags::DIVIDE)
+            }
+        )* };
+    }
+    signed!(i8 => fd_i8, rem_i8, i16 => fd_i16, rem_i16, i32 => fd_i32, rem_i32);
+
+    macro_rules! unsigned {
+        ($($t:ty => $fd:ident, $rem:ident),*) => { $(
+            #[inline]
+            pub(crate) fn $fd(a: &[$t], b: &[$t], out: &mut [$t]) -> FpFlags {
+                let mut zero = false;
+                for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+                    let q = (f64::from(x) / f64::from(y)) as u64;
+                    zero |= y == 0;
+                    *o = if y == 0 { 0 } else { q as $t };
+                }
+                FpFlags::when(zero, FpFlags::DIVIDE)
+            }
+
+            #[inline]
+            pub(crate) fn $rem(a: &[$t], b: &[$t], out: &mut [$t]) -> FpFlags {
+                let mut zero = false;
+                for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+                    let q = (f64::from(x) / f64::from(y)) as u64 as $t;
+                    zero |= y == 0;
+                    *o = if y == 0 { 0 } else { x.wrapping_sub(q.wrapping_mul(y)) };
+                }
+                FpFlags::when(zero, FpFlags::DIVIDE)
+            }
+        )* };
+    }
+    unsigned!(u8 => fd_u8, rem_u8, u16 => fd_u16, rem_u16, u32 => fd_u32, rem_u32);
+}
+
+macro_rules! int_divmod {
+    ($($t:ty => $module:ident :: $fd:ident, $rem:ident);* $(;)?) => { $(
+        impl BinaryKernel<$t> for FloorDivide {
+            /// Python's `//`; `x // 0 == 0` with `divide`, `MIN // -1 ==
+            /// MIN` with `overflow`.
+            fn apply(a: &[$t], b: &[$t], out: &mut [$t]) -> Result<FpFlags> {
+                Ok($module::$fd(a, b, out))
+            }
+        }
+
+        impl BinaryKernel<$t> for Remainder {
+            /// Python's `%` (the divisor's sign); `x % 0 == 0` with
+            /// `divide`, `MIN % -1 == 0` without a flag.
+            fn apply(a: &[$t], b: &[$t], out: &mut [$t]) -> Result<FpFlags> {
+                Ok($module::$rem(a, b, out))
+            }
+        }
+    )* };
+}
+
+#[cfg(not(target_os = "none"))]
+int_divmod! {
+    i8 => via_f64::fd_i8, rem_i8; i16 => via_f64::fd_i16, rem_i16; i32 => via_f64::fd_i32, rem_i32;
+    u8 => via_f64::fd_u8, rem_u8; u16 => via_f64::fd_u16, rem_u16; u32 => via_f64::fd_u32, rem_u32;
+}
+// Without an FPU, software float64 division is slower than integer division.
+#[cfg(target_os = "none")]
+int_divmod! {
+    i8 => exact::fd_i8, rem_i8; i16 => exact::fd_i16, rem_i16; i32 => exact::fd_i32, rem_i32;
+    u8 => exact::fd_u8, rem_u8; u16 => exact::fd_u16, rem_u16; u32 => exact::fd_u32, rem_u32;
+}
+int_divmod! {
+    i64 => exact::fd_i64, rem_i64; u64 => exact::fd_u64, rem_u64;
+}
+
+macro_rules! bool_kernels {
+    ($($op:ident => $f:expr),*) => { $(
+        impl BinaryKernel<Bool> for $op {
+            fn apply(a: &[Bool], b: &[Bool], out: &mut [Bool]) -> Result<FpFlags> {
+                let f: fn(bool, bool) -> bool = $f;
+                // The driver normalizes bool inputs to 0/1 when gathering.
+                map(a, b, out, |x, y| Bool::from(f(x.get(), y.get())));
+                Ok(FpFlags::NONE)
+            }
+        }
+    )* };
+}
+// NumPy's `??->?` loops: add is logical or, multiply logical and, and the
+// max family are or/and on False < True.
+bool_kernels!(Add => |x, y| x | y, Multiply => |x, y| x & y, Maximum => |x, y| x | y,
+              Minimum => |x, y| x & y, Fmax => |x, y| x | y, Fmin => |x, y| x & y);
+
+macro_rules! no_bool_loop {
+    ($($op:ident),*) => { $(
+        impl BinaryKernel<Bool> for $op {
+            /// NumPy has no bool loop for this op: the resolver picks int8
+            /// (or float64, or a TypeError) instead, so this is never selected.
+            fn apply(_: &[Bool], _: &[Bool], _: &mut [Bool]) -> Result<FpFlags> {
+                Err(Error::NoLoop)
+            }
+        }
+    )* };
+}
+no_bool_loop!(Subtract, TrueDivide, FloorDivide, Remainder, Power);
