@@ -577,3 +577,134 @@ macro_rules! no_bool_loop {
     )* };
 }
 no_bool_loop!(Subtract, TrueDivide, FloorDivide, Remainder, Power);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// xorshift: deterministic operands without a dev-dependency.
+    fn next(x: &mut u64) -> u64 {
+        *x ^= *x << 13;
+        *x ^= *x >> 7;
+        *x ^= *x << 17;
+        *x
+    }
+
+    macro_rules! same_as_exact {
+        ($name:ident, $t:ty, $fd:ident, $rem:ident) => {
+            /// The float64 route and the exact integer route agree on
+            /// results and flags: every pair for 8-bit types, edge values
+            /// and random pairs for wider ones.
+            #[cfg(not(target_os = "none"))]
+            #[test]
+            fn $name() {
+                let mut edges: std::vec::Vec<$t> = std::vec![<$t>::MIN, <$t>::MAX, 0, 1, 2, 3, 7, 100];
+                #[allow(unused_comparisons)]
+                if <$t>::MIN < 0 {
+                    edges.extend([(0 as $t).wrapping_sub(1), <$t>::MIN.wrapping_add(1), (0 as $t).wrapping_sub(7)]);
+                }
+                let (mut a, mut b) = (std::vec::Vec::new(), std::vec::Vec::new());
+                if <$t>::BITS == 8 {
+                    for x in <$t>::MIN..=<$t>::MAX {
+                        for y in <$t>::MIN..=<$t>::MAX {
+                            a.push(x);
+                            b.push(y);
+                        }
+                    }
+                } else {
+                    for &x in &edges {
+                        for &y in &edges {
+                            a.push(x);
+                            b.push(y);
+                        }
+                    }
+                    let mut s = 0x9e37_79b9_7f4a_7c15u64;
+                    for _ in 0..200_000 {
+                        let x = next(&mut s) as $t;
+                        // Small divisors are where floor/trunc differ most.
+                        let y = if next(&mut s) % 2 == 0 { next(&mut s) as $t } else { (next(&mut s) % 17) as $t };
+                        a.push(x);
+                        b.push(y);
+                    }
+                }
+                let mut o1 = std::vec![0 as $t; a.len()];
+                let mut o2 = std::vec![0 as $t; a.len()];
+                assert_eq!(via_f64::$fd(&a, &b, &mut o1), exact::$fd(&a, &b, &mut o2));
+                assert_eq!(o1, o2);
+                assert_eq!(via_f64::$rem(&a, &b, &mut o1), exact::$rem(&a, &b, &mut o2));
+                assert_eq!(o1, o2);
+                // Python's identity a == (a // b) * b + a % b (wrapping) for b != 0.
+                let mut q = std::vec![0 as $t; a.len()];
+                exact::$fd(&a, &b, &mut q);
+                for i in 0..a.len() {
+                    if b[i] != 0 {
+                        assert_eq!(q[i].wrapping_mul(b[i]).wrapping_add(o2[i]), a[i]);
+                        #[allow(unused_comparisons)]
+                        let sign_ok = o2[i] == 0 || ((o2[i] < 0) == (b[i] < 0));
+                        assert!(sign_ok, "{} % {} = {}", a[i], b[i], o2[i]);
+                    }
+                }
+            }
+        };
+    }
+    same_as_exact!(divmod_i8, i8, fd_i8, rem_i8);
+    same_as_exact!(divmod_i16, i16, fd_i16, rem_i16);
+    same_as_exact!(divmod_i32, i32, fd_i32, rem_i32);
+    same_as_exact!(divmod_u8, u8, fd_u8, rem_u8);
+    same_as_exact!(divmod_u16, u16, fd_u16, rem_u16);
+    same_as_exact!(divmod_u32, u32, fd_u32, rem_u32);
+
+    #[test]
+    fn int_power_matches_wrapped_exact_power() {
+        let mut s = 12345u64;
+        for _ in 0..20_000 {
+            let base = next(&mut s) as i64 % 1000 - 500;
+            let exp = (next(&mut s) % 70) as i64;
+            // i128 wrapping pow reduced mod 2^64 equals the i64 wrapping pow.
+            let want = (base as i128).wrapping_pow(exp as u32) as i64;
+            assert_eq!(pow_i64(base, exp), want, "{base} ** {exp}");
+            let b8 = base as i8;
+            assert_eq!(pow_i8(b8, exp as i8), b8.wrapping_pow(exp as u32));
+            let bu = base as u16;
+            assert_eq!(pow_u16(bu, exp as u16), bu.wrapping_pow(exp as u32));
+        }
+        // Exponents beyond u32: 3^(2^63) is 3 squared 63 times.
+        let mut sq = 3u64;
+        for _ in 0..63 {
+            sq = sq.wrapping_mul(sq);
+        }
+        assert_eq!(pow_u64(3, 1 << 63), sq);
+        assert_eq!(pow_i64(-1, i64::MAX), -1);
+        assert_eq!(pow_i32(0, 0), 1);
+        assert_eq!(pow_i32(-1, i32::MAX), -1);
+    }
+
+    /// Python's float divmod for every integer-valued pair in
+    /// -127..=127 × ±1..=127 (NumPy's test_float_remainder_exact), with
+    /// the divisor's sign on zero remainders and floor_divide's sign of zero.
+    #[test]
+    fn float_divmod_has_python_signs() {
+        for a in -127i32..=127 {
+            for b in (-127i32..=127).filter(|&b| b != 0) {
+                let (q, _) = float::floor_divide::<f64, true>(f64::from(a), f64::from(b));
+                let (r, f) = float::remainder::<f64, true>(f64::from(a), f64::from(b));
+                assert_eq!(
+                    q,
+                    f64::from(a.div_euclid(b) - i32::from(a.rem_euclid(b) != 0 && b < 0))
+                );
+                let py_r = a - b * (q as i32);
+                assert_eq!(r, f64::from(py_r), "{a} % {b}");
+                if py_r == 0 {
+                    assert_eq!(r.is_sign_negative(), b < 0);
+                }
+                if q == 0.0 {
+                    // copysign(0, a / b): +0 / -1 is -0.
+                    assert_eq!(q.is_sign_negative(), (a < 0) != (b < 0));
+                }
+                assert!(f.is_empty());
+                let (q32, _) = float::floor_divide::<f32, false>(a as f32, b as f32);
+                assert_eq!(f64::from(q32), q);
+            }
+        }
+    }
+}
