@@ -45,10 +45,6 @@ pub(crate) trait Float:
     fn fma(self, b: Self, c: Self) -> Self;
     fn frexp(self) -> (Self, i32);
     fn scalbn(self, n: i32) -> Self;
-    /// Bitwise and / or of the representations: picks +0.0 / -0.0 out of a
-    /// pair of zeros without a branch.
-    fn bit_and(self, o: Self) -> Self;
-    fn bit_or(self, o: Self) -> Self;
 }
 
 macro_rules! float_impl {
@@ -112,14 +108,6 @@ macro_rules! float_impl {
             #[inline(always)]
             fn scalbn(self, n: i32) -> $t {
                 $scalbn(self, n)
-            }
-            #[inline(always)]
-            fn bit_and(self, o: $t) -> $t {
-                <$t>::from_bits(self.to_bits() & o.to_bits())
-            }
-            #[inline(always)]
-            fn bit_or(self, o: $t) -> $t {
-                <$t>::from_bits(self.to_bits() | o.to_bits())
             }
         }
     };

@@ -61,16 +61,20 @@ fn float_loop<F: Float>(
         .zip(a.chunks(BLOCK))
         .zip(b.chunks(BLOCK))
     {
-        let mut any = false;
-        for ((o, &x), &y) in oc.iter_mut().zip(ac).zip(bc) {
-            let r = op(x, y);
-            *o = r;
-            any |= suspect(x, y, r);
+        // Equal lengths up front let the compiler drop bounds checks and
+        // vectorize both the op and the `any` reduction.
+        let n = oc.len().min(ac.len()).min(bc.len());
+        let (oc, ac, bc) = (&mut oc[..n], &ac[..n], &bc[..n]);
+        let mut any = 0u8;
+        for i in 0..n {
+            let r = op(ac[i], bc[i]);
+            oc[i] = r;
+            any |= u8::from(suspect(ac[i], bc[i], r));
         }
-        if any {
-            for ((&r, &x), &y) in oc.iter().zip(ac).zip(bc) {
-                if suspect(x, y, r) {
-                    raised |= flags(x, y, r);
+        if any != 0 {
+            for i in 0..n {
+                if suspect(ac[i], bc[i], oc[i]) {
+                    raised |= flags(ac[i], bc[i], oc[i]);
                 }
             }
         }
@@ -102,30 +106,17 @@ fn divmod_suspect<F: Float>(a: F, b: F, _: F) -> bool {
     a.is_special() || b.is_special() || !q.is_finite() || q.abs() <= F::MIN_POSITIVE
 }
 
-/// maximum/minimum pick one operand; a pair of equal-magnitude zeros gives
-/// +0.0 for the max family and -0.0 for the min family (IEEE 754-2019;
-/// NumPy's own choice varies with array length and CPU).
+/// maximum/minimum/fmax/fmin as NumPy's scalar loops: one select per
+/// element (vectorizable), returning the first operand when the two compare
+/// equal, so `maximum(0.0, -0.0)` is 0.0 and `maximum(-0.0, 0.0)` is -0.0
+/// (NumPy's SIMD loops may pick either zero; the precision table accepts
+/// both).
 #[inline(always)]
-fn float_max<F: Float>(x: F, y: F) -> F {
-    if x > y {
+fn pick<F: Float>(first: bool, x: F, y: F) -> F {
+    if first {
         x
-    } else if y > x {
-        y
     } else {
-        // Equal (possibly ±0) or unordered; the NaN cases are handled by
-        // the callers before this.
-        x.bit_and(y)
-    }
-}
-
-#[inline(always)]
-fn float_min<F: Float>(x: F, y: F) -> F {
-    if x < y {
-        x
-    } else if y < x {
         y
-    } else {
-        x.bit_or(y)
     }
 }
 
@@ -208,7 +199,7 @@ macro_rules! float_kernels {
             /// NumPy); never raises a flag.
             fn apply(a: &[$t], b: &[$t], out: &mut [$t]) -> Result<FpFlags> {
                 for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
-                    *o = if x.is_nan() { x } else if y.is_nan() { y } else { float_max(x, y) };
+                    *o = pick(x >= y || x.is_nan(), x, y);
                 }
                 Ok(FpFlags::NONE)
             }
@@ -218,7 +209,7 @@ macro_rules! float_kernels {
             /// Propagates NaN like maximum.
             fn apply(a: &[$t], b: &[$t], out: &mut [$t]) -> Result<FpFlags> {
                 for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
-                    *o = if x.is_nan() { x } else if y.is_nan() { y } else { float_min(x, y) };
+                    *o = pick(x <= y || x.is_nan(), x, y);
                 }
                 Ok(FpFlags::NONE)
             }
@@ -228,7 +219,7 @@ macro_rules! float_kernels {
             /// Ignores a NaN operand; NaN only when both are (the first).
             fn apply(a: &[$t], b: &[$t], out: &mut [$t]) -> Result<FpFlags> {
                 for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
-                    *o = if y.is_nan() { x } else if x.is_nan() { y } else { float_max(x, y) };
+                    *o = pick(x >= y || y.is_nan(), x, y);
                 }
                 Ok(FpFlags::NONE)
             }
@@ -238,7 +229,7 @@ macro_rules! float_kernels {
             /// Ignores a NaN operand like fmax.
             fn apply(a: &[$t], b: &[$t], out: &mut [$t]) -> Result<FpFlags> {
                 for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
-                    *o = if y.is_nan() { x } else if x.is_nan() { y } else { float_min(x, y) };
+                    *o = pick(x <= y || y.is_nan(), x, y);
                 }
                 Ok(FpFlags::NONE)
             }
@@ -443,14 +434,16 @@ pub(crate) mod exact {
 pub(crate) mod via_f64 {
     use crate::flags::FpFlags;
 
-    /// The floor of `x / y` as i64, for |x|, |y| < 2^32 and y != 0; the
-    /// y == 0 lanes give garbage that callers replace.
+    /// The floor of `x / y` as i32, for x, y of at most 32 bits and y != 0;
+    /// only `MIN // -1` (2^31) does not fit, and callers replace it and the
+    /// y == 0 lanes. The f64 → i32 conversion is one vector instruction on
+    /// x86-64's baseline (cvttpd2dq), f64 → i64 is not.
     #[inline(always)]
-    fn floor_quotient(x: f64, y: f64) -> i64 {
+    fn floor_quotient(x: f64, y: f64) -> i32 {
         let d = x / y;
-        // `as` saturates (inf) and maps NaN to 0: never UB, never a panic.
-        let t = d as i64;
-        t.wrapping_sub(i64::from((t as f64) > d))
+        // `as` saturates (inf, 2^31) and maps NaN to 0: never UB or a panic.
+        let t = d as i32;
+        t.wrapping_sub(i32::from(f64::from(t) > d))
     }
 
     macro_rules! signed {
@@ -460,10 +453,19 @@ pub(crate) mod via_f64 {
                 let (mut zero, mut ovf) = (false, false);
                 for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
                     let q = floor_quotient(f64::from(x), f64::from(y));
+                    let min_by_minus_one = x == <$t>::MIN && y == -1;
                     zero |= y == 0;
-                    ovf |= x == <$t>::MIN && y == -1;
-                    // MIN // -1 is 2^(n-1): the wrapping cast gives MIN.
-                    *o = if y == 0 { 0 } else { q as $t };
+                    ovf |= min_by_minus_one;
+                    // NumPy's MIN // -1 is MIN: 2^31 saturated to i32::MAX
+                    // above, so one more wraps it; 2^7 and 2^15 wrap to MIN
+                    // in the narrowing cast by themselves.
+                    let q = if <$t>::BITS == 32 {
+                        q.wrapping_add(i32::from(min_by_minus_one))
+                    } else {
+                        q
+                    } as $t;
+                    // Masks rather than branches keep the loop vectorized.
+                    *o = q & (0 as $t).wrapping_sub(<$t>::from(y != 0));
                 }
                 FpFlags::when(zero, FpFlags::DIVIDE) | FpFlags::when(ovf, FpFlags::OVERFLOW)
             }
@@ -474,10 +476,11 @@ pub(crate) mod via_f64 {
                 for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
                     let q = floor_quotient(f64::from(x), f64::from(y)) as $t;
                     zero |= y == 0;
-                    // x - q*y in wrapping arithmetic is exact whenever the
-                    // true remainder fits, which it always does; MIN % -1
-                    // comes out as MIN - MIN = 0.
-                    *o = if y == 0 { 0 } else { x.wrapping_sub(q.wrapping_mul(y)) };
+                    // x - q*y in wrapping arithmetic is exact because the
+                    // true remainder fits. x % -1 is 0 for every x; the
+                    // select also covers MIN % -1, whose quotient saturated.
+                    let keep = <$t>::from(y != 0 && y != -1);
+                    *o = x.wrapping_sub(q.wrapping_mul(y)) & (0 as $t).wrapping_sub(keep);
                 }
                 FpFlags::when(zero, FpFlags::DIVIDE)
             }
