@@ -434,16 +434,22 @@ pub(crate) mod exact {
 pub(crate) mod via_f64 {
     use crate::flags::FpFlags;
 
-    /// The floor of `x / y` as i32, for x, y of at most 32 bits and y != 0;
-    /// only `MIN // -1` (2^31) does not fit, and callers replace it and the
-    /// y == 0 lanes. The f64 → i32 conversion is one vector instruction on
-    /// x86-64's baseline (cvttpd2dq), f64 → i64 is not.
+    /// 1.5 * 2^52: adding it to a float64 of magnitude below 2^51 rounds
+    /// it to an integer held in the low mantissa bits.
+    const MAGIC: f64 = 6_755_399_441_055_744.0;
+
+    /// The floor of `x / y` as the low 32 bits of the integer (two's
+    /// complement), for x, y of at most 32 bits and y != 0; y == 0 lanes
+    /// give garbage that callers mask. Everything stays in float64 lanes
+    /// (add, compare, select, bit cast), which vectorizes on x86-64's
+    /// baseline where a saturating float-to-int conversion does not.
+    /// `MIN // -1` (2^31) comes out as MIN, NumPy's wrapped result.
     #[inline(always)]
-    fn floor_quotient(x: f64, y: f64) -> i32 {
+    fn floor_quotient(x: f64, y: f64) -> u32 {
         let d = x / y;
-        // `as` saturates (inf, 2^31) and maps NaN to 0: never UB or a panic.
-        let t = d as i32;
-        t.wrapping_sub(i32::from(f64::from(t) > d))
+        let nearest = (d + MAGIC) - MAGIC;
+        let floor = if nearest > d { nearest - 1.0 } else { nearest };
+        (floor + MAGIC).to_bits() as u32
     }
 
     macro_rules! signed {
@@ -452,18 +458,9 @@ pub(crate) mod via_f64 {
             pub(crate) fn $fd(a: &[$t], b: &[$t], out: &mut [$t]) -> FpFlags {
                 let (mut zero, mut ovf) = (false, false);
                 for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
-                    let q = floor_quotient(f64::from(x), f64::from(y));
-                    let min_by_minus_one = x == <$t>::MIN && y == -1;
+                    let q = floor_quotient(f64::from(x), f64::from(y)) as $t;
                     zero |= y == 0;
-                    ovf |= min_by_minus_one;
-                    // NumPy's MIN // -1 is MIN: 2^31 saturated to i32::MAX
-                    // above, so one more wraps it; 2^7 and 2^15 wrap to MIN
-                    // in the narrowing cast by themselves.
-                    let q = if <$t>::BITS == 32 {
-                        q.wrapping_add(i32::from(min_by_minus_one))
-                    } else {
-                        q
-                    } as $t;
+                    ovf |= x == <$t>::MIN && y == -1;
                     // Masks rather than branches keep the loop vectorized.
                     *o = q & (0 as $t).wrapping_sub(<$t>::from(y != 0));
                 }
@@ -477,9 +474,8 @@ pub(crate) mod via_f64 {
                     let q = floor_quotient(f64::from(x), f64::from(y)) as $t;
                     zero |= y == 0;
                     // x - q*y in wrapping arithmetic is exact because the
-                    // true remainder fits. x % -1 is 0 for every x; the
-                    // select also covers MIN % -1, whose quotient saturated.
-                    let keep = <$t>::from(y != 0 && y != -1);
+                    // true remainder fits (MIN % -1: MIN - MIN*-1 == 0).
+                    let keep = <$t>::from(y != 0);
                     *o = x.wrapping_sub(q.wrapping_mul(y)) & (0 as $t).wrapping_sub(keep);
                 }
                 FpFlags::when(zero, FpFlags::DIVIDE)
@@ -494,9 +490,9 @@ pub(crate) mod via_f64 {
             pub(crate) fn $fd(a: &[$t], b: &[$t], out: &mut [$t]) -> FpFlags {
                 let mut zero = false;
                 for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
-                    let q = (f64::from(x) / f64::from(y)) as u64;
+                    let q = floor_quotient(f64::from(x), f64::from(y)) as $t;
                     zero |= y == 0;
-                    *o = if y == 0 { 0 } else { q as $t };
+                    *o = q & (0 as $t).wrapping_sub(<$t>::from(y != 0));
                 }
                 FpFlags::when(zero, FpFlags::DIVIDE)
             }
@@ -505,9 +501,10 @@ pub(crate) mod via_f64 {
             pub(crate) fn $rem(a: &[$t], b: &[$t], out: &mut [$t]) -> FpFlags {
                 let mut zero = false;
                 for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
-                    let q = (f64::from(x) / f64::from(y)) as u64 as $t;
+                    let q = floor_quotient(f64::from(x), f64::from(y)) as $t;
                     zero |= y == 0;
-                    *o = if y == 0 { 0 } else { x.wrapping_sub(q.wrapping_mul(y)) };
+                    let keep = (0 as $t).wrapping_sub(<$t>::from(y != 0));
+                    *o = x.wrapping_sub(q.wrapping_mul(y)) & keep;
                 }
                 FpFlags::when(zero, FpFlags::DIVIDE)
             }
