@@ -96,10 +96,9 @@ fn tiny_or_not_finite<F: Float>(_: F, _: F, r: F) -> bool {
     !r.is_finite() || r.abs() <= F::MIN_POSITIVE
 }
 
-/// Floor division and remainder go through `divmod`, whose intermediate
-/// quotient `a / b` can overflow or underflow even when the delivered result
-/// is ordinary; a quotient that is none of those and special-free operands
-/// raise nothing.
+/// Floor division goes through `divmod`, whose steps raise flags only for
+/// special operands or a quotient `a / b` that overflows or is tiny (the
+/// `copysign(0, a / b)` of a zero quotient); everything else raises nothing.
 #[inline(always)]
 fn divmod_suspect<F: Float>(a: F, b: F, _: F) -> bool {
     let q = a / b;
