@@ -171,6 +171,24 @@ fn float64_values_and_flags() {
     let below_one = 1.0 - f64::EPSILON / 2.0;
     let (m, o) = run::<f64, f64, f64>(BinaryOp::Multiply, &[below_one], &[f64::MIN_POSITIVE]);
     assert_eq!((m[0], o.flags), (f64::MIN_POSITIVE, FpFlags::UNDERFLOW));
+    // Inexact but not tiny: with an unbounded exponent the product rounds
+    // to MIN_POSITIVE itself (NumPy raises nothing).
+    let above_min = f64::MIN_POSITIVE * (1.0 + f64::EPSILON);
+    let (m, o) = run::<f64, f64, f64>(BinaryOp::Multiply, &[below_one], &[above_min]);
+    assert_eq!((m[0], o.flags), (f64::MIN_POSITIVE, FpFlags::NONE));
+    // Quotients just below MIN_POSITIVE underflow (NumPy 2.4 records both).
+    let (_, o) = run::<f64, f64, f64>(
+        BinaryOp::TrueDivide,
+        &[f64::MIN_POSITIVE, above_min],
+        &[1.0 + f64::EPSILON, 1.0 + 2.0 * f64::EPSILON],
+    );
+    assert_eq!(o.flags, FpFlags::UNDERFLOW);
+    let (_, o) = run::<f64, f64, f64>(
+        BinaryOp::TrueDivide,
+        &[above_min],
+        &[1.0 + 2.0 * f64::EPSILON],
+    );
+    assert_eq!(o.flags, FpFlags::UNDERFLOW);
     let (_, o) = run::<f64, f64, f64>(BinaryOp::Multiply, &[f64::INFINITY, f64::NAN], &[0.0, 0.0]);
     assert_eq!(o.flags, FpFlags::INVALID);
     let (_, o) = run::<f64, f64, f64>(

@@ -706,4 +706,113 @@ mod tests {
             }
         }
     }
+
+    /// Operands that reach every flag: random bit patterns (all exponents),
+    /// specials, and magnitudes near the overflow and underflow thresholds
+    /// of products and quotients.
+    fn interesting_f64(s: &mut u64) -> f64 {
+        let r = next(s);
+        let special = [
+            0.0,
+            -0.0,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+            f64::MIN_POSITIVE,
+            5e-324,
+            f64::MAX,
+            1.0,
+            -1.0,
+        ];
+        match r % 4 {
+            0 => special[(r >> 8) as usize % special.len()],
+            1 => f64::from_bits(next(s)),
+            // Exponents around ±512 and ±1022: products and quotients of
+            // two of these straddle both thresholds.
+            _ => {
+                let e = [
+                    -1074i32, -1060, -1022, -600, -520, -511, 0, 511, 520, 600, 1000, 1023,
+                ][(r >> 8) as usize % 12];
+                let m = 1.0 + (next(s) >> 12) as f64 / (1u64 << 52) as f64;
+                let v = libm::scalbn(m, e + (r >> 40) as i32 % 5 - 2);
+                if r & (1 << 63) != 0 {
+                    -v
+                } else {
+                    v
+                }
+            }
+        }
+    }
+
+    /// The cheap pre-check never hides a flag: for every element, the
+    /// kernel's flags equal the precise per-element flags computed without
+    /// any gating.
+    #[test]
+    fn fast_path_never_misses_a_flag() {
+        type Precise = fn(f64, f64) -> (f64, FpFlags);
+        let ops: [(
+            &str,
+            fn(&[f64], &[f64], &mut [f64]) -> Result<FpFlags>,
+            Precise,
+        ); 7] = [
+            ("add", <Add as BinaryKernel<f64>>::apply, |x, y| {
+                (x + y, float::add_flags(x, y, x + y))
+            }),
+            (
+                "subtract",
+                <Subtract as BinaryKernel<f64>>::apply,
+                |x, y| (x - y, float::add_flags(x, -y, x - y)),
+            ),
+            (
+                "multiply",
+                <Multiply as BinaryKernel<f64>>::apply,
+                |x, y| (x * y, float::mul_flags(x, y, x * y)),
+            ),
+            (
+                "true_divide",
+                <TrueDivide as BinaryKernel<f64>>::apply,
+                |x, y| (x / y, float::div_flags(x, y, x / y)),
+            ),
+            (
+                "floor_divide",
+                <FloorDivide as BinaryKernel<f64>>::apply,
+                |x, y| float::floor_divide::<f64, true>(x, y),
+            ),
+            (
+                "remainder",
+                <Remainder as BinaryKernel<f64>>::apply,
+                |x, y| float::remainder::<f64, true>(x, y),
+            ),
+            ("power", <Power as BinaryKernel<f64>>::apply, |x, y| {
+                let r = Float::pow(x, y);
+                (r, float::pow_flags(x, y, r))
+            }),
+        ];
+        let mut s = 0x1234_5678_9abc_def1u64;
+        let mut raised = [0u32; 16];
+        for _ in 0..60_000 {
+            let (x, y) = (interesting_f64(&mut s), interesting_f64(&mut s));
+            for (name, kernel, precise) in ops {
+                let mut out = [0f64];
+                let got = kernel(&[x], &[y], &mut out).unwrap();
+                let (r, want) = precise(x, y);
+                assert_eq!(got, want, "{name}({x:e}, {y:e})");
+                assert!(out[0].to_bits() == r.to_bits() || (r.is_nan() && out[0].is_nan()));
+                raised[usize::from(want.bits())] += 1;
+            }
+        }
+        // Every flag was exercised, so the equality above was not vacuous.
+        for f in [
+            FpFlags::DIVIDE,
+            FpFlags::OVERFLOW,
+            FpFlags::UNDERFLOW,
+            FpFlags::INVALID,
+        ] {
+            let hits: u32 = (0..16u8)
+                .filter(|b| FpFlags::from_bits_truncate(*b).contains(f))
+                .map(|b| raised[usize::from(b)])
+                .sum();
+            assert!(hits > 100, "{f:?} raised only {hits} times");
+        }
+    }
 }
