@@ -750,11 +750,8 @@ mod tests {
     #[test]
     fn fast_path_never_misses_a_flag() {
         type Precise = fn(f64, f64) -> (f64, FpFlags);
-        let ops: [(
-            &str,
-            fn(&[f64], &[f64], &mut [f64]) -> Result<FpFlags>,
-            Precise,
-        ); 7] = [
+        type Kernel = fn(&[f64], &[f64], &mut [f64]) -> Result<FpFlags>;
+        let ops: [(&str, Kernel, Precise); 7] = [
             ("add", <Add as BinaryKernel<f64>>::apply, |x, y| {
                 (x + y, float::add_flags(x, y, x + y))
             }),
