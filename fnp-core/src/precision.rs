@@ -81,6 +81,27 @@ impl Policy {
         ulp_diff_f32(expected, actual) <= self.ulp
     }
 
+    /// Whether one element's little-endian bytes `actual` are an acceptable
+    /// answer where NumPy gave `expected`, both of `dtype`: floats by
+    /// [`Policy::accepts_f32`]/[`Policy::accepts_f64`], everything else
+    /// byte for byte. Wrong lengths are never accepted.
+    pub fn accepts_element(&self, dtype: DType, expected: &[u8], actual: &[u8]) -> bool {
+        if expected.len() != dtype.itemsize() || actual.len() != dtype.itemsize() {
+            return false;
+        }
+        match dtype {
+            DType::Float32 => match (<[u8; 4]>::try_from(expected), <[u8; 4]>::try_from(actual)) {
+                (Ok(e), Ok(a)) => self.accepts_f32(f32::from_le_bytes(e), f32::from_le_bytes(a)),
+                _ => false,
+            },
+            DType::Float64 => match (<[u8; 8]>::try_from(expected), <[u8; 8]>::try_from(actual)) {
+                (Ok(e), Ok(a)) => self.accepts_f64(f64::from_le_bytes(e), f64::from_le_bytes(a)),
+                _ => false,
+            },
+            _ => expected == actual,
+        }
+    }
+
     /// Whether the flags `actual` match NumPy's `expected` outside the
     /// lenient set.
     pub fn accepts_flags(&self, expected: FpFlags, actual: FpFlags) -> bool {
@@ -358,5 +379,21 @@ mod tests {
         assert!(pow.accepts_flags(FpFlags::OVERFLOW, FpFlags::NONE));
         assert!(!pow.accepts_flags(FpFlags::UNDERFLOW, FpFlags::NONE));
         assert!(!add.accepts_flags(FpFlags::UNDERFLOW, FpFlags::NONE));
+        let one = 1f64.to_le_bytes();
+        let next = (1f64 + f64::EPSILON).to_le_bytes();
+        assert!(pow.accepts_element(DType::Float64, &one, &next));
+        assert!(!policy("add", DType::Float64).unwrap().accepts_element(
+            DType::Float64,
+            &one,
+            &next
+        ));
+        assert!(!pow.accepts_element(DType::Float64, &one, &next[..4]));
+        let z = 0f32.to_le_bytes();
+        let nz = (-0f32).to_le_bytes();
+        assert!(max.accepts_element(DType::Float32, &z, &nz));
+        assert!(!add.accepts_element(DType::Float32, &z, &nz));
+        let int = policy("add", DType::Int16).unwrap();
+        assert!(int.accepts_element(DType::Int16, &[1, 2], &[1, 2]));
+        assert!(!int.accepts_element(DType::Int16, &[1, 2], &[1, 3]));
     }
 }

@@ -3,7 +3,7 @@
 //! results within the precision table's policy, the same IEEE flags per
 //! element, and ValueError where NumPy raises it.
 
-use fnp_core::precision::{self, Policy};
+use fnp_core::precision;
 use fnp_core::{binary, ArrayRef, BinaryOp, DType, Error, FpFlags, Layout, Shape};
 use serde_json::Value;
 
@@ -41,20 +41,6 @@ fn aligned(bytes: &[u8]) -> Vec<u64> {
     let mut v = vec![0u64; bytes.len().div_ceil(8)];
     bytemuck::cast_slice_mut::<u64, u8>(&mut v)[..bytes.len()].copy_from_slice(bytes);
     v
-}
-
-fn matches(dtype: DType, p: &Policy, expected: &[u8], actual: &[u8]) -> bool {
-    match dtype {
-        DType::Float32 => p.accepts_f32(
-            f32::from_le_bytes(expected.try_into().unwrap()),
-            f32::from_le_bytes(actual.try_into().unwrap()),
-        ),
-        DType::Float64 => p.accepts_f64(
-            f64::from_le_bytes(expected.try_into().unwrap()),
-            f64::from_le_bytes(actual.try_into().unwrap()),
-        ),
-        _ => expected == actual,
-    }
 }
 
 #[test]
@@ -106,7 +92,7 @@ fn edge_values_match_numpy() {
             let mut expected = Vec::new();
             encode(dtype, &g["out"][i], &mut expected);
             let actual = &bytemuck::cast_slice::<u64, u8>(&out)[..size];
-            if !matches(dtype, &policy, &expected, actual) {
+            if !policy.accepts_element(dtype, &expected, actual) {
                 failures.push(format!(
                     "{what}: expected {}, got {actual:02x?}",
                     g["out"][i]
