@@ -17,12 +17,15 @@ pub struct Cli {
 pub enum Command {
     /// Print the ops and dtypes this build of fnp-core supports.
     Info,
+    /// Time fnp-core against NumPy on the sentinel workloads.
+    Bench(crate::bench::Args),
 }
 
 /// Runs a parsed command line; errors are printed for people, not as Debug.
 pub fn main(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Info => info(),
+        Command::Bench(args) => crate::bench::run(&args),
     };
     match result {
         Ok(code) => code,
