@@ -8,10 +8,15 @@
 //! - [`target`]: the [`target::Target`] trait and the `host` target;
 //!   [`exec`] runs a case through fnp-core.
 
+pub mod capture;
 pub mod cli;
+pub mod compare;
 pub mod corpus;
 pub mod env;
 pub mod exec;
+pub mod generate;
+pub mod oracle;
+pub mod run;
 pub mod schema;
 pub mod target;
 pub mod value;
