@@ -460,7 +460,7 @@ fn binary_suite(rng: &mut Rng) -> Suite {
             s.push(
                 op,
                 "scalar",
-                &format!("py_int+{d}"),
+                &format!("pyint+{d}"),
                 vec![scalar_input(DType::Int64, &py_int), a.clone()],
                 None,
             );
