@@ -1028,3 +1028,62 @@ pub fn write(dir: &Path, files: &[GeneratedFile]) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_seed_same_bytes_other_seed_other_bytes() {
+        let a = generate(7);
+        let b = generate(7);
+        let c = generate(8);
+        for ((x, y), z) in a.iter().zip(&b).zip(&c) {
+            assert_eq!(x.text, y.text, "{}", x.name);
+            assert_ne!(x.text, z.text, "{}", x.name);
+        }
+    }
+
+    #[test]
+    fn every_file_decodes_with_unique_ids_and_small_frames() {
+        let dir = std::env::temp_dir().join(format!("fnp-gen-test-{}", std::process::id()));
+        let files = generate(3);
+        write(&dir, &files).unwrap();
+        for f in &files {
+            let corpus = crate::corpus::load(&dir.join(&f.name)).unwrap();
+            assert_eq!(corpus.cases.len(), f.cases);
+            let mut sizes: Vec<usize> = corpus.cases.iter().map(|c| c.input_bytes()).collect();
+            sizes.sort_unstable();
+            let median = sizes[sizes.len() / 2];
+            if f.name == "large.json" {
+                assert!(corpus
+                    .cases
+                    .iter()
+                    .all(|c| c.total_elements() >= LARGE_ELEMENTS));
+            } else {
+                // Most cases must fit a small device's frame buffer.
+                assert!(median <= 200, "{}: median {median}", f.name);
+            }
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn every_op_and_dtype_is_covered() {
+        let files = generate(11);
+        let all: String = files.iter().map(|f| f.text.as_str()).collect();
+        for op in BinaryOp::ALL
+            .iter()
+            .map(|o| o.name())
+            .chain(REDUCE_OPS.iter().copied())
+        {
+            for d in DType::ALL {
+                let probe = format!("\"{op}/rand/{}/0\"", d.name());
+                assert!(all.contains(&probe), "{probe}");
+            }
+        }
+        for family in ["edge", "mixed", "scalar", "bcast", "layout"] {
+            assert!(all.contains(&format!("\"add/{family}/")), "{family}");
+        }
+    }
+}
