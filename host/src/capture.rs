@@ -169,6 +169,10 @@ pub fn capture_file(cases: &Path, out: &Path, mode: Mode) -> anyhow::Result<Summ
             .context("capture.py wrote invalid JSON")?;
     let (oracle, summary) = oracle_from_answer(&corpus, &answer)?;
     crate::schema::validate(crate::schema::Kind::Oracle, out, &oracle)?;
+    if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating {}", parent.display()))?;
+    }
     let Value::Object(top) = oracle else {
         anyhow::bail!("internal: oracle is not an object");
     };

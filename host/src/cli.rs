@@ -25,6 +25,16 @@ pub enum Command {
     Capture(crate::capture::CaptureArgs),
     /// Run corpora on a target, compare with the oracles, write a report.
     Run(crate::run::RunArgs),
+    /// Work with parity reports (fnp.report.v1).
+    #[command(subcommand)]
+    Report(ReportCommand),
+}
+
+/// `fnp report …`
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// Merge several targets' reports into summary.json and summary.md.
+    Merge(crate::merge::MergeArgs),
 }
 
 /// `fnp corpus …`
@@ -52,6 +62,7 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Corpus(CorpusCommand::Generate(args)) => corpus_generate(&args),
         Command::Capture(args) => crate::capture::main(&args),
         Command::Run(args) => crate::run::main(&args),
+        Command::Report(ReportCommand::Merge(args)) => crate::merge::main(&args),
     };
     match result {
         Ok(code) => code,

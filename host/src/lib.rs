@@ -15,6 +15,7 @@ pub mod corpus;
 pub mod env;
 pub mod exec;
 pub mod generate;
+pub mod merge;
 pub mod oracle;
 pub mod run;
 pub mod schema;

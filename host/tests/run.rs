@@ -188,3 +188,62 @@ fn unknown_target_is_named() {
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("unknown target \"qemu:nope\""));
 }
+
+#[test]
+fn report_merge_tables_targets_and_refuses_duplicates() {
+    let (dir, cases, oracles) = setup("run-merge");
+    let _ = run(&dir, &cases, &oracles);
+    let reports = dir.path("reports");
+    let merged = dir.path("merged");
+    let o = fnp(
+        &[
+            "report",
+            "merge",
+            reports.to_str().unwrap(),
+            "--out",
+            merged.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let summary: Value =
+        serde_json::from_str(&std::fs::read_to_string(merged.join("summary.json")).unwrap())
+            .unwrap();
+    assert_eq!(summary["targets"]["host"]["totals"]["fail"], 1);
+    assert_eq!(
+        summary["targets"]["host"]["ops"]["add"],
+        json!({"pass": 2, "total": 3})
+    );
+    assert!(std::fs::read_to_string(merged.join("summary.md"))
+        .unwrap()
+        .contains("| add | 2/3 |"));
+    // The same target twice is an error, and a non-report is named.
+    let host = reports.join("host.json");
+    let o = fnp(
+        &[
+            "report",
+            "merge",
+            host.to_str().unwrap(),
+            host.to_str().unwrap(),
+            "--out",
+            merged.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("two reports for target host"));
+    let bogus = dir.path("bogus.json");
+    write(&bogus, "{\"schema\": \"fnp.report.v1\"}");
+    let o = fnp(
+        &[
+            "report",
+            "merge",
+            bogus.to_str().unwrap(),
+            "--out",
+            merged.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("bogus.json"), "{}", text(&o));
+}
