@@ -28,6 +28,8 @@ pub enum Command {
     /// Work with parity reports (fnp.report.v1).
     #[command(subcommand)]
     Report(ReportCommand),
+    /// Time fnp-core against NumPy on the sentinel workloads.
+    Bench(crate::bench::Args),
 }
 
 /// `fnp report …`
@@ -63,6 +65,7 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Capture(args) => crate::capture::main(&args),
         Command::Run(args) => crate::run::main(&args),
         Command::Report(ReportCommand::Merge(args)) => crate::merge::main(&args),
+        Command::Bench(args) => crate::bench::run(&args),
     };
     match result {
         Ok(code) => code,

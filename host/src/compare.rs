@@ -2,148 +2,100 @@
 //!
 //! Shape and dtype must match exactly; integers and bools bit for bit;
 //! floats bit for bit by default (NaN equals NaN, -0.0 ≠ +0.0), relaxed
-//! only by the per-op entries of [`Policy`]: an ULP bound for ops NumPy
-//! computes with CPU-dependent code, either zero sign for the max/min family
-//! (NumPy's own choice varies), NaN sign compared only for ops that define
-//! it, and lenient flags where NumPy's flags depend on the CPU.
+//! only by fnp-core's precision table (`fnp_core::precision`): an ULP bound
+//! for ops NumPy computes with CPU-dependent code, either zero sign for the
+//! max/min family (NumPy's own choice varies), NaN sign compared only for
+//! ops that define it, and lenient flags where NumPy's flags depend on the
+//! CPU. Ops the table does not list yet (reductions) get the host's
+//! fallback entries in [`Policy::builtin`], which say so in the report.
 
-use std::collections::BTreeMap;
-
+use fnp_core::precision::{self, NanSign, Policy as OpPolicy};
 use fnp_core::{DType, FpFlags};
 use serde_json::{json, Value};
 
 use crate::target::CaseOutcome;
 use crate::value;
 
-/// How the IEEE flags of one op are compared.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FlagPolicy {
-    /// The same set of flags.
-    Exact,
-    /// Not compared (NumPy's flags depend on the CPU's SIMD path or libm).
-    Lenient,
-}
+/// Reductions that pick an element (NumPy's zero-sign choice varies).
+pub const ZERO_SIGN_ANY: &[&str] = &["max", "min", "nanmax", "nanmin"];
 
-/// The tolerance for one op.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct OpPolicy {
-    /// Largest ULP distance accepted for float32 results.
-    pub ulp_f32: u64,
-    /// Largest ULP distance accepted for float64 results.
-    pub ulp_f64: u64,
-    /// Accept either sign when both results are zero.
-    pub zero_sign_any: bool,
-    /// Compare the sign bit of NaNs (only ops that define it).
-    pub nan_sign: bool,
-    /// How flags are compared.
-    pub flags: FlagPolicy,
-}
-
-impl OpPolicy {
-    /// Bit-exact with exact flags: the default for correctly rounded ops.
-    pub const EXACT: OpPolicy = OpPolicy {
-        ulp_f32: 0,
-        ulp_f64: 0,
-        zero_sign_any: false,
-        nan_sign: false,
-        flags: FlagPolicy::Exact,
-    };
-
-    fn to_json(self) -> Value {
-        json!({
-            "ulp_float32": self.ulp_f32,
-            "ulp_float64": self.ulp_f64,
-            "zero_sign": if self.zero_sign_any { "any" } else { "exact" },
-            "nan_sign": if self.nan_sign { "compared" } else { "ignored" },
-            "fp_flags": match self.flags { FlagPolicy::Exact => "exact", FlagPolicy::Lenient => "lenient" },
-        })
-    }
-}
-
-/// The comparator's tolerance table.
+/// The comparator's tolerance: fnp-core's precision table plus the host's
+/// entries for ops the table does not cover yet.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Policy {
-    /// For ops without an entry.
-    pub default: OpPolicy,
-    /// Per-op entries by NumPy name.
-    pub ops: BTreeMap<String, OpPolicy>,
-    /// Where the table came from (reported).
-    pub source: String,
+    /// Host entries by op name, used only where the table has none.
+    pub fallback: Vec<(&'static str, OpPolicy)>,
 }
 
-/// Ops whose zero sign NumPy itself does not fix (length/CPU dependent).
-pub const ZERO_SIGN_ANY: &[&str] = &[
-    "maximum", "minimum", "fmax", "fmin", "max", "min", "nanmax", "nanmin",
-];
-
-/// Ops that define the sign of a NaN result.
-pub const NAN_SIGN_DEFINED: &[&str] = &["negative", "absolute", "copysign"];
+const PICKS_ELEMENT: OpPolicy = OpPolicy {
+    ulp: 0,
+    zero_sign_any: true,
+    nan_sign: NanSign::Ignore,
+    lenient_flags: FpFlags::NONE,
+    why: "host fallback: picks an element; NumPy's choice between +0.0 and -0.0 \
+          varies with length and SIMD path",
+};
 
 impl Policy {
-    /// The built-in table.
-    ///
-    /// This is the single place where fnp-core's precision table
-    /// (`fnp_core::precision`, once it lands) is read: its ULP bounds and
-    /// lenient-flag entries replace the local ones below, the structure of
-    /// [`OpPolicy`] stays.
+    /// The table in use: `fnp_core::precision::TABLE` first, then host
+    /// fallbacks (bit-exact, except element-picking reductions).
     pub fn builtin() -> Policy {
-        let mut ops = BTreeMap::new();
-        for &op in ZERO_SIGN_ANY {
-            ops.insert(
-                op.to_string(),
-                OpPolicy {
-                    zero_sign_any: true,
-                    ..OpPolicy::EXACT
-                },
-            );
-        }
-        for &op in NAN_SIGN_DEFINED {
-            ops.insert(
-                op.to_string(),
-                OpPolicy {
-                    nan_sign: true,
-                    ..OpPolicy::EXACT
-                },
-            );
-        }
-        // Float power goes through the C library's pow in NumPy and libm's
-        // in fnp-core: both are faithful (< 1 ULP), not correctly rounded,
-        // and their flags come from different code.
-        ops.insert(
-            "power".into(),
-            OpPolicy {
-                ulp_f32: 1,
-                ulp_f64: 1,
-                flags: FlagPolicy::Lenient,
-                ..OpPolicy::EXACT
-            },
-        );
         Policy {
-            default: OpPolicy::EXACT,
-            ops,
-            source: "fnp-host builtin (fnp_core::precision not yet available)".into(),
+            fallback: ZERO_SIGN_ANY
+                .iter()
+                .map(|&op| (op, PICKS_ELEMENT))
+                .collect(),
         }
     }
 
-    /// The entry for `op`.
-    pub fn for_op(&self, op: &str) -> OpPolicy {
-        self.ops.get(op).copied().unwrap_or(self.default)
+    /// The policy for `op` producing `dtype`.
+    pub fn for_op(&self, op: &str, dtype: DType) -> OpPolicy {
+        precision::policy(op, dtype)
+            .or_else(|| {
+                self.fallback
+                    .iter()
+                    .find(|(o, _)| *o == op)
+                    .map(|(_, p)| *p)
+            })
+            .unwrap_or(OpPolicy::EXACT)
     }
 
     /// The table as written into reports.
     pub fn to_json(&self) -> Value {
-        let ops: serde_json::Map<String, Value> = self
-            .ops
+        let entry = |op: &str, dtypes: &str, p: &OpPolicy, source: &str| {
+            json!({
+                "op": op,
+                "dtypes": dtypes,
+                "ulp": p.ulp,
+                "zero_sign": if p.zero_sign_any { "any" } else { "exact" },
+                "nan_sign": match p.nan_sign { NanSign::Compare => "compared", NanSign::Ignore => "ignored" },
+                "lenient_flags": p.lenient_flags.names().collect::<Vec<_>>(),
+                "why": p.why,
+                "source": source,
+            })
+        };
+        let mut entries: Vec<Value> = precision::TABLE
             .iter()
-            .map(|(k, v)| (k.clone(), v.to_json()))
+            .map(|e| {
+                entry(
+                    e.op,
+                    &format!("{:?}", e.dtypes),
+                    &e.policy,
+                    "fnp_core::precision",
+                )
+            })
             .collect();
+        entries.extend(
+            self.fallback
+                .iter()
+                .map(|(op, p)| entry(op, "all", p, "fnp-host fallback")),
+        );
         json!({
-            "default": self.default.to_json(),
-            "ops": ops,
-            "source": self.source,
+            "default": entry("*", "all", &OpPolicy::EXACT, "fnp-host fallback"),
+            "entries": entries,
             "integers": "bit-exact",
-            "nan": "NaN equals NaN; sign compared only where nan_sign is compared",
-            "infinity": "exact (never within an ULP bound)",
+            "nan": "NaN equals NaN; the sign only where nan_sign is compared",
+            "shape_dtype": "exact",
         })
     }
 }
@@ -227,79 +179,20 @@ fn flag_names(f: FpFlags) -> Value {
     Value::Array(f.names().map(|n| json!(n)).collect())
 }
 
-/// Ordinal of a float on the integer line (±0 both map to 0), so the
-/// distance of two floats is the number of representable values between.
-fn ordinal(bits: u64, width: u32) -> i128 {
-    let sign = bits >> (width - 1) & 1 == 1;
-    let magnitude = i128::from(bits & ((1u64 << (width - 1)) - 1));
-    if sign {
-        -magnitude
-    } else {
-        magnitude
-    }
-}
-
-/// ULP distance between two finite floats given by their bits.
-pub fn ulp_distance(a: u64, b: u64, width: u32) -> u64 {
-    let d = (ordinal(a, width) - ordinal(b, width)).unsigned_abs();
-    u64::try_from(d).unwrap_or(u64::MAX)
-}
-
-fn float_bits(bytes: &[u8], i: usize, dtype: DType) -> Option<(u64, f64)> {
+/// ULP distance of element `i` of two float buffers (for the report).
+fn ulp_at(dtype: DType, e: &[u8], a: &[u8], i: usize) -> Option<u64> {
     match dtype {
         DType::Float32 => {
-            let b: [u8; 4] = bytes.get(i * 4..i * 4 + 4)?.try_into().ok()?;
-            let f = f32::from_le_bytes(b);
-            Some((u64::from(f.to_bits()), f64::from(f)))
+            let x = f32::from_le_bytes(e.get(i * 4..i * 4 + 4)?.try_into().ok()?);
+            let y = f32::from_le_bytes(a.get(i * 4..i * 4 + 4)?.try_into().ok()?);
+            (!x.is_nan() && !y.is_nan()).then(|| u64::from(precision::ulp_diff_f32(x, y)))
         }
         DType::Float64 => {
-            let b: [u8; 8] = bytes.get(i * 8..i * 8 + 8)?.try_into().ok()?;
-            let f = f64::from_le_bytes(b);
-            Some((f.to_bits(), f))
+            let x = f64::from_le_bytes(e.get(i * 8..i * 8 + 8)?.try_into().ok()?);
+            let y = f64::from_le_bytes(a.get(i * 8..i * 8 + 8)?.try_into().ok()?);
+            (!x.is_nan() && !y.is_nan()).then(|| precision::ulp_diff_f64(x, y))
         }
         _ => None,
-    }
-}
-
-/// Compares one float element: `Ok(())` or `Err(ulp distance if finite)`.
-fn float_matches(
-    e: (u64, f64),
-    a: (u64, f64),
-    width: u32,
-    bound: u64,
-    p: OpPolicy,
-) -> Result<(), Option<u64>> {
-    let (eb, ef) = e;
-    let (ab, af) = a;
-    if eb == ab {
-        return Ok(());
-    }
-    match (ef.is_nan(), af.is_nan()) {
-        (true, true) => {
-            if p.nan_sign && ef.is_sign_negative() != af.is_sign_negative() {
-                return Err(None);
-            }
-            return Ok(());
-        }
-        (true, false) | (false, true) => return Err(None),
-        _ => {}
-    }
-    if ef == 0.0 && af == 0.0 {
-        // Same magnitude, different sign.
-        return if p.zero_sign_any {
-            Ok(())
-        } else {
-            Err(Some(0))
-        };
-    }
-    if ef.is_infinite() || af.is_infinite() {
-        return Err(None);
-    }
-    let d = ulp_distance(eb, ab, width);
-    if d <= bound {
-        Ok(())
-    } else {
-        Err(Some(d))
     }
 }
 
@@ -350,7 +243,6 @@ pub fn compare(op: &str, expected: &Expected, outcome: &CaseOutcome, policy: &Po
 type Answer<'a> = (DType, &'a Vec<usize>, &'a Vec<u8>, FpFlags);
 
 fn compare_values(op: &str, e: Answer<'_>, a: Answer<'_>, policy: &Policy) -> Status {
-    let p = policy.for_op(op);
     let fail = |what: &str, expected: Value, actual: Value| Status::Fail {
         what: what.into(),
         index: None,
@@ -366,48 +258,33 @@ fn compare_values(op: &str, e: Answer<'_>, a: Answer<'_>, policy: &Policy) -> St
         return fail("shape", json!(e.1), json!(a.1));
     }
     let dtype = e.0;
+    let p = policy.for_op(op, dtype);
+    let w = dtype.itemsize();
     let n = e.1.iter().product::<usize>();
-    if a.2.len() != n * dtype.itemsize() || e.2.len() != n * dtype.itemsize() {
+    if a.2.len() != n * w || e.2.len() != n * w {
         return fail("shape", json!(e.2.len()), json!(a.2.len()));
     }
-    let mut first: Option<(usize, Option<u64>)> = None;
+    let mut first: Option<usize> = None;
     let mut max_ulp: Option<u64> = None;
-    for i in 0..n {
-        let mismatch = if dtype.is_float() {
-            let width = if dtype == DType::Float32 { 32 } else { 64 };
-            let bound = if dtype == DType::Float32 {
-                p.ulp_f32
-            } else {
-                p.ulp_f64
-            };
-            match (float_bits(e.2, i, dtype), float_bits(a.2, i, dtype)) {
-                (Some(x), Some(y)) => float_matches(x, y, width, bound, p).err(),
-                _ => Some(None),
+    for (i, (x, y)) in e.2.chunks_exact(w).zip(a.2.chunks_exact(w)).enumerate() {
+        if !p.accepts_element(dtype, x, y) {
+            if let Some(u) = ulp_at(dtype, e.2, a.2, i) {
+                max_ulp = Some(max_ulp.map_or(u, |m| m.max(u)));
             }
-        } else {
-            let w = dtype.itemsize();
-            (e.2.get(i * w..(i + 1) * w) != a.2.get(i * w..(i + 1) * w)).then_some(None)
-        };
-        if let Some(ulp) = mismatch {
-            if let Some(u) = ulp {
-                max_ulp = Some(max_ulp.map_or(u, |m: u64| m.max(u)));
-            }
-            if first.is_none() {
-                first = Some((i, ulp));
-            }
+            first.get_or_insert(i);
         }
     }
-    if let Some((index, ulp)) = first {
+    if let Some(index) = first {
         return Status::Fail {
             what: "value".into(),
             index: Some(index),
             expected: value::decode_value(dtype, e.2, index).unwrap_or(Value::Null),
             actual: value::decode_value(dtype, a.2, index).unwrap_or(Value::Null),
-            ulp,
+            ulp: ulp_at(dtype, e.2, a.2, index),
             max_ulp,
         };
     }
-    if p.flags == FlagPolicy::Exact && e.3 != a.3 {
+    if !p.accepts_flags(e.3, a.3) {
         return fail("fp_flags", flag_names(e.3), flag_names(a.3));
     }
     Status::Pass
@@ -501,8 +378,9 @@ mod tests {
             flags: FpFlags::NONE,
         };
         assert_eq!(compare("add", &e, &a, &Policy::builtin()), Status::Pass);
+        // maximum passes NaN operands through: their sign is compared.
         assert_eq!(
-            compare("negative", &e, &a, &Policy::builtin()).name(),
+            compare("maximum", &e, &a, &Policy::builtin()).name(),
             "fail"
         );
         // NaN is never equal to a number.
@@ -528,7 +406,7 @@ mod tests {
         assert_eq!(
             compare("power", &e, &a, &Policy::builtin()),
             Status::Pass,
-            "1 ULP and lenient flags"
+            "within power's ULP bound, overflow lenient"
         );
         assert_eq!(compare("add", &e, &a, &Policy::builtin()).name(), "fail");
         let (e, _) = ok(
@@ -542,10 +420,7 @@ mod tests {
             bytes: f32::INFINITY.to_le_bytes().to_vec(),
             flags: FpFlags::NONE,
         };
-        assert_eq!(
-            compare("power", &e, &inf, &Policy::builtin()).name(),
-            "fail"
-        );
+        assert_eq!(compare("add", &e, &inf, &Policy::builtin()).name(), "fail");
     }
 
     #[test]
@@ -614,10 +489,18 @@ mod tests {
     }
 
     #[test]
-    fn ulp_distance_crosses_zero() {
-        let a = f64::from_bits(1).to_bits();
-        let b = (-f64::from_bits(1)).to_bits();
-        assert_eq!(ulp_distance(a, b, 64), 2);
-        assert_eq!(ulp_distance(0.0f64.to_bits(), (-0.0f64).to_bits(), 64), 0);
+    fn policy_json_lists_table_and_fallbacks() {
+        let v = Policy::builtin().to_json();
+        let entries = v["entries"].as_array().unwrap();
+        assert!(entries
+            .iter()
+            .any(|e| e["op"] == "power" && e["source"] == "fnp_core::precision"));
+        assert!(entries
+            .iter()
+            .any(|e| e["op"] == "nanmax" && e["source"] == "fnp-host fallback"));
+        assert_eq!(
+            Policy::builtin().for_op("sum", DType::Float64),
+            OpPolicy::EXACT
+        );
     }
 }

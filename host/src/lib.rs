@@ -8,6 +8,7 @@
 //! - [`target`]: the [`target::Target`] trait and the `host` target;
 //!   [`exec`] runs a case through fnp-core.
 
+pub mod bench;
 pub mod capture;
 pub mod cli;
 pub mod compare;
