@@ -16,7 +16,7 @@ const CORPUS: &str = r#"{"schema": "fnp.cases.v1", "suite": "tiny", "cases": [
  {"id": "error", "op": "add", "inputs": [
    {"dtype": "int8", "shape": [2], "data": [1, 2]},
    {"dtype": "int8", "shape": [3], "data": [1, 2, 3]}]},
- {"id": "not-in-core", "op": "cumsum", "inputs": [
+ {"id": "not-in-core", "op": "no_such_ufunc", "inputs": [
    {"dtype": "int8", "shape": [2], "data": [1, 2]}]}
 ]}
 "#;
