@@ -463,6 +463,21 @@ pub fn main(args: &RunArgs) -> anyhow::Result<ExitCode> {
         .iter()
         .map(|s| format!("{s} {}", t.get(*s).copied().unwrap_or(0)))
         .collect();
+    let bad: Vec<&Row> = rows.iter().filter(|r| r.status.is_failure()).collect();
+    if !bad.is_empty() {
+        println!(
+            "\nfirst failures ({} in all, every one in the report):",
+            bad.len()
+        );
+        for r in bad.iter().take(10) {
+            println!(
+                "  {:<40} {:<15} {}",
+                r.id,
+                r.status.name(),
+                detail(&r.status)
+            );
+        }
+    }
     println!("\n{} cases: {}", rows.len(), line.join(", "));
     println!("report: {} (+ .md)", path.display());
     let failed = rows.iter().any(|r| r.status.is_failure());
