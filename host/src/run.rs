@@ -37,6 +37,9 @@ pub struct RunArgs {
     /// Only run cases of these ops (repeatable).
     #[arg(long = "op")]
     pub ops: Vec<String>,
+    /// Seconds one case may take before it is `timed_out`.
+    #[arg(long, default_value_t = 30.0)]
+    pub timeout: f64,
 }
 
 /// One compared case.
@@ -446,7 +449,9 @@ pub fn write_report(
 /// `fnp run`.
 pub fn main(args: &RunArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
-    let mut target = target::resolve(&args.target)?;
+    let timeout = std::time::Duration::try_from_secs_f64(args.timeout)
+        .map_err(|e| anyhow::anyhow!("--timeout {}: {e}", args.timeout))?;
+    let mut target = target::resolve_with(&args.target, &target::Options { timeout })?;
     let pairs = load_pairs(&args.cases, &args.oracle, &args.oracles)?;
     let policy = Policy::builtin();
     let rows = run_pairs(target.as_mut(), &pairs, &args.ops, &policy);
