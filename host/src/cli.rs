@@ -39,6 +39,9 @@ pub enum ReportCommand {
     Merge(crate::merge::MergeArgs),
 }
 
+/// The seed of the committed corpus.
+pub const DEFAULT_SEED: u64 = 20_260_501;
+
 /// `fnp corpus …`
 #[derive(Debug, Subcommand)]
 pub enum CorpusCommand {
@@ -50,7 +53,7 @@ pub enum CorpusCommand {
 #[derive(Debug, Args)]
 pub struct GenerateArgs {
     /// Generator seed; the same seed gives byte-identical files.
-    #[arg(long, default_value_t = 20_260_501)]
+    #[arg(long, default_value_t = DEFAULT_SEED)]
     pub seed: u64,
     /// Directory to write the corpus files into.
     #[arg(long, default_value = "fixtures/cases")]
