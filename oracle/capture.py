@@ -141,6 +141,10 @@ class NumpyOracle:
             fn = self.reductions[op]
             kw = self.kwargs(case.get("params", {}))
             call = lambda args: fn(*args, **kw)
+        elif isinstance(getattr(np, op, None), np.ufunc):
+            # Any other ufunc (unary ones, say) is called on its arrays as is.
+            fn = getattr(np, op)
+            call = lambda args: fn(*args)
         else:
             return {"status": "unsupported", "reason": "capture.py does not know op %s" % op}
         args = [self.operand(i, blob) for i in case["inputs"]]

@@ -256,3 +256,42 @@ fn corpus_errors_name_file_case_and_field() {
         "{t}"
     );
 }
+
+#[test]
+fn answers_in_a_dtype_fnp_lacks_are_unsupported() {
+    if !has_numpy(&python()) {
+        // Only NumPy itself can answer in float16; the fallback computes no
+        // ufunc outside fnp's binary ops.
+        return;
+    }
+    let dir = Scratch::new("capture-float16");
+    let cases = dir.path("f16.json");
+    write(
+        &cases,
+        r#"{"schema": "fnp.cases.v1", "suite": "f16", "cases": [
+ {"id": "sqrt-int8", "op": "sqrt", "inputs": [{"dtype": "int8", "shape": [2], "data": [4, 9]}]},
+ {"id": "sqrt-f64", "op": "sqrt", "inputs": [{"dtype": "float64", "shape": [2], "data": [4.0, -1.0]}]},
+ {"id": "unknown", "op": "no_such_function", "inputs": [{"dtype": "int8", "shape": [], "data": [1]}]}
+]}"#,
+    );
+    let out = dir.path("oracle.json");
+    let run = fnp(
+        &[
+            "capture",
+            "--cases",
+            cases.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert!(run.status.success(), "{}", text(&run));
+    let oracle = read(&out);
+    let r = result(&oracle, "sqrt-int8");
+    assert_eq!(r["status"], "unsupported");
+    assert!(r["reason"].as_str().unwrap().contains("float16"), "{r}");
+    let r = result(&oracle, "sqrt-f64");
+    assert_eq!(r["data"][0], serde_json::json!(2.0));
+    assert_eq!(r["fp_flags"], serde_json::json!(["invalid"]));
+    assert_eq!(result(&oracle, "unknown")["status"], "unsupported");
+}
