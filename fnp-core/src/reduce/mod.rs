@@ -597,7 +597,27 @@ fn pass<T: Num>(
     ];
     let cursor = Cursor::new(dims, &plan.order[..plan.norder], &st[..dims.len()], base);
     let src = Source::new(*a, pre, mask.map(|m| m.bytes()));
-    engine::run(fold, &src, &plan, cursor, out)
+    if !(T::FLOAT && fold == Fold::Add) {
+        return engine::run(fold, &src, &plan, cursor, out, true);
+    }
+    // Fast pass first; only a non-finite output can hide add flags.
+    let mut start = [T::ZERO; 1];
+    let uniform = match out.first() {
+        Some(&f) if out.iter().all(|&o| o.to_bits_eq(f)) => {
+            start[0] = f;
+            true
+        }
+        _ => false,
+    };
+    if !uniform {
+        return engine::run(fold, &src, &plan, cursor, out, true);
+    }
+    let fast = engine::run(fold, &src, &plan, cursor.clone(), out, false);
+    if out.iter().all(|o| o.is_finite()) {
+        return fast;
+    }
+    out.iter_mut().for_each(|o| *o = start[0]);
+    engine::run(fold, &src, &plan, cursor, out, true)
 }
 
 /// The strides of the caller's layout, as a slice.
@@ -1081,24 +1101,33 @@ fn arg<T: Num + PartialOrd>(
                 cur.run_stride(IN),
                 vals,
             );
-            for (k, &x) in vals.iter().enumerate() {
-                let i = done + k;
-                if i == 0 {
-                    best = x;
-                    best_at = 0;
-                    if x.is_nan() {
-                        break 'line;
-                    }
-                    continue;
-                }
-                if x.is_nan() {
-                    best_at = i;
+            if done == 0 {
+                best = vals[0];
+                best_at = 0;
+                if best.is_nan() {
                     break 'line;
                 }
-                let better = if is_max { x > best } else { x < best };
-                if better {
-                    best = x;
-                    best_at = i;
+            }
+            // The block's extreme in lanes (NaN propagates), then the first
+            // index holding it: the same answer as NumPy's first-wins scan.
+            let fold = if is_max { Fold::Maximum } else { Fold::Minimum };
+            let mut none = FpFlags::NONE;
+            let extreme = engine::fold_block(fold, vals[0], vals, &mut none);
+            if extreme.is_nan() {
+                if let Some(k) = vals.iter().position(|x| x.is_nan()) {
+                    best_at = done + k;
+                }
+                break 'line;
+            }
+            let better = if is_max {
+                extreme > best
+            } else {
+                extreme < best
+            };
+            if better {
+                if let Some(k) = vals.iter().position(|&x| x == extreme) {
+                    best = extreme;
+                    best_at = done + k;
                 }
             }
             cur.advance(len);

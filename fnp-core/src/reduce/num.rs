@@ -13,6 +13,10 @@ pub(crate) trait Num: LoopElement + Copy + PartialOrd {
     const ONE: Self;
     /// NumPy's `add` loop: wrapping for ints, logical or for bool.
     fn add(self, b: Self) -> Self;
+    /// Bitwise equality (tells -0.0 from 0.0).
+    fn to_bits_eq(self, b: Self) -> bool {
+        bytemuck::bytes_of(&self) == bytemuck::bytes_of(&b)
+    }
     /// NumPy's `multiply` loop: wrapping for ints, logical and for bool.
     fn mul(self, b: Self) -> Self;
     /// `np.maximum`: NaN in either propagates (the first one kept).
@@ -27,6 +31,9 @@ pub(crate) trait Num: LoopElement + Copy + PartialOrd {
     fn is_nan(self) -> bool;
     /// Whether finite (always for ints).
     fn is_finite(self) -> bool;
+    /// Whether `d * d` is a normal finite number for this deviation `d`
+    /// (conservative: false near the edges and for NaN) or `d` is zero.
+    fn square_is_tame(self) -> bool;
     /// The value in float64 (`as`).
     fn to_f64(self) -> f64;
     /// The float64 converted back as NumPy's unsafe cast does.
@@ -51,6 +58,7 @@ macro_rules! int_num {
             #[inline(always)] fn fmin(self, b: $t) -> $t { self.minimum(b) }
             #[inline(always)] fn is_nan(self) -> bool { false }
             #[inline(always)] fn is_finite(self) -> bool { true }
+            #[inline(always)] fn square_is_tame(self) -> bool { true }
             #[inline(always)] fn to_f64(self) -> f64 { self as f64 }
             #[inline(always)] fn from_f64(v: f64) -> $t { v as $t }
             #[inline(always)] fn add_flags(_: $t, _: $t, _: $t) -> FpFlags { FpFlags::NONE }
@@ -97,6 +105,10 @@ impl Num for Bool {
         true
     }
     #[inline(always)]
+    fn square_is_tame(self) -> bool {
+        true
+    }
+    #[inline(always)]
     fn to_f64(self) -> f64 {
         f64::from(u8::from(self.get()))
     }
@@ -113,7 +125,7 @@ impl Num for Bool {
 }
 
 macro_rules! float_num {
-    ($t:ty, $mul_underflow:path) => {
+    ($t:ty, $mul_underflow:path, $tame_lo:expr, $tame_hi:expr) => {
         impl Num for $t {
             const FLOAT: bool = true;
             const ZERO: $t = 0.0;
@@ -167,6 +179,13 @@ macro_rules! float_num {
                 self.is_finite()
             }
             #[inline(always)]
+            fn square_is_tame(self) -> bool {
+                // Between 2**-EDGE and 2**EDGE (EDGE = MAX_EXP/2 - 2) a
+                // square stays normal and finite.
+                let t = self.abs();
+                (t >= $tame_lo) & (t <= $tame_hi) | (t == 0.0)
+            }
+            #[inline(always)]
             fn to_f64(self) -> f64 {
                 self as f64
             }
@@ -199,8 +218,18 @@ macro_rules! float_num {
         }
     };
 }
-float_num!(f32, f32_mul_inexact);
-float_num!(f64, f64_mul_inexact);
+float_num!(
+    f32,
+    f32_mul_inexact,
+    f32::from_bits((127 - 62) << 23),
+    f32::from_bits((127 + 62) << 23)
+);
+float_num!(
+    f64,
+    f64_mul_inexact,
+    f64::from_bits((1023 - 510) << 52),
+    f64::from_bits((1023 + 510) << 52)
+);
 
 /// Whether the tiny float32 product `r` of `a * b` is inexact: the product
 /// of two float32 is exact in float64.

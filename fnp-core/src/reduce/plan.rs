@@ -350,7 +350,6 @@ pub(crate) struct Cursor {
     shape: [usize; MAX_NDIM],
     strides: [OpStrides; MAX_NDIM],
     index: [usize; MAX_NDIM],
-    base: [isize; NOP],
     /// Current element index per operand.
     pub(crate) pos: [isize; NOP],
 }
@@ -370,7 +369,6 @@ impl Cursor {
             shape: [1; MAX_NDIM],
             strides: [[0; NOP]; MAX_NDIM],
             index: [0; MAX_NDIM],
-            base,
             pos: base,
         };
         for &ax in order {
@@ -393,21 +391,6 @@ impl Cursor {
             c.nd = 1;
         }
         c
-    }
-
-    /// Moves to flat position `flat` of the iteration space.
-    pub(crate) fn seek(&mut self, flat: usize) {
-        let mut rest = flat;
-        self.pos = self.base;
-        for d in 0..self.nd {
-            let n = self.shape[d].max(1);
-            self.index[d] = rest % n;
-            rest /= n;
-            for k in 0..NOP {
-                self.pos[k] = self.pos[k]
-                    .wrapping_add((self.index[d] as isize).wrapping_mul(self.strides[d][k]));
-            }
-        }
     }
 
     /// Elements left in the current innermost run.
