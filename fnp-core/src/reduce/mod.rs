@@ -625,11 +625,18 @@ fn own_strides<'l>(a: &'l ArrayRef<'_>) -> &'l [isize] {
     a.layout().strides()
 }
 
-/// Strides of the C-contiguous-in-stride-order copy NumPy makes
-/// (`np.array(a, copy=True)`, `arr - arrmean`).
-fn copy_strides(a: &ArrayRef<'_>) -> [isize; MAX_NDIM] {
+/// Strides of the temporary `arr - arrmean` that `_var` sums: allocated
+/// by the ufunc iterator in its axis order.
+fn temp_strides(a: &ArrayRef<'_>) -> [isize; MAX_NDIM] {
     let mut s = [0isize; MAX_NDIM];
     plan::keep_order_strides(a.layout(), &mut s);
+    s
+}
+
+/// Strides of the copy `_replace_nan` makes (`np.array(a, copy=True)`).
+fn copy_strides(a: &ArrayRef<'_>) -> [isize; MAX_NDIM] {
+    let mut s = [0isize; MAX_NDIM];
+    plan::copy_strides(a.layout(), &mut s);
     s
 }
 
@@ -933,7 +940,7 @@ fn var<T: Num>(
         *m = o.to_f64();
         *o = T::ZERO;
     }
-    let cs = copy_strides(a);
+    let cs = temp_strides(a);
     flags |= pass(
         Fold::Add,
         a,
