@@ -313,6 +313,13 @@ fn resolve(op: ReduceOp, a: &ArrayRef<'_>, p: &ReduceParams<'_>) -> Result<Resol
     let mut reduced = [false; MAX_NDIM];
     let mut axis = None;
     match p.axis.as_slice() {
+        // argmin/argmax/cumsum/cumprod see a 0-d array as 1-d (NumPy's
+        // PyArray_CheckAxis), so axis 0 and -1 mean the whole array.
+        Some(&[ax]) if op.single_axis() && ndim == 0 => {
+            if ax != 0 && ax != -1 {
+                return Err(Error::AxisOutOfBounds);
+            }
+        }
         None => reduced[..ndim].iter_mut().for_each(|r| *r = true),
         Some(list) => {
             if op.single_axis() && list.len() != 1 {
@@ -709,6 +716,11 @@ fn counts(
     Ok(())
 }
 
+/// Scratch bytes for `words` words per output element, with alignment slack.
+fn scratch_need(n: usize, words: usize) -> usize {
+    n.saturating_mul(words).saturating_mul(8).saturating_add(8)
+}
+
 /// The number of elements reduced into each output element.
 fn reduced_count(a: &ArrayRef<'_>, r: &Resolved) -> i64 {
     a.shape()
@@ -716,8 +728,9 @@ fn reduced_count(a: &ArrayRef<'_>, r: &Resolved) -> i64 {
         .iter()
         .zip(&r.reduced)
         .filter(|(_, &red)| red)
-        .map(|(&d, _)| d as i64)
-        .product()
+        .fold(1i64, |acc, (&d, _)| {
+            acc.saturating_mul(i64::try_from(d).unwrap_or(i64::MAX))
+        })
 }
 
 /// `out[j] = out[j] / count[j]` in float64, rounded to the result dtype
@@ -847,11 +860,11 @@ fn typed<T: Num>(
             }
             if nan || mask.is_some() {
                 let n = out.len();
-                let c: &mut [i64] = bytemuck::cast_slice_mut(
-                    scratch
-                        .get_mut(..n)
-                        .ok_or(Error::BufferTooSmall { needed: n * 8 + 8 })?,
-                );
+                let c: &mut [i64] = bytemuck::cast_slice_mut(scratch.get_mut(..n).ok_or(
+                    Error::BufferTooSmall {
+                        needed: scratch_need(n, 1),
+                    },
+                )?);
                 counts(a, r, mask, nan, c)?;
                 let f = divide_by_count(out, |j| c.get(j).copied().unwrap_or(0) as f64);
                 // nanmean divides under np.errstate(invalid/divide='ignore').
@@ -905,7 +918,9 @@ fn var<T: Num>(
     let (means, rest) = scratch.split_at_mut(n.min(scratch.len()));
     let means: &mut [f64] = bytemuck::cast_slice_mut(means);
     if means.len() < n {
-        return Err(Error::BufferTooSmall { needed: n * 8 + 8 });
+        return Err(Error::BufferTooSmall {
+            needed: scratch_need(n, 1),
+        });
     }
     out.iter_mut().for_each(|o| *o = T::ZERO);
     flags |= pass(
@@ -920,10 +935,10 @@ fn var<T: Num>(
     );
     let whole = reduced_count(a, r);
     let per_out: Option<&mut [i64]> = if mask.is_some() {
-        let c: &mut [i64] = bytemuck::cast_slice_mut(
-            rest.get_mut(..n)
-                .ok_or(Error::BufferTooSmall { needed: n * 16 + 8 })?,
-        );
+        let c: &mut [i64] =
+            bytemuck::cast_slice_mut(rest.get_mut(..n).ok_or(Error::BufferTooSmall {
+                needed: scratch_need(n, 2),
+            })?);
         counts(a, r, mask, false, c)?;
         Some(c)
     } else {
