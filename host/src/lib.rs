@@ -2,5 +2,23 @@
 //!
 //! Each subcommand lives in its own module; `cli` only parses arguments and
 //! dispatches, so integration tests can call the modules directly.
+//!
+//! - [`corpus`], [`value`], [`schema`]: the `fnp.cases.v1` corpus, exact
+//!   value encoding, JSON Schema checks.
+//! - [`target`]: the [`target::Target`] trait and the `host` target;
+//!   [`exec`] runs a case through fnp-core.
 
+pub mod bench;
+pub mod capture;
 pub mod cli;
+pub mod compare;
+pub mod corpus;
+pub mod env;
+pub mod exec;
+pub mod generate;
+pub mod merge;
+pub mod oracle;
+pub mod run;
+pub mod schema;
+pub mod target;
+pub mod value;
