@@ -310,8 +310,16 @@ pub fn broadcast_shapes(a: &Shape, b: &Shape) -> Result<Shape> {
     let mut out = Shape::SCALAR;
     out.ndim = n;
     for i in 0..n {
-        let da = if i < n - a.ndim() { 1 } else { a.dims[i - (n - a.ndim())] };
-        let db = if i < n - b.ndim() { 1 } else { b.dims[i - (n - b.ndim())] };
+        let da = if i < n - a.ndim() {
+            1
+        } else {
+            a.dims[i - (n - a.ndim())]
+        };
+        let db = if i < n - b.ndim() {
+            1
+        } else {
+            b.dims[i - (n - b.ndim())]
+        };
         out.dims[i] = match (da, db) {
             _ if da == db => da,
             (1, _) => db,
@@ -453,10 +461,7 @@ mod tests {
         assert!(rev.check_len(6).is_ok());
         let bad = Layout::strided(shape, &[-3, -1], 4).unwrap();
         assert_eq!(bad.check_len(6), Err(Error::LayoutMismatch));
-        assert_eq!(
-            Layout::strided(shape, &[1], 0),
-            Err(Error::LayoutMismatch)
-        );
+        assert_eq!(Layout::strided(shape, &[1], 0), Err(Error::LayoutMismatch));
         let huge = Layout::strided(shape, &[isize::MAX, 1], 0).unwrap();
         assert_eq!(huge.check_len(6), Err(Error::LayoutMismatch));
     }

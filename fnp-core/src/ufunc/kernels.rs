@@ -18,7 +18,19 @@ macro_rules! unit_structs {
     )* };
 }
 
-unit_structs!(Add, Subtract, Multiply, TrueDivide, FloorDivide, Remainder, Power, Maximum, Minimum, Fmax, Fmin);
+unit_structs!(
+    Add,
+    Subtract,
+    Multiply,
+    TrueDivide,
+    FloorDivide,
+    Remainder,
+    Power,
+    Maximum,
+    Minimum,
+    Fmax,
+    Fmin
+);
 
 macro_rules! todo_kernel {
     ($($op:ident),*) => { $(
@@ -30,7 +42,18 @@ macro_rules! todo_kernel {
     )* };
 }
 
-todo_kernel!(Subtract, Multiply, TrueDivide, FloorDivide, Remainder, Power, Maximum, Minimum, Fmax, Fmin);
+todo_kernel!(
+    Subtract,
+    Multiply,
+    TrueDivide,
+    FloorDivide,
+    Remainder,
+    Power,
+    Maximum,
+    Minimum,
+    Fmax,
+    Fmin
+);
 
 macro_rules! int_add {
     ($($t:ty),*) => { $(

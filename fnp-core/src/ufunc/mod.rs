@@ -99,7 +99,8 @@ impl BinaryOp {
         let all = [a, b];
         let (da, db) = (effective_dtype(a, &all)?, effective_dtype(b, &all)?);
         let joined = crate::dtype::result_type(da, db);
-        let non_float = |d: DType| matches!(d.kind(), Kind::Bool | Kind::SignedInt | Kind::UnsignedInt);
+        let non_float =
+            |d: DType| matches!(d.kind(), Kind::Bool | Kind::SignedInt | Kind::UnsignedInt);
         Ok(match self {
             // NumPy's true-division resolver sends integer and bool inputs to
             // the float64 loop.
@@ -232,7 +233,13 @@ fn int_range(d: DType) -> Option<(i128, i128)> {
 }
 
 /// Picks the kernel for `op` in loop type `T` and drives it.
-fn run<T>(op: BinaryOp, a: &ArrayRef<'_>, b: &ArrayRef<'_>, shape: &Shape, out: &mut [u8]) -> Result<FpFlags>
+fn run<T>(
+    op: BinaryOp,
+    a: &ArrayRef<'_>,
+    b: &ArrayRef<'_>,
+    shape: &Shape,
+    out: &mut [u8],
+) -> Result<FpFlags>
 where
     T: LoopElement,
     kernels::Add: BinaryKernel<T>,
@@ -289,7 +296,9 @@ fn drive<T: LoopElement, K: BinaryKernel<T>>(
     out: &mut [T],
 ) -> Result<FpFlags> {
     let n = shape.size();
-    let out = out.get_mut(..n).ok_or(Error::BufferTooSmall { needed: n })?;
+    let out = out
+        .get_mut(..n)
+        .ok_or(Error::BufferTooSmall { needed: n })?;
     if n == 0 {
         return Ok(FpFlags::NONE);
     }
@@ -300,15 +309,27 @@ fn drive<T: LoopElement, K: BinaryKernel<T>>(
     ];
     coalesce(&mut ls);
     let nd = ls[2].ndim();
-    let inner = if nd == 0 { 1 } else { ls[2].shape().dims()[nd - 1] };
+    let inner = if nd == 0 {
+        1
+    } else {
+        ls[2].shape().dims()[nd - 1]
+    };
     let inner_stride = |l: &Layout| if nd == 0 { 0 } else { l.strides()[nd - 1] };
     let (sa, sb) = (inner_stride(&ls[0]), inner_stride(&ls[1]));
     // Bool inputs are always gathered so that any non-zero byte reads as True.
     let direct = |x: &ArrayRef<'_>, stride: isize| -> bool {
         stride == 1 && x.dtype() == T::DTYPE && T::DTYPE != DType::Bool
     };
-    let direct_a = if direct(a, sa) { a.typed::<T>().ok() } else { None };
-    let direct_b = if direct(b, sb) { b.typed::<T>().ok() } else { None };
+    let direct_a = if direct(a, sa) {
+        a.typed::<T>().ok()
+    } else {
+        None
+    };
+    let direct_b = if direct(b, sb) {
+        b.typed::<T>().ok()
+    } else {
+        None
+    };
     let step = if direct_a.is_some() && direct_b.is_some() {
         inner
     } else {
@@ -322,7 +343,10 @@ fn drive<T: LoopElement, K: BinaryKernel<T>>(
     let mut pos = 0usize;
     while let Some(index) = outer.next_index() {
         let outer_index = &index[..nd.saturating_sub(1)];
-        let (ia, ib) = (ls[0].element_index(outer_index), ls[1].element_index(outer_index));
+        let (ia, ib) = (
+            ls[0].element_index(outer_index),
+            ls[1].element_index(outer_index),
+        );
         let mut done = 0usize;
         while done < inner {
             let len = step.min(inner - done);
