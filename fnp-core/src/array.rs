@@ -146,9 +146,7 @@ fn gather<S: Element, L: CastFrom<S> + Copy>(
     start: usize,
     stride: isize,
     out: &mut [L],
-) where
-    S: Copy,
-{
+) {
     let Ok(src) = bytemuck::try_cast_slice::<u8, S>(data) else {
         return;
     };

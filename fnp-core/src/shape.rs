@@ -152,9 +152,9 @@ impl Layout {
     pub fn f_contiguous(shape: Shape) -> Layout {
         let mut strides = [0isize; MAX_NDIM];
         let mut step: isize = 1;
-        for i in 0..shape.ndim() {
-            strides[i] = step;
-            step = step.wrapping_mul(shape.dims[i] as isize);
+        for (stride, &dim) in strides.iter_mut().zip(shape.dims()) {
+            *stride = step;
+            step = step.wrapping_mul(dim as isize);
         }
         Layout {
             shape,
