@@ -10,6 +10,7 @@
 
 pub mod cli;
 pub mod corpus;
+pub mod device;
 pub mod env;
 pub mod exec;
 pub mod schema;

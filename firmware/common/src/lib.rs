@@ -12,6 +12,12 @@ pub trait Uart {
     fn try_read(&mut self) -> Option<u8>;
     /// Sends bytes, blocking while the transmitter is full.
     fn write(&mut self, bytes: &[u8]);
+    /// Waits until a byte may have arrived. Spinning is correct; sleeping
+    /// (WFI on the receive interrupt) is much faster under QEMU, whose I/O
+    /// thread otherwise competes with a vCPU that polls the UART.
+    fn wait(&mut self) {
+        core::hint::spin_loop();
+    }
 }
 
 /// The device's static buffers.
@@ -50,7 +56,7 @@ pub fn serve<U: Uart, P: Platform>(
                     n += 1;
                 }
                 None if n > 0 => break,
-                None => core::hint::spin_loop(),
+                None => uart.wait(),
             }
         }
         let mut input = &chunk[..n];

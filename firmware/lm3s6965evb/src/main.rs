@@ -41,20 +41,52 @@ struct Pl011;
 const UART0: usize = 0x4000_C000;
 const DR: usize = UART0;
 const FR: usize = UART0 + 0x18;
+const LCRH: usize = UART0 + 0x2C;
 const CR: usize = UART0 + 0x30;
+const IMSC: usize = UART0 + 0x38;
 const FR_RXFE: u32 = 1 << 4;
+/// UART0's interrupt number on the LM3S6965.
+const UART0_IRQ: u32 = 5;
+const NVIC_ISER0: usize = 0xE000_E100;
+const NVIC_ICPR0: usize = 0xE000_E280;
 const FR_TXFF: u32 = 1 << 5;
 
 impl Pl011 {
     fn enable() -> Pl011 {
-        // SAFETY: UART0's control register on this board; only this code
-        // touches the UART.
-        unsafe { write_volatile(CR as *mut u32, (1 << 9) | (1 << 8) | 1) };
+        // SAFETY: UART0's line and control registers on this board; only
+        // this code touches the UART. 8-bit words with the FIFOs on (FEN):
+        // without them the receiver holds one byte and QEMU feeds the socket
+        // through it a byte per main-loop turn.
+        unsafe {
+            write_volatile(LCRH as *mut u32, (0b11 << 5) | (1 << 4));
+            write_volatile(CR as *mut u32, (1 << 9) | (1 << 8) | 1);
+        }
+        // Receive interrupts only wake WFI: PRIMASK stays set, so no
+        // handler ever runs and nothing else needs to be interrupt-safe.
+        cortex_m::interrupt::disable();
+        // SAFETY: the UART's interrupt mask (RX and RX-timeout) and the
+        // NVIC enable bit for its line.
+        unsafe {
+            write_volatile(IMSC as *mut u32, (1 << 4) | (1 << 6));
+            write_volatile(NVIC_ISER0 as *mut u32, 1 << UART0_IRQ);
+        }
         Pl011
     }
 }
 
 impl Uart for Pl011 {
+    fn wait(&mut self) {
+        // SAFETY: clearing the line's NVIC pending bit and reading FR have
+        // no effect beyond that; the FIFO is checked after the clear, so a
+        // byte arriving in between re-pends the line and WFI returns.
+        unsafe {
+            write_volatile(NVIC_ICPR0 as *mut u32, 1 << UART0_IRQ);
+            if read_volatile(FR as *const u32) & FR_RXFE != 0 {
+                cortex_m::asm::wfi();
+            }
+        }
+    }
+
     fn try_read(&mut self) -> Option<u8> {
         // SAFETY: PL011 flag and data registers, read-only side effects
         // (popping the RX FIFO) are what we want.

@@ -44,7 +44,12 @@ const UART0: usize = 0x4000_4000;
 const DATA: usize = UART0;
 const STATE: usize = UART0 + 0x04;
 const CTRL: usize = UART0 + 0x08;
+const INTSTATUS: usize = UART0 + 0x0C;
 const BAUDDIV: usize = UART0 + 0x10;
+/// UART0's receive interrupt on QEMU's MPS2 boards.
+const UART0_RX_IRQ: u32 = 0;
+const NVIC_ISER0: usize = 0xE000_E100;
+const NVIC_ICPR0: usize = 0xE000_E280;
 const STATE_TXFULL: u32 = 1 << 0;
 const STATE_RXFULL: u32 = 1 << 1;
 
@@ -54,13 +59,31 @@ impl Cmsdk {
         // the UART. QEMU ignores a UART whose divider is under 16.
         unsafe {
             write_volatile(BAUDDIV as *mut u32, 16);
-            write_volatile(CTRL as *mut u32, 0b11);
+            // TX, RX and the RX interrupt (it only wakes WFI: PRIMASK stays
+            // set, no handler runs).
+            write_volatile(CTRL as *mut u32, 0b1011);
         }
+        cortex_m::interrupt::disable();
+        // SAFETY: NVIC enable bit of the UART's RX line.
+        unsafe { write_volatile(NVIC_ISER0 as *mut u32, 1 << UART0_RX_IRQ) };
         Cmsdk
     }
 }
 
 impl Uart for Cmsdk {
+    fn wait(&mut self) {
+        // SAFETY: acknowledging the UART's RX interrupt and the NVIC pending
+        // bit; the state is re-checked afterwards, so a byte arriving in
+        // between re-pends the line and WFI returns at once.
+        unsafe {
+            write_volatile(INTSTATUS as *mut u32, 1 << 1);
+            write_volatile(NVIC_ICPR0 as *mut u32, 1 << UART0_RX_IRQ);
+            if read_volatile(STATE as *const u32) & STATE_RXFULL == 0 {
+                cortex_m::asm::wfi();
+            }
+        }
+    }
+
     fn try_read(&mut self) -> Option<u8> {
         // SAFETY: state and data registers; reading DATA pops the byte.
         unsafe {

@@ -102,6 +102,14 @@ const FCR: usize = UART0 + 2;
 const LCR: usize = UART0 + 3;
 const LSR: usize = UART0 + 5;
 const LSR_DR: u8 = 1 << 0;
+/// The UART's PLIC source on virt, and the PLIC registers of hart 0's
+/// M-mode context.
+const UART0_IRQ: usize = 10;
+const PLIC: usize = 0x0C00_0000;
+const PLIC_PRIORITY: usize = PLIC + 4 * UART0_IRQ;
+const PLIC_ENABLE: usize = PLIC + 0x2000;
+const PLIC_THRESHOLD: usize = PLIC + 0x20_0000;
+const PLIC_CLAIM: usize = PLIC + 0x20_0004;
 const LSR_THRE: u8 = 1 << 5;
 
 impl Ns16550 {
@@ -109,15 +117,36 @@ impl Ns16550 {
         // SAFETY: UART0's registers; only this code touches the UART. FIFOs
         // on with trigger level 14 (≈ 6× the throughput of level 1).
         unsafe {
-            write_volatile(IER as *mut u8, 0);
             write_volatile(LCR as *mut u8, 0x03);
             write_volatile(FCR as *mut u8, 0xC7);
+            // Receive-data interrupt, routed through the PLIC to MEIP. It
+            // only wakes WFI: mstatus.MIE stays clear, no handler runs.
+            write_volatile(IER as *mut u8, 1);
+            write_volatile(PLIC_PRIORITY as *mut u32, 1);
+            write_volatile(PLIC_ENABLE as *mut u32, 1 << UART0_IRQ);
+            write_volatile(PLIC_THRESHOLD as *mut u32, 0);
+            riscv::register::mie::set_mext();
         }
         Ns16550
     }
 }
 
 impl Uart for Ns16550 {
+    fn wait(&mut self) {
+        // SAFETY: claim/complete of the PLIC context (drops a stale pending
+        // interrupt), then the line status; a byte arriving after the check
+        // re-pends the source and WFI returns at once.
+        unsafe {
+            let id = read_volatile(PLIC_CLAIM as *const u32);
+            if id != 0 {
+                write_volatile(PLIC_CLAIM as *mut u32, id);
+            }
+            if read_volatile(LSR as *const u8) & LSR_DR == 0 {
+                riscv::asm::wfi();
+            }
+        }
+    }
+
     fn try_read(&mut self) -> Option<u8> {
         // SAFETY: line status and receive registers.
         unsafe {
