@@ -185,3 +185,20 @@ fn shards_partition_the_cases() {
     }
     assert!(!in_shard(0, 1, 0));
 }
+
+#[test]
+fn device_target_names_resolve() {
+    assert!(fnp_host::device::resolve("host").is_none());
+    let err = fnp_host::device::resolve("qemu:nonexistent")
+        .unwrap()
+        .err()
+        .unwrap();
+    assert!(err.to_string().contains("unknown QEMU board"), "{err}");
+    if !cfg!(feature = "probe") {
+        let err = fnp_host::device::resolve("probe:nrf52840")
+            .unwrap()
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("--features probe"), "{err}");
+    }
+}

@@ -296,6 +296,36 @@ fn reply_of(r: &wire::CaseResult<'_>) -> Result<Reply, LinkError> {
     })
 }
 
+/// Device target names `fnp run --target` accepts.
+pub const DEVICE_TARGET_NAMES: &[&str] =
+    &["qemu:lm3s6965evb", "qemu:mps2-an386", "qemu:riscv-virt"];
+
+/// Resolves a device target name: `qemu:<board>` (starting the emulator,
+/// building the firmware if needed). `None` when `name` is not a device
+/// target, so [`crate::target::resolve`] can try its own names.
+pub fn resolve(name: &str) -> Option<anyhow::Result<Box<dyn crate::target::Target>>> {
+    if let Some(board) = name.strip_prefix("qemu:") {
+        return Some(
+            qemu::QemuTarget::from_name(board)
+                .map(|t| Box::new(t) as Box<dyn crate::target::Target>),
+        );
+    }
+    #[cfg(feature = "probe")]
+    if let Some(chip) = name.strip_prefix("probe:") {
+        return Some(
+            probe::ProbeTarget::from_chip(chip)
+                .map(|t| Box::new(t) as Box<dyn crate::target::Target>),
+        );
+    }
+    #[cfg(not(feature = "probe"))]
+    if name.starts_with("probe:") {
+        return Some(Err(anyhow::anyhow!(
+            "{name}: this fnp was built without probe support; rebuild with `--features probe`"
+        )));
+    }
+    None
+}
+
 /// Whether case number `index` belongs to shard `k` of `n` (1-based `k`):
 /// round-robin by position in the corpus, so shards are deterministic and
 /// balanced, and `1/n .. n/n` together cover every case exactly once.
