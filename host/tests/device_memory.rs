@@ -202,3 +202,17 @@ fn device_target_names_resolve() {
         assert!(err.to_string().contains("--features probe"), "{err}");
     }
 }
+
+#[cfg(feature = "probe")]
+#[test]
+fn probe_target_without_a_probe_fails_cleanly() {
+    std::env::set_var("FNP_FIRMWARE_PROBE", "/nonexistent.elf");
+    let err = fnp_host::device::resolve("probe:nRF52840_xxAA")
+        .unwrap()
+        .err()
+        .unwrap();
+    assert!(
+        format!("{err:#}").contains("attaching to nRF52840_xxAA"),
+        "{err:#}"
+    );
+}

@@ -10,6 +10,8 @@
 
 pub mod convert;
 pub mod memory;
+#[cfg(feature = "probe")]
+pub mod probe;
 pub mod qemu;
 
 use std::io;
