@@ -46,7 +46,11 @@ impl Uart for Rtt {
             self.len = self.down.read(&mut self.buf);
             self.at = 0;
         }
-        let b = self.buf.get(self.at).copied().filter(|_| self.at < self.len)?;
+        let b = self
+            .buf
+            .get(self.at)
+            .copied()
+            .filter(|_| self.at < self.len)?;
         self.at += 1;
         Some(b)
     }
@@ -106,7 +110,11 @@ fn main() -> ! {
         max_frame_bytes: RX_BYTES,
         stack_bytes: stack_top() - RAM_START,
     };
-    rprintln!("fnp: {} serving, stack {} bytes", TARGET, config.stack_bytes);
+    rprintln!(
+        "fnp: {} serving, stack {} bytes",
+        TARGET,
+        config.stack_bytes
+    );
     serve(&mut rtt, bufs, config, Board)
 }
 
