@@ -4,6 +4,9 @@
 //! - [`Shape`], [`Layout`], [`ArrayRef`]: borrowed strided views.
 //! - [`ufunc::binary`]: broadcasting binary ufuncs with NumPy's loops, IEEE
 //!   flags and integer rules, writing into caller-provided buffers.
+//! - [`reduce::reduce`]: reductions with NumPy's accumulator dtypes,
+//!   parameters and bit-identical float summation order.
+//! - [`op::call`]: one type-erased entry over every op ([`Op`]).
 //!
 //! No function panics on any input: bad shapes, buffers and dtypes are
 //! [`Error`]s that name the NumPy exception the same input raises.
@@ -20,6 +23,8 @@ pub mod dtype;
 pub mod element;
 pub mod error;
 pub mod flags;
+pub mod op;
+pub mod reduce;
 pub mod shape;
 pub mod ufunc;
 #[cfg(feature = "wire")]
@@ -30,5 +35,7 @@ pub use dtype::{result_type, result_type_weak, DType, Kind, OperandType};
 pub use element::{Bool, Element};
 pub use error::{Error, Result};
 pub use flags::FpFlags;
+pub use op::{call, output_of, scratch_bytes, Op};
+pub use reduce::{reduce, Axes, ReduceOp, ReduceParams, Scalar};
 pub use shape::{broadcast_shapes, Layout, Shape, MAX_NDIM};
 pub use ufunc::{binary, BinaryOp, Output};
