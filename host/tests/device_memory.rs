@@ -216,3 +216,30 @@ fn probe_target_without_a_probe_fails_cleanly() {
         "{err:#}"
     );
 }
+
+#[test]
+fn reductions_match_numpy_over_the_wire() {
+    let (transport, _dev) = spawn_server(DeviceSizes::default());
+    let mut client = Client::connect(transport, soon()).unwrap();
+    let got: Vec<String> = reduction_cases()
+        .iter()
+        .enumerate()
+        .map(|(i, case)| {
+            let mask = mask_bytes(case);
+            let w = to_wire(i as u32, case, mask.as_deref()).unwrap();
+            describe(case, &outcome_of(client.run(&w, soon()).unwrap()))
+        })
+        .collect();
+    // The values in reduction_cases()'s doc, from NumPy 2.4.
+    assert_eq!(
+        got,
+        [
+            "sum_axis0_keepdims ok int64 [1, 3] [] 050000000000000007000000000000000900000000000000",
+            "mean_where ok float64 [] [] 0000000000000040",
+            "max_empty error ValueError",
+            "cumsum_u8 ok uint64 [2] [] c8000000000000002c01000000000000",
+            "var_ddof1 ok float64 [] [] aaaaaaaaaaaa0240",
+            "sum_int8_dtype_initial ok int8 [] [] c9",
+        ]
+    );
+}

@@ -174,7 +174,8 @@ pub struct Limits {
     pub arena_bytes: u64,
     /// Bytes for the output.
     pub out_bytes: u64,
-    /// Bytes of scratch (reductions' accumulators).
+    /// Bytes of dedicated scratch; 0 means reductions take their scratch
+    /// from what the inputs leave of the arena.
     pub scratch_bytes: u64,
     /// Stack size (painted at reset; peak reported by [`Stats`]).
     pub stack_bytes: u64,

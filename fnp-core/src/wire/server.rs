@@ -2,19 +2,19 @@
 
 use super::msg::{
     Case, CaseResult, ErrorReply, Hello, Limits, Message, Mode, Params, Stats, WireArray,
+    WireScalar,
 };
 use super::{decode, encode, error_code, Reason, WireError, MAX_INPUTS, PROTOCOL_VERSION};
 use crate::array::ArrayRef;
 use crate::dtype::DType;
 use crate::shape::{Layout, Shape};
-use crate::ufunc::{binary, BinaryOp};
-use crate::MAX_NDIM;
+use crate::{call, output_of, scratch_bytes, Axes, Op, ReduceParams, Scalar, MAX_NDIM};
 
 /// Every dtype code, advertised in Hello.
 pub const DTYPE_CODES: [u8; 11] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
 
-/// The op codes this build serves.
-const OP_CODES: [u8; 11] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+/// Most ops one build can advertise (binary 0..64, reductions 64..).
+const MAX_OPS: usize = 64;
 
 /// What the firmware measures for the server.
 pub trait Platform {
@@ -120,13 +120,17 @@ impl<'m, P: Platform> Server<'m, P> {
 
     /// Sends Hello: the first frame after reset, which the host waits for.
     pub fn hello<F: FnMut(&[u8])>(&mut self, sink: F) {
+        let mut ops: heapless::Vec<u8, MAX_OPS> = heapless::Vec::new();
+        for op in Op::all() {
+            let _no_room_means_not_advertised = ops.push(op.code());
+        }
         let hello = Hello {
             version: PROTOCOL_VERSION,
             target: self.config.target,
             profile: self.config.profile,
             limits: self.limits(),
             dtypes: &DTYPE_CODES,
-            ops: &OP_CODES,
+            ops: &ops,
         };
         let _ = encode(&Message::Hello(hello), sink);
     }
@@ -172,66 +176,126 @@ impl<'m, P: Platform> Server<'m, P> {
     /// Validates, stages and runs one case, then streams its Result.
     fn serve<F: FnMut(&[u8])>(&mut self, case: &Case<'_>, sink: &mut F) -> Result<(), WireError> {
         Mode::try_from(case.mode)?;
-        let op = decode_op(case.op)?;
+        let op = Op::try_from(case.op)
+            .map_err(|_| WireError::with_detail(Reason::UnknownOp, case.op.into()))?;
         let inputs = case.inputs.as_slice();
-        if case.inputs.overflowed() || inputs.len() != 2 {
+        if case.inputs.overflowed() || inputs.len() != op.arity() {
             return Err(WireError::with_detail(
                 Reason::Arity,
                 case.inputs.sent() as u64,
             ));
         }
-        if case.where_mask.is_some() {
+        if matches!(op, Op::Binary(_)) && case.where_mask.is_some() {
+            // NumPy's ufunc `where=` leaves unselected outputs uninitialised;
+            // fnp-core's binary ufuncs do not take it.
             return Err(WireError::new(Reason::Unsupported));
         }
-        if case.params != Params::default() {
-            return Err(WireError::new(Reason::BadParam));
-        }
-        let mut staged: heapless::Vec<Staged, MAX_INPUTS> = heapless::Vec::new();
+        let (axis, initial, dtype) = params_of(&case.params)?;
+
+        // Inputs, then the mask, each at an 8-aligned offset of the arena;
+        // what is left of the arena is the op's scratch.
+        let mut staged: heapless::Vec<Staged, { MAX_INPUTS + 1 }> = heapless::Vec::new();
         let mut next = 0usize;
         let arena: &mut [u8] = bytemuck::cast_slice_mut(&mut *self.arena);
-        for array in inputs {
+        for array in inputs.iter().chain(case.where_mask.as_ref()) {
             let s = stage(array, arena, &mut next)?;
             staged.push(s).map_err(|_| WireError::new(Reason::Arity))?;
         }
-        let arena: &[u8] = bytemuck::cast_slice(&*self.arena);
-        let mut views: heapless::Vec<ArrayRef<'_>, MAX_INPUTS> = heapless::Vec::new();
+        let split = next.min(arena.len());
+        let (held, scratch) = arena.split_at_mut(split);
+        let held: &[u8] = held;
+        let mut views: heapless::Vec<ArrayRef<'_>, { MAX_INPUTS + 1 }> = heapless::Vec::new();
         for s in &staged {
-            let bytes = arena
-                .get(s.start..s.start + s.len)
-                .ok_or(WireError::new(Reason::TooLarge))?;
-            let view = if s.weak {
-                if s.layout.ndim() != 0 {
-                    return Err(WireError::new(Reason::BadParam));
-                }
-                ArrayRef::python_scalar(s.dtype, bytes)
-                    .map_err(|_| WireError::new(Reason::BadParam))?
-            } else {
-                ArrayRef::new(s.dtype, bytes, s.layout)
-                    .map_err(|_| WireError::new(Reason::LayoutMismatch))?
-            };
             views
-                .push(view)
+                .push(view(s, held)?)
                 .map_err(|_| WireError::new(Reason::Arity))?;
         }
-        let (Some(a), Some(b)) = (views.first(), views.get(1)) else {
-            return Err(WireError::new(Reason::Arity));
+        let (operands, mask) = match case.where_mask {
+            Some(_) => views.split_at(views.len().saturating_sub(1)),
+            None => views.split_at(views.len()),
         };
-        let answer = run_binary(op, a, b, self.out, &mut self.platform)?;
+        let params = ReduceParams {
+            axis,
+            keepdims: case.params.keepdims,
+            initial,
+            where_mask: mask.first().copied(),
+            dtype,
+            ddof: case.params.ddof,
+        };
+        let answer = run(op, operands, &params, self.out, scratch, &mut self.platform)?;
         drop(views);
         self.stats.cases = self.stats.cases.saturating_add(1);
         self.reply(case.id, answer, sink)
     }
 }
 
-/// Runs a binary ufunc into `out`, counting instructions where possible.
-fn run_binary<P: Platform>(
-    op: BinaryOp,
-    a: &ArrayRef<'_>,
-    b: &ArrayRef<'_>,
+/// The reduction keywords of a case, decoded: `axis`, `initial`, `dtype`.
+fn params_of(p: &Params) -> Result<(Axes, Option<Scalar>, Option<DType>), WireError> {
+    let axis = if p.axis.all {
+        Axes::All
+    } else {
+        if p.axis.axes.overflowed() {
+            return Err(WireError::with_detail(
+                Reason::TooManyDims,
+                p.axis.axes.sent() as u64,
+            ));
+        }
+        let mut list = [0isize; MAX_NDIM];
+        for (slot, &a) in list.iter_mut().zip(p.axis.axes.as_slice()) {
+            *slot = isize::try_from(a).map_err(|_| WireError::new(Reason::BadParam))?;
+        }
+        let len = p.axis.axes.as_slice().len();
+        Axes::list(list.get(..len).unwrap_or(&[]))
+            .map_err(|_| WireError::with_detail(Reason::TooManyDims, len as u64))?
+    };
+    let initial = p.initial.map(scalar_of).transpose()?;
+    let dtype = p
+        .dtype
+        .map(|d| {
+            DType::try_from(d).map_err(|_| WireError::with_detail(Reason::UnknownDType, d.into()))
+        })
+        .transpose()?;
+    Ok((axis, initial, dtype))
+}
+
+/// `initial=` from its kind code and bits.
+fn scalar_of(s: WireScalar) -> Result<Scalar, WireError> {
+    Ok(match (s.kind, s.bits) {
+        (0, 0) => Scalar::Bool(false),
+        (0, 1) => Scalar::Bool(true),
+        (1, bits) => Scalar::Int(bits as i64),
+        (2, bits) => Scalar::UInt(bits),
+        (3, bits) => Scalar::Float(f64::from_bits(bits)),
+        (kind, _) => return Err(WireError::with_detail(Reason::BadParam, kind.into())),
+    })
+}
+
+/// A staged input as an array view over the arena.
+fn view<'a>(s: &Staged, held: &'a [u8]) -> Result<ArrayRef<'a>, WireError> {
+    let bytes = held
+        .get(s.start..s.start + s.len)
+        .ok_or(WireError::new(Reason::TooLarge))?;
+    if s.weak {
+        if s.layout.ndim() != 0 {
+            return Err(WireError::new(Reason::BadParam));
+        }
+        ArrayRef::python_scalar(s.dtype, bytes).map_err(|_| WireError::new(Reason::BadParam))
+    } else {
+        ArrayRef::new(s.dtype, bytes, s.layout).map_err(|_| WireError::new(Reason::LayoutMismatch))
+    }
+}
+
+/// Sizes the output and scratch, then runs `op`, counting instructions
+/// where the platform can.
+fn run<P: Platform>(
+    op: Op,
+    inputs: &[ArrayRef<'_>],
+    params: &ReduceParams<'_>,
     out: &mut [u64],
+    scratch: &mut [u8],
     platform: &mut P,
 ) -> Result<(Answer, Option<u64>), WireError> {
-    let (dtype, shape) = match op.output(a, b) {
+    let (dtype, shape) = match output_of(op, inputs, params) {
         Ok(o) => o,
         Err(e) => return Ok((Answer::Raised(e), None)),
     };
@@ -243,8 +307,18 @@ fn run_binary<P: Platform>(
     let out = out
         .get_mut(..needed)
         .ok_or(WireError::with_detail(Reason::TooLarge, needed as u64))?;
+    let scratch_needed = match scratch_bytes(op, inputs, params) {
+        Ok(n) => n,
+        Err(e) => return Ok((Answer::Raised(e), None)),
+    };
+    let scratch = scratch
+        .get_mut(..scratch_needed)
+        .ok_or(WireError::with_detail(
+            Reason::TooLarge,
+            scratch_needed as u64,
+        ))?;
     let start = platform.instructions();
-    let result = binary(op, a, b, out);
+    let result = call(op, inputs, params, out, scratch);
     let end = platform.instructions();
     let cost = match (start, end) {
         (Some(s), Some(e)) => Some(e.wrapping_sub(s)),
@@ -256,7 +330,7 @@ fn run_binary<P: Platform>(
                 dtype: o.dtype,
                 shape: o.shape,
                 flags: o.flags.bits(),
-                bytes: needed,
+                bytes: o.byte_len().min(needed),
             },
             cost,
         ),
@@ -307,12 +381,6 @@ impl<P: Platform> Server<'_, P> {
         };
         encode(&Message::Result(result), sink).map(|_| ())
     }
-}
-
-/// The op for a raw code: binary ufuncs are 0..=63; reductions (64 + their
-/// code) are not served by this build yet.
-fn decode_op(code: u8) -> Result<BinaryOp, WireError> {
-    BinaryOp::try_from(code).map_err(|_| WireError::with_detail(Reason::UnknownOp, code.into()))
 }
 
 /// `u64` from the wire to `usize`: a value this target cannot even address

@@ -583,10 +583,14 @@ fn case_errors_each_have_their_reason() {
     c.inputs = Bounded::from_slice(&[array(DType::Int32, &[2], &d), x]).unwrap();
     assert_eq!(refused(&c), WireError::new(Reason::BadParam));
 
-    // Parameters a binary ufunc does not take; a where mask.
+    // Reduction keywords given to a binary ufunc: NumPy's TypeError, as a
+    // Result; a where mask, which fnp's ufuncs do not take: refused.
     let mut c = ok();
     c.params.keepdims = true;
-    assert_eq!(refused(&c), WireError::new(Reason::BadParam));
+    match serve_with(64, &c) {
+        Message::Result(r) => assert_eq!(error_from_code(r.error), Some(Error::InvalidType)),
+        other => panic!("{other:?}"),
+    }
     let mut c = ok();
     c.where_mask = Some(array(DType::Bool, &[2], &[1, 0]));
     assert_eq!(refused(&c), WireError::new(Reason::Unsupported));
@@ -697,7 +701,8 @@ fn unexpected_messages_and_stats() {
             assert_eq!(h.limits.arena_bytes, 64);
             assert_eq!(h.limits.max_ndim, crate::MAX_NDIM as u64);
             assert_eq!(h.dtypes.len(), 11);
-            assert_eq!(h.ops.len(), crate::BinaryOp::ALL.len());
+            assert_eq!(h.ops.len(), crate::Op::all().count());
+            assert!(h.ops.contains(&64), "sum is served");
         }
         other => panic!("{other:?}"),
     };
@@ -719,4 +724,125 @@ fn codes_roundtrip() {
         assert_eq!(Tag::try_from(t).map(|t| t as u8), Ok(t));
     }
     assert_eq!(Mode::try_from(0), Ok(Mode::Strict));
+}
+
+// Reductions over the wire.
+
+fn reduce_case<'a>(op: crate::ReduceOp, a: WireArray<'a>, params: Params) -> Case<'a> {
+    Case {
+        id: 11,
+        op: crate::Op::Reduce(op).code(),
+        mode: 0,
+        params,
+        inputs: Bounded::from_slice(&[a]).unwrap(),
+        where_mask: None,
+    }
+}
+
+fn result_of(msg: Message<'_>) -> (u8, Vec<u64>, Vec<u8>) {
+    match msg {
+        Message::Result(r) => {
+            assert_eq!(r.error, 0, "{:?}", error_from_code(r.error));
+            (r.dtype, r.shape.as_slice().to_vec(), r.data.to_vec())
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn reductions_with_every_keyword_are_served() {
+    use crate::ReduceOp;
+    let d = le_i32(&[1, 2, 3, 4, 5, 6]);
+    let a = array(DType::Int32, &[2, 3], &d);
+    // sum of int32 accumulates in int64.
+    let (dtype, shape, data) = result_of(serve_with(
+        64,
+        &reduce_case(ReduceOp::Sum, a.clone(), Params::default()),
+    ));
+    assert_eq!((dtype, shape), (DType::Int64 as u8, vec![]));
+    assert_eq!(data, 21i64.to_le_bytes());
+    // axis=-1, keepdims, initial=10, where=[[T, F, T]] (broadcast).
+    let mut case = reduce_case(
+        ReduceOp::Sum,
+        a.clone(),
+        Params {
+            axis: WireAxes {
+                all: false,
+                axes: Bounded::from_slice(&[-1]).unwrap(),
+            },
+            keepdims: true,
+            initial: Some(WireScalar { kind: 1, bits: 10 }),
+            dtype: Some(DType::Int32 as u8),
+            ddof: 0.0,
+        },
+    );
+    case.where_mask = Some(array(DType::Bool, &[1, 3], &[1, 0, 1]));
+    let (dtype, shape, data) = result_of(serve_with(64, &case));
+    assert_eq!((dtype, shape), (DType::Int32 as u8, vec![2, 1]));
+    assert_eq!(data, le_i32(&[14, 20]));
+    // var with ddof=1 needs scratch, taken from the arena's free space.
+    let f: Vec<u8> = [1.0f64, 2.0, 4.0]
+        .iter()
+        .flat_map(|x| x.to_le_bytes())
+        .collect();
+    let var = reduce_case(
+        ReduceOp::Var,
+        array(DType::Float64, &[3], &f),
+        Params {
+            ddof: 1.0,
+            ..Params::default()
+        },
+    );
+    let (_, _, data) = result_of(serve_with(64, &var));
+    // NumPy 2.4: np.var([1., 2., 4.], ddof=1) == 2.333333333333333 (one ulp
+    // under 7/3: the mean 7/3 is rounded before the deviations).
+    assert_eq!(data, 2.333333333333333f64.to_le_bytes());
+    // An empty max: NumPy's ValueError, as a Result.
+    let empty = reduce_case(
+        ReduceOp::Max,
+        array(DType::Int32, &[0], &[]),
+        Params::default(),
+    );
+    match serve_with(64, &empty) {
+        Message::Result(r) => assert_eq!(error_from_code(r.error), Some(Error::EmptyReduction)),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn reduction_errors_each_have_their_reason() {
+    use crate::ReduceOp;
+    let d = le_i32(&[1, 2, 3]);
+    let a = || array(DType::Int32, &[3], &d);
+    let mut c = reduce_case(ReduceOp::Sum, a(), Params::default());
+    c.op = 64 + ReduceOp::ALL.len() as u8;
+    assert_eq!(
+        refused(&c),
+        WireError::with_detail(Reason::UnknownOp, c.op.into())
+    );
+    let mut c = reduce_case(ReduceOp::Sum, a(), Params::default());
+    c.inputs = Bounded::from_slice(&[a(), a()]).unwrap();
+    assert_eq!(refused(&c), WireError::with_detail(Reason::Arity, 2));
+    let mut c = reduce_case(ReduceOp::Sum, a(), Params::default());
+    c.params.initial = Some(WireScalar { kind: 9, bits: 0 });
+    assert_eq!(refused(&c), WireError::with_detail(Reason::BadParam, 9));
+    c.params.initial = Some(WireScalar { kind: 0, bits: 2 });
+    assert_eq!(refused(&c), WireError::with_detail(Reason::BadParam, 0));
+    let mut c = reduce_case(ReduceOp::Sum, a(), Params::default());
+    c.params.dtype = Some(42);
+    assert_eq!(
+        refused(&c),
+        WireError::with_detail(Reason::UnknownDType, 42)
+    );
+    // Scratch that does not fit what is left of the arena.
+    let f: Vec<u8> = (0..6).flat_map(|x| (x as f64).to_le_bytes()).collect();
+    let var = reduce_case(
+        ReduceOp::Var,
+        array(DType::Float64, &[6], &f),
+        Params::default(),
+    );
+    match serve_with(7, &var) {
+        Message::Error(e) => assert_eq!(e.reason, Reason::TooLarge as u8),
+        other => panic!("{other:?}"),
+    }
 }

@@ -1,20 +1,20 @@
 //! Corpus cases to wire cases, device replies to outcomes.
 
 use fnp_core::wire::{self, Bounded, Mode, Params, Reason, WireArray, WireAxes, WireScalar};
-use fnp_core::{BinaryOp, DType};
+use fnp_core::{BinaryOp, DType, Op};
 
 use super::{DeviceInfo, Reply};
 use crate::target::{AxisParam, Case, CaseOutcome, Input};
 use crate::value::Scalar;
 
-/// The wire op code of a NumPy op name this protocol version carries.
+/// The wire op code of a NumPy op name (binary ufuncs and reductions).
 pub fn op_code(name: &str) -> Option<u8> {
-    BinaryOp::from_name(name).map(|op| op as u8)
+    Op::from_name(name).map(Op::code)
 }
 
 /// NumPy's name of a wire op code.
 pub fn op_name(code: u8) -> Option<&'static str> {
-    BinaryOp::try_from(code).ok().map(BinaryOp::name)
+    Op::try_from(code).ok().map(Op::name)
 }
 
 /// The `where=` mask as bool bytes (one per element), kept alive by the

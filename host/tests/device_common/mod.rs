@@ -3,7 +3,7 @@
 
 use fnp_core::DType;
 use fnp_host::corpus::c_strides;
-use fnp_host::target::{Case, CaseOutcome, Input, Params};
+use fnp_host::target::{AxisParam, Case, CaseOutcome, Input, Mask, Params};
 
 pub fn input<T: Copy>(
     dtype: DType,
@@ -108,6 +108,50 @@ pub fn cases() -> Vec<Case> {
             vec![i32s(&[2], &[5, i32::MIN]), i32s(&[2], &[7, 1])],
         ),
     ]
+}
+
+/// Reductions with their keywords. Expected values (NumPy 2.4):
+/// sum(int32 [[1,2,3],[4,5,6]], axis=0, keepdims=True) = int64 [[5,7,9]];
+/// mean([1.,2.,3.,4.], where=[T,F,T,F]) = 2.0; max(int32 []) raises
+/// ValueError; cumsum(uint8 [200,100]) = uint64 [200,300];
+/// var([1.,2.,4.], ddof=1) = 2.333333333333333 (0x4002aaaaaaaaaaaa);
+/// sum(int8 [100,100], dtype=int8, initial=1) = int8 -55.
+pub fn reduction_cases() -> Vec<Case> {
+    let int8 = input(DType::Int8, &[2], &[100i8, 100], |x| {
+        x.to_le_bytes().to_vec()
+    });
+    let mut v = vec![
+        case(
+            "sum_axis0_keepdims",
+            "sum",
+            vec![i32s(&[2, 3], &[1, 2, 3, 4, 5, 6])],
+        ),
+        case(
+            "mean_where",
+            "mean",
+            vec![f64s(&[4], &[1.0, 2.0, 3.0, 4.0])],
+        ),
+        case("max_empty", "max", vec![i32s(&[0], &[])]),
+        case("cumsum_u8", "cumsum", vec![u8s(&[2], &[200, 100])]),
+        case("var_ddof1", "var", vec![f64s(&[3], &[1.0, 2.0, 4.0])]),
+        case("sum_int8_dtype_initial", "sum", vec![int8]),
+    ];
+    v[0].params.axis = Some(AxisParam::One(0));
+    v[0].params.keepdims = true;
+    v[1].params.where_mask = Some(Mask {
+        shape: vec![4],
+        data: vec![true, false, true, false],
+    });
+    v[4].params.ddof = Some(1.0);
+    v[5].params.dtype = Some(DType::Int8);
+    v[5].params.initial = Some(fnp_host::value::Scalar::Int(1));
+    v
+}
+
+/// Whether the host target can answer `case` yet (it runs binary ufuncs;
+/// reductions arrive with `fnp_core::call` in its executor).
+pub fn host_runs(outcome: &CaseOutcome) -> bool {
+    !matches!(outcome, CaseOutcome::Unsupported { reason } if reason == fnp_host::exec::NOT_IMPLEMENTED)
 }
 
 /// One line per outcome: what the golden files hold.
