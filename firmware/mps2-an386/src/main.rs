@@ -48,6 +48,7 @@ const INTSTATUS: usize = UART0 + 0x0C;
 const BAUDDIV: usize = UART0 + 0x10;
 /// UART0's receive interrupt on QEMU's MPS2 boards.
 const UART0_RX_IRQ: u32 = 0;
+const UART0_TX_IRQ: u32 = 1;
 const NVIC_ISER0: usize = 0xE000_E100;
 const NVIC_ICPR0: usize = 0xE000_E280;
 const STATE_TXFULL: u32 = 1 << 0;
@@ -59,13 +60,18 @@ impl Cmsdk {
         // the UART. QEMU ignores a UART whose divider is under 16.
         unsafe {
             write_volatile(BAUDDIV as *mut u32, 16);
-            // TX, RX and the RX interrupt (it only wakes WFI: PRIMASK stays
+            // TX, RX and both interrupts (they only wake WFI: PRIMASK stays
             // set, no handler runs).
-            write_volatile(CTRL as *mut u32, 0b1011);
+            write_volatile(CTRL as *mut u32, 0b1111);
         }
         cortex_m::interrupt::disable();
-        // SAFETY: NVIC enable bit of the UART's RX line.
-        unsafe { write_volatile(NVIC_ISER0 as *mut u32, 1 << UART0_RX_IRQ) };
+        // SAFETY: NVIC enable bits of the UART's RX and TX lines.
+        unsafe {
+            write_volatile(
+                NVIC_ISER0 as *mut u32,
+                (1 << UART0_RX_IRQ) | (1 << UART0_TX_IRQ),
+            )
+        };
         Cmsdk
     }
 }
@@ -78,6 +84,10 @@ impl Uart for Cmsdk {
         unsafe {
             write_volatile(INTSTATUS as *mut u32, 1 << 1);
             write_volatile(NVIC_ICPR0 as *mut u32, 1 << UART0_RX_IRQ);
+            // The TX line may be pending from the last byte sent; it must
+            // not wake this wait.
+            write_volatile(INTSTATUS as *mut u32, 1 << 0);
+            write_volatile(NVIC_ICPR0 as *mut u32, 1 << UART0_TX_IRQ);
             if read_volatile(STATE as *const u32) & STATE_RXFULL == 0 {
                 cortex_m::asm::wfi();
             }
@@ -98,8 +108,16 @@ impl Uart for Cmsdk {
     fn write(&mut self, bytes: &[u8]) {
         for &b in bytes {
             // SAFETY: as above; writing DATA sends one byte.
+            // QEMU holds TXFULL until its I/O thread has taken the byte;
+            // sleep on the TX interrupt rather than spin against it.
             unsafe {
-                while read_volatile(STATE as *const u32) & STATE_TXFULL != 0 {}
+                while read_volatile(STATE as *const u32) & STATE_TXFULL != 0 {
+                    write_volatile(INTSTATUS as *mut u32, 1 << 0);
+                    write_volatile(NVIC_ICPR0 as *mut u32, 1 << UART0_TX_IRQ);
+                    if read_volatile(STATE as *const u32) & STATE_TXFULL != 0 {
+                        cortex_m::asm::wfi();
+                    }
+                }
                 write_volatile(DATA as *mut u32, u32::from(b));
             }
         }
