@@ -1,8 +1,9 @@
 //! Command-line parsing and dispatch for `fnp`.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
 /// NumPy semantics on a device, proven against NumPy.
 #[derive(Debug, Parser)]
@@ -17,12 +18,57 @@ pub struct Cli {
 pub enum Command {
     /// Print the ops and dtypes this build of fnp-core supports.
     Info,
+    /// Work with case corpora (fnp.cases.v1).
+    #[command(subcommand)]
+    Corpus(CorpusCommand),
+    /// Run NumPy over a corpus and write its oracle (fnp.oracle.v1).
+    Capture(crate::capture::CaptureArgs),
+    /// Run corpora on a target, compare with the oracles, write a report.
+    Run(crate::run::RunArgs),
+    /// Work with parity reports (fnp.report.v1).
+    #[command(subcommand)]
+    Report(ReportCommand),
+    /// Time fnp-core against NumPy on the sentinel workloads.
+    Bench(crate::bench::Args),
+}
+
+/// `fnp report …`
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// Merge several targets' reports into summary.json and summary.md.
+    Merge(crate::merge::MergeArgs),
+}
+
+/// The seed of the committed corpus.
+pub const DEFAULT_SEED: u64 = 20_260_501;
+
+/// `fnp corpus …`
+#[derive(Debug, Subcommand)]
+pub enum CorpusCommand {
+    /// Generate the seeded corpus (binary.json, reduce.json, large.json).
+    Generate(GenerateArgs),
+}
+
+/// Arguments of `fnp corpus generate`.
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Generator seed; the same seed gives byte-identical files.
+    #[arg(long, default_value_t = DEFAULT_SEED)]
+    pub seed: u64,
+    /// Directory to write the corpus files into.
+    #[arg(long, default_value = "fixtures/cases")]
+    pub out: PathBuf,
 }
 
 /// Runs a parsed command line; errors are printed for people, not as Debug.
 pub fn main(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Info => info(),
+        Command::Corpus(CorpusCommand::Generate(args)) => corpus_generate(&args),
+        Command::Capture(args) => crate::capture::main(&args),
+        Command::Run(args) => crate::run::main(&args),
+        Command::Report(ReportCommand::Merge(args)) => crate::merge::main(&args),
+        Command::Bench(args) => crate::bench::run(&args),
     };
     match result {
         Ok(code) => code,
@@ -37,6 +83,38 @@ fn info() -> anyhow::Result<ExitCode> {
     println!("fnp {}", env!("CARGO_PKG_VERSION"));
     for dtype in fnp_core::DType::ALL {
         println!("  dtype {:<8} itemsize {}", dtype.name(), dtype.itemsize());
+    }
+    for op in fnp_core::BinaryOp::ALL {
+        println!("  op    {}", op.name());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn corpus_generate(args: &GenerateArgs) -> anyhow::Result<ExitCode> {
+    let files = crate::generate::generate(args.seed);
+    crate::generate::write(&args.out, &files)?;
+    println!(
+        "{:<14} {:>7} {:>10} {:>10} {:>10}",
+        "file", "cases", "median B", "max B", "host-only"
+    );
+    for f in &files {
+        // Read back through the same checks every reader applies, so a
+        // generator bug cannot write a corpus the tools then reject.
+        let path = args.out.join(&f.name);
+        let corpus = crate::corpus::load(&path)?;
+        let mut sizes: Vec<usize> = corpus.cases.iter().map(|c| c.input_bytes()).collect();
+        sizes.sort_unstable();
+        let median = sizes.get(sizes.len() / 2).copied().unwrap_or(0);
+        let max = sizes.last().copied().unwrap_or(0);
+        let large = corpus
+            .cases
+            .iter()
+            .filter(|c| c.total_elements() >= crate::generate::LARGE_ELEMENTS)
+            .count();
+        println!(
+            "{:<14} {:>7} {:>10} {:>10} {:>10}",
+            f.name, f.cases, median, max, large
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

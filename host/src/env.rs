@@ -18,10 +18,11 @@ fn first_line(cmd: &str, args: &[&str]) -> Option<String> {
     text.lines().next().map(|l| l.trim().to_string())
 }
 
-/// `rustc --version`, or "unknown".
+/// `rustc --version` of the compiler that built this `fnp`.
 pub fn rustc_version() -> String {
-    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
-    first_line(&rustc, &["--version"]).unwrap_or_else(|| "unknown".into())
+    option_env!("FNP_BUILD_RUSTC")
+        .map(str::to_string)
+        .unwrap_or_else(|| "unknown".into())
 }
 
 /// The git commit of the working tree (with `-dirty` when it has changes),

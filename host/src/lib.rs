@@ -8,11 +8,18 @@
 //! - [`target`]: the [`target::Target`] trait and the `host` target;
 //!   [`exec`] runs a case through fnp-core.
 
+pub mod bench;
+pub mod capture;
 pub mod cli;
+pub mod compare;
 pub mod corpus;
 pub mod device;
 pub mod env;
 pub mod exec;
+pub mod generate;
+pub mod merge;
+pub mod oracle;
+pub mod run;
 pub mod schema;
 pub mod target;
 pub mod value;

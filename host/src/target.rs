@@ -6,6 +6,9 @@
 //! wire protocol. Every name a user can pass to `fnp run --target` goes
 //! through [`resolve`], so a new target is one match arm there.
 
+use std::sync::mpsc;
+use std::time::Duration;
+
 use fnp_core::{DType, FpFlags};
 
 use crate::value::Scalar;
@@ -222,8 +225,60 @@ pub trait Target {
 }
 
 /// fnp-core linked into this process.
-#[derive(Debug, Default)]
-pub struct HostTarget;
+///
+/// Each case runs on a worker thread so that a panic is `crashed` and a
+/// case that does not finish within `timeout` is `timed_out` (its thread is
+/// abandoned; the run goes on with the next case).
+#[derive(Debug)]
+pub struct HostTarget {
+    /// Longest a case may take.
+    pub timeout: Duration,
+}
+
+impl Default for HostTarget {
+    fn default() -> Self {
+        HostTarget {
+            timeout: Options::default().timeout,
+        }
+    }
+}
+
+/// Runs `f` on its own thread: its value, `Crashed` if it panicked,
+/// `TimedOut` if it did not finish within `timeout`.
+pub fn run_guarded<F>(f: F, timeout: Duration) -> CaseOutcome
+where
+    F: FnOnce() -> CaseOutcome + Send + 'static,
+{
+    let (tx, rx) = mpsc::channel();
+    let spawned = std::thread::Builder::new()
+        .name("fnp-case".into())
+        .spawn(move || {
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+            let _ = tx.send(outcome);
+        });
+    if let Err(e) = spawned {
+        return CaseOutcome::Crashed {
+            detail: format!("cannot start a worker thread: {e}"),
+        };
+    }
+    match rx.recv_timeout(timeout) {
+        Ok(Ok(outcome)) => outcome,
+        Ok(Err(payload)) => {
+            let detail = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "panic".into());
+            CaseOutcome::Crashed {
+                detail: format!("panic: {detail}"),
+            }
+        }
+        Err(mpsc::RecvTimeoutError::Timeout) => CaseOutcome::TimedOut,
+        Err(mpsc::RecvTimeoutError::Disconnected) => CaseOutcome::Crashed {
+            detail: "worker thread ended without an answer".into(),
+        },
+    }
+}
 
 impl Target for HostTarget {
     fn name(&self) -> String {
@@ -241,21 +296,8 @@ impl Target for HostTarget {
     }
 
     fn run_case(&mut self, case: &Case) -> CaseOutcome {
-        // A panic in fnp-core is a bug the report must show as `crashed`,
-        // not a reason to lose the rest of the run.
-        match std::panic::catch_unwind(|| crate::exec::execute(case)) {
-            Ok(outcome) => outcome,
-            Err(payload) => {
-                let detail = payload
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| payload.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "panic".into());
-                CaseOutcome::Crashed {
-                    detail: format!("panic: {detail}"),
-                }
-            }
-        }
+        let case = case.clone();
+        run_guarded(move || crate::exec::execute(&case), self.timeout)
     }
 
     fn fingerprint(&self) -> Vec<(String, String)> {
@@ -263,16 +305,98 @@ impl Target for HostTarget {
     }
 }
 
+/// Settings `fnp run` passes to every target.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// Longest one case may take before it is `timed_out`.
+    pub timeout: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            timeout: Duration::from_secs(30),
+        }
+    }
+}
+
 /// Every target name `fnp run --target` accepts, for help and errors.
 pub const TARGET_NAMES: &[&str] = &["host"];
 
-/// Resolves a `--target` name to a target instance.
+/// Resolves a `--target` name to a target instance with default options.
 pub fn resolve(name: &str) -> anyhow::Result<Box<dyn Target>> {
+    resolve_with(name, &Options::default())
+}
+
+/// Resolves a `--target` name to a target instance.
+pub fn resolve_with(name: &str, options: &Options) -> anyhow::Result<Box<dyn Target>> {
     match name {
-        "host" => Ok(Box::new(HostTarget)),
+        "host" => Ok(Box::new(HostTarget {
+            timeout: options.timeout,
+        })),
         _ => anyhow::bail!(
             "unknown target {name:?}; known targets: {}",
             TARGET_NAMES.join(", ")
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guarded_runs_report_panics_and_timeouts() {
+        let ok = run_guarded(|| CaseOutcome::TimedOut, Duration::from_secs(5));
+        assert_eq!(
+            ok,
+            CaseOutcome::TimedOut,
+            "the closure's own value passes through"
+        );
+        let crashed = run_guarded(|| panic!("boom"), Duration::from_secs(5));
+        assert!(matches!(crashed, CaseOutcome::Crashed { ref detail } if detail.contains("boom")));
+        let slow = run_guarded(
+            || {
+                std::thread::sleep(Duration::from_secs(2));
+                CaseOutcome::Unsupported {
+                    reason: String::new(),
+                }
+            },
+            Duration::from_millis(50),
+        );
+        assert_eq!(slow, CaseOutcome::TimedOut);
+    }
+
+    #[test]
+    fn limits_refuse_with_reasons() {
+        let case = Case {
+            id: "x".into(),
+            op: "add".into(),
+            inputs: vec![Input {
+                dtype: DType::Float64,
+                shape: vec![4],
+                scalar: false,
+                strides: vec![1],
+                offset: 0,
+                buffer: vec![0; 32],
+            }],
+            params: Params::default(),
+        };
+        let mut limits = HostTarget::default().limits();
+        assert_eq!(limits.refuse(&case), None);
+        limits.max_elements = Some(3);
+        assert!(limits.refuse(&case).unwrap().starts_with("too_large"));
+        limits.max_elements = None;
+        limits.max_input_bytes = Some(16);
+        assert!(limits.refuse(&case).unwrap().starts_with("too_large"));
+        limits.max_input_bytes = None;
+        limits.dtypes = vec![DType::Float32];
+        assert!(limits.refuse(&case).unwrap().contains("float64"));
+        limits.dtypes = DType::ALL.to_vec();
+        limits.ops = Some(vec!["sum".into()]);
+        assert!(limits.refuse(&case).unwrap().contains("op add"));
+        limits.ops = None;
+        limits.max_ndim = 0;
+        assert!(limits.refuse(&case).unwrap().contains("dimensions"));
     }
 }

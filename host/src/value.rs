@@ -136,10 +136,18 @@ fn special_text(s: &str) -> Option<(bool, bool)> {
 /// Parses a float64 value from its JSON form.
 pub fn parse_f64(v: &Value) -> Result<f64, String> {
     match v {
-        Value::Number(n) => n
-            .to_string()
-            .parse::<f64>()
-            .map_err(|_| format!("{n} is not a float")),
+        Value::Number(n) => {
+            let f = n
+                .to_string()
+                .parse::<f64>()
+                .map_err(|_| format!("{n} is not a float"))?;
+            // A literal beyond MAX is not a value fnp ever writes; taking
+            // it as inf would hide a corrupted file.
+            if f.is_infinite() {
+                return Err(format!("{n} is out of range for float64 (write \"inf\")"));
+            }
+            Ok(f)
+        }
         Value::String(s) => match special_text(s) {
             Some((true, neg)) => Ok(if neg { -f64::NAN.abs() } else { f64::NAN.abs() }),
             Some((false, neg)) => Ok(if neg {
@@ -156,10 +164,16 @@ pub fn parse_f64(v: &Value) -> Result<f64, String> {
 /// Parses a float32 value, rounding the decimal text once to float32.
 pub fn parse_f32(v: &Value) -> Result<f32, String> {
     match v {
-        Value::Number(n) => n
-            .to_string()
-            .parse::<f32>()
-            .map_err(|_| format!("{n} is not a float")),
+        Value::Number(n) => {
+            let f = n
+                .to_string()
+                .parse::<f32>()
+                .map_err(|_| format!("{n} is not a float"))?;
+            if f.is_infinite() {
+                return Err(format!("{n} is out of range for float32 (write \"inf\")"));
+            }
+            Ok(f)
+        }
         Value::String(_) => {
             let f = parse_f64(v)?;
             // NaN keeps its sign; infinities convert exactly.
@@ -363,6 +377,13 @@ mod tests {
             Scalar::from_json(&serde_json::json!(2)).unwrap(),
             Scalar::Int(2)
         );
+        let v: Vec<Value> = serde_json::from_str("[1e39]").unwrap();
+        assert!(encode_values(DType::Float32, &v)
+            .unwrap_err()
+            .contains("out of range"));
+        assert!(encode_values(DType::Float64, &v).is_ok());
+        let v: Vec<Value> = serde_json::from_str("[1e309]").unwrap();
+        assert!(encode_values(DType::Float64, &v).is_err());
         let big: Value = serde_json::from_str("18446744073709551616").unwrap();
         assert!(Scalar::from_json(&big).is_err());
     }

@@ -7,6 +7,7 @@
 //! kernel as slices, everything else is gathered (and cast) into small stack
 //! buffers first.
 
+mod float;
 mod kernels;
 
 use crate::array::ArrayRef;
@@ -45,28 +46,43 @@ macro_rules! binary_ops {
 }
 
 binary_ops! {
-    /// `np.add`: `a + b`; on bool, logical or.
+    /// `np.add`: `a + b`; integers wrap; on bool, logical or. Floats:
+    /// `overflow` for an infinity from finite operands, `invalid` for
+    /// `inf + -inf`, never `underflow`.
     Add = 0, "add";
-    /// `np.subtract`: `a - b`; TypeError on two bools.
+    /// `np.subtract`: `a - b`; TypeError on two bools; flags as add.
     Subtract = 1, "subtract";
-    /// `np.multiply`: `a * b`; on bool, logical and.
+    /// `np.multiply`: `a * b`; integers wrap; on bool, logical and. Floats:
+    /// `invalid` for `inf * 0`, `overflow`, `underflow` when the product is
+    /// tiny (after rounding) and inexact.
     Multiply = 2, "multiply";
-    /// `np.true_divide` (`np.divide`): integers divide in float64.
+    /// `np.true_divide` (`np.divide`): integers and bools divide in
+    /// float64. `divide` for a finite non-zero `x / 0`, `invalid` for `0 / 0`
+    /// and `inf / inf`, `overflow`, `underflow`.
     TrueDivide = 3, "true_divide";
-    /// `np.floor_divide`: Python's `//`, also for floats (npy_divmod).
+    /// `np.floor_divide`: Python's `//`. Integers: `x // 0 == 0` with
+    /// `divide`, `MIN // -1 == MIN` with `overflow`; bools use int8. Floats
+    /// follow `npy_divmod` (`floor_divide(1.0, 0.1) == 9.0`, signed zeros,
+    /// `x // 0` is the IEEE quotient).
     FloorDivide = 4, "floor_divide";
-    /// `np.remainder` (`np.mod`): Python's `%` sign rules.
+    /// `np.remainder` (`np.mod`): Python's `%`, the result takes the
+    /// divisor's sign. Integers: `x % 0 == 0` with `divide`, `MIN % -1 == 0`
+    /// without a flag. Floats: `remainder(-1, inf) == inf`, `x % 0` is NaN
+    /// with `invalid`.
     Remainder = 5, "remainder";
-    /// `np.power`: integer powers are exact with wraparound; negative
-    /// integer exponents are a ValueError.
+    /// `np.power`: integer powers are exact with wraparound and `0 ** 0 ==
+    /// 1`; any negative integer exponent is a ValueError. Float powers come
+    /// from libm within [`crate::precision`]'s bound; `power(0, -1)` is inf
+    /// with `divide`.
     Power = 6, "power";
-    /// `np.maximum`: propagates NaN.
+    /// `np.maximum`: propagates NaN (the first operand's when both are);
+    /// of two equal operands (±0) the first is returned.
     Maximum = 7, "maximum";
-    /// `np.minimum`: propagates NaN.
+    /// `np.minimum`: as maximum.
     Minimum = 8, "minimum";
-    /// `np.fmax`: ignores NaN unless both are NaN.
+    /// `np.fmax`: ignores a NaN operand; NaN only when both are.
     Fmax = 9, "fmax";
-    /// `np.fmin`: ignores NaN unless both are NaN.
+    /// `np.fmin`: as fmax.
     Fmin = 10, "fmin";
 }
 

@@ -1,0 +1,506 @@
+//! Comparing a target's answer with NumPy's.
+//!
+//! Shape and dtype must match exactly; integers and bools bit for bit;
+//! floats bit for bit by default (NaN equals NaN, -0.0 ≠ +0.0), relaxed
+//! only by fnp-core's precision table (`fnp_core::precision`): an ULP bound
+//! for ops NumPy computes with CPU-dependent code, either zero sign for the
+//! max/min family (NumPy's own choice varies), NaN sign compared only for
+//! ops that define it, and lenient flags where NumPy's flags depend on the
+//! CPU. Ops the table does not list yet (reductions) get the host's
+//! fallback entries in [`Policy::builtin`], which say so in the report.
+
+use fnp_core::precision::{self, NanSign, Policy as OpPolicy};
+use fnp_core::{DType, FpFlags};
+use serde_json::{json, Value};
+
+use crate::target::CaseOutcome;
+use crate::value;
+
+/// Reductions that pick an element (NumPy's zero-sign choice varies).
+pub const ZERO_SIGN_ANY: &[&str] = &["max", "min", "nanmax", "nanmin"];
+
+/// The comparator's tolerance: fnp-core's precision table plus the host's
+/// entries for ops the table does not cover yet.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Policy {
+    /// Host entries by op name, used only where the table has none.
+    pub fallback: Vec<(&'static str, OpPolicy)>,
+}
+
+const PICKS_ELEMENT: OpPolicy = OpPolicy {
+    ulp: 0,
+    zero_sign_any: true,
+    nan_sign: NanSign::Ignore,
+    lenient_flags: FpFlags::NONE,
+    why: "host fallback: picks an element; NumPy's choice between +0.0 and -0.0 \
+          varies with length and SIMD path",
+};
+
+impl Policy {
+    /// The table in use: `fnp_core::precision::TABLE` first, then host
+    /// fallbacks (bit-exact, except element-picking reductions).
+    pub fn builtin() -> Policy {
+        Policy {
+            fallback: ZERO_SIGN_ANY
+                .iter()
+                .map(|&op| (op, PICKS_ELEMENT))
+                .collect(),
+        }
+    }
+
+    /// The policy for `op` producing `dtype`.
+    pub fn for_op(&self, op: &str, dtype: DType) -> OpPolicy {
+        precision::policy(op, dtype)
+            .or_else(|| {
+                self.fallback
+                    .iter()
+                    .find(|(o, _)| *o == op)
+                    .map(|(_, p)| *p)
+            })
+            .unwrap_or(OpPolicy::EXACT)
+    }
+
+    /// The table as written into reports.
+    pub fn to_json(&self) -> Value {
+        let entry = |op: &str, dtypes: &str, p: &OpPolicy, source: &str| {
+            json!({
+                "op": op,
+                "dtypes": dtypes,
+                "ulp": p.ulp,
+                "zero_sign": if p.zero_sign_any { "any" } else { "exact" },
+                "nan_sign": match p.nan_sign { NanSign::Compare => "compared", NanSign::Ignore => "ignored" },
+                "lenient_flags": p.lenient_flags.names().collect::<Vec<_>>(),
+                "why": p.why,
+                "source": source,
+            })
+        };
+        let mut entries: Vec<Value> = precision::TABLE
+            .iter()
+            .map(|e| {
+                entry(
+                    e.op,
+                    &format!("{:?}", e.dtypes),
+                    &e.policy,
+                    "fnp_core::precision",
+                )
+            })
+            .collect();
+        entries.extend(
+            self.fallback
+                .iter()
+                .map(|(op, p)| entry(op, "all", p, "fnp-host fallback")),
+        );
+        json!({
+            "default": entry("*", "all", &OpPolicy::EXACT, "fnp-host fallback"),
+            "entries": entries,
+            "integers": "bit-exact",
+            "nan": "NaN equals NaN; the sign only where nan_sign is compared",
+            "shape_dtype": "exact",
+        })
+    }
+}
+
+/// NumPy's answer for one case (from the oracle).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Expected {
+    /// A value.
+    Ok {
+        /// Result dtype.
+        dtype: DType,
+        /// Result shape.
+        shape: Vec<usize>,
+        /// C-order little-endian bytes.
+        bytes: Vec<u8>,
+        /// Flags NumPy raised.
+        flags: FpFlags,
+    },
+    /// An exception class.
+    Error(String),
+    /// The oracle could not answer.
+    Unsupported(String),
+}
+
+/// Outcome of one comparison.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Status {
+    /// Matches.
+    Pass,
+    /// A different value, dtype, shape or flags.
+    Fail {
+        /// What differs: "value", "dtype", "shape" or "fp_flags".
+        what: String,
+        /// First differing element index (C order) for values.
+        index: Option<usize>,
+        /// NumPy's value there.
+        expected: Value,
+        /// The target's value there.
+        actual: Value,
+        /// ULP distance at `index` (floats).
+        ulp: Option<u64>,
+        /// Largest ULP distance over all differing elements (floats).
+        max_ulp: Option<u64>,
+    },
+    /// An exception where a value was expected, or the other way round, or
+    /// a different exception class.
+    ErrorMismatch {
+        /// NumPy's answer.
+        expected: String,
+        /// The target's.
+        actual: String,
+    },
+    /// The target crashed.
+    Crashed(String),
+    /// The target timed out.
+    TimedOut,
+    /// Not comparable, with the reason.
+    Unsupported(String),
+}
+
+impl Status {
+    /// The report's status name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Fail { .. } => "fail",
+            Status::ErrorMismatch { .. } => "error_mismatch",
+            Status::Crashed(_) => "crashed",
+            Status::TimedOut => "timed_out",
+            Status::Unsupported(_) => "unsupported",
+        }
+    }
+
+    /// Whether this status makes the run fail.
+    pub fn is_failure(&self) -> bool {
+        !matches!(self, Status::Pass | Status::Unsupported(_))
+    }
+}
+
+fn flag_names(f: FpFlags) -> Value {
+    Value::Array(f.names().map(|n| json!(n)).collect())
+}
+
+/// ULP distance of element `i` of two float buffers (for the report).
+fn ulp_at(dtype: DType, e: &[u8], a: &[u8], i: usize) -> Option<u64> {
+    match dtype {
+        DType::Float32 => {
+            let x = f32::from_le_bytes(e.get(i * 4..i * 4 + 4)?.try_into().ok()?);
+            let y = f32::from_le_bytes(a.get(i * 4..i * 4 + 4)?.try_into().ok()?);
+            (!x.is_nan() && !y.is_nan()).then(|| u64::from(precision::ulp_diff_f32(x, y)))
+        }
+        DType::Float64 => {
+            let x = f64::from_le_bytes(e.get(i * 8..i * 8 + 8)?.try_into().ok()?);
+            let y = f64::from_le_bytes(a.get(i * 8..i * 8 + 8)?.try_into().ok()?);
+            (!x.is_nan() && !y.is_nan()).then(|| precision::ulp_diff_f64(x, y))
+        }
+        _ => None,
+    }
+}
+
+/// Compares a target's outcome with NumPy's expected answer for `op`.
+pub fn compare(op: &str, expected: &Expected, outcome: &CaseOutcome, policy: &Policy) -> Status {
+    match (expected, outcome) {
+        (Expected::Unsupported(r), _) => Status::Unsupported(format!("oracle: {r}")),
+        (_, CaseOutcome::Unsupported { reason }) => Status::Unsupported(reason.clone()),
+        (_, CaseOutcome::Crashed { detail }) => Status::Crashed(detail.clone()),
+        (_, CaseOutcome::TimedOut) => Status::TimedOut,
+        (Expected::Error(e), CaseOutcome::Error { exception, message }) => {
+            if e == exception {
+                Status::Pass
+            } else {
+                Status::ErrorMismatch {
+                    expected: e.clone(),
+                    actual: format!("{exception}: {message}"),
+                }
+            }
+        }
+        (Expected::Error(e), CaseOutcome::Ok { dtype, shape, .. }) => Status::ErrorMismatch {
+            expected: e.clone(),
+            actual: format!("ok ({dtype}, shape {shape:?})"),
+        },
+        (Expected::Ok { dtype, shape, .. }, CaseOutcome::Error { exception, message }) => {
+            Status::ErrorMismatch {
+                expected: format!("ok ({dtype}, shape {shape:?})"),
+                actual: format!("{exception}: {message}"),
+            }
+        }
+        (
+            Expected::Ok {
+                dtype: ed,
+                shape: es,
+                bytes: eb,
+                flags: ef,
+            },
+            CaseOutcome::Ok {
+                dtype: ad,
+                shape: as_,
+                bytes: ab,
+                flags: af,
+            },
+        ) => compare_values(op, (*ed, es, eb, *ef), (*ad, as_, ab, *af), policy),
+    }
+}
+
+type Answer<'a> = (DType, &'a Vec<usize>, &'a Vec<u8>, FpFlags);
+
+fn compare_values(op: &str, e: Answer<'_>, a: Answer<'_>, policy: &Policy) -> Status {
+    let fail = |what: &str, expected: Value, actual: Value| Status::Fail {
+        what: what.into(),
+        index: None,
+        expected,
+        actual,
+        ulp: None,
+        max_ulp: None,
+    };
+    if e.0 != a.0 {
+        return fail("dtype", json!(e.0.name()), json!(a.0.name()));
+    }
+    if e.1 != a.1 {
+        return fail("shape", json!(e.1), json!(a.1));
+    }
+    let dtype = e.0;
+    let p = policy.for_op(op, dtype);
+    let w = dtype.itemsize();
+    let n = e.1.iter().product::<usize>();
+    if a.2.len() != n * w || e.2.len() != n * w {
+        return fail("shape", json!(e.2.len()), json!(a.2.len()));
+    }
+    let mut first: Option<usize> = None;
+    let mut max_ulp: Option<u64> = None;
+    for (i, (x, y)) in e.2.chunks_exact(w).zip(a.2.chunks_exact(w)).enumerate() {
+        if !p.accepts_element(dtype, x, y) {
+            if let Some(u) = ulp_at(dtype, e.2, a.2, i) {
+                max_ulp = Some(max_ulp.map_or(u, |m| m.max(u)));
+            }
+            first.get_or_insert(i);
+        }
+    }
+    if let Some(index) = first {
+        return Status::Fail {
+            what: "value".into(),
+            index: Some(index),
+            expected: value::decode_value(dtype, e.2, index).unwrap_or(Value::Null),
+            actual: value::decode_value(dtype, a.2, index).unwrap_or(Value::Null),
+            ulp: ulp_at(dtype, e.2, a.2, index),
+            max_ulp,
+        };
+    }
+    if !p.accepts_flags(e.3, a.3) {
+        return fail("fp_flags", flag_names(e.3), flag_names(a.3));
+    }
+    Status::Pass
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(dtype: DType, bytes: Vec<u8>, flags: FpFlags) -> (Expected, CaseOutcome) {
+        let n = bytes.len() / dtype.itemsize();
+        (
+            Expected::Ok {
+                dtype,
+                shape: vec![n],
+                bytes: bytes.clone(),
+                flags,
+            },
+            CaseOutcome::Ok {
+                dtype,
+                shape: vec![n],
+                bytes,
+                flags,
+            },
+        )
+    }
+
+    fn f64s(v: &[f64]) -> Vec<u8> {
+        v.iter().flat_map(|x| x.to_le_bytes()).collect()
+    }
+
+    #[test]
+    fn identical_answers_pass() {
+        let (e, a) = ok(
+            DType::Float64,
+            f64s(&[1.0, f64::NAN, -0.0]),
+            FpFlags::INVALID,
+        );
+        assert_eq!(compare("add", &e, &a, &Policy::builtin()), Status::Pass);
+    }
+
+    #[test]
+    fn a_wrong_value_fails_with_index_values_and_ulp() {
+        let (e, _) = ok(DType::Float64, f64s(&[1.0, 2.0, 3.0]), FpFlags::NONE);
+        let a = CaseOutcome::Ok {
+            dtype: DType::Float64,
+            shape: vec![3],
+            bytes: f64s(&[1.0, f64::from_bits(2.0f64.to_bits() + 3), 3.5]),
+            flags: FpFlags::NONE,
+        };
+        match compare("add", &e, &a, &Policy::builtin()) {
+            Status::Fail {
+                what,
+                index,
+                expected,
+                ulp,
+                max_ulp,
+                ..
+            } => {
+                assert_eq!(what, "value");
+                assert_eq!(index, Some(1));
+                assert_eq!(expected, json!(2.0));
+                assert_eq!(ulp, Some(3));
+                assert!(max_ulp.unwrap() > 3);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn zero_sign_is_exact_except_for_the_max_min_family() {
+        let (e, _) = ok(DType::Float64, f64s(&[0.0]), FpFlags::NONE);
+        let a = CaseOutcome::Ok {
+            dtype: DType::Float64,
+            shape: vec![1],
+            bytes: f64s(&[-0.0]),
+            flags: FpFlags::NONE,
+        };
+        assert_eq!(compare("add", &e, &a, &Policy::builtin()).name(), "fail");
+        assert_eq!(compare("maximum", &e, &a, &Policy::builtin()), Status::Pass);
+        assert_eq!(compare("nanmin", &e, &a, &Policy::builtin()), Status::Pass);
+    }
+
+    #[test]
+    fn nan_sign_only_where_defined() {
+        let (e, _) = ok(DType::Float64, f64s(&[f64::NAN]), FpFlags::NONE);
+        let a = CaseOutcome::Ok {
+            dtype: DType::Float64,
+            shape: vec![1],
+            bytes: f64s(&[-f64::NAN]),
+            flags: FpFlags::NONE,
+        };
+        assert_eq!(compare("add", &e, &a, &Policy::builtin()), Status::Pass);
+        // maximum passes NaN operands through: their sign is compared.
+        assert_eq!(
+            compare("maximum", &e, &a, &Policy::builtin()).name(),
+            "fail"
+        );
+        // NaN is never equal to a number.
+        let b = CaseOutcome::Ok {
+            dtype: DType::Float64,
+            shape: vec![1],
+            bytes: f64s(&[1.0]),
+            flags: FpFlags::NONE,
+        };
+        assert_eq!(compare("add", &e, &b, &Policy::builtin()).name(), "fail");
+    }
+
+    #[test]
+    fn ulp_bound_and_infinity() {
+        let (e, _) = ok(DType::Float32, 1.5f32.to_le_bytes().to_vec(), FpFlags::NONE);
+        let near = f32::from_bits(1.5f32.to_bits() + 1).to_le_bytes().to_vec();
+        let a = CaseOutcome::Ok {
+            dtype: DType::Float32,
+            shape: vec![1],
+            bytes: near,
+            flags: FpFlags::OVERFLOW,
+        };
+        assert_eq!(
+            compare("power", &e, &a, &Policy::builtin()),
+            Status::Pass,
+            "within power's ULP bound, overflow lenient"
+        );
+        assert_eq!(compare("add", &e, &a, &Policy::builtin()).name(), "fail");
+        let (e, _) = ok(
+            DType::Float32,
+            f32::MAX.to_le_bytes().to_vec(),
+            FpFlags::NONE,
+        );
+        let inf = CaseOutcome::Ok {
+            dtype: DType::Float32,
+            shape: vec![1],
+            bytes: f32::INFINITY.to_le_bytes().to_vec(),
+            flags: FpFlags::NONE,
+        };
+        assert_eq!(compare("add", &e, &inf, &Policy::builtin()).name(), "fail");
+    }
+
+    #[test]
+    fn dtype_shape_flags_and_errors() {
+        let (e, _) = ok(DType::Int8, vec![1, 2], FpFlags::NONE);
+        let wrong_dtype = CaseOutcome::Ok {
+            dtype: DType::UInt8,
+            shape: vec![2],
+            bytes: vec![1, 2],
+            flags: FpFlags::NONE,
+        };
+        assert!(
+            matches!(compare("add", &e, &wrong_dtype, &Policy::builtin()), Status::Fail { ref what, .. } if what == "dtype")
+        );
+        let wrong_shape = CaseOutcome::Ok {
+            dtype: DType::Int8,
+            shape: vec![2, 1],
+            bytes: vec![1, 2],
+            flags: FpFlags::NONE,
+        };
+        assert!(
+            matches!(compare("add", &e, &wrong_shape, &Policy::builtin()), Status::Fail { ref what, .. } if what == "shape")
+        );
+        let flags = CaseOutcome::Ok {
+            dtype: DType::Int8,
+            shape: vec![2],
+            bytes: vec![1, 2],
+            flags: FpFlags::DIVIDE,
+        };
+        assert!(
+            matches!(compare("add", &e, &flags, &Policy::builtin()), Status::Fail { ref what, .. } if what == "fp_flags")
+        );
+        let err = CaseOutcome::Error {
+            exception: "TypeError".into(),
+            message: "x".into(),
+        };
+        assert_eq!(
+            compare("add", &e, &err, &Policy::builtin()).name(),
+            "error_mismatch"
+        );
+        let ee = Expected::Error("TypeError".into());
+        assert_eq!(compare("add", &ee, &err, &Policy::builtin()), Status::Pass);
+        let other = CaseOutcome::Error {
+            exception: "ValueError".into(),
+            message: "x".into(),
+        };
+        assert_eq!(
+            compare("add", &ee, &other, &Policy::builtin()).name(),
+            "error_mismatch"
+        );
+        assert_eq!(
+            compare("add", &ee, &wrong_dtype, &Policy::builtin()).name(),
+            "error_mismatch"
+        );
+        let un = Expected::Unsupported("float16".into());
+        assert_eq!(
+            compare("add", &un, &err, &Policy::builtin()).name(),
+            "unsupported"
+        );
+        assert_eq!(
+            compare("add", &ee, &CaseOutcome::TimedOut, &Policy::builtin()).name(),
+            "timed_out"
+        );
+        assert!(Status::TimedOut.is_failure());
+        assert!(!Status::Unsupported(String::new()).is_failure());
+    }
+
+    #[test]
+    fn policy_json_lists_table_and_fallbacks() {
+        let v = Policy::builtin().to_json();
+        let entries = v["entries"].as_array().unwrap();
+        assert!(entries
+            .iter()
+            .any(|e| e["op"] == "power" && e["source"] == "fnp_core::precision"));
+        assert!(entries
+            .iter()
+            .any(|e| e["op"] == "nanmax" && e["source"] == "fnp-host fallback"));
+        assert_eq!(
+            Policy::builtin().for_op("sum", DType::Float64),
+            OpPolicy::EXACT
+        );
+    }
+}

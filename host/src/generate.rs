@@ -1,0 +1,1108 @@
+//! `fnp corpus generate`: the seeded, deterministic case generator.
+//!
+//! The same seed gives byte-identical files. Cases come in families, each
+//! with a stable id prefix `<op>/<family>/<dtypes>/<n>`:
+//!
+//! - binary ops: `edge` (every pair of a dtype's edge values: NaN, ±Inf,
+//!   -0.0, subnormals, integer limits, overflow, division by zero), `rand`
+//!   (random values and shapes), `mixed` (every ordered pair of different
+//!   dtypes), `scalar` (Python int/float/bool operands, out-of-range Python
+//!   ints), `bcast` (every rank pattern, size-1 dims, empty and 0-d, shape
+//!   mismatches), `layout` (F order, reversed, strided, zero-stride inputs);
+//! - reductions: `rand` (random shapes, axes, keepdims and the op's other
+//!   keywords), `edge` (NaN/Inf/-0.0/overflow data, empty arrays, bad axes),
+//!   `layout` (F order, reversed, strided and permuted inputs whose memory
+//!   order decides NumPy's summation order), `pairwise` (lengths around
+//!   NumPy's pairwise-sum block sizes);
+//! - `large.json`: host-only cases of ≥ 10⁵ elements, stored as seeded
+//!   `generate` descriptors instead of values.
+//!
+//! Most arrays have at most 16 elements so cases fit a 64 KiB device.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::Context;
+use fnp_core::{BinaryOp, DType};
+use serde_json::{json, Map, Value};
+
+use crate::corpus::{c_strides, splitmix64};
+use crate::value;
+
+/// Reductions fnp-core implements or is implementing, by NumPy name.
+pub const REDUCE_OPS: &[&str] = &[
+    "sum",
+    "prod",
+    "min",
+    "max",
+    "mean",
+    "var",
+    "std",
+    "argmin",
+    "argmax",
+    "any",
+    "all",
+    "count_nonzero",
+    "cumsum",
+    "cumprod",
+    "nansum",
+    "nanprod",
+    "nanmin",
+    "nanmax",
+    "nanmean",
+];
+
+/// Elements from which a case counts as large (host-only by size).
+pub const LARGE_ELEMENTS: usize = 100_000;
+
+/// Keywords a reduction accepts (NumPy's signature).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Accepts {
+    /// `axis` may be a tuple (otherwise only an int or None).
+    pub axis_tuple: bool,
+    /// `keepdims`.
+    pub keepdims: bool,
+    /// `initial`.
+    pub initial: bool,
+    /// `where`.
+    pub where_: bool,
+    /// `dtype`.
+    pub dtype: bool,
+    /// `ddof`.
+    pub ddof: bool,
+}
+
+/// What keywords `op` takes.
+pub fn accepts(op: &str) -> Accepts {
+    let all = |initial, where_, dtype, ddof| Accepts {
+        axis_tuple: true,
+        keepdims: true,
+        initial,
+        where_,
+        dtype,
+        ddof,
+    };
+    match op {
+        "sum" | "prod" | "nansum" | "nanprod" => all(true, true, true, false),
+        "min" | "max" | "nanmin" | "nanmax" => all(true, true, false, false),
+        "mean" | "nanmean" => all(false, true, true, false),
+        "var" | "std" => all(false, true, true, true),
+        "any" | "all" => all(false, true, false, false),
+        "count_nonzero" => all(false, false, false, false),
+        "argmin" | "argmax" => Accepts {
+            keepdims: true,
+            ..Accepts::default()
+        },
+        "cumsum" | "cumprod" => Accepts {
+            dtype: true,
+            ..Accepts::default()
+        },
+        _ => Accepts::default(),
+    }
+}
+
+/// A small deterministic RNG (SplitMix64), so corpora do not depend on a
+/// crate's algorithm staying the same across versions.
+#[derive(Clone, Debug)]
+pub struct Rng(u64);
+
+impl Rng {
+    /// Seeded generator.
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed)
+    }
+
+    /// Next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        splitmix64(self.0)
+    }
+
+    /// Uniform in `0..n` (`n > 0`).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % (n.max(1) as u64)) as usize
+    }
+
+    /// `true` with probability `num/den`.
+    pub fn chance(&mut self, num: usize, den: usize) -> bool {
+        self.below(den) < num
+    }
+
+    /// One element of `items`.
+    pub fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+        items[self.below(items.len())]
+    }
+
+    /// Uniform float in [0, 1).
+    pub fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+    }
+}
+
+/// Little-endian bytes of integers (already in range) for `dtype`.
+fn int_bytes(dtype: DType, values: &[i128]) -> Vec<u8> {
+    values
+        .iter()
+        .flat_map(|v| v.to_le_bytes().into_iter().take(dtype.itemsize()))
+        .collect()
+}
+
+fn f64_bytes(dtype: DType, values: &[f64]) -> Vec<u8> {
+    values
+        .iter()
+        .flat_map(|&v| {
+            if dtype == DType::Float32 {
+                (v as f32).to_le_bytes().to_vec()
+            } else {
+                v.to_le_bytes().to_vec()
+            }
+        })
+        .collect()
+}
+
+/// The edge values of a dtype, as bytes.
+pub fn edge_values(dtype: DType) -> Vec<u8> {
+    match dtype {
+        DType::Bool => vec![0, 1],
+        DType::Float64 => f64_bytes(
+            dtype,
+            &[
+                0.0,
+                -0.0,
+                1.0,
+                -1.0,
+                0.5,
+                -2.5,
+                3.0,
+                f64::NAN,
+                -f64::NAN,
+                f64::INFINITY,
+                f64::NEG_INFINITY,
+                5e-324,
+                -2.5e-323,
+                f64::MIN_POSITIVE,
+                f64::MAX,
+                -f64::MAX,
+                0.1,
+                1e300,
+            ],
+        ),
+        DType::Float32 => {
+            let v: [f32; 18] = [
+                0.0,
+                -0.0,
+                1.0,
+                -1.0,
+                0.5,
+                -2.5,
+                3.0,
+                f32::NAN,
+                -f32::NAN,
+                f32::INFINITY,
+                f32::NEG_INFINITY,
+                1e-45,
+                -3e-45,
+                f32::MIN_POSITIVE,
+                f32::MAX,
+                -f32::MAX,
+                0.1,
+                1e30,
+            ];
+            v.iter().flat_map(|x| x.to_le_bytes()).collect()
+        }
+        _ => {
+            let (lo, hi) = value::int_range(dtype).unwrap_or((0, 0));
+            let vals: Vec<i128> = if lo < 0 {
+                vec![0, 1, -1, 2, -3, 7, lo, lo + 1, hi, hi - 1]
+            } else {
+                vec![0, 1, 2, 3, 7, hi, hi - 1, hi / 2, hi / 2 + 1]
+            };
+            int_bytes(dtype, &vals)
+        }
+    }
+}
+
+/// Random element values for `dtype`: mostly small, some extreme.
+pub fn random_values(dtype: DType, n: usize, rng: &mut Rng) -> Vec<u8> {
+    match dtype {
+        DType::Bool => (0..n).map(|_| rng.below(2) as u8).collect(),
+        DType::Float32 | DType::Float64 => {
+            let mut out = Vec::with_capacity(n * dtype.itemsize());
+            for _ in 0..n {
+                let x = match rng.below(12) {
+                    0..=3 => (rng.below(17) as f64) - 8.0,
+                    4..=7 => rng.unit() * 20.0 - 10.0,
+                    8 => (rng.below(64) as f64 - 32.0) / 4.0,
+                    9 => {
+                        // Any finite magnitude of the dtype.
+                        let (emin, emax) = if dtype == DType::Float32 {
+                            (-149, 127)
+                        } else {
+                            (-1074, 1023)
+                        };
+                        let e = emin + rng.below((emax - emin + 1) as usize) as i32;
+                        (1.0 + rng.unit())
+                            * 2f64.powi(e)
+                            * if rng.chance(1, 2) { -1.0 } else { 1.0 }
+                    }
+                    10 => rng.pick(&[0.0, -0.0, 1.0, -1.0]),
+                    _ => rng.pick(&[f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -0.0, 0.5]),
+                };
+                out.extend(f64_bytes(dtype, &[x]));
+            }
+            out
+        }
+        _ => {
+            let (lo, hi) = value::int_range(dtype).unwrap_or((0, 0));
+            let vals: Vec<i128> = (0..n)
+                .map(|_| match rng.below(10) {
+                    0..=6 => (rng.below(21) as i128 - 10).clamp(lo, hi),
+                    7 | 8 => lo + (u128::from(rng.next_u64()) % ((hi - lo + 1) as u128)) as i128,
+                    _ => rng.pick(&[lo, hi, 0, 1]),
+                })
+                .collect();
+            int_bytes(dtype, &vals)
+        }
+    }
+}
+
+fn values_json(dtype: DType, bytes: &[u8]) -> Value {
+    Value::Array(value::decode_values(dtype, bytes))
+}
+
+/// An input object with C-order `bytes` and an optional layout.
+fn input(dtype: DType, shape: &[usize], bytes: &[u8], layout: Option<Value>) -> Value {
+    let mut m = Map::new();
+    m.insert("dtype".into(), json!(dtype.name()));
+    m.insert("shape".into(), json!(shape));
+    m.insert("data".into(), values_json(dtype, bytes));
+    if let Some(l) = layout {
+        m.insert("layout".into(), l);
+    }
+    Value::Object(m)
+}
+
+fn scalar_input(dtype: DType, bytes: &[u8]) -> Value {
+    json!({"dtype": dtype.name(), "shape": [], "data": values_json(dtype, bytes), "scalar": true})
+}
+
+/// Collects cases with unique ids.
+#[derive(Default)]
+struct Suite {
+    cases: Vec<Value>,
+    counters: BTreeMap<String, usize>,
+}
+
+impl Suite {
+    fn push(
+        &mut self,
+        op: &str,
+        family: &str,
+        sig: &str,
+        inputs: Vec<Value>,
+        params: Option<Value>,
+    ) {
+        let key = format!("{op}/{family}/{sig}");
+        let n = self.counters.entry(key.clone()).or_insert(0);
+        let id = format!("{key}/{n}");
+        *n += 1;
+        let mut m = Map::new();
+        m.insert("id".into(), json!(id));
+        m.insert("op".into(), json!(op));
+        m.insert("inputs".into(), Value::Array(inputs));
+        if let Some(p) = params {
+            if p.as_object().is_some_and(|o| !o.is_empty()) {
+                m.insert("params".into(), p);
+            }
+        }
+        self.cases.push(Value::Object(m));
+    }
+}
+
+fn random_shape(rng: &mut Rng, max_elems: usize) -> Vec<usize> {
+    loop {
+        let ndim = rng.pick(&[0usize, 1, 1, 1, 2, 2, 2, 3]);
+        let shape: Vec<usize> = (0..ndim).map(|_| rng.pick(&[1usize, 2, 3, 4, 5])).collect();
+        if shape.iter().product::<usize>() <= max_elems {
+            return shape;
+        }
+    }
+}
+
+/// A shape `b` broadcasts with `a`: some dims dropped or set to 1.
+fn broadcast_partner(a: &[usize], rng: &mut Rng) -> Vec<usize> {
+    let keep = rng.below(a.len() + 1);
+    a[a.len() - keep..]
+        .iter()
+        .map(|&d| if rng.chance(1, 3) { 1 } else { d })
+        .collect()
+}
+
+fn size(shape: &[usize]) -> usize {
+    shape.iter().product()
+}
+
+fn binary_ops() -> Vec<&'static str> {
+    BinaryOp::ALL.iter().map(|op| op.name()).collect()
+}
+
+fn binary_suite(rng: &mut Rng) -> Suite {
+    let mut s = Suite::default();
+    for op in binary_ops() {
+        // edge: every ordered pair of edge values, eight pairs per case.
+        for d in DType::ALL {
+            let edges = edge_values(d);
+            let item = d.itemsize();
+            let n = edges.len() / item;
+            let mut a = Vec::new();
+            let mut b = Vec::new();
+            for i in 0..n {
+                for j in 0..n {
+                    let bj = &edges[j * item..(j + 1) * item];
+                    // Integer power with a negative exponent is a ValueError
+                    // for the whole call; keep the grid about values.
+                    if op == "power"
+                        && d.is_integer()
+                        && value::decode_value(d, bj, 0)
+                            .and_then(|v| v.as_i64())
+                            .is_some_and(|v| v < 0)
+                    {
+                        continue;
+                    }
+                    a.extend_from_slice(&edges[i * item..(i + 1) * item]);
+                    b.extend_from_slice(bj);
+                }
+            }
+            let pairs = a.len() / item;
+            for start in (0..pairs).step_by(8) {
+                let end = (start + 8).min(pairs);
+                let shape = [end - start];
+                s.push(
+                    op,
+                    "edge",
+                    d.name(),
+                    vec![
+                        input(d, &shape, &a[start * item..end * item], None),
+                        input(d, &shape, &b[start * item..end * item], None),
+                    ],
+                    None,
+                );
+            }
+        }
+        // rand: same dtype, random shapes with broadcasting.
+        for d in DType::ALL {
+            for _ in 0..3 {
+                let sa = random_shape(rng, 16);
+                let sb = if rng.chance(1, 2) {
+                    sa.clone()
+                } else {
+                    broadcast_partner(&sa, rng)
+                };
+                let (sa, sb) = if rng.chance(1, 2) { (sa, sb) } else { (sb, sa) };
+                s.push(
+                    op,
+                    "rand",
+                    d.name(),
+                    vec![
+                        input(d, &sa, &random_values(d, size(&sa), rng), None),
+                        input(d, &sb, &random_values(d, size(&sb), rng), None),
+                    ],
+                    None,
+                );
+            }
+        }
+        // mixed: every ordered pair of different dtypes.
+        for da in DType::ALL {
+            for db in DType::ALL {
+                if da == db {
+                    continue;
+                }
+                let n = 1 + rng.below(4);
+                s.push(
+                    op,
+                    "mixed",
+                    &format!("{da}+{db}"),
+                    vec![
+                        input(da, &[n], &random_values(da, n, rng), None),
+                        input(db, &[n], &random_values(db, n, rng), None),
+                    ],
+                    None,
+                );
+            }
+        }
+        // scalar: NEP 50 weak Python operands, both sides.
+        for d in DType::ALL {
+            let n = 1 + rng.below(4);
+            let a_bytes = random_values(d, n, rng);
+            let a = input(d, &[n], &a_bytes, None);
+            let py_int = int_bytes(DType::Int64, &[rng.below(7) as i128 - 3]);
+            let py_float = 2.5f64.to_le_bytes();
+            let py_bool = [1u8];
+            let (lo, hi) = value::int_range(d).unwrap_or((0, 1));
+            let out_of_range = if d.is_integer() && hi < i128::from(i64::MAX) {
+                Some(int_bytes(DType::Int64, &[hi + 1]))
+            } else {
+                None
+            };
+            let below = if d.is_integer() && lo == 0 {
+                Some(int_bytes(DType::Int64, &[-1]))
+            } else {
+                None
+            };
+            let py_sig = |k: &str| format!("{d}+py{k}");
+            s.push(
+                op,
+                "scalar",
+                &py_sig("int"),
+                vec![a.clone(), scalar_input(DType::Int64, &py_int)],
+                None,
+            );
+            s.push(
+                op,
+                "scalar",
+                &format!("pyint+{d}"),
+                vec![scalar_input(DType::Int64, &py_int), a.clone()],
+                None,
+            );
+            s.push(
+                op,
+                "scalar",
+                &py_sig("float"),
+                vec![a.clone(), scalar_input(DType::Float64, &py_float)],
+                None,
+            );
+            s.push(
+                op,
+                "scalar",
+                &py_sig("bool"),
+                vec![a.clone(), scalar_input(DType::Bool, &py_bool)],
+                None,
+            );
+            if let Some(v) = out_of_range {
+                s.push(
+                    op,
+                    "scalar",
+                    &py_sig("int"),
+                    vec![a.clone(), scalar_input(DType::Int64, &v)],
+                    None,
+                );
+            }
+            if let Some(v) = below {
+                s.push(
+                    op,
+                    "scalar",
+                    &py_sig("int"),
+                    vec![a.clone(), scalar_input(DType::Int64, &v)],
+                    None,
+                );
+            }
+            // A Python int ≥ 2**63 (uint64 on the wire).
+            let big = ((1u64 << 63) + 5).to_le_bytes();
+            s.push(
+                op,
+                "scalar",
+                &py_sig("int"),
+                vec![a.clone(), scalar_input(DType::UInt64, &big)],
+                None,
+            );
+            if d == DType::Float32 {
+                let huge = 1e40f64.to_le_bytes();
+                s.push(
+                    op,
+                    "scalar",
+                    &py_sig("float"),
+                    vec![a.clone(), scalar_input(DType::Float64, &huge)],
+                    None,
+                );
+            }
+        }
+        // bcast: every rank pattern, empty and 0-d arrays, mismatches.
+        let patterns: &[(&[usize], &[usize])] = &[
+            (&[], &[]),
+            (&[], &[3]),
+            (&[3], &[]),
+            (&[1], &[4]),
+            (&[4], &[1]),
+            (&[2, 1], &[1, 3]),
+            (&[2, 3], &[3]),
+            (&[3], &[2, 3]),
+            (&[2, 1, 4], &[3, 1]),
+            (&[1, 1, 1, 1], &[2]),
+            (&[2, 1, 2, 1, 1], &[1, 1, 1, 2, 3]),
+            (&[1, 2, 1, 2, 1, 2], &[2, 1, 1, 1, 1]),
+            (&[0], &[1]),
+            (&[0], &[]),
+            (&[2, 0], &[1, 1]),
+            (&[0, 3], &[3]),
+            (&[2], &[3]),
+            (&[2, 3], &[2]),
+            (&[0], &[2]),
+        ];
+        for d in [DType::Float64, DType::Int16, DType::UInt8, DType::Bool] {
+            for (sa, sb) in patterns {
+                s.push(
+                    op,
+                    "bcast",
+                    d.name(),
+                    vec![
+                        input(d, sa, &random_values(d, size(sa), rng), None),
+                        input(d, sb, &random_values(d, size(sb), rng), None),
+                    ],
+                    None,
+                );
+            }
+        }
+        // layout: how inputs lie in memory must not change element results.
+        for d in [DType::Float64, DType::Int32, DType::Float32] {
+            for (shape, layout_a, layout_b) in binary_layouts() {
+                s.push(
+                    op,
+                    "layout",
+                    d.name(),
+                    vec![
+                        input(d, &shape, &random_values(d, size(&shape), rng), layout_a),
+                        input(d, &shape, &random_values(d, size(&shape), rng), layout_b),
+                    ],
+                    None,
+                );
+            }
+            // A zero-stride (broadcast view) input: rows repeated.
+            let row = random_values(d, 4, rng);
+            let rows: Vec<u8> = row.iter().chain(&row).chain(&row).copied().collect();
+            s.push(
+                op,
+                "layout",
+                d.name(),
+                vec![
+                    input(
+                        d,
+                        &[3, 4],
+                        &rows,
+                        Some(json!({"strides": [0, 1], "offset": 0})),
+                    ),
+                    input(d, &[3, 4], &random_values(d, 12, rng), Some(json!("F"))),
+                ],
+                None,
+            );
+        }
+    }
+    s
+}
+
+fn reversed(shape: &[usize]) -> Value {
+    let c = c_strides(shape);
+    let strides: Vec<isize> = c.iter().map(|s| -s).collect();
+    json!({"strides": strides, "offset": size(shape).saturating_sub(1)})
+}
+
+fn stepped(shape: &[usize]) -> Value {
+    let strides: Vec<isize> = c_strides(shape).iter().map(|s| s * 2).collect();
+    json!({"strides": strides, "offset": 1})
+}
+
+fn permuted3(shape: &[usize]) -> Value {
+    // Memory order (outer to inner) axis 0, axis 2, axis 1: the innermost
+    // axis is neither C's (last) nor F's (first).
+    let (b, c) = (shape[1] as isize, shape[2] as isize);
+    json!({"strides": [b * c, 1, b], "offset": 0})
+}
+
+fn binary_layouts() -> Vec<(Vec<usize>, Option<Value>, Option<Value>)> {
+    vec![
+        (vec![3, 4], Some(json!("F")), None),
+        (vec![3, 4], None, Some(reversed(&[3, 4]))),
+        (vec![2, 5], Some(stepped(&[2, 5])), Some(json!("F"))),
+        (
+            vec![2, 3, 2],
+            Some(permuted3(&[2, 3, 2])),
+            Some(reversed(&[2, 3, 2])),
+        ),
+        (vec![7], Some(json!({"strides": [-2], "offset": 13})), None),
+    ]
+}
+
+/// A scalar of `dtype`'s kind for `initial=`.
+fn initial_for(dtype: DType, rng: &mut Rng) -> Value {
+    match dtype {
+        DType::Float32 | DType::Float64 => {
+            value::f64_json(rng.pick(&[0.5, -3.0, 10.0, f64::INFINITY]))
+        }
+        DType::Bool => json!(rng.pick(&[0, 1, 5])),
+        d if d.kind() == fnp_core::Kind::UnsignedInt => json!(rng.pick(&[0, 3, 100])),
+        _ => json!(rng.pick(&[0, -3, 7])),
+    }
+}
+
+fn mask_for(shape: &[usize], rng: &mut Rng) -> Value {
+    // Either the full shape or the trailing dimension (broadcast).
+    let mshape: Vec<usize> = if shape.len() > 1 && rng.chance(1, 3) {
+        shape[shape.len() - 1..].to_vec()
+    } else {
+        shape.to_vec()
+    };
+    let data: Vec<bool> = (0..size(&mshape)).map(|_| rng.chance(2, 3)).collect();
+    json!({"shape": mshape, "data": data})
+}
+
+fn random_axis(ndim: usize, acc: Accepts, rng: &mut Rng) -> Option<Value> {
+    match rng.below(6) {
+        0 => None,
+        1 => Some(Value::Null),
+        2 | 3 if ndim > 0 => Some(json!(rng.below(ndim) as i64)),
+        4 if ndim > 0 => Some(json!(rng.below(ndim) as i64 - ndim as i64)),
+        5 if ndim > 1 && acc.axis_tuple => {
+            let a = rng.below(ndim);
+            let b = (a + 1 + rng.below(ndim - 1)) % ndim;
+            Some(json!([a, b]))
+        }
+        _ => None,
+    }
+}
+
+fn reduce_params(op: &str, dtype: DType, shape: &[usize], rng: &mut Rng) -> Map<String, Value> {
+    let acc = accepts(op);
+    let mut p = Map::new();
+    if let Some(axis) = random_axis(shape.len(), acc, rng) {
+        p.insert("axis".into(), axis);
+    }
+    if acc.keepdims && rng.chance(1, 3) {
+        p.insert("keepdims".into(), json!(true));
+    }
+    if acc.initial && rng.chance(1, 4) {
+        p.insert("initial".into(), initial_for(dtype, rng));
+    }
+    if acc.where_ && rng.chance(1, 4) {
+        p.insert("where".into(), mask_for(shape, rng));
+        // min/max without an identity need `initial` with `where`; leave
+        // it out sometimes to keep NumPy's ValueError covered.
+        if acc.initial && !p.contains_key("initial") && rng.chance(3, 4) {
+            p.insert("initial".into(), initial_for(dtype, rng));
+        }
+    }
+    if acc.dtype && rng.chance(1, 4) {
+        // A float input cast to an integer dtype is C's undefined
+        // behaviour for out-of-range values (NumPy's answer is the CPU's),
+        // so random float inputs only get float accumulators; the `edge`
+        // family has one in-range float-to-int case.
+        let to = if dtype.is_float() {
+            rng.pick(&[DType::Float64, DType::Float32, dtype])
+        } else {
+            rng.pick(&[
+                DType::Float64,
+                DType::Int64,
+                DType::Float32,
+                dtype,
+                DType::Int8,
+            ])
+        };
+        p.insert("dtype".into(), json!(to.name()));
+    }
+    if acc.ddof && rng.chance(1, 2) {
+        p.insert(
+            "ddof".into(),
+            value::f64_json(rng.pick(&[0.0, 1.0, 2.0, 0.5])),
+        );
+    }
+    p
+}
+
+fn reduce_suite(rng: &mut Rng) -> Suite {
+    let mut s = Suite::default();
+    for &op in REDUCE_OPS {
+        let acc = accepts(op);
+        for d in DType::ALL {
+            let sig = d.name();
+            // rand
+            for _ in 0..6 {
+                let shape = random_shape(rng, 16);
+                let params = reduce_params(op, d, &shape, rng);
+                s.push(
+                    op,
+                    "rand",
+                    sig,
+                    vec![input(d, &shape, &random_values(d, size(&shape), rng), None)],
+                    Some(Value::Object(params)),
+                );
+            }
+            // edge: the dtype's edge values in one array, reduced whole and
+            // per row.
+            let edges = edge_values(d);
+            let n = edges.len() / d.itemsize();
+            s.push(op, "edge", sig, vec![input(d, &[n], &edges, None)], None);
+            if n % 2 == 0 {
+                s.push(
+                    op,
+                    "edge",
+                    sig,
+                    vec![input(d, &[2, n / 2], &edges, None)],
+                    Some(json!({"axis": 1})),
+                );
+            }
+            // Overflow: the largest values repeated.
+            let big = if d.is_float() {
+                f64_bytes(
+                    d,
+                    &[if d == DType::Float32 {
+                        f32::MAX as f64
+                    } else {
+                        f64::MAX
+                    }; 3],
+                )
+            } else {
+                let (_, hi) = value::int_range(d).unwrap_or((0, 1));
+                int_bytes(d, &[hi, hi, hi])
+            };
+            s.push(op, "edge", sig, vec![input(d, &[3], &big, None)], None);
+            if acc.dtype {
+                s.push(
+                    op,
+                    "edge",
+                    sig,
+                    vec![input(d, &[3], &big, None)],
+                    Some(json!({"dtype": d.name()})),
+                );
+                if d.is_float() {
+                    // In range, so the truncating cast is well defined.
+                    let small = f64_bytes(d, &[1.5, -2.5, 3.75]);
+                    s.push(
+                        op,
+                        "edge",
+                        sig,
+                        vec![input(d, &[3], &small, None)],
+                        Some(json!({"dtype": "int32"})),
+                    );
+                }
+            }
+            // Empty arrays: identity or ValueError.
+            s.push(op, "edge", sig, vec![input(d, &[0], &[], None)], None);
+            s.push(
+                op,
+                "edge",
+                sig,
+                vec![input(d, &[2, 0], &[], None)],
+                Some(json!({"axis": 1})),
+            );
+            s.push(
+                op,
+                "edge",
+                sig,
+                vec![input(d, &[0, 2], &[], None)],
+                Some(json!({"axis": 1})),
+            );
+            // 0-d input and size-1 dims.
+            s.push(
+                op,
+                "edge",
+                sig,
+                vec![input(d, &[], &random_values(d, 1, rng), None)],
+                None,
+            );
+            s.push(
+                op,
+                "edge",
+                sig,
+                vec![input(d, &[1, 3, 1], &random_values(d, 3, rng), None)],
+                Some(json!({"axis": 2})),
+            );
+            // Bad axes: AxisError, duplicate axis, tuple where only an int goes.
+            s.push(
+                op,
+                "edge",
+                sig,
+                vec![input(d, &[2, 2], &random_values(d, 4, rng), None)],
+                Some(json!({"axis": 2})),
+            );
+            s.push(
+                op,
+                "edge",
+                sig,
+                vec![input(d, &[2, 2], &random_values(d, 4, rng), None)],
+                Some(json!({"axis": -3})),
+            );
+            s.push(
+                op,
+                "edge",
+                sig,
+                vec![input(d, &[2, 2], &random_values(d, 4, rng), None)],
+                Some(json!({"axis": [0, -2]})),
+            );
+            if !acc.axis_tuple {
+                s.push(
+                    op,
+                    "edge",
+                    sig,
+                    vec![input(d, &[2, 2], &random_values(d, 4, rng), None)],
+                    Some(json!({"axis": [0, 1]})),
+                );
+            }
+            if acc.where_ && acc.initial {
+                // where= without initial (ValueError for min/max).
+                s.push(
+                    op,
+                    "edge",
+                    sig,
+                    vec![input(d, &[4], &random_values(d, 4, rng), None)],
+                    Some(json!({"where": {"shape": [4], "data": [true, false, true, false]}})),
+                );
+            }
+            if acc.ddof {
+                for ddof in [3.0, 5.0] {
+                    s.push(
+                        op,
+                        "edge",
+                        sig,
+                        vec![input(d, &[3], &random_values(d, 3, rng), None)],
+                        Some(json!({"ddof": value::f64_json(ddof)})),
+                    );
+                }
+            }
+        }
+        // layout and pairwise: the memory order and the length decide
+        // NumPy's summation order. Arrays this size are stored as seeded
+        // `generate` descriptors to keep the corpus small.
+        let order_sensitive = matches!(
+            op,
+            "sum" | "mean" | "var" | "std" | "nansum" | "nanmean" | "cumsum"
+        );
+        for d in [DType::Float32, DType::Float64, DType::Int32] {
+            let sig = d.name();
+            let layouts: Vec<(Vec<usize>, Value)> = if order_sensitive {
+                vec![
+                    (vec![9, 13], json!("F")),
+                    (vec![9, 13], reversed(&[9, 13])),
+                    (vec![9, 13], stepped(&[9, 13])),
+                    (vec![4, 5, 6], permuted3(&[4, 5, 6])),
+                    (vec![4, 5, 6], json!("F")),
+                ]
+            } else {
+                vec![
+                    (vec![3, 4], json!("F")),
+                    (vec![2, 3, 2], reversed(&[2, 3, 2])),
+                ]
+            };
+            for (shape, layout) in layouts {
+                let data = generated(d, &shape, Some(layout), rng);
+                for axis in [Value::Null, json!(0), json!(-1)] {
+                    s.push(
+                        op,
+                        "layout",
+                        sig,
+                        vec![data.clone()],
+                        Some(json!({"axis": axis})),
+                    );
+                }
+            }
+            if !order_sensitive {
+                continue;
+            }
+            for n in [7usize, 8, 9, 16, 17, 127, 128, 129, 200, 257, 1000] {
+                s.push(
+                    op,
+                    "pairwise",
+                    sig,
+                    vec![generated(d, &[n], None, rng)],
+                    None,
+                );
+            }
+            for shape in [[8usize, 37], [37, 8]] {
+                s.push(
+                    op,
+                    "pairwise",
+                    sig,
+                    vec![generated(d, &shape, None, rng)],
+                    Some(json!({"axis": 0})),
+                );
+            }
+        }
+    }
+    s
+}
+
+/// A seeded `generate` input: finite values with a range that makes float
+/// sums round differently in different orders.
+fn generated(dtype: DType, shape: &[usize], layout: Option<Value>, rng: &mut Rng) -> Value {
+    let seed = rng.next_u64() >> 11;
+    let (low, high) = if dtype.is_float() {
+        let (lo, hi) = rng.pick(&[(-1.0, 1.0), (0.0, 1e6), (-1e-3, 1e3), (-3.5, 2.25)]);
+        (value::f64_json(lo), value::f64_json(hi))
+    } else {
+        (json!(-1000), json!(1000))
+    };
+    let mut m = Map::new();
+    m.insert("dtype".into(), json!(dtype.name()));
+    m.insert("shape".into(), json!(shape));
+    m.insert(
+        "generate".into(),
+        json!({"seed": seed, "low": low, "high": high}),
+    );
+    if let Some(l) = layout {
+        m.insert("layout".into(), l);
+    }
+    Value::Object(m)
+}
+
+fn large_suite(seed: u64) -> Suite {
+    let mut s = Suite::default();
+    let mut k = 0u64;
+    let mut gen = |dtype: DType, shape: &[usize], low: Value, high: Value| {
+        k += 1;
+        json!({"dtype": dtype.name(), "shape": shape,
+               "generate": {"seed": seed.wrapping_mul(1000).wrapping_add(k), "low": low, "high": high}})
+    };
+    let ops = [
+        "sum", "mean", "var", "std", "nansum", "nanmean", "min", "max", "argmax", "argmin", "prod",
+    ];
+    for op in ops {
+        for d in [DType::Float32, DType::Float64] {
+            let (lo, hi) = if op == "prod" {
+                (0.999, 1.001)
+            } else {
+                (-1.0, 1.0)
+            };
+            for (shape, axis) in [
+                (vec![120_000], Value::Null),
+                (vec![400, 300], Value::Null),
+                (vec![400, 300], json!(0)),
+                (vec![400, 300], json!(-1)),
+            ] {
+                let x = gen(d, &shape, value::f64_json(lo), value::f64_json(hi));
+                s.push(op, "large", d.name(), vec![x], Some(json!({"axis": axis})));
+            }
+            if d == DType::Float32 && matches!(op, "sum" | "mean") {
+                // A cast to float64 makes NumPy chunk the sum in 8192s.
+                let x = gen(d, &[120_000], value::f64_json(lo), value::f64_json(hi));
+                s.push(
+                    op,
+                    "large",
+                    d.name(),
+                    vec![x],
+                    Some(json!({"dtype": "float64"})),
+                );
+            }
+        }
+        if matches!(op, "sum" | "prod" | "min" | "max" | "argmax" | "mean") {
+            for d in [DType::Int32, DType::Int64, DType::UInt8, DType::Bool] {
+                let (lo, hi) = match d {
+                    DType::UInt8 => (json!(0), json!(255)),
+                    DType::Bool => (json!(0), json!(1)),
+                    _ => (json!(-100_000), json!(100_000)),
+                };
+                let x = gen(d, &[250, 500], lo, hi);
+                s.push(
+                    op,
+                    "large",
+                    d.name(),
+                    vec![x],
+                    Some(json!({"axis": Value::Null})),
+                );
+            }
+        }
+    }
+    s
+}
+
+/// One generated corpus file.
+pub struct GeneratedFile {
+    /// File name (`binary.json`, …).
+    pub name: String,
+    /// Its contents.
+    pub text: String,
+    /// Number of cases.
+    pub cases: usize,
+}
+
+fn render(suite_name: &str, seed: u64, suite: Suite) -> GeneratedFile {
+    let mut top = Map::new();
+    top.insert("schema".into(), json!(crate::corpus::SCHEMA));
+    top.insert("suite".into(), json!(suite_name));
+    top.insert("seed".into(), json!(seed));
+    let cases = suite.cases.len();
+    top.insert("cases".into(), Value::Array(suite.cases));
+    GeneratedFile {
+        name: format!("{suite_name}.json"),
+        text: crate::corpus::write_lines(&top, "cases"),
+        cases,
+    }
+}
+
+/// Generates every corpus file for `seed`.
+pub fn generate(seed: u64) -> Vec<GeneratedFile> {
+    let mut rng = Rng::new(seed);
+    let binary = binary_suite(&mut rng);
+    let mut rng = Rng::new(seed ^ 0x5245_4455_4345);
+    let reduce = reduce_suite(&mut rng);
+    vec![
+        render("binary", seed, binary),
+        render("reduce", seed, reduce),
+        render("large", seed, large_suite(seed)),
+    ]
+}
+
+/// Writes the files into `dir`, returning (name, cases) per file.
+pub fn write(dir: &Path, files: &[GeneratedFile]) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    for f in files {
+        let path = dir.join(&f.name);
+        std::fs::write(&path, &f.text).with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_seed_same_bytes_other_seed_other_bytes() {
+        let a = generate(7);
+        let b = generate(7);
+        let c = generate(8);
+        for ((x, y), z) in a.iter().zip(&b).zip(&c) {
+            assert_eq!(x.text, y.text, "{}", x.name);
+            assert_ne!(x.text, z.text, "{}", x.name);
+        }
+    }
+
+    #[test]
+    fn every_file_decodes_with_unique_ids_and_small_frames() {
+        let dir = std::env::temp_dir().join(format!("fnp-gen-test-{}", std::process::id()));
+        let files = generate(3);
+        write(&dir, &files).unwrap();
+        for f in &files {
+            let corpus = crate::corpus::load(&dir.join(&f.name)).unwrap();
+            assert_eq!(corpus.cases.len(), f.cases);
+            let mut sizes: Vec<usize> = corpus.cases.iter().map(|c| c.input_bytes()).collect();
+            sizes.sort_unstable();
+            let median = sizes[sizes.len() / 2];
+            if f.name == "large.json" {
+                assert!(corpus
+                    .cases
+                    .iter()
+                    .all(|c| c.total_elements() >= LARGE_ELEMENTS));
+            } else {
+                // Most cases must fit a small device's frame buffer.
+                assert!(median <= 200, "{}: median {median}", f.name);
+            }
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn every_op_and_dtype_is_covered() {
+        let files = generate(11);
+        let all: String = files.iter().map(|f| f.text.as_str()).collect();
+        for op in BinaryOp::ALL
+            .iter()
+            .map(|o| o.name())
+            .chain(REDUCE_OPS.iter().copied())
+        {
+            for d in DType::ALL {
+                let probe = format!("\"{op}/rand/{}/0\"", d.name());
+                assert!(all.contains(&probe), "{probe}");
+            }
+        }
+        for family in ["edge", "mixed", "scalar", "bcast", "layout"] {
+            assert!(all.contains(&format!("\"add/{family}/")), "{family}");
+        }
+    }
+}

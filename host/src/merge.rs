@@ -1,0 +1,169 @@
+//! `fnp report merge`: one table over several targets' reports.
+//!
+//! Reads `fnp.report.v1` files (checked against the schema), and writes a
+//! deterministic `summary.json` and `summary.md`: totals per target and
+//! pass/total per op for each target, so a host-vs-device difference is one
+//! glance.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Args;
+use serde_json::{json, Value};
+
+/// Arguments of `fnp report merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Report files or directories of them (default: artifacts/reports).
+    #[arg(default_values_os_t = vec![PathBuf::from("artifacts/reports")])]
+    pub reports: Vec<PathBuf>,
+    /// Directory for summary.json and summary.md.
+    #[arg(long, default_value = "artifacts/reports")]
+    pub out: PathBuf,
+}
+
+/// Per-target digest of one report.
+#[derive(Clone, Debug, Default)]
+pub struct TargetDigest {
+    /// Totals by status.
+    pub totals: BTreeMap<String, u64>,
+    /// (pass, total) per op.
+    pub ops: BTreeMap<String, (u64, u64)>,
+}
+
+fn report_files(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut files: Vec<PathBuf> = std::fs::read_dir(p)
+                .with_context(|| format!("reading {}", p.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| f.extension().is_some_and(|x| x == "json"))
+                .filter(|f| f.file_name().is_some_and(|n| n != "summary.json"))
+                .collect();
+            files.sort();
+            out.extend(files);
+        } else {
+            out.push(p.clone());
+        }
+    }
+    if out.is_empty() {
+        anyhow::bail!("no reports to merge");
+    }
+    Ok(out)
+}
+
+/// Reads and digests one report.
+pub fn digest(path: &Path) -> anyhow::Result<(String, TargetDigest)> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let json: Value =
+        serde_json::from_slice(&bytes).with_context(|| format!("{}: not JSON", path.display()))?;
+    crate::schema::validate(crate::schema::Kind::Report, path, &json)?;
+    let target = json
+        .get("target")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let mut d = TargetDigest::default();
+    if let Some(t) = json.get("totals").and_then(Value::as_object) {
+        for (k, v) in t {
+            d.totals.insert(k.clone(), v.as_u64().unwrap_or(0));
+        }
+    }
+    for row in json
+        .get("cases")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+    {
+        let op = row
+            .get("op")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let entry = d.ops.entry(op).or_default();
+        entry.1 += 1;
+        if row.get("status").and_then(Value::as_str) == Some("pass") {
+            entry.0 += 1;
+        }
+    }
+    Ok((target, d))
+}
+
+/// The summary document and its Markdown.
+pub fn summarize(digests: &BTreeMap<String, TargetDigest>) -> (Value, String) {
+    let targets: Vec<&String> = digests.keys().collect();
+    let mut ops: Vec<String> = digests
+        .values()
+        .flat_map(|d| d.ops.keys().cloned())
+        .collect();
+    ops.sort();
+    ops.dedup();
+    let per_target: serde_json::Map<String, Value> = digests
+        .iter()
+        .map(|(t, d)| {
+            let ops: serde_json::Map<String, Value> = d
+                .ops
+                .iter()
+                .map(|(op, (p, n))| (op.clone(), json!({"pass": p, "total": n})))
+                .collect();
+            (t.clone(), json!({"totals": d.totals, "ops": ops}))
+        })
+        .collect();
+    let doc = json!({"schema": "fnp.summary.v1", "targets": per_target});
+    let mut md = String::from("# fnp parity summary\n\n| target | pass | fail | error_mismatch | crashed | timed_out | unsupported | total |\n|---|---:|---:|---:|---:|---:|---:|---:|\n");
+    for (t, d) in digests {
+        let g = |k: &str| d.totals.get(k).copied().unwrap_or(0);
+        md.push_str(&format!(
+            "| {t} | {} | {} | {} | {} | {} | {} | {} |\n",
+            g("pass"),
+            g("fail"),
+            g("error_mismatch"),
+            g("crashed"),
+            g("timed_out"),
+            g("unsupported"),
+            g("total")
+        ));
+    }
+    md.push_str("\n## pass/total per op\n\n| op |");
+    for t in &targets {
+        md.push_str(&format!(" {t} |"));
+    }
+    md.push_str(&format!("\n|---|{}\n", "---:|".repeat(targets.len())));
+    for op in &ops {
+        md.push_str(&format!("| {op} |"));
+        for t in &targets {
+            match digests.get(*t).and_then(|d| d.ops.get(op)) {
+                Some((p, n)) => md.push_str(&format!(" {p}/{n} |")),
+                None => md.push_str(" · |"),
+            }
+        }
+        md.push('\n');
+    }
+    (doc, md)
+}
+
+/// `fnp report merge`.
+pub fn main(args: &MergeArgs) -> anyhow::Result<ExitCode> {
+    let mut digests = BTreeMap::new();
+    for path in report_files(&args.reports)? {
+        let (target, d) = digest(&path)?;
+        if digests.insert(target.clone(), d).is_some() {
+            anyhow::bail!(
+                "two reports for target {target} (the second is {})",
+                path.display()
+            );
+        }
+    }
+    let (doc, md) = summarize(&digests);
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
+    let json_path = args.out.join("summary.json");
+    std::fs::write(&json_path, serde_json::to_string_pretty(&doc)? + "\n")
+        .with_context(|| format!("writing {}", json_path.display()))?;
+    std::fs::write(args.out.join("summary.md"), &md)?;
+    print!("{md}");
+    Ok(ExitCode::SUCCESS)
+}

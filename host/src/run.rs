@@ -1,0 +1,494 @@
+//! `fnp run`: execute corpora on a target, compare with the oracles and
+//! write the parity report (`fnp.report.v1`) plus a Markdown table.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Context;
+use clap::Args;
+use serde_json::{json, Map, Value};
+
+use crate::compare::{self, Policy, Status};
+use crate::corpus::{self, Corpus};
+use crate::oracle::{self, Oracle};
+use crate::target::{self, Target};
+
+/// Arguments of `fnp run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Target name: `host` (device targets: `qemu:<board>`).
+    #[arg(long, default_value = "host")]
+    pub target: String,
+    /// Corpus file or directory (repeatable).
+    #[arg(long, default_values_os_t = vec![PathBuf::from("fixtures/cases")])]
+    pub cases: Vec<PathBuf>,
+    /// Oracle file per `--cases` file, in the same order (repeatable);
+    /// without it oracles are found by file name in `--oracles`.
+    #[arg(long)]
+    pub oracle: Vec<PathBuf>,
+    /// Directory of oracles named after their corpus files.
+    #[arg(long, default_value = "fixtures/oracles")]
+    pub oracles: PathBuf,
+    /// Directory for `<target>.json` and `<target>.md`.
+    #[arg(long, default_value = "artifacts/reports")]
+    pub out: PathBuf,
+    /// Only run cases of these ops (repeatable).
+    #[arg(long = "op")]
+    pub ops: Vec<String>,
+    /// Seconds one case may take before it is `timed_out`.
+    #[arg(long, default_value_t = 30.0)]
+    pub timeout: f64,
+}
+
+/// One compared case.
+#[derive(Clone, Debug)]
+pub struct Row {
+    /// Case id.
+    pub id: String,
+    /// Corpus file name.
+    pub corpus: String,
+    /// Op name.
+    pub op: String,
+    /// Input dtype the summary groups by.
+    pub dtype: String,
+    /// Result.
+    pub status: Status,
+}
+
+impl Row {
+    fn to_json(&self) -> Value {
+        let mut m = Map::new();
+        m.insert("id".into(), json!(self.id));
+        m.insert("corpus".into(), json!(self.corpus));
+        m.insert("op".into(), json!(self.op));
+        m.insert("dtype".into(), json!(self.dtype));
+        m.insert("status".into(), json!(self.status.name()));
+        match &self.status {
+            Status::Pass | Status::TimedOut => {}
+            Status::Fail {
+                what,
+                index,
+                expected,
+                actual,
+                ulp,
+                max_ulp,
+            } => {
+                m.insert("reason".into(), json!(what));
+                if let Some(i) = index {
+                    m.insert("index".into(), json!(i));
+                }
+                m.insert("expected".into(), expected.clone());
+                m.insert("actual".into(), actual.clone());
+                if ulp.is_some() || max_ulp.is_some() {
+                    m.insert("ulp".into(), json!(ulp));
+                    m.insert("max_ulp".into(), json!(max_ulp));
+                }
+            }
+            Status::ErrorMismatch { expected, actual } => {
+                m.insert("expected".into(), json!(expected));
+                m.insert("actual".into(), json!(actual));
+            }
+            Status::Crashed(r) | Status::Unsupported(r) => {
+                m.insert("reason".into(), json!(r));
+            }
+        }
+        Value::Object(m)
+    }
+}
+
+/// Pairs every corpus with its oracle (explicit `--oracle`s in order, or
+/// by file name in `oracles_dir`) and checks each pair belongs together.
+pub fn load_pairs(
+    cases: &[PathBuf],
+    oracles: &[PathBuf],
+    oracles_dir: &Path,
+) -> anyhow::Result<Vec<(Corpus, Oracle)>> {
+    let files = crate::capture::expand_case_paths(cases)?;
+    if !oracles.is_empty() && oracles.len() != files.len() {
+        anyhow::bail!(
+            "{} --oracle files for {} corpus files: give one per corpus, in order, or none",
+            oracles.len(),
+            files.len()
+        );
+    }
+    let mut pairs = Vec::new();
+    for (i, file) in files.iter().enumerate() {
+        let corpus = corpus::load(file)?;
+        let path = oracles
+            .get(i)
+            .cloned()
+            .unwrap_or_else(|| oracle::path_for(file, oracles_dir));
+        let oracle = oracle::load_for(&corpus, &path)?;
+        pairs.push((corpus, oracle));
+    }
+    Ok(pairs)
+}
+
+/// Runs every case of `pairs` on `target`.
+pub fn run_pairs(
+    target: &mut dyn Target,
+    pairs: &[(Corpus, Oracle)],
+    ops: &[String],
+    policy: &Policy,
+) -> Vec<Row> {
+    let limits = target.limits();
+    let selected = |op: &str| ops.is_empty() || ops.iter().any(|o| o == op);
+    let total: usize = pairs
+        .iter()
+        .map(|(c, _)| c.cases.iter().filter(|k| selected(&k.op)).count())
+        .sum();
+    let bar = indicatif::ProgressBar::new(total as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("run {bar:40} {pos}/{len} {elapsed} {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let mut rows = Vec::with_capacity(total);
+    for (corpus, oracle) in pairs {
+        let name = corpus
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        bar.set_message(name.clone());
+        for case in corpus.cases.iter().filter(|c| selected(&c.op)) {
+            let status = match oracle.results.get(&case.id) {
+                None => Status::Unsupported("no oracle answer".into()),
+                Some(expected) => {
+                    let outcome = match limits.refuse(case) {
+                        Some(reason) => target::CaseOutcome::Unsupported { reason },
+                        None => target.run_case(case),
+                    };
+                    compare::compare(&case.op, expected, &outcome, policy)
+                }
+            };
+            rows.push(Row {
+                id: case.id.clone(),
+                corpus: name.clone(),
+                op: case.op.clone(),
+                dtype: crate::exec::input_dtype(case),
+                status,
+            });
+            bar.inc(1);
+        }
+    }
+    bar.finish_and_clear();
+    rows
+}
+
+const STATUSES: [&str; 6] = [
+    "pass",
+    "fail",
+    "error_mismatch",
+    "crashed",
+    "timed_out",
+    "unsupported",
+];
+
+/// Counts per status (all six keys present) plus `total`.
+pub fn totals(rows: &[Row]) -> BTreeMap<String, usize> {
+    let mut t: BTreeMap<String, usize> = STATUSES.iter().map(|s| (s.to_string(), 0)).collect();
+    for r in rows {
+        *t.entry(r.status.name().to_string()).or_insert(0) += 1;
+    }
+    t.insert("total".into(), rows.len());
+    t
+}
+
+/// The report document (without `meta`, which the caller adds).
+pub fn report_json(
+    target: &dyn Target,
+    pairs: &[(Corpus, Oracle)],
+    rows: &[Row],
+    policy: &Policy,
+) -> Value {
+    let oracles: Vec<Value> = pairs
+        .iter()
+        .map(|(c, o)| {
+            json!({
+                "corpus": c.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+                "corpus_sha256": c.sha256,
+                "numpy_version": o.numpy_version,
+                "python_version": o.python_version,
+                "source": o.source,
+            })
+        })
+        .collect();
+    let mut environment = Map::new();
+    environment.insert("fnp_commit".into(), json!(crate::env::fnp_commit()));
+    environment.insert("rustc".into(), json!(crate::env::rustc_version()));
+    environment.insert("target".into(), json!(target.name()));
+    environment.insert("oracles".into(), Value::Array(oracles));
+    for (k, v) in target.fingerprint() {
+        environment.insert(k, json!(v));
+    }
+    json!({
+        "schema": "fnp.report.v1",
+        "target": target.name(),
+        "totals": totals(rows),
+        "policy": policy.to_json(),
+        "environment": environment,
+        "cases": rows.iter().map(Row::to_json).collect::<Vec<_>>(),
+    })
+}
+
+/// Op order for tables: binary ops, reductions, then anything else.
+fn op_order(rows: &[Row]) -> Vec<String> {
+    let mut known: Vec<String> = fnp_core::BinaryOp::ALL
+        .iter()
+        .map(|o| o.name().to_string())
+        .collect();
+    known.extend(crate::generate::REDUCE_OPS.iter().map(|s| s.to_string()));
+    let mut seen: Vec<String> = known
+        .into_iter()
+        .filter(|o| rows.iter().any(|r| r.op == *o))
+        .collect();
+    let mut rest: Vec<String> = rows
+        .iter()
+        .map(|r| r.op.clone())
+        .filter(|o| !seen.contains(o))
+        .collect();
+    rest.sort();
+    rest.dedup();
+    seen.extend(rest);
+    seen
+}
+
+/// pass/total per op × input dtype, as text rows (first row is the header).
+pub fn summary_table(rows: &[Row]) -> Vec<Vec<String>> {
+    let dtypes: Vec<&str> = fnp_core::DType::ALL.iter().map(|d| d.name()).collect();
+    let mut cells: BTreeMap<(String, String), (usize, usize)> = BTreeMap::new();
+    for r in rows {
+        let c = cells.entry((r.op.clone(), r.dtype.clone())).or_default();
+        c.1 += 1;
+        if matches!(r.status, Status::Pass) {
+            c.0 += 1;
+        }
+    }
+    let mut table = vec![std::iter::once("op".to_string())
+        .chain(dtypes.iter().map(|d| d.to_string()))
+        .chain([
+            "pass".to_string(),
+            "total".to_string(),
+            "unsupported".to_string(),
+        ])
+        .collect::<Vec<_>>()];
+    for op in op_order(rows) {
+        let mut line = vec![op.clone()];
+        for d in &dtypes {
+            line.push(match cells.get(&(op.clone(), d.to_string())) {
+                Some((p, t)) => format!("{p}/{t}"),
+                None => "·".into(),
+            });
+        }
+        let of_op: Vec<&Row> = rows.iter().filter(|r| r.op == op).collect();
+        let pass = of_op
+            .iter()
+            .filter(|r| matches!(r.status, Status::Pass))
+            .count();
+        let unsupported = of_op
+            .iter()
+            .filter(|r| matches!(r.status, Status::Unsupported(_)))
+            .count();
+        line.extend([
+            pass.to_string(),
+            of_op.len().to_string(),
+            unsupported.to_string(),
+        ]);
+        table.push(line);
+    }
+    table
+}
+
+fn render_text(table: &[Vec<String>]) -> String {
+    let widths: Vec<usize> = (0..table.first().map_or(0, Vec::len))
+        .map(|c| {
+            table
+                .iter()
+                .map(|r| r.get(c).map_or(0, |s| s.chars().count()))
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for row in table {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .enumerate()
+            .map(|(i, (s, w))| {
+                if i == 0 {
+                    format!("{s:<w$}")
+                } else {
+                    format!("{s:>w$}")
+                }
+            })
+            .collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// The Markdown report.
+pub fn report_markdown(report: &Value, rows: &[Row]) -> String {
+    let target = report.get("target").and_then(Value::as_str).unwrap_or("?");
+    let mut md = format!("# fnp parity report: {target}\n\n");
+    md.push_str("| status | cases |\n|---|---:|\n");
+    if let Some(t) = report.get("totals").and_then(Value::as_object) {
+        for s in STATUSES.iter().chain(["total"].iter()) {
+            md.push_str(&format!(
+                "| {s} | {} |\n",
+                t.get(*s).cloned().unwrap_or(json!(0))
+            ));
+        }
+    }
+    if let Some(env) = report.get("environment").and_then(Value::as_object) {
+        md.push_str("\nEnvironment: ");
+        let parts: Vec<String> = env
+            .iter()
+            .filter(|(k, _)| *k != "oracles")
+            .map(|(k, v)| {
+                format!(
+                    "{k} `{}`",
+                    v.as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| v.to_string())
+                )
+            })
+            .collect();
+        md.push_str(&parts.join(", "));
+        md.push('\n');
+    }
+    md.push_str("\n## Pass/total per op and input dtype\n\n");
+    let table = summary_table(rows);
+    for (i, row) in table.iter().enumerate() {
+        md.push_str(&format!("| {} |\n", row.join(" | ")));
+        if i == 0 {
+            md.push_str(&format!("|{}\n", "---|".repeat(row.len())));
+        }
+    }
+    let bad: Vec<&Row> = rows.iter().filter(|r| r.status.is_failure()).collect();
+    if !bad.is_empty() {
+        const SHOWN: usize = 300;
+        md.push_str(&format!(
+            "\n## Failures ({}; first {} shown, all in the JSON report)\n\n",
+            bad.len(),
+            bad.len().min(SHOWN)
+        ));
+        md.push_str("| case | status | detail |\n|---|---|---|\n");
+        for r in bad.iter().take(SHOWN) {
+            md.push_str(&format!(
+                "| `{}` | {} | {} |\n",
+                r.id,
+                r.status.name(),
+                detail(&r.status).replace('|', "\\|")
+            ));
+        }
+    }
+    md
+}
+
+fn detail(s: &Status) -> String {
+    match s {
+        Status::Fail {
+            what,
+            index,
+            expected,
+            actual,
+            ulp,
+            ..
+        } => {
+            let at = index.map(|i| format!(" at [{i}]")).unwrap_or_default();
+            let u = ulp.map(|u| format!(" ({u} ULP)")).unwrap_or_default();
+            format!("{what}{at}: expected {expected}, got {actual}{u}")
+        }
+        Status::ErrorMismatch { expected, actual } => format!("expected {expected}, got {actual}"),
+        Status::Crashed(r) | Status::Unsupported(r) => r.clone(),
+        Status::Pass | Status::TimedOut => String::new(),
+    }
+}
+
+/// The file stem for a target's report (`qemu:lm3s6965evb` → `qemu-lm3s6965evb`).
+pub fn report_stem(target: &str) -> String {
+    target.replace([':', '/', '\\'], "-")
+}
+
+/// Writes `<out>/<target>.json` and `.md`; returns the JSON path.
+pub fn write_report(
+    out: &Path,
+    report: &Value,
+    rows: &[Row],
+    meta: Value,
+) -> anyhow::Result<PathBuf> {
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let target = report
+        .get("target")
+        .and_then(Value::as_str)
+        .unwrap_or("unknown");
+    let stem = report_stem(target);
+    let Value::Object(mut top) = report.clone() else {
+        anyhow::bail!("internal: report is not an object");
+    };
+    top.insert("meta".into(), meta);
+    let json_path = out.join(format!("{stem}.json"));
+    crate::schema::validate(
+        crate::schema::Kind::Report,
+        &json_path,
+        &Value::Object(top.clone()),
+    )?;
+    std::fs::write(&json_path, corpus::write_lines(&top, "cases"))
+        .with_context(|| format!("writing {}", json_path.display()))?;
+    let md_path = out.join(format!("{stem}.md"));
+    std::fs::write(&md_path, report_markdown(report, rows))
+        .with_context(|| format!("writing {}", md_path.display()))?;
+    Ok(json_path)
+}
+
+/// `fnp run`.
+pub fn main(args: &RunArgs) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+    let timeout = std::time::Duration::try_from_secs_f64(args.timeout)
+        .map_err(|e| anyhow::anyhow!("--timeout {}: {e}", args.timeout))?;
+    let mut target = target::resolve_with(&args.target, &target::Options { timeout })?;
+    let pairs = load_pairs(&args.cases, &args.oracle, &args.oracles)?;
+    let policy = Policy::builtin();
+    let rows = run_pairs(target.as_mut(), &pairs, &args.ops, &policy);
+    let report = report_json(target.as_ref(), &pairs, &rows, &policy);
+    let meta = json!({
+        "finished_unix": std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
+        "duration_ms": started.elapsed().as_millis() as u64,
+    });
+    let path = write_report(&args.out, &report, &rows, meta)?;
+    print!("{}", render_text(&summary_table(&rows)));
+    let t = totals(&rows);
+    let line: Vec<String> = STATUSES
+        .iter()
+        .map(|s| format!("{s} {}", t.get(*s).copied().unwrap_or(0)))
+        .collect();
+    let bad: Vec<&Row> = rows.iter().filter(|r| r.status.is_failure()).collect();
+    if !bad.is_empty() {
+        println!(
+            "\nfirst failures ({} in all, every one in the report):",
+            bad.len()
+        );
+        for r in bad.iter().take(10) {
+            println!(
+                "  {:<40} {:<15} {}",
+                r.id,
+                r.status.name(),
+                detail(&r.status)
+            );
+        }
+    }
+    println!("\n{} cases: {}", rows.len(), line.join(", "));
+    println!("report: {} (+ .md)", path.display());
+    let failed = rows.iter().any(|r| r.status.is_failure());
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}

@@ -1,0 +1,93 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A fresh scratch directory under the target dir, removed on drop.
+pub struct Scratch(pub PathBuf);
+
+impl Scratch {
+    pub fn new(name: &str) -> Scratch {
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.0.join(rel)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Runs the `fnp` binary.
+pub fn fnp(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_fnp"));
+    cmd.args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+pub fn text(out: &Output) -> String {
+    format!(
+        "status {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+pub fn write(path: &Path, text: &str) {
+    std::fs::write(path, text).unwrap();
+}
+
+/// A small corpus: int8 add with wraparound, float division by zero,
+/// bool subtract (TypeError), a sum with a bad axis (AxisError) and a sum
+/// NumPy alone can answer.
+pub const SMALL_CORPUS: &str = r#"{"schema": "fnp.cases.v1", "suite": "small", "cases": [
+ {"id": "add-wrap", "op": "add", "inputs": [
+   {"dtype": "int8", "shape": [2], "data": [127, 1]},
+   {"dtype": "int8", "shape": [2], "data": [1, 2]}]},
+ {"id": "div-zero", "op": "true_divide", "inputs": [
+   {"dtype": "float64", "shape": [3], "data": [1.0, -1.0, 0.0]},
+   {"dtype": "float64", "shape": [], "data": [0.0]}]},
+ {"id": "sub-bool", "op": "subtract", "inputs": [
+   {"dtype": "bool", "shape": [1], "data": [true]},
+   {"dtype": "bool", "shape": [1], "data": [false]}]},
+ {"id": "py-scalar", "op": "add", "inputs": [
+   {"dtype": "uint8", "shape": [2], "data": [1, 2], "layout": {"strides": [-1], "offset": 1}},
+   {"dtype": "int64", "shape": [], "data": [300], "scalar": true}]},
+ {"id": "sum-axis", "op": "sum", "inputs": [
+   {"dtype": "float32", "shape": [2, 2], "data": [1.0, 2.0, 3.0, 4.0]}],
+   "params": {"axis": 2}},
+ {"id": "sum-f", "op": "sum", "inputs": [
+   {"dtype": "float32", "shape": [2, 3], "data": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6], "layout": "F"}],
+   "params": {"axis": 0}}
+]}
+"#;
+
+/// Whether `python` can import NumPy.
+pub fn has_numpy(python: &str) -> bool {
+    Command::new(python)
+        .args(["-c", "import numpy"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}
+
+/// The interpreter the tests capture with, as `fnp capture` picks it.
+pub fn python() -> String {
+    std::env::var("FNP_ORACLE_PYTHON")
+        .ok()
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| "python3".into())
+}
