@@ -31,7 +31,7 @@ fn every_case_matches_the_host_target_at_any_chunking() {
             let mask = mask_bytes(case);
             let w = to_wire(i as u32, case, mask.as_deref()).unwrap();
             let device = outcome_of(client.run(&w, soon()).unwrap());
-            let host = HostTarget.run_case(case);
+            let host = HostTarget::default().run_case(case);
             assert_eq!(
                 describe(case, &device),
                 describe(case, &host),
@@ -188,14 +188,14 @@ fn shards_partition_the_cases() {
 
 #[test]
 fn device_target_names_resolve() {
-    assert!(fnp_host::device::resolve("host").is_none());
-    let err = fnp_host::device::resolve("qemu:nonexistent")
+    assert!(fnp_host::device::resolve("host", &Default::default()).is_none());
+    let err = fnp_host::device::resolve("qemu:nonexistent", &Default::default())
         .unwrap()
         .err()
         .unwrap();
     assert!(err.to_string().contains("unknown QEMU board"), "{err}");
     if !cfg!(feature = "probe") {
-        let err = fnp_host::device::resolve("probe:nrf52840")
+        let err = fnp_host::device::resolve("probe:nrf52840", &Default::default())
             .unwrap()
             .err()
             .unwrap();
@@ -207,7 +207,7 @@ fn device_target_names_resolve() {
 #[test]
 fn probe_target_without_a_probe_fails_cleanly() {
     std::env::set_var("FNP_FIRMWARE_PROBE", "/nonexistent.elf");
-    let err = fnp_host::device::resolve("probe:nRF52840_xxAA")
+    let err = fnp_host::device::resolve("probe:nRF52840_xxAA", &Default::default())
         .unwrap()
         .err()
         .unwrap();

@@ -41,7 +41,7 @@ fn round_trip(name: &str) {
     );
     for case in cases().into_iter().chain(reduction_cases()) {
         let device = target.run_case(&case);
-        let host = HostTarget.run_case(&case);
+        let host = HostTarget::default().run_case(&case);
         if host_runs(&host) {
             assert_eq!(describe(&case, &device), describe(&case, &host), "{name}");
         }
@@ -151,7 +151,7 @@ fn a_32_bit_device_refuses_a_2_pow_40_shape() {
 fn crashes_and_hangs_restart_the_emulator_and_the_run_goes_on() {
     let mut target = start("lm3s6965evb");
     let c = &cases()[0];
-    let expected = describe(c, &HostTarget.run_case(c));
+    let expected = describe(c, &HostTarget::default().run_case(c));
 
     // Crash: the emulator dies under us.
     let pid = target.emulator_mut().unwrap().pid() as i32;
@@ -188,7 +188,7 @@ fn jobs_shard_cases_over_emulators_with_the_same_outcomes() {
     for (case, outcome) in all.iter().zip(&outcomes) {
         assert_eq!(
             describe(case, outcome),
-            describe(case, &HostTarget.run_case(case))
+            describe(case, &HostTarget::default().run_case(case))
         );
     }
     eprintln!(

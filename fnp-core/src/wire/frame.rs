@@ -71,8 +71,10 @@ impl<F: FnMut(&[u8])> FrameEncoder<F> {
     /// Emits the current block: its code is its length + 1 (0xFF for a full
     /// block, which carries no implied zero).
     fn emit_block(&mut self) {
+        // `len <= BLOCK` always (a full block is emitted at once), so the
+        // code fits a byte and the slice is in bounds.
         self.block[0] = (self.len + 1) as u8;
-        (self.sink)(&self.block[..self.len + 1]);
+        (self.sink)(self.block.get(..self.len + 1).unwrap_or(&[]));
         self.len = 0;
     }
 
@@ -83,7 +85,7 @@ impl<F: FnMut(&[u8])> FrameEncoder<F> {
         self.cobs(&crc.to_le_bytes());
         self.emit_block();
         (self.sink)(&[0]);
-        self.payload + CRC_BYTES
+        self.payload.saturating_add(CRC_BYTES)
     }
 }
 

@@ -273,7 +273,7 @@ fn scalar_of(s: WireScalar) -> Result<Scalar, WireError> {
 /// A staged input as an array view over the arena.
 fn view<'a>(s: &Staged, held: &'a [u8]) -> Result<ArrayRef<'a>, WireError> {
     let bytes = held
-        .get(s.start..s.start + s.len)
+        .get(s.start..s.start.saturating_add(s.len))
         .ok_or(WireError::new(Reason::TooLarge))?;
     if s.weak {
         if s.layout.ndim() != 0 {

@@ -303,14 +303,19 @@ pub const DEVICE_TARGET_NAMES: &[&str] =
     &["qemu:lm3s6965evb", "qemu:mps2-an386", "qemu:riscv-virt"];
 
 /// Resolves a device target name: `qemu:<board>` (starting the emulator,
-/// building the firmware if needed). `None` when `name` is not a device
-/// target, so [`crate::target::resolve`] can try its own names.
-pub fn resolve(name: &str) -> Option<anyhow::Result<Box<dyn crate::target::Target>>> {
+/// building the firmware if needed) or `probe:<chip>` (feature `probe`).
+/// `None` when `name` is not a device target, so
+/// [`crate::target::resolve_with`] can try its own names. `options.timeout`
+/// is the fixed part of the per-case timeout (UART transfer time is added).
+pub fn resolve(
+    name: &str,
+    options: &crate::target::Options,
+) -> Option<anyhow::Result<Box<dyn crate::target::Target>>> {
     if let Some(board) = name.strip_prefix("qemu:") {
-        return Some(
-            qemu::QemuTarget::from_name(board)
-                .map(|t| Box::new(t) as Box<dyn crate::target::Target>),
-        );
+        return Some(qemu::QemuTarget::from_name(board).map(|mut t| {
+            t.set_timeout(options.timeout);
+            Box::new(t) as Box<dyn crate::target::Target>
+        }));
     }
     #[cfg(feature = "probe")]
     if let Some(chip) = name.strip_prefix("probe:") {

@@ -110,6 +110,7 @@ pub fn build_firmware(board: &Board) -> anyhow::Result<PathBuf> {
         .env_remove("CARGO_BUILD_TARGET")
         .args([
             "build",
+            "-q",
             "--release",
             "-p",
             board.package,
@@ -126,8 +127,11 @@ pub fn build_firmware(board: &Board) -> anyhow::Result<PathBuf> {
     Ok(firmware_path(board))
 }
 
-/// The firmware ELF for `board`: `FNP_FIRMWARE_<BOARD>` if set, else the
-/// release build, built first if missing.
+/// The firmware ELF for `board`: `FNP_FIRMWARE_<BOARD>` if set, else a
+/// fresh release build. Cargo is asked every time (a no-op build takes
+/// well under a second) so a run never tests firmware older than the
+/// fnp-core beside it; only when cargo cannot be started at all is an
+/// existing build used.
 pub fn firmware(board: &Board) -> anyhow::Result<PathBuf> {
     let var = format!(
         "FNP_FIRMWARE_{}",
@@ -136,11 +140,16 @@ pub fn firmware(board: &Board) -> anyhow::Result<PathBuf> {
     if let Some(path) = std::env::var_os(&var) {
         return Ok(PathBuf::from(path));
     }
-    let path = firmware_path(board);
-    if path.exists() {
-        Ok(path)
-    } else {
-        build_firmware(board)
+    match build_firmware(board) {
+        Ok(path) => Ok(path),
+        Err(e) if firmware_path(board).exists() && e.downcast_ref::<io::Error>().is_some() => {
+            eprintln!(
+                "warning: cannot run cargo ({e:#}); using the existing {}",
+                firmware_path(board).display()
+            );
+            Ok(firmware_path(board))
+        }
+        Err(e) => Err(e),
     }
 }
 
