@@ -243,3 +243,60 @@ fn reductions_match_numpy_over_the_wire() {
         ]
     );
 }
+
+#[test]
+fn corpus_cases_map_to_wire_cases() {
+    use fnp_host::device::convert::op_code;
+    use fnp_host::target::AxisParam;
+    use fnp_host::value::Scalar;
+    // A reversed view keeps its strides and offset; a C-contiguous one
+    // travels without them.
+    let mut rev = f64s(&[3], &[1.0, 2.0, 3.0]);
+    rev.strides = vec![-1];
+    rev.offset = 2;
+    let mut c = case("sum_rev", "sum", vec![rev]);
+    c.params.axis = Some(AxisParam::Tuple(vec![0, -1]));
+    c.params.initial = Some(Scalar::Int(1 << 63));
+    let w = to_wire(5, &c, None).unwrap();
+    assert_eq!(w.op, op_code("sum").unwrap());
+    assert_eq!(w.op, 64);
+    let a = &w.inputs.as_slice()[0];
+    assert_eq!(a.strides.as_ref().unwrap().as_slice(), &[-1]);
+    assert_eq!(a.offset, 2);
+    assert_eq!(w.params.axis.axes.as_slice(), &[0, -1]);
+    assert!(!w.params.axis.all);
+    assert_eq!(
+        w.params.initial,
+        Some(wire::WireScalar {
+            kind: 2,
+            bits: 1 << 63
+        })
+    );
+    let plain = case("p", "add", vec![i32s(&[2], &[1, 2]), py_int(-3)]);
+    let w = to_wire(6, &plain, None).unwrap();
+    assert!(w.inputs.as_slice()[0].strides.is_none());
+    assert!(w.inputs.as_slice()[1].weak);
+    assert!(w.params.axis.all);
+    // Ops the protocol does not carry, initial values no dtype holds.
+    assert!(to_wire(0, &case("x", "arctan2", vec![]), None).is_err());
+    let mut big = case("b", "sum", vec![f64s(&[1], &[1.0])]);
+    big.params.initial = Some(Scalar::Int(-(1 << 64)));
+    assert!(to_wire(0, &big, None).unwrap_err().contains("fits neither"));
+}
+
+#[test]
+fn cases_outside_the_hello_limits_are_refused_with_reasons() {
+    let (transport, _dev) = spawn_server(DeviceSizes::default());
+    let client = Client::connect(transport, soon()).unwrap();
+    let mut info = client.info().clone();
+    let c = case("c", "add", vec![i32s(&[1, 1, 1], &[1]), i32s(&[1], &[1])]);
+    assert_eq!(refuse(&info, &c, 10), None);
+    info.limits.max_ndim = 2;
+    assert!(refuse(&info, &c, 10).unwrap().starts_with("too_many_dims"));
+    info.dtypes.retain(|&d| d != DType::Int32);
+    assert!(refuse(&info, &c, 10)
+        .unwrap()
+        .contains("dtype int32 not built"));
+    info.ops.clear();
+    assert!(refuse(&info, &c, 10).unwrap().contains("op add not built"));
+}

@@ -530,6 +530,7 @@ pub fn run_parallel(
     elf: &Path,
     cases: &[Case],
     jobs: usize,
+    timeout: Duration,
 ) -> anyhow::Result<Vec<CaseOutcome>> {
     let next = AtomicUsize::new(0);
     let outcomes: Mutex<Vec<Option<CaseOutcome>>> = Mutex::new(vec![None; cases.len()]);
@@ -541,6 +542,7 @@ pub fn run_parallel(
                     // Created on this thread: the emulator's death signal
                     // follows it.
                     let mut target = QemuTarget::start(board, elf.to_path_buf())?;
+                    target.set_timeout(timeout);
                     let limits = target.limits();
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
@@ -576,4 +578,18 @@ pub fn run_parallel(
             })
         })
         .collect())
+}
+
+/// `fnp run --target qemu:<board> --jobs N`: builds the firmware once, then
+/// runs `cases` on `jobs` emulators ([`run_parallel`]). Combine with
+/// [`super::in_shard`] to run only this machine's `--shard k/n`.
+pub fn run_jobs(
+    board_name: &str,
+    cases: &[Case],
+    jobs: usize,
+    timeout: Duration,
+) -> anyhow::Result<Vec<CaseOutcome>> {
+    let b = board(board_name)?;
+    let elf = firmware(b)?;
+    run_parallel(b, &elf, cases, jobs, timeout)
 }
