@@ -233,3 +233,78 @@ fn throughput() {
         eprintln!("{name}: {rate:.0} cases/s (int32[16]+int32[16]), {big_rate:.1} cases/s (int32[1024]+int32[1], 4 KiB each way)");
     }
 }
+
+/// Symbol addresses of a firmware ELF, from the toolchain's llvm-nm.
+fn symbols(elf: &std::path::Path) -> std::collections::HashMap<String, u64> {
+    let sysroot = std::process::Command::new("rustc")
+        .args(["--print", "sysroot"])
+        .output()
+        .unwrap();
+    let sysroot = String::from_utf8(sysroot.stdout).unwrap();
+    let bin = std::fs::read_dir(PathBuf::from(sysroot.trim()).join("lib/rustlib"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.path().join("bin/llvm-nm"))
+        .find(|p| p.exists())
+        .expect("llvm-nm (rustup component add llvm-tools)");
+    let out = std::process::Command::new(bin).arg(elf).output().unwrap();
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .filter_map(|l| {
+            let mut it = l.split_whitespace();
+            let addr = u64::from_str_radix(it.next()?, 16).ok()?;
+            let _kind = it.next()?;
+            Some((it.next()?.to_string(), addr))
+        })
+        .collect()
+}
+
+#[test]
+fn stacks_sit_below_the_statics_so_an_overflow_faults() {
+    // flip-link: the stack grows down from the start of .data/.bss toward
+    // the start of RAM; one word further is not RAM, a fault, not .bss.
+    for (name, ram) in [("lm3s6965evb", 0x2000_0000u64), ("mps2-an386", 0x2000_0000)] {
+        let s = symbols(&build_firmware(board(name).unwrap()).unwrap());
+        assert_eq!(s["_stack_start"], s["__sdata"], "{name}");
+        assert!(
+            s["__sbss"] >= s["_stack_start"] && s["_stack_start"] > ram,
+            "{name}"
+        );
+    }
+    // RISC-V: the stack region sits on a PMP-locked guard page, below .data.
+    let s = symbols(&build_firmware(board("riscv-virt").unwrap()).unwrap());
+    assert_eq!(s["_fnp_stack_bottom"], s["_fnp_guard"] + 4096);
+    assert!(s["_stack_start"] <= s["__sdata"]);
+}
+
+#[test]
+fn a_stack_overflow_faults_instead_of_corrupting_statics() {
+    let dir = fnp_host::device::qemu::firmware_dir();
+    let status = std::process::Command::new(std::env::var("CARGO").unwrap_or("cargo".into()))
+        .current_dir(&dir)
+        .env_remove("CARGO_TARGET_DIR")
+        .args(["build", "-q", "--release", "-p", "fnp-fw-lm3s6965evb"])
+        .args(["--example", "overflow", "--target", "thumbv7m-none-eabi"])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let elf = dir.join("target/thumbv7m-none-eabi/release/examples/overflow");
+    let out = std::process::Command::new("qemu-system-arm")
+        .args(["-cpu", "cortex-m3", "-machine", "lm3s6965evb"])
+        .args(["-display", "none", "-monitor", "none", "-serial", "null"])
+        .args(["-semihosting-config", "enable=on,target=native", "-kernel"])
+        .arg(&elf)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout) + String::from_utf8_lossy(&out.stderr);
+    // The recursion never returns: the first push below RAM faults, and the
+    // fault cannot even stack its frame there (lockup), so QEMU stops.
+    assert!(!out.status.success(), "{text}");
+    assert!(text.contains("overflow: recursing"), "{text}");
+    assert!(!text.contains("returned"), "{text}");
+    assert!(
+        text.contains("Lockup") || text.contains("HardFault"),
+        "{text}"
+    );
+}
