@@ -29,6 +29,8 @@ pub mod precision;
 pub mod reduce;
 pub mod shape;
 pub mod ufunc;
+#[cfg(feature = "wire")]
+pub mod wire;
 
 pub use array::ArrayRef;
 pub use dtype::{result_type, result_type_weak, DType, Kind, OperandType};

@@ -13,6 +13,7 @@ pub mod capture;
 pub mod cli;
 pub mod compare;
 pub mod corpus;
+pub mod device;
 pub mod env;
 pub mod exec;
 pub mod generate;
