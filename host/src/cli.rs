@@ -17,12 +17,15 @@ pub struct Cli {
 pub enum Command {
     /// Print the ops and dtypes this build of fnp-core supports.
     Info,
+    /// RaptorQ-protected evidence bundles: create, scrub, repair, proof, bench.
+    Bundle(crate::bundle::cli::BundleArgs),
 }
 
 /// Runs a parsed command line; errors are printed for people, not as Debug.
 pub fn main(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Info => info(),
+        Command::Bundle(args) => crate::bundle::cli::run(args),
     };
     match result {
         Ok(code) => code,

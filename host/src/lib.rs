@@ -3,4 +3,5 @@
 //! Each subcommand lives in its own module; `cli` only parses arguments and
 //! dispatches, so integration tests can call the modules directly.
 
+pub mod bundle;
 pub mod cli;

@@ -1,0 +1,444 @@
+//! `fnp bundle bench`: create/scrub/repair throughput next to par2 on the
+//! same files in the same run. A ratio within one run is what we judge;
+//! absolute MB/s move with the machine's load.
+
+use std::fs::{self, File};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use anyhow::{bail, ensure, Context, Result};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::{create, repair, scrub, Overhead, SplitMix64, FILES_DIR, SIDECAR_FILE};
+
+/// Bench settings.
+#[derive(Debug, Clone)]
+pub struct BenchOptions {
+    /// Payload sizes in MiB.
+    pub sizes_mib: Vec<u64>,
+    pub overhead: Overhead,
+    /// Scratch directory (created, then removed).
+    pub work: PathBuf,
+    /// par2 binary; skipped with a message when absent.
+    pub par2: PathBuf,
+    /// Timed repetitions per fnp measurement (the best is kept).
+    pub repeat: u32,
+    /// Bytes flipped, spread evenly, before each repair.
+    pub damage_spots: u64,
+}
+
+impl Default for BenchOptions {
+    fn default() -> Self {
+        Self {
+            sizes_mib: vec![1, 16, 64],
+            overhead: Overhead::default(),
+            work: std::env::temp_dir().join(format!("fnp-bundle-bench-{}", std::process::id())),
+            par2: PathBuf::from("/usr/bin/par2"),
+            repeat: 3,
+            damage_spots: 100,
+        }
+    }
+}
+
+/// One payload size.
+#[derive(Debug, Clone, Serialize)]
+pub struct BenchRow {
+    pub create_mb_per_s: f64,
+    /// fnp create ÷ par2 create (goal ≥ 20).
+    pub create_speedup_vs_par2: Option<f64>,
+    pub damage_spots: u64,
+    pub files: u64,
+    pub par2_create_mb_per_s: Option<f64>,
+    pub par2_repair_mb_per_s: Option<f64>,
+    pub payload_bytes: u64,
+    pub repair_mb_per_s: f64,
+    /// Create time ÷ repair time (goal: repair within 2× of create, ≥ 0.5).
+    pub repair_vs_create: f64,
+    pub scrub_mb_per_s: f64,
+    /// Scrub time ÷ one SHA-256 pass over the bytes scrub reads (files +
+    /// sidecar); goal ≥ 0.8.
+    pub scrub_vs_sha256_of_bundle: f64,
+    /// Scrub time ÷ one SHA-256 pass over the payload alone.
+    pub scrub_vs_sha256_of_payload: f64,
+    pub sha256_bundle_mb_per_s: f64,
+    pub sha256_payload_mb_per_s: f64,
+    pub sidecar_bytes: u64,
+    pub size_mib: u64,
+}
+
+/// `fnp.bundle.bench.v1`; `meta` holds what varies between runs.
+#[derive(Debug, Clone, Serialize)]
+pub struct BenchReport {
+    pub meta: BenchMeta,
+    pub overhead_percent: f64,
+    pub par2_note: String,
+    pub rows: Vec<BenchRow>,
+    pub schema: &'static str,
+    pub units: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BenchMeta {
+    pub commit: Option<String>,
+    pub cpu: Option<String>,
+    pub fnp_version: &'static str,
+    pub logical_cpus: usize,
+    pub par2_version: Option<String>,
+    pub repeat: u32,
+}
+
+fn mb_per_s(bytes: u64, seconds: f64) -> f64 {
+    let v = bytes as f64 / 1e6 / seconds.max(1e-9);
+    (v * 10.0).round() / 10.0
+}
+
+fn ratio(a: f64, b: f64) -> f64 {
+    (a / b.max(1e-12) * 100.0).round() / 100.0
+}
+
+fn best_of<T>(
+    repeat: u32,
+    mut setup: impl FnMut() -> Result<()>,
+    mut run: impl FnMut() -> Result<T>,
+) -> Result<(f64, T)> {
+    let mut best: Option<(f64, T)> = None;
+    for _ in 0..repeat.max(1) {
+        setup()?;
+        let start = Instant::now();
+        let value = run()?;
+        let secs = start.elapsed().as_secs_f64();
+        if best.as_ref().is_none_or(|(b, _)| secs < *b) {
+            best = Some((secs, value));
+        }
+    }
+    best.context("no runs")
+}
+
+/// Writes deterministic incompressible files totalling `mib` MiB, split in
+/// files of at most 4 MiB (bundles hold many files, par2 sets too).
+fn make_inputs(dir: &Path, mib: u64) -> Result<Vec<PathBuf>> {
+    fs::create_dir_all(dir)?;
+    let mut rng = SplitMix64::new(mib);
+    let total = mib << 20;
+    let per_file = 4u64 << 20;
+    let mut paths = Vec::new();
+    let mut done = 0;
+    let mut i = 0;
+    while done < total {
+        let size = per_file.min(total - done);
+        let mut bytes = Vec::with_capacity(size as usize);
+        while (bytes.len() as u64) < size {
+            bytes.extend_from_slice(&rng.next_u64().to_le_bytes());
+        }
+        bytes.truncate(size as usize);
+        let path = dir.join(format!("part{i:03}.bin"));
+        fs::write(&path, &bytes)?;
+        paths.push(path);
+        done += size;
+        i += 1;
+    }
+    Ok(paths)
+}
+
+/// Flips one byte at `spots` evenly spaced payload offsets across `files`.
+fn damage(files: &[PathBuf], spots: u64) -> Result<()> {
+    let sizes: Vec<u64> = files
+        .iter()
+        .map(|f| fs::metadata(f).map(|m| m.len()))
+        .collect::<std::io::Result<_>>()?;
+    let total: u64 = sizes.iter().sum();
+    if total == 0 {
+        return Ok(());
+    }
+    for s in 0..spots {
+        let mut offset = total / spots.max(1) * s + 517;
+        for (f, &size) in files.iter().zip(&sizes) {
+            if offset < size {
+                let mut h = fs::OpenOptions::new().read(true).write(true).open(f)?;
+                h.seek(SeekFrom::Start(offset))?;
+                let mut b = [0u8; 1];
+                h.read_exact(&mut b)?;
+                h.seek(SeekFrom::Start(offset))?;
+                h.write_all(&[b[0] ^ 0x5a])?;
+                break;
+            }
+            offset -= size;
+        }
+    }
+    Ok(())
+}
+
+fn sha256_files(paths: &[PathBuf]) -> Result<u64> {
+    let mut buf = vec![0u8; 1 << 20];
+    let mut total = 0u64;
+    for p in paths {
+        let mut f = File::open(p)?;
+        let mut h = Sha256::new();
+        loop {
+            let n = f.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            h.update(&buf[..n]);
+            total += n as u64;
+        }
+        std::hint::black_box(h.finalize());
+    }
+    Ok(total)
+}
+
+fn run_par2(par2: &Path, dir: &Path, args: &[&str]) -> Result<()> {
+    let status = Command::new(par2)
+        .args(args)
+        .current_dir(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .with_context(|| format!("cannot run {}", par2.display()))?;
+    ensure!(status.success(), "par2 {args:?} failed: {status}");
+    Ok(())
+}
+
+fn par2_version(par2: &Path) -> Option<String> {
+    let out = Command::new(par2).arg("-V").output().ok()?;
+    let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    (!text.is_empty()).then_some(text)
+}
+
+/// par2 create and repair on copies of `inputs`; best of default threads
+/// and `-t1` (which is often faster on 2 cores), one run each.
+fn par2_row(
+    par2: &Path,
+    inputs: &[PathBuf],
+    work: &Path,
+    overhead: Overhead,
+    spots: u64,
+) -> Result<(f64, f64)> {
+    let dir = work.join("par2");
+    let redundancy = format!("-r{}", overhead.basis_points().div_ceil(100));
+    let names: Vec<String> = inputs
+        .iter()
+        .filter_map(|p| p.file_name()?.to_str().map(str::to_string))
+        .collect();
+    let mut best_create = f64::MAX;
+    let mut best_repair = f64::MAX;
+    for threads in [None, Some("-t1")] {
+        if dir.exists() {
+            fs::remove_dir_all(&dir)?;
+        }
+        fs::create_dir_all(&dir)?;
+        for p in inputs {
+            fs::copy(p, dir.join(p.file_name().context("name")?))?;
+        }
+        let mut args = vec!["create", "-q", "-q", redundancy.as_str()];
+        args.extend(threads);
+        args.push("set.par2");
+        args.extend(names.iter().map(String::as_str));
+        let start = Instant::now();
+        run_par2(par2, &dir, &args)?;
+        best_create = best_create.min(start.elapsed().as_secs_f64());
+
+        let copies: Vec<PathBuf> = names.iter().map(|n| dir.join(n)).collect();
+        damage(&copies, spots)?;
+        let mut args = vec!["repair", "-q", "-q"];
+        args.extend(threads);
+        args.push("set.par2");
+        let start = Instant::now();
+        run_par2(par2, &dir, &args)?;
+        best_repair = best_repair.min(start.elapsed().as_secs_f64());
+    }
+    fs::remove_dir_all(&dir)?;
+    Ok((best_create, best_repair))
+}
+
+/// Runs the benchmark; prints a table and returns the report.
+pub fn bench(options: &BenchOptions) -> Result<BenchReport> {
+    let work = &options.work;
+    if work.exists() {
+        bail!("bench work directory {} already exists", work.display());
+    }
+    fs::create_dir_all(work)?;
+    let result = bench_in(options);
+    let _ = fs::remove_dir_all(work);
+    result
+}
+
+fn bench_in(options: &BenchOptions) -> Result<BenchReport> {
+    let work = &options.work;
+    let have_par2 = options.par2.is_file();
+    let par2_note = if have_par2 {
+        format!(
+            "{} create -r{} and repair, best of default threads and -t1",
+            options.par2.display(),
+            options.overhead.basis_points().div_ceil(100)
+        )
+    } else {
+        let note = format!(
+            "par2 not found at {}; par2 columns skipped",
+            options.par2.display()
+        );
+        eprintln!("{note}");
+        note
+    };
+    let mut rows = Vec::new();
+    for &mib in &options.sizes_mib {
+        let data = work.join(format!("data-{mib}"));
+        let inputs = make_inputs(&data, mib)?;
+        let out = work.join(format!("bundle-{mib}"));
+        let payload = mib << 20;
+
+        let (create_s, summary) = best_of(
+            options.repeat,
+            || {
+                if out.exists() {
+                    fs::remove_dir_all(&out)?;
+                }
+                Ok(())
+            },
+            || create(std::slice::from_ref(&data), &out, options.overhead),
+        )?;
+        let (scrub_s, report) = best_of(options.repeat, || Ok(()), || scrub(&out))?;
+        ensure!(report.is_ok(), "bench bundle does not scrub clean");
+
+        let bundle_files: Vec<PathBuf> = inputs
+            .iter()
+            .filter_map(|p| {
+                Some(
+                    out.join(FILES_DIR)
+                        .join(data.file_name()?)
+                        .join(p.file_name()?),
+                )
+            })
+            .collect();
+        let mut with_sidecar = bundle_files.clone();
+        with_sidecar.push(out.join(SIDECAR_FILE));
+        let (hash_bundle_s, hashed) =
+            best_of(options.repeat, || Ok(()), || sha256_files(&with_sidecar))?;
+        let (hash_payload_s, _) =
+            best_of(options.repeat, || Ok(()), || sha256_files(&bundle_files))?;
+
+        let (repair_s, fixed) = best_of(
+            options.repeat,
+            || damage(&bundle_files, options.damage_spots),
+            || repair(&out),
+        )?;
+        ensure!(
+            fixed.recovered_source_symbols > 0 && scrub(&out)?.is_ok(),
+            "bench repair did not restore the bundle"
+        );
+
+        let (par2_create, par2_repair) = if have_par2 {
+            let (c, r) = par2_row(
+                &options.par2,
+                &inputs,
+                work,
+                options.overhead,
+                options.damage_spots,
+            )?;
+            (Some(mb_per_s(payload, c)), Some(mb_per_s(payload, r)))
+        } else {
+            (None, None)
+        };
+        let create_mbps = mb_per_s(payload, create_s);
+        rows.push(BenchRow {
+            create_mb_per_s: create_mbps,
+            create_speedup_vs_par2: par2_create.map(|p| ratio(create_mbps, p)),
+            damage_spots: options.damage_spots,
+            files: inputs.len() as u64,
+            par2_create_mb_per_s: par2_create,
+            par2_repair_mb_per_s: par2_repair,
+            payload_bytes: payload,
+            repair_mb_per_s: mb_per_s(payload, repair_s),
+            repair_vs_create: ratio(create_s, repair_s),
+            scrub_mb_per_s: mb_per_s(payload, scrub_s),
+            scrub_vs_sha256_of_bundle: ratio(hash_bundle_s, scrub_s),
+            scrub_vs_sha256_of_payload: ratio(hash_payload_s, scrub_s),
+            sha256_bundle_mb_per_s: mb_per_s(hashed, hash_bundle_s),
+            sha256_payload_mb_per_s: mb_per_s(payload, hash_payload_s),
+            sidecar_bytes: summary.sidecar_bytes,
+            size_mib: mib,
+        });
+        fs::remove_dir_all(&data)?;
+        fs::remove_dir_all(&out)?;
+    }
+    let report = BenchReport {
+        meta: BenchMeta {
+            commit: git_commit(),
+            cpu: cpu_model(),
+            fnp_version: env!("CARGO_PKG_VERSION"),
+            logical_cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            par2_version: if have_par2 {
+                par2_version(&options.par2)
+            } else {
+                None
+            },
+            repeat: options.repeat,
+        },
+        overhead_percent: f64::from(options.overhead.basis_points()) / 100.0,
+        par2_note,
+        rows,
+        schema: "fnp.bundle.bench.v1",
+        units: "MB/s = 10^6 bytes of payload per second",
+    };
+    print_table(&report);
+    Ok(report)
+}
+
+fn opt(v: Option<f64>) -> String {
+    v.map_or_else(|| "-".to_string(), |x| format!("{x:.1}"))
+}
+
+/// The human-readable table.
+pub fn print_table(report: &BenchReport) {
+    println!(
+        "bundle bench, {}% overhead, MB/s of payload ({})",
+        report.overhead_percent, report.par2_note
+    );
+    println!(
+        "{:>6} {:>9} {:>9} {:>9} {:>9} {:>10} {:>9} {:>12} {:>11}",
+        "MiB",
+        "create",
+        "par2 c",
+        "speedup",
+        "repair",
+        "par2 r",
+        "scrub",
+        "rep/create",
+        "scrub/sha"
+    );
+    for r in &report.rows {
+        println!(
+            "{:>6} {:>9.1} {:>9} {:>9} {:>9.1} {:>10} {:>9.1} {:>12.2} {:>11.2}",
+            r.size_mib,
+            r.create_mb_per_s,
+            opt(r.par2_create_mb_per_s),
+            opt(r.create_speedup_vs_par2),
+            r.repair_mb_per_s,
+            opt(r.par2_repair_mb_per_s),
+            r.scrub_mb_per_s,
+            r.repair_vs_create,
+            r.scrub_vs_sha256_of_bundle,
+        );
+    }
+}
+
+fn git_commit() -> Option<String> {
+    let out = Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+fn cpu_model() -> Option<String> {
+    let text = fs::read_to_string("/proc/cpuinfo").ok()?;
+    text.lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split_once(':'))
+        .map(|(_, v)| v.trim().to_string())
+}
