@@ -35,14 +35,14 @@ pub enum BundleCommand {
     /// Verify every file and repair symbol; exit 1 when damaged.
     Scrub {
         bundle: PathBuf,
-        /// Scrub report path [default: <bundle>.scrub.json].
+        /// Scrub report path [default: BUNDLE.scrub.json].
         #[arg(long)]
         report: Option<PathBuf>,
     },
     /// Rebuild damaged or missing files from the sidecar.
     Repair {
         bundle: PathBuf,
-        /// Repair report path [default: <bundle>.repair.json].
+        /// Repair report path [default: BUNDLE.repair.json].
         #[arg(long)]
         report: Option<PathBuf>,
     },
@@ -51,7 +51,7 @@ pub enum BundleCommand {
         bundle: PathBuf,
         #[arg(long)]
         seed: u64,
-        /// Decode-proof path [default: <bundle>.proof.json].
+        /// Decode-proof path [default: BUNDLE.proof.json].
         #[arg(long)]
         out: Option<PathBuf>,
     },

@@ -74,7 +74,7 @@ use raptorq::{EncodingPacket, ObjectTransmissionInformation, PayloadId, SourceBl
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-pub use bench::{bench, BenchOptions, BenchReport};
+pub use bench::{bench, BenchMeta, BenchOptions, BenchReport, BenchRow};
 pub use format::{FileEntry, Manifest, MANIFEST_SCHEMA, VERSION};
 pub use prng::SplitMix64;
 
@@ -355,9 +355,43 @@ impl CreateCursor<'_> {
     }
 }
 
+/// Settings of `create_with`.
+#[derive(Debug, Clone, Copy)]
+pub struct CreateOptions {
+    pub overhead: Overhead,
+    /// Target source symbols per block (clamped to 1..=56403; more blocks
+    /// when 255 would not hold the payload).
+    pub block_symbols: u64,
+}
+
+impl Default for CreateOptions {
+    fn default() -> Self {
+        Self {
+            overhead: Overhead::default(),
+            block_symbols: BLOCK_SYMBOLS,
+        }
+    }
+}
+
 /// Bundles `inputs` (files, or directories stored under their own name)
 /// into the new directory `out`. Same inputs give a byte-identical bundle.
 pub fn create(inputs: &[PathBuf], out: &Path, overhead: Overhead) -> Result<Summary> {
+    create_with(
+        inputs,
+        out,
+        CreateOptions {
+            overhead,
+            ..CreateOptions::default()
+        },
+    )
+}
+
+/// `create` with every setting explicit.
+pub fn create_with(inputs: &[PathBuf], out: &Path, options: CreateOptions) -> Result<Summary> {
+    let overhead = options.overhead;
+    let block_symbols = options
+        .block_symbols
+        .clamp(1, u64::from(format::MAX_SOURCE_SYMBOLS_PER_BLOCK));
     let inputs = collect_inputs(inputs)?;
     let t = SYMBOL_SIZE as usize;
     let t64 = u64::from(SYMBOL_SIZE);
@@ -373,7 +407,7 @@ pub fn create(inputs: &[PathBuf], out: &Path, overhead: Overhead) -> Result<Summ
         .checked_mul(t64)
         .filter(|&f| f <= format::MAX_TRANSFER_LENGTH)
         .context("payload exceeds RFC 6330's transfer length limit")?;
-    let mut block_count = total_symbols.div_ceil(BLOCK_SYMBOLS);
+    let mut block_count = total_symbols.div_ceil(block_symbols);
     if block_count > 255 {
         block_count = 255;
         ensure!(
