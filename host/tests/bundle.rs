@@ -591,3 +591,29 @@ proptest! {
         prop_assert_eq!(tree(&b), before);
     }
 }
+
+#[test]
+fn a_record_transplanted_from_another_bundle_is_dropped() {
+    // Same sizes, different bytes: identical layout, different object ids,
+    // so a record moved between them has a valid-looking payload id.
+    let dir = TempDir::new().unwrap();
+    let mut made = Vec::new();
+    for seed in [5u64, 6] {
+        let data = dir.path().join(format!("in{seed}/data"));
+        fs::create_dir_all(&data).unwrap();
+        fs::write(data.join("x"), bytes(seed, 20_000)).unwrap();
+        let b = dir.path().join(format!("b{seed}"));
+        create(&[data], &b, Overhead::default()).unwrap();
+        made.push(b);
+    }
+    let first = records_offset(&made[0]);
+    assert_eq!(first, records_offset(&made[1]));
+    let donor = fs::read(made[1].join("sidecar.fnpq")).unwrap();
+    let mut target = fs::read(made[0].join("sidecar.fnpq")).unwrap();
+    let at = (first + RECORD) as usize..(first + 2 * RECORD) as usize;
+    target[at.clone()].copy_from_slice(&donor[at]);
+    fs::write(made[0].join("sidecar.fnpq"), target).unwrap();
+    let s = scrub(&made[0]).unwrap();
+    assert_eq!(s.repair_symbols_damaged, 1);
+    assert_eq!(s.blocks[0].damaged_repair, vec![[21, 21]]);
+}

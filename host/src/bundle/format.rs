@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use std::fmt::Write as _;
 
 use anyhow::{bail, ensure, Context, Result};
-use raptorq::{EncodingPacket, ObjectTransmissionInformation, PayloadId};
+use raptorq::{EncodingPacket, ObjectTransmissionInformation};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -162,9 +162,48 @@ pub fn payload_id(sbn: u8, esi: u32) -> [u8; 4] {
     [sbn, e[1], e[2], e[3]]
 }
 
-/// Parses one stored repair record into a packet, or `None` when it is
-/// short, carries a different payload id than its position says, or fails
-/// its hash — such a symbol is dropped, never handed to the decoder.
+/// Whether a stored repair record is whole, carries the payload id its
+/// position says, and passes its hash. A record that fails is dropped,
+/// never handed to the decoder.
+pub fn check_record(
+    record: &[u8],
+    object_id: &Hash,
+    symbol_size: usize,
+    sbn: u8,
+    esi: u32,
+) -> bool {
+    if record.len() != record_len(symbol_size) || esi >= MAX_ESI {
+        return false;
+    }
+    let (packet, hash) = record.split_at(PAYLOAD_ID_LEN + symbol_size);
+    let (pid, data) = packet.split_at(PAYLOAD_ID_LEN);
+    pid == payload_id(sbn, esi)
+        && repair_symbol_hash(object_id, &payload_id(sbn, esi), data) == hash
+}
+
+/// The packet in a record whose length and payload id are right (its hash
+/// is the caller's business: `check_record`). `None` otherwise.
+pub fn record_packet(
+    record: &[u8],
+    symbol_size: usize,
+    sbn: u8,
+    esi: u32,
+) -> Option<EncodingPacket> {
+    // EncodingPacket::deserialize indexes [0..4] unchecked and the decoder
+    // asserts the payload is exactly T bytes: check both here.
+    if record.len() != record_len(symbol_size) || record.len() < PAYLOAD_ID_LEN || esi >= MAX_ESI {
+        return None;
+    }
+    let packet = record.get(..PAYLOAD_ID_LEN + symbol_size)?;
+    if packet.get(..PAYLOAD_ID_LEN)? != payload_id(sbn, esi) {
+        return None;
+    }
+    let packet = EncodingPacket::deserialize(packet);
+    (packet.data().len() == symbol_size).then_some(packet)
+}
+
+/// `check_record` then `record_packet`.
+#[cfg(test)]
 pub fn parse_record(
     record: &[u8],
     object_id: &Hash,
@@ -172,21 +211,10 @@ pub fn parse_record(
     sbn: u8,
     esi: u32,
 ) -> Option<EncodingPacket> {
-    // EncodingPacket::deserialize indexes [0..4] unchecked and the decoder
-    // asserts the payload is exactly T bytes: check both here.
-    if record.len() != record_len(symbol_size) || record.len() < PAYLOAD_ID_LEN {
+    if !check_record(record, object_id, symbol_size, sbn, esi) {
         return None;
     }
-    let (packet, hash) = record.split_at(PAYLOAD_ID_LEN + symbol_size);
-    let (pid, data) = packet.split_at(PAYLOAD_ID_LEN);
-    if pid != payload_id(sbn, esi) || esi >= MAX_ESI {
-        return None;
-    }
-    let pid: [u8; 4] = pid.try_into().ok()?;
-    if repair_symbol_hash(object_id, &pid, data) != hash {
-        return None;
-    }
-    Some(EncodingPacket::new(PayloadId::new(sbn, esi), data.to_vec()))
+    record_packet(record, symbol_size, sbn, esi)
 }
 
 /// RFC 6330 Partition[I, J] (section 4.4.1.2); `None` when `j == 0`.
@@ -600,7 +628,18 @@ mod tests {
         let id = [7u8; 32];
         for len in 0..8 {
             assert!(parse_record(&vec![0u8; len], &id, 4, 0, 1).is_none());
+            assert!(record_packet(&vec![0u8; len], 4, 0, 1).is_none());
+            assert!(!check_record(&vec![0u8; len], &id, 4, 0, 1));
         }
+        // A whole record with the right payload id but a wrong hash.
+        let mut rec = vec![0u8; record_len(4)];
+        rec[..4].copy_from_slice(&payload_id(0, 1));
+        assert!(record_packet(&rec, 4, 0, 1).is_some());
+        assert!(parse_record(&rec, &id, 4, 0, 1).is_none());
+        let hash = repair_symbol_hash(&id, &payload_id(0, 1), &rec[4..8]);
+        rec[8..].copy_from_slice(&hash);
+        assert!(parse_record(&rec, &id, 4, 0, 1).is_some());
+        assert!(record_packet(&rec, 4, 0, 2).is_none());
     }
 
     #[test]

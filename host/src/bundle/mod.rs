@@ -608,51 +608,74 @@ fn open_bundle(bundle: &Path) -> Result<Opened> {
     })
 }
 
-impl Opened {
-    /// Reads block `b`'s repair records; returns the packets that verify and
-    /// the ESIs that were damaged or missing (truncated sidecar).
-    fn repair_packets(
-        &mut self,
-        b: &BlockSpec,
-    ) -> Result<(Vec<EncodingPacket>, Vec<u32>, Vec<u32>)> {
-        let rec_len = self.header.record_len() as u64;
-        let start = self.header.records_offset() + b.first_record * rec_len;
-        let want = u64::from(b.repair_symbols) * rec_len;
-        let mut bytes = vec![0u8; usize::try_from(want)?];
-        let got = if start < self.sidecar_len {
-            self.sidecar.seek(SeekFrom::Start(start))?;
-            source::read_up_to(&mut self.sidecar, &mut bytes)
-        } else {
-            0
+/// How much to trust stored repair records when reading them.
+#[derive(Clone, Copy)]
+enum Records<'a> {
+    /// Hash every record; return the packets that verify.
+    Verify,
+    /// Hash every record; build no packets (scrub).
+    CheckOnly,
+    /// Records already verified in this run: skip those listed as damaged
+    /// and hash nothing. Whatever decodes from them is verified afterwards.
+    Trust(&'a [u32]),
+}
+
+/// Block `b`'s repair records: usable packets, damaged ESIs, and missing
+/// ESIs (cut off by a truncated sidecar).
+type BlockRecords = (Vec<EncodingPacket>, Vec<u32>, Vec<u32>);
+
+fn read_records(
+    sidecar: &mut File,
+    sidecar_len: u64,
+    header: &Header,
+    b: &BlockSpec,
+    mode: Records,
+) -> Result<BlockRecords> {
+    let rec_len = header.record_len();
+    let start = header.records_offset() + b.first_record * rec_len as u64;
+    let want = u64::from(b.repair_symbols) * rec_len as u64;
+    let mut bytes = vec![0u8; usize::try_from(want)?];
+    let got = if start < sidecar_len {
+        sidecar.seek(SeekFrom::Start(start))?;
+        source::read_up_to(sidecar, &mut bytes)
+    } else {
+        0
+    };
+    bytes.truncate(got);
+    let mut good = Vec::new();
+    let mut damaged = Vec::new();
+    let mut missing = Vec::new();
+    let t = header.symbol_size;
+    for (j, rec) in bytes.chunks(rec_len).enumerate() {
+        let esi = b.source_symbols + j as u32;
+        // A partial record at the cut of a truncated sidecar is missing.
+        if rec.len() < rec_len {
+            missing.push(esi);
+            continue;
+        }
+        let ok = match mode {
+            Records::Trust(bad) => !bad.contains(&esi),
+            _ => format::check_record(rec, &header.object_id, t, b.sbn, esi),
         };
-        bytes.truncate(got);
-        let mut good = Vec::new();
-        let mut damaged = Vec::new();
-        let mut missing = Vec::new();
-        for j in 0..b.repair_symbols {
-            let esi = b.source_symbols + j;
-            let from = j as usize * rec_len as usize;
-            let to = from + rec_len as usize;
-            match bytes.get(from..to.min(bytes.len())) {
-                Some(rec) if !rec.is_empty() => {
-                    match format::parse_record(
-                        rec,
-                        &self.header.object_id,
-                        self.header.symbol_size,
-                        b.sbn,
-                        esi,
-                    ) {
-                        Some(p) => good.push(p),
-                        // A partial record at the cut of a truncated sidecar
-                        // counts as missing.
-                        None if rec.len() < rec_len as usize => missing.push(esi),
-                        None => damaged.push(esi),
-                    }
-                }
-                _ => missing.push(esi),
+        if !ok {
+            damaged.push(esi);
+            continue;
+        }
+        if !matches!(mode, Records::CheckOnly) {
+            match format::record_packet(rec, t, b.sbn, esi) {
+                Some(p) => good.push(p),
+                None => damaged.push(esi),
             }
         }
-        Ok((good, damaged, missing))
+    }
+    let whole = (bytes.len() / rec_len) as u32 + u32::from(bytes.len() % rec_len != 0);
+    missing.extend((whole..b.repair_symbols).map(|j| b.source_symbols + j));
+    Ok((good, damaged, missing))
+}
+
+impl Opened {
+    fn repair_packets(&mut self, b: &BlockSpec, mode: Records) -> Result<BlockRecords> {
+        read_records(&mut self.sidecar, self.sidecar_len, &self.header, b, mode)
     }
 
     fn files_root(&self) -> PathBuf {
@@ -800,7 +823,7 @@ fn verify_block(
         .collect()
 }
 
-fn scan(opened: &mut Opened, verb: &str) -> Result<Scan> {
+fn scan(opened: &Opened, verb: &str) -> Result<Scan> {
     let manifest = manifest_status(opened)?;
     let t = opened.header.symbol_size;
     let files_root = opened.files_root();
@@ -814,29 +837,42 @@ fn scan(opened: &mut Opened, verb: &str) -> Result<Scan> {
                 .map(|m| m.len())
         })
         .collect();
-    let mut cursor = SourceCursor::new(&files_root, &header_files, t);
-    let mut lost = Vec::with_capacity(opened.header.source_hashes.len());
-    let mut blocks = Vec::new();
-    let mut buf = Vec::new();
-    let mut present = Vec::new();
-    let total = opened.header.source_hashes.len() as u64 * t as u64;
+    let header = &opened.header;
+    let total = header.source_hashes.len() as u64 * t as u64;
     let bar = progress(total, verb);
-    for b in opened.header.blocks.clone() {
-        let k = b.source_symbols as usize;
-        buf.resize(k * t, 0);
-        present.resize(k, false);
-        ensure!(cursor.fill(&mut buf, &mut present), "internal: layout");
-        lost.extend(verify_block(
-            &buf,
-            &present,
-            &b,
-            &opened.header.source_hashes,
-            t,
-        ));
-        let (_, damaged, missing) = opened.repair_packets(&b)?;
-        blocks.push((damaged, missing));
-        bar.inc(buf.len() as u64);
-    }
+    // Files and repair records are independent reads: check the records on
+    // a second thread (its own handle, so no shared file offset).
+    let mut sidecar = File::open(opened.root.join(SIDECAR_FILE))?;
+    let sidecar_len = opened.sidecar_len;
+    let (lost, blocks) = std::thread::scope(|scope| {
+        let records = scope.spawn(move || -> Result<Vec<(Vec<u32>, Vec<u32>)>> {
+            let mut out = Vec::with_capacity(header.blocks.len());
+            for b in &header.blocks {
+                let (_, damaged, missing) =
+                    read_records(&mut sidecar, sidecar_len, header, b, Records::CheckOnly)?;
+                out.push((damaged, missing));
+            }
+            Ok(out)
+        });
+        let mut cursor = SourceCursor::new(&files_root, &header_files, t);
+        let mut lost = Vec::with_capacity(header.source_hashes.len());
+        let mut buf = Vec::new();
+        let mut present = Vec::new();
+        for b in &header.blocks {
+            let k = b.source_symbols as usize;
+            buf.resize(k * t, 0);
+            present.resize(k, false);
+            if !cursor.fill(&mut buf, &mut present) {
+                bail!("internal: layout");
+            }
+            lost.extend(verify_block(&buf, &present, b, &header.source_hashes, t));
+            bar.inc(buf.len() as u64);
+        }
+        let blocks = records
+            .join()
+            .map_err(|_| anyhow::anyhow!("record scan thread panicked"))??;
+        Ok((lost, blocks))
+    })?;
     bar.finish_and_clear();
     Ok(Scan {
         lost,
@@ -928,8 +964,8 @@ fn report(opened: &Opened, scan: &Scan) -> ScrubReport {
 
 /// Verifies every file symbol and every repair symbol; decodes nothing.
 pub fn scrub(bundle: &Path) -> Result<ScrubReport> {
-    let mut opened = open_bundle(bundle)?;
-    let scan = scan(&mut opened, "scrub")?;
+    let opened = open_bundle(bundle)?;
+    let scan = scan(&opened, "scrub")?;
     Ok(report(&opened, &scan))
 }
 
@@ -968,7 +1004,7 @@ fn temp_beside(target: &Path) -> Result<PathBuf> {
 /// through a temp file and a rename.
 pub fn repair(bundle: &Path) -> Result<RepairReport> {
     let mut opened = open_bundle(bundle)?;
-    let first = scan(&mut opened, "scrub")?;
+    let first = scan(&opened, "scrub")?;
     let health = report(&opened, &first);
     let object_id = format::hex(&opened.header.object_id);
     if health.is_ok() {
@@ -1038,6 +1074,7 @@ pub fn repair(bundle: &Path) -> Result<RepairReport> {
     let sidecar_tmp = opened.root.join(format!(".{SIDECAR_FILE}.fnp-repair"));
     let result = rebuild(
         &mut opened,
+        &first,
         &mut rebuilds,
         sidecar_bad.then_some(sidecar_tmp.as_path()),
     );
@@ -1093,8 +1130,15 @@ fn write_atomic(target: &Path, bytes: &[u8]) -> Result<()> {
 /// Second pass of repair: decodes blocks with lost symbols, streams the
 /// rebuilt files into temp files and, when asked, a new sidecar. Returns
 /// (recovered source symbols, regenerated repair symbols).
+///
+/// Pass 1 (`first`) hashed everything; this pass trusts its verdicts to
+/// avoid hashing twice and instead verifies what it produces: every
+/// recovered symbol against its hash, every rebuilt file against its
+/// manifest SHA-256, and every block it re-encodes in full. Data that
+/// changed between the passes therefore aborts the repair, never lands.
 fn rebuild(
     opened: &mut Opened,
+    first_pass: &Scan,
     rebuilds: &mut BTreeMap<usize, Rebuild>,
     sidecar_tmp: Option<&Path>,
 ) -> Result<(u64, u64)> {
@@ -1127,7 +1171,18 @@ fn rebuild(
             })
             .map(|(i, _)| *i)
             .collect();
-        let (packets, damaged, missing) = opened.repair_packets(b)?;
+        let (known_bad, _) = first_pass
+            .blocks
+            .get(usize::from(b.sbn))
+            .context("internal: block index")?;
+        // Records copied into a new sidecar are hashed again: they are
+        // written, so they must be verified now.
+        let mode = if sidecar.is_some() {
+            Records::Verify
+        } else {
+            Records::Trust(known_bad)
+        };
+        let (packets, damaged, missing) = opened.repair_packets(b, mode)?;
         let records_bad = !damaged.is_empty() || !missing.is_empty();
         let need_source = !touches.is_empty() || (sidecar.is_some() && records_bad);
         if !need_source {
@@ -1143,7 +1198,16 @@ fn rebuild(
         buf.resize(k * t, 0);
         present.resize(k, false);
         ensure!(cursor.fill(&mut buf, &mut present), "internal: layout");
-        let lost = verify_block(&buf, &present, b, &h.source_hashes, t);
+        let from = usize::try_from(first)?;
+        let known_lost = first_pass
+            .lost
+            .get(from..from + k)
+            .context("internal: symbol index")?;
+        let lost: Vec<bool> = present
+            .iter()
+            .zip(known_lost)
+            .map(|(&here, &gone)| gone || !here)
+            .collect();
         let lost_count = lost.iter().filter(|&&l| l).count();
         if lost_count > 0 {
             let usable = k - lost_count + packets.len();
@@ -1171,12 +1235,22 @@ fn rebuild(
                     b.sbn
                 );
             };
-            let check = verify_block(&decoded, &vec![true; k], b, &h.source_hashes, t);
             ensure!(
-                decoded.len() == buf.len() && !check.iter().any(|&bad| bad),
-                "block {}: decoded symbols do not match their hashes",
-                b.sbn
+                decoded.len() == buf.len(),
+                "block {}: decoder returned {} bytes",
+                b.sbn,
+                decoded.len()
             );
+            for (esi, symbol) in decoded.chunks_exact(t).enumerate() {
+                if lost.get(esi) == Some(&true) {
+                    ensure!(
+                        h.source_hashes.get(from + esi)
+                            == Some(&format::source_symbol_hash(b.sbn, esi as u32, symbol)),
+                        "block {}: recovered symbol {esi} does not match its hash",
+                        b.sbn
+                    );
+                }
+            }
             buf.copy_from_slice(&decoded);
             recovered += lost_count as u64;
         }
@@ -1200,6 +1274,12 @@ fn rebuild(
         }
         if let Some(w) = sidecar.as_mut() {
             if records_bad {
+                let check = verify_block(&buf, &vec![true; k], b, &h.source_hashes, t);
+                ensure!(
+                    !check.iter().any(|&bad| bad),
+                    "block {}: source changed during repair",
+                    b.sbn
+                );
                 let encoder = SourceBlockEncoder::new(b.sbn, &oti, &buf);
                 let fresh = encoder.repair_packets(0, b.repair_symbols);
                 for p in &fresh {
@@ -1320,7 +1400,7 @@ pub fn proof(bundle: &Path, seed: u64) -> Result<ProofReport> {
         present.resize(k, false);
         ensure!(cursor.fill(&mut buf, &mut present), "internal: layout");
         let lost = verify_block(&buf, &present, b, &h.source_hashes, t);
-        let (packets, damaged, missing) = opened.repair_packets(b)?;
+        let (packets, damaged, missing) = opened.repair_packets(b, Records::Verify)?;
         ensure!(
             !lost.iter().any(|&l| l) && damaged.is_empty() && missing.is_empty(),
             "bundle is damaged (block {}); run `fnp bundle scrub` and `fnp bundle repair` before a proof",
