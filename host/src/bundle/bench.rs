@@ -12,7 +12,9 @@ use anyhow::{bail, ensure, Context, Result};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::{create, repair, scrub, Overhead, SplitMix64, FILES_DIR, SIDECAR_FILE};
+use super::{
+    create_with, repair, scrub, CreateOptions, Overhead, SplitMix64, FILES_DIR, SIDECAR_FILE,
+};
 
 /// Bench settings.
 #[derive(Debug, Clone)]
@@ -28,6 +30,10 @@ pub struct BenchOptions {
     pub repeat: u32,
     /// Bytes flipped, spread evenly, before each repair.
     pub damage_spots: u64,
+    /// Target source symbols per block.
+    pub block_symbols: u64,
+    /// Run par2 (skipped anyway when the binary is absent).
+    pub with_par2: bool,
 }
 
 impl Default for BenchOptions {
@@ -37,8 +43,10 @@ impl Default for BenchOptions {
             overhead: Overhead::default(),
             work: std::env::temp_dir().join(format!("fnp-bundle-bench-{}", std::process::id())),
             par2: PathBuf::from("/usr/bin/par2"),
-            repeat: 3,
+            repeat: 5,
             damage_spots: 100,
+            block_symbols: super::BLOCK_SYMBOLS,
+            with_par2: true,
         }
     }
 }
@@ -99,22 +107,10 @@ fn ratio(a: f64, b: f64) -> f64 {
     (a / b.max(1e-12) * 100.0).round() / 100.0
 }
 
-fn best_of<T>(
-    repeat: u32,
-    mut setup: impl FnMut() -> Result<()>,
-    mut run: impl FnMut() -> Result<T>,
-) -> Result<(f64, T)> {
-    let mut best: Option<(f64, T)> = None;
-    for _ in 0..repeat.max(1) {
-        setup()?;
-        let start = Instant::now();
-        let value = run()?;
-        let secs = start.elapsed().as_secs_f64();
-        if best.as_ref().is_none_or(|(b, _)| secs < *b) {
-            best = Some((secs, value));
-        }
-    }
-    best.context("no runs")
+fn timed<T>(run: impl FnOnce() -> Result<T>) -> Result<(f64, T)> {
+    let start = Instant::now();
+    let value = run()?;
+    Ok((start.elapsed().as_secs_f64(), value))
 }
 
 /// Writes deterministic incompressible files totalling `mib` MiB, split in
@@ -268,7 +264,7 @@ pub fn bench(options: &BenchOptions) -> Result<BenchReport> {
 
 fn bench_in(options: &BenchOptions) -> Result<BenchReport> {
     let work = &options.work;
-    let have_par2 = options.par2.is_file();
+    let have_par2 = options.with_par2 && options.par2.is_file();
     let par2_note = if have_par2 {
         format!(
             "{} create -r{} and repair, best of default threads and -t1",
@@ -276,10 +272,14 @@ fn bench_in(options: &BenchOptions) -> Result<BenchReport> {
             options.overhead.basis_points().div_ceil(100)
         )
     } else {
-        let note = format!(
-            "par2 not found at {}; par2 columns skipped",
-            options.par2.display()
-        );
+        let note = if options.with_par2 {
+            format!(
+                "par2 not found at {}; par2 columns skipped",
+                options.par2.display()
+            )
+        } else {
+            "par2 not run (--no-par2)".to_string()
+        };
         eprintln!("{note}");
         note
     };
@@ -289,19 +289,6 @@ fn bench_in(options: &BenchOptions) -> Result<BenchReport> {
         let inputs = make_inputs(&data, mib)?;
         let out = work.join(format!("bundle-{mib}"));
         let payload = mib << 20;
-
-        let (create_s, summary) = best_of(
-            options.repeat,
-            || {
-                if out.exists() {
-                    fs::remove_dir_all(&out)?;
-                }
-                Ok(())
-            },
-            || create(std::slice::from_ref(&data), &out, options.overhead),
-        )?;
-        let (scrub_s, report) = best_of(options.repeat, || Ok(()), || scrub(&out))?;
-        ensure!(report.is_ok(), "bench bundle does not scrub clean");
 
         let bundle_files: Vec<PathBuf> = inputs
             .iter()
@@ -315,20 +302,42 @@ fn bench_in(options: &BenchOptions) -> Result<BenchReport> {
             .collect();
         let mut with_sidecar = bundle_files.clone();
         with_sidecar.push(out.join(SIDECAR_FILE));
-        let (hash_bundle_s, hashed) =
-            best_of(options.repeat, || Ok(()), || sha256_files(&with_sidecar))?;
-        let (hash_payload_s, _) =
-            best_of(options.repeat, || Ok(()), || sha256_files(&bundle_files))?;
-
-        let (repair_s, fixed) = best_of(
-            options.repeat,
-            || damage(&bundle_files, options.damage_spots),
-            || repair(&out),
-        )?;
-        ensure!(
-            fixed.recovered_source_symbols > 0 && scrub(&out)?.is_ok(),
-            "bench repair did not restore the bundle"
-        );
+        let settings = CreateOptions {
+            overhead: options.overhead,
+            block_symbols: options.block_symbols,
+        };
+        // Rounds interleave every measurement so a busy neighbour slows
+        // all of them alike; the best of each is kept. Small payloads get
+        // more rounds because their runs are short and jittery.
+        let rounds = options.repeat.max((64 / mib.max(1)).min(30) as u32).max(1);
+        let (mut create_s, mut scrub_s, mut repair_s) = (f64::MAX, f64::MAX, f64::MAX);
+        let (mut hash_bundle_s, mut hash_payload_s) = (f64::MAX, f64::MAX);
+        let mut sidecar_bytes = 0;
+        let mut hashed = 0;
+        for _ in 0..rounds {
+            if out.exists() {
+                fs::remove_dir_all(&out)?;
+            }
+            let (secs, summary) =
+                timed(|| create_with(std::slice::from_ref(&data), &out, settings))?;
+            create_s = create_s.min(secs);
+            sidecar_bytes = summary.sidecar_bytes;
+            let (secs, report) = timed(|| scrub(&out))?;
+            ensure!(report.is_ok(), "bench bundle does not scrub clean");
+            scrub_s = scrub_s.min(secs);
+            let (secs, n) = timed(|| sha256_files(&with_sidecar))?;
+            hash_bundle_s = hash_bundle_s.min(secs);
+            hashed = n;
+            let (secs, _) = timed(|| sha256_files(&bundle_files))?;
+            hash_payload_s = hash_payload_s.min(secs);
+            damage(&bundle_files, options.damage_spots)?;
+            let (secs, fixed) = timed(|| repair(&out))?;
+            repair_s = repair_s.min(secs);
+            ensure!(
+                fixed.recovered_source_symbols > 0 && scrub(&out)?.is_ok(),
+                "bench repair did not restore the bundle"
+            );
+        }
 
         let (par2_create, par2_repair) = if have_par2 {
             let (c, r) = par2_row(
@@ -358,7 +367,7 @@ fn bench_in(options: &BenchOptions) -> Result<BenchReport> {
             scrub_vs_sha256_of_payload: ratio(hash_payload_s, scrub_s),
             sha256_bundle_mb_per_s: mb_per_s(hashed, hash_bundle_s),
             sha256_payload_mb_per_s: mb_per_s(payload, hash_payload_s),
-            sidecar_bytes: summary.sidecar_bytes,
+            sidecar_bytes,
             size_mib: mib,
         });
         fs::remove_dir_all(&data)?;

@@ -31,6 +31,9 @@ pub enum BundleCommand {
         /// Also write the summary as JSON here.
         #[arg(long)]
         report: Option<PathBuf>,
+        /// Target source symbols per block (tuning; the format records it).
+        #[arg(long, default_value_t = super::BLOCK_SYMBOLS, hide = true)]
+        block_symbols: u64,
     },
     /// Verify every file and repair symbol; exit 1 when damaged.
     Scrub {
@@ -67,8 +70,14 @@ pub enum BundleCommand {
         #[arg(long, default_value = "/usr/bin/par2")]
         par2: PathBuf,
         /// Timed runs per fnp measurement (best kept).
-        #[arg(long, default_value_t = 3)]
+        #[arg(long, default_value_t = 5)]
         repeat: u32,
+        /// Target source symbols per block (tuning).
+        #[arg(long, default_value_t = super::BLOCK_SYMBOLS, hide = true)]
+        block_symbols: u64,
+        /// Skip the par2 side of the comparison.
+        #[arg(long)]
+        no_par2: bool,
     },
 }
 
@@ -89,8 +98,13 @@ pub fn run(args: BundleArgs) -> Result<ExitCode> {
             out,
             repair_overhead,
             report,
+            block_symbols,
         } => {
-            let s = super::create(&inputs, &out, repair_overhead)?;
+            let options = super::CreateOptions {
+                overhead: repair_overhead,
+                block_symbols,
+            };
+            let s = super::create_with(&inputs, &out, options)?;
             println!(
                 "created {}: {} files, {} bytes, object {}",
                 s.bundle, s.files, s.source_bytes, s.object_id
@@ -199,12 +213,16 @@ pub fn run(args: BundleArgs) -> Result<ExitCode> {
             repair_overhead,
             par2,
             repeat,
+            block_symbols,
+            no_par2,
         } => {
             let options = BenchOptions {
                 sizes_mib: sizes,
                 overhead: repair_overhead,
                 par2,
                 repeat,
+                block_symbols,
+                with_par2: !no_par2,
                 ..BenchOptions::default()
             };
             let report = super::bench(&options)?;

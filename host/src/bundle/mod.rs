@@ -1155,156 +1155,104 @@ fn rebuild(
         }
         None => None,
     };
-    let mut buf = Vec::new();
-    let mut present = Vec::new();
-    let mut recovered = 0u64;
-    let mut regenerated = 0u64;
+    let rewrite_sidecar = sidecar.is_some();
+    let mut out = Output {
+        header: &h,
+        oti,
+        rebuilds,
+        sidecar: sidecar.as_mut(),
+        recovered: 0,
+        regenerated: 0,
+    };
     let bar = progress(h.source_hashes.len() as u64 * t as u64, "repair");
-    for b in &h.blocks {
-        let k = b.source_symbols as usize;
-        let first = b.first_symbol;
-        let last = first + u64::from(b.source_symbols);
-        let touches: Vec<usize> = rebuilds
-            .iter()
-            .filter(|(_, r)| {
-                r.entry.first_symbol < last && r.entry.first_symbol + r.entry.symbols > first
-            })
-            .map(|(i, _)| *i)
-            .collect();
-        let (known_bad, _) = first_pass
-            .blocks
-            .get(usize::from(b.sbn))
-            .context("internal: block index")?;
-        // Records copied into a new sidecar are hashed again: they are
-        // written, so they must be verified now.
-        let mode = if sidecar.is_some() {
-            Records::Verify
-        } else {
-            Records::Trust(known_bad)
-        };
-        let (packets, damaged, missing) = opened.repair_packets(b, mode)?;
-        let records_bad = !damaged.is_empty() || !missing.is_empty();
-        let need_source = !touches.is_empty() || (sidecar.is_some() && records_bad);
-        if !need_source {
-            cursor.skip(u64::from(b.source_symbols));
-            if let Some(w) = sidecar.as_mut() {
-                for p in &packets {
-                    write_record(w, &h.object_id, p)?;
-                }
-            }
-            bar.inc((k * t) as u64);
-            continue;
-        }
-        buf.resize(k * t, 0);
-        present.resize(k, false);
-        ensure!(cursor.fill(&mut buf, &mut present), "internal: layout");
-        let from = usize::try_from(first)?;
-        let known_lost = first_pass
-            .lost
-            .get(from..from + k)
-            .context("internal: symbol index")?;
-        let lost: Vec<bool> = present
-            .iter()
-            .zip(known_lost)
-            .map(|(&here, &gone)| gone || !here)
-            .collect();
-        let lost_count = lost.iter().filter(|&&l| l).count();
-        if lost_count > 0 {
-            let usable = k - lost_count + packets.len();
-            ensure!(
-                packets.len() >= lost_count,
-                "block {}: {lost_count} source symbols lost, only {} repair symbols usable",
-                b.sbn,
-                packets.len()
-            );
-            let mut input: Vec<EncodingPacket> = Vec::with_capacity(usable);
-            for (esi, (symbol, &gone)) in buf.chunks_exact(t).zip(&lost).enumerate() {
-                if !gone {
-                    input.push(EncodingPacket::new(
-                        PayloadId::new(b.sbn, esi as u32),
-                        symbol.to_vec(),
-                    ));
-                }
-            }
-            input.extend(packets.iter().cloned());
-            let mut decoder = SourceBlockDecoder::new(b.sbn, &oti, (k * t) as u64);
-            let Some(decoded) = decoder.decode(input) else {
-                bail!(
-                    "block {}: decoding failed with {usable} symbols for {k} source symbols \
-                     (RaptorQ fails about 1 time in 100 at exactly K)",
-                    b.sbn
-                );
-            };
-            ensure!(
-                decoded.len() == buf.len(),
-                "block {}: decoder returned {} bytes",
-                b.sbn,
-                decoded.len()
-            );
-            for (esi, symbol) in decoded.chunks_exact(t).enumerate() {
-                if lost.get(esi) == Some(&true) {
-                    ensure!(
-                        h.source_hashes.get(from + esi)
-                            == Some(&format::source_symbol_hash(b.sbn, esi as u32, symbol)),
-                        "block {}: recovered symbol {esi} does not match its hash",
-                        b.sbn
-                    );
-                }
-            }
-            buf.copy_from_slice(&decoded);
-            recovered += lost_count as u64;
-        }
-        for i in touches {
-            let Some(r) = rebuilds.get_mut(&i) else {
-                continue;
-            };
-            let lo = r.entry.first_symbol.max(first);
-            let hi = (r.entry.first_symbol + r.entry.symbols).min(last);
-            let byte_lo = (lo - r.entry.first_symbol) * t as u64;
-            let byte_hi = ((hi - r.entry.first_symbol) * t as u64).min(r.entry.size);
-            let from = ((lo - first) as usize) * t;
-            let bytes = &buf[from..from + (byte_hi - byte_lo) as usize];
-            let out = match r.out.as_mut() {
-                Some(o) => o,
-                None => r.out.insert(open_rebuild(&r.target, &r.tmp)?),
-            };
-            out.write_all(bytes)?;
-            r.hasher.update(bytes);
-            r.written += bytes.len() as u64;
-        }
-        if let Some(w) = sidecar.as_mut() {
-            if records_bad {
-                let check = verify_block(&buf, &vec![true; k], b, &h.source_hashes, t);
-                ensure!(
-                    !check.iter().any(|&bad| bad),
-                    "block {}: source changed during repair",
-                    b.sbn
-                );
-                let encoder = SourceBlockEncoder::new(b.sbn, &oti, &buf);
-                let fresh = encoder.repair_packets(0, b.repair_symbols);
-                for p in &fresh {
-                    write_record(w, &h.object_id, p)?;
-                }
-                // Determinism check: surviving records must be reproduced.
-                for p in &packets {
-                    let esi = p.payload_id().encoding_symbol_id();
-                    let again = fresh.get((esi - b.source_symbols) as usize);
-                    ensure!(
-                        again == Some(p),
-                        "block {}: re-encoding did not reproduce repair symbol {esi}",
-                        b.sbn
-                    );
-                }
-                regenerated += (damaged.len() + missing.len()) as u64;
+    // Decoding block i on a second thread overlaps reading block i + 1 and
+    // writing block i - 1; blocks are still published strictly in order.
+    std::thread::scope(|scope| -> Result<()> {
+        let mut pending: Option<Pending> = None;
+        for b in &h.blocks {
+            let k = b.source_symbols as usize;
+            let first = b.first_symbol;
+            let last = first + u64::from(b.source_symbols);
+            let touches: Vec<usize> = out
+                .rebuilds
+                .iter()
+                .filter(|(_, r)| {
+                    r.entry.first_symbol < last && r.entry.first_symbol + r.entry.symbols > first
+                })
+                .map(|(i, _)| *i)
+                .collect();
+            let (known_bad, _) = first_pass
+                .blocks
+                .get(usize::from(b.sbn))
+                .context("internal: block index")?;
+            // Records copied into a new sidecar are hashed again: they are
+            // written, so they must be verified now.
+            let mode = if rewrite_sidecar {
+                Records::Verify
             } else {
-                for p in &packets {
-                    write_record(w, &h.object_id, p)?;
+                Records::Trust(known_bad)
+            };
+            let (packets, damaged, missing) = opened.repair_packets(b, mode)?;
+            let records_bad = !damaged.is_empty() || !missing.is_empty();
+            let mut next = Pending {
+                block: *b,
+                touches,
+                buf: Vec::new(),
+                packets,
+                records_lost: (damaged.len() + missing.len()) as u64,
+                lost: Vec::new(),
+                decode: None,
+            };
+            let need_source = !next.touches.is_empty() || (rewrite_sidecar && records_bad);
+            if need_source {
+                let mut buf = vec![0u8; k * t];
+                let mut present = vec![false; k];
+                ensure!(cursor.fill(&mut buf, &mut present), "internal: layout");
+                let from = usize::try_from(first)?;
+                let known_lost = first_pass
+                    .lost
+                    .get(from..from + k)
+                    .context("internal: symbol index")?;
+                next.lost = present
+                    .iter()
+                    .zip(known_lost)
+                    .map(|(&here, &gone)| gone || !here)
+                    .collect();
+                let lost_count = next.lost.iter().filter(|&&l| l).count();
+                if lost_count > 0 {
+                    ensure!(
+                        next.packets.len() >= lost_count,
+                        "block {}: {lost_count} source symbols lost, only {} repair symbols usable",
+                        b.sbn,
+                        next.packets.len()
+                    );
+                    let packets = next.packets.clone();
+                    let lost = next.lost.clone();
+                    let block = *b;
+                    let hashes = &h.source_hashes;
+                    next.decode =
+                        Some(scope.spawn(move || {
+                            decode_block(block, &oti, t, buf, &lost, packets, hashes)
+                        }));
+                } else {
+                    next.buf = buf;
                 }
+            } else {
+                cursor.skip(u64::from(b.source_symbols));
             }
+            if let Some(done) = pending.take() {
+                out.publish(done)?;
+                bar.inc((k * t) as u64);
+            }
+            pending = Some(next);
         }
-        bar.inc((k * t) as u64);
-    }
+        if let Some(done) = pending.take() {
+            out.publish(done)?;
+        }
+        Ok(())
+    })?;
     bar.finish_and_clear();
+    let (recovered, regenerated) = (out.recovered, out.regenerated);
     for r in rebuilds.values_mut() {
         let out = match r.out.take() {
             Some(o) => o,
@@ -1324,6 +1272,151 @@ fn rebuild(
         file.sync_all()?;
     }
     Ok((recovered, regenerated))
+}
+
+/// A block read by repair's second pass, waiting to be written out.
+struct Pending<'scope> {
+    block: BlockSpec,
+    touches: Vec<usize>,
+    /// Source data (empty when the block was skipped or is being decoded).
+    buf: Vec<u8>,
+    packets: Vec<EncodingPacket>,
+    records_lost: u64,
+    lost: Vec<bool>,
+    decode: Option<std::thread::ScopedJoinHandle<'scope, Result<Vec<u8>>>>,
+}
+
+/// Decodes one block from its surviving source symbols and verified repair
+/// packets, and checks every recovered symbol against its hash.
+fn decode_block(
+    b: BlockSpec,
+    oti: &ObjectTransmissionInformation,
+    t: usize,
+    buf: Vec<u8>,
+    lost: &[bool],
+    packets: Vec<EncodingPacket>,
+    hashes: &[Hash],
+) -> Result<Vec<u8>> {
+    let k = b.source_symbols as usize;
+    let lost_count = lost.iter().filter(|&&l| l).count();
+    let usable = k - lost_count + packets.len();
+    let mut input: Vec<EncodingPacket> = Vec::with_capacity(usable);
+    for (esi, (symbol, &gone)) in buf.chunks_exact(t).zip(lost).enumerate() {
+        if !gone {
+            input.push(EncodingPacket::new(
+                PayloadId::new(b.sbn, esi as u32),
+                symbol.to_vec(),
+            ));
+        }
+    }
+    drop(buf);
+    input.extend(packets);
+    let mut decoder = SourceBlockDecoder::new(b.sbn, oti, (k * t) as u64);
+    let Some(decoded) = decoder.decode(input) else {
+        bail!(
+            "block {}: decoding failed with {usable} symbols for {k} source symbols \
+             (RaptorQ fails about 1 time in 100 at exactly K)",
+            b.sbn
+        );
+    };
+    ensure!(
+        decoded.len() == k * t,
+        "block {}: decoder returned {} bytes",
+        b.sbn,
+        decoded.len()
+    );
+    let from = b.first_symbol as usize;
+    for (esi, symbol) in decoded.chunks_exact(t).enumerate() {
+        if lost.get(esi) == Some(&true) {
+            ensure!(
+                hashes.get(from + esi)
+                    == Some(&format::source_symbol_hash(b.sbn, esi as u32, symbol)),
+                "block {}: recovered symbol {esi} does not match its hash",
+                b.sbn
+            );
+        }
+    }
+    Ok(decoded)
+}
+
+/// Where repair's second pass writes, in block order.
+struct Output<'a, W: Write> {
+    header: &'a Header,
+    oti: ObjectTransmissionInformation,
+    rebuilds: &'a mut BTreeMap<usize, Rebuild>,
+    sidecar: Option<&'a mut W>,
+    recovered: u64,
+    regenerated: u64,
+}
+
+impl<W: Write> Output<'_, W> {
+    fn publish(&mut self, mut p: Pending<'_>) -> Result<()> {
+        let h = self.header;
+        let t = h.symbol_size;
+        let b = p.block;
+        let k = b.source_symbols as usize;
+        if let Some(handle) = p.decode.take() {
+            p.buf = handle
+                .join()
+                .map_err(|_| anyhow::anyhow!("decoder thread panicked"))??;
+            self.recovered += p.lost.iter().filter(|&&l| l).count() as u64;
+        }
+        let first = b.first_symbol;
+        let last = first + u64::from(b.source_symbols);
+        for i in &p.touches {
+            let Some(r) = self.rebuilds.get_mut(i) else {
+                continue;
+            };
+            let lo = r.entry.first_symbol.max(first);
+            let hi = (r.entry.first_symbol + r.entry.symbols).min(last);
+            let byte_lo = (lo - r.entry.first_symbol) * t as u64;
+            let byte_hi = ((hi - r.entry.first_symbol) * t as u64).min(r.entry.size);
+            let from = ((lo - first) as usize) * t;
+            let bytes = p
+                .buf
+                .get(from..from + (byte_hi - byte_lo) as usize)
+                .context("internal: block range")?;
+            let out = match r.out.as_mut() {
+                Some(o) => o,
+                None => r.out.insert(open_rebuild(&r.target, &r.tmp)?),
+            };
+            out.write_all(bytes)?;
+            r.hasher.update(bytes);
+            r.written += bytes.len() as u64;
+        }
+        let Some(w) = self.sidecar.as_mut() else {
+            return Ok(());
+        };
+        if p.records_lost == 0 {
+            for packet in &p.packets {
+                write_record(&mut **w, &h.object_id, packet)?;
+            }
+            return Ok(());
+        }
+        let check = verify_block(&p.buf, &vec![true; k], &b, &h.source_hashes, t);
+        ensure!(
+            p.buf.len() == k * t && !check.iter().any(|&bad| bad),
+            "block {}: source changed during repair",
+            b.sbn
+        );
+        let encoder = SourceBlockEncoder::new(b.sbn, &self.oti, &p.buf);
+        let fresh = encoder.repair_packets(0, b.repair_symbols);
+        // Determinism check: surviving records must be reproduced exactly.
+        for packet in &p.packets {
+            let esi = packet.payload_id().encoding_symbol_id();
+            let again = fresh.get((esi - b.source_symbols) as usize);
+            ensure!(
+                again == Some(packet),
+                "block {}: re-encoding did not reproduce repair symbol {esi}",
+                b.sbn
+            );
+        }
+        for packet in &fresh {
+            write_record(&mut **w, &h.object_id, packet)?;
+        }
+        self.regenerated += p.records_lost;
+        Ok(())
+    }
 }
 
 fn open_rebuild(target: &Path, tmp: &Path) -> Result<BufWriter<File>> {
