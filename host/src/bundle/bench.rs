@@ -51,28 +51,44 @@ impl Default for BenchOptions {
     }
 }
 
+/// Throughput of one operation, best over the rounds. Wall time is what a
+/// user waits; CPU time (all threads, or the par2 child) is what the work
+/// costs and is far less disturbed by other processes on a shared machine.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Throughput {
+    pub cpu_mb_per_s: Option<f64>,
+    pub wall_mb_per_s: f64,
+}
+
+/// Ratios the goals are stated in, each by wall and by CPU time.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Ratio {
+    pub cpu: Option<f64>,
+    pub wall: f64,
+}
+
 /// One payload size.
 #[derive(Debug, Clone, Serialize)]
 pub struct BenchRow {
-    pub create_mb_per_s: f64,
-    /// fnp create ÷ par2 create (goal ≥ 20).
-    pub create_speedup_vs_par2: Option<f64>,
+    pub create: Throughput,
+    /// fnp create ÷ par2 create at the same overhead (goal ≥ 20).
+    pub create_speedup_vs_par2: Option<Ratio>,
     pub damage_spots: u64,
     pub files: u64,
-    pub par2_create_mb_per_s: Option<f64>,
-    pub par2_repair_mb_per_s: Option<f64>,
+    pub par2_create: Option<Throughput>,
+    pub par2_repair: Option<Throughput>,
     pub payload_bytes: u64,
-    pub repair_mb_per_s: f64,
+    pub repair: Throughput,
     /// Create time ÷ repair time (goal: repair within 2× of create, ≥ 0.5).
-    pub repair_vs_create: f64,
-    pub scrub_mb_per_s: f64,
-    /// Scrub time ÷ one SHA-256 pass over the bytes scrub reads (files +
-    /// sidecar); goal ≥ 0.8.
-    pub scrub_vs_sha256_of_bundle: f64,
-    /// Scrub time ÷ one SHA-256 pass over the payload alone.
-    pub scrub_vs_sha256_of_payload: f64,
-    pub sha256_bundle_mb_per_s: f64,
-    pub sha256_payload_mb_per_s: f64,
+    pub repair_vs_create: Ratio,
+    pub scrub: Throughput,
+    /// One SHA-256 pass's time over the bytes scrub reads (files + sidecar)
+    /// ÷ scrub time (goal ≥ 0.8).
+    pub scrub_vs_sha256_of_bundle: Ratio,
+    /// The same against a SHA-256 pass over the payload alone.
+    pub scrub_vs_sha256_of_payload: Ratio,
+    pub sha256_bundle: Throughput,
+    pub sha256_payload: Throughput,
     pub sidecar_bytes: u64,
     pub size_mib: u64,
 }
@@ -107,10 +123,89 @@ fn ratio(a: f64, b: f64) -> f64 {
     (a / b.max(1e-12) * 100.0).round() / 100.0
 }
 
-fn timed<T>(run: impl FnOnce() -> Result<T>) -> Result<(f64, T)> {
+/// Wall and CPU seconds of one run; keeps the minimum of each.
+#[derive(Debug, Clone, Copy)]
+struct Timing {
+    wall: f64,
+    cpu: Option<f64>,
+}
+
+impl Timing {
+    const NONE: Timing = Timing {
+        wall: f64::MAX,
+        cpu: None,
+    };
+
+    fn best(self, other: Timing) -> Timing {
+        Timing {
+            wall: self.wall.min(other.wall),
+            cpu: match (self.cpu, other.cpu) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            },
+        }
+    }
+
+    fn throughput(self, bytes: u64) -> Throughput {
+        Throughput {
+            cpu_mb_per_s: self.cpu.map(|c| mb_per_s(bytes, c)),
+            wall_mb_per_s: mb_per_s(bytes, self.wall),
+        }
+    }
+
+    /// `self`'s time ÷ `other`'s time.
+    fn over(self, other: Timing) -> Ratio {
+        Ratio {
+            cpu: self.cpu.zip(other.cpu).map(|(a, b)| ratio(a, b)),
+            wall: ratio(self.wall, other.wall),
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Who {
+    Me,
+    Children,
+}
+
+/// CPU seconds (user + system) used so far by this process's threads, or
+/// by its waited-for children.
+#[cfg(unix)]
+fn cpu_seconds(who: Who) -> Option<f64> {
+    let target = match who {
+        Who::Me => libc::RUSAGE_SELF,
+        Who::Children => libc::RUSAGE_CHILDREN,
+    };
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage writes one rusage into the pointer it is given,
+    // which points at a properly sized and aligned, zero-initialised value;
+    // it is only read after getrusage reports success.
+    let usage = unsafe {
+        if libc::getrusage(target, usage.as_mut_ptr()) != 0 {
+            return None;
+        }
+        usage.assume_init()
+    };
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    Some(secs(usage.ru_utime) + secs(usage.ru_stime))
+}
+
+#[cfg(not(unix))]
+fn cpu_seconds(_: Who) -> Option<f64> {
+    None
+}
+
+fn timed_as<T>(who: Who, run: impl FnOnce() -> Result<T>) -> Result<(Timing, T)> {
+    let cpu0 = cpu_seconds(who);
     let start = Instant::now();
     let value = run()?;
-    Ok((start.elapsed().as_secs_f64(), value))
+    let wall = start.elapsed().as_secs_f64();
+    let cpu = cpu_seconds(who).zip(cpu0).map(|(b, a)| b - a);
+    Ok((Timing { wall, cpu }, value))
+}
+
+fn timed<T>(run: impl FnOnce() -> Result<T>) -> Result<(Timing, T)> {
+    timed_as(Who::Me, run)
 }
 
 /// Writes deterministic incompressible files totalling `mib` MiB, split in
@@ -212,15 +307,15 @@ fn par2_row(
     work: &Path,
     overhead: Overhead,
     spots: u64,
-) -> Result<(f64, f64)> {
+) -> Result<(Timing, Timing)> {
     let dir = work.join("par2");
     let redundancy = format!("-r{}", overhead.basis_points().div_ceil(100));
     let names: Vec<String> = inputs
         .iter()
         .filter_map(|p| p.file_name()?.to_str().map(str::to_string))
         .collect();
-    let mut best_create = f64::MAX;
-    let mut best_repair = f64::MAX;
+    let mut best_create = Timing::NONE;
+    let mut best_repair = Timing::NONE;
     for threads in [None, Some("-t1")] {
         if dir.exists() {
             fs::remove_dir_all(&dir)?;
@@ -233,18 +328,16 @@ fn par2_row(
         args.extend(threads);
         args.push("set.par2");
         args.extend(names.iter().map(String::as_str));
-        let start = Instant::now();
-        run_par2(par2, &dir, &args)?;
-        best_create = best_create.min(start.elapsed().as_secs_f64());
+        let (t, ()) = timed_as(Who::Children, || run_par2(par2, &dir, &args))?;
+        best_create = best_create.best(t);
 
         let copies: Vec<PathBuf> = names.iter().map(|n| dir.join(n)).collect();
         damage(&copies, spots)?;
         let mut args = vec!["repair", "-q", "-q"];
         args.extend(threads);
         args.push("set.par2");
-        let start = Instant::now();
-        run_par2(par2, &dir, &args)?;
-        best_repair = best_repair.min(start.elapsed().as_secs_f64());
+        let (t, ()) = timed_as(Who::Children, || run_par2(par2, &dir, &args))?;
+        best_repair = best_repair.best(t);
     }
     fs::remove_dir_all(&dir)?;
     Ok((best_create, best_repair))
@@ -310,63 +403,60 @@ fn bench_in(options: &BenchOptions) -> Result<BenchReport> {
         // all of them alike; the best of each is kept. Small payloads get
         // more rounds because their runs are short and jittery.
         let rounds = options.repeat.max((64 / mib.max(1)).min(30) as u32).max(1);
-        let (mut create_s, mut scrub_s, mut repair_s) = (f64::MAX, f64::MAX, f64::MAX);
-        let (mut hash_bundle_s, mut hash_payload_s) = (f64::MAX, f64::MAX);
+        let (mut create_t, mut scrub_t, mut repair_t) = (Timing::NONE, Timing::NONE, Timing::NONE);
+        let (mut hash_bundle_t, mut hash_payload_t) = (Timing::NONE, Timing::NONE);
         let mut sidecar_bytes = 0;
         let mut hashed = 0;
         for _ in 0..rounds {
             if out.exists() {
                 fs::remove_dir_all(&out)?;
             }
-            let (secs, summary) =
-                timed(|| create_with(std::slice::from_ref(&data), &out, settings))?;
-            create_s = create_s.min(secs);
+            let (t, summary) = timed(|| create_with(std::slice::from_ref(&data), &out, settings))?;
+            create_t = create_t.best(t);
             sidecar_bytes = summary.sidecar_bytes;
-            let (secs, report) = timed(|| scrub(&out))?;
+            let (t, report) = timed(|| scrub(&out))?;
             ensure!(report.is_ok(), "bench bundle does not scrub clean");
-            scrub_s = scrub_s.min(secs);
-            let (secs, n) = timed(|| sha256_files(&with_sidecar))?;
-            hash_bundle_s = hash_bundle_s.min(secs);
+            scrub_t = scrub_t.best(t);
+            let (t, n) = timed(|| sha256_files(&with_sidecar))?;
+            hash_bundle_t = hash_bundle_t.best(t);
             hashed = n;
-            let (secs, _) = timed(|| sha256_files(&bundle_files))?;
-            hash_payload_s = hash_payload_s.min(secs);
+            let (t, _) = timed(|| sha256_files(&bundle_files))?;
+            hash_payload_t = hash_payload_t.best(t);
             damage(&bundle_files, options.damage_spots)?;
-            let (secs, fixed) = timed(|| repair(&out))?;
-            repair_s = repair_s.min(secs);
+            let (t, fixed) = timed(|| repair(&out))?;
+            repair_t = repair_t.best(t);
             ensure!(
                 fixed.recovered_source_symbols > 0 && scrub(&out)?.is_ok(),
                 "bench repair did not restore the bundle"
             );
         }
 
-        let (par2_create, par2_repair) = if have_par2 {
-            let (c, r) = par2_row(
+        let par2 = if have_par2 {
+            Some(par2_row(
                 &options.par2,
                 &inputs,
                 work,
                 options.overhead,
                 options.damage_spots,
-            )?;
-            (Some(mb_per_s(payload, c)), Some(mb_per_s(payload, r)))
+            )?)
         } else {
-            (None, None)
+            None
         };
-        let create_mbps = mb_per_s(payload, create_s);
         rows.push(BenchRow {
-            create_mb_per_s: create_mbps,
-            create_speedup_vs_par2: par2_create.map(|p| ratio(create_mbps, p)),
+            create: create_t.throughput(payload),
+            create_speedup_vs_par2: par2.map(|(c, _)| c.over(create_t)),
             damage_spots: options.damage_spots,
             files: inputs.len() as u64,
-            par2_create_mb_per_s: par2_create,
-            par2_repair_mb_per_s: par2_repair,
+            par2_create: par2.map(|(c, _)| c.throughput(payload)),
+            par2_repair: par2.map(|(_, r)| r.throughput(payload)),
             payload_bytes: payload,
-            repair_mb_per_s: mb_per_s(payload, repair_s),
-            repair_vs_create: ratio(create_s, repair_s),
-            scrub_mb_per_s: mb_per_s(payload, scrub_s),
-            scrub_vs_sha256_of_bundle: ratio(hash_bundle_s, scrub_s),
-            scrub_vs_sha256_of_payload: ratio(hash_payload_s, scrub_s),
-            sha256_bundle_mb_per_s: mb_per_s(hashed, hash_bundle_s),
-            sha256_payload_mb_per_s: mb_per_s(payload, hash_payload_s),
+            repair: repair_t.throughput(payload),
+            repair_vs_create: create_t.over(repair_t),
+            scrub: scrub_t.throughput(payload),
+            scrub_vs_sha256_of_bundle: hash_bundle_t.over(scrub_t),
+            scrub_vs_sha256_of_payload: hash_payload_t.over(scrub_t),
+            sha256_bundle: hash_bundle_t.throughput(hashed),
+            sha256_payload: hash_payload_t.throughput(payload),
             sidecar_bytes,
             size_mib: mib,
         });
@@ -396,22 +486,43 @@ fn bench_in(options: &BenchOptions) -> Result<BenchReport> {
     Ok(report)
 }
 
-fn opt(v: Option<f64>) -> String {
-    v.map_or_else(|| "-".to_string(), |x| format!("{x:.1}"))
+fn cell(t: Option<Throughput>) -> String {
+    t.map_or_else(
+        || "-".to_string(),
+        |t| {
+            let cpu = t
+                .cpu_mb_per_s
+                .map_or("-".to_string(), |c| format!("{c:.0}"));
+            format!("{:.0}/{cpu}", t.wall_mb_per_s)
+        },
+    )
 }
 
-/// The human-readable table.
+fn rcell(r: Option<Ratio>) -> String {
+    r.map_or_else(
+        || "-".to_string(),
+        |r| {
+            format!(
+                "{:.2}/{}",
+                r.wall,
+                r.cpu.map_or("-".to_string(), |c| format!("{c:.2}"))
+            )
+        },
+    )
+}
+
+/// The human-readable table: each cell is wall/CPU.
 pub fn print_table(report: &BenchReport) {
     println!(
-        "bundle bench, {}% overhead, MB/s of payload ({})",
+        "bundle bench, {}% overhead, MB/s of payload, each cell wall/cpu ({})",
         report.overhead_percent, report.par2_note
     );
     println!(
-        "{:>6} {:>9} {:>9} {:>9} {:>9} {:>10} {:>9} {:>12} {:>11}",
+        "{:>4} {:>10} {:>10} {:>12} {:>10} {:>10} {:>11} {:>11} {:>11}",
         "MiB",
         "create",
         "par2 c",
-        "speedup",
+        "c speedup",
         "repair",
         "par2 r",
         "scrub",
@@ -420,16 +531,16 @@ pub fn print_table(report: &BenchReport) {
     );
     for r in &report.rows {
         println!(
-            "{:>6} {:>9.1} {:>9} {:>9} {:>9.1} {:>10} {:>9.1} {:>12.2} {:>11.2}",
+            "{:>4} {:>10} {:>10} {:>12} {:>10} {:>10} {:>11} {:>11} {:>11}",
             r.size_mib,
-            r.create_mb_per_s,
-            opt(r.par2_create_mb_per_s),
-            opt(r.create_speedup_vs_par2),
-            r.repair_mb_per_s,
-            opt(r.par2_repair_mb_per_s),
-            r.scrub_mb_per_s,
-            r.repair_vs_create,
-            r.scrub_vs_sha256_of_bundle,
+            cell(Some(r.create)),
+            cell(r.par2_create),
+            rcell(r.create_speedup_vs_par2),
+            cell(Some(r.repair)),
+            cell(r.par2_repair),
+            cell(Some(r.scrub)),
+            rcell(Some(r.repair_vs_create)),
+            rcell(Some(r.scrub_vs_sha256_of_bundle)),
         );
     }
 }

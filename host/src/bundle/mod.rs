@@ -74,7 +74,7 @@ use raptorq::{EncodingPacket, ObjectTransmissionInformation, PayloadId, SourceBl
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-pub use bench::{bench, BenchMeta, BenchOptions, BenchReport, BenchRow};
+pub use bench::{bench, BenchMeta, BenchOptions, BenchReport, BenchRow, Ratio, Throughput};
 pub use format::{FileEntry, Manifest, MANIFEST_SCHEMA, VERSION};
 pub use prng::SplitMix64;
 
