@@ -617,3 +617,23 @@ fn a_record_transplanted_from_another_bundle_is_dropped() {
     assert_eq!(s.repair_symbols_damaged, 1);
     assert_eq!(s.blocks[0].damaged_repair, vec![[21, 21]]);
 }
+
+#[test]
+fn bench_refuses_bad_settings_before_doing_work() {
+    let dir = TempDir::new().unwrap();
+    let options = bundle::BenchOptions {
+        work: dir.path().to_path_buf(),
+        ..bundle::BenchOptions::default()
+    };
+    let e = bundle::bench(&options).unwrap_err().to_string();
+    assert!(e.contains("already exists"), "{e}");
+    for sizes in [vec![], vec![0], vec![1, 5000]] {
+        let options = bundle::BenchOptions {
+            sizes_mib: sizes,
+            work: dir.path().join("w"),
+            ..bundle::BenchOptions::default()
+        };
+        assert!(bundle::bench(&options).is_err());
+        assert!(!dir.path().join("w").exists());
+    }
+}

@@ -346,6 +346,10 @@ fn par2_row(
 /// Runs the benchmark; prints a table and returns the report.
 pub fn bench(options: &BenchOptions) -> Result<BenchReport> {
     let work = &options.work;
+    ensure!(
+        !options.sizes_mib.is_empty() && options.sizes_mib.iter().all(|&m| (1..=4096).contains(&m)),
+        "bench sizes must be 1..=4096 MiB"
+    );
     if work.exists() {
         bail!("bench work directory {} already exists", work.display());
     }

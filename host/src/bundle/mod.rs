@@ -1158,6 +1158,7 @@ fn rebuild(
     let rewrite_sidecar = sidecar.is_some();
     let mut out = Output {
         header: &h,
+        pool: Vec::new(),
         oti,
         rebuilds,
         sidecar: sidecar.as_mut(),
@@ -1205,7 +1206,10 @@ fn rebuild(
             };
             let need_source = !next.touches.is_empty() || (rewrite_sidecar && records_bad);
             if need_source {
-                let mut buf = vec![0u8; k * t];
+                // Reused buffers: a fresh 4 MiB vector per block costs more in
+                // page faults than the copy it holds.
+                let mut buf = out.pool.pop().unwrap_or_default();
+                buf.resize(k * t, 0);
                 let mut present = vec![false; k];
                 ensure!(cursor.fill(&mut buf, &mut present), "internal: layout");
                 let from = usize::try_from(first)?;
@@ -1274,6 +1278,9 @@ fn rebuild(
     Ok((recovered, regenerated))
 }
 
+/// A decoded block and the input buffer it no longer needs.
+type Decoded = (Vec<u8>, Vec<u8>);
+
 /// A block read by repair's second pass, waiting to be written out.
 struct Pending<'scope> {
     block: BlockSpec,
@@ -1283,7 +1290,7 @@ struct Pending<'scope> {
     packets: Vec<EncodingPacket>,
     records_lost: u64,
     lost: Vec<bool>,
-    decode: Option<std::thread::ScopedJoinHandle<'scope, Result<Vec<u8>>>>,
+    decode: Option<std::thread::ScopedJoinHandle<'scope, Result<Decoded>>>,
 }
 
 /// Decodes one block from its surviving source symbols and verified repair
@@ -1296,7 +1303,7 @@ fn decode_block(
     lost: &[bool],
     packets: Vec<EncodingPacket>,
     hashes: &[Hash],
-) -> Result<Vec<u8>> {
+) -> Result<Decoded> {
     let k = b.source_symbols as usize;
     let lost_count = lost.iter().filter(|&&l| l).count();
     let usable = k - lost_count + packets.len();
@@ -1309,7 +1316,6 @@ fn decode_block(
             ));
         }
     }
-    drop(buf);
     input.extend(packets);
     let mut decoder = SourceBlockDecoder::new(b.sbn, oti, (k * t) as u64);
     let Some(decoded) = decoder.decode(input) else {
@@ -1336,12 +1342,14 @@ fn decode_block(
             );
         }
     }
-    Ok(decoded)
+    Ok((decoded, buf))
 }
 
 /// Where repair's second pass writes, in block order.
 struct Output<'a, W: Write> {
     header: &'a Header,
+    /// Block buffers to reuse.
+    pool: Vec<Vec<u8>>,
     oti: ObjectTransmissionInformation,
     rebuilds: &'a mut BTreeMap<usize, Rebuild>,
     sidecar: Option<&'a mut W>,
@@ -1350,15 +1358,30 @@ struct Output<'a, W: Write> {
 }
 
 impl<W: Write> Output<'_, W> {
+    fn recycle(&mut self, buf: Vec<u8>) {
+        if self.pool.len() < 3 && buf.capacity() > 0 {
+            self.pool.push(buf);
+        }
+    }
+
+    /// Writes one block out, then hands its buffer back to the pool.
     fn publish(&mut self, mut p: Pending<'_>) -> Result<()> {
+        let result = self.write_block(&mut p);
+        self.recycle(std::mem::take(&mut p.buf));
+        result
+    }
+
+    fn write_block(&mut self, p: &mut Pending<'_>) -> Result<()> {
         let h = self.header;
         let t = h.symbol_size;
         let b = p.block;
         let k = b.source_symbols as usize;
         if let Some(handle) = p.decode.take() {
-            p.buf = handle
+            let (decoded, spent) = handle
                 .join()
                 .map_err(|_| anyhow::anyhow!("decoder thread panicked"))??;
+            p.buf = decoded;
+            self.recycle(spent);
             self.recovered += p.lost.iter().filter(|&&l| l).count() as u64;
         }
         let first = b.first_symbol;
