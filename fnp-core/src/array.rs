@@ -141,10 +141,12 @@ impl<'a> ArrayRef<'a> {
 /// Strided, converting copy. Every index was bounds-checked when the view's
 /// layout was validated; an index outside `data` (impossible through the
 /// public API) reads as zero rather than panicking.
-fn gather<S: Element, L: CastFrom<S> + Copy>(data: &[u8], start: usize, stride: isize, out: &mut [L])
-where
-    S: Copy,
-{
+fn gather<S: Element, L: CastFrom<S> + Copy>(
+    data: &[u8],
+    start: usize,
+    stride: isize,
+    out: &mut [L],
+) {
     let Ok(src) = bytemuck::try_cast_slice::<u8, S>(data) else {
         return;
     };

@@ -2,6 +2,7 @@
 //!
 //! - [`DType`] and [`result_type`]: NumPy 2 dtypes and promotion (NEP 50).
 //! - [`Shape`], [`Layout`], [`ArrayRef`]: borrowed strided views.
+//! - [`precision`]: the per-op accuracy table the comparator reads.
 //! - [`ufunc::binary`]: broadcasting binary ufuncs with NumPy's loops, IEEE
 //!   flags and integer rules, writing into caller-provided buffers.
 //!
@@ -20,6 +21,7 @@ pub mod dtype;
 pub mod element;
 pub mod error;
 pub mod flags;
+pub mod precision;
 pub mod shape;
 pub mod ufunc;
 

@@ -152,9 +152,9 @@ impl Layout {
     pub fn f_contiguous(shape: Shape) -> Layout {
         let mut strides = [0isize; MAX_NDIM];
         let mut step: isize = 1;
-        for i in 0..shape.ndim() {
-            strides[i] = step;
-            step = step.wrapping_mul(shape.dims[i] as isize);
+        for (stride, &dim) in strides.iter_mut().zip(shape.dims()) {
+            *stride = step;
+            step = step.wrapping_mul(dim as isize);
         }
         Layout {
             shape,
@@ -310,8 +310,16 @@ pub fn broadcast_shapes(a: &Shape, b: &Shape) -> Result<Shape> {
     let mut out = Shape::SCALAR;
     out.ndim = n;
     for i in 0..n {
-        let da = if i < n - a.ndim() { 1 } else { a.dims[i - (n - a.ndim())] };
-        let db = if i < n - b.ndim() { 1 } else { b.dims[i - (n - b.ndim())] };
+        let da = if i < n - a.ndim() {
+            1
+        } else {
+            a.dims[i - (n - a.ndim())]
+        };
+        let db = if i < n - b.ndim() {
+            1
+        } else {
+            b.dims[i - (n - b.ndim())]
+        };
         out.dims[i] = match (da, db) {
             _ if da == db => da,
             (1, _) => db,
@@ -453,10 +461,7 @@ mod tests {
         assert!(rev.check_len(6).is_ok());
         let bad = Layout::strided(shape, &[-3, -1], 4).unwrap();
         assert_eq!(bad.check_len(6), Err(Error::LayoutMismatch));
-        assert_eq!(
-            Layout::strided(shape, &[1], 0),
-            Err(Error::LayoutMismatch)
-        );
+        assert_eq!(Layout::strided(shape, &[1], 0), Err(Error::LayoutMismatch));
         let huge = Layout::strided(shape, &[isize::MAX, 1], 0).unwrap();
         assert_eq!(huge.check_len(6), Err(Error::LayoutMismatch));
     }

@@ -17,6 +17,8 @@ pub struct Cli {
 pub enum Command {
     /// Print the ops and dtypes this build of fnp-core supports.
     Info,
+    /// Time fnp-core against NumPy on the sentinel workloads.
+    Bench(crate::bench::Args),
     /// RaptorQ-protected evidence bundles: create, scrub, repair, proof, bench.
     Bundle(crate::bundle::cli::BundleArgs),
 }
@@ -25,6 +27,7 @@ pub enum Command {
 pub fn main(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Info => info(),
+        Command::Bench(args) => crate::bench::run(&args),
         Command::Bundle(args) => crate::bundle::cli::run(args),
     };
     match result {

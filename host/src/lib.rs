@@ -3,5 +3,6 @@
 //! Each subcommand lives in its own module; `cli` only parses arguments and
 //! dispatches, so integration tests can call the modules directly.
 
+pub mod bench;
 pub mod bundle;
 pub mod cli;

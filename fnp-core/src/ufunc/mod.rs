@@ -7,6 +7,7 @@
 //! kernel as slices, everything else is gathered (and cast) into small stack
 //! buffers first.
 
+mod float;
 mod kernels;
 
 use crate::array::ArrayRef;
@@ -45,28 +46,43 @@ macro_rules! binary_ops {
 }
 
 binary_ops! {
-    /// `np.add`: `a + b`; on bool, logical or.
+    /// `np.add`: `a + b`; integers wrap; on bool, logical or. Floats:
+    /// `overflow` for an infinity from finite operands, `invalid` for
+    /// `inf + -inf`, never `underflow`.
     Add = 0, "add";
-    /// `np.subtract`: `a - b`; TypeError on two bools.
+    /// `np.subtract`: `a - b`; TypeError on two bools; flags as add.
     Subtract = 1, "subtract";
-    /// `np.multiply`: `a * b`; on bool, logical and.
+    /// `np.multiply`: `a * b`; integers wrap; on bool, logical and. Floats:
+    /// `invalid` for `inf * 0`, `overflow`, `underflow` when the product is
+    /// tiny (after rounding) and inexact.
     Multiply = 2, "multiply";
-    /// `np.true_divide` (`np.divide`): integers divide in float64.
+    /// `np.true_divide` (`np.divide`): integers and bools divide in
+    /// float64. `divide` for a finite non-zero `x / 0`, `invalid` for `0 / 0`
+    /// and `inf / inf`, `overflow`, `underflow`.
     TrueDivide = 3, "true_divide";
-    /// `np.floor_divide`: Python's `//`, also for floats (npy_divmod).
+    /// `np.floor_divide`: Python's `//`. Integers: `x // 0 == 0` with
+    /// `divide`, `MIN // -1 == MIN` with `overflow`; bools use int8. Floats
+    /// follow `npy_divmod` (`floor_divide(1.0, 0.1) == 9.0`, signed zeros,
+    /// `x // 0` is the IEEE quotient).
     FloorDivide = 4, "floor_divide";
-    /// `np.remainder` (`np.mod`): Python's `%` sign rules.
+    /// `np.remainder` (`np.mod`): Python's `%`, the result takes the
+    /// divisor's sign. Integers: `x % 0 == 0` with `divide`, `MIN % -1 == 0`
+    /// without a flag. Floats: `remainder(-1, inf) == inf`, `x % 0` is NaN
+    /// with `invalid`.
     Remainder = 5, "remainder";
-    /// `np.power`: integer powers are exact with wraparound; negative
-    /// integer exponents are a ValueError.
+    /// `np.power`: integer powers are exact with wraparound and `0 ** 0 ==
+    /// 1`; any negative integer exponent is a ValueError. Float powers come
+    /// from libm within [`crate::precision`]'s bound; `power(0, -1)` is inf
+    /// with `divide`.
     Power = 6, "power";
-    /// `np.maximum`: propagates NaN.
+    /// `np.maximum`: propagates NaN (the first operand's when both are);
+    /// of two equal operands (±0) the first is returned.
     Maximum = 7, "maximum";
-    /// `np.minimum`: propagates NaN.
+    /// `np.minimum`: as maximum.
     Minimum = 8, "minimum";
-    /// `np.fmax`: ignores NaN unless both are NaN.
+    /// `np.fmax`: ignores a NaN operand; NaN only when both are.
     Fmax = 9, "fmax";
-    /// `np.fmin`: ignores NaN unless both are NaN.
+    /// `np.fmin`: as fmax.
     Fmin = 10, "fmin";
 }
 
@@ -99,7 +115,8 @@ impl BinaryOp {
         let all = [a, b];
         let (da, db) = (effective_dtype(a, &all)?, effective_dtype(b, &all)?);
         let joined = crate::dtype::result_type(da, db);
-        let non_float = |d: DType| matches!(d.kind(), Kind::Bool | Kind::SignedInt | Kind::UnsignedInt);
+        let non_float =
+            |d: DType| matches!(d.kind(), Kind::Bool | Kind::SignedInt | Kind::UnsignedInt);
         Ok(match self {
             // NumPy's true-division resolver sends integer and bool inputs to
             // the float64 loop.
@@ -232,7 +249,13 @@ fn int_range(d: DType) -> Option<(i128, i128)> {
 }
 
 /// Picks the kernel for `op` in loop type `T` and drives it.
-fn run<T>(op: BinaryOp, a: &ArrayRef<'_>, b: &ArrayRef<'_>, shape: &Shape, out: &mut [u8]) -> Result<FpFlags>
+fn run<T>(
+    op: BinaryOp,
+    a: &ArrayRef<'_>,
+    b: &ArrayRef<'_>,
+    shape: &Shape,
+    out: &mut [u8],
+) -> Result<FpFlags>
 where
     T: LoopElement,
     kernels::Add: BinaryKernel<T>,
@@ -289,7 +312,9 @@ fn drive<T: LoopElement, K: BinaryKernel<T>>(
     out: &mut [T],
 ) -> Result<FpFlags> {
     let n = shape.size();
-    let out = out.get_mut(..n).ok_or(Error::BufferTooSmall { needed: n })?;
+    let out = out
+        .get_mut(..n)
+        .ok_or(Error::BufferTooSmall { needed: n })?;
     if n == 0 {
         return Ok(FpFlags::NONE);
     }
@@ -300,15 +325,27 @@ fn drive<T: LoopElement, K: BinaryKernel<T>>(
     ];
     coalesce(&mut ls);
     let nd = ls[2].ndim();
-    let inner = if nd == 0 { 1 } else { ls[2].shape().dims()[nd - 1] };
+    let inner = if nd == 0 {
+        1
+    } else {
+        ls[2].shape().dims()[nd - 1]
+    };
     let inner_stride = |l: &Layout| if nd == 0 { 0 } else { l.strides()[nd - 1] };
     let (sa, sb) = (inner_stride(&ls[0]), inner_stride(&ls[1]));
     // Bool inputs are always gathered so that any non-zero byte reads as True.
     let direct = |x: &ArrayRef<'_>, stride: isize| -> bool {
         stride == 1 && x.dtype() == T::DTYPE && T::DTYPE != DType::Bool
     };
-    let direct_a = if direct(a, sa) { a.typed::<T>().ok() } else { None };
-    let direct_b = if direct(b, sb) { b.typed::<T>().ok() } else { None };
+    let direct_a = if direct(a, sa) {
+        a.typed::<T>().ok()
+    } else {
+        None
+    };
+    let direct_b = if direct(b, sb) {
+        b.typed::<T>().ok()
+    } else {
+        None
+    };
     let step = if direct_a.is_some() && direct_b.is_some() {
         inner
     } else {
@@ -322,7 +359,10 @@ fn drive<T: LoopElement, K: BinaryKernel<T>>(
     let mut pos = 0usize;
     while let Some(index) = outer.next_index() {
         let outer_index = &index[..nd.saturating_sub(1)];
-        let (ia, ib) = (ls[0].element_index(outer_index), ls[1].element_index(outer_index));
+        let (ia, ib) = (
+            ls[0].element_index(outer_index),
+            ls[1].element_index(outer_index),
+        );
         let mut done = 0usize;
         while done < inner {
             let len = step.min(inner - done);

@@ -1,0 +1,329 @@
+//! IEEE arithmetic on f32/f64 with the status flags NumPy's `errstate`
+//! would see, derived in software from operands and results.
+//!
+//! Kernels compute a run of results with plain arithmetic (which the
+//! compiler vectorizes) and only call the `*_flags` functions here for the
+//! few elements whose operands or result are zero, subnormal, infinite or
+//! NaN: every flag needs one of those, so the common path pays one cheap
+//! exponent test per element.
+
+use crate::flags::FpFlags;
+use core::ops::{Add, Div, Mul, Neg, Sub};
+
+/// The float loop types: what the kernels need from f32 and f64.
+pub(crate) trait Float:
+    Copy
+    + PartialOrd
+    + Default
+    + Add<Output = Self>
+    + Sub<Output = Self>
+    + Mul<Output = Self>
+    + Div<Output = Self>
+    + Neg<Output = Self>
+{
+    const ZERO: Self;
+    const ONE: Self;
+    const HALF: Self;
+    /// Smallest positive normal number.
+    const MIN_POSITIVE: Self;
+    /// `MIN_POSITIVE == 2^(MIN_EXP - 1)`, Rust's convention.
+    const MIN_EXP: i32;
+    /// 2^(MAX_EXP/2): the smallest power of two whose square overflows.
+    const SQRT_OVERFLOW: Self;
+
+    fn is_nan(self) -> bool;
+    fn is_finite(self) -> bool;
+    fn is_infinite(self) -> bool;
+    /// Exponent field all zeros (zero, subnormal) or all ones (inf, NaN):
+    /// the only values that can take part in a flag.
+    fn is_special(self) -> bool;
+    fn abs(self) -> Self;
+    fn copysign(self, sign: Self) -> Self;
+    fn floor(self) -> Self;
+    fn fmod(self, b: Self) -> Self;
+    fn pow(self, b: Self) -> Self;
+    fn fma(self, b: Self, c: Self) -> Self;
+    fn frexp(self) -> (Self, i32);
+    fn scalbn(self, n: i32) -> Self;
+}
+
+macro_rules! float_impl {
+    ($t:ty, $bits:ty, $expmask:expr, $fmod:path, $floor:path, $pow:path, $fma:path,
+     $frexp:path, $scalbn:path, $copysign:path) => {
+        impl Float for $t {
+            const ZERO: $t = 0.0;
+            const ONE: $t = 1.0;
+            const HALF: $t = 0.5;
+            const MIN_POSITIVE: $t = <$t>::MIN_POSITIVE;
+            const MIN_EXP: i32 = <$t>::MIN_EXP;
+            const SQRT_OVERFLOW: $t = <$t>::from_bits(
+                ((<$t>::MAX_EXP / 2 + <$t>::MAX_EXP - 1) as $bits) << (<$t>::MANTISSA_DIGITS - 1),
+            );
+
+            #[inline(always)]
+            fn is_nan(self) -> bool {
+                self.is_nan()
+            }
+            #[inline(always)]
+            fn is_finite(self) -> bool {
+                self.is_finite()
+            }
+            #[inline(always)]
+            fn is_infinite(self) -> bool {
+                self.is_infinite()
+            }
+            #[inline(always)]
+            fn is_special(self) -> bool {
+                let e = self.to_bits() & $expmask;
+                e == 0 || e == $expmask
+            }
+            #[inline(always)]
+            fn abs(self) -> $t {
+                <$t>::from_bits(self.to_bits() & !(1 << (<$bits>::BITS - 1)))
+            }
+            #[inline(always)]
+            fn copysign(self, sign: $t) -> $t {
+                $copysign(self, sign)
+            }
+            #[inline(always)]
+            fn floor(self) -> $t {
+                $floor(self)
+            }
+            #[inline(always)]
+            fn fmod(self, b: $t) -> $t {
+                $fmod(self, b)
+            }
+            #[inline(always)]
+            fn pow(self, b: $t) -> $t {
+                $pow(self, b)
+            }
+            #[inline(always)]
+            fn fma(self, b: $t, c: $t) -> $t {
+                $fma(self, b, c)
+            }
+            #[inline(always)]
+            fn frexp(self) -> ($t, i32) {
+                $frexp(self)
+            }
+            #[inline(always)]
+            fn scalbn(self, n: i32) -> $t {
+                $scalbn(self, n)
+            }
+        }
+    };
+}
+
+float_impl!(
+    f32,
+    u32,
+    0x7f80_0000u32,
+    libm::fmodf,
+    libm::floorf,
+    libm::powf,
+    libm::fmaf,
+    libm::frexpf,
+    libm::scalbnf,
+    libm::copysignf
+);
+float_impl!(
+    f64,
+    u64,
+    0x7ff0_0000_0000_0000u64,
+    libm::fmod,
+    libm::floor,
+    libm::pow,
+    libm::fma,
+    libm::frexp,
+    libm::scalbn,
+    libm::copysign
+);
+
+/// NaN out of non-NaN inputs is `invalid`; NaN inputs raise nothing.
+#[inline]
+fn invalid<F: Float>(a: F, b: F, r: F) -> FpFlags {
+    FpFlags::when(r.is_nan() && !a.is_nan() && !b.is_nan(), FpFlags::INVALID)
+}
+
+/// Flags of `r = a + b` (also `a - b`, with `b` negated or not: only the
+/// classes matter). A subnormal sum is exact, so addition never underflows.
+#[inline]
+pub(crate) fn add_flags<F: Float>(a: F, b: F, r: F) -> FpFlags {
+    invalid(a, b, r)
+        | FpFlags::when(
+            r.is_infinite() && a.is_finite() && b.is_finite(),
+            FpFlags::OVERFLOW,
+        )
+}
+
+/// Flags of `r = a * b`.
+#[inline]
+pub(crate) fn mul_flags<F: Float>(a: F, b: F, r: F) -> FpFlags {
+    let finite = a.is_finite() && b.is_finite();
+    let mut f = invalid(a, b, r) | FpFlags::when(r.is_infinite() && finite, FpFlags::OVERFLOW);
+    if finite && a != F::ZERO && b != F::ZERO && r.abs() <= F::MIN_POSITIVE {
+        f |= FpFlags::when(tiny_inexact(a, b, r, false), FpFlags::UNDERFLOW);
+    }
+    f
+}
+
+/// Flags of `r = a / b`.
+#[inline]
+pub(crate) fn div_flags<F: Float>(a: F, b: F, r: F) -> FpFlags {
+    let finite = a.is_finite() && b.is_finite();
+    let mut f = invalid(a, b, r)
+        | FpFlags::when(
+            a.is_finite() && a != F::ZERO && b == F::ZERO,
+            FpFlags::DIVIDE,
+        )
+        | FpFlags::when(r.is_infinite() && finite && b != F::ZERO, FpFlags::OVERFLOW);
+    if finite && a != F::ZERO && b != F::ZERO && r.abs() <= F::MIN_POSITIVE {
+        f |= FpFlags::when(tiny_inexact(a, b, r, true), FpFlags::UNDERFLOW);
+    }
+    f
+}
+
+/// Whether `r`, the rounded `a * b` (or `a / b`), underflowed as x86 and
+/// ARM define it: the result rounded to full precision with an unbounded
+/// exponent is below `MIN_POSITIVE` ("tiny after rounding") and the
+/// delivered `r` differs from the exact value. The mantissas are multiplied
+/// (divided) in range, where an fma gives the exact residual.
+fn tiny_inexact<F: Float>(a: F, b: F, r: F, divide: bool) -> bool {
+    let (ma, ea) = a.frexp();
+    let (mb, eb) = b.frexp();
+    let (m, residual, e) = if divide {
+        let q = ma / mb;
+        (q, (-q).fma(mb, ma), ea - eb)
+    } else {
+        let p = ma * mb;
+        (p, ma.fma(mb, -p), ea + eb)
+    };
+    let (_, em) = m.frexp();
+    let tiny = em + e < F::MIN_EXP;
+    // r is within a factor of two of m * 2^e (or zero), so scaling it back
+    // by 2^-e is exact.
+    let inexact = residual != F::ZERO || r == F::ZERO || r.scalbn(-e) != m;
+    tiny && inexact
+}
+
+/// Flags of `r = pow(a, b)` as the C library and NumPy's SIMD pow raise
+/// them: an infinity from a zero base is `divide`, from finite operands
+/// `overflow`; every result below `MIN_POSITIVE` from a finite non-zero base
+/// is `underflow`, even an exact one such as `pow(0.5, 1074)` (checked
+/// against NumPy 2.4).
+#[inline]
+pub(crate) fn pow_flags<F: Float>(a: F, b: F, r: F) -> FpFlags {
+    let finite = a.is_finite() && b.is_finite();
+    let mut f = invalid(a, b, r);
+    if r.is_infinite() && a == F::ZERO {
+        f |= FpFlags::DIVIDE;
+    } else if r.is_infinite() && a.is_finite() && (b.is_finite() || a.abs() >= F::SQRT_OVERFLOW) {
+        // NumPy's SVML pow (AVX-512) also flags overflow for
+        // pow(|a| >= 2^(MAX_EXP/2), +inf), where it squares the base; the
+        // C library would not. fnp follows the recorded NumPy.
+        f |= FpFlags::OVERFLOW;
+    }
+    if finite && a != F::ZERO && r.abs() < F::MIN_POSITIVE {
+        f |= FpFlags::UNDERFLOW;
+    }
+    f
+}
+
+/// Python's `divmod` for floats, as NumPy's `npy_divmod`: the quotient is
+/// computed from the exact `fmod` remainder, moved to the divisor's sign,
+/// and snapped to the nearest integer, so that `floor_divide(1.0, 0.1)` is
+/// 9.0 and `a == q * b + r` as closely as the floats allow. The flags are
+/// those each step raises. `b == 0` is not handled here.
+#[inline]
+pub(crate) fn divmod<F: Float, const FLAGS: bool>(a: F, b: F) -> (F, F, FpFlags) {
+    let mut flags = FpFlags::NONE;
+    let mut m = a.fmod(b);
+    if FLAGS {
+        // fmod is exact; it is invalid for an infinite dividend.
+        flags |= invalid(a, b, m);
+    }
+    let diff = a - m;
+    let mut div = diff / b;
+    if FLAGS {
+        flags |= div_flags(diff, b, div);
+    }
+    if m != F::ZERO {
+        if (b < F::ZERO) != (m < F::ZERO) {
+            let m0 = m;
+            m = m + b;
+            div = div - F::ONE;
+            if FLAGS {
+                flags |= add_flags(m0, b, m);
+            }
+        }
+    } else {
+        m = F::ZERO.copysign(b);
+    }
+    let q = if div != F::ZERO {
+        let mut fl = div.floor();
+        let frac = div - fl;
+        if FLAGS {
+            flags |= add_flags(div, fl, frac);
+        }
+        if frac > F::HALF {
+            fl = fl + F::ONE;
+        }
+        fl
+    } else {
+        let sign = a / b;
+        if FLAGS {
+            flags |= div_flags(a, b, sign);
+        }
+        F::ZERO.copysign(sign)
+    };
+    (q, m, flags)
+}
+
+/// `np.floor_divide` for one float pair, with flags when `FLAGS`.
+#[inline]
+pub(crate) fn floor_divide<F: Float, const FLAGS: bool>(a: F, b: F) -> (F, FpFlags) {
+    if b == F::ZERO {
+        // a / ±0 is ±inf or NaN: NumPy skips divmod so that only the
+        // division's flag is raised.
+        let r = a / b;
+        return (
+            r,
+            if FLAGS {
+                div_flags(a, b, r)
+            } else {
+                FpFlags::NONE
+            },
+        );
+    }
+    let (q, _, f) = divmod::<F, FLAGS>(a, b);
+    (q, f)
+}
+
+/// `np.remainder` for one float pair, with flags when `FLAGS`.
+///
+/// The remainder half of `npy_divmod`: the C compiler drops the unused
+/// quotient steps, so NumPy raises only what `fmod` raises (`invalid` for
+/// an infinite dividend or a zero divisor), never the quotient's overflow
+/// or underflow (checked against NumPy 2.4: `remainder(1.0, 1e-45)` in
+/// float32 raises nothing).
+#[inline]
+pub(crate) fn remainder<F: Float, const FLAGS: bool>(a: F, b: F) -> (F, FpFlags) {
+    let mut m = a.fmod(b);
+    let flags = if FLAGS {
+        invalid(a, b, m)
+    } else {
+        FpFlags::NONE
+    };
+    if b == F::ZERO {
+        // fmod(a, 0) is NaN, which NumPy returns as is.
+        return (m, flags);
+    }
+    if m != F::ZERO {
+        // The sum cannot overflow: m and b have opposite signs here.
+        if (b < F::ZERO) != (m < F::ZERO) {
+            m = m + b;
+        }
+    } else {
+        m = F::ZERO.copysign(b);
+    }
+    (m, flags)
+}

@@ -1,0 +1,188 @@
+//! The sentinel workloads: same sizes and data on both sides.
+
+use anyhow::{Context, Result};
+use fnp_core::{binary, ArrayRef, BinaryOp, DType, Shape};
+
+use super::hugebuf::HugeBuf;
+
+/// SplitMix64: a fixed, specified sequence, so the data never changes
+/// between crate versions.
+struct SplitMix64(u64);
+
+impl SplitMix64 {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in [lo, hi).
+    fn uniform(&mut self, lo: f64, hi: f64) -> f64 {
+        let unit = (self.next() >> 11) as f64 / (1u64 << 53) as f64;
+        lo + (hi - lo) * unit
+    }
+}
+
+/// How input values are drawn.
+#[derive(Clone, Copy)]
+enum Fill {
+    /// Uniform floats in [-100, 100).
+    Float,
+    /// Uniform floats with every 17th element NaN.
+    FloatWithNan,
+    /// Uniform integers over the whole range of the dtype.
+    IntFull,
+    /// Uniform integers in [-1000, 1000], zero included (division by zero).
+    IntSmall,
+}
+
+/// One input array, stored 8-byte aligned.
+pub struct Input {
+    pub dtype: DType,
+    pub shape: Vec<usize>,
+    buf: HugeBuf,
+}
+
+impl Input {
+    fn new(dtype: DType, shape: &[usize], fill: Fill, seed: u64) -> Input {
+        let n: usize = shape.iter().product();
+        let mut buf = HugeBuf::zeroed(n * dtype.itemsize());
+        let bytes = buf.bytes_mut();
+        let mut rng = SplitMix64(seed);
+        for (i, chunk) in bytes.chunks_exact_mut(dtype.itemsize()).enumerate() {
+            let r = rng.next();
+            let x = rng.uniform(-100.0, 100.0);
+            let x = if matches!(fill, Fill::FloatWithNan) && i % 17 == 0 {
+                f64::NAN
+            } else {
+                x
+            };
+            let small = (r % 2001) as i64 - 1000;
+            match (dtype, fill) {
+                (DType::Float64, _) => chunk.copy_from_slice(&x.to_le_bytes()),
+                (DType::Float32, _) => chunk.copy_from_slice(&(x as f32).to_le_bytes()),
+                (_, Fill::IntSmall) => chunk.copy_from_slice(&small.to_le_bytes()[..chunk.len()]),
+                _ => chunk.copy_from_slice(&r.to_le_bytes()[..chunk.len()]),
+            }
+        }
+        Input {
+            dtype,
+            shape: shape.to_vec(),
+            buf,
+        }
+    }
+
+    /// The little-endian element bytes.
+    pub fn bytes(&self) -> &[u8] {
+        self.buf.bytes()
+    }
+
+    fn view(&self) -> Result<ArrayRef<'_>> {
+        let shape = Shape::new(&self.shape)?;
+        Ok(ArrayRef::contiguous(self.dtype, self.bytes(), shape)?)
+    }
+}
+
+enum Call {
+    Binary(BinaryOp),
+}
+
+/// One workload: inputs, the NumPy expression and the fnp call.
+pub struct Workload {
+    pub name: String,
+    pub elements: usize,
+    pub inputs: Vec<Input>,
+    pub numpy_expr: String,
+    pub numpy_out: Option<(DType, Vec<usize>)>,
+    call: Call,
+    out: HugeBuf,
+    streaming: bool,
+}
+
+impl Workload {
+    fn binary(name: &str, op: BinaryOp, a: Input, b: Input) -> Result<Workload> {
+        let (dtype, shape) = op.output(&a.view()?, &b.view()?)?;
+        let out_len = shape.size() * dtype.itemsize();
+        Ok(Workload {
+            name: name.to_string(),
+            elements: shape.size(),
+            numpy_expr: format!("np.{}(a, b, out=out)", op.name()),
+            numpy_out: Some((dtype, shape.dims().to_vec())),
+            inputs: vec![a, b],
+            call: Call::Binary(op),
+            out: HugeBuf::zeroed(out_len),
+            streaming: true,
+        })
+    }
+
+    /// Runs fnp once.
+    pub fn run(&mut self) -> Result<()> {
+        let out = self.out.bytes_mut();
+        match self.call {
+            Call::Binary(op) => {
+                let a = self.inputs[0].view()?;
+                let b = self.inputs[1].view()?;
+                binary(op, &a, &b, out).with_context(|| format!("fnp {}", self.name))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// fnp's output bytes from the last run.
+    pub fn output_bytes(&self) -> &[u8] {
+        self.out.bytes()
+    }
+
+    /// Bytes a streaming op reads and writes per call.
+    pub fn streaming_bytes(&self) -> Option<usize> {
+        self.streaming.then(|| {
+            self.inputs.iter().map(|i| i.bytes().len()).sum::<usize>() + self.out.bytes().len()
+        })
+    }
+}
+
+/// The sentinel workloads with every size divided by `scale`.
+pub fn workloads(scale: usize) -> Result<Vec<Workload>> {
+    let n = (1_000_000 / scale).max(1);
+    let side = ((1000.0 / (scale as f64).sqrt()) as usize).max(1);
+    let f = |d, fill, seed| Input::new(d, &[n], fill, seed);
+    let mut list = Vec::new();
+    for (dtype, tag) in [(DType::Float64, "f64"), (DType::Float32, "f32")] {
+        for op in [
+            BinaryOp::Add,
+            BinaryOp::Subtract,
+            BinaryOp::Multiply,
+            BinaryOp::TrueDivide,
+        ] {
+            list.push(Workload::binary(
+                &format!("{}_{tag}", op.name()),
+                op,
+                f(dtype, Fill::Float, 1),
+                f(dtype, Fill::Float, 2),
+            )?);
+        }
+    }
+    list.push(Workload::binary(
+        "add_broadcast_col_row_f64",
+        BinaryOp::Add,
+        Input::new(DType::Float64, &[side, 1], Fill::Float, 3),
+        Input::new(DType::Float64, &[side], Fill::Float, 4),
+    )?);
+    for op in [BinaryOp::FloorDivide, BinaryOp::Remainder] {
+        list.push(Workload::binary(
+            &format!("{}_i32", op.name()),
+            op,
+            f(DType::Int32, Fill::IntFull, 5),
+            f(DType::Int32, Fill::IntSmall, 6),
+        )?);
+    }
+    list.push(Workload::binary(
+        "maximum_nan_f64",
+        BinaryOp::Maximum,
+        f(DType::Float64, Fill::FloatWithNan, 7),
+        f(DType::Float64, Fill::FloatWithNan, 8),
+    )?);
+    Ok(list)
+}
