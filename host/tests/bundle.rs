@@ -55,9 +55,17 @@ fn flip(path: &Path, offset: u64) {
     fs::write(path, b).unwrap();
 }
 
+const TRAILER: u64 = 16;
+
+/// Sidecar = header, records, header again, trailer.
 fn records_offset(bundle: &Path) -> u64 {
     let total = scrub(bundle).unwrap().repair_symbols_total;
-    fs::metadata(bundle.join("sidecar.fnpq")).unwrap().len() - total * RECORD
+    let len = fs::metadata(bundle.join("sidecar.fnpq")).unwrap().len();
+    (len - TRAILER - total * RECORD) / 2
+}
+
+fn records_end(bundle: &Path) -> u64 {
+    records_offset(bundle) + scrub(bundle).unwrap().repair_symbols_total * RECORD
 }
 
 fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
@@ -342,24 +350,22 @@ fn truncated_records_count_as_missing_symbols_including_stubs_under_4_bytes() {
     let sidecar = b.join("sidecar.fnpq");
     let full = fs::read(&sidecar).unwrap();
     let total = scrub(&b).unwrap().repair_symbols_total;
+    let end = records_end(&b);
     // Cut so that the last record keeps 1, 2, 3 bytes — shorter than the
     // 4-byte payload id raptorq's deserialize would index unchecked.
     for stub in [1u64, 2, 3, RECORD - 1] {
-        let keep = full.len() as u64 - RECORD + stub;
+        let keep = end - RECORD + stub;
         fs::write(&sidecar, &full[..keep as usize]).unwrap();
         let s = scrub(&b).unwrap();
         assert_eq!(s.repair_symbols_missing, 1, "stub {stub}");
         assert_eq!(s.repair_symbols_damaged, 0);
         assert!(s.sidecar_length_delta < 0);
+        assert_eq!(s.header, PartStatus::Damaged, "the mirror was cut off");
         assert_eq!(s.status, "damaged");
     }
     // Lose the whole last block's records, then regenerate them.
     let last = scrub(&b).unwrap().blocks.last().unwrap().repair_symbols as u64;
-    fs::write(
-        &sidecar,
-        &full[..(full.len() as u64 - last * RECORD) as usize],
-    )
-    .unwrap();
+    fs::write(&sidecar, &full[..(end - last * RECORD) as usize]).unwrap();
     assert_eq!(scrub(&b).unwrap().repair_symbols_missing, last);
     assert_eq!(repair(&b).unwrap().regenerated_repair_symbols, last);
     assert_eq!(tree(&b), before);
@@ -382,25 +388,46 @@ fn trailing_garbage_in_the_sidecar_is_reported_and_removed() {
 }
 
 #[test]
-fn wrong_version_and_bad_magic_are_clear_errors() {
+fn wrong_version_is_a_clear_error() {
     let dir = TempDir::new().unwrap();
     let b = make(dir.path());
     let sidecar = b.join("sidecar.fnpq");
-    let full = fs::read(&sidecar).unwrap();
-    let mut v2 = full.clone();
+    let mut v2 = fs::read(&sidecar).unwrap();
     v2[8] = 2;
     fs::write(&sidecar, &v2).unwrap();
     let e = err_of(&b);
     assert!(e.contains("unsupported sidecar version 2"), "{e}");
-    let mut magic = full.clone();
-    magic[0] = b'X';
-    fs::write(&sidecar, &magic).unwrap();
-    assert!(err_of(&b).contains("bad magic"));
-    // A flipped bit anywhere in the header fails its hash.
-    let mut hdr = full.clone();
-    hdr[40] ^= 1;
-    fs::write(&sidecar, &hdr).unwrap();
-    assert!(err_of(&b).contains("header is damaged"));
+    assert!(repair(&b).is_err());
+}
+
+#[test]
+fn a_damaged_header_is_read_from_its_mirror_and_rewritten() {
+    let dir = TempDir::new().unwrap();
+    let b = make(dir.path());
+    let before = tree(&b);
+    let sidecar = b.join("sidecar.fnpq");
+    let full = fs::read(&sidecar).unwrap();
+    let mirror = records_end(&b) as usize;
+    // First copy: bad magic, then a flipped bit inside; the mirror: a flip.
+    for (at, what) in [(0usize, "first"), (40, "first"), (mirror + 40, "mirror")] {
+        let mut bytes = full.clone();
+        bytes[at] ^= 1;
+        fs::write(&sidecar, &bytes).unwrap();
+        let s = scrub(&b).unwrap();
+        assert_eq!(s.header, PartStatus::Damaged, "{what}");
+        assert_eq!((s.status, s.damaged_files), ("damaged", 0));
+        repair(&b).unwrap();
+        assert_eq!(tree(&b), before, "{what}");
+    }
+    // Both copies damaged: nothing is trusted.
+    let mut bytes = full.clone();
+    bytes[40] ^= 1;
+    bytes[mirror + 40] ^= 1;
+    fs::write(&sidecar, &bytes).unwrap();
+    let e = err_of(&b);
+    assert!(e.contains("header is damaged"), "{e}");
+    assert!(e.contains("mirror"), "{e}");
+    assert!(repair(&b).is_err());
 }
 
 #[test]

@@ -27,7 +27,11 @@ pub const MAX_ESI: u32 = 1 << 24;
 /// RFC 6330 errata 5548 limit on the transfer length F; raptorq asserts on more.
 pub const MAX_TRANSFER_LENGTH: u64 = 942_574_504_275;
 /// magic + version + header length.
-const PREAMBLE_LEN: usize = 8 + 4 + 8;
+pub const PREAMBLE_LEN: usize = 8 + 4 + 8;
+/// Last bytes of every sidecar: header length (u64 LE) then this magic, so
+/// the mirror copy of the header can be found when the first is damaged.
+pub const TAIL_MAGIC: [u8; 8] = *b"FNPQTAIL";
+pub const TRAILER_LEN: usize = 16;
 /// Domain tags keep source and repair symbol hashes from ever colliding by
 /// construction; both fit with the payload id (and object id) in SHA-256's
 /// spare first-block room, so they cost no extra compression per symbol.
@@ -107,6 +111,11 @@ impl Header {
         self.raw.len() as u64
     }
 
+    /// Byte offset of the mirror copy of the header (after the records).
+    pub fn mirror_offset(&self) -> u64 {
+        self.records_offset() + self.record_count() * self.record_len() as u64
+    }
+
     /// Bytes per repair record: payload id, symbol, hash.
     pub fn record_len(&self) -> usize {
         record_len(self.symbol_size)
@@ -125,6 +134,22 @@ impl Header {
     pub fn raptorq_oti(&self) -> ObjectTransmissionInformation {
         ObjectTransmissionInformation::deserialize(&self.oti)
     }
+}
+
+/// The trailer that ends a sidecar whose header is `header_len` bytes.
+pub fn trailer(header_len: u64) -> [u8; TRAILER_LEN] {
+    let mut t = [0u8; TRAILER_LEN];
+    t[..8].copy_from_slice(&header_len.to_le_bytes());
+    t[8..].copy_from_slice(&TAIL_MAGIC);
+    t
+}
+
+/// Header length named by a trailer, if it is one.
+pub fn parse_trailer(bytes: &[u8]) -> Option<u64> {
+    if bytes.len() != TRAILER_LEN || bytes[8..] != TAIL_MAGIC {
+        return None;
+    }
+    Some(u64::from_le_bytes(bytes[..8].try_into().ok()?))
 }
 
 pub fn record_len(symbol_size: usize) -> usize {

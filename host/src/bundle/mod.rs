@@ -42,6 +42,8 @@
 //!       payload_id[4] (RFC 6330: SBN u8, ESI u24 big-endian)
 //!       symbol[T]
 //!       SHA-256("fnprep01" + object_id + payload_id + symbol)
+//! then the header again, byte for byte (the mirror)
+//! then the trailer: u64 header length, "FNPQTAIL"
 //! ```
 //!
 //! `source_symbol_hash = SHA-256("fnpsrc01" + payload_id + symbol)` and
@@ -52,8 +54,11 @@
 //! Records have a fixed size, so a damaged or truncated record costs that
 //! symbol only; a record whose hash fails is dropped, never decoded.
 //!
-//! A damaged header makes the bundle unverifiable (clear error); a damaged
-//! `manifest.json` is rewritten from the copy in the header by `repair`.
+//! When the first header copy fails its hash (or its magic), the mirror
+//! found through the trailer is used and `repair` rewrites the sidecar; a
+//! different version number is refused, not "repaired". Only with both
+//! copies damaged is the bundle unverifiable (a clear error). A damaged
+//! `manifest.json` is rewritten from the copy in the header.
 
 mod bench;
 pub mod cli;
@@ -550,6 +555,8 @@ fn write_bundle(
         sidecar.write_all(&record)?;
         sidecar.write_all(&format::repair_symbol_hash(&object_id, &pid, data))?;
     }
+    sidecar.write_all(&header)?;
+    sidecar.write_all(&format::trailer(header.len() as u64))?;
     sidecar.flush()?;
     drop(sidecar);
     fs::remove_file(&records_path)?;
@@ -564,7 +571,9 @@ fn write_bundle(
         overhead_basis_points: overhead.basis_points(),
         payload_bytes: source_hashes.len() as u64 * t as u64,
         repair_symbols: repair_total,
-        sidecar_bytes: header.len() as u64 + repair_total * format::record_len(t) as u64,
+        sidecar_bytes: 2 * header.len() as u64
+            + repair_total * format::record_len(t) as u64
+            + format::TRAILER_LEN as u64,
         source_bytes,
         source_symbols: source_hashes.len() as u64,
         symbol_size: u32::from(SYMBOL_SIZE),
@@ -575,6 +584,8 @@ fn write_bundle(
 struct Opened {
     root: PathBuf,
     header: Header,
+    /// Whether both header copies are present and identical.
+    header_status: PartStatus,
     sidecar: File,
     sidecar_len: u64,
 }
@@ -591,21 +602,86 @@ fn open_bundle(bundle: &Path) -> Result<Opened> {
     let mut sidecar =
         File::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
     let sidecar_len = sidecar.metadata()?.len();
-    let mut preamble = Vec::with_capacity(20);
-    (&mut sidecar).take(20).read_to_end(&mut preamble)?;
-    let len = format::header_len(&preamble, sidecar_len)
-        .with_context(|| format!("{} is not usable", path.display()))?;
-    let mut raw = vec![0u8; usize::try_from(len)?];
-    sidecar.seek(SeekFrom::Start(0))?;
-    sidecar.read_exact(&mut raw)?;
-    let header =
-        format::parse_header(raw).with_context(|| format!("{} is not usable", path.display()))?;
+    let mut preamble = Vec::with_capacity(format::PREAMBLE_LEN);
+    (&mut sidecar)
+        .take(format::PREAMBLE_LEN as u64)
+        .read_to_end(&mut preamble)?;
+    // A newer format is not damage: refuse it rather than read the mirror.
+    if preamble.len() >= 12 && preamble[..8] == format::MAGIC {
+        let version = u32::from_le_bytes([preamble[8], preamble[9], preamble[10], preamble[11]]);
+        ensure!(
+            version == VERSION,
+            "{} is not usable: unsupported sidecar version {version} (this fnp reads version {VERSION})",
+            path.display()
+        );
+    }
+    let primary = format::header_len(&preamble, sidecar_len).and_then(|len| {
+        let mut raw = vec![0u8; usize::try_from(len)?];
+        sidecar.seek(SeekFrom::Start(0))?;
+        sidecar.read_exact(&mut raw)?;
+        format::parse_header(raw)
+    });
+    let (header, header_status) = match primary {
+        Ok(header) => {
+            let mirror = read_mirror(&mut sidecar, sidecar_len, Some(&header));
+            let status = match mirror {
+                Ok(m) if m.raw == header.raw => PartStatus::Ok,
+                _ => PartStatus::Damaged,
+            };
+            (header, status)
+        }
+        Err(first) => match read_mirror(&mut sidecar, sidecar_len, None) {
+            Ok(mirror) => (mirror, PartStatus::Damaged),
+            Err(_) => {
+                return Err(first.context(format!(
+                    "{} is not usable (and its mirror header is unreadable too)",
+                    path.display()
+                )))
+            }
+        },
+    };
     Ok(Opened {
         root: bundle.to_path_buf(),
         header,
+        header_status,
         sidecar,
         sidecar_len,
     })
+}
+
+/// The header copy after the records, located by the trailer (or, when
+/// the first copy verified, by its length).
+fn read_mirror(sidecar: &mut File, sidecar_len: u64, primary: Option<&Header>) -> Result<Header> {
+    let trailer_at = sidecar_len
+        .checked_sub(format::TRAILER_LEN as u64)
+        .context("sidecar too short for a trailer")?;
+    let len = match primary {
+        Some(h) => h.raw.len() as u64,
+        None => {
+            let mut trailer = [0u8; format::TRAILER_LEN];
+            sidecar.seek(SeekFrom::Start(trailer_at))?;
+            sidecar.read_exact(&mut trailer)?;
+            format::parse_trailer(&trailer).context("sidecar trailer is damaged")?
+        }
+    };
+    let start = trailer_at
+        .checked_sub(len)
+        .context("mirror header out of range")?;
+    if let Some(h) = primary {
+        ensure!(
+            start == h.mirror_offset(),
+            "sidecar length does not match its header"
+        );
+    }
+    let mut raw = vec![0u8; usize::try_from(len)?];
+    sidecar.seek(SeekFrom::Start(start))?;
+    sidecar.read_exact(&mut raw)?;
+    let header = format::parse_header(raw)?;
+    ensure!(
+        start == header.mirror_offset(),
+        "mirror header is not where its records end"
+    );
+    Ok(header)
 }
 
 /// How much to trust stored repair records when reading them.
@@ -687,7 +763,7 @@ impl Opened {
     }
 
     fn expected_sidecar_len(&self) -> u64 {
-        self.header.records_offset() + self.header.record_count() * self.header.record_len() as u64
+        self.header.mirror_offset() + self.header.raw.len() as u64 + format::TRAILER_LEN as u64
     }
 }
 
@@ -736,6 +812,9 @@ pub struct ScrubReport {
     pub blocks: Vec<BlockHealth>,
     pub damaged_files: u64,
     pub files: Vec<FileHealth>,
+    /// Both copies of the sidecar header present and identical (the
+    /// report is built from whichever copy verified).
+    pub header: PartStatus,
     pub lost_source_symbols: u64,
     pub manifest: PartStatus,
     /// Smallest `can_still_absorb` over the blocks (0 without blocks).
@@ -941,13 +1020,15 @@ fn report(opened: &Opened, scan: &Scan) -> ScrubReport {
         && repair_damaged == 0
         && repair_missing == 0
         && delta == 0
-        && scan.manifest == PartStatus::Ok;
+        && scan.manifest == PartStatus::Ok
+        && opened.header_status == PartStatus::Ok;
     ScrubReport {
         min_can_still_absorb: blocks.iter().map(|b| b.can_still_absorb).min().unwrap_or(0),
         recoverable: blocks.iter().all(|b| b.recoverable),
         blocks,
         damaged_files,
         files,
+        header: opened.header_status,
         lost_source_symbols: scan.lost.iter().filter(|&&l| l).count() as u64,
         manifest: scan.manifest,
         object_id: format::hex(&h.object_id),
@@ -1070,7 +1151,8 @@ pub fn repair(bundle: &Path) -> Result<RepairReport> {
     }
     let sidecar_bad = health.repair_symbols_damaged > 0
         || health.repair_symbols_missing > 0
-        || health.sidecar_length_delta != 0;
+        || health.sidecar_length_delta != 0
+        || health.header != PartStatus::Ok;
     let sidecar_tmp = opened.root.join(format!(".{SIDECAR_FILE}.fnp-repair"));
     let result = rebuild(
         &mut opened,
@@ -1271,7 +1353,9 @@ fn rebuild(
             r.entry.path
         );
     }
-    if let Some(w) = sidecar {
+    if let Some(mut w) = sidecar {
+        w.write_all(&h.raw)?;
+        w.write_all(&format::trailer(h.raw.len() as u64))?;
         let file = w.into_inner().map_err(|e| e.into_error())?;
         file.sync_all()?;
     }
