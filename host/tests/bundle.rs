@@ -664,3 +664,88 @@ fn bench_refuses_bad_settings_before_doing_work() {
         assert!(!dir.path().join("w").exists());
     }
 }
+
+/// Rewrites the first header copy's body bytes with `edit` and re-seals
+/// its hash, so validation past the hash check is what gets exercised.
+fn forge_header(bundle: &Path, edit: impl FnOnce(&mut [u8])) {
+    use sha2::{Digest, Sha256};
+    let sidecar = bundle.join("sidecar.fnpq");
+    let mut bytes = fs::read(&sidecar).unwrap();
+    let body_len = u64::from_le_bytes(bytes[12..20].try_into().unwrap()) as usize;
+    let end = 20 + body_len;
+    edit(&mut bytes[20..end]);
+    let digest = Sha256::digest(&bytes[..end]);
+    bytes[end..end + 32].copy_from_slice(&digest);
+    fs::write(&sidecar, bytes).unwrap();
+}
+
+fn never_panics(bundle: &Path) {
+    let _ = scrub(bundle);
+    let _ = repair(bundle);
+    let _ = proof(bundle, 3);
+}
+
+#[test]
+fn forged_transmission_parameters_are_refused_before_raptorq_sees_them() {
+    // Body: object_id[32] source_hash[32] oti[12] ...
+    const OTI: usize = 64;
+    type Edit = Box<dyn Fn(&mut [u8])>;
+    let cases: Vec<(&str, Edit)> = vec![
+        ("alignment 0", Box::new(|b| b[OTI + 11] = 0)),
+        (
+            "symbol size 0",
+            Box::new(|b| b[OTI + 6..OTI + 8].copy_from_slice(&[0, 0])),
+        ),
+        (
+            "symbol size 2",
+            Box::new(|b| b[OTI + 6..OTI + 8].copy_from_slice(&[0, 2])),
+        ),
+        ("two sub-blocks", Box::new(|b| b[OTI + 10] = 2)),
+        ("more blocks", Box::new(|b| b[OTI + 8] += 1)),
+        ("no blocks", Box::new(|b| b[OTI + 8] = 0)),
+        ("huge transfer", Box::new(|b| b[OTI..OTI + 5].fill(0xff))),
+        ("reserved byte", Box::new(|b| b[OTI + 5] = 1)),
+        ("object id", Box::new(|b| b[0] ^= 1)),
+        ("source hash", Box::new(|b| b[32] ^= 1)),
+        // First block's K: u32 after overhead (4) and Z (4).
+        ("block K", Box::new(|b| b[OTI + 20] ^= 1)),
+        (
+            "block R to 2^24",
+            Box::new(|b| b[OTI + 24..OTI + 28].copy_from_slice(&(1u32 << 24).to_le_bytes())),
+        ),
+    ];
+    for (what, edit) in cases {
+        let dir = TempDir::new().unwrap();
+        let b = make(dir.path());
+        // Also damage the mirror so the forged copy is the one read.
+        let mirror = records_end(&b) as usize;
+        let mut bytes = fs::read(b.join("sidecar.fnpq")).unwrap();
+        bytes[mirror + 40] ^= 1;
+        fs::write(b.join("sidecar.fnpq"), bytes).unwrap();
+        forge_header(&b, |body| edit(body));
+        let e = format!("{:#}", scrub(&b).expect_err(what));
+        assert!(e.contains("sidecar"), "{what}: {e}");
+        never_panics(&b);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, .. ProptestConfig::default() })]
+
+    /// Any byte of a re-sealed header set to any value: an error or a
+    /// consistent bundle, never a panic.
+    #[test]
+    fn forged_headers_never_panic(at in 0usize..4096, value in any::<u8>()) {
+        let dir = TempDir::new().unwrap();
+        let data = dir.path().join("data");
+        fs::create_dir_all(&data).unwrap();
+        fs::write(data.join("a"), bytes(at as u64, 3_000)).unwrap();
+        let b = dir.path().join("b");
+        create_with(&[data], &b, small_blocks()).unwrap();
+        forge_header(&b, |body| {
+            let i = at % body.len();
+            body[i] = value;
+        });
+        never_panics(&b);
+    }
+}

@@ -467,7 +467,7 @@ pub fn parse_header(raw: Vec<u8>) -> Result<Header> {
     );
     let t = u64::from(symbol_size);
     ensure!(
-        transfer_length == symbol_count * t,
+        symbol_count.checked_mul(t) == Some(transfer_length),
         "transmission parameters: transfer length {transfer_length} != {symbol_count} symbols × {t} bytes"
     );
     ensure!(
