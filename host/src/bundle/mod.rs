@@ -304,6 +304,8 @@ impl CreateCursor<'_> {
             input.source.display()
         );
         writer.flush()?;
+        // Evidence must survive a crash once `create` returns.
+        writer.get_ref().sync_all()?;
         let digest = std::mem::take(hasher).finalize().into();
         self.file_hashes.push(digest);
         self.open = None;
@@ -452,6 +454,7 @@ pub fn create_with(inputs: &[PathBuf], out: &Path, options: CreateOptions) -> Re
         fs::remove_dir(out)?;
     }
     fs::rename(&tmp, out).with_context(|| format!("cannot move bundle to {}", out.display()))?;
+    sync_dir(&parent)?;
     Ok(Summary {
         bundle: out.display().to_string(),
         ..summary
@@ -558,9 +561,13 @@ fn write_bundle(
     sidecar.write_all(&header)?;
     sidecar.write_all(&format::trailer(header.len() as u64))?;
     sidecar.flush()?;
+    sidecar.get_ref().sync_all()?;
     drop(sidecar);
     fs::remove_file(&records_path)?;
-    fs::write(tmp.join(MANIFEST_FILE), &manifest_bytes)?;
+    let mut manifest_file = File::create(tmp.join(MANIFEST_FILE))?;
+    manifest_file.write_all(&manifest_bytes)?;
+    manifest_file.sync_all()?;
+    sync_dirs(tmp)?;
 
     Ok(Summary {
         blocks: blocks.len() as u32,
@@ -1187,6 +1194,17 @@ pub fn repair(bundle: &Path) -> Result<RepairReport> {
     if manifest_restored {
         write_atomic(&opened.root.join(MANIFEST_FILE), &h.manifest_bytes)?;
     }
+    // The renames themselves must be durable too.
+    let mut dirs: Vec<PathBuf> = rebuilds
+        .values()
+        .filter_map(|r| r.target.parent().map(Path::to_path_buf))
+        .collect();
+    dirs.push(opened.root.clone());
+    dirs.sort();
+    dirs.dedup();
+    for dir in dirs {
+        sync_dir(&dir)?;
+    }
     Ok(RepairReport {
         manifest_restored,
         object_id,
@@ -1197,6 +1215,28 @@ pub fn repair(bundle: &Path) -> Result<RepairReport> {
         sidecar_rewritten: sidecar_bad,
         status: "repaired",
     })
+}
+
+/// Makes a directory's entries durable (the renames and creations in it).
+fn sync_dir(dir: &Path) -> Result<()> {
+    #[cfg(unix)]
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .with_context(|| format!("cannot sync {}", dir.display()))?;
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
+}
+
+/// `sync_dir` for a directory and every directory below it.
+fn sync_dirs(dir: &Path) -> Result<()> {
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        if entry.file_type()?.is_dir() {
+            sync_dirs(&entry.path())?;
+        }
+    }
+    sync_dir(dir)
 }
 
 fn write_atomic(target: &Path, bytes: &[u8]) -> Result<()> {
