@@ -30,6 +30,8 @@ pub enum Command {
     Report(ReportCommand),
     /// Time fnp-core against NumPy on the sentinel workloads.
     Bench(crate::bench::Args),
+    /// RaptorQ-protected evidence bundles: create, scrub, repair, proof, bench.
+    Bundle(crate::bundle::cli::BundleArgs),
 }
 
 /// `fnp report …`
@@ -69,6 +71,7 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Run(args) => crate::run::main(&args),
         Command::Report(ReportCommand::Merge(args)) => crate::merge::main(&args),
         Command::Bench(args) => crate::bench::run(&args),
+        Command::Bundle(args) => crate::bundle::cli::run(args),
     };
     match result {
         Ok(code) => code,

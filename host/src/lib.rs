@@ -9,6 +9,7 @@
 //!   [`exec`] runs a case through fnp-core.
 
 pub mod bench;
+pub mod bundle;
 pub mod capture;
 pub mod cli;
 pub mod compare;
