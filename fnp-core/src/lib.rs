@@ -5,6 +5,9 @@
 //! - [`precision`]: the per-op accuracy table the comparator reads.
 //! - [`ufunc::binary`]: broadcasting binary ufuncs with NumPy's loops, IEEE
 //!   flags and integer rules, writing into caller-provided buffers.
+//! - [`reduce::reduce`]: reductions with NumPy's accumulator dtypes,
+//!   parameters and bit-identical float summation order.
+//! - [`op::call`]: one type-erased entry over every op ([`Op`]).
 //!
 //! No function panics on any input: bad shapes, buffers and dtypes are
 //! [`Error`]s that name the NumPy exception the same input raises.
@@ -21,14 +24,20 @@ pub mod dtype;
 pub mod element;
 pub mod error;
 pub mod flags;
+pub mod op;
 pub mod precision;
+pub mod reduce;
 pub mod shape;
 pub mod ufunc;
+#[cfg(feature = "wire")]
+pub mod wire;
 
 pub use array::ArrayRef;
 pub use dtype::{result_type, result_type_weak, DType, Kind, OperandType};
 pub use element::{Bool, Element};
 pub use error::{Error, Result};
 pub use flags::FpFlags;
+pub use op::{call, output_of, scratch_bytes, Op};
+pub use reduce::{reduce, Axes, ReduceOp, ReduceParams, Scalar};
 pub use shape::{broadcast_shapes, Layout, Shape, MAX_NDIM};
 pub use ufunc::{binary, BinaryOp, Output};

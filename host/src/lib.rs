@@ -2,6 +2,18 @@
 //!
 //! Each subcommand lives in its own module; `cli` only parses arguments and
 //! dispatches, so integration tests can call the modules directly.
+//!
+//! - [`corpus`], [`value`], [`schema`]: the `fnp.cases.v1` corpus, exact
+//!   value encoding, JSON Schema checks.
+//! - [`target`]: the [`target::Target`] trait and the `host` target;
+//!   [`exec`] runs a case through fnp-core.
 
 pub mod bench;
 pub mod cli;
+pub mod corpus;
+pub mod device;
+pub mod env;
+pub mod exec;
+pub mod schema;
+pub mod target;
+pub mod value;

@@ -1,0 +1,105 @@
+//! What every board's firmware shares: the serve loop over a byte UART and
+//! stack painting. Boards supply the UART, the buffers (statics sized for
+//! their RAM) and the counters.
+
+#![no_std]
+
+use fnp_core::wire::{Feed, FrameAccumulator, Platform, Server, ServerConfig};
+
+/// A polled byte UART.
+pub trait Uart {
+    /// The next received byte, if one is waiting.
+    fn try_read(&mut self) -> Option<u8>;
+    /// Sends bytes, blocking while the transmitter is full.
+    fn write(&mut self, bytes: &[u8]);
+    /// Waits until a byte may have arrived. Spinning is correct; sleeping
+    /// (WFI on the receive interrupt) is much faster under QEMU, whose I/O
+    /// thread otherwise competes with a vCPU that polls the UART.
+    fn wait(&mut self) {
+        core::hint::spin_loop();
+    }
+}
+
+/// The device's static buffers.
+pub struct Buffers {
+    /// Receive buffer: the largest frame payload accepted.
+    pub rx: &'static mut [u8],
+    /// Input arena (8-aligned copies of the case's arrays).
+    pub arena: &'static mut [u64],
+    /// Output buffer.
+    pub out: &'static mut [u64],
+}
+
+/// Sends Hello, then answers frames forever.
+pub fn serve<U: Uart, P: Platform>(
+    uart: &mut U,
+    bufs: Buffers,
+    config: ServerConfig,
+    platform: P,
+) -> ! {
+    let config = ServerConfig {
+        max_frame_bytes: bufs.rx.len(),
+        ..config
+    };
+    let mut server = Server::new(config, bufs.arena, bufs.out, platform);
+    let mut acc = FrameAccumulator::new(bufs.rx);
+    server.hello(|b| uart.write(b));
+    let mut chunk = [0u8; 64];
+    loop {
+        // Drain what the UART FIFO holds so the accumulator sees runs, not
+        // single bytes; block (spin) only when nothing is waiting.
+        let mut n = 0;
+        while n < chunk.len() {
+            match uart.try_read() {
+                Some(b) => {
+                    chunk[n] = b;
+                    n += 1;
+                }
+                None if n > 0 => break,
+                None => uart.wait(),
+            }
+        }
+        let mut input = &chunk[..n];
+        while let Feed::Frame { frame, rest } = acc.feed(input) {
+            server.handle(frame, |b| uart.write(b));
+            input = rest;
+        }
+    }
+}
+
+/// The word written over unused stack at boot.
+const PAINT: u32 = 0xCAFE_F00D;
+
+/// Paints the stack between `bottom` and the current stack pointer (less a
+/// margin for this function's own frame), so [`peak_stack`] can later find
+/// how deep it was used.
+///
+/// # Safety
+/// `bottom..sp` must be the unused part of the current stack, word-aligned,
+/// and nothing else may live there.
+pub unsafe fn paint_stack(bottom: usize, sp: usize) {
+    let end = sp.saturating_sub(256) & !3;
+    let mut p = (bottom + 3) & !3;
+    while p < end {
+        // SAFETY: per the contract, p is in unused, writable stack memory.
+        unsafe { core::ptr::write_volatile(p as *mut u32, PAINT) };
+        p += 4;
+    }
+}
+
+/// Bytes of stack ever used: `top` minus the lowest word no longer holding
+/// the paint.
+///
+/// # Safety
+/// `bottom..top` must be the stack painted by [`paint_stack`].
+pub unsafe fn peak_stack(bottom: usize, top: usize) -> usize {
+    let mut p = (bottom + 3) & !3;
+    while p < top {
+        // SAFETY: p is inside the stack region, readable and aligned.
+        if unsafe { core::ptr::read_volatile(p as *const u32) } != PAINT {
+            break;
+        }
+        p += 4;
+    }
+    top.saturating_sub(p)
+}

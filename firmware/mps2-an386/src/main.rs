@@ -1,0 +1,156 @@
+//! mps2-an386 (Cortex-M4F, hard float; f64 is still soft): UART0 (CMSDK APB
+//! UART at 0x4000_4000) carries the wire protocol; semihosting carries logs
+//! and the exit status.
+
+#![no_std]
+#![no_main]
+
+use core::ptr::{addr_of_mut, read_volatile, write_volatile};
+
+use cortex_m_rt::{entry, exception, ExceptionFrame};
+use cortex_m_semihosting::{debug, hprintln};
+use fnp_core::wire::{Platform, ServerConfig};
+use fnp_fw_common::{paint_stack, peak_stack, serve, Buffers, Uart};
+use panic_semihosting as _;
+
+const TARGET: &str = "mps2-an386";
+/// Start of SRAM: with flip-link the stack runs from `_stack_start` down to
+/// here, and one word further is a fault, not .bss.
+const RAM_START: usize = 0x2000_0000;
+
+// 4 MiB of RAM, but the CMSDK UART moves ≈ 30 KB/s: bigger frames would
+// only be slower, not more useful.
+const RX_BYTES: usize = 64 * 1024;
+const ARENA_WORDS: usize = 64 * 1024 / 8;
+const OUT_WORDS: usize = 32 * 1024 / 8;
+
+static mut RX: [u8; RX_BYTES] = [0; RX_BYTES];
+static mut ARENA: [u64; ARENA_WORDS] = [0; ARENA_WORDS];
+static mut OUT: [u64; OUT_WORDS] = [0; OUT_WORDS];
+
+extern "C" {
+    static _stack_start: u32;
+}
+
+fn stack_top() -> usize {
+    // Only the address of the linker symbol is taken, never its value.
+    core::ptr::addr_of!(_stack_start) as usize
+}
+
+/// CMSDK APB UART0.
+struct Cmsdk;
+
+const UART0: usize = 0x4000_4000;
+const DATA: usize = UART0;
+const STATE: usize = UART0 + 0x04;
+const CTRL: usize = UART0 + 0x08;
+const INTSTATUS: usize = UART0 + 0x0C;
+const BAUDDIV: usize = UART0 + 0x10;
+/// UART0's receive interrupt on QEMU's MPS2 boards.
+const UART0_RX_IRQ: u32 = 0;
+const NVIC_ISER0: usize = 0xE000_E100;
+const NVIC_ICPR0: usize = 0xE000_E280;
+const STATE_TXFULL: u32 = 1 << 0;
+const STATE_RXFULL: u32 = 1 << 1;
+
+impl Cmsdk {
+    fn enable() -> Cmsdk {
+        // SAFETY: UART0's registers on this board; only this code touches
+        // the UART. QEMU ignores a UART whose divider is under 16.
+        unsafe {
+            write_volatile(BAUDDIV as *mut u32, 16);
+            // TX, RX and the RX interrupt (it only wakes WFI: PRIMASK stays
+            // set, no handler runs).
+            write_volatile(CTRL as *mut u32, 0b1011);
+        }
+        cortex_m::interrupt::disable();
+        // SAFETY: NVIC enable bit of the UART's RX line.
+        unsafe { write_volatile(NVIC_ISER0 as *mut u32, 1 << UART0_RX_IRQ) };
+        Cmsdk
+    }
+}
+
+impl Uart for Cmsdk {
+    fn wait(&mut self) {
+        // SAFETY: acknowledging the UART's RX interrupt and the NVIC pending
+        // bit; the state is re-checked afterwards, so a byte arriving in
+        // between re-pends the line and WFI returns at once.
+        unsafe {
+            write_volatile(INTSTATUS as *mut u32, 1 << 1);
+            write_volatile(NVIC_ICPR0 as *mut u32, 1 << UART0_RX_IRQ);
+            if read_volatile(STATE as *const u32) & STATE_RXFULL == 0 {
+                cortex_m::asm::wfi();
+            }
+        }
+    }
+
+    fn try_read(&mut self) -> Option<u8> {
+        // SAFETY: state and data registers; reading DATA pops the byte.
+        unsafe {
+            if read_volatile(STATE as *const u32) & STATE_RXFULL == 0 {
+                None
+            } else {
+                Some(read_volatile(DATA as *const u32) as u8)
+            }
+        }
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            // SAFETY: as above; writing DATA sends one byte.
+            unsafe {
+                while read_volatile(STATE as *const u32) & STATE_TXFULL != 0 {}
+                write_volatile(DATA as *mut u32, u32::from(b));
+            }
+        }
+    }
+}
+
+struct Board;
+
+impl Platform for Board {
+    fn peak_stack_bytes(&mut self) -> u64 {
+        // SAFETY: RAM_START.._stack_start is the stack painted in main.
+        unsafe { peak_stack(RAM_START, stack_top()) as u64 }
+    }
+}
+
+#[entry]
+fn main() -> ! {
+    // SAFETY: everything below the current SP down to RAM_START is unused
+    // stack (flip-link placed the statics above it).
+    unsafe { paint_stack(RAM_START, cortex_m::register::msp::read() as usize) };
+    // SAFETY: main runs once and no interrupt touches these buffers, so
+    // these are the only references to them.
+    let bufs = unsafe {
+        Buffers {
+            rx: &mut *addr_of_mut!(RX),
+            arena: &mut *addr_of_mut!(ARENA),
+            out: &mut *addr_of_mut!(OUT),
+        }
+    };
+    let config = ServerConfig {
+        target: TARGET,
+        profile: env!("FNP_PROFILE"),
+        max_frame_bytes: RX_BYTES,
+        stack_bytes: stack_top() - RAM_START,
+    };
+    hprintln!(
+        "fnp: {} serving, stack {} bytes",
+        TARGET,
+        config.stack_bytes
+    );
+    let mut uart = Cmsdk::enable();
+    serve(&mut uart, bufs, config, Board)
+}
+
+#[exception]
+unsafe fn HardFault(frame: &ExceptionFrame) -> ! {
+    // A stack overflow lands here (flip-link): report and stop the
+    // emulator with a failure status so the host marks the case crashed.
+    hprintln!("fnp: HardFault at pc={:#x}", frame.pc());
+    debug::exit(debug::EXIT_FAILURE);
+    loop {
+        cortex_m::asm::wfi();
+    }
+}

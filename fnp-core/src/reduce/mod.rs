@@ -1,0 +1,1157 @@
+//! Reductions with NumPy 2's semantics: `sum`, `prod`, `min`/`max`, `mean`,
+//! `var`/`std`, `argmin`/`argmax`, `any`/`all`, `count_nonzero`,
+//! `cumsum`/`cumprod` and the NaN-aware `nansum`, `nanprod`, `nanmin`,
+//! `nanmax`, `nanmean`.
+//!
+//! Accumulator dtypes, empty-reduction rules, NaN rules and IEEE flags are
+//! NumPy's. Float sums are bit-identical to NumPy's: the order of
+//! evaluation (pairwise along the axis NumPy iterates innermost, sequential
+//! across the others, chunked where NumPy buffers) is reproduced from the
+//! caller's memory layout (module `plan`). `mean`, `var` and `std` follow
+//! `numpy/_core/_methods.py` step by step (float64 division by an int64
+//! count, var's mean-subtracted second pass over NumPy's temporary's
+//! layout).
+//!
+//! Outputs are C-contiguous in the caller's buffer. Scratch is only needed
+//! by `mean`/`nanmean` with `where=`, `nanmean` of floats and `var`/`std`
+//! (one or two words per output element); [`ReduceOp::scratch_bytes`] says
+//! how much.
+
+mod engine;
+mod num;
+pub(crate) mod plan;
+
+use crate::array::ArrayRef;
+use crate::dtype::{result_type, DType, Kind};
+use crate::element::Bool;
+use crate::error::{Error, Result};
+use crate::flags::FpFlags;
+use crate::shape::{Layout, Shape, MAX_NDIM};
+use crate::ufunc::Output;
+use engine::{Fold, Pre, Source};
+use num::Num;
+use plan::{Cursor, Plan, PlanInput, IN, MASK, NOP, OUT};
+
+macro_rules! reduce_ops {
+    ($($(#[$doc:meta])* $variant:ident = $code:literal, $name:literal;)*) => {
+        /// A reduction. The discriminant is the stable wire code (offset by
+        /// 64 in [`crate::Op::code`]).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+        #[repr(u8)]
+        pub enum ReduceOp {
+            $($(#[$doc])* $variant = $code,)*
+        }
+
+        impl ReduceOp {
+            /// Every reduction, in wire-code order.
+            pub const ALL: &'static [ReduceOp] = &[$(ReduceOp::$variant),*];
+
+            /// NumPy's function name.
+            pub const fn name(self) -> &'static str {
+                match self { $(ReduceOp::$variant => $name,)* }
+            }
+        }
+    };
+}
+
+reduce_ops! {
+    /// `np.sum`: `add.reduce`; small ints accumulate in int64/uint64, bool in int64.
+    Sum = 0, "sum";
+    /// `np.prod`: `multiply.reduce`, sequential.
+    Prod = 1, "prod";
+    /// `np.min`/`np.amin`: `minimum.reduce`; NaN propagates.
+    Min = 2, "min";
+    /// `np.max`/`np.amax`: `maximum.reduce`; NaN propagates.
+    Max = 3, "max";
+    /// `np.mean`: sum (int and bool in float64) divided in float64 by the count.
+    Mean = 4, "mean";
+    /// `np.var`: two passes, `sum((x - mean)**2) / max(n - ddof, 0)`.
+    Var = 5, "var";
+    /// `np.std`: `sqrt(var)` in the result dtype.
+    Std = 6, "std";
+    /// `np.argmin`: first index of the minimum (of the first NaN).
+    Argmin = 7, "argmin";
+    /// `np.argmax`: first index of the maximum (of the first NaN).
+    Argmax = 8, "argmax";
+    /// `np.any`: `logical_or.reduce` to bool.
+    Any = 9, "any";
+    /// `np.all`: `logical_and.reduce` to bool.
+    All = 10, "all";
+    /// `np.count_nonzero`: int64 count (NaN counts as non-zero).
+    CountNonzero = 11, "count_nonzero";
+    /// `np.cumsum`: `add.accumulate`, sequential.
+    Cumsum = 12, "cumsum";
+    /// `np.cumprod`: `multiply.accumulate`, sequential.
+    Cumprod = 13, "cumprod";
+    /// `np.nansum`: sum with NaN as 0.
+    Nansum = 14, "nansum";
+    /// `np.nanprod`: prod with NaN as 1.
+    Nanprod = 15, "nanprod";
+    /// `np.nanmin`: `fmin.reduce`; all-NaN gives NaN (NumPy warns, no flag).
+    Nanmin = 16, "nanmin";
+    /// `np.nanmax`: `fmax.reduce`.
+    Nanmax = 17, "nanmax";
+    /// `np.nanmean`: mean over the non-NaN elements; all-NaN gives NaN
+    /// without flags.
+    Nanmean = 18, "nanmean";
+}
+
+impl ReduceOp {
+    /// Parses NumPy's name (also `amin` and `amax`).
+    pub fn from_name(name: &str) -> Option<ReduceOp> {
+        match name {
+            "amin" => Some(ReduceOp::Min),
+            "amax" => Some(ReduceOp::Max),
+            _ => ReduceOp::ALL.iter().copied().find(|op| op.name() == name),
+        }
+    }
+
+    const fn takes_where(self) -> bool {
+        !matches!(
+            self,
+            ReduceOp::Argmin
+                | ReduceOp::Argmax
+                | ReduceOp::CountNonzero
+                | ReduceOp::Cumsum
+                | ReduceOp::Cumprod
+        )
+    }
+
+    const fn takes_initial(self) -> bool {
+        matches!(
+            self,
+            ReduceOp::Sum
+                | ReduceOp::Prod
+                | ReduceOp::Min
+                | ReduceOp::Max
+                | ReduceOp::Nansum
+                | ReduceOp::Nanprod
+                | ReduceOp::Nanmin
+                | ReduceOp::Nanmax
+        )
+    }
+
+    const fn takes_dtype(self) -> bool {
+        matches!(
+            self,
+            ReduceOp::Sum
+                | ReduceOp::Prod
+                | ReduceOp::Mean
+                | ReduceOp::Var
+                | ReduceOp::Std
+                | ReduceOp::Cumsum
+                | ReduceOp::Cumprod
+                | ReduceOp::Nansum
+                | ReduceOp::Nanprod
+                | ReduceOp::Nanmean
+        )
+    }
+
+    /// argmin/argmax/cumsum/cumprod take `None` or one int axis.
+    const fn single_axis(self) -> bool {
+        matches!(
+            self,
+            ReduceOp::Argmin | ReduceOp::Argmax | ReduceOp::Cumsum | ReduceOp::Cumprod
+        )
+    }
+
+    /// The result dtype and shape, without computing anything. Checks every
+    /// parameter the way NumPy does (see [`reduce`] for the errors).
+    pub fn output(self, a: &ArrayRef<'_>, p: &ReduceParams<'_>) -> Result<(DType, Shape)> {
+        let r = resolve(self, a, p)?;
+        Ok((r.dtype, r.shape))
+    }
+
+    /// Bytes of scratch [`reduce`] needs for these operands.
+    pub fn scratch_bytes(self, a: &ArrayRef<'_>, p: &ReduceParams<'_>) -> Result<usize> {
+        let r = resolve(self, a, p)?;
+        Ok(scratch_words(self, a, p, &r)
+            .saturating_mul(8)
+            .saturating_add(8))
+    }
+}
+
+impl TryFrom<u8> for ReduceOp {
+    type Error = Error;
+
+    fn try_from(code: u8) -> Result<ReduceOp> {
+        ReduceOp::ALL
+            .get(usize::from(code))
+            .copied()
+            .ok_or(Error::UnknownOp)
+    }
+}
+
+/// NumPy's `axis=`: `None` or a list of (possibly negative) axes.
+///
+/// A single int and a one-element tuple are the same value here, so ops
+/// that only take an int (argmin, argmax, cumsum, cumprod) accept a
+/// one-element list and reject longer ones.
+// The list variant is as large as the fixed-size array it holds; boxing is
+// not an option without an allocator.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Axes {
+    /// `axis=None`: every axis.
+    All,
+    /// `axis=k` or `axis=(k, …)`.
+    List {
+        /// The axes, the first `len` are used.
+        axes: [isize; MAX_NDIM],
+        /// How many axes.
+        len: usize,
+    },
+}
+
+impl Axes {
+    /// `axis=k`.
+    pub fn single(axis: isize) -> Axes {
+        let mut axes = [0isize; MAX_NDIM];
+        axes[0] = axis;
+        Axes::List { axes, len: 1 }
+    }
+
+    /// `axis=(…)`; more than [`MAX_NDIM`] entries is
+    /// [`Error::TooManyDims`].
+    pub fn list(list: &[isize]) -> Result<Axes> {
+        let mut axes = [0isize; MAX_NDIM];
+        axes.get_mut(..list.len())
+            .ok_or(Error::TooManyDims)?
+            .copy_from_slice(list);
+        Ok(Axes::List {
+            axes,
+            len: list.len(),
+        })
+    }
+
+    /// The listed axes (`None` for [`Axes::All`]).
+    pub fn as_slice(&self) -> Option<&[isize]> {
+        match self {
+            Axes::All => None,
+            Axes::List { axes, len } => Some(axes.get(..*len).unwrap_or(&axes[..])),
+        }
+    }
+}
+
+/// A Python scalar, as passed to `initial=`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Scalar {
+    /// `True`/`False`.
+    Bool(bool),
+    /// A Python int that fits int64.
+    Int(i64),
+    /// A Python int ≥ 2**63.
+    UInt(u64),
+    /// A Python float.
+    Float(f64),
+}
+
+/// The keyword arguments of a reduction.
+#[derive(Clone, Copy, Debug)]
+pub struct ReduceParams<'a> {
+    /// `axis=`.
+    pub axis: Axes,
+    /// `keepdims=`.
+    pub keepdims: bool,
+    /// `initial=`.
+    pub initial: Option<Scalar>,
+    /// `where=`: a bool array broadcast to the input.
+    pub where_mask: Option<ArrayRef<'a>>,
+    /// `dtype=`.
+    pub dtype: Option<DType>,
+    /// `ddof=` (var, std).
+    pub ddof: f64,
+}
+
+impl Default for ReduceParams<'_> {
+    fn default() -> Self {
+        ReduceParams {
+            axis: Axes::All,
+            keepdims: false,
+            initial: None,
+            where_mask: None,
+            dtype: None,
+            ddof: 0.0,
+        }
+    }
+}
+
+/// Everything decided before computing.
+struct Resolved {
+    dtype: DType,
+    shape: Shape,
+    reduced: [bool; MAX_NDIM],
+    /// The one axis of argmin/argmax/cumsum/cumprod (`None` = flattened).
+    axis: Option<usize>,
+    /// The `where=` mask's layout broadcast to the input.
+    mask: Option<Layout>,
+}
+
+/// NumPy's accumulator for add/multiply: ints narrower than 64 bits and
+/// bool go to the platform int (int64/uint64).
+fn default_accumulator(d: DType) -> DType {
+    match d {
+        DType::Bool | DType::Int8 | DType::Int16 | DType::Int32 => DType::Int64,
+        DType::UInt8 | DType::UInt16 | DType::UInt32 => DType::UInt64,
+        _ => d,
+    }
+}
+
+fn resolve(op: ReduceOp, a: &ArrayRef<'_>, p: &ReduceParams<'_>) -> Result<Resolved> {
+    // Keywords NumPy's function does not take are a TypeError.
+    if (p.where_mask.is_some() && !op.takes_where())
+        || (p.initial.is_some() && !op.takes_initial())
+        || (p.dtype.is_some() && !op.takes_dtype())
+        || (p.keepdims && matches!(op, ReduceOp::Cumsum | ReduceOp::Cumprod))
+        || (p.ddof != 0.0 && !matches!(op, ReduceOp::Var | ReduceOp::Std))
+    {
+        return Err(Error::InvalidType);
+    }
+    let shape = a.shape();
+    let ndim = shape.ndim();
+    let mut reduced = [false; MAX_NDIM];
+    let mut axis = None;
+    match p.axis.as_slice() {
+        None => reduced[..ndim].iter_mut().for_each(|r| *r = true),
+        Some(list) => {
+            if op.single_axis() && list.len() != 1 {
+                return Err(Error::InvalidType);
+            }
+            let mut seen = [false; MAX_NDIM];
+            let mut normalized = [0usize; MAX_NDIM];
+            for (n, &ax) in normalized.iter_mut().zip(list) {
+                let nd = ndim as isize;
+                if ax < -nd || ax >= nd {
+                    return Err(Error::AxisOutOfBounds);
+                }
+                *n = if ax < 0 {
+                    (ax + nd) as usize
+                } else {
+                    ax as usize
+                };
+            }
+            for &n in &normalized[..list.len()] {
+                if seen[n] {
+                    return Err(Error::DuplicateAxis);
+                }
+                seen[n] = true;
+                reduced[n] = true;
+            }
+            if op.single_axis() {
+                axis = Some(normalized[0]);
+            }
+        }
+    }
+    let mask = match p.where_mask {
+        None => None,
+        Some(m) => {
+            if m.dtype() != DType::Bool {
+                return Err(Error::InvalidType);
+            }
+            Some(m.layout().broadcast_to(shape)?)
+        }
+    };
+    let dtype = match op {
+        ReduceOp::Sum
+        | ReduceOp::Prod
+        | ReduceOp::Cumsum
+        | ReduceOp::Cumprod
+        | ReduceOp::Nansum
+        | ReduceOp::Nanprod => p.dtype.unwrap_or_else(|| default_accumulator(a.dtype())),
+        ReduceOp::Min | ReduceOp::Max | ReduceOp::Nanmin | ReduceOp::Nanmax => a.dtype(),
+        ReduceOp::Mean | ReduceOp::Nanmean => p.dtype.unwrap_or(match a.dtype().kind() {
+            Kind::Float => a.dtype(),
+            _ => DType::Float64,
+        }),
+        ReduceOp::Var | ReduceOp::Std => {
+            let m = p.dtype.unwrap_or(match a.dtype().kind() {
+                Kind::Float => a.dtype(),
+                _ => DType::Float64,
+            });
+            // NumPy subtracts the mean in result_type(input, dtype) and sums
+            // that in dtype; fnp supports the cases where both agree.
+            if !m.is_float() || result_type(a.dtype(), m) != m {
+                return Err(Error::Unsupported);
+            }
+            m
+        }
+        ReduceOp::Argmin | ReduceOp::Argmax | ReduceOp::CountNonzero => DType::Int64,
+        ReduceOp::Any | ReduceOp::All => DType::Bool,
+    };
+    let out_shape = if op.single_axis() {
+        match (op, axis) {
+            (ReduceOp::Cumsum | ReduceOp::Cumprod, None) => Shape::vector(shape.size()),
+            (ReduceOp::Cumsum | ReduceOp::Cumprod, Some(_)) => *shape,
+            _ => reduced_shape(shape, &reduced, p.keepdims)?,
+        }
+    } else {
+        reduced_shape(shape, &reduced, p.keepdims)?
+    };
+    Ok(Resolved {
+        dtype,
+        shape: out_shape,
+        reduced,
+        axis,
+        mask,
+    })
+}
+
+fn reduced_shape(shape: &Shape, reduced: &[bool; MAX_NDIM], keepdims: bool) -> Result<Shape> {
+    let mut out = Shape::SCALAR;
+    for (k, &d) in shape.dims().iter().enumerate() {
+        if !reduced[k] {
+            out.push(d)?;
+        } else if keepdims {
+            out.push(1)?;
+        }
+    }
+    Ok(out)
+}
+
+/// Scratch words (8 bytes each) an op needs: per output element a mean
+/// and/or a count.
+fn scratch_words(op: ReduceOp, a: &ArrayRef<'_>, p: &ReduceParams<'_>, r: &Resolved) -> usize {
+    let n = r.shape.size();
+    let counts = p.where_mask.is_some() || (op == ReduceOp::Nanmean && a.dtype().is_float());
+    match op {
+        ReduceOp::Mean | ReduceOp::Nanmean if counts => n,
+        ReduceOp::Var | ReduceOp::Std => n.saturating_mul(1 + usize::from(counts)),
+        _ => 0,
+    }
+}
+
+/// Computes `op` over `a` into `out` (C-contiguous, aligned for the result
+/// dtype) using `scratch` (see [`ReduceOp::scratch_bytes`]).
+///
+/// Errors as NumPy raises them: [`Error::AxisOutOfBounds`] (AxisError),
+/// [`Error::DuplicateAxis`], [`Error::EmptyReduction`] (min/max family
+/// without `initial=` over an empty axis, argmin/argmax of an empty axis),
+/// [`Error::InvalidArgument`] (min/max with `where=` but no `initial=`),
+/// [`Error::InvalidType`] (a keyword the function does not take, a non-bool
+/// mask, a tuple axis for argmin/argmax/cumsum/cumprod),
+/// [`Error::PythonIntOverflow`] (an `initial=` int the accumulator cannot
+/// hold), [`Error::BroadcastMismatch`] (mask shape); and
+/// [`Error::BufferTooSmall`] (bytes), [`Error::Misaligned`],
+/// [`Error::Unsupported`] (var/std with a `dtype=` fnp does not reproduce).
+pub fn reduce(
+    op: ReduceOp,
+    a: &ArrayRef<'_>,
+    p: &ReduceParams<'_>,
+    out: &mut [u8],
+    scratch: &mut [u8],
+) -> Result<Output> {
+    let r = resolve(op, a, p)?;
+    let n = r.shape.size();
+    let needed = n
+        .checked_mul(r.dtype.itemsize())
+        .ok_or(Error::ShapeOverflow)?;
+    let out = out
+        .get_mut(..needed)
+        .ok_or(Error::BufferTooSmall { needed })?;
+    let words = scratch_words(op, a, p, &r);
+    let (_, scratch, _) = bytemuck::pod_align_to_mut::<u8, u64>(scratch);
+    let scratch = scratch.get_mut(..words).ok_or(Error::BufferTooSmall {
+        needed: words.saturating_mul(8).saturating_add(8),
+    })?;
+    let flags = match op {
+        ReduceOp::Argmin | ReduceOp::Argmax => {
+            let out: &mut [i64] =
+                bytemuck::try_cast_slice_mut(out).map_err(|_| Error::Misaligned)?;
+            let is_max = op == ReduceOp::Argmax;
+            match a.dtype() {
+                DType::Bool => arg::<Bool>(is_max, a, r.axis, out),
+                DType::Int8 => arg::<i8>(is_max, a, r.axis, out),
+                DType::Int16 => arg::<i16>(is_max, a, r.axis, out),
+                DType::Int32 => arg::<i32>(is_max, a, r.axis, out),
+                DType::Int64 => arg::<i64>(is_max, a, r.axis, out),
+                DType::UInt8 => arg::<u8>(is_max, a, r.axis, out),
+                DType::UInt16 => arg::<u16>(is_max, a, r.axis, out),
+                DType::UInt32 => arg::<u32>(is_max, a, r.axis, out),
+                DType::UInt64 => arg::<u64>(is_max, a, r.axis, out),
+                DType::Float32 => arg::<f32>(is_max, a, r.axis, out),
+                DType::Float64 => arg::<f64>(is_max, a, r.axis, out),
+            }?
+        }
+        _ => match r.dtype {
+            DType::Bool => typed::<Bool>(op, a, p, &r, out, scratch),
+            DType::Int8 => typed::<i8>(op, a, p, &r, out, scratch),
+            DType::Int16 => typed::<i16>(op, a, p, &r, out, scratch),
+            DType::Int32 => typed::<i32>(op, a, p, &r, out, scratch),
+            DType::Int64 => typed::<i64>(op, a, p, &r, out, scratch),
+            DType::UInt8 => typed::<u8>(op, a, p, &r, out, scratch),
+            DType::UInt16 => typed::<u16>(op, a, p, &r, out, scratch),
+            DType::UInt32 => typed::<u32>(op, a, p, &r, out, scratch),
+            DType::UInt64 => typed::<u64>(op, a, p, &r, out, scratch),
+            DType::Float32 => typed::<f32>(op, a, p, &r, out, scratch),
+            DType::Float64 => typed::<f64>(op, a, p, &r, out, scratch),
+        }?,
+    };
+    Ok(Output {
+        dtype: r.dtype,
+        shape: r.shape,
+        flags,
+    })
+}
+
+/// Inclusive value range of an integer dtype.
+fn int_range(d: DType) -> Option<(i128, i128)> {
+    Some(match d {
+        DType::Int8 => (i8::MIN.into(), i8::MAX.into()),
+        DType::Int16 => (i16::MIN.into(), i16::MAX.into()),
+        DType::Int32 => (i32::MIN.into(), i32::MAX.into()),
+        DType::Int64 => (i64::MIN.into(), i64::MAX.into()),
+        DType::UInt8 => (0, u8::MAX.into()),
+        DType::UInt16 => (0, u16::MAX.into()),
+        DType::UInt32 => (0, u32::MAX.into()),
+        DType::UInt64 => (0, u64::MAX.into()),
+        _ => return None,
+    })
+}
+
+/// `initial=` converted to the loop dtype as NumPy does (NEP 50: a Python
+/// int must fit an integer loop; a float is cast).
+fn initial_value<T: Num>(s: Scalar) -> Result<(T, FpFlags)> {
+    let as_int = |v: i128| -> Result<(T, FpFlags)> {
+        match int_range(T::DTYPE) {
+            Some((lo, hi)) if v < lo || v > hi => Err(Error::PythonIntOverflow),
+            Some(_) => Ok((T::from_f64(0.0).add(cast_i128::<T>(v)), FpFlags::NONE)),
+            None => Ok((T::from_f64(v as f64), FpFlags::NONE)),
+        }
+    };
+    match s {
+        Scalar::Bool(b) => Ok((if b { T::ONE } else { T::ZERO }, FpFlags::NONE)),
+        Scalar::Int(v) => as_int(i128::from(v)),
+        Scalar::UInt(v) => as_int(i128::from(v)),
+        Scalar::Float(f) => {
+            let flags = if T::DTYPE == DType::Float32 {
+                num::f64_to_f32_flags(f)
+            } else {
+                FpFlags::NONE
+            };
+            Ok((T::from_f64(f), flags))
+        }
+    }
+}
+
+/// An in-range integer in the loop dtype, exactly.
+fn cast_i128<T: Num>(v: i128) -> T {
+    use crate::element::CastFrom;
+    if v < 0 {
+        <T as CastFrom<i64>>::cast_from(v as i64)
+    } else {
+        <T as CastFrom<u64>>::cast_from(v as u64)
+    }
+}
+
+/// Strides (element units) of the C-ordered output per input axis.
+fn out_strides(dims: &[usize], reduced: &[bool; MAX_NDIM], st: &mut [[isize; NOP]; MAX_NDIM]) {
+    let mut step: isize = 1;
+    for k in (0..dims.len()).rev() {
+        if reduced[k] {
+            st[k][OUT] = 0;
+        } else {
+            st[k][OUT] = step;
+            step = step.wrapping_mul(dims[k] as isize);
+        }
+    }
+}
+
+/// One pass of a reduction: `out[j] = fold(out[j], pre(x))` over the
+/// elements of output `j` in NumPy's order. `plan_strides` are the input
+/// strides NumPy's iterator sees (the caller's, or those of the temporary
+/// NumPy reduces instead); `cast` says whether NumPy buffers the input.
+#[allow(clippy::too_many_arguments)]
+fn pass<T: Num>(
+    fold: Fold,
+    a: &ArrayRef<'_>,
+    pre: Pre<'_>,
+    plan_strides: &[isize],
+    cast: bool,
+    r: &Resolved,
+    mask: Option<&ArrayRef<'_>>,
+    out: &mut [T],
+) -> FpFlags {
+    let dims = a.shape().dims();
+    if a.shape().size() == 0 {
+        return FpFlags::NONE;
+    }
+    let mask_layout = r.mask.filter(|_| mask.is_some());
+    let plan = Plan::new(&PlanInput {
+        dims,
+        reduced: &r.reduced[..dims.len()],
+        in_strides: plan_strides,
+        mask_strides: mask_layout.as_ref().map(|m| m.strides()),
+        cast,
+    });
+    let mut st = [[0isize; NOP]; MAX_NDIM];
+    out_strides(dims, &r.reduced, &mut st);
+    for (k, s) in a.layout().strides().iter().enumerate() {
+        st[k][IN] = *s;
+        st[k][MASK] = mask_layout.as_ref().map_or(0, |m| m.strides()[k]);
+    }
+    let base = [
+        0,
+        a.layout().offset() as isize,
+        mask_layout.as_ref().map_or(0, |m| m.offset() as isize),
+    ];
+    let cursor = Cursor::new(dims, &plan.order[..plan.norder], &st[..dims.len()], base);
+    let src = Source::new(*a, pre, mask.map(|m| m.bytes()));
+    if !(T::FLOAT && fold == Fold::Add) {
+        return engine::run(fold, &src, &plan, cursor, out, true);
+    }
+    // Fast pass first; only a non-finite output can hide add flags.
+    let mut start = [T::ZERO; 1];
+    let uniform = match out.first() {
+        Some(&f) if out.iter().all(|&o| o.to_bits_eq(f)) => {
+            start[0] = f;
+            true
+        }
+        _ => false,
+    };
+    if !uniform {
+        return engine::run(fold, &src, &plan, cursor, out, true);
+    }
+    let fast = engine::run(fold, &src, &plan, cursor.clone(), out, false);
+    if out.iter().all(|o| o.is_finite()) {
+        return fast;
+    }
+    out.iter_mut().for_each(|o| *o = start[0]);
+    engine::run(fold, &src, &plan, cursor, out, true)
+}
+
+/// The strides of the caller's layout, as a slice.
+fn own_strides<'l>(a: &'l ArrayRef<'_>) -> &'l [isize] {
+    a.layout().strides()
+}
+
+/// Strides of the C-contiguous-in-stride-order copy NumPy makes
+/// (`np.array(a, copy=True)`, `arr - arrmean`).
+fn copy_strides(a: &ArrayRef<'_>) -> [isize; MAX_NDIM] {
+    let mut s = [0isize; MAX_NDIM];
+    plan::keep_order_strides(a.layout(), &mut s);
+    s
+}
+
+/// Sets every output element to the input element at index 0 of the
+/// reduced axes (NumPy's start value for reductions without identity).
+fn first_elements<T: Num>(a: &ArrayRef<'_>, r: &Resolved, out: &mut [T]) {
+    let dims = a.shape().dims();
+    let mut st = [[0isize; NOP]; MAX_NDIM];
+    out_strides(dims, &r.reduced, &mut st);
+    let mut order = [0usize; MAX_NDIM];
+    let mut n = 0;
+    for k in (0..dims.len()).rev() {
+        if !r.reduced[k] {
+            st[k][IN] = a.layout().strides()[k];
+            order[n] = k;
+            n += 1;
+        }
+    }
+    let mut cur = Cursor::new(
+        dims,
+        &order[..n],
+        &st[..dims.len()],
+        [0, a.layout().offset() as isize, 0],
+    );
+    for o in out.iter_mut() {
+        let mut one = [T::ZERO];
+        a.load(usize::try_from(cur.pos[IN]).unwrap_or(0), 0, &mut one);
+        *o = one[0];
+        cur.advance(1);
+    }
+}
+
+/// Per-output element counts for mean/var: of mask-True elements, or of
+/// non-NaN ones (nanmean), into `counts`.
+fn counts(
+    a: &ArrayRef<'_>,
+    r: &Resolved,
+    mask: Option<&ArrayRef<'_>>,
+    not_nan: bool,
+    counts: &mut [i64],
+) -> Result<()> {
+    counts.iter_mut().for_each(|c| *c = 0);
+    if not_nan {
+        pass::<i64>(
+            Fold::Add,
+            a,
+            Pre::NotNan,
+            own_strides(a),
+            true,
+            r,
+            mask,
+            counts,
+        );
+        return Ok(());
+    }
+    let (Some(m), Some(layout)) = (mask, r.mask) else {
+        return Ok(());
+    };
+    let view = m.with_layout(layout)?;
+    pass::<i64>(
+        Fold::Add,
+        &view,
+        Pre::NonZero,
+        layout.strides(),
+        true,
+        r,
+        None,
+        counts,
+    );
+    Ok(())
+}
+
+/// The number of elements reduced into each output element.
+fn reduced_count(a: &ArrayRef<'_>, r: &Resolved) -> i64 {
+    a.shape()
+        .dims()
+        .iter()
+        .zip(&r.reduced)
+        .filter(|(_, &red)| red)
+        .map(|(&d, _)| d as i64)
+        .product()
+}
+
+/// `out[j] = out[j] / count[j]` in float64, rounded to the result dtype
+/// (NumPy's `true_divide(ret, rcount, out=ret, casting='unsafe')`).
+fn divide_by_count<T: Num>(out: &mut [T], count: impl Fn(usize) -> f64) -> FpFlags {
+    let mut flags = FpFlags::NONE;
+    for (j, o) in out.iter_mut().enumerate() {
+        let (x, c) = (o.to_f64(), count(j));
+        let q = x / c;
+        flags |= num::div_flags(x, c, q);
+        if T::DTYPE == DType::Float32 {
+            flags |= num::f64_to_f32_flags(q);
+        }
+        *o = T::from_f64(q);
+    }
+    flags
+}
+
+fn typed<T: Num>(
+    op: ReduceOp,
+    a: &ArrayRef<'_>,
+    p: &ReduceParams<'_>,
+    r: &Resolved,
+    out: &mut [u8],
+    scratch: &mut [u64],
+) -> Result<FpFlags> {
+    let out: &mut [T] = bytemuck::try_cast_slice_mut(out).map_err(|_| Error::Misaligned)?;
+    let mask = p.where_mask.as_ref();
+    let cast = a.dtype() != T::DTYPE;
+    let mut flags = FpFlags::NONE;
+    let float_in = a.dtype().is_float();
+    match op {
+        ReduceOp::Sum | ReduceOp::Prod | ReduceOp::Nansum | ReduceOp::Nanprod => {
+            let is_add = matches!(op, ReduceOp::Sum | ReduceOp::Nansum);
+            let start = match p.initial {
+                Some(s) => {
+                    let (v, f) = initial_value::<T>(s)?;
+                    flags |= f;
+                    v
+                }
+                None if is_add => T::ZERO,
+                None => T::ONE,
+            };
+            out.iter_mut().for_each(|o| *o = start);
+            let fold = if is_add { Fold::Add } else { Fold::Mul };
+            let nan = matches!(op, ReduceOp::Nansum | ReduceOp::Nanprod) && float_in;
+            if nan {
+                let pre = if is_add {
+                    Pre::NanToZero
+                } else {
+                    Pre::NanToOne
+                };
+                let cs = copy_strides(a);
+                flags |= pass(fold, a, pre, &cs[..a.shape().ndim()], cast, r, mask, out);
+            } else {
+                flags |= pass(fold, a, Pre::None, own_strides(a), cast, r, mask, out);
+            }
+        }
+        ReduceOp::Min | ReduceOp::Max | ReduceOp::Nanmin | ReduceOp::Nanmax => {
+            let fold = match (op, float_in) {
+                (ReduceOp::Min, _) | (ReduceOp::Nanmin, false) => Fold::Minimum,
+                (ReduceOp::Max, _) | (ReduceOp::Nanmax, false) => Fold::Maximum,
+                (ReduceOp::Nanmin, true) => Fold::Fmin,
+                _ => Fold::Fmax,
+            };
+            match p.initial {
+                Some(s) => {
+                    let (v, f) = initial_value::<T>(s)?;
+                    flags |= f;
+                    out.iter_mut().for_each(|o| *o = v);
+                }
+                None => {
+                    if mask.is_some() {
+                        return Err(Error::InvalidArgument);
+                    }
+                    let empty_axis = a
+                        .shape()
+                        .dims()
+                        .iter()
+                        .zip(&r.reduced)
+                        .any(|(&d, &red)| red && d == 0);
+                    if empty_axis {
+                        return Err(Error::EmptyReduction);
+                    }
+                    first_elements(a, r, out);
+                }
+            }
+            flags |= pass(fold, a, Pre::None, own_strides(a), false, r, mask, out);
+        }
+        ReduceOp::Any | ReduceOp::All => {
+            let is_any = op == ReduceOp::Any;
+            out.iter_mut()
+                .for_each(|o| *o = if is_any { T::ZERO } else { T::ONE });
+            let fold = if is_any { Fold::Add } else { Fold::Mul };
+            flags |= pass(fold, a, Pre::None, own_strides(a), cast, r, mask, out);
+        }
+        ReduceOp::CountNonzero => {
+            out.iter_mut().for_each(|o| *o = T::ZERO);
+            flags |= pass(
+                Fold::Add,
+                a,
+                Pre::NonZero,
+                own_strides(a),
+                true,
+                r,
+                None,
+                out,
+            );
+        }
+        ReduceOp::Mean | ReduceOp::Nanmean => {
+            out.iter_mut().for_each(|o| *o = T::ZERO);
+            let nan = op == ReduceOp::Nanmean && float_in;
+            if nan {
+                let cs = copy_strides(a);
+                flags |= pass(
+                    Fold::Add,
+                    a,
+                    Pre::NanToZero,
+                    &cs[..a.shape().ndim()],
+                    cast,
+                    r,
+                    mask,
+                    out,
+                );
+            } else {
+                flags |= pass(Fold::Add, a, Pre::None, own_strides(a), cast, r, mask, out);
+            }
+            if nan || mask.is_some() {
+                let n = out.len();
+                let c: &mut [i64] = bytemuck::cast_slice_mut(
+                    scratch
+                        .get_mut(..n)
+                        .ok_or(Error::BufferTooSmall { needed: n * 8 + 8 })?,
+                );
+                counts(a, r, mask, nan, c)?;
+                let f = divide_by_count(out, |j| c.get(j).copied().unwrap_or(0) as f64);
+                // nanmean divides under np.errstate(invalid/divide='ignore').
+                if !nan {
+                    flags |= f;
+                }
+            } else {
+                let c = reduced_count(a, r) as f64;
+                flags |= divide_by_count(out, |_| c);
+            }
+        }
+        ReduceOp::Var | ReduceOp::Std => {
+            flags |= var::<T>(a, p, r, out, scratch)?;
+            if op == ReduceOp::Std {
+                for o in out.iter_mut() {
+                    let v = o.to_f64();
+                    *o = if T::DTYPE == DType::Float32 {
+                        T::from_f64(f64::from(libm::sqrtf(v as f32)))
+                    } else {
+                        T::from_f64(libm::sqrt(v))
+                    };
+                }
+            }
+        }
+        ReduceOp::Cumsum | ReduceOp::Cumprod => {
+            let fold = if op == ReduceOp::Cumsum {
+                Fold::Add
+            } else {
+                Fold::Mul
+            };
+            flags |= accumulate(fold, a, r.axis, out);
+        }
+        ReduceOp::Argmin | ReduceOp::Argmax => return Err(Error::Unsupported),
+    }
+    Ok(flags)
+}
+
+/// `_var` of numpy/_core/_methods.py: mean (sum, divide by the count),
+/// then the sum of squared deviations over the layout of NumPy's
+/// temporary `arr - arrmean`, divided by `max(count - ddof, 0)`.
+fn var<T: Num>(
+    a: &ArrayRef<'_>,
+    p: &ReduceParams<'_>,
+    r: &Resolved,
+    out: &mut [T],
+    scratch: &mut [u64],
+) -> Result<FpFlags> {
+    let mask = p.where_mask.as_ref();
+    let n = out.len();
+    let mut flags = FpFlags::NONE;
+    let (means, rest) = scratch.split_at_mut(n.min(scratch.len()));
+    let means: &mut [f64] = bytemuck::cast_slice_mut(means);
+    if means.len() < n {
+        return Err(Error::BufferTooSmall { needed: n * 8 + 8 });
+    }
+    out.iter_mut().for_each(|o| *o = T::ZERO);
+    flags |= pass(
+        Fold::Add,
+        a,
+        Pre::None,
+        own_strides(a),
+        a.dtype() != T::DTYPE,
+        r,
+        mask,
+        out,
+    );
+    let whole = reduced_count(a, r);
+    let per_out: Option<&mut [i64]> = if mask.is_some() {
+        let c: &mut [i64] = bytemuck::cast_slice_mut(
+            rest.get_mut(..n)
+                .ok_or(Error::BufferTooSmall { needed: n * 16 + 8 })?,
+        );
+        counts(a, r, mask, false, c)?;
+        Some(c)
+    } else {
+        None
+    };
+    let count = |j: usize| -> f64 {
+        match &per_out {
+            Some(c) => c.get(j).copied().unwrap_or(0) as f64,
+            None => whole as f64,
+        }
+    };
+    flags |= divide_by_count(out, count);
+    for (m, o) in means.iter_mut().zip(out.iter_mut()) {
+        *m = o.to_f64();
+        *o = T::ZERO;
+    }
+    let cs = copy_strides(a);
+    flags |= pass(
+        Fold::Add,
+        a,
+        Pre::SqDev(means),
+        &cs[..a.shape().ndim()],
+        false,
+        r,
+        mask,
+        out,
+    );
+    let ddof = p.ddof;
+    flags |= divide_by_count(out, |j| {
+        let d = count(j) - ddof;
+        if d > 0.0 {
+            d
+        } else {
+            0.0
+        }
+    });
+    Ok(flags)
+}
+
+/// `add.accumulate`/`multiply.accumulate` along `axis` (flattened C order
+/// for `None`): the first element is copied, the rest folded in order.
+fn accumulate<T: Num>(fold: Fold, a: &ArrayRef<'_>, axis: Option<usize>, out: &mut [T]) -> FpFlags {
+    let dims = a.shape().dims();
+    let nd = dims.len();
+    let mut flags = FpFlags::NONE;
+    if a.shape().size() == 0 {
+        return flags;
+    }
+    let mut st = [[0isize; NOP]; MAX_NDIM];
+    let mut step: isize = 1;
+    for k in (0..nd).rev() {
+        st[k][IN] = a.layout().strides()[k];
+        st[k][OUT] = step;
+        step = step.wrapping_mul(dims[k] as isize);
+    }
+    // Lines along the axis; for the flattened case one line over every
+    // axis in C order.
+    let (line_len, line_axes, outer_axes) = match axis {
+        Some(ax) => (dims[ax], [ax; 1], true),
+        None => (a.shape().size(), [0; 1], false),
+    };
+    let mut outer = [0usize; MAX_NDIM];
+    let mut no = 0;
+    let mut inner = [0usize; MAX_NDIM];
+    let mut ni = 0;
+    for k in (0..nd).rev() {
+        if outer_axes && k == line_axes[0] {
+            continue;
+        }
+        if outer_axes {
+            outer[no] = k;
+            no += 1;
+        } else {
+            inner[ni] = k;
+            ni += 1;
+        }
+    }
+    if outer_axes {
+        inner[0] = line_axes[0];
+        ni = 1;
+    }
+    let base = [0, a.layout().offset() as isize, 0];
+    let mut lines = Cursor::new(dims, &outer[..no], &st[..nd], base);
+    let nlines = a.shape().size().checked_div(line_len).unwrap_or(0);
+    let mut buf = [T::ZERO; engine::BLOCK];
+    for _ in 0..nlines {
+        let mut cur = Cursor::new(dims, &inner[..ni], &st[..nd], lines.pos);
+        let mut acc = T::ZERO;
+        let mut done = 0;
+        while done < line_len {
+            let len = (line_len - done).min(cur.run_len()).min(engine::BLOCK);
+            let vals = &mut buf[..len];
+            a.load(
+                usize::try_from(cur.pos[IN]).unwrap_or(0),
+                cur.run_stride(IN),
+                vals,
+            );
+            let (o0, so) = (cur.pos[OUT], cur.run_stride(OUT));
+            for (k, &x) in vals.iter().enumerate() {
+                acc = if done + k == 0 {
+                    x
+                } else {
+                    let r = if fold == Fold::Add {
+                        acc.add(x)
+                    } else {
+                        acc.mul(x)
+                    };
+                    if T::FLOAT {
+                        flags |= if fold == Fold::Add {
+                            T::add_flags(acc, x, r)
+                        } else {
+                            T::mul_flags(acc, x, r)
+                        };
+                    }
+                    r
+                };
+                let at = o0.wrapping_add((k as isize).wrapping_mul(so));
+                if let Some(o) = usize::try_from(at).ok().and_then(|i| out.get_mut(i)) {
+                    *o = acc;
+                }
+            }
+            cur.advance(len);
+            done += len;
+        }
+        lines.advance(1);
+    }
+    flags
+}
+
+/// argmin/argmax along `axis` (flattened C order for `None`): the first
+/// extreme, or the first NaN.
+fn arg<T: Num + PartialOrd>(
+    is_max: bool,
+    a: &ArrayRef<'_>,
+    axis: Option<usize>,
+    out: &mut [i64],
+) -> Result<FpFlags> {
+    let dims = a.shape().dims();
+    let nd = dims.len();
+    let line_len = match axis {
+        Some(ax) => dims.get(ax).copied().unwrap_or(0),
+        None => a.shape().size(),
+    };
+    if line_len == 0 {
+        return Err(Error::EmptyReduction);
+    }
+    let mut st = [[0isize; NOP]; MAX_NDIM];
+    let mut outer = [0usize; MAX_NDIM];
+    let mut no = 0;
+    let mut inner = [0usize; MAX_NDIM];
+    let mut ni = 0;
+    for k in (0..nd).rev() {
+        st[k][IN] = a.layout().strides()[k];
+        match axis {
+            Some(ax) if ax == k => {
+                inner[0] = k;
+                ni = 1;
+            }
+            Some(_) => {
+                outer[no] = k;
+                no += 1;
+            }
+            None => {
+                inner[ni] = k;
+                ni += 1;
+            }
+        }
+    }
+    let base = [0, a.layout().offset() as isize, 0];
+    let mut lines = Cursor::new(dims, &outer[..no], &st[..nd], base);
+    let mut buf = [T::ZERO; engine::BLOCK];
+    for o in out.iter_mut() {
+        let mut cur = Cursor::new(dims, &inner[..ni], &st[..nd], lines.pos);
+        let mut best = T::ZERO;
+        let mut best_at = 0usize;
+        let mut done = 0;
+        'line: while done < line_len {
+            let len = (line_len - done).min(cur.run_len()).min(engine::BLOCK);
+            let vals = &mut buf[..len];
+            a.load(
+                usize::try_from(cur.pos[IN]).unwrap_or(0),
+                cur.run_stride(IN),
+                vals,
+            );
+            if done == 0 {
+                best = vals[0];
+                best_at = 0;
+                if best.is_nan() {
+                    break 'line;
+                }
+            }
+            // The block's extreme in lanes (NaN propagates), then the first
+            // index holding it: the same answer as NumPy's first-wins scan.
+            let fold = if is_max { Fold::Maximum } else { Fold::Minimum };
+            let mut none = FpFlags::NONE;
+            let extreme = engine::fold_block(fold, vals[0], vals, &mut none);
+            if extreme.is_nan() {
+                if let Some(k) = vals.iter().position(|x| x.is_nan()) {
+                    best_at = done + k;
+                }
+                break 'line;
+            }
+            let better = if is_max {
+                extreme > best
+            } else {
+                extreme < best
+            };
+            if better {
+                if let Some(k) = vals.iter().position(|&x| x == extreme) {
+                    best = extreme;
+                    best_at = done + k;
+                }
+            }
+            cur.advance(len);
+            done += len;
+        }
+        *o = best_at as i64;
+        lines.advance(1);
+    }
+    Ok(FpFlags::NONE)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for &op in ReduceOp::ALL {
+            assert_eq!(ReduceOp::from_name(op.name()), Some(op));
+            assert_eq!(ReduceOp::try_from(op as u8), Ok(op));
+        }
+        assert_eq!(ReduceOp::from_name("amax"), Some(ReduceOp::Max));
+        assert_eq!(ReduceOp::from_name("amin"), Some(ReduceOp::Min));
+        assert_eq!(ReduceOp::from_name("nanvar"), None);
+        assert_eq!(ReduceOp::try_from(19), Err(Error::UnknownOp));
+    }
+}

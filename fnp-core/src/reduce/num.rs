@@ -1,0 +1,302 @@
+//! Accumulator arithmetic with NumPy's per-dtype rules and IEEE flags.
+
+use crate::element::{Bool, LoopElement};
+use crate::flags::FpFlags;
+
+/// One accumulator (loop) dtype of the reductions.
+pub(crate) trait Num: LoopElement + Copy + PartialOrd {
+    /// Whether this is float32/float64 (pairwise sums, flags, NaN rules).
+    const FLOAT: bool;
+    /// `0` (False for bool).
+    const ZERO: Self;
+    /// `1` (True for bool).
+    const ONE: Self;
+    /// NumPy's `add` loop: wrapping for ints, logical or for bool.
+    fn add(self, b: Self) -> Self;
+    /// Bitwise equality (tells -0.0 from 0.0).
+    fn to_bits_eq(self, b: Self) -> bool {
+        bytemuck::bytes_of(&self) == bytemuck::bytes_of(&b)
+    }
+    /// NumPy's `multiply` loop: wrapping for ints, logical and for bool.
+    fn mul(self, b: Self) -> Self;
+    /// `np.maximum`: NaN in either propagates (the first one kept).
+    fn maximum(self, b: Self) -> Self;
+    /// `np.minimum`.
+    fn minimum(self, b: Self) -> Self;
+    /// `np.fmax`: NaN ignored unless both are NaN.
+    fn fmax(self, b: Self) -> Self;
+    /// `np.fmin`.
+    fn fmin(self, b: Self) -> Self;
+    /// Whether the value is NaN (never for ints).
+    fn is_nan(self) -> bool;
+    /// Whether finite (always for ints).
+    fn is_finite(self) -> bool;
+    /// Whether `d * d` is a normal finite number for this deviation `d`
+    /// (conservative: false near the edges and for NaN) or `d` is zero.
+    fn square_is_tame(self) -> bool;
+    /// The value in float64 (`as`).
+    fn to_f64(self) -> f64;
+    /// The float64 converted back as NumPy's unsafe cast does.
+    fn from_f64(v: f64) -> Self;
+    /// Flags of `a + b = r`.
+    fn add_flags(a: Self, b: Self, r: Self) -> FpFlags;
+    /// Flags of `a * b = r`.
+    fn mul_flags(a: Self, b: Self, r: Self) -> FpFlags;
+}
+
+macro_rules! int_num {
+    ($($t:ty),*) => { $(
+        impl Num for $t {
+            const FLOAT: bool = false;
+            const ZERO: $t = 0;
+            const ONE: $t = 1;
+            #[inline(always)] fn add(self, b: $t) -> $t { self.wrapping_add(b) }
+            #[inline(always)] fn mul(self, b: $t) -> $t { self.wrapping_mul(b) }
+            #[inline(always)] fn maximum(self, b: $t) -> $t { if self >= b { self } else { b } }
+            #[inline(always)] fn minimum(self, b: $t) -> $t { if self <= b { self } else { b } }
+            #[inline(always)] fn fmax(self, b: $t) -> $t { self.maximum(b) }
+            #[inline(always)] fn fmin(self, b: $t) -> $t { self.minimum(b) }
+            #[inline(always)] fn is_nan(self) -> bool { false }
+            #[inline(always)] fn is_finite(self) -> bool { true }
+            #[inline(always)] fn square_is_tame(self) -> bool { true }
+            #[inline(always)] fn to_f64(self) -> f64 { self as f64 }
+            #[inline(always)] fn from_f64(v: f64) -> $t { v as $t }
+            #[inline(always)] fn add_flags(_: $t, _: $t, _: $t) -> FpFlags { FpFlags::NONE }
+            #[inline(always)] fn mul_flags(_: $t, _: $t, _: $t) -> FpFlags { FpFlags::NONE }
+        }
+    )* };
+}
+int_num!(i8, i16, i32, i64, u8, u16, u32, u64);
+
+impl Num for Bool {
+    const FLOAT: bool = false;
+    const ZERO: Bool = Bool::FALSE;
+    const ONE: Bool = Bool::TRUE;
+    #[inline(always)]
+    fn add(self, b: Bool) -> Bool {
+        Bool::from(self.get() | b.get())
+    }
+    #[inline(always)]
+    fn mul(self, b: Bool) -> Bool {
+        Bool::from(self.get() & b.get())
+    }
+    #[inline(always)]
+    fn maximum(self, b: Bool) -> Bool {
+        self.add(b)
+    }
+    #[inline(always)]
+    fn minimum(self, b: Bool) -> Bool {
+        self.mul(b)
+    }
+    #[inline(always)]
+    fn fmax(self, b: Bool) -> Bool {
+        self.add(b)
+    }
+    #[inline(always)]
+    fn fmin(self, b: Bool) -> Bool {
+        self.mul(b)
+    }
+    #[inline(always)]
+    fn is_nan(self) -> bool {
+        false
+    }
+    #[inline(always)]
+    fn is_finite(self) -> bool {
+        true
+    }
+    #[inline(always)]
+    fn square_is_tame(self) -> bool {
+        true
+    }
+    #[inline(always)]
+    fn to_f64(self) -> f64 {
+        f64::from(u8::from(self.get()))
+    }
+    #[inline(always)]
+    fn from_f64(v: f64) -> Bool {
+        Bool::from(v != 0.0)
+    }
+    fn add_flags(_: Bool, _: Bool, _: Bool) -> FpFlags {
+        FpFlags::NONE
+    }
+    fn mul_flags(_: Bool, _: Bool, _: Bool) -> FpFlags {
+        FpFlags::NONE
+    }
+}
+
+macro_rules! float_num {
+    ($t:ty, $mul_underflow:path, $tame_lo:expr, $tame_hi:expr) => {
+        impl Num for $t {
+            const FLOAT: bool = true;
+            const ZERO: $t = 0.0;
+            const ONE: $t = 1.0;
+            #[inline(always)]
+            fn add(self, b: $t) -> $t {
+                self + b
+            }
+            #[inline(always)]
+            fn mul(self, b: $t) -> $t {
+                self * b
+            }
+            #[inline(always)]
+            fn maximum(self, b: $t) -> $t {
+                if self >= b || self.is_nan() {
+                    self
+                } else {
+                    b
+                }
+            }
+            #[inline(always)]
+            fn minimum(self, b: $t) -> $t {
+                if self <= b || self.is_nan() {
+                    self
+                } else {
+                    b
+                }
+            }
+            #[inline(always)]
+            fn fmax(self, b: $t) -> $t {
+                if self >= b || b.is_nan() {
+                    self
+                } else {
+                    b
+                }
+            }
+            #[inline(always)]
+            fn fmin(self, b: $t) -> $t {
+                if self <= b || b.is_nan() {
+                    self
+                } else {
+                    b
+                }
+            }
+            #[inline(always)]
+            fn is_nan(self) -> bool {
+                self.is_nan()
+            }
+            #[inline(always)]
+            fn is_finite(self) -> bool {
+                self.is_finite()
+            }
+            #[inline(always)]
+            fn square_is_tame(self) -> bool {
+                // Between 2**-EDGE and 2**EDGE (EDGE = MAX_EXP/2 - 2) a
+                // square stays normal and finite.
+                let t = self.abs();
+                (t >= $tame_lo) & (t <= $tame_hi) | (t == 0.0)
+            }
+            #[inline(always)]
+            fn to_f64(self) -> f64 {
+                self as f64
+            }
+            #[inline(always)]
+            fn from_f64(v: f64) -> $t {
+                v as $t
+            }
+            fn add_flags(a: $t, b: $t, r: $t) -> FpFlags {
+                if r.is_finite() {
+                    return FpFlags::NONE;
+                }
+                FpFlags::when(r.is_nan() && !a.is_nan() && !b.is_nan(), FpFlags::INVALID)
+                    | FpFlags::when(
+                        r.is_infinite() && a.is_finite() && b.is_finite(),
+                        FpFlags::OVERFLOW,
+                    )
+            }
+            fn mul_flags(a: $t, b: $t, r: $t) -> FpFlags {
+                if r.is_nan() {
+                    return FpFlags::when(!a.is_nan() && !b.is_nan(), FpFlags::INVALID);
+                }
+                if r.is_infinite() {
+                    return FpFlags::when(a.is_finite() && b.is_finite(), FpFlags::OVERFLOW);
+                }
+                if r.abs() < <$t>::MIN_POSITIVE && $mul_underflow(a, b, r) {
+                    return FpFlags::UNDERFLOW;
+                }
+                FpFlags::NONE
+            }
+        }
+    };
+}
+float_num!(
+    f32,
+    f32_mul_inexact,
+    f32::from_bits((127 - 62) << 23),
+    f32::from_bits((127 + 62) << 23)
+);
+float_num!(
+    f64,
+    f64_mul_inexact,
+    f64::from_bits((1023 - 510) << 52),
+    f64::from_bits((1023 + 510) << 52)
+);
+
+/// Whether the tiny float32 product `r` of `a * b` is inexact: the product
+/// of two float32 is exact in float64.
+fn f32_mul_inexact(a: f32, b: f32, r: f32) -> bool {
+    let exact = f64::from(a) * f64::from(b);
+    exact != f64::from(r)
+}
+
+/// Whether the tiny float64 product `r` of finite `a * b` is inexact: the
+/// exact product's lowest set bit lies below 2**-1074.
+fn f64_mul_inexact(a: f64, b: f64, r: f64) -> bool {
+    if a == 0.0 || b == 0.0 {
+        return false;
+    }
+    let (ma, ea) = decompose(a);
+    let (mb, eb) = decompose(b);
+    let m = u128::from(ma) * u128::from(mb);
+    let lowest = i64::from(m.trailing_zeros()) + ea + eb;
+    let _ = r;
+    lowest < -1074
+}
+
+/// `x = m * 2**e` with an integer mantissa.
+fn decompose(x: f64) -> (u64, i64) {
+    let bits = x.to_bits();
+    let exp = ((bits >> 52) & 0x7ff) as i64;
+    let frac = bits & ((1u64 << 52) - 1);
+    if exp == 0 {
+        (frac, -1074)
+    } else {
+        (frac | (1u64 << 52), exp - 1075)
+    }
+}
+
+/// Flags of the float64 division `a / b = r` (NumPy's true_divide).
+pub(crate) fn div_flags(a: f64, b: f64, r: f64) -> FpFlags {
+    if r.is_nan() {
+        return FpFlags::when(!a.is_nan() && !b.is_nan(), FpFlags::INVALID);
+    }
+    if r.is_infinite() {
+        if !a.is_finite() {
+            return FpFlags::NONE;
+        }
+        return if b == 0.0 {
+            FpFlags::DIVIDE
+        } else {
+            FpFlags::OVERFLOW
+        };
+    }
+    if r.abs() < f64::MIN_POSITIVE && a != 0.0 && a.is_finite() && b.is_finite() {
+        // The residual a - r*b is exact here, so a non-zero one means the
+        // tiny quotient was rounded.
+        if r == 0.0 || libm::fma(r, b, -a) != 0.0 {
+            return FpFlags::UNDERFLOW;
+        }
+    }
+    FpFlags::NONE
+}
+
+/// Flags of rounding the float64 `v` to float32 (NumPy's cast).
+pub(crate) fn f64_to_f32_flags(v: f64) -> FpFlags {
+    let r = v as f32;
+    if r.is_infinite() && v.is_finite() {
+        return FpFlags::OVERFLOW;
+    }
+    if r.abs() < f32::MIN_POSITIVE && f64::from(r) != v && v.is_finite() {
+        return FpFlags::UNDERFLOW;
+    }
+    FpFlags::NONE
+}

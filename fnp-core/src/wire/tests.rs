@@ -1,0 +1,722 @@
+use proptest::prelude::*;
+use std::vec;
+use std::vec::Vec;
+
+use super::*;
+use crate::{DType, Error};
+
+fn frame(msg: &Message<'_>) -> Vec<u8> {
+    let mut out = Vec::new();
+    encode(msg, |b| out.extend_from_slice(b)).unwrap();
+    out
+}
+
+fn hex(bytes: &[u8]) -> std::string::String {
+    bytes.iter().map(|b| std::format!("{b:02x}")).collect()
+}
+
+/// Feeds `bytes` and returns every frame result, owned.
+fn frames(acc_size: usize, bytes: &[u8]) -> Vec<Result<Vec<u8>, WireError>> {
+    let mut acc = FrameAccumulator::new(vec![0u8; acc_size]);
+    let mut out = Vec::new();
+    let mut input = bytes;
+    while let Feed::Frame { frame, rest } = acc.feed(input) {
+        out.push(frame.map(|p| p.to_vec()));
+        input = rest;
+    }
+    out
+}
+
+/// Encodes, re-reads and decodes `msg`; checks it against the pinned
+/// payload (tag + body + CRC, before COBS) and the pinned frame bytes.
+#[track_caller]
+fn golden(msg: &Message<'_>, payload_hex: &str, frame_hex: &str) {
+    let bytes = frame(msg);
+    let got = frames(1 << 16, &bytes);
+    assert_eq!(got.len(), 1);
+    let payload = got[0].clone().unwrap();
+    assert_eq!(&decode(&payload).unwrap(), msg);
+    assert_eq!(payload_len(msg).unwrap(), payload.len() + CRC_BYTES);
+    let crc = frame::CRC.checksum(&payload).to_le_bytes();
+    let full = [payload.as_slice(), &crc].concat();
+    assert_eq!(
+        (hex(&full).as_str(), hex(&bytes).as_str()),
+        (payload_hex, frame_hex)
+    );
+}
+
+fn array<'a>(dtype: DType, shape: &[u64], data: &'a [u8]) -> WireArray<'a> {
+    WireArray {
+        dtype: dtype as u8,
+        weak: false,
+        shape: Bounded::from_slice(shape).unwrap(),
+        strides: None,
+        offset: 0,
+        data,
+    }
+}
+
+fn binary_case<'a>(op: u8, a: WireArray<'a>, b: WireArray<'a>) -> Case<'a> {
+    Case {
+        id: 7,
+        op,
+        mode: 0,
+        params: Params::default(),
+        inputs: Bounded::from_slice(&[a, b]).unwrap(),
+        where_mask: None,
+    }
+}
+
+fn hello() -> Hello<'static> {
+    Hello {
+        version: PROTOCOL_VERSION,
+        target: "lm3s6965evb",
+        profile: "release",
+        limits: Limits {
+            max_frame_bytes: 8192,
+            max_elements: 1024,
+            max_ndim: 8,
+            max_inputs: 2,
+            arena_bytes: 8192,
+            out_bytes: 8192,
+            scratch_bytes: 0,
+            stack_bytes: 8192,
+        },
+        dtypes: &DTYPE_CODES,
+        ops: &[0, 1, 2],
+    }
+}
+
+// Golden bytes: any change to these is a protocol change and must bump
+// PROTOCOL_VERSION and WIRE.md.
+
+#[test]
+fn golden_hello() {
+    golden(&Message::Hello(hello()),
+        "01010b6c6d3373363936356576620772656c65617365804080080802804080400080400b000102030405060708090a0300010228e577da",
+        "2101010b6c6d3373363936356576620772656c65617365804080080802804080400480400b0c0102030405060708090a0307010228e577da00",
+    );
+}
+
+#[test]
+fn golden_case() {
+    let a = 1i32.to_le_bytes();
+    let five = 5i64.to_le_bytes();
+    let mut b = array(DType::Int64, &[], &five);
+    b.weak = true;
+    let case = binary_case(0, array(DType::Int32, &[1], &a), b);
+    golden(&Message::Case(case),
+        "020700000100000000000000000000000002030001010000040100000004010000000805000000000000000019fc1f94",
+        "03020701020101010101010101010101010302030301010103040101010304010101030805010101010101010519fc1f9400",
+    );
+}
+
+#[test]
+fn golden_case_with_params() {
+    let mask = [1u8, 0];
+    let data = 2.5f64.to_le_bytes();
+    let strided = WireArray {
+        dtype: DType::Float64 as u8,
+        weak: false,
+        shape: Bounded::from_slice(&[2]).unwrap(),
+        strides: Some(Bounded::from_slice(&[0]).unwrap()),
+        offset: 0,
+        data: &data,
+    };
+    let case = Case {
+        id: 300,
+        op: 64,
+        mode: 0,
+        params: Params {
+            axis: WireAxes {
+                all: false,
+                axes: Bounded::from_slice(&[-1]).unwrap(),
+            },
+            keepdims: true,
+            initial: Some(WireScalar {
+                kind: 3,
+                bits: 1.0f64.to_bits(),
+            }),
+            dtype: Some(DType::Float32 as u8),
+            ddof: 1.0,
+        },
+        inputs: Bounded::from_slice(&[strided]).unwrap(),
+        where_mask: Some(array(DType::Bool, &[2], &mask)),
+    };
+    golden(&Message::Case(case),
+        "02ac02400000010101010380808080808080f83f0109000000000000f03f010a000102010100000800000000000004400100000102000002010036d6c682",
+        "0502ac02400111010101010380808080808080f83f0109010101010105f03f010a050102010101020801010101010404400101030102010302010536d6c68200",
+    );
+}
+
+#[test]
+fn golden_result() {
+    let data = [2u8, 0, 0, 0, 3, 0, 0, 0];
+    let ok = CaseResult {
+        id: 7,
+        error: 0,
+        dtype: DType::Int32 as u8,
+        shape: Bounded::from_slice(&[2]).unwrap(),
+        flags: 0,
+        instructions: Some(1234),
+        data: &data,
+    };
+    golden(
+        &Message::Result(ok),
+        "0307000301020001d20908020000000300000041d2e632",
+        "030307040301020601d20908020101020301010541d2e63200",
+    );
+    let raised = CaseResult {
+        id: 8,
+        error: error_code(Error::BroadcastMismatch),
+        dtype: 0,
+        shape: Bounded::default(),
+        flags: 0,
+        instructions: None,
+        data: &[],
+    };
+    golden(
+        &Message::Result(raised),
+        "030801000000000048451e13",
+        "04030801010101010548451e1300",
+    );
+}
+
+#[test]
+fn golden_error_and_stats() {
+    let err = ErrorReply {
+        id: Some(9),
+        reason: Reason::TooLarge as u8,
+        detail: 100_000,
+    };
+    golden(
+        &Message::Error(err),
+        "0401090ea08d06d92386f1",
+        "0c0401090ea08d06d92386f100",
+    );
+    golden(&Message::GetStats, "05021b68a2", "0605021b68a200");
+    let stats = Stats {
+        cases: 3,
+        errors: 1,
+        peak_stack_bytes: 1500,
+        stack_bytes: 8192,
+    };
+    golden(
+        &Message::Stats(stats),
+        "060301dc0b80404181c068",
+        "0c060301dc0b80404181c06800",
+    );
+}
+
+// Framing.
+
+#[test]
+fn cobs_block_boundaries_roundtrip() {
+    for len in [0usize, 1, 252, 253, 254, 255, 256, 507, 508, 509, 1000] {
+        for zero_every in [0usize, 1, 2, 254, 255] {
+            let data: Vec<u8> = (0..len)
+                .map(|i| {
+                    if zero_every != 0 && i % zero_every == 0 {
+                        0
+                    } else {
+                        (i % 251 + 1) as u8
+                    }
+                })
+                .collect();
+            let mut out = Vec::new();
+            let mut enc = FrameEncoder::new(|b: &[u8]| out.extend_from_slice(b));
+            enc.write(&data);
+            assert_eq!(enc.finish(), len + CRC_BYTES);
+            assert_eq!(
+                out.iter().filter(|&&b| b == 0).count(),
+                1,
+                "only the delimiter"
+            );
+            let got = frames(4096, &out);
+            if len == 0 {
+                // A payload under tag + CRC is refused, never indexed.
+                assert_eq!(got, vec![Err(WireError::new(Reason::Truncated))]);
+            } else {
+                assert_eq!(
+                    got,
+                    vec![Ok(data.clone())],
+                    "len {len} zero_every {zero_every}"
+                );
+            }
+        }
+    }
+}
+
+fn case_frame(case: &Case<'_>) -> Vec<u8> {
+    frame(&Message::Case(case.clone()))
+}
+
+proptest! {
+    #[test]
+    fn any_chunking_yields_the_same_frames(
+        cuts in proptest::collection::vec(0usize..400, 0..12),
+        n in 1usize..4,
+    ) {
+        let data: Vec<u8> = (0u16..300).map(|i| (i % 7) as u8).collect();
+        let a = array(DType::UInt8, &[300], &data);
+        let b = array(DType::UInt8, &[1], &data[..1]);
+        let one = case_frame(&binary_case(1, a, b));
+        let stream: Vec<u8> = (0..n).flat_map(|_| one.clone()).collect();
+        let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c % (stream.len() + 1)).collect();
+        cuts.sort_unstable();
+        let mut acc = FrameAccumulator::new(vec![0u8; 1024]);
+        let mut got = 0;
+        let mut last = 0;
+        for cut in cuts.into_iter().chain([stream.len()]) {
+            let mut input = &stream[last..cut];
+            last = cut;
+            while let Feed::Frame { frame, rest } = acc.feed(input) {
+                let msg = decode(frame.unwrap()).unwrap();
+                prop_assert!(matches!(msg, Message::Case(c) if c.op == 1));
+                got += 1;
+                input = rest;
+            }
+        }
+        prop_assert_eq!(got, n);
+    }
+
+    #[test]
+    fn garbage_never_panics_and_every_frame_is_answered(
+        bytes in proptest::collection::vec(any::<u8>(), 0..600),
+    ) {
+        let mut arena = [0u64; 64];
+        let mut out = [0u64; 64];
+        let mut server = Server::new(config(), &mut arena, &mut out, ());
+        let mut acc = FrameAccumulator::new(vec![0u8; 128]);
+        let mut input = bytes.as_slice();
+        while let Feed::Frame { frame, rest } = acc.feed(input) {
+            let mut reply = Vec::new();
+            server.handle(frame, |b| reply.extend_from_slice(b));
+            let answers = frames(1024, &reply);
+            prop_assert_eq!(answers.len(), 1);
+            input = rest;
+        }
+    }
+
+    #[test]
+    fn corrupted_bytes_are_refused_by_crc_or_framing(
+        at in 0usize..1000, flip in 1u8..=255,
+    ) {
+        let data = [1u8, 2, 3, 4];
+        let case = binary_case(0, array(DType::UInt8, &[4], &data), array(DType::UInt8, &[4], &data));
+        let mut bytes = case_frame(&case);
+        let at = at % (bytes.len() - 1);
+        bytes[at] ^= flip;
+        for got in frames(1024, &bytes) {
+            if let Err(e) = got {
+                prop_assert!(matches!(
+                    e.reason,
+                    Reason::BadCrc | Reason::BadCobs | Reason::Truncated
+                ));
+            }
+        }
+    }
+}
+
+#[test]
+fn framing_errors_each_have_their_reason() {
+    // Shorter than tag + CRC.
+    assert_eq!(
+        frames(64, &[0x03, 0x01, 0x02, 0x00]),
+        vec![Err(WireError::new(Reason::Truncated))]
+    );
+    // Longer than the buffer; the accumulator recovers at the delimiter.
+    let big = frame(&Message::Stats(Stats {
+        cases: u64::MAX,
+        errors: u64::MAX,
+        peak_stack_bytes: u64::MAX,
+        stack_bytes: u64::MAX,
+    }));
+    let small = frame(&Message::GetStats);
+    let got = frames(16, &[big.as_slice(), &small].concat());
+    assert_eq!(got[0], Err(WireError::new(Reason::Oversize)));
+    assert!(got[1].is_ok());
+    // A delimiter inside a block: a code promised more bytes.
+    assert_eq!(
+        frames(64, &[0x09, 1, 2, 3, 0x00]),
+        vec![Err(WireError::new(Reason::BadCobs))]
+    );
+    // One flipped bit in the body.
+    let mut bad = small.clone();
+    bad[1] ^= 0x40;
+    assert_eq!(frames(64, &bad), vec![Err(WireError::new(Reason::BadCrc))]);
+    // Stray delimiters between frames are not frames.
+    assert_eq!(frames(64, &[0, 0, 0]), vec![]);
+}
+
+/// A payload with a valid CRC around whatever body we choose, to reach the
+/// decoder's own checks.
+fn with_crc(tag: u8, body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut enc = FrameEncoder::new(|b: &[u8]| out.extend_from_slice(b));
+    enc.write(&[tag]);
+    enc.write(body);
+    enc.finish();
+    frames(4096, &out).remove(0).unwrap()
+}
+
+#[test]
+fn decode_errors_each_have_their_reason() {
+    let reason = |tag: u8, body: &[u8]| decode(&with_crc(tag, body)).unwrap_err();
+    assert_eq!(
+        reason(0, &[]),
+        WireError::with_detail(Reason::UnknownTag, 0)
+    );
+    assert_eq!(
+        reason(200, &[]),
+        WireError::with_detail(Reason::UnknownTag, 200)
+    );
+    // A Case body cut short.
+    let full = with_crc(Tag::Case as u8, &[]);
+    assert_eq!(
+        decode(&full).unwrap_err(),
+        WireError::new(Reason::Truncated)
+    );
+    // A bool that is neither 0 nor 1, and bytes left over.
+    assert_eq!(
+        reason(Tag::Error as u8, &[2, 0, 0, 0]).reason,
+        Reason::Malformed
+    );
+    assert_eq!(
+        reason(Tag::Error as u8, &[0, 4, 0, 9]),
+        WireError::with_detail(Reason::Malformed, 1)
+    );
+    assert_eq!(reason(Tag::GetStats as u8, &[1]).reason, Reason::Malformed);
+    // Hello of another version: refused before the rest is looked at.
+    assert_eq!(
+        reason(Tag::Hello as u8, &[2, 0xff]),
+        WireError::with_detail(Reason::VersionMismatch, 2)
+    );
+    assert_eq!(reason(Tag::Hello as u8, &[]).reason, Reason::Truncated);
+}
+
+// The server.
+
+fn config() -> ServerConfig {
+    ServerConfig {
+        target: "test",
+        profile: "dev",
+        max_frame_bytes: 1024,
+        stack_bytes: 0,
+    }
+}
+
+/// Runs `case` through a server with `words` u64 of arena and output.
+fn serve_with(words: usize, case: &Case<'_>) -> Message<'static> {
+    let payload = frames(1 << 16, &case_frame(case)).remove(0).unwrap();
+    serve_payload(words, &payload)
+}
+
+/// Serves a checked payload (tag + body) and decodes the reply.
+fn serve_payload(words: usize, payload: &[u8]) -> Message<'static> {
+    let mut arena = vec![0u64; words];
+    let mut out = vec![0u64; words];
+    let mut server = Server::new(config(), &mut arena, &mut out, ());
+    let mut reply = Vec::new();
+    server.handle(Ok(payload), |b| reply.extend_from_slice(b));
+    let payload = frames(1 << 16, &reply).remove(0).unwrap();
+    // Leak: test-only, to hand back a message that borrows the reply.
+    let payload: &'static [u8] = Vec::leak(payload);
+    decode(payload).unwrap()
+}
+
+fn refused(case: &Case<'_>) -> WireError {
+    match serve_with(64, case) {
+        Message::Error(e) => {
+            assert_eq!(e.id, Some(case.id));
+            WireError::with_detail(Reason::try_from(e.reason).unwrap(), e.detail)
+        }
+        other => panic!("expected an Error reply, got {other:?}"),
+    }
+}
+
+fn le_i32(v: &[i32]) -> Vec<u8> {
+    v.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+#[test]
+fn serves_a_binary_case_from_unaligned_frame_bytes() {
+    // A one-byte prefix in front of the data inside the frame: the server
+    // must copy, not cast.
+    let a = le_i32(&[1, -2, 3]);
+    let b = le_i32(&[10]);
+    let case = binary_case(
+        crate::BinaryOp::Add as u8,
+        array(DType::Int32, &[3], &a),
+        array(DType::Int32, &[1], &b),
+    );
+    match serve_with(64, &case) {
+        Message::Result(r) => {
+            assert_eq!(r.id, 7);
+            assert_eq!(r.error, 0);
+            assert_eq!(r.dtype, DType::Int32 as u8);
+            assert_eq!(r.shape.as_slice(), &[3]);
+            assert_eq!(r.data, le_i32(&[11, 8, 13]).as_slice());
+            assert_eq!(r.instructions, None);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn strided_and_weak_inputs_are_served() {
+    // a = [5, 6, 7, 8][::-2] -> [8, 6]; b = Python int 1 (weak).
+    let a: Vec<u8> = [5u8, 6, 7, 8].to_vec();
+    let one = 1i64.to_le_bytes();
+    let mut b = array(DType::Int64, &[], &one);
+    b.weak = true;
+    let mut a_arr = array(DType::UInt8, &[2], &a);
+    a_arr.strides = Some(Bounded::from_slice(&[-2]).unwrap());
+    a_arr.offset = 3;
+    match serve_with(64, &binary_case(0, a_arr, b)) {
+        Message::Result(r) => {
+            assert_eq!(r.dtype, DType::UInt8 as u8, "NEP 50: weak int keeps uint8");
+            assert_eq!(r.data, &[9, 7]);
+        }
+        other => panic!("{other:?}"),
+    };
+}
+
+#[test]
+fn numpy_errors_come_back_as_results() {
+    let a = le_i32(&[1, 2, 3]);
+    let b = le_i32(&[1, 2]);
+    let case = binary_case(
+        0,
+        array(DType::Int32, &[3], &a),
+        array(DType::Int32, &[2], &b),
+    );
+    match serve_with(64, &case) {
+        Message::Result(r) => {
+            assert_eq!(error_from_code(r.error), Some(Error::BroadcastMismatch));
+            assert!(r.data.is_empty());
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn case_errors_each_have_their_reason() {
+    let d = le_i32(&[1, 2]);
+    let ok = || {
+        binary_case(
+            0,
+            array(DType::Int32, &[2], &d),
+            array(DType::Int32, &[2], &d),
+        )
+    };
+
+    let mut c = ok();
+    c.mode = 1;
+    assert_eq!(refused(&c), WireError::with_detail(Reason::UnknownMode, 1));
+
+    let mut c = ok();
+    c.op = 11;
+    assert_eq!(refused(&c), WireError::with_detail(Reason::UnknownOp, 11));
+
+    let mut c = ok();
+    c.inputs = Bounded::from_slice(&[array(DType::Int32, &[2], &d)]).unwrap();
+    assert_eq!(refused(&c), WireError::with_detail(Reason::Arity, 1));
+
+    let mut c = ok();
+    let mut x = array(DType::Int32, &[2], &d);
+    x.dtype = 11;
+    c.inputs = Bounded::from_slice(&[x.clone(), x]).unwrap();
+    assert_eq!(
+        refused(&c),
+        WireError::with_detail(Reason::UnknownDType, 11)
+    );
+
+    // Data shorter than the shape, and not a whole number of elements.
+    let c = binary_case(
+        0,
+        array(DType::Int32, &[3], &d),
+        array(DType::Int32, &[2], &d),
+    );
+    assert_eq!(refused(&c).reason, Reason::LayoutMismatch);
+    let c = binary_case(
+        0,
+        array(DType::Int32, &[1], &d[..5]),
+        array(DType::Int32, &[2], &d),
+    );
+    assert_eq!(refused(&c).reason, Reason::LayoutMismatch);
+    // Strides reaching outside the data; strides of the wrong rank; an offset
+    // without strides.
+    let mut x = array(DType::Int32, &[2], &d);
+    x.strides = Some(Bounded::from_slice(&[2]).unwrap());
+    assert_eq!(
+        refused(&binary_case(0, x.clone(), x)).reason,
+        Reason::LayoutMismatch
+    );
+    let mut x = array(DType::Int32, &[2], &d);
+    x.strides = Some(Bounded::from_slice(&[1, 1]).unwrap());
+    assert_eq!(
+        refused(&binary_case(0, x.clone(), x)).reason,
+        Reason::LayoutMismatch
+    );
+    let mut x = array(DType::Int32, &[1], &d);
+    x.offset = 1;
+    assert_eq!(
+        refused(&binary_case(0, x.clone(), x)).reason,
+        Reason::LayoutMismatch
+    );
+
+    // More dims than this build's MAX_NDIM.
+    let dims = [1u64; crate::MAX_NDIM + 1];
+    match serve_payload(64, &tamper_ndim(&dims)) {
+        Message::Error(e) => assert_eq!(
+            (e.reason, e.detail),
+            (Reason::TooManyDims as u8, dims.len() as u64)
+        ),
+        other => panic!("{other:?}"),
+    }
+
+    // A weak operand that is not 0-d.
+    let mut c = ok();
+    let mut x = array(DType::Int64, &[1], &[0; 8]);
+    x.weak = true;
+    c.inputs = Bounded::from_slice(&[array(DType::Int32, &[2], &d), x]).unwrap();
+    assert_eq!(refused(&c), WireError::new(Reason::BadParam));
+
+    // Parameters a binary ufunc does not take; a where mask.
+    let mut c = ok();
+    c.params.keepdims = true;
+    assert_eq!(refused(&c), WireError::new(Reason::BadParam));
+    let mut c = ok();
+    c.where_mask = Some(array(DType::Bool, &[2], &[1, 0]));
+    assert_eq!(refused(&c), WireError::new(Reason::Unsupported));
+}
+
+/// A case whose first input has `dims.len()` dimensions, more than a
+/// `Bounded` can hold, built by hand-encoding the body.
+fn tamper_ndim(dims: &[u64]) -> Vec<u8> {
+    let mut body = vec![7u8, 0, 0]; // id, op, mode
+    body.extend_from_slice(&[1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]); // default params
+    body.push(2); // two inputs
+    for _ in 0..2 {
+        body.extend_from_slice(&[DType::Int32 as u8, 0, dims.len() as u8]);
+        body.extend(dims.iter().map(|&d| d as u8));
+        body.extend_from_slice(&[0, 0, 4, 1, 0, 0, 0]); // strides None, offset 0, data
+    }
+    body.push(0); // no where mask
+    let payload = with_crc(Tag::Case as u8, &body);
+    match decode(&payload).unwrap() {
+        Message::Case(c) => assert!(c.inputs.as_slice()[0].shape.overflowed()),
+        other => panic!("{other:?}"),
+    }
+    payload
+}
+
+#[test]
+fn oversized_cases_are_too_large_never_wrapped() {
+    let d = le_i32(&[1, 2]);
+    // Inputs that do not fit the arena (2 words = 16 bytes).
+    let big = le_i32(&[0; 5]);
+    let c = binary_case(
+        0,
+        array(DType::Int32, &[5], &big),
+        array(DType::Int32, &[1], &d[..4]),
+    );
+    match serve_with(2, &c) {
+        Message::Error(e) => assert_eq!(e.reason, Reason::TooLarge as u8),
+        other => panic!("{other:?}"),
+    }
+    // A 2**40-element broadcast view of one element: consistent, but its
+    // output cannot fit.
+    let mut x = array(DType::Int32, &[1 << 40], &d[..4]);
+    x.strides = Some(Bounded::from_slice(&[0]).unwrap());
+    let c = binary_case(0, x, array(DType::Int32, &[1], &d[..4]));
+    assert_eq!(refused(&c).reason, Reason::TooLarge);
+    // Element counts that overflow u64 itself.
+    let mut x = array(DType::Int32, &[1 << 40, 1 << 40], &d[..4]);
+    x.strides = Some(Bounded::from_slice(&[0, 0]).unwrap());
+    let c = binary_case(0, x.clone(), x);
+    assert_eq!(
+        refused(&c),
+        WireError::with_detail(Reason::TooLarge, u64::MAX)
+    );
+    // On a 32-bit target a dimension ≥ 2**32 cannot become a usize: refused.
+    if usize::BITS == 32 {
+        let x = array(DType::Int32, &[1 << 33], &d);
+        assert_eq!(
+            refused(&binary_case(0, x.clone(), x)).reason,
+            Reason::TooLarge
+        );
+    }
+    assert_eq!(
+        super::server::to_usize_for_width(1 << 40, 32),
+        Err(WireError::with_detail(Reason::TooLarge, 1 << 40))
+    );
+}
+
+#[test]
+fn unexpected_messages_and_stats() {
+    let mut arena = [0u64; 8];
+    let mut out = [0u64; 8];
+    let mut server = Server::new(config(), &mut arena, &mut out, ());
+    let mut reply = Vec::new();
+    let hello_payload = frames(1024, &frame(&Message::Hello(hello()))).remove(0);
+    server.handle(hello_payload.as_deref().map_err(|e| *e), |b| {
+        reply.extend_from_slice(b)
+    });
+    let got = frames(1024, &reply).remove(0).unwrap();
+    assert_eq!(
+        decode(&got).unwrap(),
+        Message::Error(ErrorReply {
+            id: None,
+            reason: Reason::UnexpectedMessage as u8,
+            detail: Tag::Hello as u64
+        })
+    );
+    reply.clear();
+    server.handle(Err(WireError::new(Reason::BadCrc)), |b| {
+        reply.extend_from_slice(b)
+    });
+    reply.clear();
+    let get = frames(1024, &frame(&Message::GetStats)).remove(0);
+    server.handle(get.as_deref().map_err(|e| *e), |b| {
+        reply.extend_from_slice(b)
+    });
+    let got = frames(1024, &reply).remove(0).unwrap();
+    match decode(&got).unwrap() {
+        Message::Stats(s) => {
+            assert_eq!((s.cases, s.errors), (0, 2));
+        }
+        other => panic!("{other:?}"),
+    }
+    let mut hello_bytes = Vec::new();
+    server.hello(|b| hello_bytes.extend_from_slice(b));
+    let got = frames(1024, &hello_bytes).remove(0).unwrap();
+    match decode(&got).unwrap() {
+        Message::Hello(h) => {
+            assert_eq!(h.limits.arena_bytes, 64);
+            assert_eq!(h.limits.max_ndim, crate::MAX_NDIM as u64);
+            assert_eq!(h.dtypes.len(), 11);
+            assert_eq!(h.ops.len(), crate::BinaryOp::ALL.len());
+        }
+        other => panic!("{other:?}"),
+    };
+}
+
+#[test]
+fn codes_roundtrip() {
+    for &r in Reason::ALL {
+        assert_eq!(Reason::try_from(r as u8), Ok(r));
+    }
+    assert_eq!(Reason::try_from(0), Err(0));
+    for code in 1..=17u8 {
+        let e = error_from_code(code).unwrap();
+        assert_eq!(error_code(e), code);
+    }
+    assert_eq!(error_from_code(0), None);
+    assert_eq!(error_from_code(200), None);
+    for t in 1..=6u8 {
+        assert_eq!(Tag::try_from(t).map(|t| t as u8), Ok(t));
+    }
+    assert_eq!(Mode::try_from(0), Ok(Mode::Strict));
+}

@@ -1,0 +1,276 @@
+//! Corpus cases to wire cases, device replies to outcomes.
+
+use fnp_core::wire::{self, Bounded, Mode, Params, Reason, WireArray, WireAxes, WireScalar};
+use fnp_core::{BinaryOp, DType};
+
+use super::{DeviceInfo, Reply};
+use crate::target::{AxisParam, Case, CaseOutcome, Input};
+use crate::value::Scalar;
+
+/// The wire op code of a NumPy op name this protocol version carries.
+pub fn op_code(name: &str) -> Option<u8> {
+    BinaryOp::from_name(name).map(|op| op as u8)
+}
+
+/// NumPy's name of a wire op code.
+pub fn op_name(code: u8) -> Option<&'static str> {
+    BinaryOp::try_from(code).ok().map(BinaryOp::name)
+}
+
+/// The `where=` mask as bool bytes (one per element), kept alive by the
+/// caller while the wire case borrows it.
+pub fn mask_bytes(case: &Case) -> Option<Vec<u8>> {
+    case.params
+        .where_mask
+        .as_ref()
+        .map(|m| m.data.iter().map(|&b| u8::from(b)).collect())
+}
+
+fn dims<T: Copy, const N: usize>(v: &[T], what: &str) -> Result<Bounded<T, N>, String> {
+    Bounded::from_slice(v)
+        .ok_or_else(|| format!("too_large: {} {what}, wire carries at most {N}", v.len()))
+}
+
+fn array<'a>(input: &'a Input) -> Result<WireArray<'a>, String> {
+    let shape: Vec<u64> = input.shape.iter().map(|&d| d as u64).collect();
+    let strides = if input.is_c_contiguous() {
+        None
+    } else {
+        let s: Vec<i64> = input.strides.iter().map(|&s| s as i64).collect();
+        Some(dims(&s, "strides")?)
+    };
+    Ok(WireArray {
+        dtype: input.dtype as u8,
+        weak: input.scalar,
+        shape: dims(&shape, "dimensions")?,
+        strides,
+        offset: if strides_is_some(input) {
+            input.offset as u64
+        } else {
+            0
+        },
+        data: &input.buffer,
+    })
+}
+
+fn strides_is_some(input: &Input) -> bool {
+    !input.is_c_contiguous()
+}
+
+fn scalar(s: &Scalar) -> Result<WireScalar, String> {
+    Ok(match *s {
+        Scalar::Bool(b) => WireScalar {
+            kind: 0,
+            bits: u64::from(b),
+        },
+        Scalar::Int(i) => match (i64::try_from(i), u64::try_from(i)) {
+            (Ok(v), _) => WireScalar {
+                kind: 1,
+                bits: v as u64,
+            },
+            (_, Ok(v)) => WireScalar { kind: 2, bits: v },
+            _ => return Err(format!("initial={i} fits neither int64 nor uint64")),
+        },
+        Scalar::Float(f) => WireScalar {
+            kind: 3,
+            bits: f.to_bits(),
+        },
+    })
+}
+
+/// The wire form of `case`, numbered `id`; `Err` is why it cannot be sent
+/// (reported as `unsupported`). `mask` is [`mask_bytes`] of the same case.
+pub fn to_wire<'a>(
+    id: u32,
+    case: &'a Case,
+    mask: Option<&'a [u8]>,
+) -> Result<wire::Case<'a>, String> {
+    let op = op_code(&case.op).ok_or_else(|| {
+        format!(
+            "op {} is not in wire protocol {}",
+            case.op,
+            wire::PROTOCOL_VERSION
+        )
+    })?;
+    let inputs: Vec<WireArray<'a>> = case.inputs.iter().map(array).collect::<Result<_, _>>()?;
+    let p = &case.params;
+    let axis = match &p.axis {
+        None | Some(AxisParam::All) => WireAxes {
+            all: true,
+            axes: Bounded::default(),
+        },
+        Some(AxisParam::One(a)) => WireAxes {
+            all: false,
+            axes: dims(&[*a], "axes")?,
+        },
+        Some(AxisParam::Tuple(t)) => WireAxes {
+            all: false,
+            axes: dims(t, "axes")?,
+        },
+    };
+    let where_mask = match (&p.where_mask, mask) {
+        (Some(m), Some(bytes)) => {
+            let shape: Vec<u64> = m.shape.iter().map(|&d| d as u64).collect();
+            Some(WireArray {
+                dtype: DType::Bool as u8,
+                weak: false,
+                shape: dims(&shape, "dimensions")?,
+                strides: None,
+                offset: 0,
+                data: bytes,
+            })
+        }
+        (Some(_), None) => return Err("where mask bytes missing".into()),
+        (None, _) => None,
+    };
+    Ok(wire::Case {
+        id,
+        op,
+        mode: Mode::Strict as u8,
+        params: Params {
+            axis,
+            keepdims: p.keepdims,
+            initial: p.initial.as_ref().map(scalar).transpose()?,
+            dtype: p.dtype.map(|d| d as u8),
+            ddof: p.ddof.unwrap_or(0.0),
+        },
+        inputs: Bounded::from_slice(&inputs).ok_or_else(|| {
+            format!(
+                "{} inputs, wire carries at most {}",
+                inputs.len(),
+                wire::MAX_INPUTS
+            )
+        })?,
+        where_mask,
+    })
+}
+
+/// Why `case` cannot run on the device described by `info`, before sending
+/// it: op or dtype not served, too many dims, or a frame / arena that would
+/// not fit. The device still checks everything and answers `too_large`.
+pub fn refuse(info: &DeviceInfo, case: &Case, frame_bytes: usize) -> Option<String> {
+    let code = op_code(&case.op)?;
+    if !info.ops.contains(&code) {
+        return Some(format!("op {} not built into {}", case.op, info.target));
+    }
+    let limits = &info.limits;
+    let arena: u64 = case
+        .inputs
+        .iter()
+        .map(|i| (i.buffer.len() as u64).div_ceil(8) * 8)
+        .sum();
+    for input in &case.inputs {
+        if !info.dtypes.contains(&input.dtype) {
+            return Some(format!(
+                "dtype {} not built into {}",
+                input.dtype.name(),
+                info.target
+            ));
+        }
+        if input.shape.len() as u64 > limits.max_ndim {
+            return Some(format!(
+                "too_many_dims: {} dimensions, {} holds {}",
+                input.shape.len(),
+                info.target,
+                limits.max_ndim
+            ));
+        }
+    }
+    if frame_bytes as u64 > limits.max_frame_bytes {
+        return Some(format!(
+            "too_large: frame of {frame_bytes} bytes, {} receives {}",
+            info.target, limits.max_frame_bytes
+        ));
+    }
+    if arena > limits.arena_bytes {
+        return Some(format!(
+            "too_large: inputs need {arena} bytes, {} has {}",
+            info.target, limits.arena_bytes
+        ));
+    }
+    if let (Some(op), [a, b]) = (BinaryOp::from_name(&case.op), case.inputs.as_slice()) {
+        let dtype = op.resolve(operand(a), operand(b)).ok();
+        let n = broadcast_len(&a.shape, &b.shape);
+        if let (Some(dtype), Some(n)) = (dtype, n) {
+            let bytes = (n as u64).saturating_mul(dtype.itemsize() as u64);
+            if bytes > limits.out_bytes {
+                return Some(format!(
+                    "too_large: output needs {bytes} bytes, {} has {}",
+                    info.target, limits.out_bytes
+                ));
+            }
+        }
+    }
+    None
+}
+
+fn operand(i: &Input) -> fnp_core::OperandType {
+    match (i.scalar, i.dtype) {
+        (false, d) => fnp_core::OperandType::Array(d),
+        (true, DType::Bool) => fnp_core::OperandType::PyBool,
+        (true, DType::Float64) => fnp_core::OperandType::PyFloat,
+        (true, _) => fnp_core::OperandType::PyInt,
+    }
+}
+
+/// Element count of the broadcast of two shapes, if they broadcast.
+fn broadcast_len(a: &[usize], b: &[usize]) -> Option<usize> {
+    let nd = a.len().max(b.len());
+    let mut n = 1usize;
+    for k in 0..nd {
+        let da = if k < nd - a.len() {
+            1
+        } else {
+            a[k - (nd - a.len())]
+        };
+        let db = if k < nd - b.len() {
+            1
+        } else {
+            b[k - (nd - b.len())]
+        };
+        let d = if da == db || db == 1 {
+            da
+        } else if da == 1 {
+            db
+        } else {
+            return None;
+        };
+        n = n.checked_mul(d)?;
+    }
+    Some(n)
+}
+
+/// The outcome a report records for a device reply.
+pub fn outcome_of(reply: Reply) -> CaseOutcome {
+    match reply {
+        Reply::Array {
+            dtype,
+            shape,
+            bytes,
+            flags,
+            ..
+        } => CaseOutcome::Ok {
+            dtype,
+            shape,
+            bytes,
+            flags,
+        },
+        Reply::Raised(e) => CaseOutcome::Error {
+            exception: e.numpy_exception().to_string(),
+            message: e.to_string(),
+        },
+        Reply::Refused(e) => match e.reason {
+            Reason::TooLarge
+            | Reason::TooManyDims
+            | Reason::Unsupported
+            | Reason::UnknownOp
+            | Reason::UnknownDType => CaseOutcome::Unsupported {
+                reason: format!("{}: device refused ({})", e.reason.name(), e.detail),
+            },
+            _ => CaseOutcome::Error {
+                exception: "FnpError".into(),
+                message: format!("device refused the case: {e}"),
+            },
+        },
+    }
+}

@@ -1,0 +1,570 @@
+//! `qemu:<board>` targets: the host starts QEMU, owns the emulated UART as
+//! a Unix socket, waits for the firmware's Hello, streams cases, and
+//! restarts the emulator after a hang or a crash.
+//!
+//! The emulator never outlives the host: it is killed on drop, and it is
+//! started with `PR_SET_PDEATHSIG = SIGKILL`, so a host killed by a signal
+//! (even SIGKILL) takes it along instead of leaving it spinning at 100 %
+//! CPU. The death signal follows the *thread* that spawned the emulator, so
+//! a [`QemuTarget`] should stay on the thread that uses it (the `--jobs`
+//! pool keeps one per worker thread).
+
+use std::io::{self, Read, Write};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use fnp_core::wire::{payload_len, Message, Stats, PROTOCOL_VERSION};
+
+use super::convert::{mask_bytes, op_name, outcome_of, refuse, to_wire};
+use super::{Client, DeviceInfo, LinkError, Reply, Transport};
+use crate::target::{Case, CaseOutcome, Limits, Target};
+
+/// A QEMU board fnp has firmware for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Board {
+    /// Name in `qemu:<name>`.
+    pub name: &'static str,
+    /// QEMU binary.
+    pub qemu: &'static str,
+    /// Machine arguments.
+    pub machine: &'static [&'static str],
+    /// Rust target triple of the firmware.
+    pub triple: &'static str,
+    /// Cargo package of the firmware (its binary has the same name).
+    pub package: &'static str,
+    /// Rough UART throughput in bytes/s (sets the per-case timeout).
+    pub bytes_per_sec: u64,
+}
+
+/// Every board with firmware in `firmware/`.
+pub const BOARDS: &[Board] = &[
+    Board {
+        name: "lm3s6965evb",
+        qemu: "qemu-system-arm",
+        machine: &["-cpu", "cortex-m3", "-machine", "lm3s6965evb"],
+        triple: "thumbv7m-none-eabi",
+        package: "fnp-fw-lm3s6965evb",
+        bytes_per_sec: 200_000,
+    },
+    Board {
+        name: "mps2-an386",
+        qemu: "qemu-system-arm",
+        machine: &["-machine", "mps2-an386"],
+        triple: "thumbv7em-none-eabihf",
+        package: "fnp-fw-mps2-an386",
+        bytes_per_sec: 25_000,
+    },
+    Board {
+        name: "riscv-virt",
+        qemu: "qemu-system-riscv32",
+        // -icount shift=0: one instruction per virtual ns, so minstret is
+        // an exact, repeatable instruction count.
+        machine: &["-machine", "virt", "-bios", "none", "-icount", "shift=0"],
+        triple: "riscv32imac-unknown-none-elf",
+        package: "fnp-fw-riscv-virt",
+        bytes_per_sec: 100_000,
+    },
+];
+
+/// The board called `name`.
+pub fn board(name: &str) -> anyhow::Result<&'static Board> {
+    BOARDS.iter().find(|b| b.name == name).ok_or_else(|| {
+        let names: Vec<&str> = BOARDS.iter().map(|b| b.name).collect();
+        anyhow::anyhow!("unknown QEMU board {name:?}; boards: {}", names.join(", "))
+    })
+}
+
+/// The `firmware/` workspace: `FNP_FIRMWARE_DIR`, else next to this crate.
+pub fn firmware_dir() -> PathBuf {
+    std::env::var_os("FNP_FIRMWARE_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../firmware"))
+}
+
+/// Where the release build of `board`'s firmware lands.
+pub fn firmware_path(board: &Board) -> PathBuf {
+    firmware_dir()
+        .join("target")
+        .join(board.triple)
+        .join("release")
+        .join(board.package)
+}
+
+/// Builds `board`'s firmware (release) from the firmware workspace and
+/// returns the ELF. Cargo reads the firmware's `.cargo/config.toml` only
+/// from its own directory, hence the working directory.
+pub fn build_firmware(board: &Board) -> anyhow::Result<PathBuf> {
+    let dir = firmware_dir();
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .current_dir(&dir)
+        // A cargo running us (tests, xtask) exports its target dir and
+        // flags; the firmware workspace must use its own.
+        .env_remove("CARGO_TARGET_DIR")
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_BUILD_TARGET")
+        .args([
+            "build",
+            "--release",
+            "-p",
+            board.package,
+            "--target",
+            board.triple,
+        ])
+        .status()
+        .with_context(|| format!("running cargo in {}", dir.display()))?;
+    anyhow::ensure!(
+        status.success(),
+        "firmware build for {} failed ({status})",
+        board.name
+    );
+    Ok(firmware_path(board))
+}
+
+/// The firmware ELF for `board`: `FNP_FIRMWARE_<BOARD>` if set, else the
+/// release build, built first if missing.
+pub fn firmware(board: &Board) -> anyhow::Result<PathBuf> {
+    let var = format!(
+        "FNP_FIRMWARE_{}",
+        board.name.to_uppercase().replace('-', "_")
+    );
+    if let Some(path) = std::env::var_os(&var) {
+        return Ok(PathBuf::from(path));
+    }
+    let path = firmware_path(board);
+    if path.exists() {
+        Ok(path)
+    } else {
+        build_firmware(board)
+    }
+}
+
+/// The emulated UART: a connected Unix socket.
+pub struct UnixTransport {
+    stream: UnixStream,
+}
+
+impl Transport for UnixTransport {
+    fn send(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.stream.write_all(bytes)
+    }
+
+    fn recv(&mut self, buf: &mut [u8], deadline: Instant) -> io::Result<usize> {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(io::ErrorKind::TimedOut.into());
+        }
+        self.stream.set_read_timeout(Some(left))?;
+        self.stream.read(buf)
+    }
+}
+
+/// One running QEMU with its firmware, past the Hello handshake.
+pub struct Emulator {
+    child: Child,
+    client: Client<UnixTransport>,
+    log: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+/// How long a board may take from process start to Hello.
+const BOOT_TIMEOUT: Duration = Duration::from_secs(20);
+
+impl Emulator {
+    /// Starts `board` running `elf` and waits for its Hello.
+    pub fn start(board: &Board, elf: &Path) -> anyhow::Result<Emulator> {
+        let dir = tempfile::Builder::new().prefix("fnp-qemu-").tempdir()?;
+        let sock = dir.path().join("uart.sock");
+        let log = dir.path().join("semihosting.log");
+        // Bind before QEMU starts: it connects as a client, so there is no
+        // port race and no polling for a server to come up.
+        let listener = UnixListener::bind(&sock)?;
+        listener.set_nonblocking(true)?;
+        let out = std::fs::File::create(&log)?;
+        let mut cmd = Command::new(board.qemu);
+        cmd.args(board.machine)
+            .args(["-display", "none", "-monitor", "none"])
+            .arg("-chardev")
+            .arg(format!("socket,id=u0,path={}", sock.display()))
+            .args(["-serial", "chardev:u0"])
+            .args(["-semihosting-config", "enable=on,target=native"])
+            .arg("-kernel")
+            .arg(elf)
+            .stdin(Stdio::null())
+            .stdout(out.try_clone()?)
+            .stderr(out);
+        // SAFETY: prctl is async-signal-safe and touches only this child.
+        unsafe {
+            cmd.pre_exec(|| {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                    return Err(io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let mut child = cmd.spawn().with_context(|| {
+            format!(
+                "starting {} (is QEMU installed? cargo xtask setup)",
+                board.qemu
+            )
+        })?;
+        let deadline = Instant::now() + BOOT_TIMEOUT;
+        let stream = loop {
+            match listener.accept() {
+                Ok((stream, _)) => break stream,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    if let Some(status) = child.try_wait()? {
+                        anyhow::bail!(
+                            "{} exited before connecting ({status}): {}",
+                            board.qemu,
+                            tail(&log)
+                        );
+                    }
+                    if Instant::now() > deadline {
+                        let _ = child.kill();
+                        let _ = child.wait();
+                        anyhow::bail!("{} did not connect its UART in time", board.qemu);
+                    }
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        };
+        stream.set_nonblocking(false)?;
+        let transport = UnixTransport { stream };
+        match Client::connect(transport, deadline) {
+            Ok(client) => Ok(Emulator {
+                child,
+                client,
+                log,
+                _dir: dir,
+            }),
+            Err(e) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                Err(anyhow::anyhow!(
+                    "{}: no Hello from firmware: {e}; log: {}",
+                    board.name,
+                    tail(&log)
+                ))
+            }
+        }
+    }
+
+    /// What the firmware said in Hello.
+    pub fn info(&self) -> &DeviceInfo {
+        self.client.info()
+    }
+
+    /// The client (to run cases).
+    pub fn client(&mut self) -> &mut Client<UnixTransport> {
+        &mut self.client
+    }
+
+    /// The end of the semihosting log.
+    pub fn log_tail(&self) -> String {
+        tail(&self.log)
+    }
+
+    /// The exit status, if QEMU has exited (waits briefly: after a
+    /// semihosting exit the socket closes just before the process ends).
+    pub fn exit_status(&mut self) -> Option<ExitStatus> {
+        let until = Instant::now() + Duration::from_millis(500);
+        loop {
+            match self.child.try_wait() {
+                Ok(Some(s)) => return Some(s),
+                Ok(None) if Instant::now() < until => std::thread::sleep(Duration::from_millis(5)),
+                _ => return None,
+            }
+        }
+    }
+
+    /// QEMU's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn tail(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(5)..].join(" | ")
+}
+
+/// Counters a QEMU target keeps across restarts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TargetCounters {
+    /// Emulator starts, the first included.
+    pub starts: usize,
+    /// Cases that ended in a crash.
+    pub crashed: usize,
+    /// Cases that ended in a timeout.
+    pub timed_out: usize,
+}
+
+/// `qemu:<board>`: a [`Target`] that runs cases on an emulated board.
+pub struct QemuTarget {
+    board: &'static Board,
+    elf: PathBuf,
+    emulator: Option<Emulator>,
+    info: DeviceInfo,
+    next_id: u32,
+    base_timeout: Duration,
+    last_instructions: Option<u64>,
+    counters: TargetCounters,
+}
+
+impl QemuTarget {
+    /// Starts `board` with `elf` (see [`firmware`]) and reads its limits.
+    pub fn start(board: &'static Board, elf: PathBuf) -> anyhow::Result<QemuTarget> {
+        let emulator = Emulator::start(board, &elf)?;
+        let info = emulator.info().clone();
+        anyhow::ensure!(
+            info.target == board.name,
+            "firmware {} says it is for {:?}, not {}",
+            elf.display(),
+            info.target,
+            board.name
+        );
+        Ok(QemuTarget {
+            board,
+            elf,
+            emulator: Some(emulator),
+            info,
+            next_id: 0,
+            base_timeout: Duration::from_secs(10),
+            last_instructions: None,
+            counters: TargetCounters {
+                starts: 1,
+                ..TargetCounters::default()
+            },
+        })
+    }
+
+    /// `qemu:<board>` from its board name, building the firmware if needed.
+    pub fn from_name(board_name: &str) -> anyhow::Result<QemuTarget> {
+        let board = board(board_name)?;
+        let elf = firmware(board)?;
+        QemuTarget::start(board, elf)
+    }
+
+    /// Sets the fixed part of the per-case timeout (transfer time at the
+    /// board's UART speed is added per case).
+    pub fn set_timeout(&mut self, timeout: Duration) {
+        self.base_timeout = timeout;
+    }
+
+    /// What the firmware said in Hello.
+    pub fn info(&self) -> &DeviceInfo {
+        &self.info
+    }
+
+    /// Instructions the last case took, where the board counts them.
+    pub fn last_instructions(&self) -> Option<u64> {
+        self.last_instructions
+    }
+
+    /// Starts, crashes and timeouts so far.
+    pub fn counters(&self) -> TargetCounters {
+        self.counters
+    }
+
+    /// The running emulator (for tests that need to disturb it).
+    pub fn emulator_mut(&mut self) -> Option<&mut Emulator> {
+        self.emulator.as_mut()
+    }
+
+    /// Device counters, including the painted peak stack.
+    pub fn stats(&mut self) -> anyhow::Result<Stats> {
+        let deadline = Instant::now() + self.base_timeout;
+        let emulator = self.running()?;
+        Ok(emulator.client().stats(deadline)?)
+    }
+
+    fn running(&mut self) -> anyhow::Result<&mut Emulator> {
+        if self.emulator.is_none() {
+            self.counters.starts += 1;
+            self.emulator = Some(Emulator::start(self.board, &self.elf)?);
+        }
+        self.emulator
+            .as_mut()
+            .ok_or_else(|| anyhow::anyhow!("emulator not running"))
+    }
+
+    fn timeout_for(&self, bytes: usize) -> Duration {
+        let transfer =
+            Duration::from_secs_f64(2.0 * bytes as f64 / self.board.bytes_per_sec as f64);
+        self.base_timeout + transfer
+    }
+}
+
+impl Target for QemuTarget {
+    fn name(&self) -> String {
+        format!("qemu:{}", self.board.name)
+    }
+
+    fn limits(&self) -> Limits {
+        let l = &self.info.limits;
+        Limits {
+            max_elements: usize::try_from(l.arena_bytes).ok(),
+            max_input_bytes: usize::try_from(l.arena_bytes).ok(),
+            max_ndim: usize::try_from(l.max_ndim).unwrap_or(0),
+            dtypes: self.info.dtypes.clone(),
+            ops: Some(
+                self.info
+                    .ops
+                    .iter()
+                    .filter_map(|&c| op_name(c).map(str::to_string))
+                    .collect(),
+            ),
+        }
+    }
+
+    fn run_case(&mut self, case: &Case) -> CaseOutcome {
+        self.last_instructions = None;
+        let mask = mask_bytes(case);
+        let id = self.next_id;
+        self.next_id = self.next_id.wrapping_add(1);
+        let wire_case = match to_wire(id, case, mask.as_deref()) {
+            Ok(c) => c,
+            Err(reason) => return CaseOutcome::Unsupported { reason },
+        };
+        let frame = match payload_len(&Message::Case(wire_case.clone())) {
+            Ok(n) => n,
+            Err(e) => {
+                return CaseOutcome::Unsupported {
+                    reason: e.to_string(),
+                }
+            }
+        };
+        if let Some(reason) = refuse(&self.info, case, frame) {
+            return CaseOutcome::Unsupported { reason };
+        }
+        let out_guess = frame.min(self.info.limits.out_bytes as usize);
+        let timeout = self.timeout_for(frame + out_guess);
+        let emulator = match self.running() {
+            Ok(e) => e,
+            Err(e) => {
+                self.counters.crashed += 1;
+                return CaseOutcome::Crashed {
+                    detail: format!("emulator did not start: {e:#}"),
+                };
+            }
+        };
+        let result = emulator.client().run(&wire_case, Instant::now() + timeout);
+        match result {
+            Ok(reply) => {
+                if let Reply::Array { instructions, .. } = &reply {
+                    self.last_instructions = *instructions;
+                }
+                outcome_of(reply)
+            }
+            Err(LinkError::TimedOut) => {
+                self.counters.timed_out += 1;
+                self.emulator = None;
+                CaseOutcome::TimedOut
+            }
+            Err(e) => {
+                self.counters.crashed += 1;
+                let detail = match self.emulator.as_mut() {
+                    Some(em) => {
+                        let status = em
+                            .exit_status()
+                            .map(|s| s.to_string())
+                            .unwrap_or_else(|| "still running".into());
+                        format!("{e}; emulator {status}; log: {}", em.log_tail())
+                    }
+                    None => e.to_string(),
+                };
+                self.emulator = None;
+                CaseOutcome::Crashed { detail }
+            }
+        }
+    }
+
+    fn fingerprint(&self) -> Vec<(String, String)> {
+        let size = std::fs::metadata(&self.elf).map(|m| m.len()).unwrap_or(0);
+        vec![
+            ("board".into(), self.board.name.into()),
+            ("firmware".into(), self.elf.display().to_string()),
+            ("firmware_elf_bytes".into(), size.to_string()),
+            ("firmware_profile".into(), self.info.profile.clone()),
+            (
+                "max_frame_bytes".into(),
+                self.info.limits.max_frame_bytes.to_string(),
+            ),
+            ("qemu".into(), self.board.qemu.into()),
+            ("wire_protocol".into(), PROTOCOL_VERSION.to_string()),
+        ]
+    }
+}
+
+/// Runs `cases` on `jobs` emulators of `board` in parallel and returns the
+/// outcomes in case order. Workers take the next case from a shared
+/// counter, so a slow case does not hold up a whole shard; each case's
+/// outcome does not depend on which worker ran it. Cases outside the
+/// board's limits are `unsupported` without being sent.
+pub fn run_parallel(
+    board: &'static Board,
+    elf: &Path,
+    cases: &[Case],
+    jobs: usize,
+) -> anyhow::Result<Vec<CaseOutcome>> {
+    let next = AtomicUsize::new(0);
+    let outcomes: Mutex<Vec<Option<CaseOutcome>>> = Mutex::new(vec![None; cases.len()]);
+    let jobs = jobs.clamp(1, cases.len().max(1));
+    std::thread::scope(|scope| -> anyhow::Result<()> {
+        let workers: Vec<_> = (0..jobs)
+            .map(|_| {
+                scope.spawn(|| -> anyhow::Result<()> {
+                    // Created on this thread: the emulator's death signal
+                    // follows it.
+                    let mut target = QemuTarget::start(board, elf.to_path_buf())?;
+                    let limits = target.limits();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(case) = cases.get(i) else { break };
+                        let outcome = match limits.refuse(case) {
+                            Some(reason) => CaseOutcome::Unsupported { reason },
+                            None => target.run_case(case),
+                        };
+                        if let Ok(mut all) = outcomes.lock() {
+                            if let Some(slot) = all.get_mut(i) {
+                                *slot = Some(outcome);
+                            }
+                        }
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        for w in workers {
+            w.join()
+                .map_err(|_| anyhow::anyhow!("a worker thread panicked"))??;
+        }
+        Ok(())
+    })?;
+    let all = outcomes
+        .into_inner()
+        .map_err(|_| anyhow::anyhow!("outcome table poisoned"))?;
+    Ok(all
+        .into_iter()
+        .map(|o| {
+            o.unwrap_or(CaseOutcome::Crashed {
+                detail: "no worker ran this case".into(),
+            })
+        })
+        .collect())
+}

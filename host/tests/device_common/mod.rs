@@ -1,0 +1,138 @@
+//! Cases shared by the in-memory and QEMU device tests.
+#![allow(dead_code)]
+
+use fnp_core::DType;
+use fnp_host::corpus::c_strides;
+use fnp_host::target::{Case, CaseOutcome, Input, Params};
+
+pub fn input<T: Copy>(
+    dtype: DType,
+    shape: &[usize],
+    values: &[T],
+    to_le: fn(T) -> Vec<u8>,
+) -> Input {
+    Input {
+        dtype,
+        shape: shape.to_vec(),
+        scalar: false,
+        strides: c_strides(shape),
+        offset: 0,
+        buffer: values.iter().flat_map(|&v| to_le(v)).collect(),
+    }
+}
+
+pub fn i32s(shape: &[usize], v: &[i32]) -> Input {
+    input(DType::Int32, shape, v, |x| x.to_le_bytes().to_vec())
+}
+
+pub fn f64s(shape: &[usize], v: &[f64]) -> Input {
+    input(DType::Float64, shape, v, |x| x.to_le_bytes().to_vec())
+}
+
+pub fn u8s(shape: &[usize], v: &[u8]) -> Input {
+    input(DType::UInt8, shape, v, |x| vec![x])
+}
+
+pub fn py_int(v: i64) -> Input {
+    Input {
+        dtype: DType::Int64,
+        shape: vec![],
+        scalar: true,
+        strides: vec![],
+        offset: 0,
+        buffer: v.to_le_bytes().to_vec(),
+    }
+}
+
+pub fn case(id: &str, op: &str, inputs: Vec<Input>) -> Case {
+    Case {
+        id: id.into(),
+        op: op.into(),
+        inputs,
+        params: Params::default(),
+    }
+}
+
+/// A spread of binary cases: dtypes, NEP 50 scalars, broadcasting,
+/// negative strides, wraparound, NaN, and NumPy errors.
+pub fn cases() -> Vec<Case> {
+    let mut reversed = f64s(&[3], &[1.5, -0.0, f64::NAN]);
+    reversed.strides = vec![-1];
+    reversed.offset = 2;
+    vec![
+        case(
+            "add_i32",
+            "add",
+            vec![
+                i32s(&[4], &[1, -2, i32::MAX, 0]),
+                i32s(&[4], &[10, 20, 1, 0]),
+            ],
+        ),
+        case(
+            "add_u8_pyint",
+            "add",
+            vec![u8s(&[3], &[0, 200, 255]), py_int(100)],
+        ),
+        case(
+            "add_pyint_overflow",
+            "add",
+            vec![u8s(&[1], &[1]), py_int(300)],
+        ),
+        case(
+            "add_broadcast_2d",
+            "add",
+            vec![i32s(&[2, 1], &[100, 200]), i32s(&[3], &[1, 2, 3])],
+        ),
+        case(
+            "add_f64_reversed",
+            "add",
+            vec![reversed, f64s(&[1], &[0.0])],
+        ),
+        case(
+            "add_f64_inf",
+            "add",
+            vec![
+                f64s(&[2], &[f64::INFINITY, 1e308]),
+                f64s(&[2], &[1.0, 1e308]),
+            ],
+        ),
+        case(
+            "add_mismatch",
+            "add",
+            vec![i32s(&[3], &[1, 2, 3]), i32s(&[2], &[1, 2])],
+        ),
+        case("add_empty", "add", vec![i32s(&[0], &[]), i32s(&[1], &[5])]),
+        case(
+            "subtract_i32",
+            "subtract",
+            vec![i32s(&[2], &[5, i32::MIN]), i32s(&[2], &[7, 1])],
+        ),
+    ]
+}
+
+/// One line per outcome: what the golden files hold.
+pub fn describe(case: &Case, outcome: &CaseOutcome) -> String {
+    match outcome {
+        CaseOutcome::Ok {
+            dtype,
+            shape,
+            bytes,
+            flags,
+        } => {
+            let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+            let names: Vec<&str> = flags.names().collect();
+            format!(
+                "{} ok {} {:?} [{}] {}",
+                case.id,
+                dtype.name(),
+                shape,
+                names.join(","),
+                hex
+            )
+        }
+        CaseOutcome::Error { exception, .. } => format!("{} error {exception}", case.id),
+        CaseOutcome::Unsupported { reason } => format!("{} unsupported {reason}", case.id),
+        CaseOutcome::Crashed { detail } => format!("{} crashed {detail}", case.id),
+        CaseOutcome::TimedOut => format!("{} timed_out", case.id),
+    }
+}
