@@ -4,6 +4,8 @@
 
 #![no_std]
 
+pub mod insn_bench;
+
 use fnp_core::wire::{Feed, FrameAccumulator, Platform, Server, ServerConfig};
 
 /// A polled byte UART.

@@ -4,6 +4,8 @@
 
 #![no_std]
 #![no_main]
+// The device-cost build runs the counted workloads instead of the server.
+#![cfg_attr(feature = "insn-bench", allow(dead_code, unused_imports))]
 
 use core::ptr::{addr_of_mut, read_volatile, write_volatile};
 
@@ -133,6 +135,31 @@ impl Platform for Board {
     }
 }
 
+/// Device-cost build: runs the workloads the host's QEMU plugin counts
+/// (see fnp_fw_common::insn_bench), then exits.
+#[cfg(feature = "insn-bench")]
+#[entry]
+fn main() -> ! {
+    use fnp_fw_common::insn_bench::{self, BenchBuffers, MAX_ELEMENTS};
+    static mut A: [u64; MAX_ELEMENTS] = [0; MAX_ELEMENTS];
+    static mut B: [u64; MAX_ELEMENTS] = [0; MAX_ELEMENTS];
+    static mut OUT_BENCH: [u64; MAX_ELEMENTS] = [0; MAX_ELEMENTS];
+    // SAFETY: main runs once and these statics are referenced nowhere else.
+    let mut bufs = unsafe {
+        BenchBuffers {
+            a: &mut *addr_of_mut!(A),
+            b: &mut *addr_of_mut!(B),
+            out: &mut *addr_of_mut!(OUT_BENCH),
+        }
+    };
+    insn_bench::run(&mut bufs, |line| hprintln!("{}", line));
+    debug::exit(debug::EXIT_SUCCESS);
+    loop {
+        cortex_m::asm::wfi();
+    }
+}
+
+#[cfg(not(feature = "insn-bench"))]
 #[entry]
 fn main() -> ! {
     // SAFETY: everything below the current SP down to RAM_START is unused

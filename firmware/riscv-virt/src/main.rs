@@ -5,6 +5,8 @@
 
 #![no_std]
 #![no_main]
+// The device-cost build runs the counted workloads instead of the server.
+#![cfg_attr(feature = "insn-bench", allow(dead_code, unused_imports))]
 
 use core::arch::{asm, global_asm};
 use core::ptr::{addr_of, addr_of_mut, read_volatile, write_volatile};
@@ -194,6 +196,62 @@ fn guard_stack() {
     }
 }
 
+/// Semihosting log of formatted text (one line, at most 95 bytes).
+#[cfg(feature = "insn-bench")]
+fn log_line(args: core::fmt::Arguments<'_>) {
+    struct Line {
+        buf: [u8; 96],
+        len: usize,
+    }
+    impl core::fmt::Write for Line {
+        fn write_str(&mut self, s: &str) -> core::fmt::Result {
+            // Keep two bytes for "\n\0"; longer text is cut, not an error.
+            for &b in s.as_bytes() {
+                if self.len + 2 < self.buf.len() {
+                    self.buf[self.len] = b;
+                    self.len += 1;
+                }
+            }
+            Ok(())
+        }
+    }
+    let mut line = Line {
+        buf: [0; 96],
+        len: 0,
+    };
+    let _ = core::fmt::write(&mut line, args);
+    let end = line.len;
+    line.buf[end] = b'\n';
+    line.buf[end + 1] = 0;
+    log(&line.buf[..end + 2]);
+}
+
+/// Device-cost build: runs the workloads the host's QEMU plugin counts
+/// (see fnp_fw_common::insn_bench), then exits.
+#[cfg(feature = "insn-bench")]
+#[entry]
+fn main() -> ! {
+    use fnp_fw_common::insn_bench::{self, BenchBuffers, MAX_ELEMENTS};
+    static mut A: [u64; MAX_ELEMENTS] = [0; MAX_ELEMENTS];
+    static mut B: [u64; MAX_ELEMENTS] = [0; MAX_ELEMENTS];
+    static mut OUT_BENCH: [u64; MAX_ELEMENTS] = [0; MAX_ELEMENTS];
+    // SAFETY: main runs once and these statics are referenced nowhere else.
+    let mut bufs = unsafe {
+        BenchBuffers {
+            a: &mut *addr_of_mut!(A),
+            b: &mut *addr_of_mut!(B),
+            out: &mut *addr_of_mut!(OUT_BENCH),
+        }
+    };
+    insn_bench::run(&mut bufs, log_line);
+    // SAFETY: the finisher's only register; 0x5555 stops QEMU with success.
+    unsafe { write_volatile(FINISHER as *mut u32, 0x5555) };
+    loop {
+        core::hint::spin_loop();
+    }
+}
+
+#[cfg(not(feature = "insn-bench"))]
 #[entry]
 fn main() -> ! {
     let sp: usize;

@@ -6,6 +6,7 @@
 //! see the same machine state. The first round of each side is warm-up.
 //! Each workload's result is also compared bit for bit with NumPy's.
 
+pub mod device;
 mod hugebuf;
 mod numpy;
 mod workloads;
@@ -41,6 +42,16 @@ pub struct Args {
     /// Timed rounds per side (after one warm-up round).
     #[arg(long, default_value_t = 12)]
     pub rounds: usize,
+    /// Count device instructions per element on QEMU boards instead
+    /// (writes artifacts/baselines/<board>.json).
+    #[arg(long)]
+    pub device: bool,
+    /// Boards for `--device` (default: every QEMU board).
+    #[arg(long = "board")]
+    pub boards: Vec<String>,
+    /// opt-level of the counted firmware build (`--device`).
+    #[arg(long, default_value = "3")]
+    pub opt_level: String,
 }
 
 /// Timing percentiles in nanoseconds.
@@ -107,7 +118,80 @@ pub struct Meta {
     pub unix_time: u64,
 }
 
+impl Meta {
+    fn now(numpy_version: String, python_version: String) -> Meta {
+        Meta {
+            commit: command_line("git", &["rev-parse", "--short", "HEAD"]),
+            rustc: command_line("rustc", &["--version"]),
+            numpy_version,
+            python_version,
+            cpu_model: cpu_model(),
+            unix_time: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0),
+        }
+    }
+}
+
+/// `fnp bench --device`: instruction counts and firmware sizes per board.
+fn run_device(args: &Args) -> Result<ExitCode> {
+    let boards: Vec<&crate::device::qemu::Board> = if args.boards.is_empty() {
+        crate::device::qemu::BOARDS.iter().collect()
+    } else {
+        args.boards
+            .iter()
+            .map(|b| crate::device::qemu::board(b))
+            .collect::<Result<_>>()?
+    };
+    let repo = crate::device::qemu::firmware_dir().join("..");
+    let work = repo.join("target/insn-count");
+    let plugin = device::build_plugin(&repo, &work)?;
+    let out_dir = args
+        .out
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
+    std::fs::create_dir_all(&out_dir)?;
+    let mut all_met = true;
+    for board in boards {
+        let elf = device::build_bench_firmware(board, &args.opt_level)?;
+        let rows = device::count(
+            board,
+            &elf,
+            &plugin,
+            &work.join(format!("{}.log", board.name)),
+        )?;
+        let server = crate::device::qemu::build_firmware(board)?;
+        let baseline = device::DeviceBaseline {
+            schema: "fnp.device-bench.v1".into(),
+            board: board.name.into(),
+            triple: board.triple.into(),
+            opt_level: args.opt_level.clone(),
+            rows,
+            firmware: device::firmware_size(&server)?,
+            meta: Meta::now(String::new(), String::new()),
+        };
+        device::print(&baseline);
+        all_met &= baseline
+            .rows
+            .iter()
+            .all(|r| r.goal.is_none_or(|g| r.per_element <= g));
+        let path = out_dir.join(format!("{}.json", board.name));
+        std::fs::write(&path, serde_json::to_string_pretty(&baseline)? + "\n")
+            .with_context(|| format!("writing {}", path.display()))?;
+        println!("  wrote {}", path.display());
+    }
+    if !all_met {
+        println!("\nsome instruction-count goals are not met (goals are targets, not failures)");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 pub fn run(args: &Args) -> Result<ExitCode> {
+    if args.device {
+        return run_device(args);
+    }
     let scale = if args.quick { 1000 } else { 1 };
     let rounds = if args.quick { 2 } else { args.rounds.max(2) };
     let iters = if args.quick { 3 } else { 10 };
@@ -175,17 +259,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         schema: "fnp.bench.v1".into(),
         quick: args.quick,
         rows,
-        meta: Meta {
-            commit: command_line("git", &["rev-parse", "--short", "HEAD"]),
-            rustc: command_line("rustc", &["--version"]),
-            numpy_version,
-            python_version,
-            cpu_model: cpu_model(),
-            unix_time: std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or(0),
-        },
+        meta: Meta::now(numpy_version, python_version),
     };
     drop(py);
     let _ = std::fs::remove_dir_all(&tmp);
