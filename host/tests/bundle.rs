@@ -785,3 +785,35 @@ fn repair_refuses_to_write_through_a_symlinked_directory_and_fifos_do_not_hang()
     mkfifo(&b.join("sidecar.fnpq"));
     assert!(err_of(&b).contains("not a regular file"));
 }
+
+#[test]
+fn decoding_from_exactly_k_symbols_is_attempted_and_either_verifies_or_writes_nothing() {
+    for seed in 0..4u64 {
+        let dir = TempDir::new().unwrap();
+        let data = dir.path().join("data");
+        fs::create_dir_all(&data).unwrap();
+        fs::write(data.join("a"), bytes(seed + 100, 40 * 1024)).unwrap();
+        let b = dir.path().join("b");
+        create(&[data], &b, Overhead::default()).unwrap();
+        let before = tree(&b);
+        // K = 40, R = 10: lose all 10 → exactly K symbols left, past the
+        // advertised budget (R − 2) but still worth a try.
+        for i in 0..10 {
+            flip(&file(&b, "a"), i * 4 * T + 9);
+        }
+        let s = scrub(&b).unwrap();
+        assert_eq!(s.blocks[0].can_still_absorb, -2);
+        assert!(s.recoverable);
+        let damaged = tree(&b);
+        match repair(&b) {
+            Ok(r) => {
+                assert_eq!(r.recovered_source_symbols, 10);
+                assert_eq!(tree(&b), before);
+            }
+            Err(e) => {
+                assert!(format!("{e:#}").contains("decoding failed"), "{e:#}");
+                assert_eq!(tree(&b), damaged);
+            }
+        }
+    }
+}
