@@ -749,3 +749,71 @@ proptest! {
         never_panics(&b);
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn repair_refuses_to_write_through_a_symlinked_directory_and_fifos_do_not_hang() {
+    let dir = TempDir::new().unwrap();
+    let b = make(dir.path());
+    let outside = dir.path().join("outside");
+    fs::create_dir_all(&outside).unwrap();
+    // files/data/nested -> outside (with the file missing there).
+    let nested = b.join("files/data/nested");
+    fs::rename(&nested, dir.path().join("moved")).unwrap();
+    std::os::unix::fs::symlink(&outside, &nested).unwrap();
+    let e = repair(&b).unwrap_err().to_string();
+    assert!(e.contains("symlink"), "{e}");
+    assert_eq!(fs::read_dir(&outside).unwrap().count(), 0);
+    fs::remove_file(&nested).unwrap();
+    fs::rename(dir.path().join("moved"), &nested).unwrap();
+    assert!(scrub(&b).unwrap().is_ok());
+
+    // FIFOs where a file, the manifest or the sidecar should be.
+    let mkfifo = |p: &Path| {
+        let status = Command::new("mkfifo").arg(p).status().unwrap();
+        assert!(status.success());
+    };
+    fs::remove_file(file(&b, "big.bin")).unwrap();
+    mkfifo(&file(&b, "big.bin"));
+    fs::remove_file(b.join("manifest.json")).unwrap();
+    mkfifo(&b.join("manifest.json"));
+    let s = scrub(&b).unwrap();
+    assert_eq!(s.manifest, PartStatus::Damaged);
+    let big = s.files.iter().find(|f| f.path == "data/big.bin").unwrap();
+    assert_eq!(big.status, PartStatus::Missing);
+    fs::rename(b.join("sidecar.fnpq"), dir.path().join("sc")).unwrap();
+    mkfifo(&b.join("sidecar.fnpq"));
+    assert!(err_of(&b).contains("not a regular file"));
+}
+
+#[test]
+fn decoding_from_exactly_k_symbols_is_attempted_and_either_verifies_or_writes_nothing() {
+    for seed in 0..4u64 {
+        let dir = TempDir::new().unwrap();
+        let data = dir.path().join("data");
+        fs::create_dir_all(&data).unwrap();
+        fs::write(data.join("a"), bytes(seed + 100, 40 * 1024)).unwrap();
+        let b = dir.path().join("b");
+        create(&[data], &b, Overhead::default()).unwrap();
+        let before = tree(&b);
+        // K = 40, R = 10: lose all 10 → exactly K symbols left, past the
+        // advertised budget (R − 2) but still worth a try.
+        for i in 0..10 {
+            flip(&file(&b, "a"), i * 4 * T + 9);
+        }
+        let s = scrub(&b).unwrap();
+        assert_eq!(s.blocks[0].can_still_absorb, -2);
+        assert!(s.recoverable);
+        let damaged = tree(&b);
+        match repair(&b) {
+            Ok(r) => {
+                assert_eq!(r.recovered_source_symbols, 10);
+                assert_eq!(tree(&b), before);
+            }
+            Err(e) => {
+                assert!(format!("{e:#}").contains("decoding failed"), "{e:#}");
+                assert_eq!(tree(&b), damaged);
+            }
+        }
+    }
+}

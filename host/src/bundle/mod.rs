@@ -608,6 +608,10 @@ fn open_bundle(bundle: &Path) -> Result<Opened> {
         bundle.display()
     );
     let path = bundle.join(SIDECAR_FILE);
+    let regular = fs::metadata(&path)
+        .with_context(|| format!("cannot open {}", path.display()))?
+        .is_file();
+    ensure!(regular, "{} is not a regular file", path.display());
     let mut sidecar =
         File::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
     let sidecar_len = sidecar.metadata()?.len();
@@ -882,6 +886,12 @@ struct Scan {
 
 fn manifest_status(opened: &Opened) -> Result<PartStatus> {
     let path = opened.root.join(MANIFEST_FILE);
+    match fs::metadata(&path) {
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(PartStatus::Missing),
+        Ok(m) if m.is_file() => {}
+        // A directory, FIFO or unreadable entry (reading a FIFO would block).
+        _ => return Ok(PartStatus::Damaged),
+    }
     let bytes = match fs::read(&path) {
         Ok(b) => b,
         Err(e) if e.kind() == ErrorKind::NotFound => return Ok(PartStatus::Missing),
@@ -1153,6 +1163,9 @@ pub fn repair(bundle: &Path) -> Result<RepairReport> {
 
     let h = opened.header.clone();
     let files_root = opened.files_root();
+    for f in health.files.iter().filter(|f| f.status != PartStatus::Ok) {
+        refuse_symlinks(&opened.root, &f.path)?;
+    }
     let mut rebuilds: BTreeMap<usize, Rebuild> = BTreeMap::new();
     for (i, f) in health.files.iter().enumerate() {
         if f.status != PartStatus::Ok {
@@ -1235,6 +1248,26 @@ pub fn repair(bundle: &Path) -> Result<RepairReport> {
         sidecar_rewritten: sidecar_bad,
         status: "repaired",
     })
+}
+
+/// Repair writes below `files/`; a symlinked directory on the way could
+/// send the rebuilt bytes outside the bundle, so it is refused.
+fn refuse_symlinks(root: &Path, rel: &str) -> Result<()> {
+    let mut at = root.join(FILES_DIR);
+    let parts: Vec<&str> = rel.split('/').collect();
+    let dirs = parts.len().saturating_sub(1);
+    for part in std::iter::once(None).chain(parts[..dirs].iter().map(Some)) {
+        if let Some(p) = part {
+            at.push(p);
+        }
+        if fs::symlink_metadata(&at).is_ok_and(|m| m.file_type().is_symlink()) {
+            bail!(
+                "refusing to repair through the symlink {}; nothing was written",
+                at.display()
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Makes a directory's entries durable (the renames and creations in it).

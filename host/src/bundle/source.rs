@@ -116,6 +116,8 @@ impl<'a> SourceCursor<'a> {
 /// Opens a regular file for reading; anything else (missing, a directory,
 /// unreadable) counts as absent.
 fn open_regular(path: &Path) -> Option<File> {
+    // Check before opening: opening a FIFO for reading would block.
+    std::fs::metadata(path).ok().filter(|m| m.is_file())?;
     let file = File::open(path).ok()?;
     file.metadata().ok().filter(|m| m.is_file())?;
     Some(file)
