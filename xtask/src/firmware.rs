@@ -12,7 +12,11 @@ use anyhow::{bail, Context};
 pub const BOARDS: [(&str, &str, &str); 3] = [
     ("lm3s6965evb", "thumbv7m-none-eabi", "fnp-fw-lm3s6965evb"),
     ("mps2-an386", "thumbv7em-none-eabihf", "fnp-fw-mps2-an386"),
-    ("riscv-virt", "riscv32imac-unknown-none-elf", "fnp-fw-riscv-virt"),
+    (
+        "riscv-virt",
+        "riscv32imac-unknown-none-elf",
+        "fnp-fw-riscv-virt",
+    ),
 ];
 
 fn firmware_dir() -> PathBuf {
@@ -39,7 +43,11 @@ pub fn build(board: &str) -> anyhow::Result<PathBuf> {
     if !status.success() {
         bail!("firmware build for {board} failed ({status})");
     }
-    let elf = dir.join("target").join(triple).join("release").join(package);
+    let elf = dir
+        .join("target")
+        .join(triple)
+        .join("release")
+        .join(package);
     if !elf.exists() {
         bail!("firmware build for {board} produced no {}", elf.display());
     }

@@ -2,6 +2,7 @@
 //! benchmarks. Every command runs all of its steps, collects the failures
 //! and prints a summary; the exit code is non-zero if any step failed.
 
+mod firmware;
 mod setup;
 mod steps;
 
@@ -14,8 +15,12 @@ usage: cargo xtask <command>
 
 commands:
   setup     install what is missing (rust targets, llvm-tools, QEMU, par2)
-  test      fmt, clippy (host + each no_std target), tests, cross-builds
-  conform   conformance suite on host, with reports and a sealed bundle
+  test      fmt, clippy (host, each no_std target, firmware), tests incl. QEMU
+            round trips, no_std cross-builds, firmware builds
+  conform   conformance suite on host and every QEMU board: reports, one
+            op x target table, a sealed and proven bundle
+  bench     fnp vs NumPy on the host, instruction counts per board, bundle
+            throughput vs par2; sealed into artifacts/bundles/bench
   oracles   regenerate the committed NumPy oracles in a pinned venv
 ";
 
@@ -31,6 +36,7 @@ fn main() -> ExitCode {
         "setup" => setup::run(&mut steps, setup::Needs::all()),
         "test" => test(&mut steps),
         "conform" => conform(&mut steps, rest),
+        "bench" => bench(&mut steps, rest),
         "oracles" => oracles(&mut steps),
         "-h" | "--help" | "help" => {
             print!("{USAGE}");
@@ -80,6 +86,7 @@ fn test(steps: &mut Steps) {
             &["build", "-p", "fnp-core", "--release", "--target", target],
         );
     }
+    firmware_checks(steps);
     steps.cargo_env(
         "docs",
         &["doc", "--workspace", "--no-deps"],
@@ -88,28 +95,161 @@ fn test(steps: &mut Steps) {
     steps.cargo("tests (host workspace)", &["test", "--workspace"]);
 }
 
-fn conform(steps: &mut Steps, extra: &[String]) {
-    setup::run(steps, setup::Needs::conform());
-    steps.cargo(
+/// fmt, clippy and a release build of every board's firmware, from the
+/// firmware workspace (cargo reads its .cargo/config.toml from the cwd).
+fn firmware_checks(steps: &mut Steps) {
+    let dir = steps.root().join("firmware");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let no_host_env = [("CARGO_TARGET_DIR", ""), ("RUSTFLAGS", "")];
+    steps.run_in(
+        "firmware fmt check",
+        &dir,
+        &cargo,
+        &["fmt", "--all", "--check"],
+        &[],
+    );
+    for (board, triple, package) in firmware::BOARDS {
+        steps.run_in(
+            &format!("firmware clippy ({board})"),
+            &dir,
+            &cargo,
+            &[
+                "clippy",
+                "--release",
+                "-p",
+                package,
+                "--target",
+                triple,
+                "--",
+                "-D",
+                "warnings",
+            ],
+            &no_host_env,
+        );
+        match firmware::build(board) {
+            Ok(_) => steps.pass(&format!("firmware build ({board})")),
+            Err(err) => steps.fail(&format!("firmware build ({board})"), &format!("{err:#}")),
+        }
+    }
+}
+
+/// `target/release/fnp`, built first.
+fn fnp(steps: &mut Steps) -> Option<String> {
+    if !steps.cargo(
         "build fnp (release)",
         &["build", "--release", "-p", "fnp-host"],
+    ) {
+        return None;
+    }
+    Some(
+        steps
+            .root()
+            .join("target/release/fnp")
+            .to_string_lossy()
+            .into_owned(),
+    )
+}
+
+/// Seals `inputs` into a fresh bundle at `out`, then scrubs it and runs the
+/// recovery drill, so every sealed bundle is known to verify and decode.
+fn seal(steps: &mut Steps, fnp: &str, out: &str, inputs: &[&str]) {
+    let path = steps.root().join(out);
+    if path.exists() {
+        if let Err(err) = std::fs::remove_dir_all(&path) {
+            steps.fail(&format!("remove old {out}"), &err.to_string());
+            return;
+        }
+    }
+    let mut args = vec!["bundle", "create", "--out", out];
+    args.extend(inputs);
+    if steps.run(&format!("seal {out}"), fnp, &args) {
+        steps.run(&format!("scrub {out}"), fnp, &["bundle", "scrub", out]);
+        let proof = format!("{out}.proof.json");
+        steps.run(
+            &format!("recovery drill {out}"),
+            fnp,
+            &["bundle", "proof", out, "--seed", "1", "--out", &proof],
+        );
+    }
+}
+
+fn conform(steps: &mut Steps, extra: &[String]) {
+    setup::run(steps, setup::Needs::conform());
+    let Some(fnp) = fnp(steps) else {
+        return;
+    };
+    let mut targets = vec!["host".to_string()];
+    for (board, _, _) in firmware::BOARDS {
+        match firmware::build(board) {
+            Ok(_) => {
+                steps.pass(&format!("firmware build ({board})"));
+                targets.push(format!("qemu:{board}"));
+            }
+            Err(err) => steps.fail(&format!("firmware build ({board})"), &format!("{err:#}")),
+        }
+    }
+    for target in &targets {
+        let mut args = vec!["run", "--target", target.as_str()];
+        args.extend(extra.iter().map(String::as_str));
+        steps.run(&format!("conformance on {target}"), &fnp, &args);
+    }
+    steps.run("op x target table", &fnp, &["report", "merge"]);
+    seal(
+        steps,
+        &fnp,
+        "artifacts/bundles/conformance",
+        &["artifacts/reports", "fixtures/cases", "fixtures/oracles"],
     );
-    let fnp = steps.root().join("target/release/fnp");
-    let fnp = fnp.to_string_lossy().into_owned();
-    let mut args = vec!["run", "--target", "host"];
+}
+
+fn bench(steps: &mut Steps, extra: &[String]) {
+    setup::run(steps, setup::Needs::all());
+    let Some(python) = setup::numpy_venv(steps) else {
+        return;
+    };
+    let Some(fnp) = fnp(steps) else {
+        return;
+    };
+    let python = python.to_string_lossy().into_owned();
+    let env = [("FNP_ORACLE_PYTHON", python.as_str())];
+    let mut args = vec!["bench", "--out", "artifacts/baselines/host.json"];
     args.extend(extra.iter().map(String::as_str));
-    steps.run("conformance on host", &fnp, &args);
+    steps.run_env("fnp vs NumPy (host)", &fnp, &args, &env);
+    steps.run(
+        "instructions per element (QEMU boards)",
+        &fnp,
+        &[
+            "bench",
+            "--device",
+            "--out",
+            "artifacts/baselines/host.json",
+        ],
+    );
+    steps.run(
+        "bundle throughput vs par2",
+        &fnp,
+        &[
+            "bundle",
+            "bench",
+            "--out",
+            "artifacts/baselines/bundle.json",
+        ],
+    );
+    seal(
+        steps,
+        &fnp,
+        "artifacts/bundles/bench",
+        &["artifacts/baselines"],
+    );
 }
 
 fn oracles(steps: &mut Steps) {
     let Some(python) = setup::numpy_venv(steps) else {
         return;
     };
-    let fnp = steps.root().join("target/release/fnp");
-    steps.cargo(
-        "build fnp (release)",
-        &["build", "--release", "-p", "fnp-host"],
-    );
+    let Some(fnp) = fnp(steps) else {
+        return;
+    };
     let cases = steps.root().join("fixtures/cases");
     let Ok(entries) = std::fs::read_dir(&cases) else {
         steps.fail("list fixtures/cases", "directory missing");
@@ -129,7 +269,7 @@ fn oracles(steps: &mut Steps) {
         let out = steps.root().join("fixtures/oracles").join(&name);
         steps.run_env(
             &format!("capture {name}"),
-            &fnp.to_string_lossy(),
+            &fnp,
             &[
                 "capture",
                 "--cases",

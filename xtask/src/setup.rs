@@ -44,10 +44,33 @@ pub fn run(steps: &mut Steps, needs: Needs) {
     }
     if needs.qemu {
         qemu(steps);
+        flip_link(steps);
     }
     if needs.par2 {
         apt_tool(steps, "par2", "par2", false);
     }
+}
+
+/// Whether `program` is an executable file on PATH (for tools that have no
+/// harmless `--version`).
+fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
+}
+
+/// flip-link, the firmware's linker wrapper: a stack overflow then faults
+/// instead of overwriting .bss.
+fn flip_link(steps: &mut Steps) {
+    if on_path("flip-link") {
+        steps.pass("setup: flip-link present");
+        return;
+    }
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    steps.run(
+        "setup: cargo install flip-link",
+        &cargo,
+        &["install", "--locked", "flip-link"],
+    );
 }
 
 fn have(program: &str, arg: &str) -> bool {

@@ -69,8 +69,14 @@ impl Steps {
         let start = Instant::now();
         let mut cmd = Command::new(program);
         cmd.args(args).current_dir(dir);
+        // An empty value removes the variable (e.g. a host CARGO_TARGET_DIR
+        // that must not leak into the firmware workspace).
         for (k, v) in env {
-            cmd.env(k, v);
+            if v.is_empty() {
+                cmd.env_remove(k);
+            } else {
+                cmd.env(k, v);
+            }
         }
         let outcome = match cmd.status() {
             Ok(status) if status.success() => Ok(()),
