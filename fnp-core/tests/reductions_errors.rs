@@ -172,7 +172,7 @@ fn keywords_numpy_rejects() {
                 ..d()
             }
         ),
-        Err(Error::Unsupported)
+        Ok(Shape::SCALAR)
     );
     assert_eq!(
         run(
@@ -182,7 +182,7 @@ fn keywords_numpy_rejects() {
                 ..d()
             }
         ),
-        Err(Error::Unsupported)
+        Ok(Shape::SCALAR)
     );
     assert_eq!(
         run(
@@ -210,6 +210,48 @@ fn keywords_numpy_rejects() {
         Some(&[1isize, -1][..])
     );
     assert_eq!(Axes::All.as_slice(), None);
+}
+
+#[test]
+fn var_and_std_type_errors() {
+    let bools = [1u8, 0, 1, 1];
+    let b = ArrayRef::contiguous(DType::Bool, &bools, Shape::new(&[2, 2]).unwrap()).unwrap();
+    let ints = [1i16, 5, -3, 7];
+    let i =
+        ArrayRef::from_slice(&ints, Layout::c_contiguous(Shape::new(&[2, 2]).unwrap())).unwrap();
+    let with = |dtype, axis| ReduceParams {
+        dtype: Some(dtype),
+        axis,
+        ..ReduceParams::default()
+    };
+    // bool - bool has no loop.
+    assert_eq!(
+        ReduceOp::Var.output(&b, &with(DType::Bool, Axes::All)),
+        Err(Error::InvalidType)
+    );
+    assert_eq!(
+        ReduceOp::Var.output(&b, &with(DType::Int8, Axes::All)),
+        Ok((DType::Int8, Shape::SCALAR))
+    );
+    // sqrt(ret, out=ret) cannot cast back to an integer array...
+    assert_eq!(
+        ReduceOp::Std.output(&i, &with(DType::Int32, Axes::single(0))),
+        Err(Error::InvalidType)
+    );
+    // ...but a 0-d result goes through a scalar: isqrt of the var.
+    let mut out = [0i32; 1];
+    let mut scratch = [0u8; 64];
+    let p = with(DType::Int32, Axes::All);
+    reduce(
+        ReduceOp::Std,
+        &i,
+        &p,
+        bytemuck::cast_slice_mut(&mut out),
+        &mut scratch,
+    )
+    .unwrap();
+    // mean 2 (10/4 truncated), deviations -1 3 -5 5: 60 / 4 = 15, sqrt 3.87.
+    assert_eq!(out, [3]);
 }
 
 #[test]
