@@ -460,6 +460,74 @@ fn lanes_sum<T: Num>(b: &[T]) -> T {
     res
 }
 
+/// var's second pass over a contiguous run of one output element, when the
+/// deviations are computed in the loop dtype itself and every square is a
+/// normal finite number (so no flag can arise): the squares are summed
+/// pairwise as they are computed, with no intermediate buffer.
+fn sqdev_run<T: Num>(src: &Source<'_, '_, T>, cur: &mut Cursor, len: usize) -> Option<T> {
+    let Pre::SqDev(means, dev) = src.pre else {
+        return None;
+    };
+    let same = matches!(
+        (dev, T::DTYPE),
+        (DevType::F64, crate::DType::Float64) | (DevType::F32, crate::DType::Float32)
+    );
+    if !same || cur.run_stride(OUT) != 0 || cur.run_stride(IN) != 1 || cur.run_len() < len {
+        return None;
+    }
+    let data = src.input.typed::<T>().ok()?;
+    let start = usize::try_from(cur.pos[IN]).ok()?;
+    let run = data.get(start..start.checked_add(len)?)?;
+    let mean = means.get(usize::try_from(cur.pos[OUT]).ok()?)?;
+    let neg = negate(T::from_f64(f64::from_bits(*mean)));
+    let mut tame = true;
+    for &x in run {
+        tame &= x.add(neg).square_is_tame();
+    }
+    if !tame {
+        return None;
+    }
+    let sq = |x: T| {
+        let d = x.add(neg);
+        d.mul(d)
+    };
+    cur.advance(len);
+    Some(pairwise_map(run, &sq))
+}
+
+/// [`pairwise_slice`] of `f(x)` for each element.
+fn pairwise_map<T: Num, F: Fn(T) -> T>(a: &[T], f: &F) -> T {
+    let n = a.len();
+    if n < 8 {
+        let mut res = T::from_f64(-0.0);
+        for &x in a {
+            res = res.add(f(x));
+        }
+        res
+    } else if n <= BLOCK {
+        let full = n - n % 8;
+        let mut r = [T::ZERO; 8];
+        for (rk, &x) in r.iter_mut().zip(a) {
+            *rk = f(x);
+        }
+        for c in a[8..full].chunks_exact(8) {
+            for k in 0..8 {
+                r[k] = r[k].add(f(c[k]));
+            }
+        }
+        let mut res = (r[0].add(r[1]).add(r[2].add(r[3]))).add(r[4].add(r[5]).add(r[6].add(r[7])));
+        for &x in &a[full..] {
+            res = res.add(f(x));
+        }
+        res
+    } else {
+        let mut n2 = n / 2;
+        n2 -= n2 % 8;
+        let (l, r) = a.split_at(n2);
+        pairwise_map(l, f).add(pairwise_map(r, f))
+    }
+}
+
 /// NumPy's `pairwise_sum` over a contiguous slice.
 fn pairwise_slice<T: Num>(a: &[T]) -> T {
     let n = a.len();
@@ -754,6 +822,9 @@ fn reduce_run<T: Num>(
         if track {
             let s = pairwise::<T, true>(src, cur, len, buf, flags);
             return add_tracked(acc, s, flags);
+        }
+        if let Some(s) = sqdev_run(src, cur, len) {
+            return acc.add(s);
         }
         let s = match src.direct_run(cur, len) {
             Some(run) => {
