@@ -519,3 +519,74 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn max_min_with_inf_and_nan_in_long_blocks() {
+    let mut v = vec![1.5f64; 300];
+    v[50] = f64::INFINITY;
+    v[120] = f64::NEG_INFINITY;
+    let run = |op: ReduceOp, v: &[f64]| -> f64 {
+        let a = vec_f64(v);
+        let mut out = [0f64; 1];
+        reduce(
+            op,
+            &a,
+            &ReduceParams::default(),
+            bytemuck::cast_slice_mut(&mut out),
+            &mut [],
+        )
+        .unwrap();
+        out[0]
+    };
+    assert_eq!(run(ReduceOp::Max, &v), f64::INFINITY);
+    assert_eq!(run(ReduceOp::Min, &v), f64::NEG_INFINITY);
+    assert_eq!(run(ReduceOp::Nanmax, &v), f64::INFINITY);
+    v[200] = f64::NAN;
+    assert!(run(ReduceOp::Max, &v).is_nan());
+    assert!(run(ReduceOp::Min, &v).is_nan());
+    assert_eq!(run(ReduceOp::Nanmin, &v), f64::NEG_INFINITY);
+    v[0] = f64::NAN;
+    assert!(run(ReduceOp::Max, &v).is_nan());
+    let mut out = [0i64; 1];
+    let a = vec_f64(&v);
+    reduce(
+        ReduceOp::Argmax,
+        &a,
+        &ReduceParams::default(),
+        bytemuck::cast_slice_mut(&mut out),
+        &mut [],
+    )
+    .unwrap();
+    assert_eq!(out[0], 0);
+    v[0] = 1.5;
+    let a = vec_f64(&v);
+    reduce(
+        ReduceOp::Argmin,
+        &a,
+        &ReduceParams::default(),
+        bytemuck::cast_slice_mut(&mut out),
+        &mut [],
+    )
+    .unwrap();
+    assert_eq!(out[0], 200, "the first NaN");
+    v[200] = 0.0;
+    let a = vec_f64(&v);
+    reduce(
+        ReduceOp::Argmax,
+        &a,
+        &ReduceParams::default(),
+        bytemuck::cast_slice_mut(&mut out),
+        &mut [],
+    )
+    .unwrap();
+    assert_eq!(out[0], 50);
+    reduce(
+        ReduceOp::Argmin,
+        &a,
+        &ReduceParams::default(),
+        bytemuck::cast_slice_mut(&mut out),
+        &mut [],
+    )
+    .unwrap();
+    assert_eq!(out[0], 120);
+}

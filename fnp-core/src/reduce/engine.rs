@@ -613,7 +613,36 @@ pub(crate) fn fold_block<T: Num>(fold: Fold, acc: T, vals: &[T], flags: &mut FpF
             a
         }};
     }
+    // Float max/min: plain compare-and-select lanes (one vector op) while a
+    // probe lane sum notices any NaN or inf, in which case the block is
+    // redone with NumPy's NaN-propagating rule.
+    macro_rules! select_lanes {
+        ($keep:tt, $exact:ident) => {{
+            if acc.is_nan() {
+                return acc;
+            }
+            let mut r = [acc; 8];
+            let mut probe = [T::ZERO; 8];
+            let full = vals.len() - vals.len() % 8;
+            for c in vals[..full].chunks_exact(8) {
+                for k in 0..8 {
+                    r[k] = if r[k] $keep c[k] { r[k] } else { c[k] };
+                    probe[k] = probe[k].add(c[k].nonfinite_probe());
+                }
+            }
+            if probe.iter().all(|p| p.is_finite()) {
+                let mut a = acc;
+                for &x in r.iter().chain(&vals[full..]) {
+                    a = a.$exact(x);
+                }
+                return a;
+            }
+            lanes!($exact, acc)
+        }};
+    }
     match fold {
+        Fold::Maximum if T::FLOAT => select_lanes!(>, maximum),
+        Fold::Minimum if T::FLOAT => select_lanes!(<, minimum),
         Fold::Add if !T::FLOAT => lanes!(add, T::ZERO),
         Fold::Mul if !T::FLOAT => lanes!(mul, T::ONE),
         Fold::Maximum => lanes!(maximum, acc),

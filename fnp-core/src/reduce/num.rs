@@ -17,6 +17,9 @@ pub(crate) trait Num: LoopElement + Copy + PartialOrd {
     fn to_bits_eq(self, b: Self) -> bool {
         bytemuck::bytes_of(&self) == bytemuck::bytes_of(&b)
     }
+    /// `self - self`: 0 unless `self` is inf or NaN (then NaN); 0 for ints
+    /// and bool. Summed in lanes it tests a block for non-finite values.
+    fn nonfinite_probe(self) -> Self;
     /// NumPy's `multiply` loop: wrapping for ints, logical and for bool.
     fn mul(self, b: Self) -> Self;
     /// `np.maximum`: NaN in either propagates (the first one kept).
@@ -54,6 +57,7 @@ macro_rules! int_num {
             const ONE: $t = 1;
             #[inline(always)] fn add(self, b: $t) -> $t { self.wrapping_add(b) }
             #[inline(always)] fn mul(self, b: $t) -> $t { self.wrapping_mul(b) }
+            #[inline(always)] fn nonfinite_probe(self) -> $t { 0 }
             #[inline(always)] fn maximum(self, b: $t) -> $t { if self >= b { self } else { b } }
             #[inline(always)] fn minimum(self, b: $t) -> $t { if self <= b { self } else { b } }
             #[inline(always)] fn fmax(self, b: $t) -> $t { self.maximum(b) }
@@ -82,6 +86,10 @@ impl Num for Bool {
     #[inline(always)]
     fn mul(self, b: Bool) -> Bool {
         Bool::from(self.get() & b.get())
+    }
+    #[inline(always)]
+    fn nonfinite_probe(self) -> Bool {
+        Bool::FALSE
     }
     #[inline(always)]
     fn maximum(self, b: Bool) -> Bool {
@@ -144,6 +152,10 @@ macro_rules! float_num {
             #[inline(always)]
             fn mul(self, b: $t) -> $t {
                 self * b
+            }
+            #[inline(always)]
+            fn nonfinite_probe(self) -> $t {
+                self - self
             }
             #[inline(always)]
             fn maximum(self, b: $t) -> $t {
