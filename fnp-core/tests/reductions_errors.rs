@@ -480,15 +480,14 @@ proptest! {
         reduce(ReduceOp::Sum, &a, &p, bytemuck::cast_slice_mut(&mut out), &mut []).unwrap();
         // Naive: walk every logical index.
         let mut want = vec![0i64; out_shape.size()];
-        let total = a.shape().size();
-        for flat in 0..total {
+        for (flat, &m) in mask_bytes.iter().enumerate() {
             let mut rest = flat;
             let mut idx = vec![0usize; nd];
             for k in (0..nd).rev() {
                 idx[k] = rest % shape[k];
                 rest /= shape[k];
             }
-            if use_mask && mask_bytes[flat] == 0 {
+            if use_mask && m == 0 {
                 continue;
             }
             let at = a.layout().element_index(&idx);
