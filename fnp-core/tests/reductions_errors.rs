@@ -172,7 +172,7 @@ fn keywords_numpy_rejects() {
                 ..d()
             }
         ),
-        Err(Error::Unsupported)
+        Ok(Shape::SCALAR)
     );
     assert_eq!(
         run(
@@ -182,7 +182,7 @@ fn keywords_numpy_rejects() {
                 ..d()
             }
         ),
-        Err(Error::Unsupported)
+        Ok(Shape::SCALAR)
     );
     assert_eq!(
         run(
@@ -210,6 +210,48 @@ fn keywords_numpy_rejects() {
         Some(&[1isize, -1][..])
     );
     assert_eq!(Axes::All.as_slice(), None);
+}
+
+#[test]
+fn var_and_std_type_errors() {
+    let bools = [1u8, 0, 1, 1];
+    let b = ArrayRef::contiguous(DType::Bool, &bools, Shape::new(&[2, 2]).unwrap()).unwrap();
+    let ints = [1i16, 5, -3, 7];
+    let i =
+        ArrayRef::from_slice(&ints, Layout::c_contiguous(Shape::new(&[2, 2]).unwrap())).unwrap();
+    let with = |dtype, axis| ReduceParams {
+        dtype: Some(dtype),
+        axis,
+        ..ReduceParams::default()
+    };
+    // bool - bool has no loop.
+    assert_eq!(
+        ReduceOp::Var.output(&b, &with(DType::Bool, Axes::All)),
+        Err(Error::InvalidType)
+    );
+    assert_eq!(
+        ReduceOp::Var.output(&b, &with(DType::Int8, Axes::All)),
+        Ok((DType::Int8, Shape::SCALAR))
+    );
+    // sqrt(ret, out=ret) cannot cast back to an integer array...
+    assert_eq!(
+        ReduceOp::Std.output(&i, &with(DType::Int32, Axes::single(0))),
+        Err(Error::InvalidType)
+    );
+    // ...but a 0-d result goes through a scalar: isqrt of the var.
+    let mut out = [0i32; 1];
+    let mut scratch = [0u8; 64];
+    let p = with(DType::Int32, Axes::All);
+    reduce(
+        ReduceOp::Std,
+        &i,
+        &p,
+        bytemuck::cast_slice_mut(&mut out),
+        &mut scratch,
+    )
+    .unwrap();
+    // mean 2 (10/4 truncated), deviations -1 3 -5 5: 60 / 4 = 15, sqrt 3.87.
+    assert_eq!(out, [3]);
 }
 
 #[test]
@@ -438,15 +480,14 @@ proptest! {
         reduce(ReduceOp::Sum, &a, &p, bytemuck::cast_slice_mut(&mut out), &mut []).unwrap();
         // Naive: walk every logical index.
         let mut want = vec![0i64; out_shape.size()];
-        let total = a.shape().size();
-        for flat in 0..total {
+        for (flat, &m) in mask_bytes.iter().enumerate() {
             let mut rest = flat;
             let mut idx = vec![0usize; nd];
             for k in (0..nd).rev() {
                 idx[k] = rest % shape[k];
                 rest /= shape[k];
             }
-            if use_mask && mask_bytes[flat] == 0 {
+            if use_mask && m == 0 {
                 continue;
             }
             let at = a.layout().element_index(&idx);
@@ -476,4 +517,75 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn max_min_with_inf_and_nan_in_long_blocks() {
+    let mut v = vec![1.5f64; 300];
+    v[50] = f64::INFINITY;
+    v[120] = f64::NEG_INFINITY;
+    let run = |op: ReduceOp, v: &[f64]| -> f64 {
+        let a = vec_f64(v);
+        let mut out = [0f64; 1];
+        reduce(
+            op,
+            &a,
+            &ReduceParams::default(),
+            bytemuck::cast_slice_mut(&mut out),
+            &mut [],
+        )
+        .unwrap();
+        out[0]
+    };
+    assert_eq!(run(ReduceOp::Max, &v), f64::INFINITY);
+    assert_eq!(run(ReduceOp::Min, &v), f64::NEG_INFINITY);
+    assert_eq!(run(ReduceOp::Nanmax, &v), f64::INFINITY);
+    v[200] = f64::NAN;
+    assert!(run(ReduceOp::Max, &v).is_nan());
+    assert!(run(ReduceOp::Min, &v).is_nan());
+    assert_eq!(run(ReduceOp::Nanmin, &v), f64::NEG_INFINITY);
+    v[0] = f64::NAN;
+    assert!(run(ReduceOp::Max, &v).is_nan());
+    let mut out = [0i64; 1];
+    let a = vec_f64(&v);
+    reduce(
+        ReduceOp::Argmax,
+        &a,
+        &ReduceParams::default(),
+        bytemuck::cast_slice_mut(&mut out),
+        &mut [],
+    )
+    .unwrap();
+    assert_eq!(out[0], 0);
+    v[0] = 1.5;
+    let a = vec_f64(&v);
+    reduce(
+        ReduceOp::Argmin,
+        &a,
+        &ReduceParams::default(),
+        bytemuck::cast_slice_mut(&mut out),
+        &mut [],
+    )
+    .unwrap();
+    assert_eq!(out[0], 200, "the first NaN");
+    v[200] = 0.0;
+    let a = vec_f64(&v);
+    reduce(
+        ReduceOp::Argmax,
+        &a,
+        &ReduceParams::default(),
+        bytemuck::cast_slice_mut(&mut out),
+        &mut [],
+    )
+    .unwrap();
+    assert_eq!(out[0], 50);
+    reduce(
+        ReduceOp::Argmin,
+        &a,
+        &ReduceParams::default(),
+        bytemuck::cast_slice_mut(&mut out),
+        &mut [],
+    )
+    .unwrap();
+    assert_eq!(out[0], 120);
 }
