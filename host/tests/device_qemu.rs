@@ -308,3 +308,61 @@ fn a_stack_overflow_faults_instead_of_corrupting_statics() {
         "{text}"
     );
 }
+
+/// Child half of the next test: start an emulator, write its pid to
+/// `FNP_ORPHAN_PIDFILE`, wait to be killed.
+#[test]
+#[ignore]
+fn orphan_child() {
+    let Some(pidfile) = std::env::var_os("FNP_ORPHAN_PIDFILE") else {
+        return;
+    };
+    let mut target = start("lm3s6965evb");
+    let pid = target.emulator_mut().unwrap().pid();
+    std::fs::write(pidfile, pid.to_string()).unwrap();
+    std::thread::sleep(Duration::from_secs(60));
+}
+
+#[test]
+fn a_killed_host_takes_its_emulator_along() {
+    build_firmware(board("lm3s6965evb").unwrap()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let pidfile = dir.path().join("pid");
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "orphan_child",
+            "--ignored",
+            "--test-threads",
+            "1",
+        ])
+        .env("FNP_ORPHAN_PIDFILE", &pidfile)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let until = Instant::now() + Duration::from_secs(30);
+    let pid: i32 = loop {
+        if let Some(pid) = std::fs::read_to_string(&pidfile)
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+        {
+            break pid;
+        }
+        assert!(Instant::now() < until, "child never started its emulator");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let alive = |pid: i32| {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .map(|s| !s.contains(") Z "))
+            .unwrap_or(false)
+    };
+    assert!(alive(pid));
+    // SIGKILL: no destructor and no signal handler runs in the host.
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let until = Instant::now() + Duration::from_secs(5);
+    while alive(pid) && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(!alive(pid), "QEMU {pid} outlived the killed host");
+}

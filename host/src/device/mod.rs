@@ -83,6 +83,8 @@ pub struct Link<T> {
     pending: Vec<u8>,
     /// A completed payload waiting to be taken.
     frame: Option<Result<Vec<u8>, WireError>>,
+    /// Receive buffer, kept between calls.
+    chunk: Vec<u8>,
 }
 
 impl<T: Transport> Link<T> {
@@ -93,6 +95,7 @@ impl<T: Transport> Link<T> {
             acc: FrameAccumulator::new(vec![0u8; HOST_MAX_FRAME]),
             pending: Vec::new(),
             frame: None,
+            chunk: vec![0u8; 64 * 1024],
         }
     }
 
@@ -122,7 +125,13 @@ impl<T: Transport> Link<T> {
 
     /// The next frame's checked payload (tag + body).
     pub fn recv_payload(&mut self, deadline: Instant) -> Result<Vec<u8>, LinkError> {
-        let mut buf = vec![0u8; 64 * 1024];
+        let mut buf = std::mem::take(&mut self.chunk);
+        let result = self.recv_with(&mut buf, deadline);
+        self.chunk = buf;
+        result
+    }
+
+    fn recv_with(&mut self, buf: &mut [u8], deadline: Instant) -> Result<Vec<u8>, LinkError> {
         loop {
             if let Some(frame) = self.frame.take() {
                 return frame.map_err(LinkError::Frame);
@@ -132,12 +141,9 @@ impl<T: Transport> Link<T> {
                 self.feed(&pending);
                 continue;
             }
-            match self.transport.recv(&mut buf, deadline) {
+            match self.transport.recv(buf, deadline) {
                 Ok(0) => return Err(LinkError::Closed),
-                Ok(n) => {
-                    let chunk = buf.get(..n).unwrap_or(&[]).to_vec();
-                    self.feed(&chunk);
-                }
+                Ok(n) => self.feed(buf.get(..n).unwrap_or(&[])),
                 Err(e)
                     if matches!(
                         e.kind(),
