@@ -6,6 +6,7 @@
 //! see the same machine state. The first round of each side is warm-up.
 //! Each workload's result is also compared bit for bit with NumPy's.
 
+mod hugebuf;
 mod numpy;
 mod workloads;
 
@@ -129,8 +130,8 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         bar.set_message(w.name.clone());
         py.load(&format!("w{i}"), w, &tmp)?;
         let (mut np_ns, mut fnp_ns, mut copy_ns) = (Vec::new(), Vec::new(), Vec::new());
-        let copy_src = vec![0x5au8; w.output_bytes().len()];
-        let mut copy_dst = vec![0u8; copy_src.len()];
+        let copy_src = hugebuf::HugeBuf::from_bytes(w.output_bytes());
+        let mut copy_dst = hugebuf::HugeBuf::zeroed(copy_src.bytes().len());
         for round in 0..=rounds {
             let n = py.time(&format!("w{i}"), iters)?;
             let mut f = Vec::with_capacity(iters);
@@ -139,7 +140,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
                 w.run()?;
                 f.push(t0.elapsed().as_nanos() as f64);
             }
-            let c = copy_samples(&copy_src, &mut copy_dst, iters);
+            let c = copy_samples(copy_src.bytes(), copy_dst.bytes_mut(), iters);
             if round > 0 {
                 np_ns.extend(n);
                 fnp_ns.extend(f);
@@ -153,9 +154,9 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         let copy_ns = Percentiles::of(&mut copy_ns).p50;
         // Bytes moved per nanosecond, op over copy (a copy reads and writes
         // each byte once).
-        let copy_fraction = w
-            .streaming_bytes()
-            .map(|bytes| (bytes as f64 / fnp_ns.p50) / ((2 * copy_src.len()) as f64 / copy_ns));
+        let copy_fraction = w.streaming_bytes().map(|bytes| {
+            (bytes as f64 / fnp_ns.p50) / ((2 * copy_src.bytes().len()) as f64 / copy_ns)
+        });
         rows.push(Row {
             name: w.name.clone(),
             elements: w.elements,

@@ -3,6 +3,8 @@
 use anyhow::{Context, Result};
 use fnp_core::{binary, ArrayRef, BinaryOp, DType, Shape};
 
+use super::hugebuf::HugeBuf;
+
 /// SplitMix64: a fixed, specified sequence, so the data never changes
 /// between crate versions.
 struct SplitMix64(u64);
@@ -40,16 +42,14 @@ enum Fill {
 pub struct Input {
     pub dtype: DType,
     pub shape: Vec<usize>,
-    words: Vec<u64>,
-    len: usize,
+    buf: HugeBuf,
 }
 
 impl Input {
     fn new(dtype: DType, shape: &[usize], fill: Fill, seed: u64) -> Input {
         let n: usize = shape.iter().product();
-        let len = n * dtype.itemsize();
-        let mut words = vec![0u64; len.div_ceil(8)];
-        let bytes: &mut [u8] = &mut bytemuck::cast_slice_mut(&mut words)[..len];
+        let mut buf = HugeBuf::zeroed(n * dtype.itemsize());
+        let bytes = buf.bytes_mut();
         let mut rng = SplitMix64(seed);
         for (i, chunk) in bytes.chunks_exact_mut(dtype.itemsize()).enumerate() {
             let r = rng.next();
@@ -70,14 +70,13 @@ impl Input {
         Input {
             dtype,
             shape: shape.to_vec(),
-            words,
-            len,
+            buf,
         }
     }
 
     /// The little-endian element bytes.
     pub fn bytes(&self) -> &[u8] {
-        &bytemuck::cast_slice(&self.words)[..self.len]
+        self.buf.bytes()
     }
 
     fn view(&self) -> Result<ArrayRef<'_>> {
@@ -98,8 +97,7 @@ pub struct Workload {
     pub numpy_expr: String,
     pub numpy_out: Option<(DType, Vec<usize>)>,
     call: Call,
-    out: Vec<u64>,
-    out_len: usize,
+    out: HugeBuf,
     streaming: bool,
 }
 
@@ -114,15 +112,14 @@ impl Workload {
             numpy_out: Some((dtype, shape.dims().to_vec())),
             inputs: vec![a, b],
             call: Call::Binary(op),
-            out: vec![0; out_len.div_ceil(8)],
-            out_len,
+            out: HugeBuf::zeroed(out_len),
             streaming: true,
         })
     }
 
     /// Runs fnp once.
     pub fn run(&mut self) -> Result<()> {
-        let out = &mut bytemuck::cast_slice_mut(&mut self.out)[..self.out_len];
+        let out = self.out.bytes_mut();
         match self.call {
             Call::Binary(op) => {
                 let a = self.inputs[0].view()?;
@@ -135,13 +132,14 @@ impl Workload {
 
     /// fnp's output bytes from the last run.
     pub fn output_bytes(&self) -> &[u8] {
-        &bytemuck::cast_slice(&self.out)[..self.out_len]
+        self.out.bytes()
     }
 
     /// Bytes a streaming op reads and writes per call.
     pub fn streaming_bytes(&self) -> Option<usize> {
-        self.streaming
-            .then(|| self.inputs.iter().map(|i| i.bytes().len()).sum::<usize>() + self.out_len)
+        self.streaming.then(|| {
+            self.inputs.iter().map(|i| i.bytes().len()).sum::<usize>() + self.out.bytes().len()
+        })
     }
 }
 
