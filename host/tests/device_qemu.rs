@@ -234,20 +234,27 @@ fn throughput() {
     }
 }
 
-/// Symbol addresses of a firmware ELF, from the toolchain's llvm-nm.
-fn symbols(elf: &std::path::Path) -> std::collections::HashMap<String, u64> {
+/// A tool from the toolchain's llvm-tools component.
+fn llvm_tool(name: &str) -> PathBuf {
     let sysroot = std::process::Command::new("rustc")
         .args(["--print", "sysroot"])
         .output()
         .unwrap();
     let sysroot = String::from_utf8(sysroot.stdout).unwrap();
-    let bin = std::fs::read_dir(PathBuf::from(sysroot.trim()).join("lib/rustlib"))
+    std::fs::read_dir(PathBuf::from(sysroot.trim()).join("lib/rustlib"))
         .unwrap()
         .filter_map(|e| e.ok())
-        .map(|e| e.path().join("bin/llvm-nm"))
+        .map(|e| e.path().join("bin").join(name))
         .find(|p| p.exists())
-        .expect("llvm-nm (rustup component add llvm-tools)");
-    let out = std::process::Command::new(bin).arg(elf).output().unwrap();
+        .unwrap_or_else(|| panic!("{name} (rustup component add llvm-tools)"))
+}
+
+/// Symbol addresses of a firmware ELF, from the toolchain's llvm-nm.
+fn symbols(elf: &std::path::Path) -> std::collections::HashMap<String, u64> {
+    let out = std::process::Command::new(llvm_tool("llvm-nm"))
+        .arg(elf)
+        .output()
+        .unwrap();
     String::from_utf8(out.stdout)
         .unwrap()
         .lines()
@@ -365,4 +372,46 @@ fn a_killed_host_takes_its_emulator_along() {
         std::thread::sleep(Duration::from_millis(20));
     }
     assert!(!alive(pid), "QEMU {pid} outlived the killed host");
+}
+
+/// Panic freedom checked, not hoped: in the linked firmware, no function of
+/// the wire layer, the serve loop or the board code calls a panic entry
+/// point (bounds, slice-index or formatting panics). The optimiser removes
+/// every such call it can prove unreachable, so a call left over is a path
+/// that might panic on some input.
+#[test]
+fn the_wire_layer_in_firmware_has_no_panic_paths() {
+    for (name, crate_name) in [
+        ("lm3s6965evb", "fnp_fw_lm3s6965evb"),
+        ("mps2-an386", "fnp_fw_mps2_an386"),
+        ("riscv-virt", "fnp_fw_riscv_virt"),
+    ] {
+        let elf = build_firmware(board(name).unwrap()).unwrap();
+        let out = std::process::Command::new(llvm_tool("llvm-objdump"))
+            .args(["-d", "--demangle", "--no-show-raw-insn"])
+            .arg(&elf)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        let mut function = String::new();
+        let mut offenders = Vec::new();
+        for line in text.lines() {
+            if line.ends_with(">:") {
+                function = line.to_string();
+            } else if [
+                "<core::panicking",
+                "<core::slice::index::slice_index_fail",
+                "len_mismatch_fail>",
+            ]
+            .iter()
+            .any(|p| line.contains(p))
+                && ["fnp_core::wire", "fnp_fw_common", crate_name]
+                    .iter()
+                    .any(|c| function.contains(c))
+            {
+                offenders.push(format!("{function} {}", line.trim()));
+            }
+        }
+        assert!(offenders.is_empty(), "{name}: {offenders:#?}");
+    }
 }
