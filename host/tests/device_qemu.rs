@@ -415,3 +415,17 @@ fn the_wire_layer_in_firmware_has_no_panic_paths() {
         assert!(offenders.is_empty(), "{name}: {offenders:#?}");
     }
 }
+
+#[test]
+fn an_emulator_outlives_the_thread_that_started_it() {
+    // PR_SET_PDEATHSIG follows the spawning thread; emulators are spawned
+    // by a process-wide thread, so a target may move between threads.
+    let mut target = std::thread::spawn(|| start("lm3s6965evb")).join().unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let c = &cases()[0];
+    assert_eq!(
+        describe(c, &target.run_case(c)),
+        describe(c, &HostTarget::default().run_case(c))
+    );
+    assert_eq!(target.counters().starts, 1);
+}
