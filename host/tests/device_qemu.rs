@@ -429,3 +429,61 @@ fn an_emulator_outlives_the_thread_that_started_it() {
     );
     assert_eq!(target.counters().starts, 1);
 }
+
+#[test]
+fn the_device_answers_bad_frames_with_distinct_errors_and_keeps_serving() {
+    use fnp_core::wire::{decode, encode, FrameEncoder, Message};
+    use fnp_host::device::Transport;
+    let mut target = start("lm3s6965evb");
+    let max = target.info().limits.max_frame_bytes as usize;
+    let em = target.emulator_mut().unwrap();
+    let client = em.client();
+    let soon = || Instant::now() + Duration::from_secs(10);
+    let mut reason_of = |bytes: Vec<u8>| {
+        let link = client.link_mut();
+        link.transport_mut().send(&bytes).unwrap();
+        let payload = link.recv_payload(soon()).unwrap();
+        let msg = decode(&payload).unwrap();
+        match msg {
+            Message::Error(e) => (Reason::try_from(e.reason).unwrap(), e.detail),
+            other => panic!("{other:?}"),
+        }
+    };
+    let frame_of = |tag: u8, body: &[u8]| {
+        let mut out = Vec::new();
+        let mut enc = FrameEncoder::new(|b: &[u8]| out.extend_from_slice(b));
+        enc.write(&[tag]);
+        enc.write(body);
+        enc.finish();
+        out
+    };
+    let mut stats = Vec::new();
+    encode(&Message::GetStats, |b| stats.extend_from_slice(b)).unwrap();
+    let mut bad_crc = stats.clone();
+    bad_crc[1] ^= 0x20;
+    assert_eq!(reason_of(bad_crc).0, Reason::BadCrc);
+    assert_eq!(reason_of(frame_of(0x77, &[])), (Reason::UnknownTag, 0x77));
+    assert_eq!(reason_of(frame_of(2, &[7])).0, Reason::Truncated);
+    assert_eq!(reason_of(vec![0x05, 1, 2, 0]).0, Reason::BadCobs);
+    let mut stats_reply = Vec::new();
+    encode(&Message::Stats(Default::default()), |b| {
+        stats_reply.extend_from_slice(b)
+    })
+    .unwrap();
+    assert_eq!(reason_of(stats_reply), (Reason::UnexpectedMessage, 6));
+    assert_eq!(
+        reason_of(frame_of(2, &[7, 0, 0, 1, 0, 2])).0,
+        Reason::Malformed
+    );
+    // Longer than the board's receive buffer: dropped up to its delimiter.
+    assert_eq!(
+        reason_of(frame_of(2, &vec![1u8; max + 10])).0,
+        Reason::Oversize
+    );
+    // And the next case is served normally.
+    let c = &cases()[0];
+    assert_eq!(
+        describe(c, &target.run_case(c)),
+        describe(c, &HostTarget::default().run_case(c))
+    );
+}
