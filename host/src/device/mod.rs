@@ -209,27 +209,47 @@ impl<T: Transport> Client<T> {
     /// so nothing is sent first) and checks its protocol version.
     pub fn connect(transport: T, deadline: Instant) -> Result<Self, LinkError> {
         let mut link = Link::new(transport);
-        let payload = link.recv_payload(deadline)?;
-        let info = match decode(&payload) {
-            Ok(Message::Hello(h)) => DeviceInfo {
-                version: h.version,
-                target: h.target.to_string(),
-                profile: h.profile.to_string(),
-                limits: h.limits,
-                dtypes: h
-                    .dtypes
-                    .iter()
-                    .filter_map(|&c| DType::try_from(c).ok())
-                    .collect(),
-                ops: h.ops.to_vec(),
-            },
-            Ok(_) => return Err(LinkError::Unexpected("expected Hello first")),
-            Err(e) if e.reason == Reason::VersionMismatch => {
-                return Err(LinkError::Version { device: e.detail })
-            }
-            Err(e) => return Err(LinkError::Frame(e)),
-        };
-        Ok(Client { link, info })
+        // Anything before a good Hello (line noise, a frame cut by the reset,
+        // a leftover reply in a probe's RTT buffer) is skipped; if no Hello
+        // comes, the timeout says what was seen instead.
+        let mut skipped: Option<LinkError> = None;
+        loop {
+            let payload = match link.recv_payload(deadline) {
+                Ok(p) => p,
+                Err(LinkError::Frame(e)) => {
+                    skipped = Some(LinkError::Frame(e));
+                    continue;
+                }
+                Err(LinkError::TimedOut) => return Err(skipped.unwrap_or(LinkError::TimedOut)),
+                Err(e) => return Err(e),
+            };
+            let info = match decode(&payload) {
+                Ok(Message::Hello(h)) => DeviceInfo {
+                    version: h.version,
+                    target: h.target.to_string(),
+                    profile: h.profile.to_string(),
+                    limits: h.limits,
+                    dtypes: h
+                        .dtypes
+                        .iter()
+                        .filter_map(|&c| DType::try_from(c).ok())
+                        .collect(),
+                    ops: h.ops.to_vec(),
+                },
+                Ok(_) => {
+                    skipped = Some(LinkError::Unexpected("a message before Hello"));
+                    continue;
+                }
+                Err(e) if e.reason == Reason::VersionMismatch => {
+                    return Err(LinkError::Version { device: e.detail })
+                }
+                Err(e) => {
+                    skipped = Some(LinkError::Frame(e));
+                    continue;
+                }
+            };
+            return Ok(Client { link, info });
+        }
     }
 
     /// What the device reported in Hello.
