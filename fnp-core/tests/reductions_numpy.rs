@@ -83,7 +83,11 @@ mod json {
                     }
                     let k = match value(b, i) {
                         Value::Str(s) => s,
-                        v => panic!("key {v:?}"),
+                        v => panic!(
+                            "key {v:?} at {}: {}",
+                            *i,
+                            String::from_utf8_lossy(&b[i.saturating_sub(80)..*i])
+                        ),
                     };
                     ws(b, i);
                     assert_eq!(b[*i], b':');
@@ -138,7 +142,7 @@ mod json {
             _ => {
                 let start = *i;
                 while *i < b.len()
-                    && matches!(b[*i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')
+                    && (matches!(b[*i], b'-' | b'+' | b'.') || b[*i].is_ascii_alphanumeric())
                 {
                     *i += 1;
                 }
@@ -163,8 +167,21 @@ impl SplitMix {
     }
 }
 
+/// `np.ldexp(1.0, k)`: exact, 0 below the subnormals, inf above the range.
+fn pow2(k: i64) -> f64 {
+    if k > 1023 {
+        f64::INFINITY
+    } else if k >= -1022 {
+        f64::from_bits(((k + 1023) as u64) << 52)
+    } else if k >= -1074 {
+        f64::from_bits(1u64 << (k + 1074))
+    } else {
+        0.0
+    }
+}
+
 /// The case's buffer as aligned little-endian bytes (in u64 words).
-fn make_buffer(dtype: DType, n: usize, seed: u64, nan_pct: u64) -> Vec<u64> {
+fn make_buffer(dtype: DType, n: usize, seed: u64, nan_pct: u64, scale: i64) -> Vec<u64> {
     let mut g = SplitMix(seed);
     let mut words = vec![0u64; (n * dtype.itemsize()).div_ceil(8).max(1)];
     let bytes: &mut [u8] = bytemuck::cast_slice_mut(&mut words);
@@ -173,9 +190,12 @@ fn make_buffer(dtype: DType, n: usize, seed: u64, nan_pct: u64) -> Vec<u64> {
         let dst = &mut bytes[i * sz..(i + 1) * sz];
         if dtype.is_float() {
             let (z1, z2) = (g.next(), g.next());
-            let u = (z1 >> 11) as f64 * 2f64.powi(-53);
-            let e = (z2 % 21) as i32 - 10;
-            let mut x = (2.0 * u - 1.0) * 2f64.powi(e);
+            let u = (z1 >> 11) as f64 * pow2(-53);
+            let e = (z2 % 21) as i64 - 10;
+            let mut x = (2.0 * u - 1.0) * pow2(e);
+            if scale != 0 {
+                x *= pow2(scale);
+            }
             if nan_pct > 0 && g.next() % 100 < nan_pct {
                 x = f64::NAN;
             }
@@ -239,10 +259,15 @@ fn make_layout(lay: &Value) -> Layout {
         shape = p.iter().map(|&k| shape[k]).collect();
         strides = p.iter().map(|&k| strides[k]).collect();
     }
+    if let Some(expand) = lay.get("expand") {
+        let (ax, n) = (expand.arr()[0].usize(), expand.arr()[1].usize());
+        shape.insert(ax, n);
+        strides.insert(ax, 0);
+    }
     Layout::strided(Shape::new(&shape).unwrap(), &strides, offset as usize).unwrap()
 }
 
-fn make_mask(spec: &Value) -> (Vec<u8>, Shape) {
+fn make_mask(spec: &Value) -> (Vec<u8>, Layout) {
     let shape: Vec<usize> = spec
         .get("shape")
         .unwrap()
@@ -253,13 +278,19 @@ fn make_mask(spec: &Value) -> (Vec<u8>, Shape) {
     let n: usize = shape.iter().product();
     let mut g = SplitMix(spec.get("seed").unwrap().i64() as u64);
     let data = (0..n).map(|_| u8::from((g.next() >> 60) < 12)).collect();
-    (data, Shape::new(&shape).unwrap())
+    let shape = Shape::new(&shape).unwrap();
+    let layout = if spec.get("order").is_some_and(|o| o.str() == "F") {
+        Layout::f_contiguous(shape)
+    } else {
+        Layout::c_contiguous(shape)
+    };
+    (data, layout)
 }
 
 fn scalar_of(v: &Value) -> Scalar {
     match v {
         Value::Bool(b) => Scalar::Bool(*b),
-        Value::Num(n) if n.contains(['.', 'e', 'E']) => Scalar::Float(n.parse().unwrap()),
+        Value::Num(n) if n.contains(['.', 'e', 'E', 'I']) => Scalar::Float(n.parse().unwrap()),
         Value::Num(n) => match n.parse::<i64>() {
             Ok(i) => Scalar::Int(i),
             Err(_) => Scalar::UInt(n.parse().unwrap()),
@@ -385,7 +416,8 @@ fn run_case(case: &Value) -> Result<(), String> {
         .product();
     let seed = case.get("seed").unwrap().i64() as u64;
     let nan_pct = case.get("nan_pct").map_or(0, |v| v.i64() as u64);
-    let buf = make_buffer(dtype, n, seed, nan_pct);
+    let scale = case.get("scale").map_or(0, Value::i64);
+    let buf = make_buffer(dtype, n, seed, nan_pct, scale);
     let bytes: &[u8] = &bytemuck::cast_slice(&buf)[..n * dtype.itemsize()];
     let a = ArrayRef::new(dtype, bytes, layout).map_err(|e| format!("array: {e:?}"))?;
 
@@ -413,9 +445,9 @@ fn run_case(case: &Value) -> Result<(), String> {
     }
     let mask_data;
     if let Some(w) = p.get("where") {
-        let (data, shape) = make_mask(w);
+        let (data, layout) = make_mask(w);
         mask_data = data;
-        params.where_mask = Some(ArrayRef::contiguous(DType::Bool, &mask_data, shape).unwrap());
+        params.where_mask = Some(ArrayRef::new(DType::Bool, &mask_data, layout).unwrap());
     }
 
     let expect = case.get("expect").unwrap();

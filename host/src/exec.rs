@@ -1,11 +1,12 @@
 //! Runs a decoded case through fnp-core in this process.
 //!
-//! This is the one place that knows fnp-core's entry points: when the
-//! unified `fnp_core::call` lands, only [`execute`] changes.
+//! This is the one place that knows fnp-core's entry points: every op goes
+//! through the type-erased `fnp_core::call` (binary ufuncs and reductions).
 
-use fnp_core::{ArrayRef, BinaryOp, DType, Error, Layout, Shape};
+use fnp_core::{ArrayRef, Axes, DType, Error, Layout, Op, ReduceParams, Shape};
 
-use crate::target::{Case, CaseOutcome, Input};
+use crate::target::{AxisParam, Case, CaseOutcome, Input, Params};
+use crate::value::Scalar;
 
 /// Why a case is `unsupported` when fnp-core has no such op.
 pub const NOT_IMPLEMENTED: &str = "op not implemented in fnp-core";
@@ -67,39 +68,56 @@ fn view<'a>(input: &Input, storage: &'a Aligned) -> Result<ArrayRef<'a>, Error> 
 
 /// Executes `case` with fnp-core.
 pub fn execute(case: &Case) -> CaseOutcome {
-    if let Some(op) = BinaryOp::from_name(&case.op) {
-        return binary(op, case);
-    }
-    CaseOutcome::Unsupported {
-        reason: NOT_IMPLEMENTED.into(),
-    }
-}
-
-fn binary(op: BinaryOp, case: &Case) -> CaseOutcome {
-    let [a, b] = case.inputs.as_slice() else {
+    let Some(op) = Op::from_name(&case.op) else {
+        return CaseOutcome::Unsupported {
+            reason: NOT_IMPLEMENTED.into(),
+        };
+    };
+    if case.inputs.len() != op.arity() {
         return CaseOutcome::Error {
             exception: "TypeError".into(),
             message: format!(
-                "{} takes 2 inputs, the case has {}",
+                "{} takes {} input(s), the case has {}",
                 op.name(),
+                op.arity(),
                 case.inputs.len()
             ),
         };
+    }
+    let storage: Vec<Aligned> = case
+        .inputs
+        .iter()
+        .map(|i| Aligned::new(&i.buffer))
+        .collect();
+    let mut views = Vec::with_capacity(storage.len());
+    for (input, st) in case.inputs.iter().zip(&storage) {
+        match view(input, st) {
+            Ok(v) => views.push(v),
+            Err(e) => return fail(e),
+        }
+    }
+    let mask_storage = case.params.where_mask.as_ref().map(|m| {
+        let bytes: Vec<u8> = m.data.iter().map(|&b| u8::from(b)).collect();
+        (bytes, m.shape.clone())
+    });
+    let params = match reduce_params(&case.params, mask_storage.as_ref()) {
+        Ok(p) => p,
+        Err(e) => return fail(e),
     };
-    let (sa, sb) = (Aligned::new(&a.buffer), Aligned::new(&b.buffer));
-    let (va, vb) = match (view(a, &sa), view(b, &sb)) {
-        (Ok(va), Ok(vb)) => (va, vb),
-        (Err(e), _) | (_, Err(e)) => return fail(e),
-    };
-    let (dtype, shape) = match op.output(&va, &vb) {
+    let (dtype, shape) = match fnp_core::output_of(op, &views, &params) {
         Ok(x) => x,
         Err(e) => return fail(e),
     };
     let Some(len) = shape.size().checked_mul(dtype.itemsize()) else {
         return fail(Error::ShapeOverflow);
     };
+    let scratch_len = match fnp_core::scratch_bytes(op, &views, &params) {
+        Ok(n) => n,
+        Err(e) => return fail(e),
+    };
     let mut out = Aligned::zeroed(len);
-    match fnp_core::binary(op, &va, &vb, out.bytes_mut()) {
+    let mut scratch = vec![0u8; scratch_len];
+    match fnp_core::call(op, &views, &params, out.bytes_mut(), &mut scratch) {
         Ok(result) => CaseOutcome::Ok {
             dtype: result.dtype,
             shape: result.shape.dims().to_vec(),
@@ -112,6 +130,53 @@ fn binary(op: BinaryOp, case: &Case) -> CaseOutcome {
         },
         Err(e) => fail(e),
     }
+}
+
+/// The corpus's keyword arguments as fnp-core's.
+fn reduce_params<'m>(
+    p: &Params,
+    mask: Option<&'m (Vec<u8>, Vec<usize>)>,
+) -> Result<ReduceParams<'m>, Error> {
+    let axis = match &p.axis {
+        None | Some(AxisParam::All) => Axes::All,
+        Some(AxisParam::One(a)) => {
+            Axes::single(isize::try_from(*a).map_err(|_| Error::AxisOutOfBounds)?)
+        }
+        Some(AxisParam::Tuple(t)) => {
+            let axes: Vec<isize> = t
+                .iter()
+                .map(|&a| isize::try_from(a).map_err(|_| Error::AxisOutOfBounds))
+                .collect::<Result<_, _>>()?;
+            Axes::list(&axes)?
+        }
+    };
+    let initial = match p.initial {
+        None => None,
+        Some(Scalar::Bool(b)) => Some(fnp_core::Scalar::Bool(b)),
+        Some(Scalar::Float(f)) => Some(fnp_core::Scalar::Float(f)),
+        Some(Scalar::Int(i)) => Some(match i64::try_from(i) {
+            Ok(v) => fnp_core::Scalar::Int(v),
+            Err(_) => {
+                fnp_core::Scalar::UInt(u64::try_from(i).map_err(|_| Error::PythonIntOverflow)?)
+            }
+        }),
+    };
+    let where_mask = match mask {
+        None => None,
+        Some((bytes, shape)) => Some(ArrayRef::contiguous(
+            DType::Bool,
+            bytes,
+            Shape::new(shape)?,
+        )?),
+    };
+    Ok(ReduceParams {
+        axis,
+        keepdims: p.keepdims,
+        initial,
+        where_mask,
+        dtype: p.dtype,
+        ddof: p.ddof.unwrap_or(0.0),
+    })
 }
 
 /// The dtype names of a case's inputs, as reports group them.

@@ -10,7 +10,7 @@
 use super::num::Num;
 use super::plan::{CallKind, Cursor, Plan, IN, MASK, OUT};
 use crate::array::ArrayRef;
-use crate::element::Bool;
+use crate::element::{Bool, CastFrom};
 use crate::flags::FpFlags;
 
 /// NumPy's pairwise block (`PW_BLOCKSIZE`), also our gather block.
@@ -42,8 +42,22 @@ pub(crate) enum Pre<'s> {
     NonZero,
     /// 1 where the element is not NaN (nanmean counts).
     NotNan,
-    /// `(x - mean[out]) ** 2` with the mean of its output element (var).
-    SqDev(&'s [f64]),
+    /// `(x - mean[out]) ** 2` with the mean of its output element (var),
+    /// computed in NumPy's `result_type(input, dtype)` and then cast.
+    SqDev(&'s [u64], DevType),
+}
+
+/// The dtype `_var` subtracts and squares in (`arr - arrmean`), with the
+/// means stored in that form: float64 bits, float32 bits (as f64), or the
+/// integer as i64 bits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum DevType {
+    /// float64 arithmetic.
+    F64,
+    /// float32 arithmetic.
+    F32,
+    /// Wrapping integer arithmetic of this many bits.
+    Int { bits: u32, signed: bool },
 }
 
 /// The input of one reduction pass.
@@ -79,16 +93,6 @@ impl<'a, 's, T: Num> Source<'a, 's, T> {
                 .ok()
                 .and_then(|i| m.get(i))
                 .is_some_and(|&b| b != 0),
-        }
-    }
-
-    /// The input as a typed slice when its dtype is the loop dtype (any
-    /// pre-map).
-    fn direct_input(&self) -> Option<&'a [T]> {
-        if T::DTYPE == self.input.dtype() && T::DTYPE != crate::DType::Bool {
-            self.input.typed::<T>().ok()
-        } else {
-            None
         }
     }
 
@@ -186,64 +190,164 @@ impl<'a, 's, T: Num> Source<'a, 's, T> {
                     *x = if v.is_nan() { T::ZERO } else { T::ONE };
                 }
             }
-            Pre::SqDev(means) => {
-                let (o0, so) = (cur.pos[OUT], cur.run_stride(OUT));
-                let mean_at = |k: usize| -> T {
-                    let at = o0.wrapping_add((k as isize).wrapping_mul(so));
-                    let m = usize::try_from(at).ok().and_then(|i| means.get(i)).copied();
-                    T::from_f64(m.unwrap_or(0.0))
-                };
-                let direct = self
-                    .direct_input()
-                    .filter(|_| stride == 1)
-                    .and_then(|d| d.get(start..start.checked_add(chunk.len())?));
-                // A squared deviation needs flags only when it is not a
-                // normal finite number (or is an underflowed zero).
-                let tame = |d: T, _s: T| d.square_is_tame();
-                let mut ok = true;
-                match (so, direct) {
-                    (0, Some(xs)) => {
-                        let neg = negate(mean_at(0));
-                        for (o, &x) in chunk.iter_mut().zip(xs) {
-                            let d = x.add(neg);
-                            let s = d.mul(d);
-                            ok &= tame(d, s);
-                            *o = s;
-                        }
+            Pre::SqDev(means, dev) => self.load_sqdev(cur, chunk, means, dev, flags),
+        }
+    }
+
+    /// `_var`'s `x = arr - arrmean; x = x * x`, then the cast to the
+    /// summation dtype, for one run.
+    fn load_sqdev(
+        &self,
+        cur: &Cursor,
+        chunk: &mut [T],
+        means: &[u64],
+        dev: DevType,
+        flags: &mut FpFlags,
+    ) {
+        let start = usize::try_from(cur.pos[IN]).unwrap_or(0);
+        let stride = cur.run_stride(IN);
+        let (o0, so) = (cur.pos[OUT], cur.run_stride(OUT));
+        let mean_word = |k: usize| -> u64 {
+            let at = o0.wrapping_add((k as isize).wrapping_mul(so));
+            usize::try_from(at)
+                .ok()
+                .and_then(|i| means.get(i))
+                .copied()
+                .unwrap_or(0)
+        };
+        match dev {
+            DevType::F64 if T::DTYPE == crate::DType::Float64 => self.sqdev_float::<T>(
+                start,
+                stride,
+                so,
+                chunk,
+                &|k| T::from_f64(f64::from_bits(mean_word(k))),
+                flags,
+            ),
+            DevType::F32 if T::DTYPE == crate::DType::Float32 => self.sqdev_float::<T>(
+                start,
+                stride,
+                so,
+                chunk,
+                &|k| T::from_f64(f64::from_bits(mean_word(k))),
+                flags,
+            ),
+            DevType::F64 => {
+                let mut tmp = [0f64; BLOCK];
+                let tmp = &mut tmp[..chunk.len()];
+                self.sqdev_float::<f64>(
+                    start,
+                    stride,
+                    so,
+                    tmp,
+                    &|k| f64::from_bits(mean_word(k)),
+                    flags,
+                );
+                if T::DTYPE.is_integer() {
+                    // NumPy's C conversion (x86), not Rust's saturating one.
+                    for (c, &v) in chunk.iter_mut().zip(tmp.iter()) {
+                        let (bits, invalid) = super::num::c_cast_to_int_bits(v, T::DTYPE);
+                        *flags |= FpFlags::when(invalid, FpFlags::INVALID);
+                        *c = <T as CastFrom<u64>>::cast_from(bits);
                     }
-                    (0, None) => {
-                        self.input.load(start, stride, chunk);
-                        let neg = negate(mean_at(0));
-                        for x in chunk.iter_mut() {
-                            let d = x.add(neg);
-                            let s = d.mul(d);
-                            ok &= tame(d, s);
-                            *x = s;
-                        }
-                    }
-                    _ => {
-                        self.input.load(start, stride, chunk);
-                        for (k, x) in chunk.iter_mut().enumerate() {
-                            let d = x.add(negate(mean_at(k)));
-                            let s = d.mul(d);
-                            ok &= tame(d, s);
-                            *x = s;
-                        }
+                } else {
+                    for (c, &v) in chunk.iter_mut().zip(tmp.iter()) {
+                        *c = <T as CastFrom<f64>>::cast_from(v);
                     }
                 }
-                if !ok {
-                    // Rare: redo the run to report exactly NumPy's flags
-                    // for `arr - arrmean` and `x * x`.
-                    let mut raw = [T::ZERO; BLOCK];
-                    let raw = &mut raw[..chunk.len()];
-                    self.input.load(start, stride, raw);
-                    for (k, &x) in raw.iter().enumerate() {
-                        let neg = negate(mean_at(k));
-                        let d = x.add(neg);
-                        *flags |= T::add_flags(x, neg, d);
-                        *flags |= T::mul_flags(d, d, d.mul(d));
-                    }
+            }
+            DevType::F32 => {
+                let mut tmp = [0f32; BLOCK];
+                let tmp = &mut tmp[..chunk.len()];
+                self.sqdev_float::<f32>(
+                    start,
+                    stride,
+                    so,
+                    tmp,
+                    &|k| f64::from_bits(mean_word(k)) as f32,
+                    flags,
+                );
+                for (c, &v) in chunk.iter_mut().zip(tmp.iter()) {
+                    *c = <T as CastFrom<f32>>::cast_from(v);
                 }
+            }
+            DevType::Int { bits, signed } => {
+                let mut tmp = [0i64; BLOCK];
+                let tmp = &mut tmp[..chunk.len()];
+                self.input.load(start, stride, tmp);
+                let shift = 64 - bits.min(64);
+                for (k, (c, &x)) in chunk.iter_mut().zip(tmp.iter()).enumerate() {
+                    let d = x.wrapping_sub(mean_word(k) as i64);
+                    let sq = d.wrapping_mul(d);
+                    // Wrap to the dtype's width, then NumPy's cast.
+                    *c = if signed {
+                        <T as CastFrom<i64>>::cast_from((sq << shift) >> shift)
+                    } else {
+                        <T as CastFrom<u64>>::cast_from(((sq as u64) << shift) >> shift)
+                    };
+                }
+            }
+        }
+    }
+
+    /// Squared deviations in the float type `F`, with NumPy's flags for
+    /// the subtraction and the square.
+    fn sqdev_float<F: Num>(
+        &self,
+        start: usize,
+        stride: isize,
+        so: isize,
+        chunk: &mut [F],
+        mean_at: &dyn Fn(usize) -> F,
+        flags: &mut FpFlags,
+    ) {
+        let direct = if F::DTYPE == self.input.dtype() && stride == 1 {
+            self.input
+                .typed::<F>()
+                .ok()
+                .and_then(|d| d.get(start..start.checked_add(chunk.len())?))
+        } else {
+            None
+        };
+        let mut ok = true;
+        match (so, direct) {
+            (0, Some(xs)) => {
+                let neg = negate(mean_at(0));
+                for (o, &x) in chunk.iter_mut().zip(xs) {
+                    let d = x.add(neg);
+                    ok &= d.square_is_tame();
+                    *o = d.mul(d);
+                }
+            }
+            (0, None) => {
+                self.input.load(start, stride, chunk);
+                let neg = negate(mean_at(0));
+                for x in chunk.iter_mut() {
+                    let d = x.add(neg);
+                    ok &= d.square_is_tame();
+                    *x = d.mul(d);
+                }
+            }
+            _ => {
+                self.input.load(start, stride, chunk);
+                for (k, x) in chunk.iter_mut().enumerate() {
+                    let d = x.add(negate(mean_at(k)));
+                    ok &= d.square_is_tame();
+                    *x = d.mul(d);
+                }
+            }
+        }
+        if !ok {
+            // Rare: redo the run to report exactly NumPy's flags for
+            // `arr - arrmean` and `x * x`.
+            let mut raw = [F::ZERO; BLOCK];
+            let raw = &mut raw[..chunk.len()];
+            self.input.load(start, stride, raw);
+            for (k, &x) in raw.iter().enumerate() {
+                let neg = negate(mean_at(k));
+                let d = x.add(neg);
+                *flags |= F::add_flags(x, neg, d);
+                *flags |= F::mul_flags(d, d, d.mul(d));
             }
         }
     }
@@ -354,6 +458,74 @@ fn lanes_sum<T: Num>(b: &[T]) -> T {
         res = res.add(x);
     }
     res
+}
+
+/// var's second pass over a contiguous run of one output element, when the
+/// deviations are computed in the loop dtype itself and every square is a
+/// normal finite number (so no flag can arise): the squares are summed
+/// pairwise as they are computed, with no intermediate buffer.
+fn sqdev_run<T: Num>(src: &Source<'_, '_, T>, cur: &mut Cursor, len: usize) -> Option<T> {
+    let Pre::SqDev(means, dev) = src.pre else {
+        return None;
+    };
+    let same = matches!(
+        (dev, T::DTYPE),
+        (DevType::F64, crate::DType::Float64) | (DevType::F32, crate::DType::Float32)
+    );
+    if !same || cur.run_stride(OUT) != 0 || cur.run_stride(IN) != 1 || cur.run_len() < len {
+        return None;
+    }
+    let data = src.input.typed::<T>().ok()?;
+    let start = usize::try_from(cur.pos[IN]).ok()?;
+    let run = data.get(start..start.checked_add(len)?)?;
+    let mean = means.get(usize::try_from(cur.pos[OUT]).ok()?)?;
+    let neg = negate(T::from_f64(f64::from_bits(*mean)));
+    let mut tame = true;
+    for &x in run {
+        tame &= x.add(neg).square_is_tame();
+    }
+    if !tame {
+        return None;
+    }
+    let sq = |x: T| {
+        let d = x.add(neg);
+        d.mul(d)
+    };
+    cur.advance(len);
+    Some(pairwise_map(run, &sq))
+}
+
+/// [`pairwise_slice`] of `f(x)` for each element.
+fn pairwise_map<T: Num, F: Fn(T) -> T>(a: &[T], f: &F) -> T {
+    let n = a.len();
+    if n < 8 {
+        let mut res = T::from_f64(-0.0);
+        for &x in a {
+            res = res.add(f(x));
+        }
+        res
+    } else if n <= BLOCK {
+        let full = n - n % 8;
+        let mut r = [T::ZERO; 8];
+        for (rk, &x) in r.iter_mut().zip(a) {
+            *rk = f(x);
+        }
+        for c in a[8..full].chunks_exact(8) {
+            for k in 0..8 {
+                r[k] = r[k].add(f(c[k]));
+            }
+        }
+        let mut res = (r[0].add(r[1]).add(r[2].add(r[3]))).add(r[4].add(r[5]).add(r[6].add(r[7])));
+        for &x in &a[full..] {
+            res = res.add(f(x));
+        }
+        res
+    } else {
+        let mut n2 = n / 2;
+        n2 -= n2 % 8;
+        let (l, r) = a.split_at(n2);
+        pairwise_map(l, f).add(pairwise_map(r, f))
+    }
 }
 
 /// NumPy's `pairwise_sum` over a contiguous slice.
@@ -650,6 +822,9 @@ fn reduce_run<T: Num>(
         if track {
             let s = pairwise::<T, true>(src, cur, len, buf, flags);
             return add_tracked(acc, s, flags);
+        }
+        if let Some(s) = sqdev_run(src, cur, len) {
+            return acc.add(s);
         }
         let s = match src.direct_run(cur, len) {
             Some(run) => {

@@ -28,7 +28,7 @@ use crate::error::{Error, Result};
 use crate::flags::FpFlags;
 use crate::shape::{Layout, Shape, MAX_NDIM};
 use crate::ufunc::Output;
-use engine::{Fold, Pre, Source};
+use engine::{DevType, Fold, Pre, Source};
 use num::Num;
 use plan::{Cursor, Plan, PlanInput, IN, MASK, NOP, OUT};
 
@@ -313,6 +313,13 @@ fn resolve(op: ReduceOp, a: &ArrayRef<'_>, p: &ReduceParams<'_>) -> Result<Resol
     let mut reduced = [false; MAX_NDIM];
     let mut axis = None;
     match p.axis.as_slice() {
+        // argmin/argmax/cumsum/cumprod see a 0-d array as 1-d (NumPy's
+        // PyArray_CheckAxis), so axis 0 and -1 mean the whole array.
+        Some(&[ax]) if op.single_axis() && ndim == 0 => {
+            if ax != 0 && ax != -1 {
+                return Err(Error::AxisOutOfBounds);
+            }
+        }
         None => reduced[..ndim].iter_mut().for_each(|r| *r = true),
         Some(list) => {
             if op.single_axis() && list.len() != 1 {
@@ -360,19 +367,28 @@ fn resolve(op: ReduceOp, a: &ArrayRef<'_>, p: &ReduceParams<'_>) -> Result<Resol
         | ReduceOp::Nansum
         | ReduceOp::Nanprod => p.dtype.unwrap_or_else(|| default_accumulator(a.dtype())),
         ReduceOp::Min | ReduceOp::Max | ReduceOp::Nanmin | ReduceOp::Nanmax => a.dtype(),
-        ReduceOp::Mean | ReduceOp::Nanmean => p.dtype.unwrap_or(match a.dtype().kind() {
-            Kind::Float => a.dtype(),
-            _ => DType::Float64,
-        }),
+        ReduceOp::Mean | ReduceOp::Nanmean => {
+            // _nanmean: "If a is inexact, then dtype must be inexact".
+            if op == ReduceOp::Nanmean
+                && a.dtype().is_float()
+                && p.dtype.is_some_and(|d| !d.is_float())
+            {
+                return Err(Error::InvalidType);
+            }
+            p.dtype.unwrap_or(match a.dtype().kind() {
+                Kind::Float => a.dtype(),
+                _ => DType::Float64,
+            })
+        }
         ReduceOp::Var | ReduceOp::Std => {
             let m = p.dtype.unwrap_or(match a.dtype().kind() {
                 Kind::Float => a.dtype(),
                 _ => DType::Float64,
             });
-            // NumPy subtracts the mean in result_type(input, dtype) and sums
-            // that in dtype; fnp supports the cases where both agree.
-            if !m.is_float() || result_type(a.dtype(), m) != m {
-                return Err(Error::Unsupported);
+            // `arr - arrmean` of two bools is NumPy's boolean-subtract
+            // TypeError.
+            if result_type(a.dtype(), m) == DType::Bool {
+                return Err(Error::InvalidType);
             }
             m
         }
@@ -388,6 +404,11 @@ fn resolve(op: ReduceOp, a: &ArrayRef<'_>, p: &ReduceParams<'_>) -> Result<Resol
     } else {
         reduced_shape(shape, &reduced, p.keepdims)?
     };
+    // std's `sqrt(ret, out=ret)` has no same-kind cast back to an integer
+    // or bool result array (a 0-d result goes through a scalar instead).
+    if op == ReduceOp::Std && !dtype.is_float() && out_shape.ndim() > 0 {
+        return Err(Error::InvalidType);
+    }
     Ok(Resolved {
         dtype,
         shape: out_shape,
@@ -429,11 +450,17 @@ fn scratch_words(op: ReduceOp, a: &ArrayRef<'_>, p: &ReduceParams<'_>, r: &Resol
 /// without `initial=` over an empty axis, argmin/argmax of an empty axis),
 /// [`Error::InvalidArgument`] (min/max with `where=` but no `initial=`),
 /// [`Error::InvalidType`] (a keyword the function does not take, a non-bool
-/// mask, a tuple axis for argmin/argmax/cumsum/cumprod),
+/// mask, a tuple axis for argmin/argmax/cumsum/cumprod, var of bool in
+/// bool, std into an integer array, nanmean of floats into an integer),
 /// [`Error::PythonIntOverflow`] (an `initial=` int the accumulator cannot
 /// hold), [`Error::BroadcastMismatch`] (mask shape); and
-/// [`Error::BufferTooSmall`] (bytes), [`Error::Misaligned`],
-/// [`Error::Unsupported`] (var/std with a `dtype=` fnp does not reproduce).
+/// [`Error::BufferTooSmall`] (bytes) and [`Error::Misaligned`].
+///
+/// Integer results of mean/var/std are converted from float64 as NumPy's
+/// C cast does on x86-64 (NaN and out-of-range values give the CPU's
+/// "integer indefinite"); float-to-integer casts of out-of-range input
+/// data (`dtype=int8` on large floats) saturate instead, as that C
+/// conversion is undefined and CPU-dependent in NumPy too.
 pub fn reduce(
     op: ReduceOp,
     a: &ArrayRef<'_>,
@@ -625,11 +652,18 @@ fn own_strides<'l>(a: &'l ArrayRef<'_>) -> &'l [isize] {
     a.layout().strides()
 }
 
-/// Strides of the C-contiguous-in-stride-order copy NumPy makes
-/// (`np.array(a, copy=True)`, `arr - arrmean`).
-fn copy_strides(a: &ArrayRef<'_>) -> [isize; MAX_NDIM] {
+/// Strides of the temporary `arr - arrmean` that `_var` sums: allocated
+/// by the ufunc iterator in its axis order.
+fn temp_strides(a: &ArrayRef<'_>) -> [isize; MAX_NDIM] {
     let mut s = [0isize; MAX_NDIM];
     plan::keep_order_strides(a.layout(), &mut s);
+    s
+}
+
+/// Strides of the copy `_replace_nan` makes (`np.array(a, copy=True)`).
+fn copy_strides(a: &ArrayRef<'_>) -> [isize; MAX_NDIM] {
+    let mut s = [0isize; MAX_NDIM];
+    plan::copy_strides(a.layout(), &mut s);
     s
 }
 
@@ -702,6 +736,11 @@ fn counts(
     Ok(())
 }
 
+/// Scratch bytes for `words` words per output element, with alignment slack.
+fn scratch_need(n: usize, words: usize) -> usize {
+    n.saturating_mul(words).saturating_mul(8).saturating_add(8)
+}
+
 /// The number of elements reduced into each output element.
 fn reduced_count(a: &ArrayRef<'_>, r: &Resolved) -> i64 {
     a.shape()
@@ -709,8 +748,9 @@ fn reduced_count(a: &ArrayRef<'_>, r: &Resolved) -> i64 {
         .iter()
         .zip(&r.reduced)
         .filter(|(_, &red)| red)
-        .map(|(&d, _)| d as i64)
-        .product()
+        .fold(1i64, |acc, (&d, _)| {
+            acc.saturating_mul(i64::try_from(d).unwrap_or(i64::MAX))
+        })
 }
 
 /// `out[j] = out[j] / count[j]` in float64, rounded to the result dtype
@@ -721,12 +761,24 @@ fn divide_by_count<T: Num>(out: &mut [T], count: impl Fn(usize) -> f64) -> FpFla
         let (x, c) = (o.to_f64(), count(j));
         let q = x / c;
         flags |= num::div_flags(x, c, q);
-        if T::DTYPE == DType::Float32 {
-            flags |= num::f64_to_f32_flags(q);
-        }
-        *o = T::from_f64(q);
+        *o = from_f64_result(q, &mut flags);
     }
     flags
+}
+
+/// A float64 result stored in the result dtype as NumPy's unsafe cast does
+/// (float32 rounding with its flags, C integer conversion).
+fn from_f64_result<T: Num>(q: f64, flags: &mut FpFlags) -> T {
+    use crate::element::CastFrom;
+    if T::DTYPE == DType::Float32 {
+        *flags |= num::f64_to_f32_flags(q);
+    }
+    if T::DTYPE.is_integer() {
+        let (bits, invalid) = num::c_cast_to_int_bits(q, T::DTYPE);
+        *flags |= FpFlags::when(invalid, FpFlags::INVALID);
+        return <T as CastFrom<u64>>::cast_from(bits);
+    }
+    T::from_f64(q)
 }
 
 fn typed<T: Num>(
@@ -840,11 +892,11 @@ fn typed<T: Num>(
             }
             if nan || mask.is_some() {
                 let n = out.len();
-                let c: &mut [i64] = bytemuck::cast_slice_mut(
-                    scratch
-                        .get_mut(..n)
-                        .ok_or(Error::BufferTooSmall { needed: n * 8 + 8 })?,
-                );
+                let c: &mut [i64] = bytemuck::cast_slice_mut(scratch.get_mut(..n).ok_or(
+                    Error::BufferTooSmall {
+                        needed: scratch_need(n, 1),
+                    },
+                )?);
                 counts(a, r, mask, nan, c)?;
                 let f = divide_by_count(out, |j| c.get(j).copied().unwrap_or(0) as f64);
                 // nanmean divides under np.errstate(invalid/divide='ignore').
@@ -863,8 +915,15 @@ fn typed<T: Num>(
                     let v = o.to_f64();
                     *o = if T::DTYPE == DType::Float32 {
                         T::from_f64(f64::from(libm::sqrtf(v as f32)))
-                    } else {
+                    } else if T::FLOAT {
                         T::from_f64(libm::sqrt(v))
+                    } else {
+                        // 0-d only (resolve rejects arrays): the scalar's
+                        // sqrt (invalid for a wrapped negative variance),
+                        // converted back by `dtype.type(...)`.
+                        let s = libm::sqrt(v);
+                        flags |= FpFlags::when(v < 0.0, FpFlags::INVALID);
+                        from_f64_result(s, &mut flags)
                     };
                 }
             }
@@ -883,8 +942,9 @@ fn typed<T: Num>(
 }
 
 /// `_var` of numpy/_core/_methods.py: mean (sum, divide by the count),
-/// then the sum of squared deviations over the layout of NumPy's
-/// temporary `arr - arrmean`, divided by `max(count - ddof, 0)`.
+/// then the sum of squared deviations (computed in `result_type(input,
+/// dtype)` over the layout of NumPy's temporary `arr - arrmean`), divided
+/// by `max(count - ddof, 0)`.
 fn var<T: Num>(
     a: &ArrayRef<'_>,
     p: &ReduceParams<'_>,
@@ -895,11 +955,23 @@ fn var<T: Num>(
     let mask = p.where_mask.as_ref();
     let n = out.len();
     let mut flags = FpFlags::NONE;
+    let x = result_type(a.dtype(), T::DTYPE);
+    let dev = match x {
+        DType::Float64 => DevType::F64,
+        DType::Float32 => DevType::F32,
+        DType::Bool => return Err(Error::InvalidType),
+        d => DevType::Int {
+            bits: (d.itemsize() * 8) as u32,
+            signed: d.kind() == Kind::SignedInt,
+        },
+    };
     let (means, rest) = scratch.split_at_mut(n.min(scratch.len()));
-    let means: &mut [f64] = bytemuck::cast_slice_mut(means);
     if means.len() < n {
-        return Err(Error::BufferTooSmall { needed: n * 8 + 8 });
+        return Err(Error::BufferTooSmall {
+            needed: scratch_need(n, 1),
+        });
     }
+    // arrmean = umr_sum(arr, axis, dtype, keepdims=True, where=where)
     out.iter_mut().for_each(|o| *o = T::ZERO);
     flags |= pass(
         Fold::Add,
@@ -913,10 +985,10 @@ fn var<T: Num>(
     );
     let whole = reduced_count(a, r);
     let per_out: Option<&mut [i64]> = if mask.is_some() {
-        let c: &mut [i64] = bytemuck::cast_slice_mut(
-            rest.get_mut(..n)
-                .ok_or(Error::BufferTooSmall { needed: n * 16 + 8 })?,
-        );
+        let c: &mut [i64] =
+            bytemuck::cast_slice_mut(rest.get_mut(..n).ok_or(Error::BufferTooSmall {
+                needed: scratch_need(n, 2),
+            })?);
         counts(a, r, mask, false, c)?;
         Some(c)
     } else {
@@ -928,31 +1000,37 @@ fn var<T: Num>(
             None => whole as f64,
         }
     };
+    // arrmean = true_divide(arrmean, rcount, out=arrmean, casting='unsafe')
     flags |= divide_by_count(out, count);
     for (m, o) in means.iter_mut().zip(out.iter_mut()) {
-        *m = o.to_f64();
+        *m = match dev {
+            DevType::F64 | DevType::F32 => o.to_f64().to_bits(),
+            DevType::Int { .. } => o.to_i64_bits() as u64,
+        };
         *o = T::ZERO;
     }
-    let cs = copy_strides(a);
+    // x = arr - arrmean; x = x * x; ret = umr_sum(x, axis, dtype, ...)
+    let cs = temp_strides(a);
     flags |= pass(
         Fold::Add,
         a,
-        Pre::SqDev(means),
+        Pre::SqDev(means, dev),
         &cs[..a.shape().ndim()],
-        false,
+        x != T::DTYPE,
         r,
         mask,
         out,
     );
     let ddof = p.ddof;
-    flags |= divide_by_count(out, |j| {
+    let dof = |j: usize| {
         let d = count(j) - ddof;
         if d > 0.0 {
             d
         } else {
             0.0
         }
-    });
+    };
+    flags |= divide_by_count(out, dof);
     Ok(flags)
 }
 

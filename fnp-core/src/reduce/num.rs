@@ -34,6 +34,8 @@ pub(crate) trait Num: LoopElement + Copy + PartialOrd {
     /// Whether `d * d` is a normal finite number for this deviation `d`
     /// (conservative: false near the edges and for NaN) or `d` is zero.
     fn square_is_tame(self) -> bool;
+    /// The value as an i64 bit pattern (`as`; uint64 wraps).
+    fn to_i64_bits(self) -> i64;
     /// The value in float64 (`as`).
     fn to_f64(self) -> f64;
     /// The float64 converted back as NumPy's unsafe cast does.
@@ -60,6 +62,7 @@ macro_rules! int_num {
             #[inline(always)] fn is_finite(self) -> bool { true }
             #[inline(always)] fn square_is_tame(self) -> bool { true }
             #[inline(always)] fn to_f64(self) -> f64 { self as f64 }
+            #[inline(always)] fn to_i64_bits(self) -> i64 { self as i64 }
             #[inline(always)] fn from_f64(v: f64) -> $t { v as $t }
             #[inline(always)] fn add_flags(_: $t, _: $t, _: $t) -> FpFlags { FpFlags::NONE }
             #[inline(always)] fn mul_flags(_: $t, _: $t, _: $t) -> FpFlags { FpFlags::NONE }
@@ -111,6 +114,10 @@ impl Num for Bool {
     #[inline(always)]
     fn to_f64(self) -> f64 {
         f64::from(u8::from(self.get()))
+    }
+    #[inline(always)]
+    fn to_i64_bits(self) -> i64 {
+        i64::from(self.get())
     }
     #[inline(always)]
     fn from_f64(v: f64) -> Bool {
@@ -188,6 +195,10 @@ macro_rules! float_num {
             #[inline(always)]
             fn to_f64(self) -> f64 {
                 self as f64
+            }
+            #[inline(always)]
+            fn to_i64_bits(self) -> i64 {
+                self as i64
             }
             #[inline(always)]
             fn from_f64(v: f64) -> $t {
@@ -299,4 +310,42 @@ pub(crate) fn f64_to_f32_flags(v: f64) -> FpFlags {
         return FpFlags::UNDERFLOW;
     }
     FpFlags::NONE
+}
+
+/// NumPy's C cast of a float64 result to an integer dtype as compiled for
+/// x86-64 (the oracle's CPU): truncation toward zero, wrapping to the
+/// dtype's width; NaN, infinities and values beyond the conversion
+/// instruction's range give its "integer indefinite" (`MIN` of int32 or
+/// int64, so 0 for the narrow types) and the invalid flag. Only reached
+/// for integer results of mean/var/std (`casting='unsafe'`). ARM CPUs
+/// saturate instead, so NumPy's own answer differs there.
+pub(crate) fn c_cast_to_int_bits(v: f64, d: crate::DType) -> (u64, bool) {
+    use crate::DType;
+    let t32 = |v: f64| {
+        if v > -2_147_483_649.0 && v < 2_147_483_648.0 {
+            (v as i32 as i64 as u64, false)
+        } else {
+            (i32::MIN as i64 as u64, true)
+        }
+    };
+    let t64 = |v: f64| {
+        if (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&v) {
+            (v as i64 as u64, false)
+        } else {
+            (i64::MIN as u64, true)
+        }
+    };
+    match d {
+        DType::Int8 | DType::Int16 | DType::UInt8 | DType::UInt16 | DType::Int32 => t32(v),
+        DType::UInt32 | DType::Int64 => t64(v),
+        DType::UInt64 => {
+            if v.is_nan() || v < 9_223_372_036_854_775_808.0 {
+                t64(v)
+            } else {
+                let (b, invalid) = t64(v - 9_223_372_036_854_775_808.0);
+                (b ^ (1 << 63), invalid)
+            }
+        }
+        _ => (v as i64 as u64, false),
+    }
 }

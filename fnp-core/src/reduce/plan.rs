@@ -125,6 +125,33 @@ pub(crate) fn keep_order_strides(layout: &Layout, out: &mut [isize; MAX_NDIM]) {
     }
 }
 
+/// The element strides of `np.array(a, copy=True)` (order='K', NumPy's
+/// `PyArray_CreateSortedStridePerm`): axes sorted by |stride|, largest
+/// outermost, ties in axis order, so broadcast (stride-0) axes end up
+/// innermost, unlike the iterator's sort above.
+pub(crate) fn copy_strides(layout: &Layout, out: &mut [isize; MAX_NDIM]) {
+    let dims = layout.shape().dims();
+    let strides = layout.strides();
+    let n = dims.len();
+    let mut perm = [0usize; MAX_NDIM];
+    for (i, p) in perm.iter_mut().enumerate().take(n) {
+        *p = i;
+    }
+    // Insertion sort: stable, and n is at most MAX_NDIM.
+    for i in 1..n {
+        let mut j = i;
+        while j > 0 && strides[perm[j - 1]].unsigned_abs() < strides[perm[j]].unsigned_abs() {
+            perm.swap(j - 1, j);
+            j -= 1;
+        }
+    }
+    let mut step: isize = 1;
+    for &ax in perm[..n].iter().rev() {
+        out[ax] = step;
+        step = step.wrapping_mul(dims[ax] as isize);
+    }
+}
+
 impl Plan {
     /// Emulates NumPy's iterator construction for this reduction.
     pub(crate) fn new(p: &PlanInput<'_>) -> Plan {
