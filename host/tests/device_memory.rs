@@ -157,11 +157,41 @@ fn silence_times_out_and_a_closed_link_is_reported() {
 
 #[test]
 fn garbage_before_hello_is_skipped_or_reported() {
-    // Line noise ending in a delimiter is a bad frame, reported as such:
-    // the host never sends on a link that did not say Hello properly.
+    // Line noise and a stray message before Hello are skipped …
     let (transport, dev) = pair(3);
     dev.tx.send(vec![0x13, 0x37, 0x00]).unwrap();
-    match Client::connect(transport, soon()).err().unwrap() {
+    let mut stats = Vec::new();
+    encode(&Message::Stats(Default::default()), |b| {
+        stats.extend_from_slice(b)
+    })
+    .unwrap();
+    dev.tx.send(stats).unwrap();
+    let hello = Hello {
+        version: wire::PROTOCOL_VERSION,
+        target: "late",
+        profile: "release",
+        limits: Limits::default(),
+        dtypes: &[],
+        ops: &[],
+    };
+    let mut bytes = Vec::new();
+    encode(&Message::Hello(hello), |b| bytes.extend_from_slice(b)).unwrap();
+    dev.tx.send(bytes).unwrap();
+    assert_eq!(
+        Client::connect(transport, soon())
+            .ok()
+            .unwrap()
+            .info()
+            .target,
+        "late"
+    );
+    // … and when no Hello follows, the timeout says what was seen.
+    let (transport, dev) = pair(3);
+    dev.tx.send(vec![0x13, 0x37, 0x00]).unwrap();
+    let err = Client::connect(transport, Instant::now() + Duration::from_millis(100))
+        .err()
+        .unwrap();
+    match err {
         LinkError::Frame(e) => assert_eq!(e.reason, Reason::BadCobs),
         other => panic!("{other}"),
     }

@@ -234,20 +234,27 @@ fn throughput() {
     }
 }
 
-/// Symbol addresses of a firmware ELF, from the toolchain's llvm-nm.
-fn symbols(elf: &std::path::Path) -> std::collections::HashMap<String, u64> {
+/// A tool from the toolchain's llvm-tools component.
+fn llvm_tool(name: &str) -> PathBuf {
     let sysroot = std::process::Command::new("rustc")
         .args(["--print", "sysroot"])
         .output()
         .unwrap();
     let sysroot = String::from_utf8(sysroot.stdout).unwrap();
-    let bin = std::fs::read_dir(PathBuf::from(sysroot.trim()).join("lib/rustlib"))
+    std::fs::read_dir(PathBuf::from(sysroot.trim()).join("lib/rustlib"))
         .unwrap()
         .filter_map(|e| e.ok())
-        .map(|e| e.path().join("bin/llvm-nm"))
+        .map(|e| e.path().join("bin").join(name))
         .find(|p| p.exists())
-        .expect("llvm-nm (rustup component add llvm-tools)");
-    let out = std::process::Command::new(bin).arg(elf).output().unwrap();
+        .unwrap_or_else(|| panic!("{name} (rustup component add llvm-tools)"))
+}
+
+/// Symbol addresses of a firmware ELF, from the toolchain's llvm-nm.
+fn symbols(elf: &std::path::Path) -> std::collections::HashMap<String, u64> {
+    let out = std::process::Command::new(llvm_tool("llvm-nm"))
+        .arg(elf)
+        .output()
+        .unwrap();
     String::from_utf8(out.stdout)
         .unwrap()
         .lines()
@@ -306,5 +313,177 @@ fn a_stack_overflow_faults_instead_of_corrupting_statics() {
     assert!(
         text.contains("Lockup") || text.contains("HardFault"),
         "{text}"
+    );
+}
+
+/// Child half of the next test: start an emulator, write its pid to
+/// `FNP_ORPHAN_PIDFILE`, wait to be killed.
+#[test]
+#[ignore]
+fn orphan_child() {
+    let Some(pidfile) = std::env::var_os("FNP_ORPHAN_PIDFILE") else {
+        return;
+    };
+    let mut target = start("lm3s6965evb");
+    let pid = target.emulator_mut().unwrap().pid();
+    std::fs::write(pidfile, pid.to_string()).unwrap();
+    std::thread::sleep(Duration::from_secs(60));
+}
+
+#[test]
+fn a_killed_host_takes_its_emulator_along() {
+    build_firmware(board("lm3s6965evb").unwrap()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let pidfile = dir.path().join("pid");
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "orphan_child",
+            "--ignored",
+            "--test-threads",
+            "1",
+        ])
+        .env("FNP_ORPHAN_PIDFILE", &pidfile)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let until = Instant::now() + Duration::from_secs(30);
+    let pid: i32 = loop {
+        if let Some(pid) = std::fs::read_to_string(&pidfile)
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+        {
+            break pid;
+        }
+        assert!(Instant::now() < until, "child never started its emulator");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let alive = |pid: i32| {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .map(|s| !s.contains(") Z "))
+            .unwrap_or(false)
+    };
+    assert!(alive(pid));
+    // SIGKILL: no destructor and no signal handler runs in the host.
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let until = Instant::now() + Duration::from_secs(5);
+    while alive(pid) && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(!alive(pid), "QEMU {pid} outlived the killed host");
+}
+
+/// Panic freedom checked, not hoped: in the linked firmware, no function of
+/// the wire layer, the serve loop or the board code calls a panic entry
+/// point (bounds, slice-index or formatting panics). The optimiser removes
+/// every such call it can prove unreachable, so a call left over is a path
+/// that might panic on some input.
+#[test]
+fn the_wire_layer_in_firmware_has_no_panic_paths() {
+    for (name, crate_name) in [
+        ("lm3s6965evb", "fnp_fw_lm3s6965evb"),
+        ("mps2-an386", "fnp_fw_mps2_an386"),
+        ("riscv-virt", "fnp_fw_riscv_virt"),
+    ] {
+        let elf = build_firmware(board(name).unwrap()).unwrap();
+        let out = std::process::Command::new(llvm_tool("llvm-objdump"))
+            .args(["-d", "--demangle", "--no-show-raw-insn"])
+            .arg(&elf)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        let mut function = String::new();
+        let mut offenders = Vec::new();
+        for line in text.lines() {
+            if line.ends_with(">:") {
+                function = line.to_string();
+            } else if [
+                "<core::panicking",
+                "<core::slice::index::slice_index_fail",
+                "len_mismatch_fail>",
+            ]
+            .iter()
+            .any(|p| line.contains(p))
+                && ["fnp_core::wire", "fnp_fw_common", crate_name]
+                    .iter()
+                    .any(|c| function.contains(c))
+            {
+                offenders.push(format!("{function} {}", line.trim()));
+            }
+        }
+        assert!(offenders.is_empty(), "{name}: {offenders:#?}");
+    }
+}
+
+#[test]
+fn an_emulator_outlives_the_thread_that_started_it() {
+    // PR_SET_PDEATHSIG follows the spawning thread; emulators are spawned
+    // by a process-wide thread, so a target may move between threads.
+    let mut target = std::thread::spawn(|| start("lm3s6965evb")).join().unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let c = &cases()[0];
+    assert_eq!(
+        describe(c, &target.run_case(c)),
+        describe(c, &HostTarget::default().run_case(c))
+    );
+    assert_eq!(target.counters().starts, 1);
+}
+
+#[test]
+fn the_device_answers_bad_frames_with_distinct_errors_and_keeps_serving() {
+    use fnp_core::wire::{decode, encode, FrameEncoder, Message};
+    use fnp_host::device::Transport;
+    let mut target = start("lm3s6965evb");
+    let max = target.info().limits.max_frame_bytes as usize;
+    let em = target.emulator_mut().unwrap();
+    let client = em.client();
+    let soon = || Instant::now() + Duration::from_secs(10);
+    let mut reason_of = |bytes: Vec<u8>| {
+        let link = client.link_mut();
+        link.transport_mut().send(&bytes).unwrap();
+        let payload = link.recv_payload(soon()).unwrap();
+        let msg = decode(&payload).unwrap();
+        match msg {
+            Message::Error(e) => (Reason::try_from(e.reason).unwrap(), e.detail),
+            other => panic!("{other:?}"),
+        }
+    };
+    let frame_of = |tag: u8, body: &[u8]| {
+        let mut out = Vec::new();
+        let mut enc = FrameEncoder::new(|b: &[u8]| out.extend_from_slice(b));
+        enc.write(&[tag]);
+        enc.write(body);
+        enc.finish();
+        out
+    };
+    let mut stats = Vec::new();
+    encode(&Message::GetStats, |b| stats.extend_from_slice(b)).unwrap();
+    let mut bad_crc = stats.clone();
+    bad_crc[1] ^= 0x20;
+    assert_eq!(reason_of(bad_crc).0, Reason::BadCrc);
+    assert_eq!(reason_of(frame_of(0x77, &[])), (Reason::UnknownTag, 0x77));
+    assert_eq!(reason_of(frame_of(2, &[7])).0, Reason::Truncated);
+    assert_eq!(reason_of(vec![0x05, 1, 2, 0]).0, Reason::BadCobs);
+    let mut stats_reply = Vec::new();
+    encode(&Message::Stats(Default::default()), |b| {
+        stats_reply.extend_from_slice(b)
+    })
+    .unwrap();
+    assert_eq!(reason_of(stats_reply), (Reason::UnexpectedMessage, 6));
+    assert_eq!(
+        reason_of(frame_of(2, &[7, 0, 0, 1, 0, 2])).0,
+        Reason::Malformed
+    );
+    // Longer than the board's receive buffer: dropped up to its delimiter.
+    assert_eq!(
+        reason_of(frame_of(2, &vec![1u8; max + 10])).0,
+        Reason::Oversize
+    );
+    // And the next case is served normally.
+    let c = &cases()[0];
+    assert_eq!(
+        describe(c, &target.run_case(c)),
+        describe(c, &HostTarget::default().run_case(c))
     );
 }

@@ -51,17 +51,19 @@ pub fn serve<U: Uart, P: Platform>(
         // Drain what the UART FIFO holds so the accumulator sees runs, not
         // single bytes; block (spin) only when nothing is waiting.
         let mut n = 0;
-        while n < chunk.len() {
-            match uart.try_read() {
-                Some(b) => {
-                    chunk[n] = b;
-                    n += 1;
+        for slot in chunk.iter_mut() {
+            let b = loop {
+                match uart.try_read() {
+                    Some(b) => break Some(b),
+                    None if n > 0 => break None,
+                    None => uart.wait(),
                 }
-                None if n > 0 => break,
-                None => uart.wait(),
-            }
+            };
+            let Some(b) = b else { break };
+            *slot = b;
+            n += 1;
         }
-        let mut input = &chunk[..n];
+        let mut input = chunk.get(..n).unwrap_or(&[]);
         while let Feed::Frame { frame, rest } = acc.feed(input) {
             server.handle(frame, |b| uart.write(b));
             input = rest;

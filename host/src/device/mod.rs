@@ -83,6 +83,8 @@ pub struct Link<T> {
     pending: Vec<u8>,
     /// A completed payload waiting to be taken.
     frame: Option<Result<Vec<u8>, WireError>>,
+    /// Receive buffer, kept between calls.
+    chunk: Vec<u8>,
 }
 
 impl<T: Transport> Link<T> {
@@ -93,6 +95,7 @@ impl<T: Transport> Link<T> {
             acc: FrameAccumulator::new(vec![0u8; HOST_MAX_FRAME]),
             pending: Vec::new(),
             frame: None,
+            chunk: vec![0u8; 64 * 1024],
         }
     }
 
@@ -122,7 +125,13 @@ impl<T: Transport> Link<T> {
 
     /// The next frame's checked payload (tag + body).
     pub fn recv_payload(&mut self, deadline: Instant) -> Result<Vec<u8>, LinkError> {
-        let mut buf = vec![0u8; 64 * 1024];
+        let mut buf = std::mem::take(&mut self.chunk);
+        let result = self.recv_with(&mut buf, deadline);
+        self.chunk = buf;
+        result
+    }
+
+    fn recv_with(&mut self, buf: &mut [u8], deadline: Instant) -> Result<Vec<u8>, LinkError> {
         loop {
             if let Some(frame) = self.frame.take() {
                 return frame.map_err(LinkError::Frame);
@@ -132,12 +141,9 @@ impl<T: Transport> Link<T> {
                 self.feed(&pending);
                 continue;
             }
-            match self.transport.recv(&mut buf, deadline) {
+            match self.transport.recv(buf, deadline) {
                 Ok(0) => return Err(LinkError::Closed),
-                Ok(n) => {
-                    let chunk = buf.get(..n).unwrap_or(&[]).to_vec();
-                    self.feed(&chunk);
-                }
+                Ok(n) => self.feed(buf.get(..n).unwrap_or(&[])),
                 Err(e)
                     if matches!(
                         e.kind(),
@@ -203,27 +209,47 @@ impl<T: Transport> Client<T> {
     /// so nothing is sent first) and checks its protocol version.
     pub fn connect(transport: T, deadline: Instant) -> Result<Self, LinkError> {
         let mut link = Link::new(transport);
-        let payload = link.recv_payload(deadline)?;
-        let info = match decode(&payload) {
-            Ok(Message::Hello(h)) => DeviceInfo {
-                version: h.version,
-                target: h.target.to_string(),
-                profile: h.profile.to_string(),
-                limits: h.limits,
-                dtypes: h
-                    .dtypes
-                    .iter()
-                    .filter_map(|&c| DType::try_from(c).ok())
-                    .collect(),
-                ops: h.ops.to_vec(),
-            },
-            Ok(_) => return Err(LinkError::Unexpected("expected Hello first")),
-            Err(e) if e.reason == Reason::VersionMismatch => {
-                return Err(LinkError::Version { device: e.detail })
-            }
-            Err(e) => return Err(LinkError::Frame(e)),
-        };
-        Ok(Client { link, info })
+        // Anything before a good Hello (line noise, a frame cut by the reset,
+        // a leftover reply in a probe's RTT buffer) is skipped; if no Hello
+        // comes, the timeout says what was seen instead.
+        let mut skipped: Option<LinkError> = None;
+        loop {
+            let payload = match link.recv_payload(deadline) {
+                Ok(p) => p,
+                Err(LinkError::Frame(e)) => {
+                    skipped = Some(LinkError::Frame(e));
+                    continue;
+                }
+                Err(LinkError::TimedOut) => return Err(skipped.unwrap_or(LinkError::TimedOut)),
+                Err(e) => return Err(e),
+            };
+            let info = match decode(&payload) {
+                Ok(Message::Hello(h)) => DeviceInfo {
+                    version: h.version,
+                    target: h.target.to_string(),
+                    profile: h.profile.to_string(),
+                    limits: h.limits,
+                    dtypes: h
+                        .dtypes
+                        .iter()
+                        .filter_map(|&c| DType::try_from(c).ok())
+                        .collect(),
+                    ops: h.ops.to_vec(),
+                },
+                Ok(_) => {
+                    skipped = Some(LinkError::Unexpected("a message before Hello"));
+                    continue;
+                }
+                Err(e) if e.reason == Reason::VersionMismatch => {
+                    return Err(LinkError::Version { device: e.detail })
+                }
+                Err(e) => {
+                    skipped = Some(LinkError::Frame(e));
+                    continue;
+                }
+            };
+            return Ok(Client { link, info });
+        }
     }
 
     /// What the device reported in Hello.

@@ -5,9 +5,9 @@
 //! The emulator never outlives the host: it is killed on drop, and it is
 //! started with `PR_SET_PDEATHSIG = SIGKILL`, so a host killed by a signal
 //! (even SIGKILL) takes it along instead of leaving it spinning at 100 %
-//! CPU. The death signal follows the *thread* that spawned the emulator, so
-//! a [`QemuTarget`] should stay on the thread that uses it (the `--jobs`
-//! pool keeps one per worker thread).
+//! CPU. The death signal follows the *thread* that spawned the child, so
+//! every emulator is spawned by one spawner thread that lives as long as the
+//! process: targets may move between threads, and threads may come and go.
 
 use std::io::{self, Read, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
@@ -181,6 +181,43 @@ pub struct Emulator {
     _dir: tempfile::TempDir,
 }
 
+type SpawnRequest = (Command, std::sync::mpsc::Sender<io::Result<Child>>);
+
+/// Spawns `cmd` on the process-wide spawner thread (see the module docs:
+/// `PR_SET_PDEATHSIG` fires when the spawning *thread* exits).
+fn spawn(cmd: Command) -> io::Result<Child> {
+    static SPAWNER: std::sync::OnceLock<Mutex<std::sync::mpsc::Sender<SpawnRequest>>> =
+        std::sync::OnceLock::new();
+    let spawner = SPAWNER.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::channel::<SpawnRequest>();
+        std::thread::Builder::new()
+            .name("fnp-qemu-spawner".into())
+            .spawn(move || {
+                for (mut cmd, reply) in rx {
+                    let _ = reply.send(cmd.spawn());
+                }
+                // Never reached while the process lives: the sender is in
+                // a static. Parking keeps the thread (and the children's
+                // death signal) alive in any case.
+                loop {
+                    std::thread::park();
+                }
+            })
+            .map(|_| ())
+            .unwrap_or(());
+        Mutex::new(tx)
+    });
+    let (reply_tx, reply_rx) = std::sync::mpsc::channel();
+    spawner
+        .lock()
+        .map_err(|_| io::Error::other("spawner lock poisoned"))?
+        .send((cmd, reply_tx))
+        .map_err(|_| io::Error::other("spawner thread gone"))?;
+    reply_rx
+        .recv()
+        .map_err(|_| io::Error::other("spawner thread gone"))?
+}
+
 /// How long a board may take from process start to Hello.
 const BOOT_TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -216,7 +253,7 @@ impl Emulator {
                 Ok(())
             });
         }
-        let mut child = cmd.spawn().with_context(|| {
+        let mut child = spawn(cmd).with_context(|| {
             format!(
                 "starting {} (is QEMU installed? cargo xtask setup)",
                 board.qemu
