@@ -334,10 +334,14 @@ pub fn resolve_with(name: &str, options: &Options) -> anyhow::Result<Box<dyn Tar
         "host" => Ok(Box::new(HostTarget {
             timeout: options.timeout,
         })),
-        _ => anyhow::bail!(
-            "unknown target {name:?}; known targets: {}",
-            TARGET_NAMES.join(", ")
-        ),
+        other => match crate::device::resolve(other, options) {
+            Some(target) => target,
+            None => anyhow::bail!(
+                "unknown target {name:?}; known targets: {}, {}, probe:<chip> (with --features probe)",
+                TARGET_NAMES.join(", "),
+                crate::device::DEVICE_TARGET_NAMES.join(", ")
+            ),
+        },
     }
 }
 
