@@ -234,6 +234,15 @@ const FMAX_FAMILY: Policy = Policy {
 /// power that overflows still shows as an inf result, which is compared.
 /// Underflow is compared: glibc and SVML both flag every result below
 /// MIN_POSITIVE, exact ones such as `pow(0.5, 1074)` included.
+const PICKS_ELEMENT: Policy = Policy {
+    ulp: 0,
+    zero_sign_any: true,
+    nan_sign: NanSign::Ignore,
+    lenient_flags: FpFlags::NONE,
+    why: "returns one of the elements; NumPy's SIMD min/max reductions pick \
+          +0.0 or -0.0, and which NaN, depending on length and CPU",
+};
+
 const POWER_FLOAT: Policy = Policy {
     ulp: 2,
     zero_sign_any: false,
@@ -286,6 +295,59 @@ pub const TABLE: &[Entry] = &[
     exact("fmin", Dtypes::Integers),
     with("fmin", Dtypes::Float32, FMAX_FAMILY),
     with("fmin", Dtypes::Float64, FMAX_FAMILY),
+    // Reductions. Sums follow NumPy's order of evaluation (pairwise blocks,
+    // chunking, where= runs), so their floats are bit-exact too.
+    exact("sum", Dtypes::Integers),
+    exact("sum", Dtypes::Float32),
+    exact("sum", Dtypes::Float64),
+    exact("prod", Dtypes::Integers),
+    exact("prod", Dtypes::Float32),
+    exact("prod", Dtypes::Float64),
+    exact("mean", Dtypes::Integers),
+    exact("mean", Dtypes::Float32),
+    exact("mean", Dtypes::Float64),
+    exact("var", Dtypes::Integers),
+    exact("var", Dtypes::Float32),
+    exact("var", Dtypes::Float64),
+    exact("std", Dtypes::Integers),
+    exact("std", Dtypes::Float32),
+    exact("std", Dtypes::Float64),
+    exact("cumsum", Dtypes::Integers),
+    exact("cumsum", Dtypes::Float32),
+    exact("cumsum", Dtypes::Float64),
+    exact("cumprod", Dtypes::Integers),
+    exact("cumprod", Dtypes::Float32),
+    exact("cumprod", Dtypes::Float64),
+    exact("nansum", Dtypes::Integers),
+    exact("nansum", Dtypes::Float32),
+    exact("nansum", Dtypes::Float64),
+    exact("nanprod", Dtypes::Integers),
+    exact("nanprod", Dtypes::Float32),
+    exact("nanprod", Dtypes::Float64),
+    exact("nanmean", Dtypes::Integers),
+    exact("nanmean", Dtypes::Float32),
+    exact("nanmean", Dtypes::Float64),
+    exact("min", Dtypes::Bool),
+    exact("min", Dtypes::Integers),
+    with("min", Dtypes::Float32, PICKS_ELEMENT),
+    with("min", Dtypes::Float64, PICKS_ELEMENT),
+    exact("max", Dtypes::Bool),
+    exact("max", Dtypes::Integers),
+    with("max", Dtypes::Float32, PICKS_ELEMENT),
+    with("max", Dtypes::Float64, PICKS_ELEMENT),
+    exact("nanmin", Dtypes::Bool),
+    exact("nanmin", Dtypes::Integers),
+    with("nanmin", Dtypes::Float32, PICKS_ELEMENT),
+    with("nanmin", Dtypes::Float64, PICKS_ELEMENT),
+    exact("nanmax", Dtypes::Bool),
+    exact("nanmax", Dtypes::Integers),
+    with("nanmax", Dtypes::Float32, PICKS_ELEMENT),
+    with("nanmax", Dtypes::Float64, PICKS_ELEMENT),
+    exact("argmin", Dtypes::Integers),
+    exact("argmax", Dtypes::Integers),
+    exact("count_nonzero", Dtypes::Integers),
+    exact("any", Dtypes::Bool),
+    exact("all", Dtypes::Bool),
 ];
 
 /// The policy for `op_name` (NumPy's name; `divide` and `mod` are accepted
@@ -294,6 +356,8 @@ pub fn policy(op_name: &str, dtype: DType) -> Option<Policy> {
     let op = match op_name {
         "divide" => "true_divide",
         "mod" => "remainder",
+        "amin" => "min",
+        "amax" => "max",
         other => other,
     };
     TABLE
@@ -328,7 +392,7 @@ mod tests {
         }
         // No entry names an op that does not exist, none is duplicated.
         for (i, e) in TABLE.iter().enumerate() {
-            assert!(BinaryOp::from_name(e.op).is_some(), "{}", e.op);
+            assert!(crate::op::Op::from_name(e.op).is_some(), "{}", e.op);
             assert!(!TABLE[..i]
                 .iter()
                 .any(|f| f.op == e.op && f.dtypes == e.dtypes));
@@ -340,6 +404,33 @@ mod tests {
         );
         assert_eq!(policy("mod", DType::Int8), policy("remainder", DType::Int8));
         assert_eq!(policy("sqrt", DType::Float64), None);
+    }
+
+    /// Every reduction has an entry for each output dtype it produces from
+    /// each input dtype (default parameters).
+    #[test]
+    fn every_reduction_has_an_entry() {
+        use crate::reduce::{ReduceOp, ReduceParams};
+        use crate::{ArrayRef, Layout, Shape};
+        let params = ReduceParams::default();
+        let bytes = [0u64; 2];
+        for &op in ReduceOp::ALL {
+            for d in DType::ALL {
+                let data = &bytemuck::cast_slice::<u64, u8>(&bytes)[..d.itemsize() * 2];
+                let a = ArrayRef::new(d, data, Layout::c_contiguous(Shape::vector(2))).unwrap();
+                if let Ok((out, _)) = op.output(&a, &params) {
+                    assert!(
+                        policy(op.name(), out).is_some(),
+                        "{} {d} -> {out}",
+                        op.name()
+                    );
+                }
+            }
+        }
+        assert_eq!(
+            policy("amax", DType::Float32),
+            policy("max", DType::Float32)
+        );
     }
 
     #[test]
