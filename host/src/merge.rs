@@ -57,6 +57,13 @@ fn report_files(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
 
 /// Reads and digests one report.
 pub fn digest(path: &Path) -> anyhow::Result<(String, TargetDigest)> {
+    digest_with_shard(path).map(|(t, _, d)| (t, d))
+}
+
+/// Reads and digests one report, with its `shard` (k, n) if it is a slice.
+pub fn digest_with_shard(
+    path: &Path,
+) -> anyhow::Result<(String, Option<(u64, u64)>, TargetDigest)> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     let json: Value =
         serde_json::from_slice(&bytes).with_context(|| format!("{}: not JSON", path.display()))?;
@@ -66,6 +73,9 @@ pub fn digest(path: &Path) -> anyhow::Result<(String, TargetDigest)> {
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_string();
+    let shard = json
+        .get("shard")
+        .and_then(|s| Some((s.get("k")?.as_u64()?, s.get("n")?.as_u64()?)));
     let mut d = TargetDigest::default();
     if let Some(t) = json.get("totals").and_then(Value::as_object) {
         for (k, v) in t {
@@ -89,7 +99,21 @@ pub fn digest(path: &Path) -> anyhow::Result<(String, TargetDigest)> {
             entry.0 += 1;
         }
     }
-    Ok((target, d))
+    Ok((target, shard, d))
+}
+
+impl TargetDigest {
+    /// Adds another slice's counts to this one.
+    fn absorb(&mut self, other: TargetDigest) {
+        for (k, v) in other.totals {
+            *self.totals.entry(k).or_insert(0) += v;
+        }
+        for (op, (p, n)) in other.ops {
+            let e = self.ops.entry(op).or_default();
+            e.0 += p;
+            e.1 += n;
+        }
+    }
 }
 
 /// The summary document and its Markdown.
@@ -147,14 +171,34 @@ pub fn summarize(digests: &BTreeMap<String, TargetDigest>) -> (Value, String) {
 
 /// `fnp report merge`.
 pub fn main(args: &MergeArgs) -> anyhow::Result<ExitCode> {
-    let mut digests = BTreeMap::new();
+    let mut digests: BTreeMap<String, TargetDigest> = BTreeMap::new();
+    // Slices seen per target: all of one target's reports must be distinct
+    // slices k/n of the same n, and together cover 1..=n.
+    let mut slices: BTreeMap<String, Vec<Option<(u64, u64)>>> = BTreeMap::new();
     for path in report_files(&args.reports)? {
-        let (target, d) = digest(&path)?;
-        if digests.insert(target.clone(), d).is_some() {
+        let (target, shard, d) = digest_with_shard(&path)?;
+        let seen = slices.entry(target.clone()).or_default();
+        let clash = seen.iter().any(|s| match (s, shard) {
+            (Some((k1, n1)), Some((k2, n2))) => k1 == &k2 || n1 != &n2,
+            _ => true,
+        });
+        if clash {
             anyhow::bail!(
-                "two reports for target {target} (the second is {})",
+                "two reports for target {target} that are not distinct slices of one run (the second is {})",
                 path.display()
             );
+        }
+        seen.push(shard);
+        digests.entry(target).or_default().absorb(d);
+    }
+    for (target, seen) in &slices {
+        if let Some(Some((_, n))) = seen.first() {
+            if seen.len() as u64 != *n {
+                anyhow::bail!(
+                    "target {target}: {} of {n} shard reports; run the missing slices first",
+                    seen.len()
+                );
+            }
         }
     }
     let (doc, md) = summarize(&digests);

@@ -40,6 +40,24 @@ pub struct RunArgs {
     /// Seconds one case may take before it is `timed_out`.
     #[arg(long, default_value_t = 30.0)]
     pub timeout: f64,
+    /// Emulator instances to spread the cases over (`qemu:` targets).
+    #[arg(long, default_value_t = 1)]
+    pub jobs: usize,
+    /// Run only the k-th of n deterministic slices (`k/n`), e.g. one per CI
+    /// job; `fnp report merge` joins the slices' reports.
+    #[arg(long)]
+    pub shard: Option<String>,
+}
+
+/// Which cases a run takes: ops and a deterministic slice.
+#[derive(Clone, Debug, Default)]
+pub struct Selection {
+    /// Only these ops (all if empty).
+    pub ops: Vec<String>,
+    /// `(k, n)`: every n-th selected case starting at the (k-1)-th.
+    pub shard: Option<(usize, usize)>,
+    /// Emulator instances for `qemu:` targets.
+    pub jobs: usize,
 }
 
 /// One compared case.
@@ -126,55 +144,82 @@ pub fn load_pairs(
     Ok(pairs)
 }
 
-/// Runs every case of `pairs` on `target`.
+/// Runs the selected cases of `pairs` on `target` (over `jobs` emulators
+/// when the target is a QEMU board and `jobs` > 1).
 pub fn run_pairs(
     target: &mut dyn Target,
     pairs: &[(Corpus, Oracle)],
-    ops: &[String],
+    selection: &Selection,
     policy: &Policy,
-) -> Vec<Row> {
-    let limits = target.limits();
-    let selected = |op: &str| ops.is_empty() || ops.iter().any(|o| o == op);
-    let total: usize = pairs
-        .iter()
-        .map(|(c, _)| c.cases.iter().filter(|k| selected(&k.op)).count())
-        .sum();
-    let bar = indicatif::ProgressBar::new(total as u64);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("run {bar:40} {pos}/{len} {elapsed} {msg}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
-    let mut rows = Vec::with_capacity(total);
+    timeout: std::time::Duration,
+) -> anyhow::Result<Vec<Row>> {
+    let by_op = |op: &str| selection.ops.is_empty() || selection.ops.iter().any(|o| o == op);
+    // (corpus name, case, oracle answer) in corpus order; the shard is a
+    // slice of this list, so it is the same on every machine.
+    let mut chosen = Vec::new();
     for (corpus, oracle) in pairs {
         let name = corpus
             .path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        bar.set_message(name.clone());
-        for case in corpus.cases.iter().filter(|c| selected(&c.op)) {
-            let status = match oracle.results.get(&case.id) {
-                None => Status::Unsupported("no oracle answer".into()),
-                Some(expected) => {
+        for case in corpus.cases.iter().filter(|c| by_op(&c.op)) {
+            chosen.push((name.clone(), case, oracle.results.get(&case.id)));
+        }
+    }
+    if let Some((k, n)) = selection.shard {
+        chosen = chosen
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| crate::device::in_shard(*i, k, n))
+            .map(|(_, c)| c)
+            .collect();
+    }
+    let bar = indicatif::ProgressBar::new(chosen.len() as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("run {bar:40} {pos}/{len} {elapsed} {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let board = target.name().strip_prefix("qemu:").map(str::to_string);
+    let outcomes: Vec<target::CaseOutcome> = match board {
+        Some(board) if selection.jobs > 1 => {
+            bar.set_message(format!("{} emulators", selection.jobs));
+            let cases: Vec<target::Case> = chosen.iter().map(|(_, c, _)| (*c).clone()).collect();
+            let outcomes = crate::device::qemu::run_jobs(&board, &cases, selection.jobs, timeout)?;
+            bar.inc(cases.len() as u64);
+            outcomes
+        }
+        _ => {
+            let limits = target.limits();
+            chosen
+                .iter()
+                .map(|(name, case, _)| {
+                    bar.set_message(name.clone());
                     let outcome = match limits.refuse(case) {
                         Some(reason) => target::CaseOutcome::Unsupported { reason },
                         None => target.run_case(case),
                     };
-                    compare::compare(&case.op, expected, &outcome, policy)
-                }
-            };
-            rows.push(Row {
-                id: case.id.clone(),
-                corpus: name.clone(),
-                op: case.op.clone(),
-                dtype: crate::exec::input_dtype(case),
-                status,
-            });
-            bar.inc(1);
+                    bar.inc(1);
+                    outcome
+                })
+                .collect()
         }
-    }
+    };
     bar.finish_and_clear();
-    rows
+    Ok(chosen
+        .iter()
+        .zip(outcomes)
+        .map(|((name, case, expected), outcome)| Row {
+            id: case.id.clone(),
+            corpus: name.clone(),
+            op: case.op.clone(),
+            dtype: crate::exec::input_dtype(case),
+            status: match expected {
+                None => Status::Unsupported("no oracle answer".into()),
+                Some(expected) => compare::compare(&case.op, expected, &outcome, policy),
+            },
+        })
+        .collect())
 }
 
 const STATUSES: [&str; 6] = [
@@ -421,17 +466,25 @@ pub fn write_report(
     report: &Value,
     rows: &[Row],
     meta: Value,
+    shard: Option<(usize, usize)>,
 ) -> anyhow::Result<PathBuf> {
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let target = report
         .get("target")
         .and_then(Value::as_str)
         .unwrap_or("unknown");
-    let stem = report_stem(target);
+    let stem = match shard {
+        // Each slice gets its own file; `fnp report merge` joins them.
+        Some((k, n)) => format!("{}.shard-{k}-of-{n}", report_stem(target)),
+        None => report_stem(target),
+    };
     let Value::Object(mut top) = report.clone() else {
         anyhow::bail!("internal: report is not an object");
     };
     top.insert("meta".into(), meta);
+    if let Some((k, n)) = shard {
+        top.insert("shard".into(), json!({"k": k, "n": n}));
+    }
     let json_path = out.join(format!("{stem}.json"));
     crate::schema::validate(
         crate::schema::Kind::Report,
@@ -454,14 +507,24 @@ pub fn main(args: &RunArgs) -> anyhow::Result<ExitCode> {
     let mut target = target::resolve_with(&args.target, &target::Options { timeout })?;
     let pairs = load_pairs(&args.cases, &args.oracle, &args.oracles)?;
     let policy = Policy::builtin();
-    let rows = run_pairs(target.as_mut(), &pairs, &args.ops, &policy);
+    let shard = args
+        .shard
+        .as_deref()
+        .map(crate::device::parse_shard)
+        .transpose()?;
+    let selection = Selection {
+        ops: args.ops.clone(),
+        shard,
+        jobs: args.jobs,
+    };
+    let rows = run_pairs(target.as_mut(), &pairs, &selection, &policy, timeout)?;
     let report = report_json(target.as_ref(), &pairs, &rows, &policy);
     let meta = json!({
         "finished_unix": std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
         "duration_ms": started.elapsed().as_millis() as u64,
     });
-    let path = write_report(&args.out, &report, &rows, meta)?;
+    let path = write_report(&args.out, &report, &rows, meta, shard)?;
     print!("{}", render_text(&summary_table(&rows)));
     let t = totals(&rows);
     let line: Vec<String> = STATUSES

@@ -247,3 +247,67 @@ fn report_merge_tables_targets_and_refuses_duplicates() {
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("bogus.json"), "{}", text(&o));
 }
+
+#[test]
+fn shards_partition_the_run_and_merge_into_one_target() {
+    let (dir, cases, oracles) = setup("run-shards");
+    let out = dir.path("shards");
+    let shard = |k: &str| {
+        fnp(
+            &[
+                "run",
+                "--cases",
+                cases.to_str().unwrap(),
+                "--oracles",
+                oracles.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+                "--shard",
+                k,
+            ],
+            &[],
+        )
+    };
+    let merge = || {
+        fnp(
+            &[
+                "report",
+                "merge",
+                out.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+            ],
+            &[],
+        )
+    };
+    let mut ids = Vec::new();
+    for k in ["1/3", "2/3"] {
+        shard(k);
+    }
+    // Two of three slices: merging refuses rather than under-count.
+    let partial = merge();
+    assert_eq!(partial.status.code(), Some(2), "{}", text(&partial));
+    assert!(text(&partial).contains("1 of 3") || text(&partial).contains("2 of 3"));
+    shard("3/3");
+    for k in 1..=3 {
+        let raw = std::fs::read_to_string(out.join(format!("host.shard-{k}-of-3.json"))).unwrap();
+        let report: Value = serde_json::from_str(&raw).unwrap();
+        assert_eq!(report["shard"], json!({"k": k, "n": 3}));
+        for r in report["cases"].as_array().unwrap() {
+            ids.push(r["id"].as_str().unwrap().to_string());
+        }
+    }
+    // Every case in exactly one slice.
+    ids.sort();
+    assert_eq!(ids, ["error", "not-in-core", "right", "wrong"]);
+    let merged = merge();
+    assert_eq!(merged.status.code(), Some(0), "{}", text(&merged));
+    let summary: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["targets"]["host"]["totals"]["total"], 4);
+    assert_eq!(summary["targets"]["host"]["totals"]["fail"], 1);
+    // A bad shard spec is an error, not a silent full run.
+    for bad in ["0/3", "4/3", "1/0", "x"] {
+        assert_eq!(shard(bad).status.code(), Some(2), "--shard {bad}");
+    }
+}
