@@ -60,10 +60,11 @@ pub fn digest(path: &Path) -> anyhow::Result<(String, TargetDigest)> {
     digest_with_shard(path).map(|(t, _, d)| (t, d))
 }
 
+/// A report's `shard` field: (k, n).
+pub type Shard = (u64, u64);
+
 /// Reads and digests one report, with its `shard` (k, n) if it is a slice.
-pub fn digest_with_shard(
-    path: &Path,
-) -> anyhow::Result<(String, Option<(u64, u64)>, TargetDigest)> {
+pub fn digest_with_shard(path: &Path) -> anyhow::Result<(String, Option<Shard>, TargetDigest)> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     let json: Value =
         serde_json::from_slice(&bytes).with_context(|| format!("{}: not JSON", path.display()))?;
@@ -174,7 +175,7 @@ pub fn main(args: &MergeArgs) -> anyhow::Result<ExitCode> {
     let mut digests: BTreeMap<String, TargetDigest> = BTreeMap::new();
     // Slices seen per target: all of one target's reports must be distinct
     // slices k/n of the same n, and together cover 1..=n.
-    let mut slices: BTreeMap<String, Vec<Option<(u64, u64)>>> = BTreeMap::new();
+    let mut slices: BTreeMap<String, Vec<Option<Shard>>> = BTreeMap::new();
     for path in report_files(&args.reports)? {
         let (target, shard, d) = digest_with_shard(&path)?;
         let seen = slices.entry(target.clone()).or_default();
