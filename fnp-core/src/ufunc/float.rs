@@ -12,7 +12,7 @@ use core::ops::{Add, Div, Mul, Neg, Sub};
 
 /// The float loop types: what the kernels need from f32 and f64.
 pub(crate) trait Float:
-    Copy
+    bytemuck::Pod
     + PartialOrd
     + Default
     + Add<Output = Self>
@@ -30,6 +30,11 @@ pub(crate) trait Float:
     const MIN_EXP: i32;
     /// 2^(MAX_EXP/2): the smallest power of two whose square overflows.
     const SQRT_OVERFLOW: Self;
+    const INFINITY: Self;
+    /// Whether this target does the type's arithmetic in hardware: then
+    /// one extra add per element is the cheapest flag pre-check; in
+    /// software an exponent test on the bits is cheaper.
+    const HARDWARE: bool;
 
     fn is_nan(self) -> bool;
     fn is_finite(self) -> bool;
@@ -49,7 +54,7 @@ pub(crate) trait Float:
 
 macro_rules! float_impl {
     ($t:ty, $bits:ty, $expmask:expr, $fmod:path, $floor:path, $pow:path, $fma:path,
-     $frexp:path, $scalbn:path, $copysign:path) => {
+     $frexp:path, $scalbn:path, $copysign:path, $hardware:expr) => {
         impl Float for $t {
             const ZERO: $t = 0.0;
             const ONE: $t = 1.0;
@@ -59,6 +64,8 @@ macro_rules! float_impl {
             const SQRT_OVERFLOW: $t = <$t>::from_bits(
                 ((<$t>::MAX_EXP / 2 + <$t>::MAX_EXP - 1) as $bits) << (<$t>::MANTISSA_DIGITS - 1),
             );
+            const INFINITY: $t = <$t>::INFINITY;
+            const HARDWARE: bool = $hardware;
 
             #[inline(always)]
             fn is_nan(self) -> bool {
@@ -123,7 +130,9 @@ float_impl!(
     libm::fmaf,
     libm::frexpf,
     libm::scalbnf,
-    libm::copysignf
+    libm::copysignf,
+    // Hosted targets, and Cortex-M4F/M7 (the eabihf ABI) for single precision.
+    cfg!(any(not(target_os = "none"), target_abi = "eabihf"))
 );
 float_impl!(
     f64,
@@ -135,7 +144,9 @@ float_impl!(
     libm::fma,
     libm::frexp,
     libm::scalbn,
-    libm::copysign
+    libm::copysign,
+    // The supported devices have no double-precision FPU.
+    cfg!(not(target_os = "none"))
 );
 
 /// NaN out of non-NaN inputs is `invalid`; NaN inputs raise nothing.

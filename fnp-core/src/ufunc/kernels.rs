@@ -41,8 +41,10 @@ unit_structs!(
 
 /// Elements per block of the float loops: results are computed for a block,
 /// then a cheap test over the block decides whether the flag pass runs.
-/// Small enough that the re-read of the block hits L1.
-const BLOCK: usize = 256;
+/// On hosts small enough that the re-read of the block hits L1; devices
+/// have no data cache, so a longer block only spreads the per-block setup
+/// (a call at opt-level z) over more elements.
+const BLOCK: usize = if cfg!(target_os = "none") { 1024 } else { 256 };
 
 /// Runs `op` over a float run, then derives the flags of the elements for
 /// which `suspect` holds (a superset of those that can raise any flag).
@@ -77,6 +79,121 @@ fn float_loop<F: Float>(
                     raised |= flags(ac[i], bc[i], oc[i]);
                 }
             }
+        }
+    }
+    raised
+}
+
+/// Elements per step of [`arith_loop`]'s unrolled body.
+const LANES: usize = 8;
+
+/// Independent pre-check accumulators of [`arith_loop`]: on hosts one per
+/// lane, so that they vectorize without reordering any sum (four SSE
+/// vectors of f64) and the adds do not wait on each other; in-order
+/// devices have no vectors and a single accumulator saves FPU registers.
+const ACCUMULATORS: usize = if cfg!(target_os = "none") { 1 } else { LANES };
+
+/// The loop of add, subtract (`TINY == false`: only a non-finite result can
+/// raise a flag), multiply and true_divide (`TINY`: also a result at or
+/// below `MIN_POSITIVE`).
+///
+/// With hardware floats the pre-check is float arithmetic that vectorizes
+/// without a compare per element: a running sum per lane is non-finite if
+/// any result is (an infinity or NaN absorbs every later finite addend), and
+/// a running minimum of `|r|` per lane is at or below `MIN_POSITIVE` if any
+/// result is. The sum can also overflow on its own; that only sends the
+/// block to the precise pass, which decides per element as before, so the
+/// flags never depend on it. Software floats keep the exponent test of
+/// [`float_loop`], cheaper there than a second soft-float add.
+#[inline(always)]
+fn arith_loop<F: Float, const TINY: bool>(
+    a: &[F],
+    b: &[F],
+    out: &mut [F],
+    op: impl Fn(F, F) -> F,
+    flags: impl Fn(F, F, F) -> FpFlags,
+) -> FpFlags {
+    if !F::HARDWARE {
+        return if TINY {
+            float_loop(a, b, out, op, tiny_or_not_finite, flags)
+        } else {
+            float_loop(a, b, out, op, not_finite, flags)
+        };
+    }
+    let suspect = |r: F| !r.is_finite() || (TINY && r.abs() <= F::MIN_POSITIVE);
+    let mut raised = FpFlags::NONE;
+    // Whole steps of LANES first, in blocks (a multiple of LANES): the
+    // per-block work is only the accumulators' setup and test.
+    let n = out.len().min(a.len()).min(b.len());
+    let whole = n - n % LANES;
+    let (Some((o_main, o_rest)), Some((a_main, a_rest)), Some((b_main, b_rest))) = (
+        out.split_at_mut_checked(whole),
+        a.split_at_checked(whole),
+        b.split_at_checked(whole),
+    ) else {
+        return raised;
+    };
+    // Views as LANES-element arrays (never fails: same alignment, whole
+    // steps), so that the unrolled body indexes without bounds checks.
+    let (Ok(o_main), Ok(a_main), Ok(b_main)) = (
+        bytemuck::try_cast_slice_mut::<F, [F; LANES]>(o_main),
+        bytemuck::try_cast_slice::<F, [F; LANES]>(a_main),
+        bytemuck::try_cast_slice::<F, [F; LANES]>(b_main),
+    ) else {
+        return raised;
+    };
+    for ((ob, ab), bb) in o_main
+        .chunks_mut(BLOCK / LANES)
+        .zip(a_main.chunks(BLOCK / LANES))
+        .zip(b_main.chunks(BLOCK / LANES))
+    {
+        let mut sum = [F::ZERO; ACCUMULATORS];
+        let mut low = [F::INFINITY; ACCUMULATORS];
+        let mut lane = |j: usize, r: F| {
+            // ACCUMULATORS is 1 on devices: every lane shares one.
+            #[allow(clippy::modulo_one)]
+            let j = j % ACCUMULATORS;
+            if let (Some(s), Some(l)) = (sum.get_mut(j), low.get_mut(j)) {
+                *s = *s + r;
+                if TINY {
+                    let m = r.abs();
+                    // `m < l` picks `l` for a NaN `m` (caught by the sum),
+                    // so `l` is never NaN: one minps/minpd on x86.
+                    *l = if m < *l { m } else { *l };
+                }
+            }
+        };
+        for ((o, x), y) in ob.iter_mut().zip(ab).zip(bb) {
+            // Spelled out rather than a `for j` loop: opt-level s/z do not
+            // unroll, and a rolled loop keeps the accumulators in memory.
+            macro_rules! lanes {
+                ($($j:literal)*) => { $(
+                    let r = op(x[$j], y[$j]);
+                    o[$j] = r;
+                    lane($j, r);
+                )* };
+            }
+            lanes!(0 1 2 3 4 5 6 7);
+        }
+        let hit = sum
+            .iter()
+            .zip(&low)
+            .any(|(s, &l)| !s.is_finite() || (TINY && l <= F::MIN_POSITIVE));
+        if hit {
+            let (ob, ab, bb) = (ob.as_flattened(), ab.as_flattened(), bb.as_flattened());
+            for ((&r, &x), &y) in ob.iter().zip(ab).zip(bb) {
+                if suspect(r) {
+                    raised |= flags(x, y, r);
+                }
+            }
+        }
+    }
+    // Fewer than LANES elements: tested one by one.
+    for ((o, &x), &y) in o_rest.iter_mut().zip(a_rest).zip(b_rest) {
+        let r = op(x, y);
+        *o = r;
+        if suspect(r) {
+            raised |= flags(x, y, r);
         }
     }
     raised
@@ -126,14 +243,14 @@ macro_rules! float_kernels {
             /// `invalid` for `inf + -inf`. Never `underflow` (a subnormal
             /// sum is exact).
             fn apply(a: &[$t], b: &[$t], out: &mut [$t]) -> Result<FpFlags> {
-                Ok(float_loop(a, b, out, |x, y| x + y, not_finite, float::add_flags))
+                Ok(arith_loop::<$t, false>(a, b, out, |x, y| x + y, float::add_flags))
             }
         }
 
         impl BinaryKernel<$t> for Subtract {
             /// IEEE difference; flags as for add.
             fn apply(a: &[$t], b: &[$t], out: &mut [$t]) -> Result<FpFlags> {
-                Ok(float_loop(a, b, out, |x, y| x - y, not_finite, |x, y, r| float::add_flags(x, -y, r)))
+                Ok(arith_loop::<$t, false>(a, b, out, |x, y| x - y, |x, y, r| float::add_flags(x, -y, r)))
             }
         }
 
@@ -141,7 +258,7 @@ macro_rules! float_kernels {
             /// IEEE product; `invalid` for `inf * 0`, `overflow`, and
             /// `underflow` for a tiny inexact product.
             fn apply(a: &[$t], b: &[$t], out: &mut [$t]) -> Result<FpFlags> {
-                Ok(float_loop(a, b, out, |x, y| x * y, tiny_or_not_finite, float::mul_flags))
+                Ok(arith_loop::<$t, true>(a, b, out, |x, y| x * y, float::mul_flags))
             }
         }
 
@@ -149,7 +266,7 @@ macro_rules! float_kernels {
             /// IEEE quotient; `divide` for finite non-zero `x / 0`,
             /// `invalid` for `0/0` and `inf/inf`, `overflow`, `underflow`.
             fn apply(a: &[$t], b: &[$t], out: &mut [$t]) -> Result<FpFlags> {
-                Ok(float_loop(a, b, out, |x, y| x / y, tiny_or_not_finite, float::div_flags))
+                Ok(arith_loop::<$t, true>(a, b, out, |x, y| x / y, float::div_flags))
             }
         }
 
@@ -245,6 +362,41 @@ fn map<T: Copy>(a: &[T], b: &[T], out: &mut [T], op: impl Fn(T, T) -> T) {
     }
 }
 
+/// `map` for the one-instruction integer ops (add, subtract): on in-order
+/// cores without vectors, a loop step of one element spends a third of its
+/// instructions on the compare and branch; four elements per step (and
+/// load/store-multiple where the core has them) amortize that. Hosts
+/// vectorize either form.
+#[inline(always)]
+fn map_unrolled<T: bytemuck::Pod>(a: &[T], b: &[T], out: &mut [T], op: impl Fn(T, T) -> T) {
+    let n = out.len().min(a.len()).min(b.len());
+    let whole = n - n % 4;
+    let (Some((o_main, o_rest)), Some((a_main, a_rest)), Some((b_main, b_rest))) = (
+        out.split_at_mut_checked(whole),
+        a.split_at_checked(whole),
+        b.split_at_checked(whole),
+    ) else {
+        return;
+    };
+    // Never fails: same alignment, whole steps.
+    let (Ok(o_main), Ok(a_main), Ok(b_main)) = (
+        bytemuck::try_cast_slice_mut::<T, [T; 4]>(o_main),
+        bytemuck::try_cast_slice::<T, [T; 4]>(a_main),
+        bytemuck::try_cast_slice::<T, [T; 4]>(b_main),
+    ) else {
+        return;
+    };
+    for ((o, x), y) in o_main.iter_mut().zip(a_main).zip(b_main) {
+        *o = [
+            op(x[0], y[0]),
+            op(x[1], y[1]),
+            op(x[2], y[2]),
+            op(x[3], y[3]),
+        ];
+    }
+    map(a_rest, b_rest, o_rest, op);
+}
+
 /// Exact integer power by squaring; wrapping multiplication is a ring
 /// homomorphism mod 2^n, so the result equals the exact power wrapped, as
 /// NumPy's loop gives. `x ** 0` is 1 (also `0 ** 0`).
@@ -265,14 +417,12 @@ macro_rules! int_pow {
     };
 }
 
-macro_rules! int_common {
-    ($($t:ty => $pow:ident),*) => { $(
-        int_pow!($pow, $t);
-
+macro_rules! int_wrapping {
+    ($($t:ty),*) => { $(
         impl BinaryKernel<$t> for Add {
             /// Wrapping sum; no flag (NumPy does not report integer overflow).
             fn apply(a: &[$t], b: &[$t], out: &mut [$t]) -> Result<FpFlags> {
-                map(a, b, out, <$t>::wrapping_add);
+                map_unrolled(a, b, out, <$t>::wrapping_add);
                 Ok(FpFlags::NONE)
             }
         }
@@ -280,7 +430,7 @@ macro_rules! int_common {
         impl BinaryKernel<$t> for Subtract {
             /// Wrapping difference.
             fn apply(a: &[$t], b: &[$t], out: &mut [$t]) -> Result<FpFlags> {
-                map(a, b, out, <$t>::wrapping_sub);
+                map_unrolled(a, b, out, <$t>::wrapping_sub);
                 Ok(FpFlags::NONE)
             }
         }
@@ -292,6 +442,64 @@ macro_rules! int_common {
                 Ok(FpFlags::NONE)
             }
         }
+    )* };
+}
+int_wrapping!(u8, u16, u32, u64);
+
+/// Signed add, subtract and multiply are bit-for-bit the unsigned ones of
+/// the same width in two's complement (wrapping), so they run the unsigned
+/// kernels: one copy of each loop in the firmware instead of two.
+macro_rules! int_wrapping_signed {
+    ($($t:ty => $u:ty),*) => { $(
+        impl BinaryKernel<$t> for Add {
+            /// Wrapping sum, as the unsigned sum of the same bits.
+            fn apply(a: &[$t], b: &[$t], out: &mut [$t]) -> Result<FpFlags> {
+                as_unsigned::<$t, $u, Add>(a, b, out)
+            }
+        }
+
+        impl BinaryKernel<$t> for Subtract {
+            /// Wrapping difference, as the unsigned difference.
+            fn apply(a: &[$t], b: &[$t], out: &mut [$t]) -> Result<FpFlags> {
+                as_unsigned::<$t, $u, Subtract>(a, b, out)
+            }
+        }
+
+        impl BinaryKernel<$t> for Multiply {
+            /// Wrapping product, as the unsigned product (the low half of
+            /// a product does not depend on signedness).
+            fn apply(a: &[$t], b: &[$t], out: &mut [$t]) -> Result<FpFlags> {
+                as_unsigned::<$t, $u, Multiply>(a, b, out)
+            }
+        }
+    )* };
+}
+int_wrapping_signed!(i8 => u8, i16 => u16, i32 => u32, i64 => u64);
+
+/// Runs kernel `K` of the unsigned type `U` on signed data of the same
+/// width, reinterpreting the bits.
+#[inline(always)]
+fn as_unsigned<S, U, K>(a: &[S], b: &[S], out: &mut [S]) -> Result<FpFlags>
+where
+    S: bytemuck::Pod,
+    U: bytemuck::Pod,
+    K: BinaryKernel<U>,
+{
+    // Same size and alignment, so these casts cannot fail; the error arm
+    // exists only to avoid a panic path.
+    match (
+        bytemuck::try_cast_slice::<S, U>(a),
+        bytemuck::try_cast_slice::<S, U>(b),
+        bytemuck::try_cast_slice_mut::<S, U>(out),
+    ) {
+        (Ok(a), Ok(b), Ok(out)) => K::apply(a, b, out),
+        _ => Err(Error::Misaligned),
+    }
+}
+
+macro_rules! int_common {
+    ($($t:ty => $pow:ident),*) => { $(
+        int_pow!($pow, $t);
 
         impl BinaryKernel<$t> for TrueDivide {
             /// NumPy has no integer true_divide loop: the resolver sends
@@ -742,6 +950,126 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Signed add/subtract/multiply (run as the unsigned kernels) wrap
+    /// exactly as the signed operations, at every length around the
+    /// unrolled step of four, including MIN/MAX edges.
+    #[test]
+    fn signed_wrapping_through_unsigned_kernels() {
+        let mut s = 0x0bad_cafe_dead_beefu64;
+        for len in 0..=13usize {
+            let mut a: std::vec::Vec<i32> = (0..len).map(|_| next(&mut s) as i32).collect();
+            let b: std::vec::Vec<i32> = (0..len).map(|_| next(&mut s) as i32).collect();
+            if let Some(x) = a.last_mut() {
+                *x = i32::MIN;
+            }
+            let mut out = std::vec![0i32; len];
+            type Op = (Kernel, fn(i32, i32) -> i32);
+            type Kernel = fn(&[i32], &[i32], &mut [i32]) -> Result<FpFlags>;
+            let ops: [Op; 3] = [
+                (<Add as BinaryKernel<i32>>::apply, i32::wrapping_add),
+                (<Subtract as BinaryKernel<i32>>::apply, i32::wrapping_sub),
+                (<Multiply as BinaryKernel<i32>>::apply, i32::wrapping_mul),
+            ];
+            for (kernel, want) in ops {
+                assert_eq!(kernel(&a, &b, &mut out), Ok(FpFlags::NONE));
+                for i in 0..len {
+                    assert_eq!(out[i], want(a[i], b[i]), "len {len} at {i}");
+                }
+            }
+            let a8: std::vec::Vec<i8> = a.iter().map(|&x| x as i8).collect();
+            let b8: std::vec::Vec<i8> = b.iter().map(|&x| x as i8).collect();
+            let mut o8 = std::vec![0i8; len];
+            assert_eq!(
+                <Subtract as BinaryKernel<i8>>::apply(&a8, &b8, &mut o8),
+                Ok(FpFlags::NONE)
+            );
+            for i in 0..len {
+                assert_eq!(o8[i], a8[i].wrapping_sub(b8[i]));
+            }
+        }
+    }
+
+    /// The lane accumulators of `arith_loop` see every element: one special
+    /// pair placed at each position of runs around the lane and block
+    /// boundaries (first, last, in the remainder, last of a block, first of
+    /// the next) still raises exactly its flags, in f32 and f64; an
+    /// overflowing running sum of finite results (a false alarm) raises
+    /// nothing.
+    #[test]
+    fn arith_loop_sees_every_position() {
+        macro_rules! check {
+            ($t:ty) => {{
+                type Kernel = fn(&[$t], &[$t], &mut [$t]) -> Result<FpFlags>;
+                type Precise = fn($t, $t) -> ($t, FpFlags);
+                let ops: [(&str, Kernel, Precise); 4] = [
+                    ("add", <Add as BinaryKernel<$t>>::apply, |x, y| {
+                        (x + y, float::add_flags(x, y, x + y))
+                    }),
+                    ("subtract", <Subtract as BinaryKernel<$t>>::apply, |x, y| {
+                        (x - y, float::add_flags(x, -y, x - y))
+                    }),
+                    ("multiply", <Multiply as BinaryKernel<$t>>::apply, |x, y| {
+                        (x * y, float::mul_flags(x, y, x * y))
+                    }),
+                    ("true_divide", <TrueDivide as BinaryKernel<$t>>::apply, |x, y| {
+                        (x / y, float::div_flags(x, y, x / y))
+                    }),
+                ];
+                let m = <$t>::MAX;
+                let tiny = <$t>::MIN_POSITIVE;
+                // (a, b) pairs that raise something in at least one op.
+                let specials: [($t, $t); 8] = [
+                    (m, m),
+                    (m, -m),
+                    (<$t>::INFINITY, <$t>::NEG_INFINITY),
+                    (1.0, 0.0),
+                    (<$t>::NAN, 1.0),
+                    (tiny, 0.75),
+                    (tiny * 3.0, tiny),
+                    (0.0, 0.0),
+                ];
+                let mut flagged = 0;
+                for len in [1usize, 3, 7, 8, 9, 255, 256, 257, 300, 512, 513] {
+                    let mut positions = std::vec![0, len - 1, len / 2, len - len % 8];
+                    positions.extend([255, 256, 511, 512].iter().filter(|&&p| p < len));
+                    for pos in positions.into_iter().filter(|&p| p < len) {
+                        for &(sa, sb) in &specials {
+                            let mut a: std::vec::Vec<$t> =
+                                (0..len).map(|i| 1.5 + (i % 13) as $t).collect();
+                            let mut b: std::vec::Vec<$t> =
+                                (0..len).map(|i| 0.25 + (i % 7) as $t).collect();
+                            a[pos] = sa;
+                            b[pos] = sb;
+                            for (name, kernel, precise) in ops {
+                                let mut out = std::vec![0 as $t; len];
+                                let got = kernel(&a, &b, &mut out).unwrap();
+                                let mut want = FpFlags::NONE;
+                                for i in 0..len {
+                                    let (r, f) = precise(a[i], b[i]);
+                                    want |= f;
+                                    assert!(out[i].to_bits() == r.to_bits() || (r.is_nan() && out[i].is_nan()));
+                                }
+                                assert_eq!(got, want, "{name} len {len} pos {pos} ({sa:e}, {sb:e})");
+                                flagged += usize::from(!want.is_empty());
+                            }
+                        }
+                    }
+                }
+                assert!(flagged > 300, "only {flagged} flagged cases");
+                // Large finite results whose running sums overflow: the
+                // precise pass runs and finds nothing.
+                let a = std::vec![m / 2.0; 300];
+                let b = std::vec![m / 4.0; 300];
+                let mut out = std::vec![0 as $t; 300];
+                assert_eq!(<Add as BinaryKernel<$t>>::apply(&a, &b, &mut out), Ok(FpFlags::NONE));
+                assert!(out.iter().all(|&r| r == m / 2.0 + m / 4.0));
+                assert_eq!(<TrueDivide as BinaryKernel<$t>>::apply(&a, &b, &mut out), Ok(FpFlags::NONE));
+            }};
+        }
+        check!(f64);
+        check!(f32);
     }
 
     /// The cheap pre-check never hides a flag: for every element, the

@@ -300,7 +300,18 @@ fn inner_run<'r, 'd: 'r, T: LoopElement>(
         return run;
     }
     let chunk = &mut buf[..len];
-    x.load(start, stride, chunk);
+    // Devices gather only CHUNK = 32 elements at a time, where the fill
+    // would save little and cost flash.
+    if stride == 0 && !cfg!(target_os = "none") {
+        // A broadcast operand: convert its one element once and repeat it
+        // (a fill vectorizes; the general gather bounds-checks each read).
+        if let Some((first, rest)) = chunk.split_first_mut() {
+            x.load(start, 0, core::slice::from_mut(first));
+            rest.fill(*first);
+        }
+    } else {
+        x.load(start, stride, chunk);
+    }
     chunk
 }
 
