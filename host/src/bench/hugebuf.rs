@@ -6,14 +6,26 @@
 //! owns the buffers — so for a like-for-like comparison the harness gives
 //! fnp's inputs and outputs the same kind of memory.
 
-use std::alloc::{alloc_zeroed, dealloc, Layout};
+use std::alloc::{alloc, dealloc, Layout};
 use std::ptr::NonNull;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 const HUGE_PAGE: usize = 2 << 20;
 
-/// A zeroed, 2 MiB-aligned byte buffer advised to use huge pages.
+/// Bytes between the start of consecutive buffers' data within their pages.
+/// Buffers that all start at the same offset modulo 4 KiB make every load
+/// of one stream alias the store of another in the CPU's store buffer
+/// ("4K aliasing"); NumPy's allocator does not line arrays up like that.
+const STAGGER: usize = 320;
+
+/// Buffers made so far, to stagger the next one.
+static MADE: AtomicUsize = AtomicUsize::new(0);
+
+/// A zeroed byte buffer in 2 MiB-aligned memory advised to use huge pages,
+/// its data starting at a staggered offset below 4 KiB.
 pub struct HugeBuf {
-    ptr: NonNull<u8>,
+    base: NonNull<u8>,
+    offset: usize,
     len: usize,
     layout: Layout,
 }
@@ -21,23 +33,34 @@ pub struct HugeBuf {
 impl HugeBuf {
     /// `len` zero bytes. Aborts like `Vec` does if memory is exhausted.
     pub fn zeroed(len: usize) -> HugeBuf {
-        let size = len.max(1).next_multiple_of(HUGE_PAGE);
+        let offset = (MADE.fetch_add(1, Ordering::Relaxed) % 12) * STAGGER;
+        let size = (len + offset).max(1).next_multiple_of(HUGE_PAGE);
         let layout = Layout::from_size_align(size, HUGE_PAGE).unwrap_or_else(|_| {
             // Only reachable for sizes near usize::MAX, which cannot be
             // allocated anyway.
             std::alloc::handle_alloc_error(Layout::new::<u8>())
         });
         // SAFETY: `layout` has a non-zero size.
-        let raw = unsafe { alloc_zeroed(layout) };
-        let Some(ptr) = NonNull::new(raw) else {
+        let raw = unsafe { alloc(layout) };
+        let Some(base) = NonNull::new(raw) else {
             std::alloc::handle_alloc_error(layout)
         };
-        // SAFETY: the range is exactly the allocation made above. The advice
-        // is only a hint; its result does not matter for correctness.
+        // The advice must come before the first touch: pages faulted in
+        // before it stay 4 KiB pages. SAFETY: the range is exactly the
+        // allocation made above; the advice is only a hint and its result
+        // does not matter for correctness.
         unsafe {
             libc::madvise(raw.cast(), size, libc::MADV_HUGEPAGE);
         }
-        HugeBuf { ptr, len, layout }
+        // SAFETY: `raw` is valid for writes of `size` bytes; this makes every
+        // byte initialized before any slice of them is formed.
+        unsafe { raw.write_bytes(0, size) };
+        HugeBuf {
+            base,
+            offset,
+            len,
+            layout,
+        }
     }
 
     /// A copy of `bytes` in a huge-page buffer.
@@ -48,21 +71,21 @@ impl HugeBuf {
     }
 
     pub fn bytes(&self) -> &[u8] {
-        // SAFETY: `ptr` points to an allocation of at least `len` initialized
-        // (zeroed) bytes that lives as long as `self`.
-        unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
+        // SAFETY: the allocation holds `offset + len` initialized (zeroed)
+        // bytes and lives as long as `self`.
+        unsafe { std::slice::from_raw_parts(self.base.as_ptr().add(self.offset), self.len) }
     }
 
     pub fn bytes_mut(&mut self) -> &mut [u8] {
         // SAFETY: as in `bytes`, and `&mut self` makes the borrow unique.
-        unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) }
+        unsafe { std::slice::from_raw_parts_mut(self.base.as_ptr().add(self.offset), self.len) }
     }
 }
 
 impl Drop for HugeBuf {
     fn drop(&mut self) {
         // SAFETY: allocated in `zeroed` with exactly this layout.
-        unsafe { dealloc(self.ptr.as_ptr(), self.layout) }
+        unsafe { dealloc(self.base.as_ptr(), self.layout) }
     }
 }
 
@@ -74,7 +97,8 @@ mod tests {
     fn aligned_zeroed_and_copyable() {
         let mut b = HugeBuf::zeroed(10);
         assert_eq!(b.bytes(), &[0; 10]);
-        assert_eq!(b.bytes().as_ptr() as usize % HUGE_PAGE, 0);
+        assert_eq!(b.bytes().as_ptr() as usize % 64, 0);
+        assert!(b.bytes().as_ptr() as usize % HUGE_PAGE < 4096);
         b.bytes_mut()[3] = 7;
         assert_eq!(HugeBuf::from_bytes(b.bytes()).bytes()[3], 7);
         assert!(HugeBuf::zeroed(0).bytes().is_empty());
