@@ -49,8 +49,9 @@ pub struct Args {
     /// Boards for `--device` (default: every QEMU board).
     #[arg(long = "board")]
     pub boards: Vec<String>,
-    /// opt-level of the counted firmware build (`--device`).
-    #[arg(long, default_value = "3")]
+    /// opt-level of the counted firmware build (`--device`); the default is
+    /// what the firmware ships with.
+    #[arg(long, default_value = "z")]
     pub opt_level: String,
 }
 
