@@ -6,8 +6,7 @@
 //! for ops NumPy computes with CPU-dependent code, either zero sign for the
 //! max/min family (NumPy's own choice varies), NaN sign compared only for
 //! ops that define it, and lenient flags where NumPy's flags depend on the
-//! CPU. Ops the table does not list yet (reductions) get the host's
-//! fallback entries in [`Policy::builtin`], which say so in the report.
+//! CPU. An op the table does not list is compared bit-exactly.
 
 use fnp_core::precision::{self, NanSign, Policy as OpPolicy};
 use fnp_core::{DType, FpFlags};
@@ -16,48 +15,20 @@ use serde_json::{json, Value};
 use crate::target::CaseOutcome;
 use crate::value;
 
-/// Reductions that pick an element (NumPy's zero-sign choice varies).
-pub const ZERO_SIGN_ANY: &[&str] = &["max", "min", "nanmax", "nanmin"];
-
-/// The comparator's tolerance: fnp-core's precision table plus the host's
-/// entries for ops the table does not cover yet.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Policy {
-    /// Host entries by op name, used only where the table has none.
-    pub fallback: Vec<(&'static str, OpPolicy)>,
-}
-
-const PICKS_ELEMENT: OpPolicy = OpPolicy {
-    ulp: 0,
-    zero_sign_any: true,
-    nan_sign: NanSign::Ignore,
-    lenient_flags: FpFlags::NONE,
-    why: "host fallback: picks an element; NumPy's choice between +0.0 and -0.0 \
-          varies with length and SIMD path",
-};
+/// The comparator's tolerance: fnp-core's precision table, bit-exact for
+/// anything it does not list.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Policy {}
 
 impl Policy {
-    /// The table in use: `fnp_core::precision::TABLE` first, then host
-    /// fallbacks (bit-exact, except element-picking reductions).
+    /// The policy in use: `fnp_core::precision::TABLE`.
     pub fn builtin() -> Policy {
-        Policy {
-            fallback: ZERO_SIGN_ANY
-                .iter()
-                .map(|&op| (op, PICKS_ELEMENT))
-                .collect(),
-        }
+        Policy {}
     }
 
     /// The policy for `op` producing `dtype`.
     pub fn for_op(&self, op: &str, dtype: DType) -> OpPolicy {
-        precision::policy(op, dtype)
-            .or_else(|| {
-                self.fallback
-                    .iter()
-                    .find(|(o, _)| *o == op)
-                    .map(|(_, p)| *p)
-            })
-            .unwrap_or(OpPolicy::EXACT)
+        precision::policy(op, dtype).unwrap_or(OpPolicy::EXACT)
     }
 
     /// The table as written into reports.
@@ -74,7 +45,7 @@ impl Policy {
                 "source": source,
             })
         };
-        let mut entries: Vec<Value> = precision::TABLE
+        let entries: Vec<Value> = precision::TABLE
             .iter()
             .map(|e| {
                 entry(
@@ -85,13 +56,8 @@ impl Policy {
                 )
             })
             .collect();
-        entries.extend(
-            self.fallback
-                .iter()
-                .map(|(op, p)| entry(op, "all", p, "fnp-host fallback")),
-        );
         json!({
-            "default": entry("*", "all", &OpPolicy::EXACT, "fnp-host fallback"),
+            "default": entry("*", "all", &OpPolicy::EXACT, "fnp-host default"),
             "entries": entries,
             "integers": "bit-exact",
             "nan": "NaN equals NaN; the sign only where nan_sign is compared",
@@ -489,15 +455,18 @@ mod tests {
     }
 
     #[test]
-    fn policy_json_lists_table_and_fallbacks() {
+    fn policy_json_lists_the_table() {
         let v = Policy::builtin().to_json();
         let entries = v["entries"].as_array().unwrap();
         assert!(entries
             .iter()
             .any(|e| e["op"] == "power" && e["source"] == "fnp_core::precision"));
-        assert!(entries
+        let nanmax = entries
             .iter()
-            .any(|e| e["op"] == "nanmax" && e["source"] == "fnp-host fallback"));
+            .find(|e| e["op"] == "nanmax" && e["dtypes"] == "Float64")
+            .unwrap();
+        assert_eq!(nanmax["zero_sign"], "any");
+        assert_eq!(v["default"]["source"], "fnp-host default");
         assert_eq!(
             Policy::builtin().for_op("sum", DType::Float64),
             OpPolicy::EXACT

@@ -186,7 +186,25 @@ fn unknown_target_is_named() {
         &[],
     );
     assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o).contains("unknown target \"qemu:nope\""));
+    assert!(
+        text(&o).contains("unknown QEMU board \"nope\""),
+        "{}",
+        text(&o)
+    );
+    let o = fnp(
+        &[
+            "run",
+            "--target",
+            "nope",
+            "--cases",
+            cases.to_str().unwrap(),
+            "--out",
+            dir.path("r").to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("unknown target \"nope\""), "{}", text(&o));
 }
 
 #[test]
