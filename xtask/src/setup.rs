@@ -14,6 +14,8 @@ pub struct Needs {
     pub rust_targets: bool,
     pub qemu: bool,
     pub par2: bool,
+    /// A python3 (without NumPy) for the capture tests' pure-Python path.
+    pub python: bool,
 }
 
 impl Needs {
@@ -22,6 +24,7 @@ impl Needs {
             rust_targets: true,
             qemu: true,
             par2: true,
+            python: true,
         }
     }
 
@@ -30,6 +33,7 @@ impl Needs {
             rust_targets: true,
             qemu: true,
             par2: false,
+            python: true,
         }
     }
 
@@ -48,6 +52,9 @@ pub fn run(steps: &mut Steps, needs: Needs) {
     }
     if needs.par2 {
         apt_tool(steps, "par2", "par2", false);
+    }
+    if needs.python {
+        apt_tool(steps, "python3", "python3", true);
     }
 }
 
