@@ -271,20 +271,28 @@ where
     kernels::Fmin: BinaryKernel<T>,
 {
     let out: &mut [T] = bytemuck::try_cast_slice_mut(out).map_err(|_| Error::Misaligned)?;
-    match op {
-        BinaryOp::Add => drive::<T, kernels::Add>(a, b, shape, out),
-        BinaryOp::Subtract => drive::<T, kernels::Subtract>(a, b, shape, out),
-        BinaryOp::Multiply => drive::<T, kernels::Multiply>(a, b, shape, out),
-        BinaryOp::TrueDivide => drive::<T, kernels::TrueDivide>(a, b, shape, out),
-        BinaryOp::FloorDivide => drive::<T, kernels::FloorDivide>(a, b, shape, out),
-        BinaryOp::Remainder => drive::<T, kernels::Remainder>(a, b, shape, out),
-        BinaryOp::Power => drive::<T, kernels::Power>(a, b, shape, out),
-        BinaryOp::Maximum => drive::<T, kernels::Maximum>(a, b, shape, out),
-        BinaryOp::Minimum => drive::<T, kernels::Minimum>(a, b, shape, out),
-        BinaryOp::Fmax => drive::<T, kernels::Fmax>(a, b, shape, out),
-        BinaryOp::Fmin => drive::<T, kernels::Fmin>(a, b, shape, out),
-    }
+    // The op is chosen as a kernel function, not a type parameter of the
+    // driver: one driver per loop dtype instead of one per (op, dtype) pair
+    // keeps the firmware small, and the per-run indirect call is noise next
+    // to the kernel's own loop.
+    let kernel: Kernel<T> = match op {
+        BinaryOp::Add => kernels::Add::apply,
+        BinaryOp::Subtract => kernels::Subtract::apply,
+        BinaryOp::Multiply => kernels::Multiply::apply,
+        BinaryOp::TrueDivide => kernels::TrueDivide::apply,
+        BinaryOp::FloorDivide => kernels::FloorDivide::apply,
+        BinaryOp::Remainder => kernels::Remainder::apply,
+        BinaryOp::Power => kernels::Power::apply,
+        BinaryOp::Maximum => kernels::Maximum::apply,
+        BinaryOp::Minimum => kernels::Minimum::apply,
+        BinaryOp::Fmax => kernels::Fmax::apply,
+        BinaryOp::Fmin => kernels::Fmin::apply,
+    };
+    drive::<T>(a, b, shape, out, kernel)
 }
+
+/// A kernel's contiguous inner loop over one run of the loop dtype.
+type Kernel<T> = fn(&[T], &[T], &mut [T]) -> Result<FpFlags>;
 
 /// One input's inner run: borrowed when it is already the loop type and
 /// unit-stride, otherwise gathered into `buf`.
@@ -305,11 +313,12 @@ fn inner_run<'r, 'd: 'r, T: LoopElement>(
 }
 
 /// The broadcasting driver: C-order walk over the coalesced output.
-fn drive<T: LoopElement, K: BinaryKernel<T>>(
+fn drive<T: LoopElement>(
     a: &ArrayRef<'_>,
     b: &ArrayRef<'_>,
     shape: &Shape,
     out: &mut [T],
+    kernel: Kernel<T>,
 ) -> Result<FpFlags> {
     let n = shape.size();
     let out = out
@@ -372,7 +381,7 @@ fn drive<T: LoopElement, K: BinaryKernel<T>>(
             let ro = out
                 .get_mut(pos..pos + len)
                 .ok_or(Error::BufferTooSmall { needed: n })?;
-            flags |= K::apply(ra, rb, ro)?;
+            flags |= kernel(ra, rb, ro)?;
             done += len;
             pos += len;
         }
