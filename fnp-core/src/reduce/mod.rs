@@ -755,7 +755,8 @@ fn reduced_count(a: &ArrayRef<'_>, r: &Resolved) -> i64 {
 
 /// `out[j] = out[j] / count[j]` in float64, rounded to the result dtype
 /// (NumPy's `true_divide(ret, rcount, out=ret, casting='unsafe')`).
-fn divide_by_count<T: Num>(out: &mut [T], count: impl Fn(usize) -> f64) -> FpFlags {
+// `count` is a trait object: one copy per result dtype, not one per caller.
+fn divide_by_count<T: Num>(out: &mut [T], count: &dyn Fn(usize) -> f64) -> FpFlags {
     let mut flags = FpFlags::NONE;
     for (j, o) in out.iter_mut().enumerate() {
         let (x, c) = (o.to_f64(), count(j));
@@ -898,14 +899,14 @@ fn typed<T: Num>(
                     },
                 )?);
                 counts(a, r, mask, nan, c)?;
-                let f = divide_by_count(out, |j| c.get(j).copied().unwrap_or(0) as f64);
+                let f = divide_by_count(out, &|j| c.get(j).copied().unwrap_or(0) as f64);
                 // nanmean divides under np.errstate(invalid/divide='ignore').
                 if !nan {
                     flags |= f;
                 }
             } else {
                 let c = reduced_count(a, r) as f64;
-                flags |= divide_by_count(out, |_| c);
+                flags |= divide_by_count(out, &|_| c);
             }
         }
         ReduceOp::Var | ReduceOp::Std => {
@@ -1001,7 +1002,7 @@ fn var<T: Num>(
         }
     };
     // arrmean = true_divide(arrmean, rcount, out=arrmean, casting='unsafe')
-    flags |= divide_by_count(out, count);
+    flags |= divide_by_count(out, &count);
     for (m, o) in means.iter_mut().zip(out.iter_mut()) {
         *m = match dev {
             DevType::F64 | DevType::F32 => o.to_f64().to_bits(),
@@ -1030,7 +1031,7 @@ fn var<T: Num>(
             0.0
         }
     };
-    flags |= divide_by_count(out, dof);
+    flags |= divide_by_count(out, &dof);
     Ok(flags)
 }
 
