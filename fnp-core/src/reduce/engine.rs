@@ -67,6 +67,12 @@ pub(crate) struct Source<'a, 's, T> {
     pub(crate) direct: Option<&'a [T]>,
     pub(crate) pre: Pre<'s>,
     pub(crate) mask: Option<&'a [u8]>,
+    /// The dtype being reduced in: `T::DTYPE`, or an unsigned dtype whose
+    /// values are carried as its signed twin `T` (same bits).
+    pub(crate) real: crate::DType,
+    /// Whether elements are read with [`Num::flip_sign`] (an unsigned
+    /// max/min carried as its signed twin).
+    pub(crate) flip: bool,
 }
 
 impl<'a, 's, T: Num> Source<'a, 's, T> {
@@ -82,6 +88,27 @@ impl<'a, 's, T: Num> Source<'a, 's, T> {
             direct,
             pre,
             mask,
+            real: T::DTYPE,
+            flip: false,
+        }
+    }
+
+    /// Reads the input converted to the reduction dtype as `real`'s own
+    /// cast would (an integer or bool source has the same bits either
+    /// way; a float one saturates to the unsigned range), then flips.
+    fn load_input(&self, start: usize, stride: isize, chunk: &mut [T]) {
+        if self.real != T::DTYPE && self.input.dtype().is_float() {
+            let mut tmp = [0f64; BLOCK];
+            let tmp = &mut tmp[..chunk.len().min(BLOCK)];
+            self.input.load(start, stride, tmp);
+            for (c, &v) in chunk.iter_mut().zip(tmp.iter()) {
+                *c = <T as CastFrom<u64>>::cast_from(saturate_unsigned(v, self.real));
+            }
+        } else {
+            self.input.load(start, stride, chunk);
+        }
+        if self.flip {
+            chunk.iter_mut().for_each(|v| *v = v.flip_sign());
         }
     }
 
@@ -146,9 +173,9 @@ impl<'a, 's, T: Num> Source<'a, 's, T> {
         let start = usize::try_from(cur.pos[IN]).unwrap_or(0);
         let stride = cur.run_stride(IN);
         match self.pre {
-            Pre::None => self.input.load(start, stride, chunk),
+            Pre::None => self.load_input(start, stride, chunk),
             Pre::NanToZero | Pre::NanToOne => {
-                self.input.load(start, stride, chunk);
+                self.load_input(start, stride, chunk);
                 let with = if matches!(self.pre, Pre::NanToZero) {
                     T::ZERO
                 } else {
@@ -249,10 +276,10 @@ impl<'a, 's, T: Num> Source<'a, 's, T> {
                     &|k| f64::from_bits(mean_word(k)),
                     flags,
                 );
-                if T::DTYPE.is_integer() {
+                if self.real.is_integer() {
                     // NumPy's C conversion (x86), not Rust's saturating one.
                     for (c, &v) in chunk.iter_mut().zip(tmp.iter()) {
-                        let (bits, invalid) = super::num::c_cast_to_int_bits(v, T::DTYPE);
+                        let (bits, invalid) = super::num::c_cast_to_int_bits(v, self.real);
                         *flags |= FpFlags::when(invalid, FpFlags::INVALID);
                         *c = <T as CastFrom<u64>>::cast_from(bits);
                     }
@@ -275,7 +302,11 @@ impl<'a, 's, T: Num> Source<'a, 's, T> {
                     flags,
                 );
                 for (c, &v) in chunk.iter_mut().zip(tmp.iter()) {
-                    *c = <T as CastFrom<f32>>::cast_from(v);
+                    *c = if self.real == T::DTYPE {
+                        <T as CastFrom<f32>>::cast_from(v)
+                    } else {
+                        <T as CastFrom<u64>>::cast_from(saturate_unsigned(f64::from(v), self.real))
+                    };
                 }
             }
             DevType::Int { bits, signed } => {
@@ -379,6 +410,17 @@ fn sqdev_int(
         } else {
             (((sq as u64) << shift) >> shift) as i64
         };
+    }
+}
+
+/// Rust's saturating float-to-integer `as` into the unsigned dtype `d`,
+/// as bits (`f32 as u8` equals `(f32 as f64) as u8`: widening is exact).
+fn saturate_unsigned(v: f64, d: crate::DType) -> u64 {
+    match d {
+        crate::DType::UInt8 => u64::from(v as u8),
+        crate::DType::UInt16 => u64::from(v as u16),
+        crate::DType::UInt32 => u64::from(v as u32),
+        _ => v as u64,
     }
 }
 
