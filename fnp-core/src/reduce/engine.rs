@@ -97,16 +97,7 @@ impl<'a, 's, T: Num> Source<'a, 's, T> {
     /// cast would (an integer or bool source has the same bits either
     /// way; a float one saturates to the unsigned range), then flips.
     fn load_input(&self, start: usize, stride: isize, chunk: &mut [T]) {
-        if self.real != T::DTYPE && self.input.dtype().is_float() {
-            let mut tmp = [0f64; BLOCK];
-            let tmp = &mut tmp[..chunk.len().min(BLOCK)];
-            self.input.load(start, stride, tmp);
-            for (c, &v) in chunk.iter_mut().zip(tmp.iter()) {
-                *c = <T as CastFrom<u64>>::cast_from(saturate_unsigned(v, self.real));
-            }
-        } else {
-            self.input.load(start, stride, chunk);
-        }
+        load_real(&self.input, self.real, start, stride, chunk);
         if self.flip {
             chunk.iter_mut().for_each(|v| *v = v.flip_sign());
         }
@@ -410,6 +401,29 @@ fn sqdev_int(
         } else {
             (((sq as u64) << shift) >> shift) as i64
         };
+    }
+}
+
+/// `input.load` into `T` carrying the values of the dtype `real` (`T`'s own
+/// or the unsigned dtype `T` is the signed twin of): integer and bool
+/// sources have the same bits either way, float ones saturate to `real`'s
+/// range as its own cast does. At most [`BLOCK`] elements.
+pub(crate) fn load_real<T: Num>(
+    input: &ArrayRef<'_>,
+    real: crate::DType,
+    start: usize,
+    stride: isize,
+    chunk: &mut [T],
+) {
+    if real != T::DTYPE && input.dtype().is_float() {
+        let mut tmp = [0f64; BLOCK];
+        let tmp = &mut tmp[..chunk.len().min(BLOCK)];
+        input.load(start, stride, tmp);
+        for (c, &v) in chunk.iter_mut().zip(tmp.iter()) {
+            *c = <T as CastFrom<u64>>::cast_from(saturate_unsigned(v, real));
+        }
+    } else {
+        input.load(start, stride, chunk);
     }
 }
 

@@ -1010,7 +1010,16 @@ fn typed<T: Num>(
             } else {
                 Fold::Mul
             };
-            flags |= accumulate(fold, a, r.axis, out);
+            // As in `pass`: unsigned dtypes accumulate as their twins.
+            flags |= if crate::SMALL && T::DTYPE != <T::Twin as Element>::DTYPE {
+                match bytemuck::try_cast_slice_mut::<T, T::Twin>(out) {
+                    Ok(twin) => accumulate(fold, a, r.axis, twin, T::DTYPE),
+                    // A type and its twin have one size and alignment.
+                    Err(_) => FpFlags::NONE,
+                }
+            } else {
+                accumulate(fold, a, r.axis, out, T::DTYPE)
+            };
         }
         ReduceOp::Argmin | ReduceOp::Argmax => return Err(Error::Unsupported),
     }
@@ -1112,7 +1121,14 @@ fn var<T: Num>(
 
 /// `add.accumulate`/`multiply.accumulate` along `axis` (flattened C order
 /// for `None`): the first element is copied, the rest folded in order.
-fn accumulate<T: Num>(fold: Fold, a: &ArrayRef<'_>, axis: Option<usize>, out: &mut [T]) -> FpFlags {
+/// `T` carries the values of the dtype `real` (see [`engine::load_real`]).
+fn accumulate<T: Num>(
+    fold: Fold,
+    a: &ArrayRef<'_>,
+    axis: Option<usize>,
+    out: &mut [T],
+    real: DType,
+) -> FpFlags {
     let dims = a.shape().dims();
     let nd = dims.len();
     let mut flags = FpFlags::NONE;
@@ -1163,7 +1179,9 @@ fn accumulate<T: Num>(fold: Fold, a: &ArrayRef<'_>, axis: Option<usize>, out: &m
         while done < line_len {
             let len = (line_len - done).min(cur.run_len()).min(engine::BLOCK);
             let vals = &mut buf[..len];
-            a.load(
+            engine::load_real(
+                a,
+                real,
                 usize::try_from(cur.pos[IN]).unwrap_or(0),
                 cur.run_stride(IN),
                 vals,
