@@ -267,7 +267,11 @@ impl<'a, 's, T: Num> Source<'a, 's, T> {
                     &|k| f64::from_bits(mean_word(k)),
                     flags,
                 );
-                if self.real.is_integer() {
+                if self.real == crate::DType::Bool {
+                    for (c, &v) in chunk.iter_mut().zip(tmp.iter()) {
+                        *c = if v != 0.0 { T::ONE } else { T::ZERO };
+                    }
+                } else if self.real.is_integer() {
                     // NumPy's C conversion (x86), not Rust's saturating one.
                     for (c, &v) in chunk.iter_mut().zip(tmp.iter()) {
                         let (bits, invalid) = super::num::c_cast_to_int_bits(v, self.real);
@@ -295,6 +299,12 @@ impl<'a, 's, T: Num> Source<'a, 's, T> {
                 for (c, &v) in chunk.iter_mut().zip(tmp.iter()) {
                     *c = if self.real == T::DTYPE {
                         <T as CastFrom<f32>>::cast_from(v)
+                    } else if self.real == crate::DType::Bool {
+                        if v != 0.0 {
+                            T::ONE
+                        } else {
+                            T::ZERO
+                        }
                     } else {
                         <T as CastFrom<u64>>::cast_from(saturate_unsigned(f64::from(v), self.real))
                     };
@@ -304,8 +314,15 @@ impl<'a, 's, T: Num> Source<'a, 's, T> {
                 let mut tmp = [0i64; BLOCK];
                 let tmp = &mut tmp[..chunk.len()];
                 sqdev_int(&self.input, start, stride, tmp, &mean_word, bits, signed);
+                let as_bool = self.real == crate::DType::Bool && T::DTYPE != self.real;
                 for (c, &x) in chunk.iter_mut().zip(tmp.iter()) {
-                    *c = if signed {
+                    *c = if as_bool {
+                        if x != 0 {
+                            T::ONE
+                        } else {
+                            T::ZERO
+                        }
+                    } else if signed {
                         <T as CastFrom<i64>>::cast_from(x)
                     } else {
                         <T as CastFrom<u64>>::cast_from(x as u64)
@@ -415,7 +432,14 @@ pub(crate) fn load_real<T: Num>(
     stride: isize,
     chunk: &mut [T],
 ) {
-    if real != T::DTYPE && input.dtype().is_float() {
+    if real == crate::DType::Bool && T::DTYPE != real {
+        let mut tmp = [Bool::FALSE; BLOCK];
+        let tmp = &mut tmp[..chunk.len().min(BLOCK)];
+        input.load(start, stride, tmp);
+        for (c, b) in chunk.iter_mut().zip(tmp.iter()) {
+            *c = if b.get() { T::ONE } else { T::ZERO };
+        }
+    } else if real != T::DTYPE && input.dtype().is_float() {
         let mut tmp = [0f64; BLOCK];
         let tmp = &mut tmp[..chunk.len().min(BLOCK)];
         input.load(start, stride, tmp);

@@ -633,10 +633,18 @@ fn pass<T: Num>(
     let Ok(twin) = bytemuck::try_cast_slice_mut::<T, T::Twin>(out) else {
         return FpFlags::NONE;
     };
-    let flip = matches!(
-        fold,
-        Fold::Maximum | Fold::Minimum | Fold::Fmax | Fold::Fmin
-    );
+    // Bool's or/and are int8's max/min on 0 and 1.
+    let is_bool = T::DTYPE == DType::Bool;
+    let fold = match fold {
+        Fold::Add | Fold::Maximum | Fold::Fmax if is_bool => Fold::Maximum,
+        Fold::Mul | Fold::Minimum | Fold::Fmin if is_bool => Fold::Minimum,
+        f => f,
+    };
+    let flip = !is_bool
+        && matches!(
+            fold,
+            Fold::Maximum | Fold::Minimum | Fold::Fmax | Fold::Fmin
+        );
     if flip {
         twin.iter_mut().for_each(|o| *o = o.flip_sign());
     }
@@ -842,10 +850,32 @@ fn divide_by_count<T: Num>(out: &mut [T], count: &dyn Fn(usize) -> f64) -> FpFla
     flags
 }
 
+/// [`from_f64_result`] as the bits of a `d` value, out of line (one copy
+/// instead of one per result dtype, for `small`).
+#[inline(never)]
+fn f64_result_bits(q: f64, d: DType, flags: &mut FpFlags) -> u64 {
+    match d {
+        DType::Float32 => {
+            *flags |= num::f64_to_f32_flags(q);
+            u64::from((q as f32).to_bits())
+        }
+        DType::Float64 => q.to_bits(),
+        DType::Bool => u64::from(q != 0.0),
+        _ => {
+            let (bits, invalid) = num::c_cast_to_int_bits(q, d);
+            *flags |= FpFlags::when(invalid, FpFlags::INVALID);
+            bits
+        }
+    }
+}
+
 /// A float64 result stored in the result dtype as NumPy's unsafe cast does
 /// (float32 rounding with its flags, C integer conversion).
 fn from_f64_result<T: Num>(q: f64, flags: &mut FpFlags) -> T {
     use crate::element::CastFrom;
+    if crate::SMALL {
+        return T::from_low_bits(f64_result_bits(q, T::DTYPE, flags));
+    }
     if T::DTYPE == DType::Float32 {
         *flags |= num::f64_to_f32_flags(q);
     }
@@ -1011,7 +1041,7 @@ fn typed<T: Num>(
                 Fold::Mul
             };
             // As in `pass`: unsigned dtypes accumulate as their twins.
-            flags |= if crate::SMALL && T::DTYPE != <T::Twin as Element>::DTYPE {
+            flags |= if crate::SMALL && T::DTYPE.kind() == Kind::UnsignedInt {
                 match bytemuck::try_cast_slice_mut::<T, T::Twin>(out) {
                     Ok(twin) => accumulate(fold, a, r.axis, twin, T::DTYPE),
                     // A type and its twin have one size and alignment.

@@ -8,7 +8,8 @@ pub(crate) trait Num: LoopElement + Copy + PartialOrd {
     /// Whether this is float32/float64 (pairwise sums, flags, NaN rules).
     const FLOAT: bool;
     /// The type the `small` feature reduces this one in: the signed
-    /// integer of the same width for an unsigned integer, itself otherwise.
+    /// integer of the same width for an unsigned integer, int8 (0 or 1) for
+    /// bool, itself otherwise.
     type Twin: Num;
     /// `0` (False for bool).
     const ZERO: Self;
@@ -50,6 +51,8 @@ pub(crate) trait Num: LoopElement + Copy + PartialOrd {
     fn add_flags(a: Self, b: Self, r: Self) -> FpFlags;
     /// Flags of `a * b = r`.
     fn mul_flags(a: Self, b: Self, r: Self) -> FpFlags;
+    /// The value whose bits are the low bits of `bits` (bool: non-zero).
+    fn from_low_bits(bits: u64) -> Self;
     /// The value with its top bit inverted: read as the signed integer of
     /// the same width, an unsigned value keeps its order.
     #[inline(always)]
@@ -81,6 +84,7 @@ macro_rules! int_num {
             #[inline(always)] fn add_flags(_: $t, _: $t, _: $t) -> FpFlags { FpFlags::NONE }
             #[inline(always)] fn mul_flags(_: $t, _: $t, _: $t) -> FpFlags { FpFlags::NONE }
             #[inline(always)] fn flip_sign(self) -> $t { self ^ (1 as $t).rotate_right(1) }
+            #[inline(always)] fn from_low_bits(bits: u64) -> $t { bits as $t }
         }
     )* };
 }
@@ -90,7 +94,11 @@ int_num!(
 );
 
 impl Num for Bool {
-    type Twin = Bool;
+    type Twin = i8;
+    #[inline(always)]
+    fn from_low_bits(bits: u64) -> Bool {
+        Bool::from(bits != 0)
+    }
     const FLOAT: bool = false;
     const ZERO: Bool = Bool::FALSE;
     const ONE: Bool = Bool::TRUE;
@@ -159,6 +167,10 @@ macro_rules! float_num {
         impl Num for $t {
             const FLOAT: bool = true;
             type Twin = $t;
+            #[inline(always)]
+            fn from_low_bits(bits: u64) -> $t {
+                <$t>::from_bits(bits as _)
+            }
             const ZERO: $t = 0.0;
             const ONE: $t = 1.0;
             #[inline(always)]
