@@ -111,6 +111,10 @@ fn unsigned_results_digest() {
                             (false, None),
                             (true, Some(Scalar::Int(3))),
                             (false, Some(Scalar::Int(200))),
+                            (false, Some(Scalar::Float(-2.5))),
+                            (false, Some(Scalar::Float(1e10))),
+                            (false, Some(Scalar::Bool(true))),
+                            (false, Some(Scalar::UInt(1 << 63))),
                         ] {
                             let p = ReduceParams {
                                 axis,
@@ -153,5 +157,5 @@ fn unsigned_results_digest() {
         }
     }
     assert!(ran > 5000, "only {ran} reductions ran");
-    assert_eq!(h, 0x50ba_58b1_5810_0c08, "digest {h:#018x}");
+    assert_eq!(h, 0xe474_4055_c51f_e662, "digest {h:#018x}");
 }
