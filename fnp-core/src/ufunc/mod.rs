@@ -271,24 +271,43 @@ where
     kernels::Fmin: BinaryKernel<T>,
 {
     let out: &mut [T] = bytemuck::try_cast_slice_mut(out).map_err(|_| Error::Misaligned)?;
-    // The op is chosen as a kernel function, not a type parameter of the
-    // driver: one driver per loop dtype instead of one per (op, dtype) pair
-    // keeps the firmware small, and the per-run indirect call is noise next
-    // to the kernel's own loop.
-    let kernel: Kernel<T> = match op {
-        BinaryOp::Add => kernels::Add::apply,
-        BinaryOp::Subtract => kernels::Subtract::apply,
-        BinaryOp::Multiply => kernels::Multiply::apply,
-        BinaryOp::TrueDivide => kernels::TrueDivide::apply,
-        BinaryOp::FloorDivide => kernels::FloorDivide::apply,
-        BinaryOp::Remainder => kernels::Remainder::apply,
-        BinaryOp::Power => kernels::Power::apply,
-        BinaryOp::Maximum => kernels::Maximum::apply,
-        BinaryOp::Minimum => kernels::Minimum::apply,
-        BinaryOp::Fmax => kernels::Fmax::apply,
-        BinaryOp::Fmin => kernels::Fmin::apply,
-    };
-    drive::<T>(a, b, shape, out, kernel)
+    // Under `small` the op is chosen as a kernel function pointer: one
+    // driver per loop dtype instead of one per (op, dtype) pair. Elsewhere
+    // each kernel is its own zero-sized function type, so the driver is
+    // monomorphized around it as before (no indirect call on the host).
+    macro_rules! dispatch {
+        ($($variant:ident),*) => {
+            if crate::SMALL {
+                let kernel: Kernel<T> = match op {
+                    $(BinaryOp::$variant => kernels::$variant::apply,)*
+                };
+                drive(a, b, shape, out, kernel)
+            } else {
+                match op {
+                    $(BinaryOp::$variant => drive(
+                        a,
+                        b,
+                        shape,
+                        out,
+                        <kernels::$variant as BinaryKernel<T>>::apply,
+                    ),)*
+                }
+            }
+        };
+    }
+    dispatch!(
+        Add,
+        Subtract,
+        Multiply,
+        TrueDivide,
+        FloorDivide,
+        Remainder,
+        Power,
+        Maximum,
+        Minimum,
+        Fmax,
+        Fmin
+    )
 }
 
 /// A kernel's contiguous inner loop over one run of the loop dtype.
@@ -313,12 +332,12 @@ fn inner_run<'r, 'd: 'r, T: LoopElement>(
 }
 
 /// The broadcasting driver: C-order walk over the coalesced output.
-fn drive<T: LoopElement>(
+fn drive<T: LoopElement, K: Fn(&[T], &[T], &mut [T]) -> Result<FpFlags>>(
     a: &ArrayRef<'_>,
     b: &ArrayRef<'_>,
     shape: &Shape,
     out: &mut [T],
-    kernel: Kernel<T>,
+    kernel: K,
 ) -> Result<FpFlags> {
     let n = shape.size();
     let out = out
