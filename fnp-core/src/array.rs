@@ -150,7 +150,7 @@ fn gather<S: Element, L: CastFrom<S> + Copy>(
     let Ok(src) = bytemuck::try_cast_slice::<u8, S>(data) else {
         return;
     };
-    if stride == 1 {
+    if !crate::SMALL && stride == 1 {
         if let Some(run) = src.get(start..start.saturating_add(out.len())) {
             for (o, &s) in out.iter_mut().zip(run) {
                 *o = L::cast_from(s);

@@ -32,6 +32,11 @@ pub mod ufunc;
 #[cfg(feature = "wire")]
 pub mod wire;
 
+/// Whether the `small` feature drops the speed-only duplicate paths
+/// (unrolled lanes, fast passes later redone exactly, contiguous special
+/// cases) in favour of the one exact path each of them mirrors.
+pub(crate) const SMALL: bool = cfg!(feature = "small");
+
 pub use array::ArrayRef;
 pub use dtype::{result_type, result_type_weak, DType, Kind, OperandType};
 pub use element::{Bool, Element};

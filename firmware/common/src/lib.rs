@@ -107,3 +107,41 @@ pub unsafe fn peak_stack(bottom: usize, top: usize) -> usize {
     }
     top.saturating_sub(p)
 }
+
+/// `v` in decimal, written at the end of `buf`; for log lines without
+/// `core::fmt`, whose machinery costs about 2 KiB of flash. (Iterators and
+/// `get`, no indexing: this crate must have no panic paths.)
+pub fn decimal(mut v: u64, buf: &mut [u8; 20]) -> &str {
+    let mut used = 0;
+    for slot in buf.iter_mut().rev() {
+        *slot = b'0' + (v % 10) as u8;
+        v /= 10;
+        used += 1;
+        if v == 0 {
+            break;
+        }
+    }
+    let start = buf.len().saturating_sub(used);
+    core::str::from_utf8(buf.get(start..).unwrap_or_default()).unwrap_or("?")
+}
+
+/// `v` as `0x`-prefixed lower-case hex (as `{:#x}` prints it), written at
+/// the end of `buf`.
+pub fn hex(mut v: u64, buf: &mut [u8; 18]) -> &str {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut used = 0;
+    for slot in buf.iter_mut().rev().take(16) {
+        *slot = DIGITS.get((v & 0xf) as usize).copied().unwrap_or(b'?');
+        v >>= 4;
+        used += 1;
+        if v == 0 {
+            break;
+        }
+    }
+    let start = buf.len().saturating_sub(used + 2);
+    if let Some([zero, x]) = buf.get_mut(start..start + 2) {
+        *zero = b'0';
+        *x = b'x';
+    }
+    core::str::from_utf8(buf.get(start..).unwrap_or_default()).unwrap_or("?")
+}

@@ -10,10 +10,9 @@
 use core::ptr::{addr_of_mut, read_volatile, write_volatile};
 
 use cortex_m_rt::{entry, exception, ExceptionFrame};
-use cortex_m_semihosting::{debug, hprintln};
+use cortex_m_semihosting::debug;
 use fnp_core::wire::{Platform, ServerConfig};
 use fnp_fw_common::{paint_stack, peak_stack, serve, Buffers, Uart};
-use panic_semihosting as _;
 
 const TARGET: &str = "mps2-an386";
 /// Start of SRAM: with flip-link the stack runs from `_stack_start` down to
@@ -152,7 +151,9 @@ fn main() -> ! {
             out: &mut *addr_of_mut!(OUT_BENCH),
         }
     };
-    insn_bench::run(&mut bufs, |line| hprintln!("{}", line));
+    insn_bench::run(&mut bufs, |line| {
+        cortex_m_semihosting::hprintln!("{}", line)
+    });
     debug::exit(debug::EXIT_SUCCESS);
     loop {
         cortex_m::asm::wfi();
@@ -180,11 +181,9 @@ fn main() -> ! {
         max_frame_bytes: RX_BYTES,
         stack_bytes: stack_top() - RAM_START,
     };
-    hprintln!(
-        "fnp: {} serving, stack {} bytes",
-        TARGET,
-        config.stack_bytes
-    );
+    let mut n = [0u8; 20];
+    let stack = fnp_fw_common::decimal(config.stack_bytes as u64, &mut n);
+    log(&["fnp: ", TARGET, " serving, stack ", stack, " bytes\n"]);
     let mut uart = Cmsdk::enable();
     serve(&mut uart, bufs, config, Board)
 }
@@ -193,7 +192,44 @@ fn main() -> ! {
 unsafe fn HardFault(frame: &ExceptionFrame) -> ! {
     // A stack overflow lands here (flip-link): report and stop the
     // emulator with a failure status so the host marks the case crashed.
-    hprintln!("fnp: HardFault at pc={:#x}", frame.pc());
+    let mut h = [0u8; 18];
+    log(&[
+        "fnp: HardFault at pc=",
+        fnp_fw_common::hex(u64::from(frame.pc()), &mut h),
+        "\n",
+    ]);
+    debug::exit(debug::EXIT_FAILURE);
+    loop {
+        cortex_m::asm::wfi();
+    }
+}
+
+/// Writes a line to the semihosting console without `core::fmt` (its
+/// machinery would cost about 2 KiB of flash).
+fn log(parts: &[&str]) {
+    if let Ok(mut out) = cortex_m_semihosting::hio::hstdout() {
+        for p in parts {
+            let _ = out.write_all(p.as_bytes());
+        }
+    }
+}
+
+/// Reports where a panic happened (without formatting its message) and
+/// stops the emulator with a failure status, as panic-semihosting's
+/// `exit` feature did.
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
+    let mut n = [0u8; 20];
+    match info.location() {
+        Some(l) => log(&[
+            "fnp: panicked at ",
+            l.file(),
+            ":",
+            fnp_fw_common::decimal(u64::from(l.line()), &mut n),
+            "\n",
+        ]),
+        None => log(&["fnp: panicked\n"]),
+    }
     debug::exit(debug::EXIT_FAILURE);
     loop {
         cortex_m::asm::wfi();

@@ -67,6 +67,12 @@ pub(crate) struct Source<'a, 's, T> {
     pub(crate) direct: Option<&'a [T]>,
     pub(crate) pre: Pre<'s>,
     pub(crate) mask: Option<&'a [u8]>,
+    /// The dtype being reduced in: `T::DTYPE`, or an unsigned dtype whose
+    /// values are carried as its signed twin `T` (same bits).
+    pub(crate) real: crate::DType,
+    /// Whether elements are read with [`Num::flip_sign`] (an unsigned
+    /// max/min carried as its signed twin).
+    pub(crate) flip: bool,
 }
 
 impl<'a, 's, T: Num> Source<'a, 's, T> {
@@ -82,6 +88,18 @@ impl<'a, 's, T: Num> Source<'a, 's, T> {
             direct,
             pre,
             mask,
+            real: T::DTYPE,
+            flip: false,
+        }
+    }
+
+    /// Reads the input converted to the reduction dtype as `real`'s own
+    /// cast would (an integer or bool source has the same bits either
+    /// way; a float one saturates to the unsigned range), then flips.
+    fn load_input(&self, start: usize, stride: isize, chunk: &mut [T]) {
+        load_real(&self.input, self.real, start, stride, chunk);
+        if self.flip {
+            chunk.iter_mut().for_each(|v| *v = v.flip_sign());
         }
     }
 
@@ -119,7 +137,7 @@ impl<'a, 's, T: Num> Source<'a, 's, T> {
         'a: 'x,
     {
         let n = n.min(BLOCK);
-        if let Some(d) = self.direct {
+        if let Some(d) = self.direct.filter(|_| !crate::SMALL) {
             if cur.run_stride(IN) == 1 && cur.run_len() >= n {
                 if let Some(s) = usize::try_from(cur.pos[IN])
                     .ok()
@@ -146,9 +164,9 @@ impl<'a, 's, T: Num> Source<'a, 's, T> {
         let start = usize::try_from(cur.pos[IN]).unwrap_or(0);
         let stride = cur.run_stride(IN);
         match self.pre {
-            Pre::None => self.input.load(start, stride, chunk),
+            Pre::None => self.load_input(start, stride, chunk),
             Pre::NanToZero | Pre::NanToOne => {
-                self.input.load(start, stride, chunk);
+                self.load_input(start, stride, chunk);
                 let with = if matches!(self.pre, Pre::NanToZero) {
                     T::ZERO
                 } else {
@@ -216,7 +234,11 @@ impl<'a, 's, T: Num> Source<'a, 's, T> {
                 .unwrap_or(0)
         };
         match dev {
-            DevType::F64 if T::DTYPE == crate::DType::Float64 => self.sqdev_float::<T>(
+            // Under `small` these two go through the generic arms below (an
+            // identity cast at the end), so that only one f64 and one f32
+            // deviation routine exist instead of one per loop dtype.
+            DevType::F64 if !crate::SMALL && T::DTYPE == crate::DType::Float64 => sqdev_float::<T>(
+                &self.input,
                 start,
                 stride,
                 so,
@@ -224,7 +246,8 @@ impl<'a, 's, T: Num> Source<'a, 's, T> {
                 &|k| T::from_f64(f64::from_bits(mean_word(k))),
                 flags,
             ),
-            DevType::F32 if T::DTYPE == crate::DType::Float32 => self.sqdev_float::<T>(
+            DevType::F32 if !crate::SMALL && T::DTYPE == crate::DType::Float32 => sqdev_float::<T>(
+                &self.input,
                 start,
                 stride,
                 so,
@@ -235,7 +258,8 @@ impl<'a, 's, T: Num> Source<'a, 's, T> {
             DevType::F64 => {
                 let mut tmp = [0f64; BLOCK];
                 let tmp = &mut tmp[..chunk.len()];
-                self.sqdev_float::<f64>(
+                sqdev_float::<f64>(
+                    &self.input,
                     start,
                     stride,
                     so,
@@ -243,10 +267,14 @@ impl<'a, 's, T: Num> Source<'a, 's, T> {
                     &|k| f64::from_bits(mean_word(k)),
                     flags,
                 );
-                if T::DTYPE.is_integer() {
+                if self.real == crate::DType::Bool {
+                    for (c, &v) in chunk.iter_mut().zip(tmp.iter()) {
+                        *c = if v != 0.0 { T::ONE } else { T::ZERO };
+                    }
+                } else if self.real.is_integer() {
                     // NumPy's C conversion (x86), not Rust's saturating one.
                     for (c, &v) in chunk.iter_mut().zip(tmp.iter()) {
-                        let (bits, invalid) = super::num::c_cast_to_int_bits(v, T::DTYPE);
+                        let (bits, invalid) = super::num::c_cast_to_int_bits(v, self.real);
                         *flags |= FpFlags::when(invalid, FpFlags::INVALID);
                         *c = <T as CastFrom<u64>>::cast_from(bits);
                     }
@@ -259,7 +287,8 @@ impl<'a, 's, T: Num> Source<'a, 's, T> {
             DevType::F32 => {
                 let mut tmp = [0f32; BLOCK];
                 let tmp = &mut tmp[..chunk.len()];
-                self.sqdev_float::<f32>(
+                sqdev_float::<f32>(
+                    &self.input,
                     start,
                     stride,
                     so,
@@ -268,88 +297,168 @@ impl<'a, 's, T: Num> Source<'a, 's, T> {
                     flags,
                 );
                 for (c, &v) in chunk.iter_mut().zip(tmp.iter()) {
-                    *c = <T as CastFrom<f32>>::cast_from(v);
+                    *c = if self.real == T::DTYPE {
+                        <T as CastFrom<f32>>::cast_from(v)
+                    } else if self.real == crate::DType::Bool {
+                        if v != 0.0 {
+                            T::ONE
+                        } else {
+                            T::ZERO
+                        }
+                    } else {
+                        <T as CastFrom<u64>>::cast_from(saturate_unsigned(f64::from(v), self.real))
+                    };
                 }
             }
             DevType::Int { bits, signed } => {
                 let mut tmp = [0i64; BLOCK];
                 let tmp = &mut tmp[..chunk.len()];
-                self.input.load(start, stride, tmp);
-                let shift = 64 - bits.min(64);
-                for (k, (c, &x)) in chunk.iter_mut().zip(tmp.iter()).enumerate() {
-                    let d = x.wrapping_sub(mean_word(k) as i64);
-                    let sq = d.wrapping_mul(d);
-                    // Wrap to the dtype's width, then NumPy's cast.
-                    *c = if signed {
-                        <T as CastFrom<i64>>::cast_from((sq << shift) >> shift)
+                sqdev_int(&self.input, start, stride, tmp, &mean_word, bits, signed);
+                let as_bool = self.real == crate::DType::Bool && T::DTYPE != self.real;
+                for (c, &x) in chunk.iter_mut().zip(tmp.iter()) {
+                    *c = if as_bool {
+                        if x != 0 {
+                            T::ONE
+                        } else {
+                            T::ZERO
+                        }
+                    } else if signed {
+                        <T as CastFrom<i64>>::cast_from(x)
                     } else {
-                        <T as CastFrom<u64>>::cast_from(((sq as u64) << shift) >> shift)
+                        <T as CastFrom<u64>>::cast_from(x as u64)
                     };
                 }
             }
         }
     }
+}
 
-    /// Squared deviations in the float type `F`, with NumPy's flags for
-    /// the subtraction and the square.
-    fn sqdev_float<F: Num>(
-        &self,
-        start: usize,
-        stride: isize,
-        so: isize,
-        chunk: &mut [F],
-        mean_at: &dyn Fn(usize) -> F,
-        flags: &mut FpFlags,
-    ) {
-        let direct = if F::DTYPE == self.input.dtype() && stride == 1 {
-            self.input
-                .typed::<F>()
-                .ok()
-                .and_then(|d| d.get(start..start.checked_add(chunk.len())?))
-        } else {
-            None
-        };
-        let mut ok = true;
-        match (so, direct) {
-            (0, Some(xs)) => {
-                let neg = negate(mean_at(0));
-                for (o, &x) in chunk.iter_mut().zip(xs) {
-                    let d = x.add(neg);
-                    ok &= d.square_is_tame();
-                    *o = d.mul(d);
-                }
-            }
-            (0, None) => {
-                self.input.load(start, stride, chunk);
-                let neg = negate(mean_at(0));
-                for x in chunk.iter_mut() {
-                    let d = x.add(neg);
-                    ok &= d.square_is_tame();
-                    *x = d.mul(d);
-                }
-            }
-            _ => {
-                self.input.load(start, stride, chunk);
-                for (k, x) in chunk.iter_mut().enumerate() {
-                    let d = x.add(negate(mean_at(k)));
-                    ok &= d.square_is_tame();
-                    *x = d.mul(d);
-                }
-            }
-        }
-        if !ok {
-            // Rare: redo the run to report exactly NumPy's flags for
-            // `arr - arrmean` and `x * x`.
-            let mut raw = [F::ZERO; BLOCK];
-            let raw = &mut raw[..chunk.len()];
-            self.input.load(start, stride, raw);
-            for (k, &x) in raw.iter().enumerate() {
-                let neg = negate(mean_at(k));
+/// Squared deviations in the float type `F`, with NumPy's flags for
+/// the subtraction and the square.
+#[cfg_attr(feature = "small", inline(never))]
+fn sqdev_float<F: Num>(
+    input: &ArrayRef<'_>,
+    start: usize,
+    stride: isize,
+    so: isize,
+    chunk: &mut [F],
+    mean_at: &dyn Fn(usize) -> F,
+    flags: &mut FpFlags,
+) {
+    let direct = if F::DTYPE == input.dtype() && stride == 1 {
+        input
+            .typed::<F>()
+            .ok()
+            .and_then(|d| d.get(start..start.checked_add(chunk.len())?))
+    } else {
+        None
+    };
+    let mut ok = true;
+    match (so, direct) {
+        (0, Some(xs)) => {
+            let neg = negate(mean_at(0));
+            for (o, &x) in chunk.iter_mut().zip(xs) {
                 let d = x.add(neg);
-                *flags |= F::add_flags(x, neg, d);
-                *flags |= F::mul_flags(d, d, d.mul(d));
+                ok &= d.square_is_tame();
+                *o = d.mul(d);
             }
         }
+        (0, None) => {
+            input.load(start, stride, chunk);
+            let neg = negate(mean_at(0));
+            for x in chunk.iter_mut() {
+                let d = x.add(neg);
+                ok &= d.square_is_tame();
+                *x = d.mul(d);
+            }
+        }
+        _ => {
+            input.load(start, stride, chunk);
+            for (k, x) in chunk.iter_mut().enumerate() {
+                let d = x.add(negate(mean_at(k)));
+                ok &= d.square_is_tame();
+                *x = d.mul(d);
+            }
+        }
+    }
+    if !ok {
+        // Rare: redo the run to report exactly NumPy's flags for
+        // `arr - arrmean` and `x * x`.
+        let mut raw = [F::ZERO; BLOCK];
+        let raw = &mut raw[..chunk.len()];
+        input.load(start, stride, raw);
+        for (k, &x) in raw.iter().enumerate() {
+            let neg = negate(mean_at(k));
+            let d = x.add(neg);
+            *flags |= F::add_flags(x, neg, d);
+            *flags |= F::mul_flags(d, d, d.mul(d));
+        }
+    }
+}
+
+/// `_var`'s integer `arr - arrmean` and square, wrapped to the width of
+/// the `bits`-bit deviation dtype and sign- or zero-extended to 64 bits.
+#[cfg_attr(feature = "small", inline(never))]
+fn sqdev_int(
+    input: &ArrayRef<'_>,
+    start: usize,
+    stride: isize,
+    out: &mut [i64],
+    mean_word: &dyn Fn(usize) -> u64,
+    bits: u32,
+    signed: bool,
+) {
+    input.load(start, stride, out);
+    let shift = 64 - bits.min(64);
+    for (k, x) in out.iter_mut().enumerate() {
+        let d = x.wrapping_sub(mean_word(k) as i64);
+        let sq = d.wrapping_mul(d);
+        *x = if signed {
+            (sq << shift) >> shift
+        } else {
+            (((sq as u64) << shift) >> shift) as i64
+        };
+    }
+}
+
+/// `input.load` into `T` carrying the values of the dtype `real` (`T`'s own
+/// or the unsigned dtype `T` is the signed twin of): integer and bool
+/// sources have the same bits either way, float ones saturate to `real`'s
+/// range as its own cast does. At most [`BLOCK`] elements.
+pub(crate) fn load_real<T: Num>(
+    input: &ArrayRef<'_>,
+    real: crate::DType,
+    start: usize,
+    stride: isize,
+    chunk: &mut [T],
+) {
+    if real == crate::DType::Bool && T::DTYPE != real {
+        let mut tmp = [Bool::FALSE; BLOCK];
+        let tmp = &mut tmp[..chunk.len().min(BLOCK)];
+        input.load(start, stride, tmp);
+        for (c, b) in chunk.iter_mut().zip(tmp.iter()) {
+            *c = if b.get() { T::ONE } else { T::ZERO };
+        }
+    } else if real != T::DTYPE && input.dtype().is_float() {
+        let mut tmp = [0f64; BLOCK];
+        let tmp = &mut tmp[..chunk.len().min(BLOCK)];
+        input.load(start, stride, tmp);
+        for (c, &v) in chunk.iter_mut().zip(tmp.iter()) {
+            *c = <T as CastFrom<u64>>::cast_from(saturate_unsigned(v, real));
+        }
+    } else {
+        input.load(start, stride, chunk);
+    }
+}
+
+/// Rust's saturating float-to-integer `as` into the unsigned dtype `d`,
+/// as bits (`f32 as u8` equals `(f32 as f64) as u8`: widening is exact).
+fn saturate_unsigned(v: f64, d: crate::DType) -> u64 {
+    match d {
+        crate::DType::UInt8 => u64::from(v as u8),
+        crate::DType::UInt16 => u64::from(v as u16),
+        crate::DType::UInt32 => u64::from(v as u32),
+        _ => v as u64,
     }
 }
 
@@ -641,6 +750,14 @@ pub(crate) fn fold_block<T: Num>(fold: Fold, acc: T, vals: &[T], flags: &mut FpF
         }};
     }
     match fold {
+        // NumPy's own sequential order is the exact path all lanes mirror.
+        _ if crate::SMALL => {
+            let mut a = acc;
+            for &x in vals {
+                a = fold_one(fold, a, x, flags);
+            }
+            a
+        }
         Fold::Maximum if T::FLOAT => select_lanes!(>, maximum),
         Fold::Minimum if T::FLOAT => select_lanes!(<, minimum),
         Fold::Add if !T::FLOAT => lanes!(add, T::ZERO),
@@ -670,7 +787,7 @@ fn fold_into<T: Num>(fold: Fold, dst: &mut [T], vals: &[T], track: bool, flags: 
         };
     }
     match fold {
-        Fold::Add if T::FLOAT && track => {
+        Fold::Add if T::FLOAT && (track || crate::SMALL) => {
             for (d, &x) in dst.iter_mut().zip(vals) {
                 *d = fold_one(fold, *d, x, flags);
             }
@@ -785,7 +902,7 @@ pub(crate) fn run<T: Num>(
                 while left > 0 {
                     let (o0, so) = (cur.pos[OUT], cur.run_stride(OUT));
                     let (m0, sm) = (cur.pos[MASK], cur.run_stride(MASK));
-                    if src.mask.is_none() && so == 1 {
+                    if !crate::SMALL && src.mask.is_none() && so == 1 {
                         // Unit-stride output and input: fold whole runs.
                         let len = left.min(cur.run_len());
                         let dst = usize::try_from(o0)
@@ -848,7 +965,7 @@ fn reduce_run<T: Num>(
     buf: &mut [T; BLOCK],
 ) -> T {
     if fold == Fold::Add && T::FLOAT {
-        if track {
+        if track || crate::SMALL {
             let s = pairwise::<T, true>(src, cur, len, buf, flags);
             return add_tracked(acc, s, flags);
         }

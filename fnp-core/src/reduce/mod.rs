@@ -23,7 +23,7 @@ pub(crate) mod plan;
 
 use crate::array::ArrayRef;
 use crate::dtype::{result_type, DType, Kind};
-use crate::element::Bool;
+use crate::element::{Bool, Element};
 use crate::error::{Error, Result};
 use crate::flags::FpFlags;
 use crate::shape::{Layout, Shape, MAX_NDIM};
@@ -486,18 +486,28 @@ pub fn reduce(
             let out: &mut [i64] =
                 bytemuck::try_cast_slice_mut(out).map_err(|_| Error::Misaligned)?;
             let is_max = op == ReduceOp::Argmax;
+            let x = (is_max, a, r.axis, out);
+            // Under `small`, bool and unsigned inputs are read as the signed
+            // integer of their width (unsigned ones with the top bit flipped,
+            // which keeps their order): the same indices from 6 copies of
+            // the scan instead of 11.
             match a.dtype() {
-                DType::Bool => arg::<Bool>(is_max, a, r.axis, out),
-                DType::Int8 => arg::<i8>(is_max, a, r.axis, out),
-                DType::Int16 => arg::<i16>(is_max, a, r.axis, out),
-                DType::Int32 => arg::<i32>(is_max, a, r.axis, out),
-                DType::Int64 => arg::<i64>(is_max, a, r.axis, out),
-                DType::UInt8 => arg::<u8>(is_max, a, r.axis, out),
-                DType::UInt16 => arg::<u16>(is_max, a, r.axis, out),
-                DType::UInt32 => arg::<u32>(is_max, a, r.axis, out),
-                DType::UInt64 => arg::<u64>(is_max, a, r.axis, out),
-                DType::Float32 => arg::<f32>(is_max, a, r.axis, out),
-                DType::Float64 => arg::<f64>(is_max, a, r.axis, out),
+                DType::Bool if crate::SMALL => arg::<i8>(x, false),
+                DType::UInt8 if crate::SMALL => arg::<i8>(x, true),
+                DType::UInt16 if crate::SMALL => arg::<i16>(x, true),
+                DType::UInt32 if crate::SMALL => arg::<i32>(x, true),
+                DType::UInt64 if crate::SMALL => arg::<i64>(x, true),
+                DType::Bool => arg::<Bool>(x, false),
+                DType::Int8 => arg::<i8>(x, false),
+                DType::Int16 => arg::<i16>(x, false),
+                DType::Int32 => arg::<i32>(x, false),
+                DType::Int64 => arg::<i64>(x, false),
+                DType::UInt8 => arg::<u8>(x, false),
+                DType::UInt16 => arg::<u16>(x, false),
+                DType::UInt32 => arg::<u32>(x, false),
+                DType::UInt64 => arg::<u64>(x, false),
+                DType::Float32 => arg::<f32>(x, false),
+                DType::Float64 => arg::<f64>(x, false),
             }?
         }
         _ => match r.dtype {
@@ -588,6 +598,12 @@ fn out_strides(dims: &[usize], reduced: &[bool; MAX_NDIM], st: &mut [[isize; NOP
 /// elements of output `j` in NumPy's order. `plan_strides` are the input
 /// strides NumPy's iterator sees (the caller's, or those of the temporary
 /// NumPy reduces instead); `cast` says whether NumPy buffers the input.
+///
+/// Under `small`, an unsigned integer dtype is reduced as its signed twin
+/// of the same width: wrapping add and multiply give the same bits, and
+/// max/min keep their order on values with the top bit flipped. Only the
+/// casts from float inputs and var's deviations depend on the signedness,
+/// and [`Source`] does those in the real dtype.
 #[allow(clippy::too_many_arguments)]
 fn pass<T: Num>(
     fold: Fold,
@@ -598,6 +614,71 @@ fn pass<T: Num>(
     r: &Resolved,
     mask: Option<&ArrayRef<'_>>,
     out: &mut [T],
+) -> FpFlags {
+    if !(crate::SMALL && T::DTYPE != <T::Twin as Element>::DTYPE) {
+        return pass_as(
+            fold,
+            a,
+            pre,
+            plan_strides,
+            cast,
+            r,
+            mask,
+            out,
+            T::DTYPE,
+            false,
+        );
+    }
+    // A type and its twin have one size and alignment, so this cannot fail.
+    let Ok(twin) = bytemuck::try_cast_slice_mut::<T, T::Twin>(out) else {
+        return FpFlags::NONE;
+    };
+    // Bool's or/and are int8's max/min on 0 and 1.
+    let is_bool = T::DTYPE == DType::Bool;
+    let fold = match fold {
+        Fold::Add | Fold::Maximum | Fold::Fmax if is_bool => Fold::Maximum,
+        Fold::Mul | Fold::Minimum | Fold::Fmin if is_bool => Fold::Minimum,
+        f => f,
+    };
+    let flip = !is_bool
+        && matches!(
+            fold,
+            Fold::Maximum | Fold::Minimum | Fold::Fmax | Fold::Fmin
+        );
+    if flip {
+        twin.iter_mut().for_each(|o| *o = o.flip_sign());
+    }
+    let flags = pass_as(
+        fold,
+        a,
+        pre,
+        plan_strides,
+        cast,
+        r,
+        mask,
+        twin,
+        T::DTYPE,
+        flip,
+    );
+    if flip {
+        twin.iter_mut().for_each(|o| *o = o.flip_sign());
+    }
+    flags
+}
+
+/// [`pass`] in `T`, carrying the values of the dtype `real`.
+#[allow(clippy::too_many_arguments)]
+fn pass_as<T: Num>(
+    fold: Fold,
+    a: &ArrayRef<'_>,
+    pre: Pre<'_>,
+    plan_strides: &[isize],
+    cast: bool,
+    r: &Resolved,
+    mask: Option<&ArrayRef<'_>>,
+    out: &mut [T],
+    real: DType,
+    flip: bool,
 ) -> FpFlags {
     let dims = a.shape().dims();
     if a.shape().size() == 0 {
@@ -623,8 +704,10 @@ fn pass<T: Num>(
         mask_layout.as_ref().map_or(0, |m| m.offset() as isize),
     ];
     let cursor = Cursor::new(dims, &plan.order[..plan.norder], &st[..dims.len()], base);
-    let src = Source::new(*a, pre, mask.map(|m| m.bytes()));
-    if !(T::FLOAT && fold == Fold::Add) {
+    let mut src = Source::new(*a, pre, mask.map(|m| m.bytes()));
+    src.real = real;
+    src.flip = flip;
+    if crate::SMALL || !(T::FLOAT && fold == Fold::Add) {
         return engine::run(fold, &src, &plan, cursor, out, true);
     }
     // Fast pass first; only a non-finite output can hide add flags.
@@ -755,7 +838,8 @@ fn reduced_count(a: &ArrayRef<'_>, r: &Resolved) -> i64 {
 
 /// `out[j] = out[j] / count[j]` in float64, rounded to the result dtype
 /// (NumPy's `true_divide(ret, rcount, out=ret, casting='unsafe')`).
-fn divide_by_count<T: Num>(out: &mut [T], count: impl Fn(usize) -> f64) -> FpFlags {
+// `count` is a trait object: one copy per result dtype, not one per caller.
+fn divide_by_count<T: Num>(out: &mut [T], count: &dyn Fn(usize) -> f64) -> FpFlags {
     let mut flags = FpFlags::NONE;
     for (j, o) in out.iter_mut().enumerate() {
         let (x, c) = (o.to_f64(), count(j));
@@ -766,10 +850,32 @@ fn divide_by_count<T: Num>(out: &mut [T], count: impl Fn(usize) -> f64) -> FpFla
     flags
 }
 
+/// [`from_f64_result`] as the bits of a `d` value, out of line (one copy
+/// instead of one per result dtype, for `small`).
+#[inline(never)]
+fn f64_result_bits(q: f64, d: DType, flags: &mut FpFlags) -> u64 {
+    match d {
+        DType::Float32 => {
+            *flags |= num::f64_to_f32_flags(q);
+            u64::from((q as f32).to_bits())
+        }
+        DType::Float64 => q.to_bits(),
+        DType::Bool => u64::from(q != 0.0),
+        _ => {
+            let (bits, invalid) = num::c_cast_to_int_bits(q, d);
+            *flags |= FpFlags::when(invalid, FpFlags::INVALID);
+            bits
+        }
+    }
+}
+
 /// A float64 result stored in the result dtype as NumPy's unsafe cast does
 /// (float32 rounding with its flags, C integer conversion).
 fn from_f64_result<T: Num>(q: f64, flags: &mut FpFlags) -> T {
     use crate::element::CastFrom;
+    if crate::SMALL {
+        return T::from_low_bits(f64_result_bits(q, T::DTYPE, flags));
+    }
     if T::DTYPE == DType::Float32 {
         *flags |= num::f64_to_f32_flags(q);
     }
@@ -898,14 +1004,14 @@ fn typed<T: Num>(
                     },
                 )?);
                 counts(a, r, mask, nan, c)?;
-                let f = divide_by_count(out, |j| c.get(j).copied().unwrap_or(0) as f64);
+                let f = divide_by_count(out, &|j| c.get(j).copied().unwrap_or(0) as f64);
                 // nanmean divides under np.errstate(invalid/divide='ignore').
                 if !nan {
                     flags |= f;
                 }
             } else {
                 let c = reduced_count(a, r) as f64;
-                flags |= divide_by_count(out, |_| c);
+                flags |= divide_by_count(out, &|_| c);
             }
         }
         ReduceOp::Var | ReduceOp::Std => {
@@ -934,7 +1040,16 @@ fn typed<T: Num>(
             } else {
                 Fold::Mul
             };
-            flags |= accumulate(fold, a, r.axis, out);
+            // As in `pass`: unsigned dtypes accumulate as their twins.
+            flags |= if crate::SMALL && T::DTYPE.kind() == Kind::UnsignedInt {
+                match bytemuck::try_cast_slice_mut::<T, T::Twin>(out) {
+                    Ok(twin) => accumulate(fold, a, r.axis, twin, T::DTYPE),
+                    // A type and its twin have one size and alignment.
+                    Err(_) => FpFlags::NONE,
+                }
+            } else {
+                accumulate(fold, a, r.axis, out, T::DTYPE)
+            };
         }
         ReduceOp::Argmin | ReduceOp::Argmax => return Err(Error::Unsupported),
     }
@@ -1001,7 +1116,7 @@ fn var<T: Num>(
         }
     };
     // arrmean = true_divide(arrmean, rcount, out=arrmean, casting='unsafe')
-    flags |= divide_by_count(out, count);
+    flags |= divide_by_count(out, &count);
     for (m, o) in means.iter_mut().zip(out.iter_mut()) {
         *m = match dev {
             DevType::F64 | DevType::F32 => o.to_f64().to_bits(),
@@ -1030,13 +1145,20 @@ fn var<T: Num>(
             0.0
         }
     };
-    flags |= divide_by_count(out, dof);
+    flags |= divide_by_count(out, &dof);
     Ok(flags)
 }
 
 /// `add.accumulate`/`multiply.accumulate` along `axis` (flattened C order
 /// for `None`): the first element is copied, the rest folded in order.
-fn accumulate<T: Num>(fold: Fold, a: &ArrayRef<'_>, axis: Option<usize>, out: &mut [T]) -> FpFlags {
+/// `T` carries the values of the dtype `real` (see [`engine::load_real`]).
+fn accumulate<T: Num>(
+    fold: Fold,
+    a: &ArrayRef<'_>,
+    axis: Option<usize>,
+    out: &mut [T],
+    real: DType,
+) -> FpFlags {
     let dims = a.shape().dims();
     let nd = dims.len();
     let mut flags = FpFlags::NONE;
@@ -1087,7 +1209,9 @@ fn accumulate<T: Num>(fold: Fold, a: &ArrayRef<'_>, axis: Option<usize>, out: &m
         while done < line_len {
             let len = (line_len - done).min(cur.run_len()).min(engine::BLOCK);
             let vals = &mut buf[..len];
-            a.load(
+            engine::load_real(
+                a,
+                real,
                 usize::try_from(cur.pos[IN]).unwrap_or(0),
                 cur.run_stride(IN),
                 vals,
@@ -1126,11 +1250,10 @@ fn accumulate<T: Num>(fold: Fold, a: &ArrayRef<'_>, axis: Option<usize>, out: &m
 
 /// argmin/argmax along `axis` (flattened C order for `None`): the first
 /// extreme, or the first NaN.
+/// `flip` applies [`Num::flip_sign`] to every element read.
 fn arg<T: Num + PartialOrd>(
-    is_max: bool,
-    a: &ArrayRef<'_>,
-    axis: Option<usize>,
-    out: &mut [i64],
+    (is_max, a, axis, out): (bool, &ArrayRef<'_>, Option<usize>, &mut [i64]),
+    flip: bool,
 ) -> Result<FpFlags> {
     let dims = a.shape().dims();
     let nd = dims.len();
@@ -1179,6 +1302,26 @@ fn arg<T: Num + PartialOrd>(
                 cur.run_stride(IN),
                 vals,
             );
+            if flip {
+                vals.iter_mut().for_each(|v| *v = v.flip_sign());
+            }
+            if crate::SMALL {
+                // NumPy's scan: a later element wins only when greater
+                // (less), and the first NaN ends the line.
+                for (k, &v) in vals.iter().enumerate() {
+                    let better = if is_max { v > best } else { v < best };
+                    if done + k == 0 || better || v.is_nan() {
+                        best = v;
+                        best_at = done + k;
+                        if v.is_nan() {
+                            break 'line;
+                        }
+                    }
+                }
+                cur.advance(len);
+                done += len;
+                continue;
+            }
             if done == 0 {
                 best = vals[0];
                 best_at = 0;

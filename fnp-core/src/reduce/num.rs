@@ -7,6 +7,10 @@ use crate::flags::FpFlags;
 pub(crate) trait Num: LoopElement + Copy + PartialOrd {
     /// Whether this is float32/float64 (pairwise sums, flags, NaN rules).
     const FLOAT: bool;
+    /// The type the `small` feature reduces this one in: the signed
+    /// integer of the same width for an unsigned integer, int8 (0 or 1) for
+    /// bool, itself otherwise.
+    type Twin: Num;
     /// `0` (False for bool).
     const ZERO: Self;
     /// `1` (True for bool).
@@ -47,12 +51,21 @@ pub(crate) trait Num: LoopElement + Copy + PartialOrd {
     fn add_flags(a: Self, b: Self, r: Self) -> FpFlags;
     /// Flags of `a * b = r`.
     fn mul_flags(a: Self, b: Self, r: Self) -> FpFlags;
+    /// The value whose bits are the low bits of `bits` (bool: non-zero).
+    fn from_low_bits(bits: u64) -> Self;
+    /// The value with its top bit inverted: read as the signed integer of
+    /// the same width, an unsigned value keeps its order.
+    #[inline(always)]
+    fn flip_sign(self) -> Self {
+        self
+    }
 }
 
 macro_rules! int_num {
-    ($($t:ty),*) => { $(
+    ($($t:ty => $twin:ty),*) => { $(
         impl Num for $t {
             const FLOAT: bool = false;
+            type Twin = $twin;
             const ZERO: $t = 0;
             const ONE: $t = 1;
             #[inline(always)] fn add(self, b: $t) -> $t { self.wrapping_add(b) }
@@ -70,12 +83,22 @@ macro_rules! int_num {
             #[inline(always)] fn from_f64(v: f64) -> $t { v as $t }
             #[inline(always)] fn add_flags(_: $t, _: $t, _: $t) -> FpFlags { FpFlags::NONE }
             #[inline(always)] fn mul_flags(_: $t, _: $t, _: $t) -> FpFlags { FpFlags::NONE }
+            #[inline(always)] fn flip_sign(self) -> $t { self ^ (1 as $t).rotate_right(1) }
+            #[inline(always)] fn from_low_bits(bits: u64) -> $t { bits as $t }
         }
     )* };
 }
-int_num!(i8, i16, i32, i64, u8, u16, u32, u64);
+int_num!(
+    i8 => i8, i16 => i16, i32 => i32, i64 => i64,
+    u8 => i8, u16 => i16, u32 => i32, u64 => i64
+);
 
 impl Num for Bool {
+    type Twin = i8;
+    #[inline(always)]
+    fn from_low_bits(bits: u64) -> Bool {
+        Bool::from(bits != 0)
+    }
     const FLOAT: bool = false;
     const ZERO: Bool = Bool::FALSE;
     const ONE: Bool = Bool::TRUE;
@@ -143,6 +166,11 @@ macro_rules! float_num {
     ($t:ty, $mul_underflow:path, $tame_lo:expr, $tame_hi:expr) => {
         impl Num for $t {
             const FLOAT: bool = true;
+            type Twin = $t;
+            #[inline(always)]
+            fn from_low_bits(bits: u64) -> $t {
+                <$t>::from_bits(bits as _)
+            }
             const ZERO: $t = 0.0;
             const ONE: $t = 1.0;
             #[inline(always)]

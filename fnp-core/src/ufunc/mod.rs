@@ -271,20 +271,47 @@ where
     kernels::Fmin: BinaryKernel<T>,
 {
     let out: &mut [T] = bytemuck::try_cast_slice_mut(out).map_err(|_| Error::Misaligned)?;
-    match op {
-        BinaryOp::Add => drive::<T, kernels::Add>(a, b, shape, out),
-        BinaryOp::Subtract => drive::<T, kernels::Subtract>(a, b, shape, out),
-        BinaryOp::Multiply => drive::<T, kernels::Multiply>(a, b, shape, out),
-        BinaryOp::TrueDivide => drive::<T, kernels::TrueDivide>(a, b, shape, out),
-        BinaryOp::FloorDivide => drive::<T, kernels::FloorDivide>(a, b, shape, out),
-        BinaryOp::Remainder => drive::<T, kernels::Remainder>(a, b, shape, out),
-        BinaryOp::Power => drive::<T, kernels::Power>(a, b, shape, out),
-        BinaryOp::Maximum => drive::<T, kernels::Maximum>(a, b, shape, out),
-        BinaryOp::Minimum => drive::<T, kernels::Minimum>(a, b, shape, out),
-        BinaryOp::Fmax => drive::<T, kernels::Fmax>(a, b, shape, out),
-        BinaryOp::Fmin => drive::<T, kernels::Fmin>(a, b, shape, out),
+    // Under `small` the op is chosen as a kernel function pointer: one
+    // driver per loop dtype instead of one per (op, dtype) pair. Elsewhere
+    // each kernel is its own zero-sized function type, so the driver is
+    // monomorphized around it as before (no indirect call on the host).
+    macro_rules! dispatch {
+        ($($variant:ident),*) => {
+            if crate::SMALL {
+                let kernel: Kernel<T> = match op {
+                    $(BinaryOp::$variant => kernels::$variant::apply,)*
+                };
+                drive(a, b, shape, out, kernel)
+            } else {
+                match op {
+                    $(BinaryOp::$variant => drive(
+                        a,
+                        b,
+                        shape,
+                        out,
+                        <kernels::$variant as BinaryKernel<T>>::apply,
+                    ),)*
+                }
+            }
+        };
     }
+    dispatch!(
+        Add,
+        Subtract,
+        Multiply,
+        TrueDivide,
+        FloorDivide,
+        Remainder,
+        Power,
+        Maximum,
+        Minimum,
+        Fmax,
+        Fmin
+    )
 }
+
+/// A kernel's contiguous inner loop over one run of the loop dtype.
+type Kernel<T> = fn(&[T], &[T], &mut [T]) -> Result<FpFlags>;
 
 /// One input's inner run: borrowed when it is already the loop type and
 /// unit-stride, otherwise gathered into `buf`.
@@ -316,11 +343,12 @@ fn inner_run<'r, 'd: 'r, T: LoopElement>(
 }
 
 /// The broadcasting driver: C-order walk over the coalesced output.
-fn drive<T: LoopElement, K: BinaryKernel<T>>(
+fn drive<T: LoopElement, K: Fn(&[T], &[T], &mut [T]) -> Result<FpFlags>>(
     a: &ArrayRef<'_>,
     b: &ArrayRef<'_>,
     shape: &Shape,
     out: &mut [T],
+    kernel: K,
 ) -> Result<FpFlags> {
     let n = shape.size();
     let out = out
@@ -383,7 +411,7 @@ fn drive<T: LoopElement, K: BinaryKernel<T>>(
             let ro = out
                 .get_mut(pos..pos + len)
                 .ok_or(Error::BufferTooSmall { needed: n })?;
-            flags |= K::apply(ra, rb, ro)?;
+            flags |= kernel(ra, rb, ro)?;
             done += len;
             pos += len;
         }

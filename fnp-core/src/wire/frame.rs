@@ -8,7 +8,15 @@
 use super::{Reason, WireError};
 
 /// CRC-32 (ISO-HDLC: the zlib/Ethernet one), little-endian after the body.
-pub(crate) static CRC: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
+pub(crate) static CRC: crc::Crc<u32, CrcTable> =
+    crc::Crc::<u32, CrcTable>::new(&crc::CRC_32_ISO_HDLC);
+
+/// The CRC's lookup table: the crate's default 1 KiB one, or none under
+/// `small` (bitwise, the same checksum, a KiB less flash).
+#[cfg(not(feature = "small"))]
+type CrcTable = crc::Table<1>;
+#[cfg(feature = "small")]
+type CrcTable = crc::NoTable;
 
 /// Bytes of the CRC trailer.
 pub const CRC_BYTES: usize = 4;
@@ -25,7 +33,7 @@ const BLOCK: usize = 254;
 /// The sink sees whole COBS blocks (at most 255 bytes at a time).
 pub struct FrameEncoder<F: FnMut(&[u8])> {
     sink: F,
-    digest: crc::Digest<'static, u32>,
+    digest: crc::Digest<'static, u32, CrcTable>,
     /// `block[0]` is the code byte, filled in when the block is emitted.
     block: [u8; BLOCK + 1],
     len: usize,
