@@ -93,6 +93,11 @@ fn test(steps: &mut Steps) {
         &[("RUSTDOCFLAGS", "-D warnings")],
     );
     steps.cargo("tests (host workspace)", &["test", "--workspace"]);
+    // The firmware's size-first code paths must give the same bits.
+    steps.cargo(
+        "tests fnp-core (small: the firmware's code paths)",
+        &["test", "-p", "fnp-core", "--features", "wire,small"],
+    );
 }
 
 /// fmt, clippy and a release build of every board's firmware, from the
