@@ -713,6 +713,20 @@ fn forged_transmission_parameters_are_refused_before_raptorq_sees_them() {
             "block R to 2^24",
             Box::new(|b| b[OTI + 24..OTI + 28].copy_from_slice(&(1u32 << 24).to_le_bytes())),
         ),
+        // A repair count within the symbol-id range but not the one the
+        // overhead gives: it would size repair's work (16M records of
+        // 1 KiB ran a CI machine out of memory before this was checked).
+        (
+            "block R to 2^24 - K",
+            Box::new(|b| {
+                let k = u32::from_le_bytes(b[OTI + 20..OTI + 24].try_into().unwrap());
+                b[OTI + 24..OTI + 28].copy_from_slice(&((1u32 << 24) - k).to_le_bytes())
+            }),
+        ),
+        (
+            "overhead above 1000%",
+            Box::new(|b| b[OTI + 12..OTI + 16].fill(0xff)),
+        ),
     ];
     for (what, edit) in cases {
         let dir = TempDir::new().unwrap();

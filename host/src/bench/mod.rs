@@ -43,7 +43,7 @@ pub struct Args {
     #[arg(long, default_value_t = 12)]
     pub rounds: usize,
     /// Count device instructions per element on QEMU boards instead
-    /// (writes artifacts/baselines/<board>.json).
+    /// (writes `artifacts/baselines/<board>.json`).
     #[arg(long)]
     pub device: bool,
     /// Boards for `--device` (default: every QEMU board).

@@ -24,6 +24,8 @@ pub const PAYLOAD_ID_LEN: usize = 4;
 pub const MAX_SOURCE_SYMBOLS_PER_BLOCK: u32 = 56_403;
 /// Encoding symbol ids are 24-bit; raptorq asserts on larger ones.
 pub const MAX_ESI: u32 = 1 << 24;
+/// The largest repair overhead `create` accepts (1000%), in basis points.
+pub const MAX_OVERHEAD_BP: u32 = 100_000;
 /// RFC 6330 errata 5548 limit on the transfer length F; raptorq asserts on more.
 pub const MAX_TRANSFER_LENGTH: u64 = 942_574_504_275;
 /// magic + version + header length.
@@ -416,6 +418,10 @@ pub fn parse_header(raw: Vec<u8>) -> Result<Header> {
     let source_hash = c.hash("source hash")?;
     let oti: [u8; 12] = c.take(12, "transmission parameters")?.try_into()?;
     let overhead_bp = c.u32("repair overhead")?;
+    ensure!(
+        overhead_bp <= MAX_OVERHEAD_BP,
+        "repair overhead {overhead_bp} basis points is above the 1000% create allows"
+    );
     let block_count = c.u32("block count")?;
     ensure!(
         block_count <= 255,
@@ -488,6 +494,14 @@ pub fn parse_header(raw: Vec<u8>) -> Result<Header> {
             u64::from(*k) + u64::from(*r) <= u64::from(MAX_ESI),
             "block {}: {r} repair symbols exceed 24-bit symbol ids",
             b.sbn
+        );
+        // The repair count follows from the block size and the overhead, so
+        // a forged count (which would size repair's work) is refused.
+        ensure!(
+            u64::from(*r) == repair_count(u64::from(*k), overhead_bp),
+            "block {}: {r} repair symbols, but {} follow from {k} source symbols at the stated overhead",
+            b.sbn,
+            repair_count(u64::from(*k), overhead_bp)
         );
         with_repair.push(BlockSpec {
             repair_symbols: *r,

@@ -726,7 +726,11 @@ fn read_records(
 ) -> Result<BlockRecords> {
     let rec_len = header.record_len();
     let start = header.records_offset() + b.first_record * rec_len as u64;
-    let want = u64::from(b.repair_symbols) * rec_len as u64;
+    // Never read (or allocate) past the end of the file: a forged header may
+    // claim up to 2^24 records per block, and records the file does not
+    // hold are simply missing.
+    let want =
+        (u64::from(b.repair_symbols) * rec_len as u64).min(sidecar_len.saturating_sub(start));
     scratch.resize(usize::try_from(want)?, 0);
     let got = if start < sidecar_len {
         sidecar.seek(SeekFrom::Start(start))?;
