@@ -455,6 +455,17 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
+    /// Every workload runs on fnp at tiny sizes and writes its whole output.
+    #[test]
+    fn every_workload_runs_on_fnp() {
+        for mut w in workloads(1000).unwrap() {
+            w.run().unwrap_or_else(|e| panic!("{}: {e:#}", w.name));
+            let (dtype, shape) = w.numpy_out.clone().unwrap();
+            let n: usize = shape.iter().product();
+            assert_eq!(w.output_bytes().len(), n * dtype.itemsize(), "{}", w.name);
+        }
+    }
+
     #[test]
     fn workloads_are_deterministic_and_sized() {
         let a = workloads(1000).unwrap();

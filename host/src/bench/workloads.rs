@@ -1,7 +1,8 @@
 //! The sentinel workloads: same sizes and data on both sides.
 
 use anyhow::{Context, Result};
-use fnp_core::{binary, ArrayRef, BinaryOp, DType, Shape};
+use fnp_core::{call, output_of, scratch_bytes, ArrayRef, Axes, BinaryOp, DType, Op, ReduceOp};
+use fnp_core::{ReduceParams, Shape};
 
 use super::hugebuf::HugeBuf;
 
@@ -85,10 +86,6 @@ impl Input {
     }
 }
 
-enum Call {
-    Binary(BinaryOp),
-}
-
 /// One workload: inputs, the NumPy expression and the fnp call.
 pub struct Workload {
     pub name: String,
@@ -96,37 +93,84 @@ pub struct Workload {
     pub inputs: Vec<Input>,
     pub numpy_expr: String,
     pub numpy_out: Option<(DType, Vec<usize>)>,
-    call: Call,
+    op: Op,
+    axis: Option<isize>,
     out: HugeBuf,
+    scratch: HugeBuf,
     streaming: bool,
 }
 
 impl Workload {
-    fn binary(name: &str, op: BinaryOp, a: Input, b: Input) -> Result<Workload> {
-        let (dtype, shape) = op.output(&a.view()?, &b.view()?)?;
-        let out_len = shape.size() * dtype.itemsize();
+    fn params(&self) -> ReduceParams<'static> {
+        ReduceParams {
+            axis: self.axis.map_or(Axes::All, Axes::single),
+            ..ReduceParams::default()
+        }
+    }
+
+    fn new(
+        name: &str,
+        op: Op,
+        axis: Option<isize>,
+        inputs: Vec<Input>,
+        numpy_expr: String,
+    ) -> Result<Workload> {
+        let params = ReduceParams {
+            axis: axis.map_or(Axes::All, Axes::single),
+            ..ReduceParams::default()
+        };
+        let views = inputs.iter().map(Input::view).collect::<Result<Vec<_>>>()?;
+        let (dtype, shape) = output_of(op, &views, &params)?;
+        let scratch = scratch_bytes(op, &views, &params)?;
+        // The larger of what is read and what is written.
+        let read = inputs
+            .iter()
+            .map(|i| i.shape.iter().product::<usize>())
+            .max();
+        let elements = read.unwrap_or(0).max(shape.size());
         Ok(Workload {
             name: name.to_string(),
-            elements: shape.size(),
-            numpy_expr: format!("np.{}(a, b, out=out)", op.name()),
+            elements,
+            numpy_expr,
             numpy_out: Some((dtype, shape.dims().to_vec())),
-            inputs: vec![a, b],
-            call: Call::Binary(op),
-            out: HugeBuf::zeroed(out_len),
-            streaming: true,
+            out: HugeBuf::zeroed(shape.size() * dtype.itemsize()),
+            scratch: HugeBuf::zeroed(scratch),
+            streaming: matches!(op, Op::Binary(_)),
+            inputs,
+            op,
+            axis,
         })
+    }
+
+    fn binary(name: &str, op: BinaryOp, a: Input, b: Input) -> Result<Workload> {
+        let expr = format!("np.{}(a, b, out=out)", op.name());
+        Workload::new(name, Op::Binary(op), None, vec![a, b], expr)
+    }
+
+    fn reduce(name: &str, op: ReduceOp, axis: Option<isize>, a: Input) -> Result<Workload> {
+        let expr = match axis {
+            Some(axis) => format!("np.{}(a, axis={axis}, out=out)", op.name()),
+            None => format!("np.{}(a, out=out)", op.name()),
+        };
+        Workload::new(name, Op::Reduce(op), axis, vec![a], expr)
     }
 
     /// Runs fnp once.
     pub fn run(&mut self) -> Result<()> {
-        let out = self.out.bytes_mut();
-        match self.call {
-            Call::Binary(op) => {
-                let a = self.inputs[0].view()?;
-                let b = self.inputs[1].view()?;
-                binary(op, &a, &b, out).with_context(|| format!("fnp {}", self.name))?;
-            }
-        }
+        let params = self.params();
+        let views = self
+            .inputs
+            .iter()
+            .map(Input::view)
+            .collect::<Result<Vec<_>>>()?;
+        call(
+            self.op,
+            &views,
+            &params,
+            self.out.bytes_mut(),
+            self.scratch.bytes_mut(),
+        )
+        .with_context(|| format!("fnp {}", self.name))?;
         Ok(())
     }
 
@@ -184,5 +228,24 @@ pub fn workloads(scale: usize) -> Result<Vec<Workload>> {
         f(DType::Float64, Fill::FloatWithNan, 7),
         f(DType::Float64, Fill::FloatWithNan, 8),
     )?);
+    for (name, op, dtype, fill) in [
+        ("sum_f64", ReduceOp::Sum, DType::Float64, Fill::Float),
+        ("sum_f32", ReduceOp::Sum, DType::Float32, Fill::Float),
+        ("sum_i8", ReduceOp::Sum, DType::Int8, Fill::IntFull),
+        ("mean_f64", ReduceOp::Mean, DType::Float64, Fill::Float),
+        ("var_f64", ReduceOp::Var, DType::Float64, Fill::Float),
+        ("argmax_f64", ReduceOp::Argmax, DType::Float64, Fill::Float),
+        ("cumsum_f64", ReduceOp::Cumsum, DType::Float64, Fill::Float),
+    ] {
+        list.push(Workload::reduce(name, op, None, f(dtype, fill, 9))?);
+    }
+    for axis in [0, 1] {
+        list.push(Workload::reduce(
+            &format!("sum_axis{axis}_f64_square"),
+            ReduceOp::Sum,
+            Some(axis),
+            Input::new(DType::Float64, &[side, side], Fill::Float, 10),
+        )?);
+    }
     Ok(list)
 }
