@@ -48,6 +48,9 @@ pub enum Error {
     UnknownOp,
     /// Something NumPy does that fnp-core does not implement.
     Unsupported,
+    /// NumPy computes this in float16 (a float ufunc on bool, int8 or
+    /// uint8), a dtype fnp-core does not have.
+    Float16,
 }
 
 /// `core::result::Result` with fnp's [`Error`].
@@ -72,7 +75,8 @@ impl Error {
             | Error::BufferTooSmall { .. }
             | Error::UnknownDType
             | Error::UnknownOp
-            | Error::Unsupported => "FnpError",
+            | Error::Unsupported
+            | Error::Float16 => "FnpError",
         }
     }
 }
@@ -103,6 +107,7 @@ impl core::fmt::Display for Error {
             Error::UnknownDType => f.write_str("unknown dtype code"),
             Error::UnknownOp => f.write_str("unknown op code"),
             Error::Unsupported => f.write_str("not supported by fnp-core"),
+            Error::Float16 => f.write_str("NumPy answers in float16, which fnp-core does not have"),
         }
     }
 }

@@ -45,7 +45,7 @@ pub use flags::FpFlags;
 pub use op::{call, output_of, scratch_bytes, Op};
 pub use reduce::{reduce, Axes, ReduceOp, ReduceParams, Scalar};
 pub use shape::{broadcast_shapes, Layout, Shape, MAX_NDIM};
-pub use ufunc::{binary, BinaryOp, Output};
+pub use ufunc::{binary, unary, BinaryFamily, BinaryOp, Output, UnaryFamily, UnaryOp};
 
 /// The README's Rust example is compiled and run as a doctest.
 #[cfg(doctest)]

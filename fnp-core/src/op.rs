@@ -5,10 +5,13 @@ use crate::dtype::DType;
 use crate::error::{Error, Result};
 use crate::reduce::{reduce, ReduceOp, ReduceParams};
 use crate::shape::Shape;
-use crate::ufunc::{binary, BinaryOp, Output};
+use crate::ufunc::{binary, unary, BinaryOp, Output, UnaryOp};
 
 /// Wire codes of reductions start here; binary ops use `0..64`.
 pub const REDUCE_CODE_BASE: u8 = 64;
+
+/// Wire codes of unary ops start here (reductions use `64..128`).
+pub const UNARY_CODE_BASE: u8 = 128;
 
 /// Any fnp op.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -18,15 +21,18 @@ pub enum Op {
     Binary(BinaryOp),
     /// A reduction (one input, [`ReduceParams`]).
     Reduce(ReduceOp),
+    /// A unary ufunc (one input, elementwise).
+    Unary(UnaryOp),
 }
 
 impl Op {
-    /// Every op: binary ops then reductions, in wire-code order.
+    /// Every op: binary ops, reductions, unary ops, in wire-code order.
     pub fn all() -> impl Iterator<Item = Op> {
         BinaryOp::ALL
             .iter()
             .map(|&b| Op::Binary(b))
             .chain(ReduceOp::ALL.iter().map(|&r| Op::Reduce(r)))
+            .chain(UnaryOp::ALL.iter().map(|&u| Op::Unary(u)))
     }
 
     /// NumPy's name.
@@ -34,21 +40,26 @@ impl Op {
         match self {
             Op::Binary(b) => b.name(),
             Op::Reduce(r) => r.name(),
+            Op::Unary(u) => u.name(),
         }
     }
 
-    /// Parses a NumPy name, aliases included (`divide`, `mod`, `amin`, `amax`).
+    /// Parses a NumPy name, aliases included (`divide`, `mod`, `abs`,
+    /// `amin`, `amax`, ...).
     pub fn from_name(name: &str) -> Option<Op> {
         BinaryOp::from_name(name)
             .map(Op::Binary)
+            .or_else(|| UnaryOp::from_name(name).map(Op::Unary))
             .or_else(|| ReduceOp::from_name(name).map(Op::Reduce))
     }
 
-    /// The stable wire code: a binary op's own code, 64 + a reduction's.
+    /// The stable wire code: a binary op's own code, 64 + a reduction's,
+    /// 128 + a unary op's.
     pub const fn code(self) -> u8 {
         match self {
             Op::Binary(b) => b as u8,
             Op::Reduce(r) => REDUCE_CODE_BASE + r as u8,
+            Op::Unary(u) => UNARY_CODE_BASE + u as u8,
         }
     }
 
@@ -56,7 +67,7 @@ impl Op {
     pub const fn arity(self) -> usize {
         match self {
             Op::Binary(_) => 2,
-            Op::Reduce(_) => 1,
+            Op::Reduce(_) | Op::Unary(_) => 1,
         }
     }
 }
@@ -65,7 +76,9 @@ impl TryFrom<u8> for Op {
     type Error = Error;
 
     fn try_from(code: u8) -> Result<Op> {
-        if code >= REDUCE_CODE_BASE {
+        if code >= UNARY_CODE_BASE {
+            UnaryOp::try_from(code - UNARY_CODE_BASE).map(Op::Unary)
+        } else if code >= REDUCE_CODE_BASE {
             ReduceOp::try_from(code - REDUCE_CODE_BASE).map(Op::Reduce)
         } else {
             BinaryOp::try_from(code).map(Op::Binary)
@@ -111,6 +124,11 @@ pub fn output_of(
             let [x, y] = inputs_of::<2>(inputs)?;
             b.output(x, y)
         }
+        Op::Unary(u) => {
+            check_binary_params(params)?;
+            let [x] = inputs_of::<1>(inputs)?;
+            u.output(x)
+        }
         Op::Reduce(r) => {
             let [x] = inputs_of::<1>(inputs)?;
             r.output(x, params)
@@ -121,7 +139,7 @@ pub fn output_of(
 /// Scratch bytes `call` needs.
 pub fn scratch_bytes(op: Op, inputs: &[ArrayRef<'_>], params: &ReduceParams<'_>) -> Result<usize> {
     match op {
-        Op::Binary(_) => output_of(op, inputs, params).map(|_| 0),
+        Op::Binary(_) | Op::Unary(_) => output_of(op, inputs, params).map(|_| 0),
         Op::Reduce(r) => {
             let [x] = inputs_of::<1>(inputs)?;
             r.scratch_bytes(x, params)
@@ -147,6 +165,11 @@ pub fn call(
             let [x, y] = inputs_of::<2>(inputs)?;
             binary(b, x, y, out)
         }
+        Op::Unary(u) => {
+            check_binary_params(params)?;
+            let [x] = inputs_of::<1>(inputs)?;
+            unary(u, x, out)
+        }
         Op::Reduce(r) => {
             let [x] = inputs_of::<1>(inputs)?;
             reduce(r, x, params, out, scratch)
@@ -166,10 +189,18 @@ mod tests {
             assert_eq!(Op::from_name(op.name()), Some(op));
             n += 1;
         }
-        assert_eq!(n, BinaryOp::ALL.len() + ReduceOp::ALL.len());
+        assert_eq!(
+            n,
+            BinaryOp::ALL.len() + ReduceOp::ALL.len() + UnaryOp::ALL.len()
+        );
+        assert!(BinaryOp::ALL.len() <= usize::from(REDUCE_CODE_BASE));
+        assert!(ReduceOp::ALL.len() <= usize::from(UNARY_CODE_BASE - REDUCE_CODE_BASE));
+        assert_eq!(Op::Unary(UnaryOp::Negative).code(), 128);
+        assert_eq!(Op::from_name("abs"), Some(Op::Unary(UnaryOp::Absolute)));
         assert_eq!(Op::Reduce(ReduceOp::Sum).code(), 64);
         assert_eq!(Op::try_from(63), Err(Error::UnknownOp));
         assert_eq!(Op::try_from(255), Err(Error::UnknownOp));
+        assert_eq!(Op::try_from(127), Err(Error::UnknownOp));
         assert_eq!(Op::from_name("amax"), Some(Op::Reduce(ReduceOp::Max)));
     }
 }

@@ -9,8 +9,9 @@
 //!
 //! [`BinaryOp`]: crate::ufunc::BinaryOp
 
-use crate::dtype::DType;
+use crate::dtype::{DType, OperandType};
 use crate::flags::FpFlags;
+use crate::op::Op;
 
 /// Whether the sign bit of a NaN result is compared.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -198,29 +199,105 @@ const fn with(op: &'static str, dtypes: Dtypes, policy: Policy) -> Entry {
     Entry { op, dtypes, policy }
 }
 
+/// How an op's float32 and float64 results compare with NumPy's; the
+/// registries of [`BinaryOp`] and [`UnaryOp`] give one per op, so a new op
+/// brings its accuracy in its own row. Integer and bool results are always
+/// [`Policy::EXACT`].
+///
+/// [`UnaryOp`]: crate::ufunc::UnaryOp
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Accuracy {
+    /// float32 results.
+    pub f32: Policy,
+    /// float64 results.
+    pub f64: Policy,
+}
+
+impl Accuracy {
+    /// Bit-exact in both float widths.
+    pub const EXACT: Accuracy = Accuracy::both(Policy::EXACT);
+
+    /// The same policy for both widths.
+    pub const fn both(p: Policy) -> Accuracy {
+        Accuracy { f32: p, f64: p }
+    }
+
+    /// The policy for results of `dtype`.
+    pub const fn of(self, dtype: DType) -> Policy {
+        match dtype {
+            DType::Float32 => self.f32,
+            DType::Float64 => self.f64,
+            _ => Policy::EXACT,
+        }
+    }
+}
+
+/// Bit-exact.
+pub const EXACT: Accuracy = Accuracy::EXACT;
+
+/// A libm transcendental: allowed distance is NumPy's own documented
+/// tolerance for the function (the `ulperr` column of its
+/// `umath-validation-set-*.csv`, which every NumPy build is tested
+/// against; `numpy_f32`/`numpy_f64` here) plus 1 ULP for libm, whose
+/// functions (ports of musl/FreeBSD msun) are documented as < 1 ULP.
+/// Neither number depends on the host: NumPy's SIMD results differ by CPU,
+/// its tolerance does not.
+///
+/// `lenient` lists the flags NumPy itself raises or not depending on the
+/// code path (its SIMD loops, glibc's scalar functions): typically
+/// `underflow` for tiny results, which AVX-512 loops do not report.
+pub const fn transcendental(numpy_f32: u32, numpy_f64: u32, lenient: FpFlags) -> Accuracy {
+    const fn within(ulp: u32, lenient: FpFlags) -> Policy {
+        Policy {
+            ulp,
+            zero_sign_any: false,
+            nan_sign: NanSign::Ignore,
+            lenient_flags: lenient,
+            why: "NumPy's documented tolerance for this function \
+                  (umath-validation-set ulperr) + 1 ULP for libm (< 1 ULP); \
+                  flags NumPy's SIMD and scalar paths raise differently are lenient",
+        }
+    }
+    Accuracy {
+        f32: within(numpy_f32 + 1, lenient),
+        f64: within(numpy_f64 + 1, lenient),
+    }
+}
+
+/// negative, positive, absolute, sign, copysign: exact, and they define
+/// the sign of a NaN result (they flip, clear or copy sign bits).
+pub const SIGN_OPS: Accuracy = Accuracy::both(Policy {
+    ulp: 0,
+    zero_sign_any: false,
+    nan_sign: NanSign::Compare,
+    lenient_flags: FpFlags::NONE,
+    why: "exact sign-bit operation: the sign of a NaN is defined",
+});
+
 /// maximum/minimum: pick an operand, so bit-exact except the sign of a
 /// zero; a NaN operand is returned unchanged (the first when both are NaN,
 /// NumPy 2.4 on every length tried), so its sign is compared.
-const MAX_FAMILY: Policy = Policy {
+pub const MAX_FAMILY: Accuracy = Accuracy::both(Policy {
     ulp: 0,
     zero_sign_any: true,
     nan_sign: NanSign::Compare,
     lenient_flags: FpFlags::NONE,
     why: "picks an operand; NumPy's choice between +0.0 and -0.0 varies with \
           array length and SIMD path, NaN operands pass through unchanged",
-};
+});
 
 /// fmax/fmin: like maximum, but when both operands are NaN NumPy returns the
 /// second for arrays shorter than 8 and the first for longer ones (AVX-512
 /// loop), so the NaN's sign is not defined.
-const FMAX_FAMILY: Policy = Policy {
+pub const FMAX_FAMILY: Accuracy = Accuracy::both(Policy {
     ulp: 0,
     zero_sign_any: true,
     nan_sign: NanSign::Ignore,
     lenient_flags: FpFlags::NONE,
     why: "picks an operand; zero sign varies as for maximum, and which of two \
           NaNs is returned varies with array length",
-};
+});
 
 /// Float power: NumPy uses SVML's pow on AVX-512 CPUs and the C library's
 /// elsewhere, each within 1 ULP of the true value; fnp uses libm's pow,
@@ -234,6 +311,29 @@ const FMAX_FAMILY: Policy = Policy {
 /// power that overflows still shows as an inf result, which is compared.
 /// Underflow is compared: glibc and SVML both flag every result below
 /// MIN_POSITIVE, exact ones such as `pow(0.5, 1074)` included.
+pub const POWER: Accuracy = Accuracy::both(Policy {
+    ulp: 2,
+    zero_sign_any: false,
+    nan_sign: NanSign::Ignore,
+    lenient_flags: FpFlags::OVERFLOW,
+    why: "NumPy's pow (SVML or C library, <= 1 ULP) + libm's pow (<= 1 ULP); \
+          overflow for pow(huge, inf) is raised by SVML only",
+});
+
+/// arctan2: NumPy's documented tolerance for arctan (3 / 1 ULP in
+/// float32 / float64; atan2 has no row of its own) + libm's < 1 ULP.
+pub const ARCTAN2: Accuracy = transcendental(3, 1, FpFlags::UNDERFLOW);
+
+/// hypot: C's hypot is < 1 ULP on both sides (glibc's is correctly
+/// rounded in float32); 1 + 1.
+pub const HYPOT: Accuracy = transcendental(1, 1, FpFlags::UNDERFLOW);
+
+/// logaddexp/logaddexp2: NumPy's formula over exp and log1p, each within
+/// 1 ULP in NumPy's C library and in libm, and a final add: 2 ULP each way
+/// (tested on the corpus, float32 computed in single precision as NumPy's
+/// `npy_logaddexpf`).
+pub const LOGADDEXP: Accuracy = transcendental(2, 2, FpFlags::UNDERFLOW);
+
 const PICKS_ELEMENT: Policy = Policy {
     ulp: 0,
     zero_sign_any: true,
@@ -243,58 +343,9 @@ const PICKS_ELEMENT: Policy = Policy {
           +0.0 or -0.0, and which NaN, depending on length and CPU",
 };
 
-const POWER_FLOAT: Policy = Policy {
-    ulp: 2,
-    zero_sign_any: false,
-    nan_sign: NanSign::Ignore,
-    lenient_flags: FpFlags::OVERFLOW,
-    why: "NumPy's pow (SVML or C library, <= 1 ULP) + libm's pow (<= 1 ULP); \
-          overflow for pow(huge, inf) is raised by SVML only",
-};
-
-/// The table: every binary op, for every output dtype NumPy has a loop for.
+/// The reductions' table (ufuncs carry their accuracy in their registry
+/// rows; [`entries`] lists both).
 pub const TABLE: &[Entry] = &[
-    // Integer arithmetic wraps exactly; float + - * / are correctly
-    // rounded, and floor_divide/remainder are built from exact fmod and
-    // correctly rounded steps exactly as npy_divmod does.
-    exact("add", Dtypes::Bool),
-    exact("add", Dtypes::Integers),
-    exact("add", Dtypes::Float32),
-    exact("add", Dtypes::Float64),
-    exact("subtract", Dtypes::Integers),
-    exact("subtract", Dtypes::Float32),
-    exact("subtract", Dtypes::Float64),
-    exact("multiply", Dtypes::Bool),
-    exact("multiply", Dtypes::Integers),
-    exact("multiply", Dtypes::Float32),
-    exact("multiply", Dtypes::Float64),
-    exact("true_divide", Dtypes::Float32),
-    exact("true_divide", Dtypes::Float64),
-    exact("floor_divide", Dtypes::Integers),
-    exact("floor_divide", Dtypes::Float32),
-    exact("floor_divide", Dtypes::Float64),
-    exact("remainder", Dtypes::Integers),
-    exact("remainder", Dtypes::Float32),
-    exact("remainder", Dtypes::Float64),
-    exact("power", Dtypes::Integers),
-    with("power", Dtypes::Float32, POWER_FLOAT),
-    with("power", Dtypes::Float64, POWER_FLOAT),
-    exact("maximum", Dtypes::Bool),
-    exact("maximum", Dtypes::Integers),
-    with("maximum", Dtypes::Float32, MAX_FAMILY),
-    with("maximum", Dtypes::Float64, MAX_FAMILY),
-    exact("minimum", Dtypes::Bool),
-    exact("minimum", Dtypes::Integers),
-    with("minimum", Dtypes::Float32, MAX_FAMILY),
-    with("minimum", Dtypes::Float64, MAX_FAMILY),
-    exact("fmax", Dtypes::Bool),
-    exact("fmax", Dtypes::Integers),
-    with("fmax", Dtypes::Float32, FMAX_FAMILY),
-    with("fmax", Dtypes::Float64, FMAX_FAMILY),
-    exact("fmin", Dtypes::Bool),
-    exact("fmin", Dtypes::Integers),
-    with("fmin", Dtypes::Float32, FMAX_FAMILY),
-    with("fmin", Dtypes::Float64, FMAX_FAMILY),
     // Reductions. Sums follow NumPy's order of evaluation (pairwise blocks,
     // chunking, where= runs), so their floats are bit-exact too.
     exact("sum", Dtypes::Integers),
@@ -350,50 +401,109 @@ pub const TABLE: &[Entry] = &[
     exact("all", Dtypes::Bool),
 ];
 
-/// The policy for `op_name` (NumPy's name; `divide` and `mod` are accepted
-/// as aliases) producing `dtype`, or `None` when NumPy has no such loop.
+/// The output dtype groups an entry can cover, in order.
+const GROUPS: [Dtypes; 4] = [
+    Dtypes::Bool,
+    Dtypes::Integers,
+    Dtypes::Float32,
+    Dtypes::Float64,
+];
+
+/// Whether some array operands of NumPy dtypes make `op` produce `out`.
+fn produces(op: Op, out: DType) -> bool {
+    let all = DType::ALL.into_iter().map(OperandType::Array);
+    match op {
+        Op::Binary(b) => all
+            .clone()
+            .any(|x| all.clone().any(|y| b.resolve(x, y) == Ok(out))),
+        Op::Unary(u) => all.clone().any(|x| u.resolve(x) == Ok(out)),
+        Op::Reduce(_) => false,
+    }
+}
+
+fn accuracy(op: Op) -> Option<Accuracy> {
+    match op {
+        Op::Binary(b) => Some(b.accuracy()),
+        Op::Unary(u) => Some(u.accuracy()),
+        Op::Reduce(_) => None,
+    }
+}
+
+/// The policy for `op_name` (NumPy's name or an alias such as `divide`,
+/// `mod`, `abs`, `amax`) producing `dtype`, or `None` when NumPy has no
+/// such loop.
 pub fn policy(op_name: &str, dtype: DType) -> Option<Policy> {
-    let op = match op_name {
-        "divide" => "true_divide",
-        "mod" => "remainder",
-        "amin" => "min",
-        "amax" => "max",
-        other => other,
-    };
+    let op = Op::from_name(op_name)?;
+    if let Some(acc) = accuracy(op) {
+        return produces(op, dtype).then(|| acc.of(dtype));
+    }
     TABLE
         .iter()
-        .find(|e| e.op == op && e.dtypes.contains(dtype))
+        .find(|e| e.op == op.name() && e.dtypes.contains(dtype))
         .map(|e| e.policy)
+}
+
+/// The whole table: one entry per ufunc and output dtype group it produces
+/// (from the registries), then the reductions' [`TABLE`].
+pub fn entries() -> impl Iterator<Item = Entry> {
+    Op::all()
+        .filter_map(|op| accuracy(op).map(|acc| (op, acc)))
+        .flat_map(|(op, acc)| {
+            GROUPS.into_iter().filter_map(move |dtypes| {
+                let rep = match dtypes {
+                    Dtypes::Bool => DType::Bool,
+                    Dtypes::Integers => DType::Int8,
+                    Dtypes::Float32 => DType::Float32,
+                    Dtypes::Float64 => DType::Float64,
+                };
+                let reachable = match dtypes {
+                    Dtypes::Integers => DType::ALL
+                        .into_iter()
+                        .any(|d| d.is_integer() && produces(op, d)),
+                    _ => produces(op, rep),
+                };
+                reachable.then(|| Entry {
+                    op: op.name(),
+                    dtypes,
+                    policy: acc.of(rep),
+                })
+            })
+        })
+        .chain(TABLE.iter().copied())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ufunc::BinaryOp;
 
-    /// Every binary op has an entry for exactly the output dtypes its
-    /// NumPy loops produce.
+    /// Every ufunc has an entry for exactly the output dtypes its NumPy
+    /// loops produce, and the table lists each once.
     #[test]
-    fn every_binary_op_has_an_entry() {
-        for &op in BinaryOp::ALL {
+    fn every_ufunc_has_an_entry() {
+        let arrays = DType::ALL.map(OperandType::Array);
+        for op in Op::all() {
+            let outputs: std::vec::Vec<DType> = match op {
+                Op::Binary(b) => arrays
+                    .iter()
+                    .flat_map(|&x| arrays.iter().filter_map(move |&y| b.resolve(x, y).ok()))
+                    .collect(),
+                Op::Unary(u) => arrays.iter().filter_map(|&x| u.resolve(x).ok()).collect(),
+                Op::Reduce(_) => continue,
+            };
+            assert!(!outputs.is_empty(), "{op} has no loop at all");
             for d in DType::ALL {
-                let has_loop = match (op, d) {
-                    (BinaryOp::TrueDivide, d) => d.is_float(),
-                    (_, DType::Bool) => op.has_bool_loop(),
-                    _ => true,
-                };
                 assert_eq!(
                     policy(op.name(), d).is_some(),
-                    has_loop,
-                    "{} {d}",
-                    op.name()
+                    outputs.contains(&d),
+                    "{op} {d}"
                 );
             }
         }
         // No entry names an op that does not exist, none is duplicated.
-        for (i, e) in TABLE.iter().enumerate() {
-            assert!(crate::op::Op::from_name(e.op).is_some(), "{}", e.op);
-            assert!(!TABLE[..i]
+        let all: std::vec::Vec<Entry> = entries().collect();
+        for (i, e) in all.iter().enumerate() {
+            assert!(Op::from_name(e.op).is_some(), "{}", e.op);
+            assert!(!all[..i]
                 .iter()
                 .any(|f| f.op == e.op && f.dtypes == e.dtypes));
             assert!(!e.policy.why.is_empty());
@@ -403,7 +513,12 @@ mod tests {
             policy("true_divide", DType::Float32)
         );
         assert_eq!(policy("mod", DType::Int8), policy("remainder", DType::Int8));
-        assert_eq!(policy("sqrt", DType::Float64), None);
+        assert_eq!(policy("true_divide", DType::Int8), None);
+        assert_eq!(policy("equal", DType::Float64), None);
+        assert_eq!(policy("sqrt", DType::Int32), None);
+        assert_eq!(policy("sqrt", DType::Float64), Some(Policy::EXACT));
+        assert_eq!(policy("exp", DType::Float32).map(|p| p.ulp), Some(4));
+        assert_eq!(policy("no_such_op", DType::Float32), None);
     }
 
     /// Every reduction has an entry for each output dtype it produces from

@@ -5,7 +5,8 @@
 //! OverflowError, TypeError and ValueError cases.
 
 use fnp_core::{
-    binary, result_type, result_type_weak, ArrayRef, BinaryOp, DType, OperandType, Shape,
+    binary, result_type, result_type_weak, unary, ArrayRef, BinaryOp, DType, Error, OperandType,
+    Shape, UnaryOp,
 };
 use serde_json::Value;
 
@@ -52,12 +53,19 @@ fn bytes(d: DType, v: &[u64; 1]) -> &[u8] {
 }
 
 /// What `binary` answers: the output dtype's name or the NumPy exception.
-fn outcome(op: BinaryOp, a: &ArrayRef<'_>, b: &ArrayRef<'_>) -> String {
-    let mut out = [0u64; 1];
-    match binary(op, a, b, bytemuck::cast_slice_mut(&mut out)) {
+/// The output dtype name, or the exception class NumPy would raise; fnp's
+/// "NumPy answers in float16" is the float16 NumPy's answer has.
+fn name_of(r: Result<fnp_core::Output, Error>) -> String {
+    match r {
         Ok(o) => o.dtype.name().to_string(),
+        Err(Error::Float16) => "float16".to_string(),
         Err(e) => e.numpy_exception().to_string(),
     }
+}
+
+fn outcome(op: BinaryOp, a: &ArrayRef<'_>, b: &ArrayRef<'_>) -> String {
+    let mut out = [0u64; 1];
+    name_of(binary(op, a, b, bytemuck::cast_slice_mut(&mut out)))
 }
 
 #[test]
@@ -100,6 +108,7 @@ fn every_op_resolves_every_dtype_pair_like_numpy() {
                 let want = rec["pairs"][i][j].as_str().unwrap();
                 let resolved = match op.resolve(OperandType::Array(a), OperandType::Array(b)) {
                     Ok(d) => d.name().to_string(),
+                    Err(Error::Float16) => "float16".to_string(),
                     Err(e) => e.numpy_exception().to_string(),
                 };
                 assert_eq!(resolved, want, "resolve {}({a}, {b})", op.name());
@@ -111,7 +120,46 @@ fn every_op_resolves_every_dtype_pair_like_numpy() {
             }
         }
     }
-    assert_eq!(checked, 11 * 121);
+    assert_eq!(checked, BinaryOp::ALL.len() * 121);
+}
+
+#[test]
+fn every_unary_op_resolves_like_numpy() {
+    let fx = fixture();
+    let ds = dtypes(&fx);
+    let shape = Shape::new(&[1]).unwrap();
+    let scalars: Vec<_> = fx["scalars"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(scalar)
+        .collect();
+    let mut mismatches = Vec::new();
+    for &op in UnaryOp::ALL {
+        let rec = &fx["unary"][op.name()];
+        let mut out = [0u64; 1];
+        for (i, &d) in ds.iter().enumerate() {
+            let v = one(d);
+            let x = ArrayRef::contiguous(d, bytes(d, &v), shape).unwrap();
+            let got = name_of(unary(op, &x, bytemuck::cast_slice_mut(&mut out)));
+            if got != rec["arrays"][i].as_str().unwrap() {
+                mismatches.push(format!("{}({d}): {got} vs {}", op.name(), rec["arrays"][i]));
+            }
+        }
+        for (k, (sd, sv)) in scalars.iter().enumerate() {
+            let s = ArrayRef::python_scalar(*sd, bytes(*sd, sv)).unwrap();
+            let got = name_of(unary(op, &s, bytemuck::cast_slice_mut(&mut out)));
+            if got != rec["scalars"][k].as_str().unwrap() {
+                mismatches.push(format!(
+                    "{}({}): {got} vs {}",
+                    op.name(),
+                    fx["scalars"][k]["value"],
+                    rec["scalars"][k]
+                ));
+            }
+        }
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 }
 
 #[test]

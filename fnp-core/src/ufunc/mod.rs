@@ -7,8 +7,11 @@
 //! kernel as slices, everything else is gathered (and cast) into small stack
 //! buffers first.
 
+mod extra;
 mod float;
 mod kernels;
+mod math;
+mod unary;
 
 use crate::array::ArrayRef;
 use crate::dtype::{effective_dtype, DType, Kind, OperandType};
@@ -18,13 +21,17 @@ use crate::flags::FpFlags;
 use crate::shape::{broadcast_shapes, coalesce, Layout, OuterIndex, Shape};
 
 pub(crate) use kernels::BinaryKernel;
+pub use unary::{unary, UnaryFamily, UnaryOp};
+
+use crate::precision::{self, Accuracy};
 
 /// Elements gathered per inner-loop chunk when an input needs a cast or is
 /// strided; bounds the stack use of the strided path.
 pub(crate) const CHUNK: usize = if cfg!(target_os = "none") { 32 } else { 1024 };
 
 macro_rules! binary_ops {
-    ($($(#[$doc:meta])* $variant:ident = $code:literal, $name:literal;)*) => {
+    ($($(#[$doc:meta])* $variant:ident = $code:literal, $name:literal, $family:ident,
+       $accuracy:expr;)*) => {
         /// A binary ufunc. The discriminant is the stable wire code.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -41,90 +48,227 @@ macro_rules! binary_ops {
             pub const fn name(self) -> &'static str {
                 match self { $(BinaryOp::$variant => $name,)* }
             }
+
+            /// How NumPy picks this op's loop.
+            pub const fn family(self) -> BinaryFamily {
+                match self { $(BinaryOp::$variant => BinaryFamily::$family,)* }
+            }
+
+            /// How its float results compare with NumPy's (integer and bool
+            /// results are always bit-exact).
+            pub const fn accuracy(self) -> Accuracy {
+                match self { $(BinaryOp::$variant => $accuracy,)* }
+            }
         }
     };
 }
+
+/// The loop-selection rule a binary op follows: which dtypes NumPy has
+/// loops for and what the output dtype is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum BinaryFamily {
+    /// Arithmetic: loops for every integer and float dtype (bool only for
+    /// some); output in the loop dtype.
+    Arith,
+    /// Comparisons: every dtype, output bool; int64 against uint64 exactly.
+    Compare,
+    /// Logical and/or/xor: operands are truth values, output bool.
+    Logical,
+    /// Bitwise and/or/xor: integers and bool.
+    Bitwise,
+    /// Shifts: integers only (bool shifts in int8).
+    Shift,
+    /// Float-only functions (float32, float64): integers promote to the
+    /// smallest float that holds them, as NumPy's loop search does.
+    FloatOnly,
+    /// Only a float64 loop (`float_power`).
+    Float64Only,
+    /// `fmod`: integers and floats (bool in int8).
+    Fmod,
+}
+
+/// Shorthand for the registry rows below.
+const EXACT: Accuracy = Accuracy::EXACT;
 
 binary_ops! {
     /// `np.add`: `a + b`; integers wrap; on bool, logical or. Floats:
     /// `overflow` for an infinity from finite operands, `invalid` for
     /// `inf + -inf`, never `underflow`.
-    Add = 0, "add";
+    Add = 0, "add", Arith, EXACT;
     /// `np.subtract`: `a - b`; TypeError on two bools; flags as add.
-    Subtract = 1, "subtract";
+    Subtract = 1, "subtract", Arith, EXACT;
     /// `np.multiply`: `a * b`; integers wrap; on bool, logical and. Floats:
     /// `invalid` for `inf * 0`, `overflow`, `underflow` when the product is
     /// tiny (after rounding) and inexact.
-    Multiply = 2, "multiply";
+    Multiply = 2, "multiply", Arith, EXACT;
     /// `np.true_divide` (`np.divide`): integers and bools divide in
     /// float64. `divide` for a finite non-zero `x / 0`, `invalid` for `0 / 0`
     /// and `inf / inf`, `overflow`, `underflow`.
-    TrueDivide = 3, "true_divide";
+    TrueDivide = 3, "true_divide", Arith, EXACT;
     /// `np.floor_divide`: Python's `//`. Integers: `x // 0 == 0` with
     /// `divide`, `MIN // -1 == MIN` with `overflow`; bools use int8. Floats
     /// follow `npy_divmod` (`floor_divide(1.0, 0.1) == 9.0`, signed zeros,
     /// `x // 0` is the IEEE quotient).
-    FloorDivide = 4, "floor_divide";
+    FloorDivide = 4, "floor_divide", Arith, EXACT;
     /// `np.remainder` (`np.mod`): Python's `%`, the result takes the
     /// divisor's sign. Integers: `x % 0 == 0` with `divide`, `MIN % -1 == 0`
     /// without a flag. Floats: `remainder(-1, inf) == inf`, `x % 0` is NaN
     /// with `invalid`.
-    Remainder = 5, "remainder";
+    Remainder = 5, "remainder", Arith, EXACT;
     /// `np.power`: integer powers are exact with wraparound and `0 ** 0 ==
     /// 1`; any negative integer exponent is a ValueError. Float powers come
     /// from libm within [`crate::precision`]'s bound; `power(0, -1)` is inf
     /// with `divide`.
-    Power = 6, "power";
+    Power = 6, "power", Arith, precision::POWER;
     /// `np.maximum`: propagates NaN (the first operand's when both are);
     /// of two equal operands (±0) the first is returned.
-    Maximum = 7, "maximum";
+    Maximum = 7, "maximum", Arith, precision::MAX_FAMILY;
     /// `np.minimum`: as maximum.
-    Minimum = 8, "minimum";
+    Minimum = 8, "minimum", Arith, precision::MAX_FAMILY;
     /// `np.fmax`: ignores a NaN operand; NaN only when both are.
-    Fmax = 9, "fmax";
+    Fmax = 9, "fmax", Arith, precision::FMAX_FAMILY;
     /// `np.fmin`: as fmax.
-    Fmin = 10, "fmin";
+    Fmin = 10, "fmin", Arith, precision::FMAX_FAMILY;
+    /// `np.equal`: `a == b` as bool; NaN equals nothing. Integers of
+    /// different signedness compare exactly (`-1 != 2**64 - 1`); a Python
+    /// int outside the array's dtype compares by value, no OverflowError.
+    Equal = 11, "equal", Compare, EXACT;
+    /// `np.not_equal`: `a != b`; true for NaN.
+    NotEqual = 12, "not_equal", Compare, EXACT;
+    /// `np.less`: `a < b`; false for NaN. No flags (quiet comparison).
+    Less = 13, "less", Compare, EXACT;
+    /// `np.less_equal`: `a <= b`.
+    LessEqual = 14, "less_equal", Compare, EXACT;
+    /// `np.greater`: `a > b`.
+    Greater = 15, "greater", Compare, EXACT;
+    /// `np.greater_equal`: `a >= b`.
+    GreaterEqual = 16, "greater_equal", Compare, EXACT;
+    /// `np.logical_and`: both non-zero (NaN is true), as bool.
+    LogicalAnd = 17, "logical_and", Logical, EXACT;
+    /// `np.logical_or`: either non-zero.
+    LogicalOr = 18, "logical_or", Logical, EXACT;
+    /// `np.logical_xor`: exactly one non-zero.
+    LogicalXor = 19, "logical_xor", Logical, EXACT;
+    /// `np.bitwise_and`: `a & b` on integers, logical and on bool;
+    /// TypeError for floats.
+    BitwiseAnd = 20, "bitwise_and", Bitwise, EXACT;
+    /// `np.bitwise_or`: `a | b`.
+    BitwiseOr = 21, "bitwise_or", Bitwise, EXACT;
+    /// `np.bitwise_xor`: `a ^ b`.
+    BitwiseXor = 22, "bitwise_xor", Bitwise, EXACT;
+    /// `np.left_shift`: `a << b` with wraparound; a shift by the bit width
+    /// or more, or by a negative amount, gives 0.
+    LeftShift = 23, "left_shift", Shift, EXACT;
+    /// `np.right_shift`: arithmetic `a >> b`; a shift by the bit width or
+    /// more, or by a negative amount, gives 0 (-1 for negative `a`).
+    RightShift = 24, "right_shift", Shift, EXACT;
+    /// `np.arctan2`: the angle of `(b, a)` in `[-pi, pi]`, signed zeros and
+    /// infinities as C's `atan2`; libm's, within the precision table.
+    Arctan2 = 25, "arctan2", FloatOnly, precision::ARCTAN2;
+    /// `np.hypot`: `sqrt(a*a + b*b)` without undue overflow; inf if either
+    /// is inf (even with a NaN); `overflow` when finite operands give inf.
+    Hypot = 26, "hypot", FloatOnly, precision::HYPOT;
+    /// `np.copysign`: `|a|` with the sign of `b`, NaNs included; exact.
+    Copysign = 27, "copysign", FloatOnly, precision::SIGN_OPS;
+    /// `np.nextafter`: the next float after `a` towards `b`; `overflow`
+    /// stepping past MAX to inf; exact.
+    Nextafter = 28, "nextafter", FloatOnly, EXACT;
+    /// `np.logaddexp`: `log(exp(a) + exp(b))` by NumPy's formula
+    /// (`a + log1p(exp(b - a))` for the larger `a`; `a + ln 2` when equal).
+    Logaddexp = 29, "logaddexp", FloatOnly, precision::LOGADDEXP;
+    /// `np.logaddexp2`: `log2(2**a + 2**b)`, the same formula in base 2.
+    Logaddexp2 = 30, "logaddexp2", FloatOnly, precision::LOGADDEXP;
+    /// `np.heaviside`: 0 for `a < 0`, `b` for `a == 0`, 1 for `a > 0`,
+    /// NaN for a NaN `a`; exact.
+    Heaviside = 31, "heaviside", FloatOnly, EXACT;
+    /// `np.float_power`: `a ** b` always in float64 (libm's pow).
+    FloatPower = 32, "float_power", Float64Only, precision::POWER;
+    /// `np.fmod`: C's remainder, the sign of the dividend. Integers:
+    /// `x % 0 == 0` with `divide`, `MIN % -1 == 0`; floats: exact, NaN
+    /// with `invalid` for `x % 0` and `inf % y`.
+    Fmod = 33, "fmod", Fmod, EXACT;
 }
 
 impl BinaryOp {
-    /// Parses NumPy's name (also the aliases `divide` and `mod`).
+    /// Parses NumPy's name, aliases included (`divide`, `mod`, `pow`,
+    /// `atan2`, `bitwise_left_shift`, `bitwise_right_shift`).
     pub fn from_name(name: &str) -> Option<BinaryOp> {
         match name {
             "divide" => Some(BinaryOp::TrueDivide),
             "mod" => Some(BinaryOp::Remainder),
+            "pow" => Some(BinaryOp::Power),
+            "atan2" => Some(BinaryOp::Arctan2),
+            "bitwise_left_shift" => Some(BinaryOp::LeftShift),
+            "bitwise_right_shift" => Some(BinaryOp::RightShift),
             _ => BinaryOp::ALL.iter().copied().find(|op| op.name() == name),
         }
     }
 
     /// Whether NumPy has a `??->?` loop for this op.
     pub const fn has_bool_loop(self) -> bool {
-        matches!(
-            self,
-            BinaryOp::Add
-                | BinaryOp::Multiply
-                | BinaryOp::Maximum
-                | BinaryOp::Minimum
-                | BinaryOp::Fmax
-                | BinaryOp::Fmin
-        )
+        match self.family() {
+            BinaryFamily::Arith => matches!(
+                self,
+                BinaryOp::Add
+                    | BinaryOp::Multiply
+                    | BinaryOp::Maximum
+                    | BinaryOp::Minimum
+                    | BinaryOp::Fmax
+                    | BinaryOp::Fmin
+            ),
+            BinaryFamily::Compare | BinaryFamily::Logical | BinaryFamily::Bitwise => true,
+            _ => false,
+        }
     }
 
-    /// The loop dtype NumPy's type resolver picks for these operands; the
-    /// output has this dtype too.
-    pub fn resolve(self, a: OperandType, b: OperandType) -> Result<DType> {
+    /// The dtype NumPy's type resolver computes in for these operands
+    /// (both are cast to it).
+    pub fn loop_dtype(self, a: OperandType, b: OperandType) -> Result<DType> {
         let all = [a, b];
         let (da, db) = (effective_dtype(a, &all)?, effective_dtype(b, &all)?);
         let joined = crate::dtype::result_type(da, db);
         let non_float =
             |d: DType| matches!(d.kind(), Kind::Bool | Kind::SignedInt | Kind::UnsignedInt);
-        Ok(match self {
+        Ok(match self.family() {
             // NumPy's true-division resolver sends integer and bool inputs to
             // the float64 loop.
-            BinaryOp::TrueDivide if non_float(da) && non_float(db) => DType::Float64,
-            BinaryOp::Subtract if joined == DType::Bool => return Err(Error::NoLoop),
+            BinaryFamily::Arith
+                if self == BinaryOp::TrueDivide && non_float(da) && non_float(db) =>
+            {
+                DType::Float64
+            }
+            BinaryFamily::Arith if self == BinaryOp::Subtract && joined == DType::Bool => {
+                return Err(Error::NoLoop)
+            }
+            BinaryFamily::Compare => joined,
+            // Operands only matter as truth values; casting to bool keeps
+            // NaN true and lets any Python int through unchecked.
+            BinaryFamily::Logical => DType::Bool,
+            BinaryFamily::Bitwise | BinaryFamily::Shift if joined.is_float() => {
+                return Err(Error::NoLoop)
+            }
+            BinaryFamily::Bitwise => joined,
+            // Each operand goes to the smallest float it casts to safely,
+            // then they meet: int8 with uint8 is float16, not int16's float32.
+            BinaryFamily::FloatOnly => match (float_loop(da), float_loop(db)) {
+                (Ok(x), Ok(y)) => crate::dtype::result_type(x, y),
+                (Ok(x), Err(_)) | (Err(_), Ok(x)) => x,
+                (Err(e), Err(_)) => return Err(e),
+            },
+            BinaryFamily::Float64Only => DType::Float64,
             // Without a bool loop the first loop bool casts to safely is int8.
             _ if joined == DType::Bool && !self.has_bool_loop() => DType::Int8,
             _ => joined,
+        })
+    }
+
+    /// The output dtype NumPy gives for these operands.
+    pub fn resolve(self, a: OperandType, b: OperandType) -> Result<DType> {
+        let dtype = self.loop_dtype(a, b)?;
+        Ok(match self.family() {
+            BinaryFamily::Compare | BinaryFamily::Logical => DType::Bool,
+            _ => dtype,
         })
     }
 
@@ -133,6 +277,18 @@ impl BinaryOp {
         let dtype = self.resolve(a.operand_type(), b.operand_type())?;
         let shape = broadcast_shapes(a.shape(), b.shape())?;
         Ok((dtype, shape))
+    }
+}
+
+/// The loop a float-only ufunc (`sqrt`, `arctan2`, ...) uses for inputs of
+/// dtype `d`: the first of float16, float32, float64 that `d` casts to
+/// safely. fnp has no float16, so bool, int8 and uint8 are
+/// [`Error::Float16`].
+pub(crate) fn float_loop(d: DType) -> Result<DType> {
+    match d {
+        DType::Bool | DType::Int8 | DType::UInt8 => Err(Error::Float16),
+        DType::Int16 | DType::UInt16 | DType::Float32 => Ok(DType::Float32),
+        _ => Ok(DType::Float64),
     }
 }
 
@@ -181,27 +337,153 @@ pub fn binary(op: BinaryOp, a: &ArrayRef<'_>, b: &ArrayRef<'_>, out: &mut [u8]) 
     let out = out
         .get_mut(..needed)
         .ok_or(Error::BufferTooSmall { needed })?;
-    let mut flags = FpFlags::NONE;
-    flags |= check_weak(a, dtype)?;
-    flags |= check_weak(b, dtype)?;
-    flags |= match dtype {
-        DType::Bool => run::<Bool>(op, a, b, &shape, out)?,
-        DType::Int8 => run::<i8>(op, a, b, &shape, out)?,
-        DType::Int16 => run::<i16>(op, a, b, &shape, out)?,
-        DType::Int32 => run::<i32>(op, a, b, &shape, out)?,
-        DType::Int64 => run::<i64>(op, a, b, &shape, out)?,
-        DType::UInt8 => run::<u8>(op, a, b, &shape, out)?,
-        DType::UInt16 => run::<u16>(op, a, b, &shape, out)?,
-        DType::UInt32 => run::<u32>(op, a, b, &shape, out)?,
-        DType::UInt64 => run::<u64>(op, a, b, &shape, out)?,
-        DType::Float32 => run::<f32>(op, a, b, &shape, out)?,
-        DType::Float64 => run::<f64>(op, a, b, &shape, out)?,
+    let loop_dtype = op.loop_dtype(a.operand_type(), b.operand_type())?;
+    let done = |flags| {
+        Ok(Output {
+            dtype,
+            shape,
+            flags,
+        })
     };
-    Ok(Output {
-        dtype,
-        shape,
-        flags,
+    // The logical ufuncs convert a Python int to int64 first.
+    if op.family() == BinaryFamily::Logical
+        && [a, b]
+            .iter()
+            .any(|x| x.is_weak() && x.dtype() == DType::UInt64)
+    {
+        return Err(Error::PythonIntOverflow);
+    }
+    if op.family() == BinaryFamily::Compare {
+        if let Some(answer) = compare_out_of_range(op, a, b, loop_dtype) {
+            // Every element compares the same way with a Python int the
+            // dtype cannot hold.
+            out.fill(u8::from(answer));
+            return done(FpFlags::NONE);
+        }
+        if let Some(flags) = compare_mixed_sign(op, a, b, &shape, out)? {
+            return done(flags);
+        }
+    }
+    let mut flags = FpFlags::NONE;
+    flags |= check_weak(a, loop_dtype)?;
+    flags |= check_weak(b, loop_dtype)?;
+    macro_rules! by_dtype {
+        ($run:ident) => {
+            match loop_dtype {
+                DType::Bool => $run::<Bool>(op, a, b, &shape, out)?,
+                DType::Int8 => $run::<i8>(op, a, b, &shape, out)?,
+                DType::Int16 => $run::<i16>(op, a, b, &shape, out)?,
+                DType::Int32 => $run::<i32>(op, a, b, &shape, out)?,
+                DType::Int64 => $run::<i64>(op, a, b, &shape, out)?,
+                DType::UInt8 => $run::<u8>(op, a, b, &shape, out)?,
+                DType::UInt16 => $run::<u16>(op, a, b, &shape, out)?,
+                DType::UInt32 => $run::<u32>(op, a, b, &shape, out)?,
+                DType::UInt64 => $run::<u64>(op, a, b, &shape, out)?,
+                DType::Float32 => $run::<f32>(op, a, b, &shape, out)?,
+                DType::Float64 => $run::<f64>(op, a, b, &shape, out)?,
+            }
+        };
+    }
+    flags |= if op.family() == BinaryFamily::Arith {
+        by_dtype!(run)
+    } else {
+        by_dtype!(run_extra)
+    };
+    done(flags)
+}
+
+/// The weak Python int operand's value, if it lies outside the integer
+/// loop dtype: NumPy's comparisons answer by value instead of raising.
+fn compare_out_of_range(
+    op: BinaryOp,
+    a: &ArrayRef<'_>,
+    b: &ArrayRef<'_>,
+    loop_dtype: DType,
+) -> Option<bool> {
+    let (lo, hi) = int_range(loop_dtype)?;
+    let weak_value = |x: &ArrayRef<'_>| -> Option<i128> {
+        match (x.is_weak(), x.dtype()) {
+            (true, DType::Int64) => Some(i128::from(x.first::<i64>())),
+            (true, DType::UInt64) => Some(i128::from(x.first::<u64>())),
+            _ => None,
+        }
+    };
+    // NumPy's comparison promoter handles a Python int against an integer
+    // operand only; against bool it converts the int (and may overflow).
+    let integer = |x: &ArrayRef<'_>| x.dtype().is_integer();
+    // `above`: the Python int is above every value of the dtype. With the
+    // Python int on the left the question is mirrored.
+    let (above, int_on_left) = match (weak_value(a), weak_value(b)) {
+        (_, Some(v)) if (v > hi || v < lo) && integer(a) => (v > hi, false),
+        (Some(v), _) if (v > hi || v < lo) && integer(b) => (v > hi, true),
+        _ => return None,
+    };
+    // Whether `array OP int` holds when int is above (or below) the array.
+    let array_less = above != int_on_left;
+    Some(match op {
+        BinaryOp::Equal => false,
+        BinaryOp::NotEqual => true,
+        BinaryOp::Less | BinaryOp::LessEqual => array_less,
+        _ => !array_less,
     })
+}
+
+/// Comparisons of a signed with an unsigned integer whose common type would
+/// be float64 (int64 with uint64): NumPy compares them exactly.
+fn compare_mixed_sign(
+    op: BinaryOp,
+    a: &ArrayRef<'_>,
+    b: &ArrayRef<'_>,
+    shape: &Shape,
+    out: &mut [u8],
+) -> Result<Option<FpFlags>> {
+    let all = [a.operand_type(), b.operand_type()];
+    let (da, db) = (
+        effective_dtype(all[0], &all)?,
+        effective_dtype(all[1], &all)?,
+    );
+    let out: &mut [Bool] = bytemuck::try_cast_slice_mut(out).map_err(|_| Error::Misaligned)?;
+    Ok(match (da.kind(), db.kind()) {
+        (Kind::SignedInt, Kind::UnsignedInt) if crate::dtype::result_type(da, db).is_float() => {
+            Some(drive(
+                a,
+                b,
+                shape,
+                out,
+                extra::mixed_compare::<i64, u64>(op),
+            )?)
+        }
+        (Kind::UnsignedInt, Kind::SignedInt) if crate::dtype::result_type(da, db).is_float() => {
+            Some(drive(
+                a,
+                b,
+                shape,
+                out,
+                extra::mixed_compare::<u64, i64>(op),
+            )?)
+        }
+        _ => None,
+    })
+}
+
+/// Runs a non-arithmetic binary op in loop type `T`: kernels chosen by
+/// function pointer from [`extra::Loops`].
+fn run_extra<T: extra::Loops>(
+    op: BinaryOp,
+    a: &ArrayRef<'_>,
+    b: &ArrayRef<'_>,
+    shape: &Shape,
+    out: &mut [u8],
+) -> Result<FpFlags> {
+    match T::binary(op).ok_or(Error::NoLoop)? {
+        extra::Binary::Same(kernel) => drive(a, b, shape, typed_out::<T>(out)?, kernel),
+        extra::Binary::ToBool(kernel) => drive(a, b, shape, typed_out::<Bool>(out)?, kernel),
+    }
+}
+
+/// The output bytes as elements of `T`.
+fn typed_out<T: bytemuck::Pod>(out: &mut [u8]) -> Result<&mut [T]> {
+    bytemuck::try_cast_slice_mut(out).map_err(|_| Error::Misaligned)
 }
 
 /// NEP 50: a Python int must fit the integer dtype it is converted to
@@ -280,6 +562,7 @@ where
             if crate::SMALL {
                 let kernel: Kernel<T> = match op {
                     $(BinaryOp::$variant => kernels::$variant::apply,)*
+                    _ => return Err(Error::NoLoop),
                 };
                 drive(a, b, shape, out, kernel)
             } else {
@@ -291,6 +574,8 @@ where
                         out,
                         <kernels::$variant as BinaryKernel<T>>::apply,
                     ),)*
+                    // Other families are driven by `run_extra`.
+                    _ => Err(Error::NoLoop),
                 }
             }
         };
@@ -343,13 +628,18 @@ fn inner_run<'r, 'd: 'r, T: LoopElement>(
 }
 
 /// The broadcasting driver: C-order walk over the coalesced output.
-fn drive<T: LoopElement, K: Fn(&[T], &[T], &mut [T]) -> Result<FpFlags>>(
+fn drive<A, B, O, K>(
     a: &ArrayRef<'_>,
     b: &ArrayRef<'_>,
     shape: &Shape,
-    out: &mut [T],
+    out: &mut [O],
     kernel: K,
-) -> Result<FpFlags> {
+) -> Result<FpFlags>
+where
+    A: LoopElement,
+    B: LoopElement,
+    K: Fn(&[A], &[B], &mut [O]) -> Result<FpFlags>,
+{
     let n = shape.size();
     let out = out
         .get_mut(..n)
@@ -372,19 +662,15 @@ fn drive<T: LoopElement, K: Fn(&[T], &[T], &mut [T]) -> Result<FpFlags>>(
     let inner_stride = |l: &Layout| if nd == 0 { 0 } else { l.strides()[nd - 1] };
     let (sa, sb) = (inner_stride(&ls[0]), inner_stride(&ls[1]));
     // Bool inputs are always gathered so that any non-zero byte reads as True.
-    let direct = |x: &ArrayRef<'_>, stride: isize| -> bool {
-        stride == 1 && x.dtype() == T::DTYPE && T::DTYPE != DType::Bool
-    };
-    let direct_a = if direct(a, sa) {
-        a.typed::<T>().ok()
-    } else {
-        None
-    };
-    let direct_b = if direct(b, sb) {
-        b.typed::<T>().ok()
-    } else {
-        None
-    };
+    fn direct<'d, T: LoopElement>(x: &ArrayRef<'d>, stride: isize) -> Option<&'d [T]> {
+        if stride == 1 && x.dtype() == T::DTYPE && T::DTYPE != DType::Bool {
+            x.typed::<T>().ok()
+        } else {
+            None
+        }
+    }
+    let direct_a = direct::<A>(a, sa);
+    let direct_b = direct::<B>(b, sb);
     let step = if direct_a.is_some() && direct_b.is_some() {
         inner
     } else {
@@ -392,8 +678,8 @@ fn drive<T: LoopElement, K: Fn(&[T], &[T], &mut [T]) -> Result<FpFlags>>(
     };
 
     let mut flags = FpFlags::NONE;
-    let mut buf_a = [T::default(); CHUNK];
-    let mut buf_b = [T::default(); CHUNK];
+    let mut buf_a = [A::default(); CHUNK];
+    let mut buf_b = [B::default(); CHUNK];
     let mut outer = OuterIndex::new(ls[2].shape());
     let mut pos = 0usize;
     while let Some(index) = outer.next_index() {

@@ -170,6 +170,7 @@ pub const fn error_code(e: Error) -> u8 {
         Error::UnknownDType => 15,
         Error::UnknownOp => 16,
         Error::Unsupported => 17,
+        Error::Float16 => 18,
         // A variant added later without a code yet: still an error, still
         // distinguishable from success.
         _ => 255,
@@ -197,6 +198,7 @@ pub fn error_from_code(code: u8) -> Option<Error> {
         Error::UnknownDType,
         Error::UnknownOp,
         Error::Unsupported,
+        Error::Float16,
     ]
     .into_iter()
     .find(|&e| error_code(e) == code)

@@ -14,7 +14,7 @@ use crate::{call, output_of, scratch_bytes, Axes, Op, ReduceParams, Scalar, MAX_
 pub const DTYPE_CODES: [u8; 11] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
 
 /// Most ops one build can advertise (binary 0..64, reductions 64..).
-const MAX_OPS: usize = 64;
+const MAX_OPS: usize = 128;
 
 /// What the firmware measures for the server.
 pub trait Platform {

@@ -1,0 +1,533 @@
+//! Kernels of every op outside the arithmetic core: comparisons, logical,
+//! bitwise and shift ops, the float-only binary functions, `fmod` and all
+//! unary ops.
+//!
+//! Each loop type answers "which kernel does `op` use in me" with a
+//! function pointer ([`Loops`]), so the drivers are instantiated once per
+//! loop and output type rather than once per op. A kernel is a plain loop
+//! over a contiguous run; float kernels derive NumPy's IEEE flags in
+//! software, only for results that are special (zero, subnormal, inf, NaN)
+//! or tiny, the only ones that can carry a flag.
+
+use super::float::{self, Float};
+use super::math::Math;
+use super::{BinaryOp, UnaryOp};
+use crate::element::{Bool, LoopElement};
+use crate::error::Result;
+use crate::flags::FpFlags;
+
+/// A binary kernel over runs of `A` and `B` into `O`.
+pub(crate) type BinaryFn<A, B, O> = fn(&[A], &[B], &mut [O]) -> Result<FpFlags>;
+
+/// A unary kernel over a run of `A` into `O`.
+pub(crate) type UnaryFn<A, O> = fn(&[A], &mut [O]) -> Result<FpFlags>;
+
+/// A binary kernel: output in the loop type, or bool.
+pub(crate) enum Binary<T> {
+    Same(BinaryFn<T, T, T>),
+    ToBool(BinaryFn<T, T, Bool>),
+}
+
+/// A unary kernel: output in the loop type, or bool.
+pub(crate) enum Unary<T> {
+    Same(UnaryFn<T, T>),
+    ToBool(UnaryFn<T, Bool>),
+}
+
+/// The kernels a loop type has; `None` where NumPy has no such loop (the
+/// resolvers never ask for one).
+pub(crate) trait Loops: LoopElement {
+    fn binary(op: BinaryOp) -> Option<Binary<Self>>;
+    fn unary(op: UnaryOp) -> Option<Unary<Self>>;
+}
+
+#[inline(always)]
+fn map2<A: Copy, B: Copy, O>(
+    a: &[A],
+    b: &[B],
+    out: &mut [O],
+    f: impl Fn(A, B) -> O,
+) -> Result<FpFlags> {
+    for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+        *o = f(x, y);
+    }
+    Ok(FpFlags::NONE)
+}
+
+#[inline(always)]
+fn map1<A: Copy, O>(a: &[A], out: &mut [O], f: impl Fn(A) -> O) -> Result<FpFlags> {
+    for (o, &x) in out.iter_mut().zip(a) {
+        *o = f(x);
+    }
+    Ok(FpFlags::NONE)
+}
+
+/// Whether a float result can carry a flag: special or at most the
+/// smallest normal (tiny results underflow).
+#[inline(always)]
+fn suspect<F: Float>(r: F) -> bool {
+    r.is_special() || r.abs() <= F::MIN_POSITIVE
+}
+
+/// `out = f(x)` with `flags(x, r)` for the suspect results.
+#[inline(always)]
+fn map1_flags<F: Float>(
+    x: &[F],
+    out: &mut [F],
+    f: impl Fn(F) -> F,
+    flags: impl Fn(F, F) -> FpFlags,
+) -> Result<FpFlags> {
+    let mut raised = FpFlags::NONE;
+    for (o, &v) in out.iter_mut().zip(x) {
+        let r = f(v);
+        if suspect(r) {
+            raised |= flags(v, r);
+        }
+        *o = r;
+    }
+    Ok(raised)
+}
+
+/// `out = f(a, b)` with `flags(a, b, r)` for the suspect results.
+#[inline(always)]
+fn map2_flags<F: Float>(
+    a: &[F],
+    b: &[F],
+    out: &mut [F],
+    f: impl Fn(F, F) -> F,
+    flags: impl Fn(F, F, F) -> FpFlags,
+) -> Result<FpFlags> {
+    let mut raised = FpFlags::NONE;
+    for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+        let r = f(x, y);
+        if suspect(r) {
+            raised |= flags(x, y, r);
+        }
+        *o = r;
+    }
+    Ok(raised)
+}
+
+/// IEEE flags of a function result `r = f(x)` from its classes: NaN from a
+/// non-NaN is `invalid`; inf from a finite `x` is `divide` at a pole
+/// (`log(0)`, `arctanh(1)`) and `overflow` otherwise; a subnormal result is
+/// `underflow`, and so is a zero from a non-zero finite `x` where the
+/// function only reaches zero by underflowing (`exp(-1000)`).
+#[inline]
+fn math_flags<F: Float, const POLE: bool, const ZERO_UNDERFLOWS: bool>(x: F, r: F) -> FpFlags {
+    if r.is_nan() {
+        FpFlags::when(!x.is_nan(), FpFlags::INVALID)
+    } else if r.is_infinite() {
+        let flag = if POLE {
+            FpFlags::DIVIDE
+        } else {
+            FpFlags::OVERFLOW
+        };
+        FpFlags::when(x.is_finite(), flag)
+    } else if r == F::ZERO {
+        FpFlags::when(
+            ZERO_UNDERFLOWS && x != F::ZERO && x.is_finite(),
+            FpFlags::UNDERFLOW,
+        )
+    } else {
+        FpFlags::when(r.abs() < F::MIN_POSITIVE, FpFlags::UNDERFLOW)
+    }
+}
+
+/// [`math_flags`] for two operands (no poles): `invalid` for a NaN from
+/// non-NaNs, `overflow` for inf from finite operands, `underflow` for a
+/// subnormal result when `UNDERFLOW`.
+#[inline]
+fn math2_flags<F: Float, const UNDERFLOW: bool>(a: F, b: F, r: F) -> FpFlags {
+    if r.is_nan() {
+        FpFlags::when(!a.is_nan() && !b.is_nan(), FpFlags::INVALID)
+    } else if r.is_infinite() {
+        FpFlags::when(a.is_finite() && b.is_finite(), FpFlags::OVERFLOW)
+    } else {
+        FpFlags::when(
+            UNDERFLOW && r != F::ZERO && r.abs() < F::MIN_POSITIVE,
+            FpFlags::UNDERFLOW,
+        )
+    }
+}
+
+/// The six comparisons, for any loop type with IEEE ordering.
+fn compare<T: PartialOrd + Copy>(op: BinaryOp) -> Option<Binary<T>> {
+    let k: BinaryFn<T, T, Bool> = match op {
+        BinaryOp::Equal => |a, b, o| map2(a, b, o, |x, y| Bool::from(x == y)),
+        BinaryOp::NotEqual => |a, b, o| map2(a, b, o, |x, y| Bool::from(x != y)),
+        BinaryOp::Less => |a, b, o| map2(a, b, o, |x, y| Bool::from(x < y)),
+        BinaryOp::LessEqual => |a, b, o| map2(a, b, o, |x, y| Bool::from(x <= y)),
+        BinaryOp::Greater => |a, b, o| map2(a, b, o, |x, y| Bool::from(x > y)),
+        BinaryOp::GreaterEqual => |a, b, o| map2(a, b, o, |x, y| Bool::from(x >= y)),
+        _ => return None,
+    };
+    Some(Binary::ToBool(k))
+}
+
+/// Exact comparisons between a signed and an unsigned 64-bit run (NumPy's
+/// `qQ` and `Qq` loops), widened to i128.
+pub(crate) fn mixed_compare<A, B>(op: BinaryOp) -> BinaryFn<A, B, Bool>
+where
+    A: Copy + Into<i128>,
+    B: Copy + Into<i128>,
+{
+    match op {
+        BinaryOp::Equal => |a, b, o| map2(a, b, o, |x, y| Bool::from(x.into() == y.into())),
+        BinaryOp::NotEqual => |a, b, o| map2(a, b, o, |x, y| Bool::from(x.into() != y.into())),
+        BinaryOp::Less => |a, b, o| map2(a, b, o, |x, y| Bool::from(x.into() < y.into())),
+        BinaryOp::LessEqual => |a, b, o| map2(a, b, o, |x, y| Bool::from(x.into() <= y.into())),
+        BinaryOp::Greater => |a, b, o| map2(a, b, o, |x, y| Bool::from(x.into() > y.into())),
+        _ => |a, b, o| map2(a, b, o, |x, y| Bool::from(x.into() >= y.into())),
+    }
+}
+
+impl Loops for Bool {
+    fn binary(op: BinaryOp) -> Option<Binary<Bool>> {
+        // The drivers normalize gathered bools to 0/1, so bitwise on the
+        // byte is logical.
+        let k: BinaryFn<Bool, Bool, Bool> = match op {
+            BinaryOp::LogicalAnd | BinaryOp::BitwiseAnd => {
+                |a, b, o| map2(a, b, o, |x, y| Bool(x.0 & y.0))
+            }
+            BinaryOp::LogicalOr | BinaryOp::BitwiseOr => {
+                |a, b, o| map2(a, b, o, |x, y| Bool(x.0 | y.0))
+            }
+            BinaryOp::LogicalXor | BinaryOp::BitwiseXor => {
+                |a, b, o| map2(a, b, o, |x, y| Bool(x.0 ^ y.0))
+            }
+            _ => return compare(op),
+        };
+        Some(Binary::Same(k))
+    }
+
+    fn unary(op: UnaryOp) -> Option<Unary<Bool>> {
+        Some(match op {
+            UnaryOp::Absolute | UnaryOp::Floor | UnaryOp::Ceil | UnaryOp::Trunc => {
+                Unary::Same(|x, o| map1(x, o, |v| v))
+            }
+            UnaryOp::LogicalNot | UnaryOp::Invert => {
+                Unary::Same(|x, o| map1(x, o, |v| Bool(v.0 ^ 1)))
+            }
+            UnaryOp::Isnan | UnaryOp::Isinf => Unary::ToBool(|x, o| map1(x, o, |_| Bool::FALSE)),
+            UnaryOp::Isfinite => Unary::ToBool(|x, o| map1(x, o, |_| Bool::TRUE)),
+            _ => return None,
+        })
+    }
+}
+
+/// What the integer kernels need beyond the operators.
+trait Int: LoopElement + Ord + core::ops::Not<Output = Self> {
+    fn shl(self, by: Self) -> Self;
+    fn shr(self, by: Self) -> Self;
+    fn fmod(self, b: Self) -> (Self, FpFlags);
+    fn neg(self) -> Self;
+    fn abs(self) -> Self;
+    fn sign(self) -> Self;
+    fn square(self) -> Self;
+    fn reciprocal(self) -> (Self, FpFlags);
+    fn bit_and(self, b: Self) -> Self;
+    fn bit_or(self, b: Self) -> Self;
+    fn bit_xor(self, b: Self) -> Self;
+}
+
+macro_rules! int_impl {
+    ($($t:ty, $signed:literal, $recip_zero:expr;)*) => { $(
+        impl Int for $t {
+            /// `npy_lshift`: a shift by the width or more (a negative shift
+            /// read as unsigned is more) gives 0.
+            #[inline(always)]
+            fn shl(self, by: $t) -> $t {
+                if (by as u64) < u64::from(<$t>::BITS) { self << by } else { 0 }
+            }
+            /// `npy_rshift`: arithmetic for signed types; past the width,
+            /// the sign fill (-1 or 0).
+            #[inline(always)]
+            #[allow(unused_comparisons)]
+            fn shr(self, by: $t) -> $t {
+                if (by as u64) < u64::from(<$t>::BITS) {
+                    self >> by
+                } else if self < 0 {
+                    !0
+                } else {
+                    0
+                }
+            }
+            /// C's `%` with NumPy's answers where C is undefined: `x % 0`
+            /// is 0 with `divide`, `MIN % -1` is 0.
+            #[inline(always)]
+            fn fmod(self, b: $t) -> ($t, FpFlags) {
+                if b == 0 {
+                    (0, FpFlags::DIVIDE)
+                } else {
+                    (self.wrapping_rem(b), FpFlags::NONE)
+                }
+            }
+            #[inline(always)]
+            fn neg(self) -> $t {
+                self.wrapping_neg()
+            }
+            #[inline(always)]
+            #[allow(unused_comparisons)]
+            fn abs(self) -> $t {
+                if self < 0 { self.wrapping_neg() } else { self }
+            }
+            #[inline(always)]
+            #[allow(unused_comparisons)]
+            fn sign(self) -> $t {
+                (self > 0) as $t - (self < 0) as $t
+            }
+            #[inline(always)]
+            fn square(self) -> $t {
+                self.wrapping_mul(self)
+            }
+            /// NumPy computes `1.0 / x` and converts the double back: only
+            /// ±1 survive; 1/0 is inf, whose conversion raises `invalid` and
+            /// gives what x86's conversion gives.
+            #[inline(always)]
+            #[allow(unused_comparisons)]
+            fn reciprocal(self) -> ($t, FpFlags) {
+                match self {
+                    0 => ($recip_zero, FpFlags::DIVIDE.union(FpFlags::INVALID)),
+                    1 => (1, FpFlags::NONE),
+                    _ if $signed && self == (0 as $t).wrapping_sub(1) => (self, FpFlags::NONE),
+                    _ => (0, FpFlags::NONE),
+                }
+            }
+            #[inline(always)]
+            fn bit_and(self, b: $t) -> $t {
+                self & b
+            }
+            #[inline(always)]
+            fn bit_or(self, b: $t) -> $t {
+                self | b
+            }
+            #[inline(always)]
+            fn bit_xor(self, b: $t) -> $t {
+                self ^ b
+            }
+        }
+
+        impl Loops for $t {
+            fn binary(op: BinaryOp) -> Option<Binary<$t>> {
+                Some(Binary::Same(match op {
+                    BinaryOp::BitwiseAnd => |a, b, o| map2(a, b, o, Int::bit_and),
+                    BinaryOp::BitwiseOr => |a, b, o| map2(a, b, o, Int::bit_or),
+                    BinaryOp::BitwiseXor => |a, b, o| map2(a, b, o, Int::bit_xor),
+                    BinaryOp::LeftShift => |a, b, o| map2(a, b, o, Int::shl),
+                    BinaryOp::RightShift => |a, b, o| map2(a, b, o, Int::shr),
+                    BinaryOp::Fmod => int_fmod::<$t>,
+                    _ => return compare(op),
+                }))
+            }
+
+            fn unary(op: UnaryOp) -> Option<Unary<$t>> {
+                Some(match op {
+                    UnaryOp::Negative => Unary::Same(|x, o| map1(x, o, Int::neg)),
+                    UnaryOp::Positive | UnaryOp::Floor | UnaryOp::Ceil | UnaryOp::Trunc => {
+                        Unary::Same(|x, o| map1(x, o, |v| v))
+                    }
+                    UnaryOp::Absolute => Unary::Same(|x, o| map1(x, o, Int::abs)),
+                    UnaryOp::Sign => Unary::Same(|x, o| map1(x, o, Int::sign)),
+                    UnaryOp::Square => Unary::Same(|x, o| map1(x, o, Int::square)),
+                    UnaryOp::Reciprocal => Unary::Same(int_reciprocal::<$t>),
+                    UnaryOp::Invert => Unary::Same(|x, o| map1(x, o, |v: $t| !v)),
+                    UnaryOp::Isnan | UnaryOp::Isinf => {
+                        Unary::ToBool(|x, o| map1(x, o, |_| Bool::FALSE))
+                    }
+                    UnaryOp::Isfinite => Unary::ToBool(|x, o| map1(x, o, |_| Bool::TRUE)),
+                    _ => return None,
+                })
+            }
+        }
+    )* };
+}
+
+int_impl! {
+    i8, true, 0;
+    i16, true, 0;
+    i32, true, i32::MIN;
+    i64, true, i64::MIN;
+    u8, false, 0;
+    u16, false, 0;
+    u32, false, 0;
+    u64, false, 0;
+}
+
+fn int_fmod<T: Int>(a: &[T], b: &[T], out: &mut [T]) -> Result<FpFlags> {
+    let mut flags = FpFlags::NONE;
+    for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+        let (r, f) = x.fmod(y);
+        *o = r;
+        flags |= f;
+    }
+    Ok(flags)
+}
+
+fn int_reciprocal<T: Int>(x: &[T], out: &mut [T]) -> Result<FpFlags> {
+    let mut flags = FpFlags::NONE;
+    for (o, &v) in out.iter_mut().zip(x) {
+        let (r, f) = v.reciprocal();
+        *o = r;
+        flags |= f;
+    }
+    Ok(flags)
+}
+
+/// `npy_logaddexp`: `log(exp(x) + exp(y))` as NumPy evaluates it.
+#[inline(always)]
+fn logaddexp<F: Math>(x: F, y: F) -> F {
+    if x == y {
+        // Also infinities of one sign, without an inf - inf.
+        return x + F::LN_2;
+    }
+    let d = x - y;
+    if d > F::ZERO {
+        x + (-d).exp().ln_1p()
+    } else if d <= F::ZERO {
+        y + d.exp().ln_1p()
+    } else {
+        d
+    }
+}
+
+/// `npy_logaddexp2`: `log2(2**x + 2**y)` as NumPy evaluates it.
+#[inline(always)]
+fn logaddexp2<F: Math>(x: F, y: F) -> F {
+    if x == y {
+        return x + F::ONE;
+    }
+    let d = x - y;
+    if d > F::ZERO {
+        x + F::LOG2_E * (-d).exp2().ln_1p()
+    } else if d <= F::ZERO {
+        y + F::LOG2_E * d.exp2().ln_1p()
+    } else {
+        d
+    }
+}
+
+/// `npy_heaviside`.
+#[inline(always)]
+fn heaviside<F: Math>(x: F, h: F) -> F {
+    if x.is_nan() {
+        F::NAN
+    } else if x == F::ZERO {
+        h
+    } else if x > F::ZERO {
+        F::ONE
+    } else {
+        F::ZERO
+    }
+}
+
+/// `np.sign` on floats: ±1, +0.0 for either zero, NaN unchanged.
+#[inline(always)]
+fn sign<F: Float>(x: F) -> F {
+    if x > F::ZERO {
+        F::ONE
+    } else if x < F::ZERO {
+        -F::ONE
+    } else if x == F::ZERO {
+        F::ZERO
+    } else {
+        x
+    }
+}
+
+macro_rules! float_loops {
+    ($($t:ty),*) => { $(
+        impl Loops for $t {
+            fn binary(op: BinaryOp) -> Option<Binary<$t>> {
+                let k: BinaryFn<$t, $t, $t> = match op {
+                    BinaryOp::Arctan2 => {
+                        |a, b, o| map2_flags(a, b, o, Math::atan2, math2_flags::<$t, true>)
+                    }
+                    BinaryOp::Hypot => {
+                        |a, b, o| map2_flags(a, b, o, Math::hypot, math2_flags::<$t, true>)
+                    }
+                    BinaryOp::Copysign => |a, b, o| map2(a, b, o, Float::copysign),
+                    BinaryOp::Nextafter => |a, b, o| {
+                        map2_flags(a, b, o, Math::next_after, |x, _, r: $t| {
+                            FpFlags::when(r.is_infinite() && x.is_finite(), FpFlags::OVERFLOW)
+                        })
+                    },
+                    BinaryOp::Logaddexp => {
+                        |a, b, o| map2_flags(a, b, o, logaddexp, math2_flags::<$t, true>)
+                    }
+                    BinaryOp::Logaddexp2 => {
+                        |a, b, o| map2_flags(a, b, o, logaddexp2, math2_flags::<$t, true>)
+                    }
+                    BinaryOp::Heaviside => |a, b, o| map2(a, b, o, heaviside),
+                    BinaryOp::FloatPower => {
+                        |a, b, o| map2_flags(a, b, o, Float::pow, float::pow_flags)
+                    }
+                    // C's fmod is exact: only a NaN from numbers flags.
+                    BinaryOp::Fmod => {
+                        |a, b, o| map2_flags(a, b, o, Float::fmod, math2_flags::<$t, false>)
+                    }
+                    _ => return compare(op),
+                };
+                Some(Binary::Same(k))
+            }
+
+            fn unary(op: UnaryOp) -> Option<Unary<$t>> {
+                // Flags of a function without poles, and of one with them.
+                const PLAIN: fn($t, $t) -> FpFlags = math_flags::<$t, false, false>;
+                const POLE: fn($t, $t) -> FpFlags = math_flags::<$t, true, false>;
+                const EXP: fn($t, $t) -> FpFlags = math_flags::<$t, false, true>;
+                let k: UnaryFn<$t, $t> = match op {
+                    UnaryOp::Negative => |x, o| map1(x, o, |v: $t| -v),
+                    UnaryOp::Positive => |x, o| map1(x, o, |v| v),
+                    UnaryOp::Absolute => |x, o| map1(x, o, Float::abs),
+                    UnaryOp::Sign => |x, o| map1(x, o, sign),
+                    UnaryOp::Square => |x, o| map1_flags(x, o, |v| v * v, |v, r| float::mul_flags(v, v, r)),
+                    UnaryOp::Reciprocal => {
+                        |x, o| map1_flags(x, o, |v| 1.0 / v, |v, r| float::div_flags(1.0, v, r))
+                    }
+                    UnaryOp::Sqrt => |x, o| map1_flags(x, o, Math::sqrt, PLAIN),
+                    UnaryOp::Cbrt => |x, o| map1_flags(x, o, Math::cbrt, PLAIN),
+                    UnaryOp::Exp => |x, o| map1_flags(x, o, Math::exp, EXP),
+                    UnaryOp::Exp2 => |x, o| map1_flags(x, o, Math::exp2, EXP),
+                    UnaryOp::Expm1 => |x, o| map1_flags(x, o, Math::exp_m1, PLAIN),
+                    UnaryOp::Log => |x, o| map1_flags(x, o, Math::ln, POLE),
+                    UnaryOp::Log2 => |x, o| map1_flags(x, o, Math::log2, POLE),
+                    UnaryOp::Log10 => |x, o| map1_flags(x, o, Math::log10, POLE),
+                    UnaryOp::Log1p => |x, o| map1_flags(x, o, Math::ln_1p, POLE),
+                    UnaryOp::Sin => |x, o| map1_flags(x, o, Math::sin, PLAIN),
+                    UnaryOp::Cos => |x, o| map1_flags(x, o, Math::cos, PLAIN),
+                    UnaryOp::Tan => |x, o| map1_flags(x, o, Math::tan, PLAIN),
+                    UnaryOp::Arcsin => |x, o| map1_flags(x, o, Math::asin, PLAIN),
+                    UnaryOp::Arccos => |x, o| map1_flags(x, o, Math::acos, PLAIN),
+                    UnaryOp::Arctan => |x, o| map1_flags(x, o, Math::atan, PLAIN),
+                    UnaryOp::Sinh => |x, o| map1_flags(x, o, Math::sinh, PLAIN),
+                    UnaryOp::Cosh => |x, o| map1_flags(x, o, Math::cosh, PLAIN),
+                    UnaryOp::Tanh => |x, o| map1_flags(x, o, Math::tanh, PLAIN),
+                    UnaryOp::Arcsinh => |x, o| map1_flags(x, o, Math::asinh, PLAIN),
+                    UnaryOp::Arccosh => |x, o| map1_flags(x, o, Math::acosh, PLAIN),
+                    UnaryOp::Arctanh => |x, o| map1_flags(x, o, Math::atanh, POLE),
+                    UnaryOp::Deg2rad => |x, o| {
+                        let c = <$t as Math>::DEG2RAD;
+                        map1_flags(x, o, |v| v * c, |v, r| float::mul_flags(v, c, r))
+                    },
+                    UnaryOp::Rad2deg => |x, o| {
+                        let c = <$t as Math>::RAD2DEG;
+                        map1_flags(x, o, |v| v * c, |v, r| float::mul_flags(v, c, r))
+                    },
+                    UnaryOp::Floor => |x, o| map1(x, o, Float::floor),
+                    UnaryOp::Ceil => |x, o| map1(x, o, Math::ceil),
+                    UnaryOp::Trunc => |x, o| map1(x, o, Math::trunc),
+                    UnaryOp::Rint => |x, o| map1(x, o, Math::rint),
+                    UnaryOp::Isnan => return Some(Unary::ToBool(|x, o| map1(x, o, |v: $t| Bool::from(v.is_nan())))),
+                    UnaryOp::Isinf => return Some(Unary::ToBool(|x, o| map1(x, o, |v: $t| Bool::from(v.is_infinite())))),
+                    UnaryOp::Isfinite => return Some(Unary::ToBool(|x, o| map1(x, o, |v: $t| Bool::from(v.is_finite())))),
+                    UnaryOp::Signbit => return Some(Unary::ToBool(|x, o| map1(x, o, |v: $t| Bool::from(v.is_sign_negative())))),
+                    _ => return None,
+                };
+                Some(Unary::Same(k))
+            }
+        }
+    )* };
+}
+
+float_loops!(f32, f64);
