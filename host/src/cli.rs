@@ -87,8 +87,13 @@ fn info() -> anyhow::Result<ExitCode> {
     for dtype in fnp_core::DType::ALL {
         println!("  dtype {:<8} itemsize {}", dtype.name(), dtype.itemsize());
     }
-    for op in fnp_core::BinaryOp::ALL {
-        println!("  op    {}", op.name());
+    for op in fnp_core::Op::all() {
+        let kind = match op {
+            fnp_core::Op::Binary(_) => "binary",
+            fnp_core::Op::Unary(_) => "unary",
+            fnp_core::Op::Reduce(_) => "reduction",
+        };
+        println!("  op    {:<14} code {:>3}  {kind}", op.name(), op.code());
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -14,6 +14,11 @@
 //!   `layout` (F order, reversed, strided and permuted inputs whose memory
 //!   order decides NumPy's summation order), `pairwise` (lengths around
 //!   NumPy's pairwise-sum block sizes);
+//! - unary ops (`unary.json`): `edge` (each dtype's edge values; floats
+//!   also the thresholds where exp/log/trig functions change behaviour),
+//!   `dense` (uniform samples of the op's domain and log-uniform
+//!   magnitudes, for ULP statistics), `rand`, `scalar` (lone Python
+//!   scalars), `layout` and `shape` (strided views, 0-d and empty);
 //! - `large.json`: host-only cases of ≥ 10⁵ elements, stored as seeded
 //!   `generate` descriptors instead of values.
 //!
@@ -23,7 +28,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::Context;
-use fnp_core::{BinaryOp, DType};
+use fnp_core::{BinaryOp, DType, UnaryOp};
 use serde_json::{json, Map, Value};
 
 use crate::corpus::{c_strides, splitmix64};
@@ -589,6 +594,183 @@ fn binary_suite(rng: &mut Rng) -> Suite {
     s
 }
 
+/// Values where float functions change behaviour: overflow and underflow
+/// thresholds of exp/exp2 in both widths, the edges of [-1, 1], large
+/// arguments for the trigonometric reductions, tiny and huge magnitudes.
+const FLOAT_SPECIALS: &[f64] = &[
+    709.78,
+    709.79,
+    -745.13,
+    -745.14,
+    88.72,
+    88.73,
+    -103.97,
+    -103.98,
+    1023.9,
+    1024.0,
+    -1074.0,
+    -1075.0,
+    127.9,
+    128.0,
+    -149.0,
+    -150.0,
+    0.999_999_9,
+    1.000_000_1,
+    -0.999_999_9,
+    1e-8,
+    -1e-8,
+    1e-300,
+    1e5,
+    1e22,
+    -1e22,
+    std::f64::consts::PI,
+    std::f64::consts::FRAC_PI_2,
+    2.0,
+    10.0,
+    100.0,
+    0.75,
+];
+
+/// The interval a unary float op is most interesting on (for its dense,
+/// uniformly sampled cases).
+fn unary_domain(op: &str) -> (f64, f64) {
+    match op {
+        "sqrt" | "log" | "log2" | "log10" => (0.0, 100.0),
+        "log1p" => (-1.0, 10.0),
+        "arcsin" | "arccos" | "arctanh" => (-1.0, 1.0),
+        "arccosh" => (1.0, 100.0),
+        "exp" => (-100.0, 100.0),
+        "exp2" => (-140.0, 140.0),
+        "expm1" | "tanh" => (-5.0, 5.0),
+        "sinh" | "cosh" => (-20.0, 20.0),
+        "arcsinh" | "cbrt" => (-1000.0, 1000.0),
+        "sin" | "cos" | "tan" => (-10.0, 10.0),
+        _ => (-10.0, 10.0),
+    }
+}
+
+fn unary_suite(rng: &mut Rng) -> Suite {
+    let mut s = Suite::default();
+    for op in UnaryOp::ALL.iter().map(|op| op.name()) {
+        // edge: each dtype's edge values, floats also FLOAT_SPECIALS.
+        for d in DType::ALL {
+            let mut values = edge_values(d);
+            let mut per_case = values.len() / d.itemsize();
+            if d.is_float() {
+                values.extend(f64_bytes(d, FLOAT_SPECIALS));
+                values.extend(f64_bytes(
+                    d,
+                    &FLOAT_SPECIALS.iter().map(|v| -v).collect::<Vec<_>>(),
+                ));
+                per_case = 8;
+            }
+            let item = d.itemsize();
+            for chunk in values.chunks(per_case * item) {
+                let shape = [chunk.len() / item];
+                s.push(
+                    op,
+                    "edge",
+                    d.name(),
+                    vec![input(d, &shape, chunk, None)],
+                    None,
+                );
+            }
+        }
+        // dense: uniform samples of the op's domain, and log-uniform
+        // magnitudes over the whole range, for the ULP statistics.
+        let (lo, hi) = unary_domain(op);
+        for d in [DType::Float32, DType::Float64] {
+            for k in 0..4 {
+                let vals: Vec<f64> = (0..16)
+                    .map(|_| {
+                        if k < 3 {
+                            lo + (hi - lo) * rng.unit()
+                        } else {
+                            let e = rng.unit() * 60.0 - 30.0;
+                            10f64.powf(e) * if rng.chance(1, 2) { -1.0 } else { 1.0 }
+                        }
+                    })
+                    .collect();
+                s.push(
+                    op,
+                    "dense",
+                    d.name(),
+                    vec![input(d, &[16], &f64_bytes(d, &vals), None)],
+                    None,
+                );
+            }
+        }
+        // rand: random values and shapes in every dtype.
+        for d in DType::ALL {
+            for _ in 0..2 {
+                let shape = random_shape(rng, 16);
+                let v = random_values(d, size(&shape), rng);
+                s.push(op, "rand", d.name(), vec![input(d, &shape, &v, None)], None);
+            }
+        }
+        // scalar: a lone Python int (small and >= 2**63), float and bool.
+        let py_int = int_bytes(DType::Int64, &[rng.below(7) as i128 - 3]);
+        s.push(
+            op,
+            "scalar",
+            "pyint",
+            vec![scalar_input(DType::Int64, &py_int)],
+            None,
+        );
+        let big = ((1u64 << 63) + 5).to_le_bytes();
+        s.push(
+            op,
+            "scalar",
+            "pyint",
+            vec![scalar_input(DType::UInt64, &big)],
+            None,
+        );
+        let py_float = (rng.unit() * 4.0 - 1.0).to_le_bytes();
+        s.push(
+            op,
+            "scalar",
+            "pyfloat",
+            vec![scalar_input(DType::Float64, &py_float)],
+            None,
+        );
+        s.push(
+            op,
+            "scalar",
+            "pybool",
+            vec![scalar_input(DType::Bool, &[1])],
+            None,
+        );
+        // layout and shapes: strided views, 0-d and empty arrays.
+        for d in [DType::Float64, DType::Int32, DType::Float32, DType::Int16] {
+            for (shape, layout, _) in binary_layouts() {
+                let v = random_values(d, size(&shape), rng);
+                s.push(
+                    op,
+                    "layout",
+                    d.name(),
+                    vec![input(d, &shape, &v, layout)],
+                    None,
+                );
+            }
+            let row = random_values(d, 4, rng);
+            let rows: Vec<u8> = row.iter().chain(&row).chain(&row).copied().collect();
+            let zero_stride = Some(json!({"strides": [0, 1], "offset": 0}));
+            s.push(
+                op,
+                "layout",
+                d.name(),
+                vec![input(d, &[3, 4], &rows, zero_stride)],
+                None,
+            );
+            for shape in [&[][..], &[0][..], &[2, 0][..]] {
+                let v = random_values(d, size(shape), rng);
+                s.push(op, "shape", d.name(), vec![input(d, shape, &v, None)], None);
+            }
+        }
+    }
+    s
+}
+
 fn reversed(shape: &[usize]) -> Value {
     let c = c_strides(shape);
     let strides: Vec<isize> = c.iter().map(|s| -s).collect();
@@ -1031,9 +1213,12 @@ pub fn generate(seed: u64) -> Vec<GeneratedFile> {
     let binary = binary_suite(&mut rng);
     let mut rng = Rng::new(seed ^ 0x5245_4455_4345);
     let reduce = reduce_suite(&mut rng);
+    let mut rng = Rng::new(seed ^ 0x554e_4152_59);
+    let unary = unary_suite(&mut rng);
     vec![
         render("binary", seed, binary),
         render("reduce", seed, reduce),
+        render("unary", seed, unary),
         render("large", seed, large_suite(seed)),
     ]
 }
@@ -1094,6 +1279,7 @@ mod tests {
         for op in BinaryOp::ALL
             .iter()
             .map(|o| o.name())
+            .chain(UnaryOp::ALL.iter().map(|o| o.name()))
             .chain(REDUCE_OPS.iter().copied())
         {
             for d in DType::ALL {

@@ -278,13 +278,10 @@ pub fn report_json(
     })
 }
 
-/// Op order for tables: binary ops, reductions, then anything else.
+/// Op order for tables: wire-code order (binary ops, reductions, unary
+/// ops), then anything else.
 fn op_order(rows: &[Row]) -> Vec<String> {
-    let mut known: Vec<String> = fnp_core::BinaryOp::ALL
-        .iter()
-        .map(|o| o.name().to_string())
-        .collect();
-    known.extend(crate::generate::REDUCE_OPS.iter().map(|s| s.to_string()));
+    let known: Vec<String> = fnp_core::Op::all().map(|o| o.name().to_string()).collect();
     let mut seen: Vec<String> = known
         .into_iter()
         .filter(|o| rows.iter().any(|r| r.op == *o))

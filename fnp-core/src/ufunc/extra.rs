@@ -374,6 +374,60 @@ fn int_reciprocal<T: Int>(x: &[T], out: &mut [T]) -> Result<FpFlags> {
     Ok(flags)
 }
 
+/// C's `nextafter` flags: `overflow` stepping from a finite `x` to inf,
+/// `underflow` for a subnormal or zero result of a step (`x != y`).
+#[inline]
+fn nextafter_flags<F: Float>(x: F, y: F, r: F) -> FpFlags {
+    let stepped = x != y && !x.is_nan() && !y.is_nan();
+    FpFlags::when(r.is_infinite() && x.is_finite(), FpFlags::OVERFLOW)
+        | FpFlags::when(
+            stepped && r.abs() < F::MIN_POSITIVE,
+            FpFlags::UNDERFLOW,
+        )
+}
+
+/// Flags of NumPy's logaddexp formulas: a NaN operand raises `invalid`
+/// (the formula orders `x - y` against 0 with C's signalling `>`); finite
+/// operands `overflow` when `x - y` does (`MAX - -MAX`, though the result
+/// is finite) or the result is infinite; tiny results `underflow`.
+#[inline]
+fn logaddexp_flags<F: Float>(x: F, y: F, r: F) -> FpFlags {
+    let finite = x.is_finite() && y.is_finite();
+    FpFlags::when(x.is_nan() || y.is_nan(), FpFlags::INVALID)
+        | FpFlags::when(finite && (x - y).is_infinite(), FpFlags::OVERFLOW)
+        | math2_flags::<F, true>(x, y, r)
+}
+
+/// [`map2_flags`] for ops whose flags can come from intermediate steps,
+/// so every element is checked.
+#[inline(always)]
+fn map2_every_flag<F: Float>(
+    a: &[F],
+    b: &[F],
+    out: &mut [F],
+    f: impl Fn(F, F) -> F,
+    flags: impl Fn(F, F, F) -> FpFlags,
+) -> Result<FpFlags> {
+    let mut raised = FpFlags::NONE;
+    for ((o, &x), &y) in out.iter_mut().zip(a).zip(b) {
+        let r = f(x, y);
+        raised |= flags(x, y, r);
+        *o = r;
+    }
+    Ok(raised)
+}
+
+/// `acosh`, NaN below 1: libm's answers for negative arguments are not
+/// NaN.
+#[inline(always)]
+fn acosh<F: Math>(x: F) -> F {
+    if x < F::ONE {
+        F::NAN
+    } else {
+        x.acosh()
+    }
+}
+
 /// `npy_logaddexp`: `log(exp(x) + exp(y))` as NumPy evaluates it.
 #[inline(always)]
 fn logaddexp<F: Math>(x: F, y: F) -> F {
@@ -447,16 +501,14 @@ macro_rules! float_loops {
                         |a, b, o| map2_flags(a, b, o, Math::hypot, math2_flags::<$t, true>)
                     }
                     BinaryOp::Copysign => |a, b, o| map2(a, b, o, Float::copysign),
-                    BinaryOp::Nextafter => |a, b, o| {
-                        map2_flags(a, b, o, Math::next_after, |x, _, r: $t| {
-                            FpFlags::when(r.is_infinite() && x.is_finite(), FpFlags::OVERFLOW)
-                        })
-                    },
+                    BinaryOp::Nextafter => {
+                        |a, b, o| map2_flags(a, b, o, Math::next_after, nextafter_flags)
+                    }
                     BinaryOp::Logaddexp => {
-                        |a, b, o| map2_flags(a, b, o, logaddexp, math2_flags::<$t, true>)
+                        |a, b, o| map2_every_flag(a, b, o, logaddexp, logaddexp_flags)
                     }
                     BinaryOp::Logaddexp2 => {
-                        |a, b, o| map2_flags(a, b, o, logaddexp2, math2_flags::<$t, true>)
+                        |a, b, o| map2_every_flag(a, b, o, logaddexp2, logaddexp_flags)
                     }
                     BinaryOp::Heaviside => |a, b, o| map2(a, b, o, heaviside),
                     BinaryOp::FloatPower => {
@@ -504,7 +556,7 @@ macro_rules! float_loops {
                     UnaryOp::Cosh => |x, o| map1_flags(x, o, Math::cosh, PLAIN),
                     UnaryOp::Tanh => |x, o| map1_flags(x, o, Math::tanh, PLAIN),
                     UnaryOp::Arcsinh => |x, o| map1_flags(x, o, Math::asinh, PLAIN),
-                    UnaryOp::Arccosh => |x, o| map1_flags(x, o, Math::acosh, PLAIN),
+                    UnaryOp::Arccosh => |x, o| map1_flags(x, o, acosh, PLAIN),
                     UnaryOp::Arctanh => |x, o| map1_flags(x, o, Math::atanh, POLE),
                     UnaryOp::Deg2rad => |x, o| {
                         let c = <$t as Math>::DEG2RAD;

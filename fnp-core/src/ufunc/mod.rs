@@ -274,7 +274,13 @@ impl BinaryOp {
 
     /// The output dtype and shape for these inputs, without computing anything.
     pub fn output(self, a: &ArrayRef<'_>, b: &ArrayRef<'_>) -> Result<(DType, Shape)> {
-        let dtype = self.resolve(a.operand_type(), b.operand_type())?;
+        let dtype = self.resolve(a.operand_type(), b.operand_type());
+        // NumPy finds its float16 loop and then fails to broadcast; a
+        // missing loop (TypeError) comes first.
+        if dtype == Err(Error::Float16) {
+            broadcast_shapes(a.shape(), b.shape())?;
+        }
+        let dtype = dtype?;
         let shape = broadcast_shapes(a.shape(), b.shape())?;
         Ok((dtype, shape))
     }

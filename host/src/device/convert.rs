@@ -1,7 +1,7 @@
 //! Corpus cases to wire cases, device replies to outcomes.
 
 use fnp_core::wire::{self, Bounded, Mode, Params, Reason, WireArray, WireAxes, WireScalar};
-use fnp_core::{BinaryOp, DType, Op};
+use fnp_core::{DType, Op};
 
 use super::{DeviceInfo, Reply};
 use crate::target::{AxisParam, Case, CaseOutcome, Input};
@@ -188,17 +188,24 @@ pub fn refuse(info: &DeviceInfo, case: &Case, frame_bytes: usize) -> Option<Stri
             info.target, limits.arena_bytes
         ));
     }
-    if let (Some(op), [a, b]) = (BinaryOp::from_name(&case.op), case.inputs.as_slice()) {
-        let dtype = op.resolve(operand(a), operand(b)).ok();
-        let n = broadcast_len(&a.shape, &b.shape);
-        if let (Some(dtype), Some(n)) = (dtype, n) {
-            let bytes = (n as u64).saturating_mul(dtype.itemsize() as u64);
-            if bytes > limits.out_bytes {
-                return Some(format!(
-                    "too_large: output needs {bytes} bytes, {} has {}",
-                    info.target, limits.out_bytes
-                ));
-            }
+    let output = match (Op::from_name(&case.op), case.inputs.as_slice()) {
+        (Some(Op::Binary(op)), [a, b]) => op
+            .resolve(operand(a), operand(b))
+            .ok()
+            .zip(broadcast_len(&a.shape, &b.shape)),
+        (Some(Op::Unary(op)), [a]) => op
+            .resolve(operand(a))
+            .ok()
+            .zip(a.shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d))),
+        _ => None,
+    };
+    if let Some((dtype, n)) = output {
+        let bytes = (n as u64).saturating_mul(dtype.itemsize() as u64);
+        if bytes > limits.out_bytes {
+            return Some(format!(
+                "too_large: output needs {bytes} bytes, {} has {}",
+                info.target, limits.out_bytes
+            ));
         }
     }
     None
