@@ -200,8 +200,9 @@ const fn with(op: &'static str, dtypes: Dtypes, policy: Policy) -> Entry {
 }
 
 /// How an op's float32 and float64 results compare with NumPy's; the
-/// registries of [`BinaryOp`] and [`UnaryOp`] give one per op, so a new op
-/// brings its accuracy in its own row. Integer and bool results are always
+/// registries of [`BinaryOp`](crate::BinaryOp) and
+/// [`UnaryOp`](crate::UnaryOp) give one per op, so a new op brings its
+/// accuracy in its own row. Integer and bool results are always
 /// [`Policy::EXACT`].
 ///
 /// [`UnaryOp`]: crate::ufunc::UnaryOp

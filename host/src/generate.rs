@@ -1213,7 +1213,7 @@ pub fn generate(seed: u64) -> Vec<GeneratedFile> {
     let binary = binary_suite(&mut rng);
     let mut rng = Rng::new(seed ^ 0x5245_4455_4345);
     let reduce = reduce_suite(&mut rng);
-    let mut rng = Rng::new(seed ^ 0x554e_4152_59);
+    let mut rng = Rng::new(seed ^ 0x0055_4e41_5259);
     let unary = unary_suite(&mut rng);
     vec![
         render("binary", seed, binary),

@@ -380,10 +380,7 @@ fn int_reciprocal<T: Int>(x: &[T], out: &mut [T]) -> Result<FpFlags> {
 fn nextafter_flags<F: Float>(x: F, y: F, r: F) -> FpFlags {
     let stepped = x != y && !x.is_nan() && !y.is_nan();
     FpFlags::when(r.is_infinite() && x.is_finite(), FpFlags::OVERFLOW)
-        | FpFlags::when(
-            stepped && r.abs() < F::MIN_POSITIVE,
-            FpFlags::UNDERFLOW,
-        )
+        | FpFlags::when(stepped && r.abs() < F::MIN_POSITIVE, FpFlags::UNDERFLOW)
 }
 
 /// Flags of NumPy's logaddexp formulas: a NaN operand raises `invalid`
