@@ -28,6 +28,9 @@ pub enum Command {
     /// Work with parity reports (fnp.report.v1).
     #[command(subcommand)]
     Report(ReportCommand),
+    /// The precision table: allowed ULP per op and dtype, and the maxima
+    /// reports measured.
+    Precision(crate::precision::Args),
     /// Time fnp-core against NumPy on the sentinel workloads.
     Bench(crate::bench::Args),
     /// RaptorQ-protected evidence bundles: create, scrub, repair, proof, bench.
@@ -70,6 +73,7 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Capture(args) => crate::capture::main(&args),
         Command::Run(args) => crate::run::main(&args),
         Command::Report(ReportCommand::Merge(args)) => crate::merge::main(&args),
+        Command::Precision(args) => crate::precision::main(&args),
         Command::Bench(args) => crate::bench::run(&args),
         Command::Bundle(args) => crate::bundle::cli::run(args),
     };

@@ -45,8 +45,7 @@ impl Policy {
                 "source": source,
             })
         };
-        let entries: Vec<Value> = precision::TABLE
-            .iter()
+        let entries: Vec<Value> = precision::entries()
             .map(|e| {
                 entry(
                     e.op,

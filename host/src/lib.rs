@@ -20,6 +20,7 @@ pub mod exec;
 pub mod generate;
 pub mod merge;
 pub mod oracle;
+pub mod precision;
 pub mod run;
 pub mod schema;
 pub mod target;

@@ -31,6 +31,8 @@ pub struct TargetDigest {
     pub totals: BTreeMap<String, u64>,
     /// (pass, total) per op.
     pub ops: BTreeMap<String, (u64, u64)>,
+    /// Largest ULP distances measured, per op and float dtype.
+    pub precision: crate::precision::Measured,
 }
 
 fn report_files(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
@@ -78,6 +80,9 @@ pub fn digest_with_shard(path: &Path) -> anyhow::Result<(String, Option<Shard>, 
         .get("shard")
         .and_then(|s| Some((s.get("k")?.as_u64()?, s.get("n")?.as_u64()?)));
     let mut d = TargetDigest::default();
+    if let Some(table) = json.get("precision") {
+        d.precision = crate::precision::Measured::from_table(table);
+    }
     if let Some(t) = json.get("totals").and_then(Value::as_object) {
         for (k, v) in t {
             d.totals.insert(k.clone(), v.as_u64().unwrap_or(0));
@@ -114,6 +119,7 @@ impl TargetDigest {
             e.0 += p;
             e.1 += n;
         }
+        self.precision.merge(&other.precision);
     }
 }
 
@@ -134,7 +140,11 @@ pub fn summarize(digests: &BTreeMap<String, TargetDigest>) -> (Value, String) {
                 .iter()
                 .map(|(op, (p, n))| (op.clone(), json!({"pass": p, "total": n})))
                 .collect();
-            (t.clone(), json!({"totals": d.totals, "ops": ops}))
+            (
+                t.clone(),
+                json!({"totals": d.totals, "ops": ops,
+                       "precision": crate::precision::table_json(&d.precision)}),
+            )
         })
         .collect();
     let doc = json!({"schema": "fnp.summary.v1", "targets": per_target});
@@ -167,6 +177,13 @@ pub fn summarize(digests: &BTreeMap<String, TargetDigest>) -> (Value, String) {
         }
         md.push('\n');
     }
+    let mut all = crate::precision::Measured::default();
+    for d in digests.values() {
+        all.merge(&d.precision);
+    }
+    md.push_str("\n## ULP distance to NumPy (largest over the targets / allowed)\n\n```text\n");
+    md.push_str(&crate::precision::render(&all, false));
+    md.push_str("```\n");
     (doc, md)
 }
 

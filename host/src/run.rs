@@ -47,6 +47,12 @@ pub struct RunArgs {
     /// job; `fnp report merge` joins the slices' reports.
     #[arg(long)]
     pub shard: Option<String>,
+    /// Also write the target's own answers as an oracle (fnp.oracle.v1,
+    /// source `fnp:<target>`): FILE.json for one corpus, else a directory
+    /// of one file per corpus. Pass it to another run's `--oracle` to diff
+    /// two targets directly.
+    #[arg(long, value_name = "FILE")]
+    pub answers: Option<PathBuf>,
 }
 
 /// Which cases a run takes: ops and a deterministic slice.
@@ -73,6 +79,11 @@ pub struct Row {
     pub dtype: String,
     /// Result.
     pub status: Status,
+    /// Largest ULP distance to NumPy over the elements, for float answers
+    /// of NumPy's dtype and shape.
+    pub ulp: Option<(fnp_core::DType, u64)>,
+    /// What the target answered.
+    pub answer: target::CaseOutcome,
 }
 
 impl Row {
@@ -218,8 +229,105 @@ pub fn run_pairs(
                 None => Status::Unsupported("no oracle answer".into()),
                 Some(expected) => compare::compare(&case.op, expected, &outcome, policy),
             },
+            ulp: expected.and_then(|e| crate::precision::max_ulp(e, &outcome)),
+            answer: outcome,
         })
         .collect())
+}
+
+/// The precision measurements of a run's rows.
+pub fn measured(rows: &[Row]) -> crate::precision::Measured {
+    let mut m = crate::precision::Measured::default();
+    for r in rows {
+        if let Some((dtype, ulp)) = r.ulp {
+            m.add(&r.op, dtype, ulp);
+        }
+    }
+    m
+}
+
+/// The target's own answers in fnp.oracle.v1 form, one document per
+/// corpus (only the cases that ran), `source` naming the target.
+pub fn answers_json(
+    target: &str,
+    pairs: &[(Corpus, Oracle)],
+    rows: &[Row],
+) -> Vec<(String, Value)> {
+    pairs
+        .iter()
+        .map(|(corpus, _)| {
+            let name = corpus
+                .path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let results: Vec<Value> = rows
+                .iter()
+                .filter(|r| r.corpus == name)
+                .map(|r| match &r.answer {
+                    target::CaseOutcome::Ok {
+                        dtype,
+                        shape,
+                        bytes,
+                        flags,
+                    } => json!({
+                        "id": r.id, "status": "ok", "dtype": dtype.name(), "shape": shape,
+                        "data": crate::value::decode_values(*dtype, bytes),
+                        "fp_flags": flags.names().collect::<Vec<_>>(),
+                    }),
+                    target::CaseOutcome::Error { exception, .. } => {
+                        json!({"id": r.id, "status": "error", "error": exception})
+                    }
+                    target::CaseOutcome::Crashed { detail } => {
+                        json!({"id": r.id, "status": "unsupported", "reason": format!("crashed: {detail}")})
+                    }
+                    target::CaseOutcome::TimedOut => {
+                        json!({"id": r.id, "status": "unsupported", "reason": "timed out"})
+                    }
+                    target::CaseOutcome::Unsupported { reason } => {
+                        json!({"id": r.id, "status": "unsupported", "reason": reason})
+                    }
+                })
+                .collect();
+            let doc = json!({
+                "schema": "fnp.oracle.v1",
+                "corpus": name,
+                "corpus_sha256": corpus.sha256,
+                "source": format!("fnp:{target}"),
+                "numpy_version": null,
+                "python_version": "n/a",
+                "results": results,
+            });
+            (name, doc)
+        })
+        .collect()
+}
+
+/// Writes `answers_json` to `path`: the file itself for one corpus, else
+/// a directory with one file per corpus, named after it.
+pub fn write_answers(path: &Path, docs: &[(String, Value)]) -> anyhow::Result<Vec<PathBuf>> {
+    let single = docs.len() == 1 && path.extension().is_some_and(|x| x == "json");
+    if !single {
+        std::fs::create_dir_all(path).with_context(|| format!("creating {}", path.display()))?;
+    } else if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let mut written = Vec::new();
+    for (name, doc) in docs {
+        let file = if single {
+            path.to_path_buf()
+        } else {
+            path.join(name)
+        };
+        crate::schema::validate(crate::schema::Kind::Oracle, &file, doc)?;
+        let Value::Object(top) = doc else {
+            anyhow::bail!("internal: answers are not an object");
+        };
+        std::fs::write(&file, corpus::write_lines(top, "results"))
+            .with_context(|| format!("writing {}", file.display()))?;
+        written.push(file);
+    }
+    Ok(written)
 }
 
 const STATUSES: [&str; 6] = [
@@ -273,6 +381,7 @@ pub fn report_json(
         "target": target.name(),
         "totals": totals(rows),
         "policy": policy.to_json(),
+        "precision": crate::precision::table_json(&measured(rows)),
         "environment": environment,
         "cases": rows.iter().map(Row::to_json).collect::<Vec<_>>(),
     })
@@ -429,6 +538,9 @@ pub fn report_markdown(report: &Value, rows: &[Row]) -> String {
             ));
         }
     }
+    md.push_str("\n## ULP distance to NumPy (measured / allowed)\n\n```text\n");
+    md.push_str(&crate::precision::render(&measured(rows), false));
+    md.push_str("```\n");
     md
 }
 
@@ -523,6 +635,9 @@ pub fn main(args: &RunArgs) -> anyhow::Result<ExitCode> {
     });
     let path = write_report(&args.out, &report, &rows, meta, shard)?;
     print!("{}", render_text(&summary_table(&rows)));
+    let measured = measured(&rows);
+    println!("\nULP distance to NumPy, measured / allowed (ops with a bound; `fnp precision --all` for all):");
+    print!("{}", crate::precision::render(&measured, false));
     let t = totals(&rows);
     let line: Vec<String> = STATUSES
         .iter()
@@ -545,6 +660,12 @@ pub fn main(args: &RunArgs) -> anyhow::Result<ExitCode> {
     }
     println!("\n{} cases: {}", rows.len(), line.join(", "));
     println!("report: {} (+ .md)", path.display());
+    if let Some(answers) = &args.answers {
+        let docs = answers_json(&target.name(), &pairs, &rows);
+        for file in write_answers(answers, &docs)? {
+            println!("answers: {}", file.display());
+        }
+    }
     let failed = rows.iter().any(|r| r.status.is_failure());
     Ok(if failed {
         ExitCode::FAILURE

@@ -28,9 +28,54 @@ fn every_committed_oracle_answers_its_corpus() {
         &root().join("fixtures/oracles"),
     )
     .unwrap();
-    assert_eq!(pairs.len(), 3);
+    assert_eq!(pairs.len(), 4);
     for (corpus, oracle) in &pairs {
         assert_eq!(oracle.source, "numpy", "{}", oracle.path.display());
         assert_eq!(oracle.results.len(), corpus.cases.len());
     }
+}
+
+/// The whole committed corpus on the host target: every case passes, and
+/// the ULP distances measured stay within the precision table, for every
+/// float ufunc (each measured at least once in each float dtype it has).
+#[test]
+fn the_committed_corpus_passes_on_the_host_within_the_precision_table() {
+    let pairs = fnp_host::run::load_pairs(
+        &[root().join("fixtures/cases")],
+        &[],
+        &root().join("fixtures/oracles"),
+    )
+    .unwrap();
+    let timeout = std::time::Duration::from_secs(30);
+    let mut target =
+        fnp_host::target::resolve_with("host", &fnp_host::target::Options { timeout }).unwrap();
+    let rows = fnp_host::run::run_pairs(
+        target.as_mut(),
+        &pairs,
+        &fnp_host::run::Selection::default(),
+        &fnp_host::compare::Policy::builtin(),
+        timeout,
+    )
+    .unwrap();
+    let failures: Vec<String> = rows
+        .iter()
+        .filter(|r| r.status.is_failure())
+        .take(20)
+        .map(|r| format!("{} {:?}", r.id, r.status))
+        .collect();
+    assert!(failures.is_empty(), "{failures:#?}");
+    let measured = fnp_host::run::measured(&rows);
+    assert_eq!(
+        fnp_host::precision::over_bound(&measured),
+        Vec::<String>::new()
+    );
+    let table = fnp_host::precision::table_json(&measured);
+    let unmeasured: Vec<String> = table
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["measured_ulp"].is_null())
+        .map(|r| format!("{} {}", r["op"], r["dtype"]))
+        .collect();
+    assert!(unmeasured.is_empty(), "never compared: {unmeasured:?}");
 }
