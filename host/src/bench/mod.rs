@@ -92,6 +92,12 @@ pub struct Row {
     pub speedup: f64,
     /// fnp's output bytes equal NumPy's.
     pub bit_identical: bool,
+    /// Largest ULP distance to NumPy's output (floats; 0 when identical).
+    #[serde(default)]
+    pub max_ulp: u64,
+    /// Every element within the precision table's bound for the op.
+    #[serde(default = "yes")]
+    pub within_bound: bool,
     /// p50 of a plain copy of the output's bytes (the bandwidth limit).
     pub copy_ns: f64,
     /// For streaming ops: bytes moved per second as a fraction of that copy's.
@@ -236,6 +242,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         let fnp_ns = Percentiles::of(&mut fnp_ns);
         let expected = py.result(&format!("w{i}"), &tmp.join("result.bin"))?;
         let bit_identical = w.output_bytes() == expected.as_slice();
+        let (max_ulp, within_bound) = accuracy(w, &expected);
         let copy_ns = Percentiles::of(&mut copy_ns).p50;
         // Bytes moved per nanosecond, op over copy (a copy reads and writes
         // each byte once).
@@ -249,6 +256,8 @@ pub fn run(args: &Args) -> Result<ExitCode> {
             fnp_ns,
             speedup: numpy_ns.p50 / fnp_ns.p50,
             bit_identical,
+            max_ulp,
+            within_bound,
             copy_ns,
             copy_fraction,
         });
@@ -273,9 +282,9 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         .with_context(|| format!("writing {}", args.out.display()))?;
     println!("wrote {}", args.out.display());
 
-    let mut ok = baseline.rows.iter().all(|r| r.bit_identical);
+    let mut ok = baseline.rows.iter().all(|r| r.within_bound);
     if !ok {
-        println!("FAIL: some results differ from NumPy's bits (see `bits` column)");
+        println!("FAIL: some results are further from NumPy's than the precision table allows (see `bits` column)");
     }
     if let Some(old) = &args.compare {
         ok &= compare(&baseline, old, args.threshold)?;
@@ -300,7 +309,11 @@ fn print_table(b: &Baseline) {
             r.numpy_ns.p50 / 1e3,
             r.fnp_ns.p50 / 1e3,
             r.speedup,
-            if r.bit_identical { "same" } else { "DIFF" },
+            match (r.bit_identical, r.within_bound) {
+                (true, _) => "same".to_string(),
+                (false, true) => format!("{}ulp", r.max_ulp),
+                (false, false) => "DIFF".to_string(),
+            },
             r.copy_fraction
                 .map(|f| format!("{:.0}%", f * 100.0))
                 .unwrap_or_default()
@@ -310,6 +323,53 @@ fn print_table(b: &Baseline) {
         "copy% = fnp's bytes moved per second as a share of a plain copy of the output's bytes; NumPy {} on {}",
         b.meta.numpy_version, b.meta.cpu_model
     );
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// The largest ULP distance between fnp's and NumPy's outputs, and whether
+/// every element is within the precision table's bound for the op.
+fn accuracy(w: &workloads::Workload, expected: &[u8]) -> (u64, bool) {
+    let actual = w.output_bytes();
+    let Some((dtype, _)) = &w.numpy_out else {
+        return (0, actual == expected);
+    };
+    if actual.len() != expected.len() {
+        return (u64::MAX, false);
+    }
+    let policy = fnp_core::precision::policy(w.op_name(), *dtype)
+        .unwrap_or(fnp_core::precision::Policy::EXACT);
+    let size = dtype.itemsize();
+    let mut max = 0u64;
+    let mut within = true;
+    for (x, y) in expected.chunks_exact(size).zip(actual.chunks_exact(size)) {
+        within &= policy.accepts_element(*dtype, x, y);
+        let ulp = match *dtype {
+            fnp_core::DType::Float32 => {
+                let f = |b: &[u8]| b.try_into().map(f32::from_le_bytes).unwrap_or(f32::NAN);
+                let (a, b) = (f(x), f(y));
+                if a == b || (a.is_nan() && b.is_nan()) {
+                    0
+                } else {
+                    u64::from(fnp_core::precision::ulp_diff_f32(a, b))
+                }
+            }
+            fnp_core::DType::Float64 => {
+                let f = |b: &[u8]| b.try_into().map(f64::from_le_bytes).unwrap_or(f64::NAN);
+                let (a, b) = (f(x), f(y));
+                if a == b || (a.is_nan() && b.is_nan()) {
+                    0
+                } else {
+                    fnp_core::precision::ulp_diff_f64(a, b)
+                }
+            }
+            _ => u64::from(x != y),
+        };
+        max = max.max(ulp);
+    }
+    (max, within)
 }
 
 /// Compares speedups with an older baseline; true when none regressed.
@@ -413,6 +473,8 @@ mod tests {
                     fnp_ns: p,
                     speedup,
                     bit_identical: true,
+                    max_ulp: 0,
+                    within_bound: true,
                     copy_ns: 1.0,
                     copy_fraction: None,
                 })

@@ -1,7 +1,9 @@
 //! The sentinel workloads: same sizes and data on both sides.
 
 use anyhow::{Context, Result};
-use fnp_core::{call, output_of, scratch_bytes, ArrayRef, Axes, BinaryOp, DType, Op, ReduceOp};
+use fnp_core::{
+    call, output_of, scratch_bytes, ArrayRef, Axes, BinaryOp, DType, Op, ReduceOp, UnaryOp,
+};
 use fnp_core::{ReduceParams, Shape};
 
 use super::hugebuf::HugeBuf;
@@ -37,6 +39,10 @@ enum Fill {
     IntFull,
     /// Uniform integers in [-1000, 1000], zero included (division by zero).
     IntSmall,
+    /// Uniform floats in [0, 100): inside sqrt's and log's domain.
+    Positive,
+    /// Uniform floats in [-10, 10): exp without overflow.
+    Small,
 }
 
 /// One input array, stored 8-byte aligned.
@@ -54,7 +60,11 @@ impl Input {
         let mut rng = SplitMix64(seed);
         for (i, chunk) in bytes.chunks_exact_mut(dtype.itemsize()).enumerate() {
             let r = rng.next();
-            let x = rng.uniform(-100.0, 100.0);
+            let x = match fill {
+                Fill::Positive => rng.uniform(0.0, 100.0),
+                Fill::Small => rng.uniform(-10.0, 10.0),
+                _ => rng.uniform(-100.0, 100.0),
+            };
             let x = if matches!(fill, Fill::FloatWithNan) && i % 17 == 0 {
                 f64::NAN
             } else {
@@ -135,7 +145,7 @@ impl Workload {
             numpy_out: Some((dtype, shape.dims().to_vec())),
             out: HugeBuf::zeroed(shape.size() * dtype.itemsize()),
             scratch: HugeBuf::zeroed(scratch),
-            streaming: matches!(op, Op::Binary(_)),
+            streaming: matches!(op, Op::Binary(_) | Op::Unary(_)),
             inputs,
             op,
             axis,
@@ -145,6 +155,16 @@ impl Workload {
     fn binary(name: &str, op: BinaryOp, a: Input, b: Input) -> Result<Workload> {
         let expr = format!("np.{}(a, b, out=out)", op.name());
         Workload::new(name, Op::Binary(op), None, vec![a, b], expr)
+    }
+
+    fn unary(name: &str, op: UnaryOp, a: Input) -> Result<Workload> {
+        let expr = format!("np.{}(a, out=out)", op.name());
+        Workload::new(name, Op::Unary(op), None, vec![a], expr)
+    }
+
+    /// NumPy's name of the op.
+    pub fn op_name(&self) -> &'static str {
+        self.op.name()
     }
 
     fn reduce(name: &str, op: ReduceOp, axis: Option<isize>, a: Input) -> Result<Workload> {
@@ -228,6 +248,30 @@ pub fn workloads(scale: usize) -> Result<Vec<Workload>> {
         f(DType::Float64, Fill::FloatWithNan, 7),
         f(DType::Float64, Fill::FloatWithNan, 8),
     )?);
+    // Transcendentals and a comparison, at 1M and at a cache-resident 64K.
+    let small = (65_536 / scale).max(1);
+    for (len, suffix) in [(n, ""), (small, "_64k")] {
+        for (dtype, tag) in [(DType::Float32, "f32"), (DType::Float64, "f64")] {
+            for (op, fill) in [
+                (UnaryOp::Sqrt, Fill::Positive),
+                (UnaryOp::Exp, Fill::Small),
+                (UnaryOp::Log, Fill::Positive),
+                (UnaryOp::Sin, Fill::Float),
+            ] {
+                list.push(Workload::unary(
+                    &format!("{}_{tag}{suffix}", op.name()),
+                    op,
+                    Input::new(dtype, &[len], fill, 11),
+                )?);
+            }
+        }
+        list.push(Workload::binary(
+            &format!("less_f64{suffix}"),
+            BinaryOp::Less,
+            Input::new(DType::Float64, &[len], Fill::Float, 12),
+            Input::new(DType::Float64, &[len], Fill::Float, 13),
+        )?);
+    }
     for (name, op, dtype, fill) in [
         ("sum_f64", ReduceOp::Sum, DType::Float64, Fill::Float),
         ("sum_f32", ReduceOp::Sum, DType::Float32, Fill::Float),
