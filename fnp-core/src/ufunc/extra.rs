@@ -88,6 +88,18 @@ fn map1_flags<F: Float>(
     Ok(raised)
 }
 
+/// `np.sqrt`: its only flag is `invalid`, for `x < 0` (`-0.0` and NaN
+/// raise nothing, and no root of a finite number under- or overflows), so
+/// the loop has no branch and vectorizes where the square root does.
+fn sqrt_loop<F: Math>(x: &[F], out: &mut [F]) -> Result<FpFlags> {
+    let mut negative = false;
+    for (o, &v) in out.iter_mut().zip(x) {
+        *o = v.sqrt();
+        negative |= v < F::ZERO;
+    }
+    Ok(FpFlags::when(negative, FpFlags::INVALID))
+}
+
 /// `out = f(a, b)` with `flags(a, b, r)` for the suspect results.
 #[inline(always)]
 fn map2_flags<F: Float>(
@@ -534,7 +546,7 @@ macro_rules! float_loops {
                     UnaryOp::Reciprocal => {
                         |x, o| map1_flags(x, o, |v| 1.0 / v, |v, r| float::div_flags(1.0, v, r))
                     }
-                    UnaryOp::Sqrt => |x, o| map1_flags(x, o, Math::sqrt, PLAIN),
+                    UnaryOp::Sqrt => sqrt_loop,
                     UnaryOp::Cbrt => |x, o| map1_flags(x, o, Math::cbrt, PLAIN),
                     UnaryOp::Exp => |x, o| map1_flags(x, o, Math::exp, EXP),
                     UnaryOp::Exp2 => |x, o| map1_flags(x, o, Math::exp2, EXP),

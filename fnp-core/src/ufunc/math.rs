@@ -5,6 +5,25 @@
 
 use super::float::Float;
 
+/// Square root: std's where std links (LLVM's `sqrt` intrinsic, which
+/// the loops vectorize), libm's otherwise (on x86 an inline `sqrtss` that
+/// they cannot). Both are correctly rounded, so the results are the same.
+#[cfg(feature = "std")]
+#[inline(always)]
+fn sqrtf(x: f32) -> f32 {
+    x.sqrt()
+}
+
+/// The float64 twin of [`sqrtf`].
+#[cfg(feature = "std")]
+#[inline(always)]
+fn sqrt(x: f64) -> f64 {
+    x.sqrt()
+}
+
+#[cfg(not(feature = "std"))]
+use libm::{sqrt, sqrtf};
+
 macro_rules! math_trait {
     ($($(#[$doc:meta])* fn $name:ident($($arg:ident),*) = $f32:path, $f64:path;)*) => {
         /// libm's functions for the loop types.
@@ -44,7 +63,7 @@ macro_rules! math_trait {
 
 math_trait! {
     /// Correctly rounded square root.
-    fn sqrt() = libm::sqrtf, libm::sqrt;
+    fn sqrt() = sqrtf, sqrt;
     fn cbrt() = libm::cbrtf, libm::cbrt;
     fn exp() = libm::expf, libm::exp;
     fn exp2() = libm::exp2f, libm::exp2;
