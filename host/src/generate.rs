@@ -1097,7 +1097,73 @@ fn reduce_suite(rng: &mut Rng) -> Suite {
             }
         }
     }
+    zero_d_axes(&mut s);
     s
+}
+
+/// 0-d arrays under every `axis=` spelling: NumPy lets the int 0 or -1
+/// mean the whole array for most reductions (not mean/var/std, nor
+/// nanmean of ints), refuses other ints and non-empty tuples, and takes
+/// `()` everywhere but argmin-like ops.
+fn zero_d_axes(s: &mut Suite) {
+    for &op in REDUCE_OPS {
+        let acc = accepts(op);
+        let mut axes = vec![json!(0), json!(-1), json!(1), json!(-2)];
+        if acc.axis_tuple {
+            axes.extend([json!([0]), json!([-1]), json!([]), json!([0, 0])]);
+        }
+        for d in [
+            DType::Float64,
+            DType::Float32,
+            DType::Int32,
+            DType::UInt8,
+            DType::Bool,
+        ] {
+            let value = if d.is_float() {
+                f64_bytes(d, &[-2.5])
+            } else {
+                int_bytes(d, &[1])
+            };
+            for axis in &axes {
+                let mut params = Map::new();
+                params.insert("axis".into(), axis.clone());
+                s.push(
+                    op,
+                    "zero_d",
+                    d.name(),
+                    vec![input(d, &[], &value, None)],
+                    Some(Value::Object(params.clone())),
+                );
+                if acc.keepdims && axis == &json!(0) {
+                    params.insert("keepdims".into(), json!(true));
+                    s.push(
+                        op,
+                        "zero_d",
+                        d.name(),
+                        vec![input(d, &[], &value, None)],
+                        Some(Value::Object(params)),
+                    );
+                }
+            }
+        }
+    }
+    // NaN, where NumPy's NaN-aware reductions differ from the plain ones.
+    for op in ["nanmean", "nansum", "nanmax", "argmax", "max"] {
+        for axis in [json!(0), json!(-1)] {
+            s.push(
+                op,
+                "zero_d",
+                "float64",
+                vec![input(
+                    DType::Float64,
+                    &[],
+                    &f64_bytes(DType::Float64, &[f64::NAN]),
+                    None,
+                )],
+                Some(json!({"axis": axis})),
+            );
+        }
+    }
 }
 
 /// A seeded `generate` input: finite values with a range that makes float

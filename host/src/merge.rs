@@ -182,7 +182,10 @@ pub fn summarize(digests: &BTreeMap<String, TargetDigest>) -> (Value, String) {
         all.merge(&d.precision);
     }
     md.push_str("\n## ULP distance to NumPy (largest over the targets / allowed)\n\n```text\n");
-    md.push_str(&crate::precision::render(&all, false));
+    md.push_str(&crate::precision::render(
+        &all,
+        crate::precision::Rows::Measured,
+    ));
     md.push_str("```\n");
     (doc, md)
 }

@@ -539,7 +539,10 @@ pub fn report_markdown(report: &Value, rows: &[Row]) -> String {
         }
     }
     md.push_str("\n## ULP distance to NumPy (measured / allowed)\n\n```text\n");
-    md.push_str(&crate::precision::render(&measured(rows), false));
+    md.push_str(&crate::precision::render(
+        &measured(rows),
+        crate::precision::Rows::Measured,
+    ));
     md.push_str("```\n");
     md
 }
@@ -636,8 +639,11 @@ pub fn main(args: &RunArgs) -> anyhow::Result<ExitCode> {
     let path = write_report(&args.out, &report, &rows, meta, shard)?;
     print!("{}", render_text(&summary_table(&rows)));
     let measured = measured(&rows);
-    println!("\nULP distance to NumPy, measured / allowed (ops with a bound; `fnp precision --all` for all):");
-    print!("{}", crate::precision::render(&measured, false));
+    let table = crate::precision::render(&measured, crate::precision::Rows::Measured);
+    if table.lines().count() > 2 {
+        println!("\nULP distance to NumPy, measured / allowed (ops this run measured; `fnp precision` for the table):");
+        print!("{table}");
+    }
     let t = totals(&rows);
     let line: Vec<String> = STATUSES
         .iter()

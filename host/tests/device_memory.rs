@@ -294,7 +294,14 @@ fn corpus_cases_map_to_wire_cases() {
     assert_eq!(a.strides.as_ref().unwrap().as_slice(), &[-1]);
     assert_eq!(a.offset, 2);
     assert_eq!(w.params.axis.axes.as_slice(), &[0, -1]);
-    assert!(!w.params.axis.all);
+    assert_eq!(w.params.axis.kind, wire::AxisKind::Tuple as u8);
+    let mut int_axis = c.clone();
+    int_axis.params.axis = Some(AxisParam::One(-1));
+    let one = to_wire(5, &int_axis, None).unwrap().params.axis;
+    assert_eq!(
+        (one.kind, one.axes.as_slice()),
+        (wire::AxisKind::Int as u8, &[-1i64][..])
+    );
     assert_eq!(
         w.params.initial,
         Some(wire::WireScalar {
@@ -306,7 +313,7 @@ fn corpus_cases_map_to_wire_cases() {
     let w = to_wire(6, &plain, None).unwrap();
     assert!(w.inputs.as_slice()[0].strides.is_none());
     assert!(w.inputs.as_slice()[1].weak);
-    assert!(w.params.axis.all);
+    assert_eq!(w.params.axis, wire::WireAxes::all());
     // Ops the protocol does not carry, initial values no dtype holds.
     assert!(to_wire(0, &case("x", "no_such_ufunc", vec![]), None).is_err());
     let mut big = case("b", "sum", vec![f64s(&[1], &[1.0])]);

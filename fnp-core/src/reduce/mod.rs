@@ -149,6 +149,19 @@ impl ReduceOp {
     }
 
     /// argmin/argmax/cumsum/cumprod take `None` or one int axis.
+    /// Whether `axis=0`/`axis=-1` of a 0-d array of `dtype` means the
+    /// whole array. NumPy's mean, var and std count the reduced items with
+    /// `normalize_axis_tuple`, which has no axis for a 0-d array (an
+    /// AxisError), and nanmean of a non-float array is mean; the rest are
+    /// ufunc reductions or argmin-like, which accept it.
+    fn takes_0d_int_axis(self, dtype: DType) -> bool {
+        match self {
+            ReduceOp::Mean | ReduceOp::Var | ReduceOp::Std => false,
+            ReduceOp::Nanmean => dtype.is_float(),
+            _ => true,
+        }
+    }
+
     const fn single_axis(self) -> bool {
         matches!(
             self,
@@ -183,11 +196,13 @@ impl TryFrom<u8> for ReduceOp {
     }
 }
 
-/// NumPy's `axis=`: `None` or a list of (possibly negative) axes.
+/// NumPy's `axis=`: `None`, an int, or a tuple of (possibly negative)
+/// axes.
 ///
-/// A single int and a one-element tuple are the same value here, so ops
-/// that only take an int (argmin, argmax, cumsum, cumprod) accept a
-/// one-element list and reject longer ones.
+/// An int and a one-element tuple differ in NumPy: argmin, argmax, cumsum
+/// and cumprod take only an int (a tuple is a TypeError), and the
+/// ufunc-based reductions of a 0-d array take the int 0 or -1 but no
+/// tuple other than `()`.
 // The list variant is as large as the fixed-size array it holds; boxing is
 // not an option without an allocator.
 #[allow(clippy::large_enum_variant)]
@@ -195,7 +210,9 @@ impl TryFrom<u8> for ReduceOp {
 pub enum Axes {
     /// `axis=None`: every axis.
     All,
-    /// `axis=k` or `axis=(k, …)`.
+    /// `axis=k`.
+    One(isize),
+    /// `axis=(k, …)`.
     List {
         /// The axes, the first `len` are used.
         axes: [isize; MAX_NDIM],
@@ -207,9 +224,7 @@ pub enum Axes {
 impl Axes {
     /// `axis=k`.
     pub fn single(axis: isize) -> Axes {
-        let mut axes = [0isize; MAX_NDIM];
-        axes[0] = axis;
-        Axes::List { axes, len: 1 }
+        Axes::One(axis)
     }
 
     /// `axis=(…)`; more than [`MAX_NDIM`] entries is
@@ -229,6 +244,7 @@ impl Axes {
     pub fn as_slice(&self) -> Option<&[isize]> {
         match self {
             Axes::All => None,
+            Axes::One(axis) => Some(core::slice::from_ref(axis)),
             Axes::List { axes, len } => Some(axes.get(..*len).unwrap_or(&axes[..])),
         }
     }
@@ -312,19 +328,19 @@ fn resolve(op: ReduceOp, a: &ArrayRef<'_>, p: &ReduceParams<'_>) -> Result<Resol
     let ndim = shape.ndim();
     let mut reduced = [false; MAX_NDIM];
     let mut axis = None;
-    match p.axis.as_slice() {
-        // argmin/argmax/cumsum/cumprod see a 0-d array as 1-d (NumPy's
-        // PyArray_CheckAxis), so axis 0 and -1 mean the whole array.
-        Some(&[ax]) if op.single_axis() && ndim == 0 => {
+    match (p.axis, p.axis.as_slice()) {
+        (Axes::One(ax), _) if ndim == 0 && op.takes_0d_int_axis(a.dtype()) => {
+            // NumPy lets 0 and -1 name the one axis a 0-d array does not
+            // have (argmin/argmax/cumsum/cumprod: PyArray_CheckAxis sees
+            // it as 1-d; the ufunc reductions: a legacy special case), so
+            // the whole array is reduced.
             if ax != 0 && ax != -1 {
                 return Err(Error::AxisOutOfBounds);
             }
         }
-        None => reduced[..ndim].iter_mut().for_each(|r| *r = true),
-        Some(list) => {
-            if op.single_axis() && list.len() != 1 {
-                return Err(Error::InvalidType);
-            }
+        (_, None) => reduced[..ndim].iter_mut().for_each(|r| *r = true),
+        (Axes::List { .. }, Some(_)) if op.single_axis() => return Err(Error::InvalidType),
+        (_, Some(list)) => {
             let mut seen = [false; MAX_NDIM];
             let mut normalized = [0usize; MAX_NDIM];
             for (n, &ax) in normalized.iter_mut().zip(list) {

@@ -19,8 +19,8 @@ mod tests;
 
 pub use frame::{check_payload, Feed, FrameAccumulator, FrameEncoder, CRC_BYTES, MIN_PAYLOAD};
 pub use msg::{
-    decode, encode, payload_len, Bounded, Case, CaseResult, Dims, ErrorReply, Hello, Limits,
-    Message, Mode, Params, Stats, Tag, WireArray, WireAxes, WireScalar, MAX_INPUTS,
+    decode, encode, payload_len, AxisKind, Bounded, Case, CaseResult, Dims, ErrorReply, Hello,
+    Limits, Message, Mode, Params, Stats, Tag, WireArray, WireAxes, WireScalar, MAX_INPUTS,
 };
 pub use server::{Platform, Server, ServerConfig, DTYPE_CODES};
 

@@ -211,14 +211,54 @@ pub struct WireScalar {
     pub bits: u64,
 }
 
-/// The `axis=` parameter: `all` (NumPy's `axis=None`) or a list of axes
-/// (an int axis is a list of one; `()` reduces nothing).
+/// The `axis=` parameter: `None`, an int, or a tuple (`()` reduces
+/// nothing). NumPy treats an int and a one-element tuple differently, so
+/// the wire keeps them apart.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WireAxes {
-    /// `axis=None`.
-    pub all: bool,
-    /// The axes when not `all`; may be negative.
+    /// Raw [`AxisKind`] code.
+    pub kind: u8,
+    /// The axes (one for [`AxisKind::Int`], none for [`AxisKind::All`]);
+    /// may be negative.
     pub axes: Dims<i64>,
+}
+
+impl WireAxes {
+    /// `axis=None`.
+    pub fn all() -> WireAxes {
+        WireAxes {
+            kind: AxisKind::All as u8,
+            axes: Bounded::default(),
+        }
+    }
+}
+
+/// What [`WireAxes::axes`] holds. Codes 0 and 1 are the bytes of the
+/// `false`/`true` flag an earlier protocol-1 build sent in this place, so
+/// those frames still decode (their one-element lists as tuples).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[repr(u8)]
+pub enum AxisKind {
+    /// `axis=(…)`.
+    Tuple = 0,
+    /// `axis=None`.
+    All = 1,
+    /// `axis=k`: exactly one entry.
+    Int = 2,
+}
+
+impl TryFrom<u8> for AxisKind {
+    type Error = WireError;
+
+    fn try_from(b: u8) -> Result<AxisKind, WireError> {
+        match b {
+            0 => Ok(AxisKind::Tuple),
+            1 => Ok(AxisKind::All),
+            2 => Ok(AxisKind::Int),
+            _ => Err(WireError::with_detail(Reason::BadParam, b.into())),
+        }
+    }
 }
 
 /// Keyword parameters of a ufunc or reduction call. Binary ufuncs take the
@@ -240,10 +280,7 @@ pub struct Params {
 impl Default for Params {
     fn default() -> Self {
         Params {
-            axis: WireAxes {
-                all: true,
-                axes: Bounded::default(),
-            },
+            axis: WireAxes::all(),
             keepdims: false,
             initial: None,
             dtype: None,

@@ -1,7 +1,7 @@
 //! The device side: answers frames from static buffers.
 
 use super::msg::{
-    Case, CaseResult, ErrorReply, Hello, Limits, Message, Mode, Params, Stats, WireArray,
+    AxisKind, Case, CaseResult, ErrorReply, Hello, Limits, Message, Mode, Params, Stats, WireArray,
     WireScalar,
 };
 use super::{decode, encode, error_code, Reason, WireError, MAX_INPUTS, PROTOCOL_VERSION};
@@ -231,22 +231,27 @@ impl<'m, P: Platform> Server<'m, P> {
 
 /// The reduction keywords of a case, decoded: `axis`, `initial`, `dtype`.
 fn params_of(p: &Params) -> Result<(Axes, Option<Scalar>, Option<DType>), WireError> {
-    let axis = if p.axis.all {
-        Axes::All
-    } else {
-        if p.axis.axes.overflowed() {
-            return Err(WireError::with_detail(
-                Reason::TooManyDims,
-                p.axis.axes.sent() as u64,
-            ));
+    let axes = p.axis.axes.as_slice();
+    let axis = match AxisKind::try_from(p.axis.kind)? {
+        AxisKind::All => Axes::All,
+        AxisKind::Int => match axes {
+            &[a] => Axes::One(isize::try_from(a).map_err(|_| WireError::new(Reason::BadParam))?),
+            _ => return Err(WireError::with_detail(Reason::BadParam, axes.len() as u64)),
+        },
+        AxisKind::Tuple => {
+            if p.axis.axes.overflowed() {
+                return Err(WireError::with_detail(
+                    Reason::TooManyDims,
+                    p.axis.axes.sent() as u64,
+                ));
+            }
+            let mut list = [0isize; MAX_NDIM];
+            for (slot, &a) in list.iter_mut().zip(axes) {
+                *slot = isize::try_from(a).map_err(|_| WireError::new(Reason::BadParam))?;
+            }
+            Axes::list(list.get(..axes.len()).unwrap_or(&[]))
+                .map_err(|_| WireError::with_detail(Reason::TooManyDims, axes.len() as u64))?
         }
-        let mut list = [0isize; MAX_NDIM];
-        for (slot, &a) in list.iter_mut().zip(p.axis.axes.as_slice()) {
-            *slot = isize::try_from(a).map_err(|_| WireError::new(Reason::BadParam))?;
-        }
-        let len = p.axis.axes.as_slice().len();
-        Axes::list(list.get(..len).unwrap_or(&[]))
-            .map_err(|_| WireError::with_detail(Reason::TooManyDims, len as u64))?
     };
     let initial = p.initial.map(scalar_of).transpose()?;
     let dtype = p

@@ -129,7 +129,7 @@ fn golden_case_with_params() {
         mode: 0,
         params: Params {
             axis: WireAxes {
-                all: false,
+                kind: AxisKind::Int as u8,
                 axes: Bounded::from_slice(&[-1]).unwrap(),
             },
             keepdims: true,
@@ -144,8 +144,8 @@ fn golden_case_with_params() {
         where_mask: Some(array(DType::Bool, &[2], &mask)),
     };
     golden(&Message::Case(case),
-        "02ac02400000010101010380808080808080f83f0109000000000000f03f010a000102010100000800000000000004400100000102000002010036d6c682",
-        "0502ac02400111010101010380808080808080f83f0109010101010105f03f010a050102010101020801010101010404400101030102010302010536d6c68200",
+        "02ac02400002010101010380808080808080f83f0109000000000000f03f010a0001020101000008000000000000044001000001020000020100b4b6777f",
+        "0502ac02401202010101010380808080808080f83f0109010101010105f03f010a0501020101010208010101010104044001010301020103020105b4b6777f00",
     );
 }
 
@@ -767,7 +767,7 @@ fn reductions_with_every_keyword_are_served() {
         a.clone(),
         Params {
             axis: WireAxes {
-                all: false,
+                kind: AxisKind::Int as u8,
                 axes: Bounded::from_slice(&[-1]).unwrap(),
             },
             keepdims: true,
@@ -780,6 +780,28 @@ fn reductions_with_every_keyword_are_served() {
     let (dtype, shape, data) = result_of(serve_with(64, &case));
     assert_eq!((dtype, shape), (DType::Int32 as u8, vec![2, 1]));
     assert_eq!(data, le_i32(&[14, 20]));
+    // A 0-d array: axis=0 is the whole array, axis=(0,) an AxisError
+    // (NumPy 2.4: np.sum(np.int32(5), axis=0) == 5; axis=(0,) raises).
+    let five = le_i32(&[5]);
+    let mut zero_d = reduce_case(
+        ReduceOp::Sum,
+        array(DType::Int32, &[], &five),
+        Params {
+            axis: WireAxes {
+                kind: AxisKind::Int as u8,
+                axes: Bounded::from_slice(&[0]).unwrap(),
+            },
+            ..Params::default()
+        },
+    );
+    let (dtype, shape, data) = result_of(serve_with(64, &zero_d));
+    assert_eq!((dtype, shape), (DType::Int64 as u8, vec![]));
+    assert_eq!(data, 5i64.to_le_bytes());
+    zero_d.params.axis.kind = AxisKind::Tuple as u8;
+    match serve_with(64, &zero_d) {
+        Message::Result(r) => assert_eq!(error_from_code(r.error), Some(Error::AxisOutOfBounds)),
+        other => panic!("{other:?}"),
+    }
     // var with ddof=1 needs scratch, taken from the arena's free space.
     let f: Vec<u8> = [1.0f64, 2.0, 4.0]
         .iter()
@@ -827,6 +849,17 @@ fn reduction_errors_each_have_their_reason() {
     c.params.initial = Some(WireScalar { kind: 9, bits: 0 });
     assert_eq!(refused(&c), WireError::with_detail(Reason::BadParam, 9));
     c.params.initial = Some(WireScalar { kind: 0, bits: 2 });
+    assert_eq!(refused(&c), WireError::with_detail(Reason::BadParam, 0));
+    // Axis kinds fail closed; an int axis is exactly one axis.
+    let mut c = reduce_case(ReduceOp::Sum, a(), Params::default());
+    c.params.axis.kind = 3;
+    assert_eq!(refused(&c), WireError::with_detail(Reason::BadParam, 3));
+    c.params.axis = WireAxes {
+        kind: AxisKind::Int as u8,
+        axes: Bounded::from_slice(&[0, 1]).unwrap(),
+    };
+    assert_eq!(refused(&c), WireError::with_detail(Reason::BadParam, 2));
+    c.params.axis.axes = Bounded::default();
     assert_eq!(refused(&c), WireError::with_detail(Reason::BadParam, 0));
     let mut c = reduce_case(ReduceOp::Sum, a(), Params::default());
     c.params.dtype = Some(42);

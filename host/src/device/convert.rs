@@ -1,6 +1,8 @@
 //! Corpus cases to wire cases, device replies to outcomes.
 
-use fnp_core::wire::{self, Bounded, Mode, Params, Reason, WireArray, WireAxes, WireScalar};
+use fnp_core::wire::{
+    self, AxisKind, Bounded, Mode, Params, Reason, WireArray, WireAxes, WireScalar,
+};
 use fnp_core::{DType, Op};
 
 use super::{DeviceInfo, Reply};
@@ -95,16 +97,13 @@ pub fn to_wire<'a>(
     let inputs: Vec<WireArray<'a>> = case.inputs.iter().map(array).collect::<Result<_, _>>()?;
     let p = &case.params;
     let axis = match &p.axis {
-        None | Some(AxisParam::All) => WireAxes {
-            all: true,
-            axes: Bounded::default(),
-        },
+        None | Some(AxisParam::All) => WireAxes::all(),
         Some(AxisParam::One(a)) => WireAxes {
-            all: false,
+            kind: AxisKind::Int as u8,
             axes: dims(&[*a], "axes")?,
         },
         Some(AxisParam::Tuple(t)) => WireAxes {
-            all: false,
+            kind: AxisKind::Tuple as u8,
             axes: dims(t, "axes")?,
         },
     };
