@@ -31,6 +31,9 @@ pub enum Command {
     /// The precision table: allowed ULP per op and dtype, and the maxima
     /// reports measured.
     Precision(crate::precision::Args),
+    /// Check artifacts (corpus, oracle, report, frames, bundle manifest,
+    /// run log) against the schema each names.
+    Validate(crate::schema::ValidateArgs),
     /// Time fnp-core against NumPy on the sentinel workloads.
     Bench(crate::bench::Args),
     /// RaptorQ-protected evidence bundles: create, scrub, repair, proof, bench.
@@ -74,6 +77,7 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Run(args) => crate::run::main(&args),
         Command::Report(ReportCommand::Merge(args)) => crate::merge::main(&args),
         Command::Precision(args) => crate::precision::main(&args),
+        Command::Validate(args) => crate::schema::validate_main(&args),
         Command::Bench(args) => crate::bench::run(&args),
         Command::Bundle(args) => crate::bundle::cli::run(args),
     };

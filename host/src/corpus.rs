@@ -57,6 +57,8 @@ pub struct Corpus {
     pub suite: String,
     /// sha256 of the file's bytes (what an oracle names).
     pub sha256: String,
+    /// The generator seed the file was made with (`seed`), if it says.
+    pub seed: Option<u64>,
     /// Cases in file order.
     pub cases: Vec<Case>,
 }
@@ -127,6 +129,7 @@ pub fn load(path: &Path) -> anyhow::Result<Corpus> {
         path: path.to_path_buf(),
         suite,
         sha256: sha256_hex(&bytes),
+        seed: json.get("seed").and_then(Value::as_u64),
         cases,
     })
 }

@@ -53,6 +53,103 @@ pub struct RunArgs {
     /// two targets directly.
     #[arg(long, value_name = "FILE")]
     pub answers: Option<PathBuf>,
+    /// Raw frame fixtures (fnp.frames.v1; file or directory, repeatable)
+    /// sent to the target's wire server after the cases: each must be
+    /// refused with its reason and the target must keep serving. Skipped
+    /// with `--op` (unless `--op frame`) and on shards other than the
+    /// first; `--frames none` skips them.
+    #[arg(long, default_values_os_t = vec![PathBuf::from("fixtures/frames")])]
+    pub frames: Vec<PathBuf>,
+}
+
+/// The frame fixtures a run sends: every `*.json` of the given files and
+/// directories (`none`, or the default directory missing, is no frames).
+fn load_frames(args: &RunArgs) -> anyhow::Result<Vec<(String, crate::frames::Frame)>> {
+    let wanted = args.ops.is_empty() || args.ops.iter().any(|o| o == "frame");
+    let first_shard = args.shard.as_deref().is_none_or(|s| s.starts_with("1/"));
+    if !wanted || !first_shard {
+        return Ok(Vec::new());
+    }
+    let mut files = Vec::new();
+    for p in &args.frames {
+        if p.as_os_str() == "none" || (p == Path::new("fixtures/frames") && !p.exists()) {
+            continue;
+        }
+        if p.is_dir() {
+            let mut in_dir: Vec<PathBuf> = std::fs::read_dir(p)
+                .with_context(|| format!("listing {}", p.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| f.extension().is_some_and(|x| x == "json"))
+                .collect();
+            in_dir.sort();
+            files.extend(in_dir);
+        } else {
+            files.push(p.clone());
+        }
+    }
+    let mut frames = Vec::new();
+    for f in files {
+        let name = f
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        for frame in crate::frames::load(&f)? {
+            frames.push((name.clone(), frame));
+        }
+    }
+    Ok(frames)
+}
+
+/// Sends the frames to `target`, one row each.
+fn run_frames(target: &mut dyn Target, frames: &[(String, crate::frames::Frame)]) -> Vec<Row> {
+    use crate::frames::{passed, reason_name, FrameOutcome};
+    if frames.is_empty() {
+        return Vec::new();
+    }
+    let t0 = Instant::now();
+    let list: Vec<crate::frames::Frame> = frames.iter().map(|(_, f)| f.clone()).collect();
+    let outcomes = target.run_frames(&list);
+    let each = t0.elapsed() / u32::try_from(frames.len()).unwrap_or(u32::MAX).max(1);
+    frames
+        .iter()
+        .zip(outcomes)
+        .map(|((corpus, f), outcome)| {
+            let expected = f.reason.name().to_string();
+            let status = match &outcome {
+                o if passed(f, o) => Status::Pass,
+                FrameOutcome::Refused { reason, detail } => Status::ErrorMismatch {
+                    expected,
+                    actual: format!("{} (detail {detail})", reason_name(*reason)),
+                },
+                FrameOutcome::Answered(what) => Status::ErrorMismatch {
+                    expected,
+                    actual: format!("answered with {what}"),
+                },
+                FrameOutcome::Crashed { detail } => Status::Crashed(detail.clone()),
+                FrameOutcome::TimedOut => Status::TimedOut,
+                FrameOutcome::Unsupported { reason } => Status::Unsupported(reason.clone()),
+            };
+            let answer = match &outcome {
+                FrameOutcome::Refused { reason, detail } => target::CaseOutcome::Error {
+                    exception: reason_name(*reason),
+                    message: format!("refused, detail {detail}"),
+                },
+                other => target::CaseOutcome::Unsupported {
+                    reason: format!("{other:?}"),
+                },
+            };
+            Row {
+                id: f.id.clone(),
+                corpus: corpus.clone(),
+                op: "frame".into(),
+                dtype: "-".into(),
+                status,
+                ulp: None,
+                answer,
+                duration: each,
+            }
+        })
+        .collect()
 }
 
 /// Which cases a run takes: ops and a deterministic slice.
@@ -84,6 +181,8 @@ pub struct Row {
     pub ulp: Option<(fnp_core::DType, u64)>,
     /// What the target answered.
     pub answer: target::CaseOutcome,
+    /// Wall time of the case on the target (the round trip for devices).
+    pub duration: std::time::Duration,
 }
 
 impl Row {
@@ -192,13 +291,13 @@ pub fn run_pairs(
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     let board = target.name().strip_prefix("qemu:").map(str::to_string);
-    let outcomes: Vec<target::CaseOutcome> = match board {
+    let outcomes: Vec<(target::CaseOutcome, std::time::Duration)> = match board {
         Some(board) if selection.jobs > 1 => {
             bar.set_message(format!("{} emulators", selection.jobs));
             let cases: Vec<target::Case> = chosen.iter().map(|(_, c, _)| (*c).clone()).collect();
-            let outcomes = crate::device::qemu::run_jobs(&board, &cases, selection.jobs, timeout)?;
-            bar.inc(cases.len() as u64);
-            outcomes
+            crate::device::qemu::run_jobs_timed(&board, &cases, selection.jobs, timeout, &|_| {
+                bar.inc(1)
+            })?
         }
         _ => {
             let limits = target.limits();
@@ -206,12 +305,13 @@ pub fn run_pairs(
                 .iter()
                 .map(|(name, case, _)| {
                     bar.set_message(name.clone());
+                    let t0 = std::time::Instant::now();
                     let outcome = match limits.refuse(case) {
                         Some(reason) => target::CaseOutcome::Unsupported { reason },
                         None => target.run_case(case),
                     };
                     bar.inc(1);
-                    outcome
+                    (outcome, t0.elapsed())
                 })
                 .collect()
         }
@@ -220,7 +320,7 @@ pub fn run_pairs(
     Ok(chosen
         .iter()
         .zip(outcomes)
-        .map(|((name, case, expected), outcome)| Row {
+        .map(|((name, case, expected), (outcome, duration))| Row {
             id: case.id.clone(),
             corpus: name.clone(),
             op: case.op.clone(),
@@ -231,6 +331,7 @@ pub fn run_pairs(
             },
             ulp: expected.and_then(|e| crate::precision::max_ulp(e, &outcome)),
             answer: outcome,
+            duration,
         })
         .collect())
 }
@@ -547,7 +648,8 @@ pub fn report_markdown(report: &Value, rows: &[Row]) -> String {
     md
 }
 
-fn detail(s: &Status) -> String {
+/// A status for people: what differed, or why.
+pub fn detail(s: &Status) -> String {
     match s {
         Status::Fail {
             what,
@@ -629,7 +731,9 @@ pub fn main(args: &RunArgs) -> anyhow::Result<ExitCode> {
         shard,
         jobs: args.jobs,
     };
-    let rows = run_pairs(target.as_mut(), &pairs, &selection, &policy, timeout)?;
+    let frames = load_frames(args)?;
+    let mut rows = run_pairs(target.as_mut(), &pairs, &selection, &policy, timeout)?;
+    rows.extend(run_frames(target.as_mut(), &frames));
     let report = report_json(target.as_ref(), &pairs, &rows, &policy);
     let meta = json!({
         "finished_unix": std::time::SystemTime::now()
@@ -637,6 +741,17 @@ pub fn main(args: &RunArgs) -> anyhow::Result<ExitCode> {
         "duration_ms": started.elapsed().as_millis() as u64,
     });
     let path = write_report(&args.out, &report, &rows, meta, shard)?;
+    let log = crate::runlog::write(
+        &path.with_extension("log.jsonl"),
+        &rows,
+        &pairs,
+        &crate::runlog::Context {
+            target: &target.name(),
+            mode: "strict",
+            environment: &report["environment"],
+            report: &path,
+        },
+    )?;
     print!("{}", render_text(&summary_table(&rows)));
     let measured = measured(&rows);
     let table = crate::precision::render(&measured, crate::precision::Rows::Measured);
@@ -666,6 +781,7 @@ pub fn main(args: &RunArgs) -> anyhow::Result<ExitCode> {
     }
     println!("\n{} cases: {}", rows.len(), line.join(", "));
     println!("report: {} (+ .md)", path.display());
+    println!("log:    {}", log.display());
     if let Some(answers) = &args.answers {
         let docs = answers_json(&target.name(), &pairs, &rows);
         for file in write_answers(answers, &docs)? {

@@ -5,7 +5,7 @@
 //! schemas that are documented. Errors name the file, the case id (looked up
 //! from the failing element of `cases`/`results`) and the field.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use serde_json::Value;
@@ -19,16 +19,40 @@ pub enum Kind {
     Oracle,
     /// `fnp.report.v1`
     Report,
+    /// `fnp.log.v1`: one line of `fnp run`'s JSON Lines log.
+    Log,
+    /// `fnp.bundle.manifest.v1`: a bundle's `manifest.json`.
+    Manifest,
+    /// `fnp.frames.v1`: raw wire frames with the reason each must get.
+    Frames,
 }
 
 impl Kind {
-    /// The schema id.
+    /// Every schema, in `schemas/` file order.
+    pub const ALL: [Kind; 6] = [
+        Kind::Cases,
+        Kind::Oracle,
+        Kind::Report,
+        Kind::Log,
+        Kind::Manifest,
+        Kind::Frames,
+    ];
+
+    /// The schema id (also its file name in `schemas/`, with `.json`).
     pub const fn id(self) -> &'static str {
         match self {
             Kind::Cases => "fnp.cases.v1",
             Kind::Oracle => "fnp.oracle.v1",
             Kind::Report => "fnp.report.v1",
+            Kind::Log => "fnp.log.v1",
+            Kind::Manifest => "fnp.bundle.manifest.v1",
+            Kind::Frames => "fnp.frames.v1",
         }
+    }
+
+    /// The kind whose id is `id`.
+    pub fn from_id(id: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.id() == id)
     }
 
     /// The schema document.
@@ -37,6 +61,9 @@ impl Kind {
             Kind::Cases => include_str!("../../schemas/fnp.cases.v1.json"),
             Kind::Oracle => include_str!("../../schemas/fnp.oracle.v1.json"),
             Kind::Report => include_str!("../../schemas/fnp.report.v1.json"),
+            Kind::Log => include_str!("../../schemas/fnp.log.v1.json"),
+            Kind::Manifest => include_str!("../../schemas/fnp.bundle.manifest.v1.json"),
+            Kind::Frames => include_str!("../../schemas/fnp.frames.v1.json"),
         }
     }
 
@@ -45,6 +72,9 @@ impl Kind {
         match self {
             Kind::Cases | Kind::Report => "cases",
             Kind::Oracle => "results",
+            Kind::Manifest => "files",
+            Kind::Frames => "frames",
+            Kind::Log => "",
         }
     }
 }
@@ -52,15 +82,10 @@ impl Kind {
 type Compiled = Result<jsonschema::Validator, String>;
 
 fn validator(kind: Kind) -> &'static Compiled {
-    static CASES: OnceLock<Compiled> = OnceLock::new();
-    static ORACLE: OnceLock<Compiled> = OnceLock::new();
-    static REPORT: OnceLock<Compiled> = OnceLock::new();
-    let cell = match kind {
-        Kind::Cases => &CASES,
-        Kind::Oracle => &ORACLE,
-        Kind::Report => &REPORT,
-    };
-    cell.get_or_init(|| {
+    static COMPILED: [OnceLock<Compiled>; Kind::ALL.len()] =
+        [const { OnceLock::new() }; Kind::ALL.len()];
+    let index = Kind::ALL.iter().position(|k| *k == kind).unwrap_or(0);
+    COMPILED[index].get_or_init(|| {
         let schema: Value = serde_json::from_str(kind.text())
             .map_err(|e| format!("schema {} is not JSON: {e}", kind.id()))?;
         jsonschema::validator_for(&schema).map_err(|e| format!("schema {}: {e}", kind.id()))
@@ -107,12 +132,18 @@ pub fn validate(kind: Kind, path: &Path, json: &Value) -> anyhow::Result<()> {
 /// Turns a JSON pointer into "case <id>: field <rest>".
 fn locate(kind: Kind, json: &Value, pointer: &str) -> String {
     let list = format!("/{}/", kind.list_key());
-    if let Some(rest) = pointer.strip_prefix(&list) {
+    if let Some(rest) = pointer
+        .strip_prefix(&list)
+        .filter(|_| !kind.list_key().is_empty())
+    {
         let (index, field) = rest.split_once('/').unwrap_or((rest, ""));
         let id = index
             .parse::<usize>()
             .ok()
-            .and_then(|i| json.get(kind.list_key())?.get(i)?.get("id")?.as_str())
+            .and_then(|i| {
+                let item = json.get(kind.list_key())?.get(i)?;
+                item.get("id").or_else(|| item.get("path"))?.as_str()
+            })
             .map(str::to_string)
             .unwrap_or_else(|| format!("#{index}"));
         let field = if field.is_empty() {
@@ -133,6 +164,100 @@ fn locate(kind: Kind, json: &Value, pointer: &str) -> String {
     )
 }
 
+/// `fnp validate`: checks artifact files against their schemas.
+#[derive(Debug, clap::Args)]
+pub struct ValidateArgs {
+    /// Files to check: corpora, oracles, reports, frame fixtures, bundle
+    /// manifests (or a bundle directory), run logs (`.jsonl`, every line).
+    /// The schema is the one the file's `schema` field names.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+}
+
+/// Reads `path` and checks it against the schema it names; returns the
+/// schema id(s) it follows.
+pub fn validate_file(path: &Path) -> anyhow::Result<String> {
+    let path = if path.is_dir() {
+        let manifest = path.join("manifest.json");
+        if !manifest.is_file() {
+            anyhow::bail!(
+                "{} is a directory without manifest.json (not a bundle)",
+                path.display()
+            );
+        }
+        manifest
+    } else {
+        path.to_path_buf()
+    };
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
+    if path.extension().is_some_and(|x| x == "jsonl") {
+        let mut ids = std::collections::BTreeSet::new();
+        for (i, line) in text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+        {
+            let at = PathBuf::from(format!("{}:{}", path.display(), i + 1));
+            let json: Value = serde_json::from_str(line)
+                .map_err(|e| anyhow::anyhow!("{}: not JSON: {e}", at.display()))?;
+            let kind = kind_of(&at, &json)?;
+            validate(kind, &at, &json)?;
+            ids.insert(kind.id());
+        }
+        if ids.is_empty() {
+            anyhow::bail!("{}: no lines", path.display());
+        }
+        return Ok(ids.into_iter().collect::<Vec<_>>().join(", "));
+    }
+    let json: Value = serde_json::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("{}: not JSON: {e}", path.display()))?;
+    let kind = kind_of(&path, &json)?;
+    validate(kind, &path, &json)?;
+    Ok(kind.id().to_string())
+}
+
+/// The schema a document names in its `schema` field.
+fn kind_of(path: &Path, json: &Value) -> anyhow::Result<Kind> {
+    let known = || Kind::ALL.map(Kind::id).join(", ");
+    match json.get("schema").and_then(Value::as_str) {
+        Some(id) => Kind::from_id(id).ok_or_else(|| {
+            anyhow::anyhow!(
+                "{}: field schema is {id:?}, not a schema fnp knows ({})",
+                path.display(),
+                known()
+            )
+        }),
+        None => anyhow::bail!(
+            "{}: no string field `schema` naming one of: {}",
+            path.display(),
+            known()
+        ),
+    }
+}
+
+/// `fnp validate FILE...`: one line per file; fails if any file does.
+pub fn validate_main(args: &ValidateArgs) -> anyhow::Result<std::process::ExitCode> {
+    let mut bad = 0usize;
+    for file in &args.files {
+        match validate_file(file) {
+            Ok(id) => println!("ok    {}  ({id})", file.display()),
+            Err(e) => {
+                bad += 1;
+                println!("FAIL  {e:#}");
+            }
+        }
+    }
+    if bad > 0 {
+        println!(
+            "{bad} of {} files do not follow their schema",
+            args.files.len()
+        );
+        return Ok(std::process::ExitCode::FAILURE);
+    }
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,7 +265,7 @@ mod tests {
 
     #[test]
     fn schemas_compile() {
-        for kind in [Kind::Cases, Kind::Oracle, Kind::Report] {
+        for kind in Kind::ALL {
             assert!(
                 validator(kind).is_ok(),
                 "{:?}",

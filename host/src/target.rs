@@ -222,6 +222,12 @@ pub trait Target {
     fn fingerprint(&self) -> Vec<(String, String)> {
         Vec::new()
     }
+    /// Sends each raw frame to the target's wire server and says what came
+    /// back. The default runs fnp-core's server of this build in memory, as
+    /// firmware runs it; device targets send the bytes to the device.
+    fn run_frames(&mut self, frames: &[crate::frames::Frame]) -> Vec<crate::frames::FrameOutcome> {
+        crate::frames::in_memory(frames)
+    }
 }
 
 /// fnp-core linked into this process.

@@ -487,3 +487,24 @@ fn the_device_answers_bad_frames_with_distinct_errors_and_keeps_serving() {
         describe(c, &HostTarget::default().run_case(c))
     );
 }
+
+#[test]
+fn adversarial_frames_are_refused_without_a_reset() {
+    let fixture =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/frames/adversarial.json");
+    let frames = fnp_host::frames::load(&fixture).unwrap();
+    for name in ["lm3s6965evb", "riscv-virt"] {
+        let mut target = start(name);
+        let outcomes = target.run_frames(&frames);
+        for (f, o) in frames.iter().zip(&outcomes) {
+            assert!(fnp_host::frames::passed(f, o), "{name} {}: {o:?}", f.id);
+        }
+        // One emulator start for all of them, and it still computes.
+        assert_eq!(target.counters().starts, 1, "{name}");
+        let c = case("after", "add", vec![i32s(&[1], &[2]), i32s(&[1], &[3])]);
+        assert!(
+            matches!(target.run_case(&c), CaseOutcome::Ok { .. }),
+            "{name}"
+        );
+    }
+}

@@ -540,6 +540,33 @@ impl Target for QemuTarget {
         }
     }
 
+    fn run_frames(&mut self, frames: &[crate::frames::Frame]) -> Vec<crate::frames::FrameOutcome> {
+        use crate::frames::{exchange, outcome_of, FrameOutcome};
+        frames
+            .iter()
+            .map(|f| {
+                let timeout = self.timeout_for(f.wire.len());
+                // A device that reset answers with Hello: `exchange` makes
+                // that a crash.
+                let outcome = match self.running() {
+                    Ok(em) => outcome_of(exchange(em.client(), &f.wire, Instant::now() + timeout)),
+                    Err(e) => FrameOutcome::Crashed {
+                        detail: format!("emulator did not start: {e:#}"),
+                    },
+                };
+                if matches!(
+                    outcome,
+                    FrameOutcome::Crashed { .. } | FrameOutcome::TimedOut
+                ) {
+                    self.counters.crashed += 1;
+                    // The next frame gets a fresh device.
+                    self.emulator = None;
+                }
+                outcome
+            })
+            .collect()
+    }
+
     fn fingerprint(&self) -> Vec<(String, String)> {
         let size = std::fs::metadata(&self.elf).map(|m| m.len()).unwrap_or(0);
         vec![
@@ -569,8 +596,23 @@ pub fn run_parallel(
     jobs: usize,
     timeout: Duration,
 ) -> anyhow::Result<Vec<CaseOutcome>> {
+    let timed = run_parallel_timed(board, elf, cases, jobs, timeout, &|_| {})?;
+    Ok(timed.into_iter().map(|(o, _)| o).collect())
+}
+
+/// [`run_parallel`] with how long each case took (wall time of its round
+/// trip, restarts included), calling `done(i)` as case `i` finishes (from
+/// the worker threads: for a progress bar).
+pub fn run_parallel_timed(
+    board: &'static Board,
+    elf: &Path,
+    cases: &[Case],
+    jobs: usize,
+    timeout: Duration,
+    done: &(dyn Fn(usize) + Sync),
+) -> anyhow::Result<Vec<(CaseOutcome, Duration)>> {
     let next = AtomicUsize::new(0);
-    let outcomes: Mutex<Vec<Option<CaseOutcome>>> = Mutex::new(vec![None; cases.len()]);
+    let outcomes: Mutex<Vec<Option<(CaseOutcome, Duration)>>> = Mutex::new(vec![None; cases.len()]);
     let jobs = jobs.clamp(1, cases.len().max(1));
     std::thread::scope(|scope| -> anyhow::Result<()> {
         let workers: Vec<_> = (0..jobs)
@@ -584,15 +626,18 @@ pub fn run_parallel(
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(case) = cases.get(i) else { break };
+                        let t0 = std::time::Instant::now();
                         let outcome = match limits.refuse(case) {
                             Some(reason) => CaseOutcome::Unsupported { reason },
                             None => target.run_case(case),
                         };
+                        let took = t0.elapsed();
                         if let Ok(mut all) = outcomes.lock() {
                             if let Some(slot) = all.get_mut(i) {
-                                *slot = Some(outcome);
+                                *slot = Some((outcome, took));
                             }
                         }
+                        done(i);
                     }
                     Ok(())
                 })
@@ -610,9 +655,12 @@ pub fn run_parallel(
     Ok(all
         .into_iter()
         .map(|o| {
-            o.unwrap_or(CaseOutcome::Crashed {
-                detail: "no worker ran this case".into(),
-            })
+            o.unwrap_or((
+                CaseOutcome::Crashed {
+                    detail: "no worker ran this case".into(),
+                },
+                Duration::ZERO,
+            ))
         })
         .collect())
 }
@@ -629,4 +677,18 @@ pub fn run_jobs(
     let b = board(board_name)?;
     let elf = firmware(b)?;
     run_parallel(b, &elf, cases, jobs, timeout)
+}
+
+/// [`run_jobs`] with each case's duration, calling `done` per finished
+/// case ([`run_parallel_timed`]).
+pub fn run_jobs_timed(
+    board_name: &str,
+    cases: &[Case],
+    jobs: usize,
+    timeout: Duration,
+    done: &(dyn Fn(usize) + Sync),
+) -> anyhow::Result<Vec<(CaseOutcome, Duration)>> {
+    let b = board(board_name)?;
+    let elf = firmware(b)?;
+    run_parallel_timed(b, &elf, cases, jobs, timeout, done)
 }
