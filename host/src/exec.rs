@@ -66,6 +66,13 @@ fn view<'a>(input: &Input, storage: &'a Aligned) -> Result<ArrayRef<'a>, Error> 
     ArrayRef::new(input.dtype, storage.bytes(), layout)
 }
 
+/// A hardened-mode refusal, as every target reports it.
+pub fn hardened(r: fnp_core::Refusal) -> CaseOutcome {
+    CaseOutcome::Unsupported {
+        reason: format!("hardened: {} (a limit of hardened mode)", r.name()),
+    }
+}
+
 /// Executes `case` with fnp-core.
 pub fn execute(case: &Case) -> CaseOutcome {
     let Some(op) = Op::from_name(&case.op) else {
@@ -104,6 +111,12 @@ pub fn execute(case: &Case) -> CaseOutcome {
         Ok(p) => p,
         Err(e) => return fail(e),
     };
+    if case.params.mode == fnp_core::Mode::Hardened {
+        if let Err(r) = fnp_core::harden::check(op, &views, &params, &fnp_core::Hardening::DEFAULT)
+        {
+            return hardened(r);
+        }
+    }
     let (dtype, shape) = match fnp_core::output_of(op, &views, &params) {
         Ok(x) => x,
         Err(e) => return fail(e),

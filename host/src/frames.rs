@@ -285,6 +285,15 @@ pub fn adversarial() -> Vec<Frame> {
         Reason::UnknownMode,
     );
     add(
+        "hardened_deep",
+        "a hardened-mode case with a 7-d operand (hardened takes 6)",
+        case_with(|c| {
+            c.mode = fnp_core::Mode::Hardened as u8;
+            c.inputs[0].shape = vec![1, 1, 1, 1, 1, 1, 3];
+        }),
+        Reason::Hardened,
+    );
+    add(
         "unknown_op",
         "op 127 (no op has it)",
         case_with(|c| c.op = 127),

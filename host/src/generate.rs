@@ -1286,7 +1286,120 @@ pub fn generate(seed: u64) -> Vec<GeneratedFile> {
         render("reduce", seed, reduce),
         render("unary", seed, unary),
         render("large", seed, large_suite(seed)),
+        render("adversarial", seed, adversarial_suite()),
     ]
+}
+
+/// Hostile but schema-valid cases: deep ndim, zero strides that make a
+/// huge array of one element, element counts that overflow, empty arrays
+/// with huge other dims, strides past the dims. NumPy answers each (often
+/// with an error); targets must agree or refuse cleanly (never hang or
+/// crash).
+fn adversarial_suite() -> Suite {
+    let mut s = Suite::default();
+    let f64s = |v: &[f64]| f64_bytes(DType::Float64, v);
+    let zero = |n: usize| json!({"strides": vec![0; n]});
+    // Deep: NumPy takes up to 64 dimensions, devices 8.
+    for ndim in [9usize, 16, 32, 64] {
+        let mut shape = vec![1usize; ndim];
+        shape[ndim - 1] = 2;
+        let a = input(DType::Float64, &shape, &f64s(&[1.5, -2.0]), None);
+        s.push("sum", "deep", "float64", vec![a.clone()], None);
+        s.push(
+            "sum",
+            "deep",
+            "float64",
+            vec![a.clone()],
+            Some(json!({"axis": -1, "keepdims": true})),
+        );
+        s.push("add", "deep", "float64", vec![a.clone(), a.clone()], None);
+        s.push("negative", "deep", "float64", vec![a], None);
+    }
+    // One element seen 2^k times through a zero stride (`generate` with
+    // low == high: every logical element is the same value).
+    let same = |d: DType, shape: &[usize], v: Value| {
+        let mut i = input(d, shape, &[], Some(zero(shape.len())));
+        if let Some(o) = i.as_object_mut() {
+            o.remove("data");
+            o.insert(
+                "generate".into(),
+                json!({"seed": 1, "low": v.clone(), "high": v}),
+            );
+        }
+        i
+    };
+    for k in [17u32, 20] {
+        let n = 1usize << k;
+        let a = same(DType::Float64, &[n], json!(1.5));
+        for op in ["sum", "max", "argmax", "mean", "count_nonzero"] {
+            s.push(op, "zero_stride", "float64", vec![a.clone()], None);
+        }
+        let b = same(DType::Int32, &[n], json!(3));
+        s.push("sum", "zero_stride", "int32", vec![b.clone()], None);
+        s.push("prod", "zero_stride", "int32", vec![b], None);
+    }
+    let a = same(DType::Float64, &[1 << 10, 1 << 10], json!(0.25));
+    s.push(
+        "sum",
+        "zero_stride",
+        "float64",
+        vec![a.clone()],
+        Some(json!({"axis": 0})),
+    );
+    s.push(
+        "sum",
+        "zero_stride",
+        "float64",
+        vec![a],
+        Some(json!({"axis": [0, 1]})),
+    );
+    // (Element counts past 64 bits cannot be a corpus case: the corpus
+    // holds logical values. fixtures/frames has them on the wire.)
+    // Empty, however big the other dims.
+    let e = input(DType::Float64, &[0, 1 << 40], &[], Some(zero(2)));
+    s.push("sum", "empty_huge", "float64", vec![e.clone()], None);
+    s.push(
+        "sum",
+        "empty_huge",
+        "float64",
+        vec![e.clone()],
+        Some(json!({"axis": 1})),
+    );
+    s.push("max", "empty_huge", "float64", vec![e.clone()], None);
+    s.push(
+        "max",
+        "empty_huge",
+        "float64",
+        vec![e.clone()],
+        Some(json!({"axis": 1})),
+    );
+    s.push("argmin", "empty_huge", "float64", vec![e], None);
+    // Strides that step past a dim's length and back.
+    let data: Vec<f64> = (0..16).map(|i| f64::from(i) * 1.25 - 7.0).collect();
+    let a = input(
+        DType::Float64,
+        &[4, 4],
+        &f64s(&data),
+        Some(json!({"strides": [-9, 15], "offset": 27})),
+    );
+    for op in ["sum", "cumsum", "argmax"] {
+        s.push(
+            op,
+            "wild_strides",
+            "float64",
+            vec![a.clone()],
+            Some(json!({"axis": 1})),
+        );
+    }
+    s.push(
+        "multiply",
+        "wild_strides",
+        "float64",
+        vec![a.clone(), a.clone()],
+        None,
+    );
+    s.push("sqrt", "wild_strides", "float64", vec![a], None);
+    s
 }
 
 /// Writes the files into `dir`, returning (name, cases) per file.

@@ -60,6 +60,54 @@ pub struct RunArgs {
     /// first; `--frames none` skips them.
     #[arg(long, default_values_os_t = vec![PathBuf::from("fixtures/frames")])]
     pub frames: Vec<PathBuf>,
+    /// `strict`: NumPy's behaviour exactly. `hardened`: also refuse what
+    /// is legal in NumPy but dangerous on a device (over 6 dimensions, over
+    /// 2^20 elements, NaN cast to an integer by `dtype=`), reported as
+    /// `unsupported` with reason `hardened: ...`.
+    #[arg(long, default_value = "strict", value_parser = parse_mode)]
+    pub mode: fnp_core::Mode,
+    /// Allowlist for `--mode hardened`: a file of lines `<case id> <why>`
+    /// (`#` starts a comment); those cases run strict, and the log and
+    /// terminal say so with the reason.
+    #[arg(long, value_name = "FILE")]
+    pub allow: Option<PathBuf>,
+}
+
+fn parse_mode(s: &str) -> Result<fnp_core::Mode, String> {
+    match s {
+        "strict" => Ok(fnp_core::Mode::Strict),
+        "hardened" => Ok(fnp_core::Mode::Hardened),
+        _ => Err(format!("{s:?} is not a mode: strict or hardened")),
+    }
+}
+
+/// Reads an `--allow` file: `<case id> <why>` per line; a line without a
+/// reason is an error (an override must say why).
+pub fn load_allowlist(path: &Path) -> anyhow::Result<BTreeMap<String, String>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut allow = BTreeMap::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.split('#').next().unwrap_or_default().trim();
+        if line.is_empty() {
+            continue;
+        }
+        let (id, why) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
+        if why.trim().is_empty() {
+            anyhow::bail!(
+                "{}:{}: allowlist entry {id:?} has no reason: write `<case id> <why>`",
+                path.display(),
+                n + 1
+            );
+        }
+        if allow
+            .insert(id.to_string(), why.trim().to_string())
+            .is_some()
+        {
+            anyhow::bail!("{}:{}: {id:?} is listed twice", path.display(), n + 1);
+        }
+    }
+    Ok(allow)
 }
 
 /// The frame fixtures a run sends: every `*.json` of the given files and
@@ -147,6 +195,8 @@ fn run_frames(target: &mut dyn Target, frames: &[(String, crate::frames::Frame)]
                 ulp: None,
                 answer,
                 duration: each,
+                mode: fnp_core::Mode::Strict,
+                allowed: None,
             }
         })
         .collect()
@@ -161,6 +211,11 @@ pub struct Selection {
     pub shard: Option<(usize, usize)>,
     /// Emulator instances for `qemu:` targets.
     pub jobs: usize,
+    /// The mode cases run in.
+    pub mode: fnp_core::Mode,
+    /// Case ids that run strict in a hardened run, with the reason given
+    /// for each (`--allow`).
+    pub allow: BTreeMap<String, String>,
 }
 
 /// One compared case.
@@ -183,6 +238,10 @@ pub struct Row {
     pub answer: target::CaseOutcome,
     /// Wall time of the case on the target (the round trip for devices).
     pub duration: std::time::Duration,
+    /// The mode the case ran in.
+    pub mode: fnp_core::Mode,
+    /// Why an allowlist entry ran this case strict in a hardened run.
+    pub allowed: Option<String>,
 }
 
 impl Row {
@@ -274,7 +333,13 @@ pub fn run_pairs(
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         for case in corpus.cases.iter().filter(|c| by_op(&c.op)) {
-            chosen.push((name.clone(), case, oracle.results.get(&case.id)));
+            let mut case = case.clone();
+            case.params.mode = match selection.allow.contains_key(&case.id) {
+                true => fnp_core::Mode::Strict,
+                false => selection.mode,
+            };
+            let expected = oracle.results.get(&case.id);
+            chosen.push((name.clone(), case, expected));
         }
     }
     if let Some((k, n)) = selection.shard {
@@ -294,7 +359,7 @@ pub fn run_pairs(
     let outcomes: Vec<(target::CaseOutcome, std::time::Duration)> = match board {
         Some(board) if selection.jobs > 1 => {
             bar.set_message(format!("{} emulators", selection.jobs));
-            let cases: Vec<target::Case> = chosen.iter().map(|(_, c, _)| (*c).clone()).collect();
+            let cases: Vec<target::Case> = chosen.iter().map(|(_, c, _)| c.clone()).collect();
             crate::device::qemu::run_jobs_timed(&board, &cases, selection.jobs, timeout, &|_| {
                 bar.inc(1)
             })?
@@ -332,6 +397,8 @@ pub fn run_pairs(
             ulp: expected.and_then(|e| crate::precision::max_ulp(e, &outcome)),
             answer: outcome,
             duration,
+            mode: case.params.mode,
+            allowed: selection.allow.get(&case.id).cloned(),
         })
         .collect())
 }
@@ -726,15 +793,28 @@ pub fn main(args: &RunArgs) -> anyhow::Result<ExitCode> {
         .as_deref()
         .map(crate::device::parse_shard)
         .transpose()?;
+    let allow = match &args.allow {
+        Some(p) if args.mode == fnp_core::Mode::Hardened => load_allowlist(p)?,
+        Some(p) => anyhow::bail!(
+            "--allow {} only applies to --mode hardened (a strict run refuses nothing)",
+            p.display()
+        ),
+        None => BTreeMap::new(),
+    };
     let selection = Selection {
         ops: args.ops.clone(),
         shard,
         jobs: args.jobs,
+        mode: args.mode,
+        allow,
     };
     let frames = load_frames(args)?;
     let mut rows = run_pairs(target.as_mut(), &pairs, &selection, &policy, timeout)?;
     rows.extend(run_frames(target.as_mut(), &frames));
-    let report = report_json(target.as_ref(), &pairs, &rows, &policy);
+    let mut report = report_json(target.as_ref(), &pairs, &rows, &policy);
+    if let Some(env) = report.get_mut("environment").and_then(Value::as_object_mut) {
+        env.insert("mode".into(), json!(args.mode.name()));
+    }
     let meta = json!({
         "finished_unix": std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
@@ -747,7 +827,6 @@ pub fn main(args: &RunArgs) -> anyhow::Result<ExitCode> {
         &pairs,
         &crate::runlog::Context {
             target: &target.name(),
-            mode: "strict",
             environment: &report["environment"],
             report: &path,
         },
@@ -779,7 +858,31 @@ pub fn main(args: &RunArgs) -> anyhow::Result<ExitCode> {
             );
         }
     }
-    println!("\n{} cases: {}", rows.len(), line.join(", "));
+    let overridden: Vec<&Row> = rows.iter().filter(|r| r.allowed.is_some()).collect();
+    if !overridden.is_empty() {
+        println!(
+            "\n{} cases ran strict by the --allow list (also in the log):",
+            overridden.len()
+        );
+        for r in overridden.iter().take(10) {
+            println!(
+                "  {:<40} {}",
+                r.id,
+                r.allowed.as_deref().unwrap_or_default()
+            );
+        }
+    }
+    for id in selection.allow.keys() {
+        if !rows.iter().any(|r| &r.id == id) {
+            eprintln!("warning: --allow entry {id:?} matched no case of this run");
+        }
+    }
+    println!(
+        "\n{} cases ({} mode): {}",
+        rows.len(),
+        args.mode.name(),
+        line.join(", ")
+    );
     println!("report: {} (+ .md)", path.display());
     println!("log:    {}", log.display());
     if let Some(answers) = &args.answers {

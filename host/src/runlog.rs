@@ -11,6 +11,7 @@
 //! | `case`, `op`, `dtype` | case id, op name, the input dtype reports group by |
 //! | `corpus`, `seed` | corpus file name and its generator seed (`null` if it has none) |
 //! | `target`, `mode` | target name (`host`, `qemu:<board>`), `strict` or `hardened` |
+//! | `override` | in a hardened run, the `--allow` reason a case ran strict (else `null`) |
 //! | `env` | fingerprint: the first 16 hex digits of the SHA-256 of the report's `environment` object |
 //! | `artifacts` | `corpus`/`oracle`/`report` paths and `corpus_sha256` |
 //! | `outcome` | `pass`, `fail`, `error_mismatch`, `crashed`, `timed_out`, `unsupported` |
@@ -38,8 +39,6 @@ pub const SCHEMA: &str = "fnp.log.v1";
 pub struct Context<'a> {
     /// Target name.
     pub target: &'a str,
-    /// `strict` or `hardened`.
-    pub mode: &'a str,
     /// The report's `environment` object.
     pub environment: &'a Value,
     /// Where the report went.
@@ -88,7 +87,8 @@ pub fn line(row: &Row, corpus: Option<&(Corpus, Oracle)>, cx: &Context<'_>, env:
         "corpus": row.corpus,
         "seed": corpus.and_then(|(c, _)| c.seed),
         "target": cx.target,
-        "mode": cx.mode,
+        "mode": row.mode.name(),
+        "override": row.allowed,
         "env": env,
         "artifacts": {
             "corpus": corpus.map(|(c, _)| c.path.display().to_string()),

@@ -90,6 +90,9 @@ pub struct Params {
     pub dtype: Option<DType>,
     /// `ddof=` (var, std).
     pub ddof: Option<f64>,
+    /// How the target runs the case (not a NumPy keyword: `fnp run
+    /// --mode` sets it for every case).
+    pub mode: fnp_core::Mode,
 }
 
 /// One decoded corpus case, ready to execute.

@@ -43,6 +43,17 @@ fn every_frame_gets_its_reason_and_the_server_goes_on() {
         }
         assert!(frames.iter().any(|f| f.reason == *r), "no frame for {r:?}");
     }
+    // The schema names exactly the reasons the wire has.
+    let schema: serde_json::Value =
+        serde_json::from_str(fnp_host::schema::Kind::Frames.text()).unwrap();
+    let names: Vec<&str> = schema["$defs"]["frame"]["properties"]["reason"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect();
+    let wire: Vec<&str> = Reason::ALL.iter().map(|r| r.name()).collect();
+    assert_eq!(names, wire);
     let (transport, _server) = spawn_server(DeviceSizes::default());
     let deadline = || Instant::now() + Duration::from_secs(10);
     let mut client = Client::connect(transport, deadline()).unwrap();

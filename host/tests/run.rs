@@ -111,7 +111,7 @@ fn comparator_catches_a_wrong_result() {
     assert_eq!(report["totals"]["fail"], 1);
     assert_eq!(report["totals"]["total"], 4);
     // The terminal summary and the Markdown table are there too.
-    assert!(String::from_utf8_lossy(&out.stdout).contains("4 cases: pass 2, fail 1"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("4 cases (strict mode): pass 2, fail 1"));
     let md = std::fs::read_to_string(dir.path("reports/host.md")).unwrap();
     assert!(md.contains("| add |") && md.contains("`wrong`"), "{md}");
 }

@@ -156,6 +156,8 @@ fn validate_checks_bundles_and_run_logs() {
         shard: None,
         answers: None,
         frames: vec![root.join("fixtures/frames")],
+        mode: fnp_core::Mode::Strict,
+        allow: None,
     };
     fnp_host::run::main(&args).unwrap();
     let log = out.join("host.log.jsonl");

@@ -105,6 +105,9 @@ reasons! {
     UnexpectedMessage = 16, "unexpected_message";
     /// The peer speaks another protocol version (`detail`: its version).
     VersionMismatch = 17, "version_mismatch";
+    /// A hardened-mode case over a [`crate::harden::Hardening`] limit
+    /// (`detail`: the [`crate::harden::Refusal`] code).
+    Hardened = 18, "hardened";
 }
 
 /// A refused frame or case: the reason and a number that explains it.

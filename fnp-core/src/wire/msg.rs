@@ -137,22 +137,17 @@ impl TryFrom<u8> for Tag {
     }
 }
 
-/// How strictly a case is run. Only `Strict` exists in protocol 1; a
-/// hardened mode (bounds-checked kernels) takes code 1 later.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-#[repr(u8)]
-pub enum Mode {
-    /// NumPy semantics, the fast kernels.
-    Strict = 0,
-}
+pub use crate::harden::Mode;
 
 impl TryFrom<u8> for Mode {
     type Error = WireError;
 
+    /// The Case frame's mode byte: 0 strict, 1 hardened; anything else is
+    /// refused (fail closed).
     fn try_from(b: u8) -> Result<Mode, WireError> {
         match b {
             0 => Ok(Mode::Strict),
+            1 => Ok(Mode::Hardened),
             _ => Err(WireError::with_detail(Reason::UnknownMode, b.into())),
         }
     }

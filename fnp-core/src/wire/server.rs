@@ -7,6 +7,7 @@ use super::msg::{
 use super::{decode, encode, error_code, Reason, WireError, MAX_INPUTS, PROTOCOL_VERSION};
 use crate::array::ArrayRef;
 use crate::dtype::DType;
+use crate::harden::Hardening;
 use crate::shape::{Layout, Shape};
 use crate::{call, output_of, scratch_bytes, Axes, Op, ReduceParams, Scalar, MAX_NDIM};
 
@@ -175,7 +176,7 @@ impl<'m, P: Platform> Server<'m, P> {
 
     /// Validates, stages and runs one case, then streams its Result.
     fn serve<F: FnMut(&[u8])>(&mut self, case: &Case<'_>, sink: &mut F) -> Result<(), WireError> {
-        Mode::try_from(case.mode)?;
+        let mode = Mode::try_from(case.mode)?;
         let op = Op::try_from(case.op)
             .map_err(|_| WireError::with_detail(Reason::UnknownOp, case.op.into()))?;
         let inputs = case.inputs.as_slice();
@@ -222,6 +223,10 @@ impl<'m, P: Platform> Server<'m, P> {
             dtype,
             ddof: case.params.ddof,
         };
+        if mode == Mode::Hardened {
+            crate::harden::check(op, operands, &params, &Hardening::DEFAULT)
+                .map_err(|r| WireError::with_detail(Reason::Hardened, r as u64))?;
+        }
         let answer = run(op, operands, &params, self.out, scratch, &mut self.platform)?;
         drop(views);
         self.stats.cases = self.stats.cases.saturating_add(1);

@@ -512,8 +512,27 @@ fn case_errors_each_have_their_reason() {
     };
 
     let mut c = ok();
-    c.mode = 1;
-    assert_eq!(refused(&c), WireError::with_detail(Reason::UnknownMode, 1));
+    c.mode = 9;
+    assert_eq!(refused(&c), WireError::with_detail(Reason::UnknownMode, 9));
+
+    // Hardened mode: the same case is served; one over a limit is refused
+    // with the refusal's code, while strict mode runs it as NumPy would.
+    let mut c = ok();
+    c.mode = Mode::Hardened as u8;
+    assert!(matches!(serve_with(64, &c), Message::Result(_)));
+    let one = le_i32(&[3]);
+    let mut wide = array(DType::Int32, &[1 << 21], &one);
+    wide.strides = Some(Bounded::from_slice(&[0]).unwrap());
+    let mut c = binary_case(0, wide.clone(), array(DType::Int32, &[1], &one));
+    c.mode = Mode::Hardened as u8;
+    assert_eq!(
+        refused(&c),
+        WireError::with_detail(Reason::Hardened, crate::Refusal::TooManyElements as u64)
+    );
+    c.mode = Mode::Strict as u8;
+    // Strict: the 2^21-element result does not fit the test server's
+    // output buffer, which is a size refusal, not a hardened one.
+    assert_eq!(refused(&c).reason, Reason::TooLarge);
 
     let mut c = ok();
     c.op = 127;

@@ -1,8 +1,6 @@
 //! Corpus cases to wire cases, device replies to outcomes.
 
-use fnp_core::wire::{
-    self, AxisKind, Bounded, Mode, Params, Reason, WireArray, WireAxes, WireScalar,
-};
+use fnp_core::wire::{self, AxisKind, Bounded, Params, Reason, WireArray, WireAxes, WireScalar};
 use fnp_core::{DType, Op};
 
 use super::{DeviceInfo, Reply};
@@ -125,7 +123,7 @@ pub fn to_wire<'a>(
     Ok(wire::Case {
         id,
         op,
-        mode: Mode::Strict as u8,
+        mode: case.params.mode as u8,
         params: Params {
             axis,
             keepdims: p.keepdims,
@@ -266,6 +264,12 @@ pub fn outcome_of(reply: Reply) -> CaseOutcome {
             message: e.to_string(),
         },
         Reply::Refused(e) => match e.reason {
+            Reason::Hardened => match fnp_core::Refusal::from_code(e.detail) {
+                Some(r) => crate::exec::hardened(r),
+                None => CaseOutcome::Unsupported {
+                    reason: format!("hardened: unknown refusal {}", e.detail),
+                },
+            },
             Reason::TooLarge
             | Reason::TooManyDims
             | Reason::Unsupported
