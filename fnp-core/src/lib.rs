@@ -19,6 +19,11 @@
 #[cfg(any(test, feature = "std"))]
 extern crate std;
 
+#[cfg(feature = "alloc")]
+extern crate alloc;
+
+mod logging;
+
 pub mod array;
 pub mod dtype;
 pub mod element;
@@ -28,6 +33,7 @@ pub mod op;
 pub mod precision;
 pub mod reduce;
 pub mod shape;
+pub mod typed;
 pub mod ufunc;
 #[cfg(feature = "wire")]
 pub mod wire;
@@ -45,7 +51,16 @@ pub use flags::FpFlags;
 pub use op::{call, output_of, scratch_bytes, Op};
 pub use reduce::{reduce, Axes, ReduceOp, ReduceParams, Scalar};
 pub use shape::{broadcast_shapes, Layout, Shape, MAX_NDIM};
+pub use typed::{
+    binary_into, binary_output, reduce_into, reduce_output, reduce_scratch_len, unary_into,
+    unary_output, View,
+};
 pub use ufunc::{binary, unary, BinaryFamily, BinaryOp, Output, UnaryFamily, UnaryOp};
+
+// One typed function per registry row: `add`, `sqrt`, `mean`, ...
+pub use reduce::fns::*;
+pub use ufunc::fns::*;
+pub use ufunc::unary_fns::*;
 
 /// The README's Rust example is compiled and run as a doctest.
 #[cfg(doctest)]
