@@ -27,7 +27,7 @@ impl core::fmt::Debug for Shape {
 #[cfg(feature = "defmt")]
 impl defmt::Format for Shape {
     fn format(&self, f: defmt::Formatter<'_>) {
-        defmt::write!(f, "{=[usize]}", self.dims())
+        defmt::write!(f, "{}", self.dims())
     }
 }
 
@@ -122,7 +122,7 @@ impl defmt::Format for Layout {
     fn format(&self, f: defmt::Formatter<'_>) {
         defmt::write!(
             f,
-            "Layout {{ shape: {}, strides: {=[isize]}, offset: {=usize} }}",
+            "Layout {{ shape: {}, strides: {}, offset: {=usize} }}",
             self.shape,
             self.strides(),
             self.offset

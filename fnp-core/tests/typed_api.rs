@@ -164,10 +164,7 @@ fn error_paths_return_errors() {
         Err(Error::BufferTooSmall { needed: 6 })
     );
     // Wrong output dtype: add of float32 is float32, less is bool.
-    assert_eq!(
-        fnp_core::add(a, a, &mut [0f64; 6]),
-        Err(Error::InvalidType)
-    );
+    assert_eq!(fnp_core::add(a, a, &mut [0f64; 6]), Err(Error::InvalidType));
     assert_eq!(fnp_core::less(a, a, &mut out), Err(Error::InvalidType));
     assert_eq!(fnp_core::sqrt(a, &mut [0f64; 6]), Err(Error::InvalidType));
     assert_eq!(fnp_core::mean::<f32, f64>(&a), Err(Error::InvalidType));
@@ -194,13 +191,7 @@ fn error_paths_return_errors() {
     // Reductions: axis, scratch, mask.
     let mut two = [0f32; 3];
     assert_eq!(
-        reduce_into(
-            ReduceOp::Sum,
-            a,
-            &ReduceParams::along(2),
-            &mut two,
-            &mut []
-        ),
+        reduce_into(ReduceOp::Sum, a, &ReduceParams::along(2), &mut two, &mut []),
         Err(Error::AxisOutOfBounds)
     );
     assert_eq!(

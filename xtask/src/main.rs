@@ -22,6 +22,8 @@ commands:
   bench     fnp vs NumPy on the host, instruction counts per board, bundle
             throughput vs par2; sealed into artifacts/bundles/bench
   oracles   regenerate the committed NumPy oracles in a pinned venv
+  example   run the sensor-stats example firmware on QEMU and compare its
+            defmt log with NumPy's golden (firmware/sensor-stats/expected.py)
 ";
 
 fn main() -> ExitCode {
@@ -38,6 +40,13 @@ fn main() -> ExitCode {
         "conform" => conform(&mut steps, rest),
         "bench" => bench(&mut steps, rest),
         "oracles" => oracles(&mut steps),
+        "example" => match firmware::check_example() {
+            Ok(()) => steps.pass("sensor-stats example on QEMU = NumPy's golden"),
+            Err(err) => steps.fail(
+                "sensor-stats example on QEMU = NumPy's golden",
+                &format!("{err:#}"),
+            ),
+        },
         "-h" | "--help" | "help" => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;
@@ -135,6 +144,33 @@ fn firmware_checks(steps: &mut Steps) {
             Ok(_) => steps.pass(&format!("firmware build ({board})")),
             Err(err) => steps.fail(&format!("firmware build ({board})"), &format!("{err:#}")),
         }
+    }
+    let (example, triple) = firmware::EXAMPLE;
+    steps.run_in(
+        "firmware clippy (sensor-stats example)",
+        &dir,
+        &cargo,
+        &[
+            "clippy",
+            "--release",
+            "-p",
+            example,
+            "--target",
+            triple,
+            "--bins",
+            "--examples",
+            "--",
+            "-D",
+            "warnings",
+        ],
+        &no_host_env,
+    );
+    match firmware::check_example() {
+        Ok(()) => steps.pass("sensor-stats example on QEMU = NumPy's golden"),
+        Err(err) => steps.fail(
+            "sensor-stats example on QEMU = NumPy's golden",
+            &format!("{err:#}"),
+        ),
     }
 }
 

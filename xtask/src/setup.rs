@@ -49,6 +49,7 @@ pub fn run(steps: &mut Steps, needs: Needs) {
     if needs.qemu {
         qemu(steps);
         flip_link(steps);
+        defmt_print(steps);
     }
     if needs.par2 {
         apt_tool(steps, "par2", "par2", false);
@@ -77,6 +78,21 @@ fn flip_link(steps: &mut Steps) {
         "setup: cargo install flip-link",
         &cargo,
         &["install", "--locked", "flip-link"],
+    );
+}
+
+/// defmt-print decodes the sensor-stats example's defmt log (QEMU's
+/// semihosting stdout) for its golden-output check.
+fn defmt_print(steps: &mut Steps) {
+    if on_path("defmt-print") {
+        steps.pass("setup: defmt-print present");
+        return;
+    }
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    steps.run(
+        "setup: cargo install defmt-print",
+        &cargo,
+        &["install", "--locked", "defmt-print"],
     );
 }
 

@@ -286,6 +286,7 @@ impl Axes {
 
 /// A Python scalar, as passed to `initial=`.
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Scalar {
     /// `True`/`False`.
     Bool(bool),

@@ -349,6 +349,7 @@ impl TryFrom<u8> for BinaryOp {
 /// What a ufunc call produced: the output's dtype, shape and the IEEE flags
 /// NumPy would have raised.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Output {
     /// Output dtype.
     pub dtype: DType,
