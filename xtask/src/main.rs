@@ -89,6 +89,45 @@ fn test(steps: &mut Steps) {
             ],
         );
     }
+    // fnp-core's optional features, each lint- and doc-clean on its own
+    // (defmt on a device target, where it is used).
+    for features in ["alloc", "log", "alloc,serde,log"] {
+        steps.cargo(
+            &format!("clippy fnp-core --features {features}"),
+            &[
+                "clippy",
+                "-p",
+                "fnp-core",
+                "--all-targets",
+                "--features",
+                features,
+                "--",
+                "-D",
+                "warnings",
+            ],
+        );
+    }
+    steps.cargo(
+        "clippy fnp-core --lib --features defmt (thumbv7em-none-eabihf)",
+        &[
+            "clippy",
+            "-p",
+            "fnp-core",
+            "--lib",
+            "--target",
+            "thumbv7em-none-eabihf",
+            "--features",
+            "defmt",
+            "--",
+            "-D",
+            "warnings",
+        ],
+    );
+    steps.cargo_env(
+        "docs fnp-core --all-features",
+        &["doc", "-p", "fnp-core", "--no-deps", "--all-features"],
+        &[("RUSTDOCFLAGS", "-D warnings")],
+    );
     for target in NO_STD_TARGETS {
         steps.cargo(
             &format!("no_std build fnp-core ({target})"),
@@ -102,6 +141,10 @@ fn test(steps: &mut Steps) {
         &[("RUSTDOCFLAGS", "-D warnings")],
     );
     steps.cargo("tests (host workspace)", &["test", "--workspace"]);
+    steps.cargo(
+        "tests fnp-core (alloc, serde, log)",
+        &["test", "-p", "fnp-core", "--features", "alloc,serde,log"],
+    );
     // The firmware's size-first code paths must give the same bits.
     steps.cargo(
         "tests fnp-core (small: the firmware's code paths)",

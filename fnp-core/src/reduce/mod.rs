@@ -37,6 +37,8 @@ macro_rules! reduce_ops {
         /// A reduction. The discriminant is the stable wire code (offset by
         /// 64 in [`crate::Op::code`]).
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+        #[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
         #[cfg_attr(feature = "defmt", derive(defmt::Format))]
         #[repr(u8)]
         pub enum ReduceOp {

@@ -35,6 +35,8 @@ macro_rules! binary_ops {
        $accuracy:expr;)*) => {
         /// A binary ufunc. The discriminant is the stable wire code.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+        #[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
         #[cfg_attr(feature = "defmt", derive(defmt::Format))]
         #[repr(u8)]
         pub enum BinaryOp {
@@ -350,6 +352,7 @@ impl TryFrom<u8> for BinaryOp {
 /// NumPy would have raised.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Output {
     /// Output dtype.
     pub dtype: DType,

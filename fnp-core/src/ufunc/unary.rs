@@ -20,6 +20,8 @@ macro_rules! unary_ops {
         /// A unary ufunc. The discriminant is the stable wire code, offset
         /// by [`crate::op::UNARY_CODE_BASE`] in an [`crate::Op`].
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+        #[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
         #[cfg_attr(feature = "defmt", derive(defmt::Format))]
         #[repr(u8)]
         pub enum UnaryOp {
