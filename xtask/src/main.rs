@@ -128,6 +128,7 @@ fn test(steps: &mut Steps) {
         &["doc", "-p", "fnp-core", "--no-deps", "--all-features"],
         &[("RUSTDOCFLAGS", "-D warnings")],
     );
+    msrv_checks(steps);
     for target in NO_STD_TARGETS {
         steps.cargo(
             &format!("no_std build fnp-core ({target})"),
@@ -140,6 +141,12 @@ fn test(steps: &mut Steps) {
         &["doc", "--workspace", "--no-deps"],
         &[("RUSTDOCFLAGS", "-D warnings")],
     );
+    // What a user checks before depending on the crate: it packages and
+    // the packaged copy builds on its own.
+    steps.cargo(
+        "cargo package fnp-core",
+        &["package", "-p", "fnp-core", "--allow-dirty"],
+    );
     steps.cargo("tests (host workspace)", &["test", "--workspace"]);
     steps.cargo(
         "tests fnp-core (alloc, serde, log)",
@@ -150,6 +157,38 @@ fn test(steps: &mut Steps) {
         "tests fnp-core (small: the firmware's code paths)",
         &["test", "-p", "fnp-core", "--features", "wire,small"],
     );
+}
+
+/// fnp-core builds with its declared MSRV, on the host with every feature
+/// a firmware or host user takes, and for a device. `wire` is left out:
+/// the shared lock file has postcard 1.2, which needs Rust 1.88 (postcard
+/// 1.1, which Cargo.toml allows, builds on 1.85).
+fn msrv_checks(steps: &mut Steps) {
+    let msrv = setup::MSRV;
+    // A separate target dir: another toolchain's artifacts would evict the
+    // stable ones.
+    let env = [
+        ("RUSTUP_TOOLCHAIN", msrv),
+        ("CARGO_TARGET_DIR", "target/msrv"),
+        ("RUSTC", ""),
+        ("CARGO", ""),
+    ];
+    for (what, extra) in [
+        ("host", vec!["--features", "alloc,serde,log,defmt"]),
+        (
+            "thumbv7m-none-eabi",
+            vec!["--target", "thumbv7m-none-eabi", "--features", "defmt"],
+        ),
+    ] {
+        let mut args = vec!["check", "-p", "fnp-core"];
+        args.extend(extra);
+        steps.run_env(
+            &format!("msrv {msrv}: check fnp-core ({what})"),
+            "cargo",
+            &args,
+            &env,
+        );
+    }
 }
 
 /// fmt, clippy and a release build of every board's firmware, from the
