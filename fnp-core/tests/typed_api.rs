@@ -284,3 +284,31 @@ fn unary_matches_the_type_erased_entry() {
         }
     }
 }
+
+#[test]
+fn reduction_docs_special_values() {
+    use fnp_core::reduce_into as r;
+    let one = |op, x: &[f32], p: &ReduceParams<'_>| {
+        let mut out = [0f32];
+        let mut scratch = [0u64; 2];
+        r(op, x, p, &mut out, &mut scratch).map(|o| (out[0], o.flags))
+    };
+    let d = ReduceParams::default();
+    // Empty mean: 0/0.
+    let (m, f) = one(ReduceOp::Mean, &[], &d).unwrap();
+    assert!(m.is_nan() && f.contains(FpFlags::INVALID));
+    // Sum: inf + -inf, overflow, empty.
+    let (s, f) = one(ReduceOp::Sum, &[f32::INFINITY, f32::NEG_INFINITY], &d).unwrap();
+    assert!(s.is_nan() && f.contains(FpFlags::INVALID));
+    let (s, f) = one(ReduceOp::Sum, &[f32::MAX, f32::MAX], &d).unwrap();
+    assert!(s == f32::INFINITY && f.contains(FpFlags::OVERFLOW));
+    assert_eq!(one(ReduceOp::Sum, &[], &d).unwrap().0.to_bits(), 0);
+    // var with n - ddof == 0 divides by zero; an inf input gives NaN.
+    let (v, f) = one(ReduceOp::Var, &[1.0, 2.0], &d.with_ddof(2.0)).unwrap();
+    assert!(v == f32::INFINITY && f.contains(FpFlags::DIVIDE));
+    let (v, f) = one(ReduceOp::Var, &[1.0, f32::INFINITY], &d).unwrap();
+    assert!(v.is_nan() && f.contains(FpFlags::INVALID));
+    // max propagates NaN without a flag.
+    let (v, f) = one(ReduceOp::Max, &[1.0, f32::NAN, 3.0], &d).unwrap();
+    assert!(v.is_nan() && f.is_empty());
+}

@@ -108,19 +108,34 @@ macro_rules! reduce_fn {
 }
 
 reduce_ops! {
-    /// `np.sum`: `add.reduce`; small ints accumulate in int64/uint64, bool in int64.
+    /// `np.sum`: `add.reduce`; small ints accumulate in int64/uint64, bool
+    /// in int64, integers wrap. Floats: NumPy's pairwise order, bit for bit;
+    /// NaN propagates, `inf + -inf` is NaN with `invalid`, a finite sum that
+    /// overflows is ±inf with `overflow`; empty gives 0 (+0.0).
     Sum = 0, sum, Fold;
-    /// `np.prod`: `multiply.reduce`, sequential.
+    /// `np.prod`: `multiply.reduce`, sequential; integers wrap. Floats:
+    /// `inf * 0` is NaN with `invalid`, `overflow`/`underflow` as multiply;
+    /// empty gives 1.
     Prod = 1, prod, Fold;
-    /// `np.min`/`np.amin`: `minimum.reduce`; NaN propagates.
+    /// `np.min`/`np.amin`: `minimum.reduce`; NaN propagates (no flag); the
+    /// sign of a zero result may differ from NumPy's, which varies by CPU
+    /// (`precision::MAX_FAMILY`). Empty without `initial=` is a ValueError.
     Min = 2, min, Fold;
-    /// `np.max`/`np.amax`: `maximum.reduce`; NaN propagates.
+    /// `np.max`/`np.amax`: `maximum.reduce`; NaN propagates (no flag); zero
+    /// signs as min. Empty without `initial=` is a ValueError.
     Max = 3, max, Fold;
-    /// `np.mean`: sum (int and bool in float64) divided in float64 by the count.
+    /// `np.mean`: the sum (int and bool in float64, floats in their dtype)
+    /// divided in float64 by the count, as `_methods._mean`; bit-identical
+    /// to NumPy. NaN and ±inf propagate (`inf - inf` sums give NaN with
+    /// `invalid`); an empty input is NaN with `invalid` (0/0).
     Mean = 4, mean, Fold;
-    /// `np.var`: two passes, `sum((x - mean)**2) / max(n - ddof, 0)`.
+    /// `np.var`: two passes, `sum((x - mean)**2) / max(n - ddof, 0)` as
+    /// `_methods._var`; bit-identical to NumPy. A NaN or inf input gives NaN
+    /// (with `invalid` for inf); `n - ddof <= 0` divides by 0 (inf or NaN
+    /// with `divide`/`invalid`, as NumPy without its warning).
     Var = 5, var, Fold;
-    /// `np.std`: `sqrt(var)` in the result dtype.
+    /// `np.std`: `sqrt(var)` in the result dtype (correctly rounded sqrt);
+    /// NaN and empty-input rules as var.
     Std = 6, std, Fold;
     /// `np.argmin`: first index of the minimum (of the first NaN).
     Argmin = 7, argmin, Fold;
