@@ -49,6 +49,17 @@ impl<'a> ArrayRef<'a> {
         ArrayRef::new(T::DTYPE, bytemuck::cast_slice(data), layout)
     }
 
+    /// A view of a typed slice whose layout was already checked against
+    /// its length (a [`crate::View`]); typed slices are always aligned.
+    pub(crate) fn from_typed<T: Element>(data: &'a [T], layout: Layout) -> ArrayRef<'a> {
+        ArrayRef {
+            dtype: T::DTYPE,
+            data: bytemuck::try_cast_slice(data).unwrap_or(&[]),
+            layout,
+            weak: false,
+        }
+    }
+
     /// A Python scalar operand (NEP 50 weak): one element of `bool`, `int64`,
     /// `uint64` (Python ints ≥ 2**63) or `float64`.
     pub fn python_scalar(dtype: DType, data: &'a [u8]) -> Result<ArrayRef<'a>> {

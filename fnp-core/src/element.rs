@@ -17,6 +17,8 @@ use crate::dtype::DType;
     bytemuck::Zeroable,
 )]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(transparent))]
 #[repr(transparent)]
 pub struct Bool(pub u8);
 

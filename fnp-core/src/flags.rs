@@ -5,6 +5,8 @@
 
 /// A set of IEEE exception flags: divide-by-zero, overflow, underflow, invalid.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(transparent))]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct FpFlags(u8);
 

@@ -1,16 +1,50 @@
 //! NumPy's ufunc and reduction semantics without std or an allocator.
 //!
+//! Start with the typed API ([`typed`]): one function per NumPy op, named as
+//! in NumPy, over [`View`]s of your slices, writing into your buffers.
+//!
+//! ```
+//! // Sensor samples in, NumPy's numbers out, bit for bit.
+//! let samples = [21.4f32, 21.5, 21.3, 21.6, 22.4, 23.9];
+//! let mean: f32 = fnp_core::mean(&samples)?;
+//! let std: f32 = fnp_core::std(&samples)?;
+//! let mut z = [0f32; 6];
+//! fnp_core::subtract(&samples, fnp_core::View::scalar(&mean), &mut z)?;
+//! let z_in = z; // (x - mean) / std, the 0-d operands broadcast
+//! fnp_core::true_divide(&z_in, fnp_core::View::scalar(&std), &mut z)?;
+//! assert_eq!(fnp_core::argmax::<f32, i64>(&z)?, 5);
+//! # Ok::<(), fnp_core::Error>(())
+//! ```
+//!
+//! - Ufuncs: [`add`], [`subtract`], [`multiply`], [`true_divide`], …,
+//!   [`sqrt`], [`exp`], [`isnan`], … — each documents NumPy's loops, what it
+//!   does with NaN, ±0, ±Inf, overflow and division by zero, its accuracy
+//!   against NumPy and the flags it reports ([`FpFlags`] in the [`Output`]).
+//! - Reductions: [`sum`], [`mean`], [`var`], [`std()`], [`max`], [`argmax`], …
+//!   over every axis; [`reduce_into`] with [`ReduceParams`] for `axis`,
+//!   `keepdims`, `where`, `initial`, `dtype`, `ddof`.
+//! - Buffer sizes first: [`binary_output`], [`unary_output`],
+//!   [`reduce_output`], [`reduce_scratch_len`].
+//! - Dynamic dtypes (a dtype known at run time, as the wire server has):
+//!   [`ArrayRef`] over bytes with [`call`] / [`binary`] / [`unary`] /
+//!   [`reduce()`]; [`View::as_array`] bridges the two.
 //! - [`DType`] and [`result_type`]: NumPy 2 dtypes and promotion (NEP 50).
-//! - [`Shape`], [`Layout`], [`ArrayRef`]: borrowed strided views.
-//! - [`precision`]: the per-op accuracy table the comparator reads.
-//! - [`ufunc::binary`]: broadcasting binary ufuncs with NumPy's loops, IEEE
-//!   flags and integer rules, writing into caller-provided buffers.
-//! - [`reduce::reduce`]: reductions with NumPy's accumulator dtypes,
-//!   parameters and bit-identical float summation order.
-//! - [`op::call`]: one type-erased entry over every op ([`Op`]).
+//! - [`Shape`], [`Layout`]: shapes and strides in fixed arrays.
+//! - [`precision`]: the per-op accuracy table (ULP bounds) the comparator
+//!   reads.
 //!
 //! No function panics on any input: bad shapes, buffers and dtypes are
 //! [`Error`]s that name the NumPy exception the same input raises.
+//!
+//! # Features
+//!
+//! All additive, none needed for the core: `defmt` (errors and key types
+//! derive `defmt::Format`; the crate logs through defmt), `log` (logs
+//! through the `log` facade; with neither, no logging code at all),
+//! `serde` (dtypes, ops, shapes, flags, errors, outputs), `alloc`
+//! (`owned::Array`, `Vec`-backed arrays for hosts), `std` (implies
+//! `alloc`), `wire` (the device protocol and server), `small` (size-first
+//! code paths for firmware, the same bits).
 
 #![no_std]
 #![deny(unsafe_code)]
@@ -19,6 +53,11 @@
 #[cfg(any(test, feature = "std"))]
 extern crate std;
 
+#[cfg(feature = "alloc")]
+extern crate alloc;
+
+mod logging;
+
 pub mod array;
 pub mod dtype;
 pub mod element;
@@ -26,9 +65,12 @@ pub mod error;
 pub mod flags;
 pub mod harden;
 pub mod op;
+#[cfg(feature = "alloc")]
+pub mod owned;
 pub mod precision;
 pub mod reduce;
 pub mod shape;
+pub mod typed;
 pub mod ufunc;
 #[cfg(feature = "wire")]
 pub mod wire;
@@ -47,9 +89,23 @@ pub use harden::{Hardening, Mode, Refusal};
 pub use op::{call, output_of, scratch_bytes, Op};
 pub use reduce::{reduce, Axes, ReduceOp, ReduceParams, Scalar};
 pub use shape::{broadcast_shapes, Layout, Shape, MAX_NDIM};
+pub use typed::{
+    binary_into, binary_output, reduce_into, reduce_output, reduce_scratch_len, unary_into,
+    unary_output, View,
+};
 pub use ufunc::{binary, unary, BinaryFamily, BinaryOp, Output, UnaryFamily, UnaryOp};
+
+// One typed function per registry row: `add`, `sqrt`, `mean`, ...
+pub use reduce::fns::*;
+pub use ufunc::fns::*;
+pub use ufunc::unary_fns::*;
 
 /// The README's Rust example is compiled and run as a doctest.
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;
+
+/// fnp-core's own README (the crate page) is a doctest too.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct CrateReadmeDoctests;

@@ -15,6 +15,8 @@ pub const UNARY_CODE_BASE: u8 = 128;
 
 /// Any fnp op.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Op {
     /// A binary ufunc (two inputs, broadcast).

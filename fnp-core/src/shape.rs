@@ -24,10 +24,42 @@ impl core::fmt::Debug for Shape {
     }
 }
 
+/// A shape serializes as the sequence of its dimensions (`[2, 3]`).
+#[cfg(feature = "serde")]
+impl serde::Serialize for Shape {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> core::result::Result<S::Ok, S::Error> {
+        s.collect_seq(self.dims())
+    }
+}
+
+#[cfg(feature = "serde")]
+impl<'de> serde::Deserialize<'de> for Shape {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> core::result::Result<Shape, D::Error> {
+        struct Dims;
+        impl<'de> serde::de::Visitor<'de> for Dims {
+            type Value = Shape;
+            fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                write!(f, "at most {MAX_NDIM} dimensions whose product fits usize")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> core::result::Result<Shape, A::Error> {
+                let mut shape = Shape::SCALAR;
+                while let Some(d) = seq.next_element::<usize>()? {
+                    shape.push(d).map_err(serde::de::Error::custom)?;
+                }
+                Ok(shape)
+            }
+        }
+        d.deserialize_seq(Dims)
+    }
+}
+
 #[cfg(feature = "defmt")]
 impl defmt::Format for Shape {
     fn format(&self, f: defmt::Formatter<'_>) {
-        defmt::write!(f, "{=[usize]}", self.dims())
+        defmt::write!(f, "{}", self.dims())
     }
 }
 
@@ -122,7 +154,7 @@ impl defmt::Format for Layout {
     fn format(&self, f: defmt::Formatter<'_>) {
         defmt::write!(
             f,
-            "Layout {{ shape: {}, strides: {=[isize]}, offset: {=usize} }}",
+            "Layout {{ shape: {}, strides: {}, offset: {=usize} }}",
             self.shape,
             self.strides(),
             self.offset

@@ -22,6 +22,8 @@ commands:
   bench     fnp vs NumPy on the host, instruction counts per board, bundle
             throughput vs par2; sealed into artifacts/bundles/bench
   oracles   regenerate the committed NumPy oracles in a pinned venv
+  example   run the sensor-stats example firmware on QEMU and compare its
+            defmt log with NumPy's golden (firmware/sensor-stats/expected.py)
 ";
 
 fn main() -> ExitCode {
@@ -38,6 +40,13 @@ fn main() -> ExitCode {
         "conform" => conform(&mut steps, rest),
         "bench" => bench(&mut steps, rest),
         "oracles" => oracles(&mut steps),
+        "example" => match firmware::check_example() {
+            Ok(()) => steps.pass("sensor-stats example on QEMU = NumPy's golden"),
+            Err(err) => steps.fail(
+                "sensor-stats example on QEMU = NumPy's golden",
+                &format!("{err:#}"),
+            ),
+        },
         "-h" | "--help" | "help" => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;
@@ -80,6 +89,46 @@ fn test(steps: &mut Steps) {
             ],
         );
     }
+    // fnp-core's optional features, each lint- and doc-clean on its own
+    // (defmt on a device target, where it is used).
+    for features in ["alloc", "log", "alloc,serde,log"] {
+        steps.cargo(
+            &format!("clippy fnp-core --features {features}"),
+            &[
+                "clippy",
+                "-p",
+                "fnp-core",
+                "--all-targets",
+                "--features",
+                features,
+                "--",
+                "-D",
+                "warnings",
+            ],
+        );
+    }
+    steps.cargo(
+        "clippy fnp-core --lib --features defmt (thumbv7em-none-eabihf)",
+        &[
+            "clippy",
+            "-p",
+            "fnp-core",
+            "--lib",
+            "--target",
+            "thumbv7em-none-eabihf",
+            "--features",
+            "defmt",
+            "--",
+            "-D",
+            "warnings",
+        ],
+    );
+    steps.cargo_env(
+        "docs fnp-core --all-features",
+        &["doc", "-p", "fnp-core", "--no-deps", "--all-features"],
+        &[("RUSTDOCFLAGS", "-D warnings")],
+    );
+    msrv_checks(steps);
     for target in NO_STD_TARGETS {
         steps.cargo(
             &format!("no_std build fnp-core ({target})"),
@@ -92,12 +141,54 @@ fn test(steps: &mut Steps) {
         &["doc", "--workspace", "--no-deps"],
         &[("RUSTDOCFLAGS", "-D warnings")],
     );
+    // What a user checks before depending on the crate: it packages and
+    // the packaged copy builds on its own.
+    steps.cargo(
+        "cargo package fnp-core",
+        &["package", "-p", "fnp-core", "--allow-dirty"],
+    );
     steps.cargo("tests (host workspace)", &["test", "--workspace"]);
+    steps.cargo(
+        "tests fnp-core (alloc, serde, log)",
+        &["test", "-p", "fnp-core", "--features", "alloc,serde,log"],
+    );
     // The firmware's size-first code paths must give the same bits.
     steps.cargo(
         "tests fnp-core (small: the firmware's code paths)",
         &["test", "-p", "fnp-core", "--features", "wire,small"],
     );
+}
+
+/// fnp-core builds with its declared MSRV, on the host with every feature
+/// a firmware or host user takes, and for a device. `wire` is left out:
+/// the shared lock file has postcard 1.2, which needs Rust 1.88 (postcard
+/// 1.1, which Cargo.toml allows, builds on 1.85).
+fn msrv_checks(steps: &mut Steps) {
+    let msrv = setup::MSRV;
+    // A separate target dir: another toolchain's artifacts would evict the
+    // stable ones.
+    let env = [
+        ("RUSTUP_TOOLCHAIN", msrv),
+        ("CARGO_TARGET_DIR", "target/msrv"),
+        ("RUSTC", ""),
+        ("CARGO", ""),
+    ];
+    for (what, extra) in [
+        ("host", vec!["--features", "alloc,serde,log,defmt"]),
+        (
+            "thumbv7m-none-eabi",
+            vec!["--target", "thumbv7m-none-eabi", "--features", "defmt"],
+        ),
+    ] {
+        let mut args = vec!["check", "-p", "fnp-core"];
+        args.extend(extra);
+        steps.run_env(
+            &format!("msrv {msrv}: check fnp-core ({what})"),
+            "cargo",
+            &args,
+            &env,
+        );
+    }
 }
 
 /// fmt, clippy and a release build of every board's firmware, from the
@@ -135,6 +226,33 @@ fn firmware_checks(steps: &mut Steps) {
             Ok(_) => steps.pass(&format!("firmware build ({board})")),
             Err(err) => steps.fail(&format!("firmware build ({board})"), &format!("{err:#}")),
         }
+    }
+    let (example, triple) = firmware::EXAMPLE;
+    steps.run_in(
+        "firmware clippy (sensor-stats example)",
+        &dir,
+        &cargo,
+        &[
+            "clippy",
+            "--release",
+            "-p",
+            example,
+            "--target",
+            triple,
+            "--bins",
+            "--examples",
+            "--",
+            "-D",
+            "warnings",
+        ],
+        &no_host_env,
+    );
+    match firmware::check_example() {
+        Ok(()) => steps.pass("sensor-stats example on QEMU = NumPy's golden"),
+        Err(err) => steps.fail(
+            "sensor-stats example on QEMU = NumPy's golden",
+            &format!("{err:#}"),
+        ),
     }
 }
 

@@ -45,10 +45,12 @@ impl Needs {
 pub fn run(steps: &mut Steps, needs: Needs) {
     if needs.rust_targets {
         rust_targets(steps);
+        msrv_toolchain(steps);
     }
     if needs.qemu {
         qemu(steps);
         flip_link(steps);
+        defmt_print(steps);
     }
     if needs.par2 {
         apt_tool(steps, "par2", "par2", false);
@@ -80,6 +82,21 @@ fn flip_link(steps: &mut Steps) {
     );
 }
 
+/// defmt-print decodes the sensor-stats example's defmt log (QEMU's
+/// semihosting stdout) for its golden-output check.
+fn defmt_print(steps: &mut Steps) {
+    if on_path("defmt-print") {
+        steps.pass("setup: defmt-print present");
+        return;
+    }
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    steps.run(
+        "setup: cargo install defmt-print",
+        &cargo,
+        &["install", "--locked", "defmt-print"],
+    );
+}
+
 fn have(program: &str, arg: &str) -> bool {
     Command::new(program)
         .arg(arg)
@@ -96,6 +113,40 @@ fn output(program: &str, args: &[&str]) -> String {
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
         .unwrap_or_default()
+}
+
+/// fnp-core's minimum supported Rust version (`rust-version` in the
+/// workspace Cargo.toml), checked by `cargo xtask test`.
+pub const MSRV: &str = "1.85";
+
+/// The MSRV toolchain, minimal profile, with one device target.
+fn msrv_toolchain(steps: &mut Steps) {
+    let toolchains = output("rustup", &["toolchain", "list"]);
+    let have_toolchain = toolchains
+        .lines()
+        .any(|l| l.starts_with(&format!("{MSRV}-")));
+    if !have_toolchain
+        && !steps.run(
+            &format!("setup: rustup toolchain install {MSRV}"),
+            "rustup",
+            &["toolchain", "install", MSRV, "--profile", "minimal"],
+        )
+    {
+        return;
+    }
+    let installed = output(
+        "rustup",
+        &["target", "list", "--installed", "--toolchain", MSRV],
+    );
+    if installed.lines().any(|l| l.trim() == "thumbv7m-none-eabi") {
+        steps.pass(&format!("setup: rust {MSRV} present"));
+    } else {
+        steps.run(
+            &format!("setup: rustup target add thumbv7m-none-eabi ({MSRV})"),
+            "rustup",
+            &["target", "add", "--toolchain", MSRV, "thumbv7m-none-eabi"],
+        );
+    }
 }
 
 fn rust_targets(steps: &mut Steps) {

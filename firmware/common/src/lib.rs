@@ -1,15 +1,21 @@
-//! What every board's firmware shares: the serve loop over a byte UART and
-//! stack painting. Boards supply the UART, the buffers (statics sized for
+//! What every board's firmware shares: the serve loop over a byte
+//! [`Transport`] and stack painting; with the `cortex-m` feature, the whole
+//! Cortex-M firmware ([`cortex_m::serve_board`]) but the transport and the
+//! buffers. Boards supply the transport, the buffers (statics sized for
 //! their RAM) and the counters.
 
 #![no_std]
 
+#[cfg(feature = "cortex-m")]
+pub mod cortex_m;
 pub mod insn_bench;
 
 use fnp_core::wire::{Feed, FrameAccumulator, Platform, Server, ServerConfig};
 
-/// A polled byte UART.
-pub trait Uart {
+/// The byte link that carries the wire protocol's frames: a UART, an RTT
+/// channel, a USB CDC endpoint. Bytes need no framing of their own (the
+/// frames are COBS-delimited); the link must deliver them in order.
+pub trait Transport {
     /// The next received byte, if one is waiting.
     fn try_read(&mut self) -> Option<u8>;
     /// Sends bytes, blocking while the transmitter is full.
@@ -33,7 +39,7 @@ pub struct Buffers {
 }
 
 /// Sends Hello, then answers frames forever.
-pub fn serve<U: Uart, P: Platform>(
+pub fn serve<U: Transport, P: Platform>(
     uart: &mut U,
     bufs: Buffers,
     config: ServerConfig,

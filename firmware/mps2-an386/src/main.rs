@@ -10,14 +10,16 @@
 use core::ptr::{addr_of_mut, read_volatile, write_volatile};
 
 use cortex_m_rt::{entry, exception, ExceptionFrame};
-use cortex_m_semihosting::debug;
-use fnp_core::wire::{Platform, ServerConfig};
-use fnp_fw_common::{paint_stack, peak_stack, serve, Buffers, Uart};
+use fnp_fw_common::cortex_m::{self as server, Board};
+use fnp_fw_common::{Buffers, Transport};
 
-const TARGET: &str = "mps2-an386";
-/// Start of SRAM: with flip-link the stack runs from `_stack_start` down to
-/// here, and one word further is a fault, not .bss.
-const RAM_START: usize = 0x2000_0000;
+const BOARD: Board = Board {
+    target: "mps2-an386",
+    profile: env!("FNP_PROFILE"),
+    // Start of SRAM: with flip-link the stack runs from `_stack_start`
+    // down to here.
+    ram_start: 0x2000_0000,
+};
 
 // 4 MiB of RAM, but the CMSDK UART moves ≈ 30 KB/s: bigger frames would
 // only be slower, not more useful.
@@ -28,15 +30,6 @@ const OUT_WORDS: usize = 32 * 1024 / 8;
 static mut RX: [u8; RX_BYTES] = [0; RX_BYTES];
 static mut ARENA: [u64; ARENA_WORDS] = [0; ARENA_WORDS];
 static mut OUT: [u64; OUT_WORDS] = [0; OUT_WORDS];
-
-extern "C" {
-    static _stack_start: u32;
-}
-
-fn stack_top() -> usize {
-    // Only the address of the linker symbol is taken, never its value.
-    core::ptr::addr_of!(_stack_start) as usize
-}
 
 /// CMSDK APB UART0.
 struct Cmsdk;
@@ -77,7 +70,7 @@ impl Cmsdk {
     }
 }
 
-impl Uart for Cmsdk {
+impl Transport for Cmsdk {
     fn wait(&mut self) {
         // SAFETY: acknowledging the UART's RX interrupt and the NVIC pending
         // bit; the state is re-checked afterwards, so a byte arriving in
@@ -125,47 +118,15 @@ impl Uart for Cmsdk {
     }
 }
 
-struct Board;
-
-impl Platform for Board {
-    fn peak_stack_bytes(&mut self) -> u64 {
-        // SAFETY: RAM_START.._stack_start is the stack painted in main.
-        unsafe { peak_stack(RAM_START, stack_top()) as u64 }
-    }
-}
-
-/// Device-cost build: runs the workloads the host's QEMU plugin counts
-/// (see fnp_fw_common::insn_bench), then exits.
 #[cfg(feature = "insn-bench")]
 #[entry]
 fn main() -> ! {
-    use fnp_fw_common::insn_bench::{self, BenchBuffers, MAX_ELEMENTS};
-    static mut A: [u64; MAX_ELEMENTS] = [0; MAX_ELEMENTS];
-    static mut B: [u64; MAX_ELEMENTS] = [0; MAX_ELEMENTS];
-    static mut OUT_BENCH: [u64; MAX_ELEMENTS] = [0; MAX_ELEMENTS];
-    // SAFETY: main runs once and these statics are referenced nowhere else.
-    let mut bufs = unsafe {
-        BenchBuffers {
-            a: &mut *addr_of_mut!(A),
-            b: &mut *addr_of_mut!(B),
-            out: &mut *addr_of_mut!(OUT_BENCH),
-        }
-    };
-    insn_bench::run(&mut bufs, |line| {
-        cortex_m_semihosting::hprintln!("{}", line)
-    });
-    debug::exit(debug::EXIT_SUCCESS);
-    loop {
-        cortex_m::asm::wfi();
-    }
+    server::insn_bench()
 }
 
 #[cfg(not(feature = "insn-bench"))]
 #[entry]
 fn main() -> ! {
-    // SAFETY: everything below the current SP down to RAM_START is unused
-    // stack (flip-link placed the statics above it).
-    unsafe { paint_stack(RAM_START, cortex_m::register::msp::read() as usize) };
     // SAFETY: main runs once and no interrupt touches these buffers, so
     // these are the only references to them.
     let bufs = unsafe {
@@ -175,63 +136,17 @@ fn main() -> ! {
             out: &mut *addr_of_mut!(OUT),
         }
     };
-    let config = ServerConfig {
-        target: TARGET,
-        profile: env!("FNP_PROFILE"),
-        max_frame_bytes: RX_BYTES,
-        stack_bytes: stack_top() - RAM_START,
-    };
-    let mut n = [0u8; 20];
-    let stack = fnp_fw_common::decimal(config.stack_bytes as u64, &mut n);
-    log(&["fnp: ", TARGET, " serving, stack ", stack, " bytes\n"]);
-    let mut uart = Cmsdk::enable();
-    serve(&mut uart, bufs, config, Board)
+    // SAFETY: first thing in main; flip-link placed the statics above the
+    // stack, so everything below the stack pointer is unused stack.
+    unsafe { server::serve_board(&BOARD, bufs, Cmsdk::enable) }
 }
 
 #[exception]
 unsafe fn HardFault(frame: &ExceptionFrame) -> ! {
-    // A stack overflow lands here (flip-link): report and stop the
-    // emulator with a failure status so the host marks the case crashed.
-    let mut h = [0u8; 18];
-    log(&[
-        "fnp: HardFault at pc=",
-        fnp_fw_common::hex(u64::from(frame.pc()), &mut h),
-        "\n",
-    ]);
-    debug::exit(debug::EXIT_FAILURE);
-    loop {
-        cortex_m::asm::wfi();
-    }
+    server::hard_fault(frame.pc())
 }
 
-/// Writes a line to the semihosting console without `core::fmt` (its
-/// machinery would cost about 2 KiB of flash).
-fn log(parts: &[&str]) {
-    if let Ok(mut out) = cortex_m_semihosting::hio::hstdout() {
-        for p in parts {
-            let _ = out.write_all(p.as_bytes());
-        }
-    }
-}
-
-/// Reports where a panic happened (without formatting its message) and
-/// stops the emulator with a failure status, as panic-semihosting's
-/// `exit` feature did.
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
-    let mut n = [0u8; 20];
-    match info.location() {
-        Some(l) => log(&[
-            "fnp: panicked at ",
-            l.file(),
-            ":",
-            fnp_fw_common::decimal(u64::from(l.line()), &mut n),
-            "\n",
-        ]),
-        None => log(&["fnp: panicked\n"]),
-    }
-    debug::exit(debug::EXIT_FAILURE);
-    loop {
-        cortex_m::asm::wfi();
-    }
+    server::panic(info)
 }

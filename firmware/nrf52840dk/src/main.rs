@@ -9,7 +9,7 @@ use core::ptr::{addr_of, addr_of_mut};
 
 use cortex_m_rt::{entry, exception, ExceptionFrame};
 use fnp_core::wire::{Platform, ServerConfig};
-use fnp_fw_common::{paint_stack, peak_stack, serve, Buffers, Uart};
+use fnp_fw_common::{paint_stack, peak_stack, serve, Buffers, Transport};
 use rtt_target::{rprintln, rtt_init, ChannelMode, DownChannel, UpChannel};
 
 const TARGET: &str = "nrf52840dk";
@@ -40,7 +40,7 @@ struct Rtt {
     at: usize,
 }
 
-impl Uart for Rtt {
+impl Transport for Rtt {
     fn try_read(&mut self) -> Option<u8> {
         if self.at == self.len {
             self.len = self.down.read(&mut self.buf);

@@ -12,7 +12,7 @@ use core::arch::{asm, global_asm};
 use core::ptr::{addr_of, addr_of_mut, read_volatile, write_volatile};
 
 use fnp_core::wire::{Platform, ServerConfig};
-use fnp_fw_common::{paint_stack, peak_stack, serve, Buffers, Uart};
+use fnp_fw_common::{paint_stack, peak_stack, serve, Buffers, Transport};
 use riscv_rt::entry;
 
 const TARGET: &str = "riscv-virt";
@@ -133,7 +133,7 @@ impl Ns16550 {
     }
 }
 
-impl Uart for Ns16550 {
+impl Transport for Ns16550 {
     fn wait(&mut self) {
         // SAFETY: claim/complete of the PLIC context (drops a stale pending
         // interrupt), then the line status; a byte arriving after the check

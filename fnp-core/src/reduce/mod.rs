@@ -33,10 +33,12 @@ use num::Num;
 use plan::{Cursor, Plan, PlanInput, IN, MASK, NOP, OUT};
 
 macro_rules! reduce_ops {
-    ($($(#[$doc:meta])* $variant:ident = $code:literal, $name:literal;)*) => {
+    ($($(#[$doc:meta])* $variant:ident = $code:literal, $name:ident, $kind:ident;)*) => {
         /// A reduction. The discriminant is the stable wire code (offset by
         /// 64 in [`crate::Op::code`]).
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+        #[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
         #[cfg_attr(feature = "defmt", derive(defmt::Format))]
         #[repr(u8)]
         pub enum ReduceOp {
@@ -49,52 +51,117 @@ macro_rules! reduce_ops {
 
             /// NumPy's function name.
             pub const fn name(self) -> &'static str {
-                match self { $(ReduceOp::$variant => $name,)* }
+                match self { $(ReduceOp::$variant => stringify!($name),)* }
             }
+        }
+
+        /// The typed function of each reduction, re-exported at the crate
+        /// root (see [`crate::typed`]).
+        pub(crate) mod fns {
+            use super::ReduceOp;
+            use crate::element::Element;
+            use crate::error::Result;
+            use crate::typed::View;
+            $(reduce_fn!($kind, $variant, $name, $(#[$doc])*);)*
+        }
+    };
+}
+
+/// One typed reduction function: `Fold` ops reduce every axis to one value,
+/// `Scan` ops (cumsum, cumprod) write the flattened running result.
+macro_rules! reduce_fn {
+    (Fold, $variant:ident, $name:ident, $(#[$doc:meta])*) => {
+        $(#[$doc])*
+        ///
+        #[doc = concat!(
+            "`np.", stringify!($name), "(x)` over every axis of a typed view, as one value of ",
+            "the result dtype `O` ([`reduce_output`](crate::reduce_output) says which). ",
+            "For `axis=`, `keepdims=`, `where=`, `initial=`, `dtype=`, `ddof=` and the IEEE flags NumPy ",
+            "raises, use [`reduce_into`](crate::reduce_into) with ",
+            "[`ReduceOp::", stringify!($variant), "`](crate::ReduceOp::", stringify!($variant), ").\n\n",
+            "Float results are bit-identical to NumPy's (its pairwise summation order for the ",
+            "view's layout; see [`crate::precision`]). Errors: ",
+            "[`Error::InvalidType`](crate::Error::InvalidType) when `O` is not the result dtype, ",
+            "[`Error::EmptyReduction`](crate::Error::EmptyReduction) for an empty input where NumPy has no identity."
+        )]
+        pub fn $name<'a, T: Element, O: Element>(x: impl Into<View<'a, T>>) -> Result<O> {
+            crate::typed::reduce_scalar(ReduceOp::$variant, x)
+        }
+    };
+    (Scan, $variant:ident, $name:ident, $(#[$doc:meta])*) => {
+        $(#[$doc])*
+        ///
+        #[doc = concat!(
+            "`np.", stringify!($name), "(x)` of a typed view, flattened in C order into `out` ",
+            "(elements of the result dtype `O`); for `axis=` and `dtype=` use ",
+            "[`reduce_into`](crate::reduce_into) with [`ReduceOp::", stringify!($variant), "`](crate::ReduceOp::",
+            stringify!($variant), "). Errors: [`Error::InvalidType`](crate::Error::InvalidType) for the wrong `O`, ",
+            "[`Error::BufferTooSmall`](crate::Error::BufferTooSmall)."
+        )]
+        pub fn $name<'a, T: Element, O: Element>(
+            x: impl Into<View<'a, T>>,
+            out: &mut [O],
+        ) -> Result<crate::ufunc::Output> {
+            crate::typed::reduce_into(ReduceOp::$variant, x, &super::ReduceParams::default(), out, &mut [])
         }
     };
 }
 
 reduce_ops! {
-    /// `np.sum`: `add.reduce`; small ints accumulate in int64/uint64, bool in int64.
-    Sum = 0, "sum";
-    /// `np.prod`: `multiply.reduce`, sequential.
-    Prod = 1, "prod";
-    /// `np.min`/`np.amin`: `minimum.reduce`; NaN propagates.
-    Min = 2, "min";
-    /// `np.max`/`np.amax`: `maximum.reduce`; NaN propagates.
-    Max = 3, "max";
-    /// `np.mean`: sum (int and bool in float64) divided in float64 by the count.
-    Mean = 4, "mean";
-    /// `np.var`: two passes, `sum((x - mean)**2) / max(n - ddof, 0)`.
-    Var = 5, "var";
-    /// `np.std`: `sqrt(var)` in the result dtype.
-    Std = 6, "std";
+    /// `np.sum`: `add.reduce`; small ints accumulate in int64/uint64, bool
+    /// in int64, integers wrap. Floats: NumPy's pairwise order, bit for bit;
+    /// NaN propagates, `inf + -inf` is NaN with `invalid`, a finite sum that
+    /// overflows is ±inf with `overflow`; empty gives 0 (+0.0).
+    Sum = 0, sum, Fold;
+    /// `np.prod`: `multiply.reduce`, sequential; integers wrap. Floats:
+    /// `inf * 0` is NaN with `invalid`, `overflow`/`underflow` as multiply;
+    /// empty gives 1.
+    Prod = 1, prod, Fold;
+    /// `np.min`/`np.amin`: `minimum.reduce`; NaN propagates (no flag); the
+    /// sign of a zero result may differ from NumPy's, which varies by CPU
+    /// (`precision::MAX_FAMILY`). Empty without `initial=` is a ValueError.
+    Min = 2, min, Fold;
+    /// `np.max`/`np.amax`: `maximum.reduce`; NaN propagates (no flag); zero
+    /// signs as min. Empty without `initial=` is a ValueError.
+    Max = 3, max, Fold;
+    /// `np.mean`: the sum (int and bool in float64, floats in their dtype)
+    /// divided in float64 by the count, as `_methods._mean`; bit-identical
+    /// to NumPy. NaN and ±inf propagate (`inf - inf` sums give NaN with
+    /// `invalid`); an empty input is NaN with `invalid` (0/0).
+    Mean = 4, mean, Fold;
+    /// `np.var`: two passes, `sum((x - mean)**2) / max(n - ddof, 0)` as
+    /// `_methods._var`; bit-identical to NumPy. A NaN or inf input gives NaN
+    /// (with `invalid` for inf); `n - ddof <= 0` divides by 0 (inf or NaN
+    /// with `divide`/`invalid`, as NumPy without its warning).
+    Var = 5, var, Fold;
+    /// `np.std`: `sqrt(var)` in the result dtype (correctly rounded sqrt);
+    /// NaN and empty-input rules as var.
+    Std = 6, std, Fold;
     /// `np.argmin`: first index of the minimum (of the first NaN).
-    Argmin = 7, "argmin";
+    Argmin = 7, argmin, Fold;
     /// `np.argmax`: first index of the maximum (of the first NaN).
-    Argmax = 8, "argmax";
+    Argmax = 8, argmax, Fold;
     /// `np.any`: `logical_or.reduce` to bool.
-    Any = 9, "any";
+    Any = 9, any, Fold;
     /// `np.all`: `logical_and.reduce` to bool.
-    All = 10, "all";
+    All = 10, all, Fold;
     /// `np.count_nonzero`: int64 count (NaN counts as non-zero).
-    CountNonzero = 11, "count_nonzero";
+    CountNonzero = 11, count_nonzero, Fold;
     /// `np.cumsum`: `add.accumulate`, sequential.
-    Cumsum = 12, "cumsum";
+    Cumsum = 12, cumsum, Scan;
     /// `np.cumprod`: `multiply.accumulate`, sequential.
-    Cumprod = 13, "cumprod";
+    Cumprod = 13, cumprod, Scan;
     /// `np.nansum`: sum with NaN as 0.
-    Nansum = 14, "nansum";
+    Nansum = 14, nansum, Fold;
     /// `np.nanprod`: prod with NaN as 1.
-    Nanprod = 15, "nanprod";
+    Nanprod = 15, nanprod, Fold;
     /// `np.nanmin`: `fmin.reduce`; all-NaN gives NaN (NumPy warns, no flag).
-    Nanmin = 16, "nanmin";
+    Nanmin = 16, nanmin, Fold;
     /// `np.nanmax`: `fmax.reduce`.
-    Nanmax = 17, "nanmax";
+    Nanmax = 17, nanmax, Fold;
     /// `np.nanmean`: mean over the non-NaN elements; all-NaN gives NaN
     /// without flags.
-    Nanmean = 18, "nanmean";
+    Nanmean = 18, nanmean, Fold;
 }
 
 impl ReduceOp {
@@ -252,6 +319,7 @@ impl Axes {
 
 /// A Python scalar, as passed to `initial=`.
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Scalar {
     /// `True`/`False`.
     Bool(bool),
@@ -290,6 +358,55 @@ impl Default for ReduceParams<'_> {
             dtype: None,
             ddof: 0.0,
         }
+    }
+}
+
+impl<'a> ReduceParams<'a> {
+    /// `axis=axis`, every other keyword at NumPy's default.
+    pub fn along(axis: isize) -> ReduceParams<'a> {
+        ReduceParams {
+            axis: Axes::single(axis),
+            ..ReduceParams::default()
+        }
+    }
+
+    /// The same keywords with `axis=axes`.
+    pub fn with_axes(self, axes: Axes) -> ReduceParams<'a> {
+        ReduceParams { axis: axes, ..self }
+    }
+
+    /// The same keywords with `keepdims=keepdims`.
+    pub fn with_keepdims(self, keepdims: bool) -> ReduceParams<'a> {
+        ReduceParams { keepdims, ..self }
+    }
+
+    /// The same keywords with `where=mask` (broadcast to the input).
+    pub fn with_where(self, mask: crate::typed::View<'a, Bool>) -> ReduceParams<'a> {
+        ReduceParams {
+            where_mask: Some(mask.as_array()),
+            ..self
+        }
+    }
+
+    /// The same keywords with `initial=value`.
+    pub fn with_initial(self, value: Scalar) -> ReduceParams<'a> {
+        ReduceParams {
+            initial: Some(value),
+            ..self
+        }
+    }
+
+    /// The same keywords with `dtype=dtype`.
+    pub fn with_dtype(self, dtype: DType) -> ReduceParams<'a> {
+        ReduceParams {
+            dtype: Some(dtype),
+            ..self
+        }
+    }
+
+    /// The same keywords with `ddof=ddof` (var, std).
+    pub fn with_ddof(self, ddof: f64) -> ReduceParams<'a> {
+        ReduceParams { ddof, ..self }
     }
 }
 
@@ -545,6 +662,68 @@ pub fn reduce(
         shape: r.shape,
         flags,
     })
+}
+
+/// [`reduce`] with the result dtype fixed at compile time (`T`), for the
+/// typed API: only `T`'s reduction loops are linked, not the dispatcher
+/// over every result dtype. Buffer sizes are in elements: `out` of `T`,
+/// `scratch` in words. argmin/argmax go through [`reduce_arg`].
+pub(crate) fn reduce_as<T: Num>(
+    op: ReduceOp,
+    a: &ArrayRef<'_>,
+    p: &ReduceParams<'_>,
+    out: &mut [T],
+    scratch: &mut [u64],
+) -> Result<Output> {
+    let r = resolve(op, a, p)?;
+    if r.dtype != T::DTYPE || matches!(op, ReduceOp::Argmin | ReduceOp::Argmax) {
+        return Err(Error::InvalidType);
+    }
+    let n = r.shape.size();
+    let out = out
+        .get_mut(..n)
+        .ok_or(Error::BufferTooSmall { needed: n })?;
+    let words = scratch_words(op, a, p, &r);
+    let scratch = scratch
+        .get_mut(..words)
+        .ok_or(Error::BufferTooSmall { needed: words })?;
+    let out: &mut [u8] = bytemuck::try_cast_slice_mut(out).map_err(|_| Error::Misaligned)?;
+    let flags = typed::<T>(op, a, p, &r, out, scratch)?;
+    Ok(Output {
+        dtype: r.dtype,
+        shape: r.shape,
+        flags,
+    })
+}
+
+/// argmin/argmax of an input whose element type is fixed at compile time
+/// (`I`), for the typed API; `out` in elements.
+pub(crate) fn reduce_arg<I: Num>(
+    op: ReduceOp,
+    a: &ArrayRef<'_>,
+    p: &ReduceParams<'_>,
+    out: &mut [i64],
+) -> Result<Output> {
+    let r = resolve(op, a, p)?;
+    if a.dtype() != I::DTYPE || !matches!(op, ReduceOp::Argmin | ReduceOp::Argmax) {
+        return Err(Error::InvalidType);
+    }
+    let n = r.shape.size();
+    let out = out
+        .get_mut(..n)
+        .ok_or(Error::BufferTooSmall { needed: n })?;
+    let flags = arg::<I>((op == ReduceOp::Argmax, a, r.axis, out), false)?;
+    Ok(Output {
+        dtype: r.dtype,
+        shape: r.shape,
+        flags,
+    })
+}
+
+/// Scratch words (8 bytes, aligned) a reduction needs, for the typed API.
+pub(crate) fn scratch_len(op: ReduceOp, a: &ArrayRef<'_>, p: &ReduceParams<'_>) -> Result<usize> {
+    let r = resolve(op, a, p)?;
+    Ok(scratch_words(op, a, p, &r))
 }
 
 /// Inclusive value range of an integer dtype.

@@ -9,7 +9,7 @@
 
 mod extra;
 mod float;
-mod kernels;
+pub(crate) mod kernels;
 mod math;
 mod unary;
 
@@ -21,6 +21,7 @@ use crate::flags::FpFlags;
 use crate::shape::{broadcast_shapes, coalesce, Layout, OuterIndex, Shape};
 
 pub(crate) use kernels::BinaryKernel;
+pub(crate) use unary::fns as unary_fns;
 pub use unary::{unary, UnaryFamily, UnaryOp};
 
 use crate::precision::{self, Accuracy};
@@ -30,10 +31,12 @@ use crate::precision::{self, Accuracy};
 pub(crate) const CHUNK: usize = if cfg!(target_os = "none") { 32 } else { 1024 };
 
 macro_rules! binary_ops {
-    ($($(#[$doc:meta])* $variant:ident = $code:literal, $name:literal, $family:ident,
+    ($($(#[$doc:meta])* $variant:ident = $code:literal, $name:ident, $family:ident,
        $accuracy:expr;)*) => {
         /// A binary ufunc. The discriminant is the stable wire code.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+        #[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
         #[cfg_attr(feature = "defmt", derive(defmt::Format))]
         #[repr(u8)]
         pub enum BinaryOp {
@@ -46,7 +49,7 @@ macro_rules! binary_ops {
 
             /// NumPy's ufunc name.
             pub const fn name(self) -> &'static str {
-                match self { $(BinaryOp::$variant => $name,)* }
+                match self { $(BinaryOp::$variant => stringify!($name),)* }
             }
 
             /// How NumPy picks this op's loop.
@@ -59,6 +62,42 @@ macro_rules! binary_ops {
             pub const fn accuracy(self) -> Accuracy {
                 match self { $(BinaryOp::$variant => $accuracy,)* }
             }
+        }
+
+        /// The typed function of each binary op, re-exported at the crate
+        /// root (see [`crate::typed`]).
+        pub(crate) mod fns {
+            use super::{BinaryOp, Output};
+            use crate::element::Element;
+            use crate::error::Result;
+            use crate::typed::View;
+            $(
+                $(#[$doc])*
+                ///
+                #[doc = concat!(
+                    "`out = np.", stringify!($name), "(a, b)` over typed views, with broadcasting; ",
+                    "returns the output's dtype, shape and the IEEE flags NumPy raises ([`Output`]).\n\n",
+                    "- Loops: [`BinaryFamily::", stringify!($family), "`](crate::BinaryFamily::", stringify!($family), ") ",
+                    "decides the dtypes; `O` must be the result dtype ([`binary_output`](crate::binary_output)).\n",
+                    "- Accuracy of float results against NumPy: `", stringify!($accuracy), "` ",
+                    "(ULP per dtype in [`BinaryOp::accuracy`](crate::BinaryOp::accuracy) and [`crate::precision`]); ",
+                    "integer and bool results are bit-exact.\n",
+                    "- Errors: [`Error::BroadcastMismatch`](crate::Error::BroadcastMismatch), ",
+                    "[`Error::NoLoop`](crate::Error::NoLoop) (TypeError), ",
+                    "[`Error::InvalidType`](crate::Error::InvalidType) for the wrong `O`, ",
+                    "[`Error::BufferTooSmall`](crate::Error::BufferTooSmall) (elements of `O`).\n",
+                    "- Type-erased: [`BinaryOp::", stringify!($variant), "`](crate::BinaryOp::", stringify!($variant), ") ",
+                    "with [`binary_into`](crate::binary_into) or [`crate::call`]."
+                )]
+                pub fn $name<'a, 'b, A: Element, B: Element, O: Element>(
+                    a: impl Into<View<'a, A>>,
+                    b: impl Into<View<'b, B>>,
+                    out: &mut [O],
+                ) -> Result<Output> {
+                    let (a, b): (View<'a, A>, View<'b, B>) = (a.into(), b.into());
+                    crate::typed::typed_binary!($family, $variant, a, b, out)
+                }
+            )*
         }
     };
 }
@@ -95,99 +134,99 @@ binary_ops! {
     /// `np.add`: `a + b`; integers wrap; on bool, logical or. Floats:
     /// `overflow` for an infinity from finite operands, `invalid` for
     /// `inf + -inf`, never `underflow`.
-    Add = 0, "add", Arith, EXACT;
+    Add = 0, add, Arith, EXACT;
     /// `np.subtract`: `a - b`; TypeError on two bools; flags as add.
-    Subtract = 1, "subtract", Arith, EXACT;
+    Subtract = 1, subtract, Arith, EXACT;
     /// `np.multiply`: `a * b`; integers wrap; on bool, logical and. Floats:
     /// `invalid` for `inf * 0`, `overflow`, `underflow` when the product is
     /// tiny (after rounding) and inexact.
-    Multiply = 2, "multiply", Arith, EXACT;
+    Multiply = 2, multiply, Arith, EXACT;
     /// `np.true_divide` (`np.divide`): integers and bools divide in
     /// float64. `divide` for a finite non-zero `x / 0`, `invalid` for `0 / 0`
     /// and `inf / inf`, `overflow`, `underflow`.
-    TrueDivide = 3, "true_divide", Arith, EXACT;
+    TrueDivide = 3, true_divide, Arith, EXACT;
     /// `np.floor_divide`: Python's `//`. Integers: `x // 0 == 0` with
     /// `divide`, `MIN // -1 == MIN` with `overflow`; bools use int8. Floats
     /// follow `npy_divmod` (`floor_divide(1.0, 0.1) == 9.0`, signed zeros,
     /// `x // 0` is the IEEE quotient).
-    FloorDivide = 4, "floor_divide", Arith, EXACT;
+    FloorDivide = 4, floor_divide, Arith, EXACT;
     /// `np.remainder` (`np.mod`): Python's `%`, the result takes the
     /// divisor's sign. Integers: `x % 0 == 0` with `divide`, `MIN % -1 == 0`
     /// without a flag. Floats: `remainder(-1, inf) == inf`, `x % 0` is NaN
     /// with `invalid`.
-    Remainder = 5, "remainder", Arith, EXACT;
+    Remainder = 5, remainder, Arith, EXACT;
     /// `np.power`: integer powers are exact with wraparound and `0 ** 0 ==
     /// 1`; any negative integer exponent is a ValueError. Float powers come
     /// from libm within [`crate::precision`]'s bound; `power(0, -1)` is inf
     /// with `divide`.
-    Power = 6, "power", Arith, precision::POWER;
+    Power = 6, power, Arith, precision::POWER;
     /// `np.maximum`: propagates NaN (the first operand's when both are);
     /// of two equal operands (±0) the first is returned.
-    Maximum = 7, "maximum", Arith, precision::MAX_FAMILY;
+    Maximum = 7, maximum, Arith, precision::MAX_FAMILY;
     /// `np.minimum`: as maximum.
-    Minimum = 8, "minimum", Arith, precision::MAX_FAMILY;
+    Minimum = 8, minimum, Arith, precision::MAX_FAMILY;
     /// `np.fmax`: ignores a NaN operand; NaN only when both are.
-    Fmax = 9, "fmax", Arith, precision::FMAX_FAMILY;
+    Fmax = 9, fmax, Arith, precision::FMAX_FAMILY;
     /// `np.fmin`: as fmax.
-    Fmin = 10, "fmin", Arith, precision::FMAX_FAMILY;
+    Fmin = 10, fmin, Arith, precision::FMAX_FAMILY;
     /// `np.equal`: `a == b` as bool; NaN equals nothing. Integers of
     /// different signedness compare exactly (`-1 != 2**64 - 1`); a Python
     /// int outside the array's dtype compares by value, no OverflowError.
-    Equal = 11, "equal", Compare, EXACT;
+    Equal = 11, equal, Compare, EXACT;
     /// `np.not_equal`: `a != b`; true for NaN.
-    NotEqual = 12, "not_equal", Compare, EXACT;
+    NotEqual = 12, not_equal, Compare, EXACT;
     /// `np.less`: `a < b`; false for NaN. No flags (quiet comparison).
-    Less = 13, "less", Compare, EXACT;
+    Less = 13, less, Compare, EXACT;
     /// `np.less_equal`: `a <= b`.
-    LessEqual = 14, "less_equal", Compare, EXACT;
+    LessEqual = 14, less_equal, Compare, EXACT;
     /// `np.greater`: `a > b`.
-    Greater = 15, "greater", Compare, EXACT;
+    Greater = 15, greater, Compare, EXACT;
     /// `np.greater_equal`: `a >= b`.
-    GreaterEqual = 16, "greater_equal", Compare, EXACT;
+    GreaterEqual = 16, greater_equal, Compare, EXACT;
     /// `np.logical_and`: both non-zero (NaN is true), as bool.
-    LogicalAnd = 17, "logical_and", Logical, EXACT;
+    LogicalAnd = 17, logical_and, Logical, EXACT;
     /// `np.logical_or`: either non-zero.
-    LogicalOr = 18, "logical_or", Logical, EXACT;
+    LogicalOr = 18, logical_or, Logical, EXACT;
     /// `np.logical_xor`: exactly one non-zero.
-    LogicalXor = 19, "logical_xor", Logical, EXACT;
+    LogicalXor = 19, logical_xor, Logical, EXACT;
     /// `np.bitwise_and`: `a & b` on integers, logical and on bool;
     /// TypeError for floats.
-    BitwiseAnd = 20, "bitwise_and", Bitwise, EXACT;
+    BitwiseAnd = 20, bitwise_and, Bitwise, EXACT;
     /// `np.bitwise_or`: `a | b`.
-    BitwiseOr = 21, "bitwise_or", Bitwise, EXACT;
+    BitwiseOr = 21, bitwise_or, Bitwise, EXACT;
     /// `np.bitwise_xor`: `a ^ b`.
-    BitwiseXor = 22, "bitwise_xor", Bitwise, EXACT;
+    BitwiseXor = 22, bitwise_xor, Bitwise, EXACT;
     /// `np.left_shift`: `a << b` with wraparound; a shift by the bit width
     /// or more, or by a negative amount, gives 0.
-    LeftShift = 23, "left_shift", Shift, EXACT;
+    LeftShift = 23, left_shift, Shift, EXACT;
     /// `np.right_shift`: arithmetic `a >> b`; a shift by the bit width or
     /// more, or by a negative amount, gives 0 (-1 for negative `a`).
-    RightShift = 24, "right_shift", Shift, EXACT;
+    RightShift = 24, right_shift, Shift, EXACT;
     /// `np.arctan2`: the angle of `(b, a)` in `[-pi, pi]`, signed zeros and
     /// infinities as C's `atan2`; libm's, within the precision table.
-    Arctan2 = 25, "arctan2", FloatOnly, precision::ARCTAN2;
+    Arctan2 = 25, arctan2, FloatOnly, precision::ARCTAN2;
     /// `np.hypot`: `sqrt(a*a + b*b)` without undue overflow; inf if either
     /// is inf (even with a NaN); `overflow` when finite operands give inf.
-    Hypot = 26, "hypot", FloatOnly, precision::HYPOT;
+    Hypot = 26, hypot, FloatOnly, precision::HYPOT;
     /// `np.copysign`: `|a|` with the sign of `b`, NaNs included; exact.
-    Copysign = 27, "copysign", FloatOnly, precision::SIGN_OPS;
+    Copysign = 27, copysign, FloatOnly, precision::SIGN_OPS;
     /// `np.nextafter`: the next float after `a` towards `b`; `overflow`
     /// stepping past MAX to inf; exact.
-    Nextafter = 28, "nextafter", FloatOnly, EXACT;
+    Nextafter = 28, nextafter, FloatOnly, EXACT;
     /// `np.logaddexp`: `log(exp(a) + exp(b))` by NumPy's formula
     /// (`a + log1p(exp(b - a))` for the larger `a`; `a + ln 2` when equal).
-    Logaddexp = 29, "logaddexp", FloatOnly, precision::LOGADDEXP;
+    Logaddexp = 29, logaddexp, FloatOnly, precision::LOGADDEXP;
     /// `np.logaddexp2`: `log2(2**a + 2**b)`, the same formula in base 2.
-    Logaddexp2 = 30, "logaddexp2", FloatOnly, precision::LOGADDEXP;
+    Logaddexp2 = 30, logaddexp2, FloatOnly, precision::LOGADDEXP;
     /// `np.heaviside`: 0 for `a < 0`, `b` for `a == 0`, 1 for `a > 0`,
     /// NaN for a NaN `a`; exact.
-    Heaviside = 31, "heaviside", FloatOnly, EXACT;
+    Heaviside = 31, heaviside, FloatOnly, EXACT;
     /// `np.float_power`: `a ** b` always in float64 (libm's pow).
-    FloatPower = 32, "float_power", Float64Only, precision::POWER;
+    FloatPower = 32, float_power, Float64Only, precision::POWER;
     /// `np.fmod`: C's remainder, the sign of the dividend. Integers:
     /// `x % 0 == 0` with `divide`, `MIN % -1 == 0`; floats: exact, NaN
     /// with `invalid` for `x % 0` and `inf % y`.
-    Fmod = 33, "fmod", Fmod, EXACT;
+    Fmod = 33, fmod, Fmod, EXACT;
 }
 
 impl BinaryOp {
@@ -312,6 +351,8 @@ impl TryFrom<u8> for BinaryOp {
 /// What a ufunc call produced: the output's dtype, shape and the IEEE flags
 /// NumPy would have raised.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Output {
     /// Output dtype.
     pub dtype: DType,
@@ -396,6 +437,33 @@ pub fn binary(op: BinaryOp, a: &ArrayRef<'_>, b: &ArrayRef<'_>, out: &mut [u8]) 
         by_dtype!(run_extra)
     };
     done(flags)
+}
+
+/// An arithmetic ufunc whose loop dtype and kernel are fixed at compile
+/// time, for the typed API: one driver for one (op, dtype), so a firmware
+/// that adds float32 arrays links the float32 add kernel and nothing else
+/// of the dispatcher. `out` is in elements; the operands are arrays (a
+/// typed view is never a weak Python scalar, so no NEP 50 range checks).
+pub(crate) fn arith_as<T, K>(
+    op: BinaryOp,
+    a: &ArrayRef<'_>,
+    b: &ArrayRef<'_>,
+    out: &mut [T],
+) -> Result<Output>
+where
+    T: LoopElement,
+    K: BinaryKernel<T>,
+{
+    let (dtype, shape) = op.output(a, b)?;
+    if dtype != T::DTYPE || op.family() != BinaryFamily::Arith {
+        return Err(Error::InvalidType);
+    }
+    let flags = drive(a, b, &shape, out, K::apply)?;
+    Ok(Output {
+        dtype,
+        shape,
+        flags,
+    })
 }
 
 /// The weak Python int operand's value, if it lies outside the integer

@@ -15,11 +15,13 @@ use crate::precision::{self, Accuracy};
 use crate::shape::{coalesce, Layout, OuterIndex, Shape};
 
 macro_rules! unary_ops {
-    ($($(#[$doc:meta])* $variant:ident = $code:literal, $name:literal, $family:ident,
+    ($($(#[$doc:meta])* $variant:ident = $code:literal, $name:ident, $family:ident,
        $accuracy:expr;)*) => {
         /// A unary ufunc. The discriminant is the stable wire code, offset
         /// by [`crate::op::UNARY_CODE_BASE`] in an [`crate::Op`].
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+        #[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
         #[cfg_attr(feature = "defmt", derive(defmt::Format))]
         #[repr(u8)]
         pub enum UnaryOp {
@@ -32,7 +34,7 @@ macro_rules! unary_ops {
 
             /// NumPy's ufunc name.
             pub const fn name(self) -> &'static str {
-                match self { $(UnaryOp::$variant => $name,)* }
+                match self { $(UnaryOp::$variant => stringify!($name),)* }
             }
 
             /// How NumPy picks this op's loop.
@@ -45,6 +47,41 @@ macro_rules! unary_ops {
             pub const fn accuracy(self) -> Accuracy {
                 match self { $(UnaryOp::$variant => $accuracy,)* }
             }
+        }
+
+        /// The typed function of each unary op, re-exported at the crate
+        /// root (see [`crate::typed`]).
+        pub(crate) mod fns {
+            use super::UnaryOp;
+            use crate::element::Element;
+            use crate::error::Result;
+            use crate::typed::View;
+            use crate::ufunc::Output;
+            $(
+                $(#[$doc])*
+                ///
+                #[doc = concat!(
+                    "`out = np.", stringify!($name), "(x)` over a typed view, elementwise; ",
+                    "returns the output's dtype, shape and the IEEE flags NumPy raises ([`Output`]).\n\n",
+                    "- Loops: [`UnaryFamily::", stringify!($family), "`](crate::UnaryFamily::", stringify!($family), ") ",
+                    "decides the dtypes; `O` must be the result dtype ([`unary_output`](crate::unary_output)).\n",
+                    "- Accuracy of float results against NumPy: `", stringify!($accuracy), "` ",
+                    "(ULP per dtype in [`UnaryOp::accuracy`](crate::UnaryOp::accuracy) and [`crate::precision`]); ",
+                    "integer and bool results are bit-exact.\n",
+                    "- Errors: [`Error::NoLoop`](crate::Error::NoLoop) (TypeError), ",
+                    "[`Error::Float16`](crate::Error::Float16) where NumPy answers in float16, ",
+                    "[`Error::InvalidType`](crate::Error::InvalidType) for the wrong `O`, ",
+                    "[`Error::BufferTooSmall`](crate::Error::BufferTooSmall) (elements of `O`).\n",
+                    "- Type-erased: [`UnaryOp::", stringify!($variant), "`](crate::UnaryOp::", stringify!($variant), ") ",
+                    "with [`unary_into`](crate::unary_into) or [`crate::call`]."
+                )]
+                pub fn $name<'a, T: Element, O: Element>(
+                    x: impl Into<View<'a, T>>,
+                    out: &mut [O],
+                ) -> Result<Output> {
+                    crate::typed::unary_into(UnaryOp::$variant, x, out)
+                }
+            )*
         }
     };
 }
@@ -79,92 +116,92 @@ const UO: FpFlags = FpFlags::UNDERFLOW.union(FpFlags::OVERFLOW);
 unary_ops! {
     /// `np.negative`: `-x`; integers wrap (`-MIN == MIN`, unsigned wrap
     /// around); floats flip the sign bit, NaNs included. TypeError on bool.
-    Negative = 0, "negative", Signed, SIGN_OPS;
+    Negative = 0, negative, Signed, SIGN_OPS;
     /// `np.positive`: a copy of `x`. TypeError on bool.
-    Positive = 1, "positive", Signed, SIGN_OPS;
+    Positive = 1, positive, Signed, SIGN_OPS;
     /// `np.absolute` (`np.abs`): `|x|`; `abs(MIN) == MIN` for signed
     /// integers; floats clear the sign bit, NaNs included.
-    Absolute = 2, "absolute", AnyDtype, SIGN_OPS;
+    Absolute = 2, absolute, AnyDtype, SIGN_OPS;
     /// `np.sign`: -1, 0 or 1 in the input dtype; `sign(±0.0) == +0.0`,
     /// a NaN passes through. TypeError on bool.
-    Sign = 3, "sign", Signed, SIGN_OPS;
+    Sign = 3, sign, Signed, SIGN_OPS;
     /// `np.square`: `x * x`; integers wrap, floats flag as multiply.
-    Square = 4, "square", NoBool, EXACT;
+    Square = 4, square, NoBool, EXACT;
     /// `np.reciprocal`: `1 / x`. Integers compute `1.0 / x` and convert
     /// back as NumPy's C loop does: `±1` for `±1`, otherwise 0; for 0 the
     /// converted infinity (0, or MIN for int32/int64) with `divide` and
     /// `invalid`. Floats: `1/0 == inf` with `divide`.
-    Reciprocal = 5, "reciprocal", NoBool, EXACT;
+    Reciprocal = 5, reciprocal, NoBool, EXACT;
     /// `np.sqrt`: correctly rounded; NaN with `invalid` below zero,
     /// `sqrt(-0.0) == -0.0`.
-    Sqrt = 6, "sqrt", Math, EXACT;
+    Sqrt = 6, sqrt, Math, EXACT;
     /// `np.cbrt`: the real cube root, odd in `x`.
-    Cbrt = 7, "cbrt", Math, libm_within(2, 2, U);
+    Cbrt = 7, cbrt, Math, libm_within(2, 2, U);
     /// `np.exp`: `overflow` to inf, `underflow` to 0 or a subnormal.
-    Exp = 8, "exp", Math, libm_within(3, 1, U);
+    Exp = 8, exp, Math, libm_within(3, 1, U);
     /// `np.exp2`: `2**x`, flags as exp.
-    Exp2 = 9, "exp2", Math, libm_within(2, 1, UO);
+    Exp2 = 9, exp2, Math, libm_within(2, 1, UO);
     /// `np.expm1`: `exp(x) - 1` accurate near 0.
-    Expm1 = 10, "expm1", Math, libm_within(3, 1, U);
+    Expm1 = 10, expm1, Math, libm_within(3, 1, U);
     /// `np.log`: `log(0) == -inf` with `divide`, NaN with `invalid` below 0.
-    Log = 11, "log", Math, libm_within(4, 1, U);
+    Log = 11, log, Math, libm_within(4, 1, U);
     /// `np.log2`: as log.
-    Log2 = 12, "log2", Math, libm_within(3, 1, U);
+    Log2 = 12, log2, Math, libm_within(3, 1, U);
     /// `np.log10`: as log.
-    Log10 = 13, "log10", Math, libm_within(4, 1, U);
+    Log10 = 13, log10, Math, libm_within(4, 1, U);
     /// `np.log1p`: `log(1 + x)` accurate near 0; `log1p(-1) == -inf` with
     /// `divide`, NaN with `invalid` below -1.
-    Log1p = 14, "log1p", Math, libm_within(2, 1, U);
+    Log1p = 14, log1p, Math, libm_within(2, 1, U);
     /// `np.sin`: NaN with `invalid` for ±inf.
-    Sin = 15, "sin", Math, libm_within(2, 1, U);
+    Sin = 15, sin, Math, libm_within(2, 1, U);
     /// `np.cos`: NaN with `invalid` for ±inf.
-    Cos = 16, "cos", Math, libm_within(2, 1, U);
+    Cos = 16, cos, Math, libm_within(2, 1, U);
     /// `np.tan`: NaN with `invalid` for ±inf.
-    Tan = 17, "tan", Math, libm_within(4, 1, U);
+    Tan = 17, tan, Math, libm_within(4, 1, U);
     /// `np.arcsin`: NaN with `invalid` outside [-1, 1].
-    Arcsin = 18, "arcsin", Math, libm_within(4, 1, U);
+    Arcsin = 18, arcsin, Math, libm_within(4, 1, U);
     /// `np.arccos`: NaN with `invalid` outside [-1, 1].
-    Arccos = 19, "arccos", Math, libm_within(3, 1, U);
+    Arccos = 19, arccos, Math, libm_within(3, 1, U);
     /// `np.arctan`: `arctan(±inf) == ±pi/2`.
-    Arctan = 20, "arctan", Math, libm_within(3, 1, U);
+    Arctan = 20, arctan, Math, libm_within(3, 1, U);
     /// `np.sinh`: `overflow` to ±inf.
-    Sinh = 21, "sinh", Math, libm_within(2, 1, U);
+    Sinh = 21, sinh, Math, libm_within(2, 1, U);
     /// `np.cosh`: `overflow` to inf.
-    Cosh = 22, "cosh", Math, libm_within(3, 1, U);
+    Cosh = 22, cosh, Math, libm_within(3, 1, U);
     /// `np.tanh`: ±1 for large `|x|`.
-    Tanh = 23, "tanh", Math, libm_within(2, 2, U);
+    Tanh = 23, tanh, Math, libm_within(2, 2, U);
     /// `np.arcsinh`.
-    Arcsinh = 24, "arcsinh", Math, libm_within(2, 1, U);
+    Arcsinh = 24, arcsinh, Math, libm_within(2, 1, U);
     /// `np.arccosh`: NaN with `invalid` below 1.
-    Arccosh = 25, "arccosh", Math, libm_within(2, 1, U);
+    Arccosh = 25, arccosh, Math, libm_within(2, 1, U);
     /// `np.arctanh`: ±inf with `divide` at ±1, NaN with `invalid` beyond.
-    Arctanh = 26, "arctanh", Math, libm_within(2, 1, U);
+    Arctanh = 26, arctanh, Math, libm_within(2, 1, U);
     /// `np.deg2rad` (`np.radians`): `x * (pi / 180)`, one correctly
     /// rounded multiply; flags as multiply.
-    Deg2rad = 27, "deg2rad", Math, EXACT;
+    Deg2rad = 27, deg2rad, Math, EXACT;
     /// `np.rad2deg` (`np.degrees`): `x * (180 / pi)`.
-    Rad2deg = 28, "rad2deg", Math, EXACT;
+    Rad2deg = 28, rad2deg, Math, EXACT;
     /// `np.floor`: integers and bool are returned unchanged.
-    Floor = 29, "floor", AnyDtype, EXACT;
+    Floor = 29, floor, AnyDtype, EXACT;
     /// `np.ceil`: as floor.
-    Ceil = 30, "ceil", AnyDtype, EXACT;
+    Ceil = 30, ceil, AnyDtype, EXACT;
     /// `np.trunc`: as floor.
-    Trunc = 31, "trunc", AnyDtype, EXACT;
+    Trunc = 31, trunc, AnyDtype, EXACT;
     /// `np.rint`: round half to even; float loops only.
-    Rint = 32, "rint", Math, EXACT;
+    Rint = 32, rint, Math, EXACT;
     /// `np.isnan`: false for every integer.
-    Isnan = 33, "isnan", Predicate, EXACT;
+    Isnan = 33, isnan, Predicate, EXACT;
     /// `np.isinf`: false for every integer.
-    Isinf = 34, "isinf", Predicate, EXACT;
+    Isinf = 34, isinf, Predicate, EXACT;
     /// `np.isfinite`: true for every integer.
-    Isfinite = 35, "isfinite", Predicate, EXACT;
+    Isfinite = 35, isfinite, Predicate, EXACT;
     /// `np.signbit`: the sign bit, of NaNs and zeros too; integers `x < 0`.
-    Signbit = 36, "signbit", Signbit, EXACT;
+    Signbit = 36, signbit, Signbit, EXACT;
     /// `np.logical_not`: `x == 0` as bool (NaN is true, so false out).
-    LogicalNot = 37, "logical_not", Logical, EXACT;
+    LogicalNot = 37, logical_not, Logical, EXACT;
     /// `np.invert` (`np.bitwise_not`): `!x` on integers, logical not on
     /// bool; TypeError for floats.
-    Invert = 38, "invert", Invert, EXACT;
+    Invert = 38, invert, Invert, EXACT;
 }
 
 impl UnaryOp {

@@ -1,0 +1,506 @@
+//! The typed API: views of Rust slices and one function per NumPy op.
+//!
+//! A [`View`] is a borrowed slice of one [`Element`] type plus a shape (and
+//! optionally strides and an offset, as NumPy's strided arrays). Every ufunc
+//! and reduction of the registry has a function of NumPy's name at the crate
+//! root ([`add`](crate::add), [`sqrt`](crate::sqrt), [`mean`](crate::mean),
+//! …), generated from the same registry row as its [`BinaryOp`], [`UnaryOp`]
+//! or [`ReduceOp`] variant, so the two cannot drift apart.
+//!
+//! - Inputs are anything that turns into a [`View`]: `&[T]`, `&[T; N]` (1-d)
+//!   or a [`View`] with a shape (it is `Copy`; pass it by value).
+//! - Outputs are caller-provided `&mut [O]` slices, written C-contiguous.
+//!   `O` must be the dtype NumPy returns for the inputs (`add` of two
+//!   `f32` views writes `f32`, `true_divide` of `i32` writes `f64`, `less`
+//!   writes [`Bool`](crate::Bool)); another `O` is [`Error::InvalidType`], NumPy's
+//!   TypeError for an `out=` it cannot cast to. [`binary_output`],
+//!   [`unary_output`], [`reduce_output`] and [`reduce_scratch_len`] say
+//!   first which dtype, shape and buffer length a call needs.
+//! - Nothing allocates and nothing panics: a short buffer is
+//!   [`Error::BufferTooSmall`] with the length needed (in elements of the
+//!   buffer), a shape mismatch is NumPy's error ([`Error::BroadcastMismatch`]).
+//! - The arithmetic ufuncs (add, subtract, multiply, true_divide,
+//!   floor_divide, remainder, power, maximum, minimum, fmax, fmin) and the
+//!   reductions are monomorphic here: a firmware that calls [`add`](crate::add)
+//!   on `f32` and [`mean`](crate::mean) of `f32` links those two loops, not
+//!   the dispatcher over every op and dtype that [`crate::call`] needs. The
+//!   other ufuncs go through the type-erased [`crate::binary`] /
+//!   [`crate::unary`] entries and link their op family's loops.
+//!
+//! ```
+//! use fnp_core::{add, mean, View};
+//!
+//! let a = [1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0];
+//! let b = [10.0f32, 20.0, 30.0];
+//! let a = View::new(&a, &[2, 3])?; // a 2×3 matrix
+//! let mut out = [0f32; 6];
+//! let result = add(a, &b, &mut out)?; // b broadcasts over the rows
+//! assert_eq!(result.shape.dims(), &[2, 3]);
+//! assert_eq!(out, [11.0, 22.0, 33.0, 14.0, 25.0, 36.0]);
+//! assert!(result.flags.is_empty());
+//!
+//! let m: f32 = mean(&out)?;
+//! assert_eq!(m, 23.5);
+//! # Ok::<(), fnp_core::Error>(())
+//! ```
+
+use crate::array::ArrayRef;
+use crate::dtype::DType;
+use crate::element::Element;
+use crate::error::{Error, Result};
+use crate::reduce::{ReduceOp, ReduceParams};
+use crate::shape::{Layout, Shape};
+use crate::ufunc::{BinaryOp, Output, UnaryOp};
+
+/// A read-only view of a slice of `T` as an n-d array: C-contiguous
+/// ([`View::new`]), 1-d ([`From<&[T]>`](#impl-From%3C%26%5BT%5D%3E-for-View%3C'a,+T%3E)),
+/// 0-d ([`View::scalar`]) or strided ([`View::strided`]).
+///
+/// ```
+/// use fnp_core::View;
+///
+/// let data = [0i16, 1, 2, 3, 4, 5];
+/// let m = View::new(&data, &[2, 3])?;
+/// assert_eq!(m.shape().dims(), &[2, 3]);
+/// // The transpose, as NumPy's `m.T`: strides in elements.
+/// let t = View::strided(&data, &[3, 2], &[1, 3], 0)?;
+/// assert_eq!(t.shape().dims(), &[3, 2]);
+/// // A shape that does not match the data is NumPy's ValueError.
+/// assert_eq!(View::new(&data, &[4, 2]).unwrap_err(), fnp_core::Error::LayoutMismatch);
+/// # Ok::<(), fnp_core::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct View<'a, T: Element> {
+    data: &'a [T],
+    layout: Layout,
+}
+
+impl<'a, T: Element> View<'a, T> {
+    /// `data` as a C-contiguous array of shape `dims`; the element count
+    /// must equal `data.len()` ([`Error::LayoutMismatch`] otherwise,
+    /// [`Error::TooManyDims`] beyond [`crate::MAX_NDIM`]).
+    pub fn new(data: &'a [T], dims: &[usize]) -> Result<View<'a, T>> {
+        let shape = Shape::new(dims)?;
+        if shape.size() != data.len() {
+            return Err(Error::LayoutMismatch);
+        }
+        Ok(View {
+            data,
+            layout: Layout::c_contiguous(shape),
+        })
+    }
+
+    /// `data` as a strided array: element `index` is
+    /// `data[offset + Σ index[k] * strides[k]]` (strides in elements, may be
+    /// negative or zero). Every reachable element must lie inside `data`
+    /// ([`Error::LayoutMismatch`] otherwise).
+    pub fn strided(
+        data: &'a [T],
+        dims: &[usize],
+        strides: &[isize],
+        offset: usize,
+    ) -> Result<View<'a, T>> {
+        View::with_layout(data, Layout::strided(Shape::new(dims)?, strides, offset)?)
+    }
+
+    /// `data` with an explicit [`Layout`], checked against its length.
+    pub fn with_layout(data: &'a [T], layout: Layout) -> Result<View<'a, T>> {
+        layout.check_len(data.len())?;
+        Ok(View { data, layout })
+    }
+
+    /// A 0-d array holding `*value`.
+    pub fn scalar(value: &'a T) -> View<'a, T> {
+        View {
+            data: core::slice::from_ref(value),
+            layout: Layout::c_contiguous(Shape::SCALAR),
+        }
+    }
+
+    /// The logical shape.
+    pub const fn shape(&self) -> &Shape {
+        self.layout.shape()
+    }
+
+    /// How the elements lie in [`View::data`].
+    pub const fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    /// The underlying slice.
+    pub const fn data(&self) -> &'a [T] {
+        self.data
+    }
+
+    /// The same view, type-erased, for [`crate::call`] and the other
+    /// dynamic-dtype entries.
+    pub fn as_array(&self) -> ArrayRef<'a> {
+        ArrayRef::from_typed(self.data, self.layout)
+    }
+}
+
+impl<'a, T: Element> From<&'a [T]> for View<'a, T> {
+    fn from(data: &'a [T]) -> View<'a, T> {
+        View {
+            data,
+            layout: Layout::c_contiguous(Shape::vector(data.len())),
+        }
+    }
+}
+
+impl<'a, T: Element, const N: usize> From<&'a [T; N]> for View<'a, T> {
+    fn from(data: &'a [T; N]) -> View<'a, T> {
+        View::from(&data[..])
+    }
+}
+
+impl<'a, T: Element> From<&View<'a, T>> for View<'a, T> {
+    fn from(view: &View<'a, T>) -> View<'a, T> {
+        *view
+    }
+}
+
+impl<'a, T: Element> From<&'a mut [T]> for View<'a, T> {
+    fn from(data: &'a mut [T]) -> View<'a, T> {
+        View::from(&*data)
+    }
+}
+
+#[cfg(feature = "defmt")]
+impl<T: Element> defmt::Format for View<'_, T> {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        defmt::write!(
+            f,
+            "View {{ dtype: {}, layout: {} }}",
+            T::DTYPE.name(),
+            self.layout
+        )
+    }
+}
+
+/// Runs `$body` with `$t` standing for the element type of `$dtype`. On a
+/// compile-time constant dtype (`O::DTYPE`) the optimizer keeps one arm,
+/// which is what makes the typed API monomorphic.
+macro_rules! with_dtype {
+    ($dtype:expr, $t:ident => $body:expr) => {
+        match $dtype {
+            $crate::dtype::DType::Bool => {
+                type $t = $crate::element::Bool;
+                $body
+            }
+            $crate::dtype::DType::Int8 => {
+                type $t = i8;
+                $body
+            }
+            $crate::dtype::DType::Int16 => {
+                type $t = i16;
+                $body
+            }
+            $crate::dtype::DType::Int32 => {
+                type $t = i32;
+                $body
+            }
+            $crate::dtype::DType::Int64 => {
+                type $t = i64;
+                $body
+            }
+            $crate::dtype::DType::UInt8 => {
+                type $t = u8;
+                $body
+            }
+            $crate::dtype::DType::UInt16 => {
+                type $t = u16;
+                $body
+            }
+            $crate::dtype::DType::UInt32 => {
+                type $t = u32;
+                $body
+            }
+            $crate::dtype::DType::UInt64 => {
+                type $t = u64;
+                $body
+            }
+            $crate::dtype::DType::Float32 => {
+                type $t = f32;
+                $body
+            }
+            $crate::dtype::DType::Float64 => {
+                type $t = f64;
+                $body
+            }
+        }
+    };
+}
+
+/// `out` as a slice of `T`, which is `O` itself (same dtype).
+pub(crate) fn same<O: Element, T: Element>(out: &mut [O]) -> Result<&mut [T]> {
+    if O::DTYPE != T::DTYPE {
+        return Err(Error::InvalidType);
+    }
+    bytemuck::try_cast_slice_mut(out).map_err(|_| Error::Misaligned)
+}
+
+/// `out` as bytes for the type-erased entries.
+fn bytes_of<O: Element>(out: &mut [O]) -> Result<&mut [u8]> {
+    bytemuck::try_cast_slice_mut(out).map_err(|_| Error::Misaligned)
+}
+
+/// Logs a failed typed call through the crate's logging shim.
+pub(crate) fn logged<T>(name: &'static str, r: Result<T>) -> Result<T> {
+    if let Err(_e) = &r {
+        crate::logging::debug!("fnp-core: {} failed: {}", name, _e);
+    }
+    r
+}
+
+/// A binary ufunc over typed views: `out = op(a, b)` with broadcasting.
+///
+/// The op-named functions ([`add`](crate::add), [`less`](crate::less), …)
+/// call this; use it when the op is chosen at run time. Errors: NumPy's
+/// (shape mismatch, no loop for the dtypes, negative integer power),
+/// [`Error::InvalidType`] when `O` is not the result dtype, and
+/// [`Error::BufferTooSmall`] (elements of `O`).
+///
+/// ```
+/// use fnp_core::{binary_into, BinaryOp, Bool};
+///
+/// let mut out = [Bool::FALSE; 3];
+/// binary_into(BinaryOp::Less, &[1i32, 5, 3], &[2i32, 2, 3], &mut out)?;
+/// assert_eq!(out, [Bool::TRUE, Bool::FALSE, Bool::FALSE]);
+/// // The result of `less` is bool, not int32:
+/// let mut wrong = [0i32; 3];
+/// assert_eq!(
+///     binary_into(BinaryOp::Less, &[1i32, 5, 3], &[2i32, 2, 3], &mut wrong),
+///     Err(fnp_core::Error::InvalidType)
+/// );
+/// # Ok::<(), fnp_core::Error>(())
+/// ```
+pub fn binary_into<'a, 'b, A: Element, B: Element, O: Element>(
+    op: BinaryOp,
+    a: impl Into<View<'a, A>>,
+    b: impl Into<View<'b, B>>,
+    out: &mut [O],
+) -> Result<Output> {
+    let (a, b) = (a.into().as_array(), b.into().as_array());
+    logged(op.name(), binary_erased(op, &a, &b, out))
+}
+
+pub(crate) fn binary_erased<O: Element>(
+    op: BinaryOp,
+    a: &ArrayRef<'_>,
+    b: &ArrayRef<'_>,
+    out: &mut [O],
+) -> Result<Output> {
+    let (dtype, shape) = op.output(a, b)?;
+    if dtype != O::DTYPE {
+        return Err(Error::InvalidType);
+    }
+    let n = shape.size();
+    let out = out
+        .get_mut(..n)
+        .ok_or(Error::BufferTooSmall { needed: n })?;
+    crate::ufunc::binary(op, a, b, bytes_of(out)?)
+}
+
+/// The body of a generated binary-ufunc function (`add` & co.): the
+/// arithmetic family takes the monomorphic path (one kernel, one driver,
+/// for the output dtype `O`); the others the type-erased entry.
+macro_rules! typed_binary {
+    (Arith, $variant:ident, $a:expr, $b:expr, $out:expr) => {{
+        let (a, b) = ($a.as_array(), $b.as_array());
+        let r = $crate::typed::with_dtype!(O::DTYPE, T => match $crate::typed::same::<O, T>($out) {
+            Ok(out) => $crate::ufunc::arith_as::<T, $crate::ufunc::kernels::$variant>(
+                BinaryOp::$variant,
+                &a,
+                &b,
+                out,
+            ),
+            Err(e) => Err(e),
+        });
+        $crate::typed::logged(BinaryOp::$variant.name(), r)
+    }};
+    ($family:ident, $variant:ident, $a:expr, $b:expr, $out:expr) => {{
+        $crate::typed::binary_into(BinaryOp::$variant, $a, $b, $out)
+    }};
+}
+
+pub(crate) use typed_binary;
+pub(crate) use with_dtype;
+
+/// A unary ufunc over a typed view: `out = op(x)`, elementwise.
+///
+/// The op-named functions ([`sqrt`](crate::sqrt), [`isnan`](crate::isnan),
+/// …) call this. Errors: NumPy's (no loop: TypeError),
+/// [`Error::Float16`] where NumPy answers in float16 (float functions of
+/// bool, int8, uint8), [`Error::InvalidType`] when `O` is not the result
+/// dtype, [`Error::BufferTooSmall`] (elements of `O`).
+///
+/// ```
+/// use fnp_core::{unary_into, UnaryOp};
+///
+/// let mut out = [0f64; 3];
+/// unary_into(UnaryOp::Sqrt, &[4i32, 9, 2], &mut out)?; // int32 computes in float64
+/// assert_eq!(out, [2.0, 3.0, core::f64::consts::SQRT_2]);
+/// # Ok::<(), fnp_core::Error>(())
+/// ```
+pub fn unary_into<'a, T: Element, O: Element>(
+    op: UnaryOp,
+    x: impl Into<View<'a, T>>,
+    out: &mut [O],
+) -> Result<Output> {
+    let x = x.into().as_array();
+    logged(op.name(), unary_erased(op, &x, out))
+}
+
+#[doc(hidden)]
+pub(crate) fn unary_erased<O: Element>(
+    op: UnaryOp,
+    x: &ArrayRef<'_>,
+    out: &mut [O],
+) -> Result<Output> {
+    let (dtype, shape) = op.output(x)?;
+    if dtype != O::DTYPE {
+        return Err(Error::InvalidType);
+    }
+    let n = shape.size();
+    let out = out
+        .get_mut(..n)
+        .ok_or(Error::BufferTooSmall { needed: n })?;
+    crate::ufunc::unary(op, x, bytes_of(out)?)
+}
+
+/// A reduction over a typed view with NumPy's keywords (`axis`,
+/// `keepdims`, `where`, `initial`, `dtype`, `ddof`, see [`ReduceParams`]),
+/// writing the C-contiguous result into `out` and using `scratch` (words;
+/// [`reduce_scratch_len`] says how many, 0 for most ops).
+///
+/// Only the loops of the result dtype `O` (for argmin/argmax: of the input
+/// dtype `T`) are linked. Errors: NumPy's (AxisError, empty reduction
+/// without identity, bad keywords), [`Error::InvalidType`] when `O` is not
+/// the result dtype, [`Error::BufferTooSmall`] (elements of `out` or words
+/// of `scratch`).
+///
+/// ```
+/// use fnp_core::{reduce_into, ReduceOp, ReduceParams, View, Bool};
+///
+/// // Per-channel means of 3 samples × 2 channels, skipping one bad sample.
+/// let samples = [1.0f32, 10.0, 2.0, 20.0, 99.0, 30.0];
+/// let x = View::new(&samples, &[3, 2])?;
+/// let ok = [Bool::TRUE, Bool::TRUE, Bool::TRUE, Bool::TRUE, Bool::FALSE, Bool::TRUE];
+/// let ok = View::new(&ok, &[3, 2])?;
+/// let params = ReduceParams::along(0).with_keepdims(true).with_where(ok);
+/// let mut out = [0f32; 2];
+/// let mut scratch = [0u64; 2];
+/// let r = reduce_into(ReduceOp::Mean, x, &params, &mut out, &mut scratch)?;
+/// assert_eq!(r.shape.dims(), &[1, 2]);
+/// assert_eq!(out, [1.5, 20.0]);
+/// # Ok::<(), fnp_core::Error>(())
+/// ```
+pub fn reduce_into<'a, T: Element, O: Element>(
+    op: ReduceOp,
+    x: impl Into<View<'a, T>>,
+    params: &ReduceParams<'_>,
+    out: &mut [O],
+    scratch: &mut [u64],
+) -> Result<Output> {
+    let x = x.into().as_array();
+    let r = if matches!(op, ReduceOp::Argmin | ReduceOp::Argmax) {
+        with_dtype!(T::DTYPE, I => match same::<O, i64>(out) {
+            Ok(out) => crate::reduce::reduce_arg::<I>(op, &x, params, out),
+            Err(e) => Err(e),
+        })
+    } else {
+        with_dtype!(O::DTYPE, R => match same::<O, R>(out) {
+            Ok(out) => crate::reduce::reduce_as::<R>(op, &x, params, out, scratch),
+            Err(e) => Err(e),
+        })
+    };
+    logged(op.name(), r)
+}
+
+/// A reduction over every axis to one value (`np.mean(x)` & co.): the body
+/// of the generated [`sum`](crate::sum), [`mean`](crate::mean), ….
+#[doc(hidden)]
+pub fn reduce_scalar<'a, T: Element, O: Element>(
+    op: ReduceOp,
+    x: impl Into<View<'a, T>>,
+) -> Result<O> {
+    let mut out = [O::default()];
+    // A scalar result needs at most two scratch words (var of a masked
+    // input: mean and count).
+    let mut scratch = [0u64; 2];
+    reduce_into(op, x, &ReduceParams::default(), &mut out, &mut scratch)?;
+    Ok(out[0])
+}
+
+/// The result dtype and shape of a binary ufunc on these views, to size
+/// `out` before the call (`shape.size()` elements of `dtype`).
+///
+/// ```
+/// use fnp_core::{binary_output, BinaryOp, DType, View};
+///
+/// let a = View::new(&[0u8; 6], &[3, 1, 2])?;
+/// let (dtype, shape) = binary_output(BinaryOp::TrueDivide, a, &[1i16, 2])?;
+/// assert_eq!((dtype, shape.dims()), (DType::Float64, &[3, 1, 2][..]));
+/// # Ok::<(), fnp_core::Error>(())
+/// ```
+pub fn binary_output<'a, 'b, A: Element, B: Element>(
+    op: BinaryOp,
+    a: impl Into<View<'a, A>>,
+    b: impl Into<View<'b, B>>,
+) -> Result<(DType, Shape)> {
+    op.output(&a.into().as_array(), &b.into().as_array())
+}
+
+/// The result dtype and shape of a unary ufunc on this view.
+///
+/// ```
+/// use fnp_core::{unary_output, DType, UnaryOp};
+/// assert_eq!(unary_output(UnaryOp::Isnan, &[1.0f32])?.0, DType::Bool);
+/// assert_eq!(unary_output(UnaryOp::Exp, &[1i8]), Err(fnp_core::Error::Float16));
+/// # Ok::<(), fnp_core::Error>(())
+/// ```
+pub fn unary_output<'a, T: Element>(
+    op: UnaryOp,
+    x: impl Into<View<'a, T>>,
+) -> Result<(DType, Shape)> {
+    op.output(&x.into().as_array())
+}
+
+/// The result dtype and shape of a reduction with these keywords.
+///
+/// ```
+/// use fnp_core::{reduce_output, DType, ReduceOp, ReduceParams, View};
+///
+/// let x = View::new(&[0i16; 12], &[3, 4])?;
+/// let (dtype, shape) = reduce_output(ReduceOp::Sum, x, &ReduceParams::along(-1))?;
+/// assert_eq!((dtype, shape.dims()), (DType::Int64, &[3][..]));
+/// # Ok::<(), fnp_core::Error>(())
+/// ```
+pub fn reduce_output<'a, T: Element>(
+    op: ReduceOp,
+    x: impl Into<View<'a, T>>,
+    params: &ReduceParams<'_>,
+) -> Result<(DType, Shape)> {
+    op.output(&x.into().as_array(), params)
+}
+
+/// The scratch words [`reduce_into`] needs (one or two per output element
+/// for `mean`/`nanmean` with `where=`, `nanmean` of floats and `var`/`std`;
+/// 0 otherwise).
+///
+/// ```
+/// use fnp_core::{reduce_scratch_len, ReduceOp, ReduceParams, View};
+///
+/// let x = View::new(&[0f32; 12], &[3, 4])?;
+/// assert_eq!(reduce_scratch_len(ReduceOp::Var, x, &ReduceParams::along(0))?, 4);
+/// assert_eq!(reduce_scratch_len(ReduceOp::Max, x, &ReduceParams::along(0))?, 0);
+/// # Ok::<(), fnp_core::Error>(())
+/// ```
+pub fn reduce_scratch_len<'a, T: Element>(
+    op: ReduceOp,
+    x: impl Into<View<'a, T>>,
+    params: &ReduceParams<'_>,
+) -> Result<usize> {
+    crate::reduce::scratch_len(op, &x.into().as_array(), params)
+}

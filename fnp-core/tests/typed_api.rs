@@ -1,0 +1,314 @@
+//! The typed API: same answers as the type-erased entry, and every error
+//! path returns an `Error` (no panic).
+
+use fnp_core::{
+    binary, binary_into, call, reduce_into, reduce_output, reduce_scratch_len, unary, ArrayRef,
+    BinaryOp, Bool, DType, Error, FpFlags, Layout, Op, ReduceOp, ReduceParams, Shape, UnaryOp,
+    View,
+};
+
+fn erased<'a, T: fnp_core::Element>(data: &'a [T], dims: &[usize]) -> ArrayRef<'a> {
+    ArrayRef::from_slice(data, Layout::c_contiguous(Shape::new(dims).unwrap())).unwrap()
+}
+
+#[test]
+fn arithmetic_matches_the_type_erased_entry() {
+    let a = [1.5f32, -0.0, f32::INFINITY, f32::NAN, 3.0, f32::MAX];
+    let b = [0.0f32, 2.0, -3.0];
+    let av = View::new(&a, &[2, 3]).unwrap();
+    for &op in BinaryOp::ALL {
+        if op.family() != fnp_core::BinaryFamily::Arith {
+            continue;
+        }
+        let mut typed = [0f32; 6];
+        let mut bytes = [0f32; 6];
+        let t = binary_into(op, av, &b, &mut typed).unwrap();
+        let e = binary(
+            op,
+            &erased(&a, &[2, 3]),
+            &erased(&b, &[3]),
+            bytemuck::cast_slice_mut(&mut bytes),
+        )
+        .unwrap();
+        assert_eq!(t, e, "{op:?}");
+        let (tb, eb): (Vec<u32>, Vec<u32>) = (
+            typed.iter().map(|x| x.to_bits()).collect(),
+            bytes.iter().map(|x| x.to_bits()).collect(),
+        );
+        assert_eq!(tb, eb, "{op:?}");
+    }
+}
+
+#[test]
+fn the_named_functions_are_the_registry_ops() {
+    let mut out = [0f64; 3];
+    let r = fnp_core::true_divide(&[1i32, 2, 3], &[0i32, 4, 3], &mut out).unwrap();
+    assert_eq!(r.dtype, DType::Float64);
+    assert_eq!(out, [f64::INFINITY, 0.5, 1.0]);
+    assert!(r.flags.contains(FpFlags::DIVIDE));
+
+    let mut out = [0i8; 2];
+    let r = fnp_core::floor_divide(&[i8::MIN, 7], &[-1i8, 0], &mut out).unwrap();
+    assert_eq!(out, [i8::MIN, 0]);
+    assert!(r.flags.contains(FpFlags::OVERFLOW) && r.flags.contains(FpFlags::DIVIDE));
+
+    let mut out = [Bool::FALSE; 2];
+    fnp_core::isnan(&[f32::NAN, 1.0], &mut out).unwrap();
+    assert_eq!(out, [Bool::TRUE, Bool::FALSE]);
+
+    let mut out = [0f32; 2];
+    let r = fnp_core::sqrt(&[-1.0f32, 4.0], &mut out).unwrap();
+    assert!(out[0].is_nan() && out[1] == 2.0);
+    assert_eq!(r.flags, FpFlags::INVALID);
+
+    let x = [3.0f32, 1.0, 4.0, 1.0, 5.0];
+    assert_eq!(fnp_core::max::<f32, f32>(&x), Ok(5.0));
+    assert_eq!(fnp_core::argmax::<f32, i64>(&x), Ok(4));
+    assert_eq!(fnp_core::sum::<i8, i64>(&[100i8, 100, 100]), Ok(300));
+    assert_eq!(fnp_core::mean::<i16, f64>(&[1i16, 2]), Ok(1.5));
+    assert_eq!(fnp_core::var::<f32, f32>(&[1.0f32, 3.0]), Ok(1.0));
+    assert_eq!(fnp_core::std::<f64, f64>(&[1.0f64, 3.0]), Ok(1.0));
+    assert_eq!(
+        fnp_core::count_nonzero::<f32, i64>(&[0.0f32, f32::NAN]),
+        Ok(1)
+    );
+    let mut c = [0i64; 3];
+    fnp_core::cumsum(&[1i32, 2, 3], &mut c).unwrap();
+    assert_eq!(c, [1, 3, 6]);
+}
+
+#[test]
+fn reductions_match_call_bit_for_bit() {
+    // 1000 float32 values: long enough for NumPy's pairwise blocks.
+    let x: Vec<f32> = (0..1000)
+        .map(|i| ((i * 7919) % 1000) as f32 * 0.001 + 0.1)
+        .collect();
+    let v = View::new(&x, &[10, 100]).unwrap();
+    for op in [
+        ReduceOp::Sum,
+        ReduceOp::Mean,
+        ReduceOp::Var,
+        ReduceOp::Max,
+        ReduceOp::Nanmean,
+    ] {
+        for params in [
+            ReduceParams::default(),
+            ReduceParams::along(1),
+            ReduceParams::along(0),
+        ] {
+            let (dtype, shape) = reduce_output(op, v, &params).unwrap();
+            assert_eq!(dtype, DType::Float32);
+            let mut out = vec![0f32; shape.size()];
+            let mut scratch = vec![0u64; reduce_scratch_len(op, v, &params).unwrap()];
+            let t = reduce_into(op, v, &params, &mut out, &mut scratch).unwrap();
+            let mut want = vec![0f32; shape.size()];
+            let mut bytes_scratch = vec![0u8; 8 * scratch.len() + 8];
+            let e = call(
+                Op::Reduce(op),
+                &[v.as_array()],
+                &params,
+                bytemuck::cast_slice_mut(&mut want),
+                &mut bytes_scratch,
+            )
+            .unwrap();
+            assert_eq!(t, e);
+            assert_eq!(
+                out.iter().map(|f| f.to_bits()).collect::<Vec<_>>(),
+                want.iter().map(|f| f.to_bits()).collect::<Vec<_>>(),
+                "{op:?} {params:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn strided_and_scalar_views() {
+    let data = [0i32, 1, 2, 3, 4, 5];
+    // The transpose of a 2×3 matrix and a reversed row.
+    let t = View::strided(&data, &[3, 2], &[1, 3], 0).unwrap();
+    let mut out = [0i32; 6];
+    fnp_core::add(t, View::scalar(&10), &mut out).unwrap();
+    assert_eq!(out, [10, 13, 11, 14, 12, 15]);
+    let rev = View::strided(&data, &[3], &[-1], 2).unwrap();
+    let mut out = [0i32; 3];
+    fnp_core::multiply(rev, &[1i32, 10, 100], &mut out).unwrap();
+    assert_eq!(out, [2, 10, 0]);
+}
+
+#[test]
+fn error_paths_return_errors() {
+    let a = [1.0f32; 6];
+    let a = View::new(&a, &[2, 3]).unwrap();
+    let mut out = [0f32; 6];
+    // Shape mismatch: (2, 3) with (2,).
+    assert_eq!(
+        fnp_core::add(a, &[1.0f32, 2.0], &mut out),
+        Err(Error::BroadcastMismatch)
+    );
+    assert_eq!(
+        fnp_core::hypot(a, &[1.0f32, 2.0], &mut out),
+        Err(Error::BroadcastMismatch)
+    );
+    // Too-small output, in elements of the output type.
+    let mut short = [0f32; 5];
+    assert_eq!(
+        fnp_core::add(a, a, &mut short),
+        Err(Error::BufferTooSmall { needed: 6 })
+    );
+    assert_eq!(
+        fnp_core::exp(a, &mut short),
+        Err(Error::BufferTooSmall { needed: 6 })
+    );
+    assert_eq!(
+        fnp_core::less(a, a, &mut [Bool::FALSE; 2]),
+        Err(Error::BufferTooSmall { needed: 6 })
+    );
+    // Wrong output dtype: add of float32 is float32, less is bool.
+    assert_eq!(fnp_core::add(a, a, &mut [0f64; 6]), Err(Error::InvalidType));
+    assert_eq!(fnp_core::less(a, a, &mut out), Err(Error::InvalidType));
+    assert_eq!(fnp_core::sqrt(a, &mut [0f64; 6]), Err(Error::InvalidType));
+    assert_eq!(fnp_core::mean::<f32, f64>(&a), Err(Error::InvalidType));
+    assert_eq!(fnp_core::argmin::<f32, i32>(&a), Err(Error::InvalidType));
+    // No loop / float16 / NumPy's ValueErrors.
+    assert_eq!(fnp_core::bitwise_and(a, a, &mut out), Err(Error::NoLoop));
+    assert_eq!(
+        fnp_core::subtract(&[Bool::TRUE], &[Bool::TRUE], &mut [Bool::FALSE]),
+        Err(Error::NoLoop)
+    );
+    assert_eq!(fnp_core::sin(&[1u8], &mut [0f32]), Err(Error::Float16));
+    assert_eq!(
+        fnp_core::power(&[2i32], &[-1i32], &mut [0i32]),
+        Err(Error::NegativeIntegerPower)
+    );
+    assert_eq!(
+        fnp_core::max::<f32, f32>(&[0f32; 0]),
+        Err(Error::EmptyReduction)
+    );
+    assert_eq!(
+        fnp_core::argmax::<u8, i64>(&[0u8; 0]),
+        Err(Error::EmptyReduction)
+    );
+    // Reductions: axis, scratch, mask.
+    let mut two = [0f32; 3];
+    assert_eq!(
+        reduce_into(ReduceOp::Sum, a, &ReduceParams::along(2), &mut two, &mut []),
+        Err(Error::AxisOutOfBounds)
+    );
+    assert_eq!(
+        reduce_into(
+            ReduceOp::Var,
+            a,
+            &ReduceParams::along(0),
+            &mut two,
+            &mut [0u64; 2]
+        ),
+        Err(Error::BufferTooSmall { needed: 3 })
+    );
+    assert_eq!(
+        reduce_into(
+            ReduceOp::Sum,
+            a,
+            &ReduceParams::along(0),
+            &mut two[..2],
+            &mut []
+        ),
+        Err(Error::BufferTooSmall { needed: 3 })
+    );
+    let mask = [Bool::TRUE; 2];
+    assert_eq!(
+        reduce_into(
+            ReduceOp::Sum,
+            a,
+            &ReduceParams::along(0).with_where(View::from(&mask)),
+            &mut two,
+            &mut []
+        ),
+        Err(Error::BroadcastMismatch)
+    );
+    // Views: shape against data.
+    assert_eq!(
+        View::new(&[1u8; 5], &[2, 3]).err(),
+        Some(Error::LayoutMismatch)
+    );
+    assert_eq!(
+        View::strided(&[1u8; 5], &[3], &[3], 0).err(),
+        Some(Error::LayoutMismatch)
+    );
+    assert_eq!(
+        View::strided(&[1u8; 5], &[3], &[-1], 1).err(),
+        Some(Error::LayoutMismatch)
+    );
+    assert_eq!(
+        View::new(&[1u8; 0], &[1; 65]).err(),
+        Some(Error::TooManyDims)
+    );
+    assert_eq!(
+        View::new(&[1u8; 0], &[usize::MAX, 2]).err(),
+        Some(Error::ShapeOverflow)
+    );
+}
+
+#[test]
+fn unary_matches_the_type_erased_entry() {
+    let x = [0.5f64, -0.0, 1e300, -2.0, f64::NAN];
+    for &op in UnaryOp::ALL {
+        let dtype = match fnp_core::unary_output(op, &x) {
+            Ok((dtype, _)) => dtype,
+            Err(e) => {
+                assert_eq!(fnp_core::unary_into(op, &x, &mut [0f64; 5]), Err(e));
+                continue;
+            }
+        };
+        let mut want = [0u64; 5];
+        let mut got = [0u64; 5];
+        let e = unary(op, &erased(&x, &[5]), bytemuck::cast_slice_mut(&mut want));
+        let t = match dtype {
+            DType::Float64 => {
+                let mut out = [0f64; 5];
+                let t = fnp_core::unary_into(op, &x, &mut out);
+                got.iter_mut().zip(out).for_each(|(g, o)| *g = o.to_bits());
+                t
+            }
+            DType::Bool => {
+                let mut out = [Bool::FALSE; 5];
+                let t = fnp_core::unary_into(op, &x, &mut out);
+                bytemuck::cast_slice_mut::<u64, u8>(&mut got)[..5]
+                    .copy_from_slice(bytemuck::cast_slice(&out));
+                t
+            }
+            other => panic!("unexpected {other:?}"),
+        };
+        assert_eq!(t, e, "{op:?}");
+        if t.is_ok() && dtype == DType::Float64 {
+            assert_eq!(got, want, "{op:?}");
+        }
+    }
+}
+
+#[test]
+fn reduction_docs_special_values() {
+    use fnp_core::reduce_into as r;
+    let one = |op, x: &[f32], p: &ReduceParams<'_>| {
+        let mut out = [0f32];
+        let mut scratch = [0u64; 2];
+        r(op, x, p, &mut out, &mut scratch).map(|o| (out[0], o.flags))
+    };
+    let d = ReduceParams::default();
+    // Empty mean: 0/0.
+    let (m, f) = one(ReduceOp::Mean, &[], &d).unwrap();
+    assert!(m.is_nan() && f.contains(FpFlags::INVALID));
+    // Sum: inf + -inf, overflow, empty.
+    let (s, f) = one(ReduceOp::Sum, &[f32::INFINITY, f32::NEG_INFINITY], &d).unwrap();
+    assert!(s.is_nan() && f.contains(FpFlags::INVALID));
+    let (s, f) = one(ReduceOp::Sum, &[f32::MAX, f32::MAX], &d).unwrap();
+    assert!(s == f32::INFINITY && f.contains(FpFlags::OVERFLOW));
+    assert_eq!(one(ReduceOp::Sum, &[], &d).unwrap().0.to_bits(), 0);
+    // var with n - ddof == 0 divides by zero; an inf input gives NaN.
+    let (v, f) = one(ReduceOp::Var, &[1.0, 2.0], &d.with_ddof(2.0)).unwrap();
+    assert!(v == f32::INFINITY && f.contains(FpFlags::DIVIDE));
+    let (v, f) = one(ReduceOp::Var, &[1.0, f32::INFINITY], &d).unwrap();
+    assert!(v.is_nan() && f.contains(FpFlags::INVALID));
+    // max propagates NaN without a flag.
+    let (v, f) = one(ReduceOp::Max, &[1.0, f32::NAN, 3.0], &d).unwrap();
+    assert!(v.is_nan() && f.is_empty());
+}
