@@ -276,6 +276,13 @@ proptest! {
         let scratch = &mut scratch[..scratch_len];
         let out = &mut out_all[out_misalign..out_misalign + out_len];
 
+        // Zero strides make huge views of a few bytes legal; strict mode
+        // computes them as NumPy would (for days): keep the work small.
+        let work = inputs.iter().chain(params.where_mask.as_ref())
+            .all(|a| a.shape().checked_size().is_ok_and(|n| n <= 1 << 16));
+        if !work {
+            return Ok(());
+        }
         let got = call(op, &inputs, &params, out, scratch);
         match (&promised, &got) {
             (Ok((dtype, shape)), Ok(o)) => {
