@@ -24,13 +24,14 @@ impl<'a> ArrayRef<'a> {
     /// number of elements or the layout reaches outside them,
     /// [`Error::Misaligned`] when `data` is not aligned for `dtype`.
     pub fn new(dtype: DType, data: &'a [u8], layout: Layout) -> Result<ArrayRef<'a>> {
-        if data.len() % dtype.itemsize() != 0 {
+        let item = dtype.itemsize_nonzero();
+        if data.len() % item != 0 {
             return Err(Error::LayoutMismatch);
         }
-        if data.as_ptr().align_offset(dtype.itemsize()) != 0 {
+        if data.as_ptr().align_offset(item.get()) != 0 {
             return Err(Error::Misaligned);
         }
-        layout.check_len(data.len() / dtype.itemsize())?;
+        layout.check_len(data.len() / item)?;
         Ok(ArrayRef {
             dtype,
             data,
@@ -111,7 +112,7 @@ impl<'a> ArrayRef<'a> {
 
     /// The same view with another layout over the same bytes.
     pub fn with_layout(&self, layout: Layout) -> Result<ArrayRef<'a>> {
-        layout.check_len(self.data.len() / self.dtype.itemsize())?;
+        layout.check_len(self.data.len() / self.dtype.itemsize_nonzero())?;
         Ok(ArrayRef { layout, ..*self })
     }
 

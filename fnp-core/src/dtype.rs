@@ -109,6 +109,16 @@ impl DType {
         }
     }
 
+    /// [`DType::itemsize`] as a type that cannot be zero, so dividing by it
+    /// needs no zero check.
+    pub const fn itemsize_nonzero(self) -> core::num::NonZeroUsize {
+        match core::num::NonZeroUsize::new(self.itemsize()) {
+            Some(n) => n,
+            // Every itemsize is 1, 2, 4 or 8.
+            None => core::num::NonZeroUsize::MIN,
+        }
+    }
+
     /// NumPy's `dtype.kind`.
     pub const fn kind(self) -> Kind {
         match self {

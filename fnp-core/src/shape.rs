@@ -78,7 +78,9 @@ impl Shape {
         }
         let mut shape = Shape::SCALAR;
         shape.ndim = dims.len();
-        shape.dims[..dims.len()].copy_from_slice(dims);
+        for (slot, &d) in shape.dims.iter_mut().zip(dims) {
+            *slot = d;
+        }
         shape.checked_size()?;
         Ok(shape)
     }
@@ -91,14 +93,24 @@ impl Shape {
         shape
     }
 
-    /// Number of dimensions.
+    /// Number of dimensions. Never above [`MAX_NDIM`] (every constructor
+    /// checks it); the `min` says so to the optimiser, so indexing the
+    /// fixed arrays by a dimension needs no bounds check.
+    #[inline(always)]
     pub const fn ndim(&self) -> usize {
-        self.ndim
+        if self.ndim < MAX_NDIM {
+            self.ndim
+        } else {
+            MAX_NDIM
+        }
     }
 
     /// The dimensions.
+    #[inline(always)]
     pub fn dims(&self) -> &[usize] {
-        &self.dims[..self.ndim]
+        self.dims
+            .split_at_checked(self.ndim())
+            .map_or(&[], |(d, _)| d)
     }
 
     /// Number of elements, checked.
@@ -117,10 +129,10 @@ impl Shape {
 
     /// Appends a dimension.
     pub fn push(&mut self, dim: usize) -> Result<()> {
-        if self.ndim == MAX_NDIM {
+        let Some(slot) = self.dims.get_mut(self.ndim) else {
             return Err(Error::TooManyDims);
-        }
-        self.dims[self.ndim] = dim;
+        };
+        *slot = dim;
         self.ndim += 1;
         if self.checked_size().is_err() {
             self.ndim -= 1;
@@ -167,11 +179,11 @@ impl Layout {
     pub fn c_contiguous(shape: Shape) -> Layout {
         let mut strides = [0isize; MAX_NDIM];
         let mut step: isize = 1;
-        for i in (0..shape.ndim()).rev() {
-            strides[i] = step;
+        for (stride, &dim) in strides.iter_mut().zip(shape.dims()).rev() {
+            *stride = step;
             // The size was checked to fit usize; an isize overflow here only
             // matters for dims after a zero, where strides are never used.
-            step = step.wrapping_mul(shape.dims[i] as isize);
+            step = step.wrapping_mul(dim as isize);
         }
         Layout {
             shape,
@@ -202,7 +214,9 @@ impl Layout {
             return Err(Error::LayoutMismatch);
         }
         let mut s = [0isize; MAX_NDIM];
-        s[..strides.len()].copy_from_slice(strides);
+        for (slot, &x) in s.iter_mut().zip(strides) {
+            *slot = x;
+        }
         Ok(Layout {
             shape,
             strides: s,
@@ -216,8 +230,11 @@ impl Layout {
     }
 
     /// Element strides, one per dimension.
+    #[inline(always)]
     pub fn strides(&self) -> &[isize] {
-        &self.strides[..self.shape.ndim]
+        self.strides
+            .split_at_checked(self.shape.ndim())
+            .map_or(&[], |(s, _)| s)
     }
 
     /// Element index of the first logical element.
@@ -226,8 +243,9 @@ impl Layout {
     }
 
     /// Number of dimensions.
+    #[inline(always)]
     pub const fn ndim(&self) -> usize {
-        self.shape.ndim
+        self.shape.ndim()
     }
 
     /// Number of logical elements.
@@ -336,6 +354,29 @@ impl Layout {
     }
 }
 
+/// The first `n` entries of a per-dimension array, without a panic path:
+/// `n` is a dimension count (≤ [`MAX_NDIM`], the arrays' length) or a
+/// block length bounded by its buffer, so the whole-array fallback is
+/// never taken. (`&a[..n]` would compile to a call with a bounds panic at
+/// opt-level z, where core's index function is not inlined.)
+#[inline(always)]
+pub(crate) fn first<T>(a: &[T], n: usize) -> &[T] {
+    match a.split_at_checked(n) {
+        Some((head, _)) => head,
+        None => a,
+    }
+}
+
+/// [`first`] for a mutable array.
+#[inline(always)]
+pub(crate) fn first_mut<T>(a: &mut [T], n: usize) -> &mut [T] {
+    let len = a.len();
+    match a.split_at_mut_checked(n.min(len)) {
+        Some((head, _)) => head,
+        None => &mut [],
+    }
+}
+
 /// The broadcast shape of two shapes (`np.broadcast_shapes`).
 pub fn broadcast_shapes(a: &Shape, b: &Shape) -> Result<Shape> {
     let n = a.ndim().max(b.ndim());
@@ -422,7 +463,9 @@ impl OuterIndex {
     pub(crate) fn new(shape: &Shape) -> OuterIndex {
         let ndim = shape.ndim().saturating_sub(1);
         let mut dims = [0usize; MAX_NDIM];
-        dims[..ndim].copy_from_slice(&shape.dims()[..ndim]);
+        for (slot, &d) in dims.iter_mut().zip(shape.dims().iter().take(ndim)) {
+            *slot = d;
+        }
         OuterIndex {
             index: [0; MAX_NDIM],
             dims,
@@ -438,13 +481,14 @@ impl OuterIndex {
         }
         let current = self.index;
         self.done = true;
-        for i in (0..self.ndim).rev() {
-            self.index[i] += 1;
-            if self.index[i] < self.dims[i] {
+        let n = self.ndim.min(MAX_NDIM);
+        for (i, &d) in self.index.iter_mut().zip(&self.dims).take(n).rev() {
+            *i += 1;
+            if *i < d {
                 self.done = false;
                 break;
             }
-            self.index[i] = 0;
+            *i = 0;
         }
         Some(current)
     }

@@ -308,9 +308,21 @@ pub fn build_buffer(
     logical: &[u8],
 ) -> Result<Vec<u8>, String> {
     let item = dtype.itemsize();
-    let size: usize = shape.iter().product();
-    if logical.len() != size * item {
+    // Checked: this is public, and a shape from a hand-made value may not
+    // have been through `decode_input`'s limit.
+    let size = shape
+        .iter()
+        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+        .ok_or("element count overflows")?;
+    if size.checked_mul(item) != Some(logical.len()) {
         return Err("data length does not match the shape".into());
+    }
+    if strides.len() != shape.len() {
+        return Err(format!(
+            "{} strides for {} dimensions",
+            strides.len(),
+            shape.len()
+        ));
     }
     let base = i128::try_from(offset).map_err(|_| "offset too large")?;
     let len = if size == 0 {
@@ -318,12 +330,12 @@ pub fn build_buffer(
     } else {
         let (mut lo, mut hi) = (base, base);
         for (&d, &s) in shape.iter().zip(strides) {
+            // |(d - 1)·s| < 2**127, but a sum of them may not be.
             let span = (d as i128 - 1) * s as i128;
-            if span < 0 {
-                lo += span;
-            } else {
-                hi += span;
-            }
+            let side = if span < 0 { &mut lo } else { &mut hi };
+            *side = side
+                .checked_add(span)
+                .ok_or("the layout's span overflows")?;
         }
         if lo < 0 {
             return Err(format!(

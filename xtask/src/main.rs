@@ -3,6 +3,7 @@
 //! and prints a summary; the exit code is non-zero if any step failed.
 
 mod firmware;
+mod panics;
 mod setup;
 mod steps;
 
@@ -16,7 +17,9 @@ usage: cargo xtask <command>
 commands:
   setup     install what is missing (rust targets, llvm-tools, QEMU, par2)
   test      fmt, clippy (host, each no_std target, firmware), tests incl. QEMU
-            round trips, no_std cross-builds, firmware builds
+            round trips, no_std cross-builds, firmware builds, panic sites
+  panics    build the Arm firmware and list every panic site left in it
+            (calls into core::panicking that optimisation kept), by crate
   conform   conformance suite on host and every QEMU board: reports, one
             op x target table, a sealed and proven bundle
   bench     fnp vs NumPy on the host, instruction counts per board, bundle
@@ -47,6 +50,7 @@ fn main() -> ExitCode {
                 &format!("{err:#}"),
             ),
         },
+        "panics" => panic_sites(&mut steps),
         "-h" | "--help" | "help" => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;
@@ -223,7 +227,21 @@ fn firmware_checks(steps: &mut Steps) {
             &no_host_env,
         );
         match firmware::build(board) {
-            Ok(_) => steps.pass(&format!("firmware build ({board})")),
+            Ok(elf) => {
+                steps.pass(&format!("firmware build ({board})"));
+                // The Arm boards: the wire server and every kernel as the
+                // device runs them (release, LTO).
+                if triple.starts_with("thumb") {
+                    let name = format!("panic sites ({board})");
+                    match panics::check(&elf) {
+                        Ok(summary) => {
+                            println!("{name}: {summary}");
+                            steps.pass(&name);
+                        }
+                        Err(err) => steps.fail(&name, &format!("{err:#}")),
+                    }
+                }
+            }
             Err(err) => steps.fail(&format!("firmware build ({board})"), &format!("{err:#}")),
         }
     }
@@ -253,6 +271,39 @@ fn firmware_checks(steps: &mut Steps) {
             "sensor-stats example on QEMU = NumPy's golden",
             &format!("{err:#}"),
         ),
+    }
+}
+
+/// `cargo xtask panics`: every site per function, for the Arm boards.
+fn panic_sites(steps: &mut Steps) {
+    for (board, triple, _) in firmware::BOARDS {
+        if !triple.starts_with("thumb") {
+            continue;
+        }
+        let elf = match firmware::build(board) {
+            Ok(elf) => elf,
+            Err(err) => {
+                steps.fail(&format!("firmware build ({board})"), &format!("{err:#}"));
+                continue;
+            }
+        };
+        match panics::scan(&elf) {
+            Ok(report) => {
+                println!("{board}: {}", elf.display());
+                for (krate, fns) in &report.by_crate {
+                    println!("  {krate}: {} site(s)", report.total(krate));
+                    for (f, n) in fns {
+                        println!("    {n:>3}  {f}");
+                    }
+                }
+                println!("  core helpers called:");
+                for (h, n) in &report.helpers {
+                    println!("    {n:>3}  {h}");
+                }
+                steps.pass(&format!("panic sites ({board})"));
+            }
+            Err(err) => steps.fail(&format!("panic sites ({board})"), &format!("{err:#}")),
+        }
     }
 }
 

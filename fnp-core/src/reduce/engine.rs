@@ -12,6 +12,7 @@ use super::plan::{CallKind, Cursor, Plan, IN, MASK, OUT};
 use crate::array::ArrayRef;
 use crate::element::{Bool, CastFrom};
 use crate::flags::FpFlags;
+use crate::shape::first_mut;
 
 /// NumPy's pairwise block (`PW_BLOCKSIZE`), also our gather block.
 pub(crate) const BLOCK: usize = 128;
@@ -182,7 +183,7 @@ impl<'a, 's, T: Num> Source<'a, 's, T> {
                     // A cast to an integer loop happens after NumPy's
                     // replacement, so replace in the input dtype first.
                     let mut tmp = [0f64; BLOCK];
-                    let tmp = &mut tmp[..chunk.len()];
+                    let tmp = first_mut(&mut tmp, chunk.len());
                     self.input.load(start, stride, tmp);
                     let w = with.to_f64();
                     for (x, &v) in chunk.iter_mut().zip(tmp.iter()) {
@@ -194,7 +195,7 @@ impl<'a, 's, T: Num> Source<'a, 's, T> {
             }
             Pre::NonZero => {
                 let mut tmp = [Bool::FALSE; BLOCK];
-                let tmp = &mut tmp[..chunk.len()];
+                let tmp = first_mut(&mut tmp, chunk.len());
                 self.input.load(start, stride, tmp);
                 for (x, b) in chunk.iter_mut().zip(tmp.iter()) {
                     *x = if b.get() { T::ONE } else { T::ZERO };
@@ -202,7 +203,7 @@ impl<'a, 's, T: Num> Source<'a, 's, T> {
             }
             Pre::NotNan => {
                 let mut tmp = [0f64; BLOCK];
-                let tmp = &mut tmp[..chunk.len()];
+                let tmp = first_mut(&mut tmp, chunk.len());
                 self.input.load(start, stride, tmp);
                 for (x, v) in chunk.iter_mut().zip(tmp.iter()) {
                     *x = if v.is_nan() { T::ZERO } else { T::ONE };
@@ -257,7 +258,7 @@ impl<'a, 's, T: Num> Source<'a, 's, T> {
             ),
             DevType::F64 => {
                 let mut tmp = [0f64; BLOCK];
-                let tmp = &mut tmp[..chunk.len()];
+                let tmp = first_mut(&mut tmp, chunk.len());
                 sqdev_float::<f64>(
                     &self.input,
                     start,
@@ -286,7 +287,7 @@ impl<'a, 's, T: Num> Source<'a, 's, T> {
             }
             DevType::F32 => {
                 let mut tmp = [0f32; BLOCK];
-                let tmp = &mut tmp[..chunk.len()];
+                let tmp = first_mut(&mut tmp, chunk.len());
                 sqdev_float::<f32>(
                     &self.input,
                     start,
@@ -312,7 +313,7 @@ impl<'a, 's, T: Num> Source<'a, 's, T> {
             }
             DevType::Int { bits, signed } => {
                 let mut tmp = [0i64; BLOCK];
-                let tmp = &mut tmp[..chunk.len()];
+                let tmp = first_mut(&mut tmp, chunk.len());
                 sqdev_int(&self.input, start, stride, tmp, &mean_word, bits, signed);
                 let as_bool = self.real == crate::DType::Bool && T::DTYPE != self.real;
                 for (c, &x) in chunk.iter_mut().zip(tmp.iter()) {
@@ -385,7 +386,7 @@ fn sqdev_float<F: Num>(
         // Rare: redo the run to report exactly NumPy's flags for
         // `arr - arrmean` and `x * x`.
         let mut raw = [F::ZERO; BLOCK];
-        let raw = &mut raw[..chunk.len()];
+        let raw = first_mut(&mut raw, chunk.len());
         input.load(start, stride, raw);
         for (k, &x) in raw.iter().enumerate() {
             let neg = negate(mean_at(k));

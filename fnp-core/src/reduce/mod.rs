@@ -26,7 +26,7 @@ use crate::dtype::{result_type, DType, Kind};
 use crate::element::{Bool, Element};
 use crate::error::{Error, Result};
 use crate::flags::FpFlags;
-use crate::shape::{Layout, Shape, MAX_NDIM};
+use crate::shape::{first, first_mut, Layout, Shape, MAX_NDIM};
 use crate::ufunc::Output;
 use engine::{DevType, Fold, Pre, Source};
 use num::Num;
@@ -455,7 +455,9 @@ fn resolve(op: ReduceOp, a: &ArrayRef<'_>, p: &ReduceParams<'_>) -> Result<Resol
                 return Err(Error::AxisOutOfBounds);
             }
         }
-        (_, None) => reduced[..ndim].iter_mut().for_each(|r| *r = true),
+        (_, None) => first_mut(&mut reduced, ndim)
+            .iter_mut()
+            .for_each(|r| *r = true),
         (Axes::List { .. }, Some(_)) if op.single_axis() => return Err(Error::InvalidType),
         (_, Some(list)) => {
             let mut seen = [false; MAX_NDIM];
@@ -471,7 +473,7 @@ fn resolve(op: ReduceOp, a: &ArrayRef<'_>, p: &ReduceParams<'_>) -> Result<Resol
                     ax as usize
                 };
             }
-            for &n in &normalized[..list.len()] {
+            for &n in first(&normalized, list.len()) {
                 if seen[n] {
                     return Err(Error::DuplicateAxis);
                 }
@@ -882,7 +884,7 @@ fn pass_as<T: Num>(
     let mask_layout = r.mask.filter(|_| mask.is_some());
     let plan = Plan::new(&PlanInput {
         dims,
-        reduced: &r.reduced[..dims.len()],
+        reduced: first(&r.reduced, dims.len()),
         in_strides: plan_strides,
         mask_strides: mask_layout.as_ref().map(|m| m.strides()),
         cast,
@@ -898,7 +900,12 @@ fn pass_as<T: Num>(
         a.layout().offset() as isize,
         mask_layout.as_ref().map_or(0, |m| m.offset() as isize),
     ];
-    let cursor = Cursor::new(dims, &plan.order[..plan.norder], &st[..dims.len()], base);
+    let cursor = Cursor::new(
+        dims,
+        first(&plan.order, plan.norder),
+        first(&st, dims.len()),
+        base,
+    );
     let mut src = Source::new(*a, pre, mask.map(|m| m.bytes()));
     src.real = real;
     src.flip = flip;
@@ -962,8 +969,8 @@ fn first_elements<T: Num>(a: &ArrayRef<'_>, r: &Resolved, out: &mut [T]) {
     }
     let mut cur = Cursor::new(
         dims,
-        &order[..n],
-        &st[..dims.len()],
+        first(&order, n),
+        first(&st, dims.len()),
         [0, a.layout().offset() as isize, 0],
     );
     for o in out.iter_mut() {
@@ -1117,7 +1124,16 @@ fn typed<T: Num>(
                     Pre::NanToOne
                 };
                 let cs = copy_strides(a);
-                flags |= pass(fold, a, pre, &cs[..a.shape().ndim()], cast, r, mask, out);
+                flags |= pass(
+                    fold,
+                    a,
+                    pre,
+                    first(&cs, a.shape().ndim()),
+                    cast,
+                    r,
+                    mask,
+                    out,
+                );
             } else {
                 flags |= pass(fold, a, Pre::None, own_strides(a), cast, r, mask, out);
             }
@@ -1182,7 +1198,7 @@ fn typed<T: Num>(
                     Fold::Add,
                     a,
                     Pre::NanToZero,
-                    &cs[..a.shape().ndim()],
+                    first(&cs, a.shape().ndim()),
                     cast,
                     r,
                     mask,
@@ -1325,7 +1341,7 @@ fn var<T: Num>(
         Fold::Add,
         a,
         Pre::SqDev(means, dev),
-        &cs[..a.shape().ndim()],
+        first(&cs, a.shape().ndim()),
         x != T::DTYPE,
         r,
         mask,
@@ -1394,11 +1410,11 @@ fn accumulate<T: Num>(
         ni = 1;
     }
     let base = [0, a.layout().offset() as isize, 0];
-    let mut lines = Cursor::new(dims, &outer[..no], &st[..nd], base);
+    let mut lines = Cursor::new(dims, first(&outer, no), first(&st, nd), base);
     let nlines = a.shape().size().checked_div(line_len).unwrap_or(0);
     let mut buf = [T::ZERO; engine::BLOCK];
     for _ in 0..nlines {
-        let mut cur = Cursor::new(dims, &inner[..ni], &st[..nd], lines.pos);
+        let mut cur = Cursor::new(dims, first(&inner, ni), first(&st, nd), lines.pos);
         let mut acc = T::ZERO;
         let mut done = 0;
         while done < line_len {
@@ -1482,10 +1498,10 @@ fn arg<T: Num + PartialOrd>(
         }
     }
     let base = [0, a.layout().offset() as isize, 0];
-    let mut lines = Cursor::new(dims, &outer[..no], &st[..nd], base);
+    let mut lines = Cursor::new(dims, first(&outer, no), first(&st, nd), base);
     let mut buf = [T::ZERO; engine::BLOCK];
     for o in out.iter_mut() {
-        let mut cur = Cursor::new(dims, &inner[..ni], &st[..nd], lines.pos);
+        let mut cur = Cursor::new(dims, first(&inner, ni), first(&st, nd), lines.pos);
         let mut best = T::ZERO;
         let mut best_at = 0usize;
         let mut done = 0;

@@ -11,7 +11,7 @@
 //! ranges of the flat iteration space; [`Cursor`] walks the same space over
 //! the caller's real memory layout.
 
-use crate::shape::{Layout, MAX_NDIM};
+use crate::shape::{first, first_mut, Layout, MAX_NDIM};
 
 /// NumPy's default buffer size (`NPY_BUFSIZE`), in elements.
 pub(crate) const BUFSIZE: usize = 8192;
@@ -117,9 +117,9 @@ pub(crate) fn keep_order_strides(layout: &Layout, out: &mut [isize; MAX_NDIM]) {
         st[k][IN] = if dims[k] == 1 { 0 } else { layout.strides()[k] };
     }
     let mut order = [0usize; MAX_NDIM];
-    best_axis_order(&st[..n], &mut order[..n]);
+    best_axis_order(first(&st, n), first_mut(&mut order, n));
     let mut step: isize = 1;
-    for &ax in &order[..n] {
+    for &ax in first(&order, n) {
         out[ax] = step;
         step = step.wrapping_mul(dims[ax] as isize);
     }
@@ -146,7 +146,7 @@ pub(crate) fn copy_strides(layout: &Layout, out: &mut [isize; MAX_NDIM]) {
         }
     }
     let mut step: isize = 1;
-    for &ax in perm[..n].iter().rev() {
+    for &ax in first(&perm, n).iter().rev() {
         out[ax] = step;
         step = step.wrapping_mul(dims[ax] as isize);
     }
@@ -166,10 +166,10 @@ impl Plan {
         // The output is allocated after sorting, so only input and mask
         // decide the order.
         let mut order = [0usize; MAX_NDIM];
-        best_axis_order(&st[..ndim], &mut order[..ndim]);
+        best_axis_order(first(&st, ndim), first_mut(&mut order, ndim));
         // Then it is allocated in that order (positive, contiguous).
         let mut step: isize = 1;
-        for &ax in &order[..ndim] {
+        for &ax in first(&order, ndim) {
             if !p.reduced[ax] && p.dims[ax] != 1 {
                 st[ax][OUT] = step;
                 step = step.wrapping_mul(p.dims[ax] as isize);
@@ -183,7 +183,7 @@ impl Plan {
         let mut nd = 0usize;
         let mut kept = [0usize; MAX_NDIM];
         let mut nkept = 0usize;
-        for &ax in &order[..ndim] {
+        for &ax in first(&order, ndim) {
             let (d, s) = (p.dims[ax], st[ax]);
             if d != 1 {
                 kept[nkept] = ax;
@@ -305,7 +305,9 @@ impl Plan {
             outer_len: shape[best_dim].max(1),
             using_reduce,
         };
-        plan.order[..nkept].copy_from_slice(&kept[..nkept]);
+        for (slot, &k) in plan.order.iter_mut().zip(first(&kept, nkept)) {
+            *slot = k;
+        }
         plan
     }
 

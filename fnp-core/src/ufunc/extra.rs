@@ -272,7 +272,9 @@ macro_rules! int_impl {
                 if b == 0 {
                     (0, FpFlags::DIVIDE)
                 } else {
-                    (self.wrapping_rem(b), FpFlags::NONE)
+                    // `MIN % -1` is None here and 0 in NumPy (and C's
+                    // wrapping answer); no zero-divisor panic path.
+                    (self.checked_rem(b).unwrap_or(0), FpFlags::NONE)
                 }
             }
             #[inline(always)]

@@ -577,7 +577,9 @@ pub(crate) mod exact {
                         ovf |= x == <$t>::MIN;
                         x.wrapping_neg()
                     } else {
-                        let (q, r) = (x.wrapping_div(y), x.wrapping_rem(y));
+                        // y is neither 0 nor -1; the checked forms carry no
+                        // divide-by-zero panic where opt z does not inline.
+                        let (q, r) = (x.checked_div(y).unwrap_or(0), x.checked_rem(y).unwrap_or(0));
                         if r != 0 && ((r < 0) != (y < 0)) { q - 1 } else { q }
                     };
                 }
@@ -594,7 +596,7 @@ pub(crate) mod exact {
                     } else if y == -1 {
                         0
                     } else {
-                        let r = x.wrapping_rem(y);
+                        let r = x.checked_rem(y).unwrap_or(0);
                         if r != 0 && ((r < 0) != (y < 0)) { r + y } else { r }
                     };
                 }
