@@ -1023,3 +1023,71 @@ fn create_errors_name_the_path() {
     );
     assert!(e.contains(blocker.to_str().unwrap()), "{e}");
 }
+
+/// Regression: an unreadable file was reported as lost symbols ("NOT
+/// recoverable") rather than as a permissions problem. Root reads
+/// anything, so as root the CLI runs as `nobody` through setpriv.
+#[cfg(unix)]
+#[test]
+fn permission_errors_are_reported_as_permissions_not_damage() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = TempDir::new().unwrap();
+    let b = make(dir.path());
+    let fnp = env!("CARGO_BIN_EXE_fnp");
+    let root = is_root();
+    if root && Command::new("setpriv").arg("--version").output().is_err() {
+        eprintln!("skipped: running as root and setpriv is absent");
+        return;
+    }
+    let mut stack = vec![dir.path().to_path_buf()];
+    while let Some(d) = stack.pop() {
+        fs::set_permissions(&d, fs::Permissions::from_mode(0o777)).unwrap();
+        for e in fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                fs::set_permissions(&p, fs::Permissions::from_mode(0o644)).unwrap();
+            }
+        }
+    }
+    let scrub_as_user = |bundle: &Path| {
+        let report = dir.path().join("scrub.json");
+        let args = ["bundle", "scrub", bundle.to_str().unwrap(), "--report"];
+        let mut cmd = if root {
+            let mut c = Command::new("setpriv");
+            c.args(["--reuid=65534", "--regid=65534", "--clear-groups", fnp]);
+            c
+        } else {
+            Command::new(fnp)
+        };
+        cmd.args(args).arg(&report).output().unwrap()
+    };
+    let ok = scrub_as_user(&b);
+    assert!(ok.status.success(), "{ok:?}");
+    for locked in [file(&b, "big.bin"), b.join("manifest.json")] {
+        fs::set_permissions(&locked, fs::Permissions::from_mode(0o000)).unwrap();
+        let out = scrub_as_user(&b);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{out:?}");
+        assert!(
+            err.contains("permission denied") && err.contains(locked.to_str().unwrap()),
+            "{err}"
+        );
+        assert!(!err.contains("NOT recoverable"), "{err}");
+        fs::set_permissions(&locked, fs::Permissions::from_mode(0o644)).unwrap();
+    }
+}
+
+#[cfg(unix)]
+fn is_root() -> bool {
+    // The effective uid, from /proc (no unsafe libc call in tests).
+    fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .and_then(|l| l.split_whitespace().nth(2).map(|u| u == "0"))
+        })
+        .unwrap_or(false)
+}

@@ -1021,6 +1021,10 @@ fn manifest_status(opened: &Opened) -> Result<PartStatus> {
     let bytes = match fs::read(&path) {
         Ok(b) => b,
         Err(e) if e.kind() == ErrorKind::NotFound => return Ok(PartStatus::Missing),
+        Err(e) if e.kind() == ErrorKind::PermissionDenied => bail!(
+            "cannot read {}: permission denied (not damage: fix its permissions and run again)",
+            path.display()
+        ),
         Err(_) => return Ok(PartStatus::Damaged),
     };
     if bytes == opened.header.manifest_bytes {
@@ -1067,7 +1071,7 @@ fn scan(opened: &Opened, verb: &str) -> Result<Scan> {
         .iter()
         .map(|f| source::symlink_on_path(&files_root, &f.path))
         .collect();
-    let size_found = header_files
+    let size_found: Vec<Option<u64>> = header_files
         .iter()
         .zip(&symlinked)
         .map(|(f, &link)| {
@@ -1078,6 +1082,21 @@ fn scan(opened: &Opened, verb: &str) -> Result<Scan> {
         })
         .collect();
     let strays = strays(&opened.root, &header_files)?;
+    // A file that is there but may not be read is a permissions problem,
+    // not damage: say so instead of reporting its symbols lost.
+    for (f, found) in header_files.iter().zip(&size_found) {
+        if found.is_some() {
+            let path = files_root.join(&f.path);
+            if let Err(e) = File::open(&path) {
+                ensure!(
+                    e.kind() != ErrorKind::PermissionDenied,
+                    "cannot read {}: permission denied (not damage: fix its permissions and \
+                     run again)",
+                    path.display()
+                );
+            }
+        }
+    }
     let header = &opened.header;
     let total = header.source_hashes.len() as u64 * t as u64;
     let bar = progress(total, verb);
