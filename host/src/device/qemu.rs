@@ -224,6 +224,11 @@ const BOOT_TIMEOUT: Duration = Duration::from_secs(20);
 impl Emulator {
     /// Starts `board` running `elf` and waits for its Hello.
     pub fn start(board: &Board, elf: &Path) -> anyhow::Result<Emulator> {
+        Emulator::start_within(board, elf, BOOT_TIMEOUT)
+    }
+
+    /// [`Emulator::start`] with `boot` as the longest wait for Hello.
+    pub fn start_within(board: &Board, elf: &Path, boot: Duration) -> anyhow::Result<Emulator> {
         let dir = tempfile::Builder::new().prefix("fnp-qemu-").tempdir()?;
         let sock = dir.path().join("uart.sock");
         let log = dir.path().join("semihosting.log");
@@ -259,7 +264,7 @@ impl Emulator {
                 board.qemu
             )
         })?;
-        let deadline = Instant::now() + BOOT_TIMEOUT;
+        let deadline = Instant::now() + boot;
         let stream = loop {
             match listener.accept() {
                 Ok((stream, _)) => break stream,
@@ -274,7 +279,11 @@ impl Emulator {
                     if Instant::now() > deadline {
                         let _ = child.kill();
                         let _ = child.wait();
-                        anyhow::bail!("{} did not connect its UART in time", board.qemu);
+                        anyhow::bail!(
+                            "{} did not connect its UART in time: {}",
+                            board.qemu,
+                            tail(&log)
+                        );
                     }
                     std::thread::sleep(Duration::from_millis(2));
                 }
@@ -293,9 +302,14 @@ impl Emulator {
             Err(e) => {
                 let _ = child.kill();
                 let _ = child.wait();
+                let why = match e {
+                    LinkError::TimedOut => format!("none within {:.1} s", boot.as_secs_f64()),
+                    e => e.to_string(),
+                };
                 Err(anyhow::anyhow!(
-                    "{}: no Hello from firmware: {e}; log: {}",
+                    "{}: no Hello from firmware {}: {why}; QEMU log: {}",
                     board.name,
+                    elf.display(),
                     tail(&log)
                 ))
             }
@@ -343,10 +357,22 @@ impl Drop for Emulator {
     }
 }
 
+/// The last lines of a QEMU log, led by QEMU's own last message if a
+/// register dump pushed it out of them (`qemu: fatal: Lockup ...`).
 fn tail(path: &Path) -> String {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(5)..].join(" | ")
+    let (before, last) = lines.split_at(lines.len().saturating_sub(5));
+    let said = before
+        .iter()
+        .rev()
+        .find(|l| l.starts_with("qemu"))
+        .filter(|_| !last.iter().any(|l| l.starts_with("qemu")));
+    said.into_iter()
+        .chain(last)
+        .copied()
+        .collect::<Vec<_>>()
+        .join(" | ")
 }
 
 /// Counters a QEMU target keeps across restarts.
