@@ -376,6 +376,9 @@ pub fn run_pairs(
                         None => target.run_case(case),
                     };
                     bar.inc(1);
+                    if let Some(why) = target.stop_notice() {
+                        bar.suspend(|| eprintln!("error: {}: {why}", target.name()));
+                    }
                     (outcome, t0.elapsed())
                 })
                 .collect()

@@ -508,3 +508,127 @@ fn adversarial_frames_are_refused_without_a_reset() {
         );
     }
 }
+
+/// Whether `bin` is missing from PATH; says so, so a machine without QEMU
+/// skips the breaker tests with a reason instead of failing them.
+fn qemu_missing(bin: &str) -> bool {
+    let found = std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(bin).is_file()));
+    if !found {
+        eprintln!("skipped: {bin} is not on PATH (cargo xtask setup installs it)");
+    }
+    !found
+}
+
+/// The lm3s6965evb firmware copied to a temporary path the test may break.
+fn firmware_copy() -> (tempfile::TempDir, PathBuf) {
+    let built = build_firmware(board("lm3s6965evb").unwrap()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let elf = dir.path().join("fnp-fw-lm3s6965evb.elf");
+    std::fs::copy(&built, &elf).unwrap();
+    (dir, elf)
+}
+
+/// Starts lm3s6965evb from a copy of its firmware, runs a few cases, then
+/// breaks the ELF with `broken` and kills the emulator, so every later
+/// case needs a restart that cannot succeed. Returns the target, the ELF
+/// path and the outcomes of `n` further cases with how long they took.
+fn run_after_firmware_breaks(
+    broken: &[u8],
+    boot: Option<Duration>,
+    n: usize,
+) -> (
+    QemuTarget,
+    PathBuf,
+    Vec<CaseOutcome>,
+    Duration,
+    tempfile::TempDir,
+) {
+    let (dir, elf) = firmware_copy();
+    let mut target = QemuTarget::start(board("lm3s6965evb").unwrap(), elf.clone()).unwrap();
+    if let Some(boot) = boot {
+        target.set_boot_timeout(boot);
+    }
+    for c in cases().iter().take(3) {
+        assert_eq!(
+            describe(c, &target.run_case(c)),
+            describe(c, &HostTarget::default().run_case(c))
+        );
+    }
+    std::fs::write(&elf, broken).unwrap();
+    let pid = target.emulator_mut().unwrap().pid() as i32;
+    // SAFETY: signalling our own child process.
+    unsafe { libc::kill(pid, libc::SIGKILL) };
+    let c = &cases()[0];
+    let t0 = Instant::now();
+    let outcomes: Vec<CaseOutcome> = (0..n).map(|_| target.run_case(c)).collect();
+    (target, elf, outcomes, t0.elapsed(), dir)
+}
+
+/// The first case sees the dead emulator, the next RESTART_LIMIT each try
+/// one restart; from the RESTART_LIMIT-th failure on every case is
+/// `crashed` with the breaker's reason, naming the ELF.
+fn assert_breaker_tripped(target: &QemuTarget, elf: &std::path::Path, outcomes: &[CaseOutcome]) {
+    use fnp_host::device::qemu::RESTART_LIMIT;
+    let counters = target.counters();
+    assert_eq!(
+        (counters.starts, counters.failed_starts),
+        (1 + RESTART_LIMIT, RESTART_LIMIT),
+        "bounded restarts: {counters:?}"
+    );
+    let reason = target.breaker().tripped().expect("the breaker tripped");
+    assert!(reason.contains("circuit breaker"), "{reason}");
+    assert!(reason.contains(&elf.display().to_string()), "{reason}");
+    assert!(reason.contains("no Hello from firmware"), "{reason}");
+    for (i, o) in outcomes.iter().enumerate() {
+        let CaseOutcome::Crashed { detail } = o else {
+            panic!("case {i}: {o:?}")
+        };
+        assert_eq!(detail == reason, i >= RESTART_LIMIT, "case {i}: {detail}");
+    }
+    assert_eq!(target.stop_notice().as_deref(), Some(reason));
+    assert_eq!(target.stop_notice(), None, "announced once");
+}
+
+#[test]
+fn a_firmware_that_stops_booting_trips_the_breaker_instead_of_retrying_per_case() {
+    if qemu_missing("qemu-system-arm") {
+        return;
+    }
+    // An empty ELF: QEMU starts, finds no vector table, locks up and exits.
+    let n = 200;
+    let (target, elf, outcomes, took, _dir) = run_after_firmware_breaks(&[], None, n);
+    eprintln!(
+        "{n} cases after the firmware broke: {:.2} s, {:?}",
+        took.as_secs_f64(),
+        target.counters()
+    );
+    assert_breaker_tripped(&target, &elf, &outcomes);
+    assert!(took < Duration::from_secs(30), "{took:?}");
+}
+
+#[test]
+fn a_firmware_that_hangs_at_boot_trips_the_breaker_within_its_boot_timeouts() {
+    use fnp_host::device::qemu::RESTART_LIMIT;
+    if qemu_missing("qemu-system-arm") {
+        return;
+    }
+    // Garbage: QEMU loads it as a raw image and runs it without ever
+    // sending Hello, so each restart costs a whole boot timeout.
+    let garbage: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let boot = Duration::from_secs(2);
+    let n = 100;
+    let (target, elf, outcomes, took, _dir) = run_after_firmware_breaks(&garbage, Some(boot), n);
+    eprintln!(
+        "{n} cases after the firmware broke (boot timeout {boot:?}): {:.2} s, {:?}",
+        took.as_secs_f64(),
+        target.counters()
+    );
+    assert_breaker_tripped(&target, &elf, &outcomes);
+    assert!(
+        took < boot * RESTART_LIMIT as u32 + Duration::from_secs(10),
+        "{took:?}"
+    );
+}

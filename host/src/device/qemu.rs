@@ -2,6 +2,12 @@
 //! a Unix socket, waits for the firmware's Hello, streams cases, and
 //! restarts the emulator after a hang or a crash.
 //!
+//! A target whose emulator cannot come back (the firmware ELF replaced or
+//! deleted mid-run, QEMU gone) does not try forever: after
+//! [`RESTART_LIMIT`] failed restarts in a row its [`Breaker`] trips, no
+//! further emulator is started, and every case left is `crashed` with the
+//! breaker's reason (which ELF, what QEMU said).
+//!
 //! The emulator never outlives the host: it is killed on drop, and it is
 //! started with `PR_SET_PDEATHSIG = SIGKILL`, so a host killed by a signal
 //! (even SIGKILL) takes it along instead of leaving it spinning at 100 %
@@ -14,8 +20,8 @@ use std::os::unix::net::{UnixListener, UnixStream};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -375,11 +381,77 @@ fn tail(path: &Path) -> String {
         .join(" | ")
 }
 
+/// Failed emulator restarts in a row after which a target gives up.
+pub const RESTART_LIMIT: usize = 3;
+
+/// The circuit breaker of a QEMU target (shared by all `--jobs` workers):
+/// counts failed emulator starts in a row, and after `limit` of them trips
+/// for good with a reason that names the firmware and what QEMU said.
+/// A tripped breaker starts no emulator: the target's remaining cases are
+/// `crashed` with [`Breaker::tripped`] as the detail.
+#[derive(Debug)]
+pub struct Breaker {
+    limit: usize,
+    failures: AtomicUsize,
+    reason: OnceLock<String>,
+    announced: AtomicBool,
+}
+
+impl Default for Breaker {
+    fn default() -> Self {
+        Breaker::new(RESTART_LIMIT)
+    }
+}
+
+impl Breaker {
+    /// A breaker that trips after `limit` failed starts in a row (at least 1).
+    pub fn new(limit: usize) -> Breaker {
+        Breaker {
+            limit: limit.max(1),
+            failures: AtomicUsize::new(0),
+            reason: OnceLock::new(),
+            announced: AtomicBool::new(false),
+        }
+    }
+
+    /// Why the breaker tripped, once it has.
+    pub fn tripped(&self) -> Option<&str> {
+        self.reason.get().map(String::as_str)
+    }
+
+    /// The reason, to the first caller after the trip only (for a message
+    /// on the terminal that must appear once).
+    pub fn announce(&self) -> Option<&str> {
+        let reason = self.tripped()?;
+        (!self.announced.swap(true, Ordering::SeqCst)).then_some(reason)
+    }
+
+    /// A start reached Hello: the count of failures in a row starts over.
+    pub fn succeeded(&self) {
+        self.failures.store(0, Ordering::SeqCst);
+    }
+
+    /// A start failed with `error`; trips the breaker on the `limit`-th
+    /// failure in a row. Returns the breaker's reason once tripped.
+    pub fn failed(&self, what: &str, error: &anyhow::Error) -> Option<&str> {
+        let n = self.failures.fetch_add(1, Ordering::SeqCst) + 1;
+        if n >= self.limit {
+            let _ = self.reason.set(format!(
+                "circuit breaker: {n} emulator starts in a row failed, so {what} stops here and \
+                 its remaining cases are not run; last failure: {error:#}"
+            ));
+        }
+        self.tripped()
+    }
+}
+
 /// Counters a QEMU target keeps across restarts.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct TargetCounters {
-    /// Emulator starts, the first included.
+    /// Emulator starts, the first included (attempts: failed ones too).
     pub starts: usize,
+    /// Starts that did not reach a Hello from the right board.
+    pub failed_starts: usize,
     /// Cases that ended in a crash.
     pub crashed: usize,
     /// Cases that ended in a timeout.
@@ -396,6 +468,8 @@ pub struct QemuTarget {
     base_timeout: Duration,
     last_instructions: Option<u64>,
     counters: TargetCounters,
+    boot_timeout: Duration,
+    breaker: Arc<Breaker>,
 }
 
 impl QemuTarget {
@@ -422,6 +496,8 @@ impl QemuTarget {
                 starts: 1,
                 ..TargetCounters::default()
             },
+            boot_timeout: BOOT_TIMEOUT,
+            breaker: Arc::new(Breaker::default()),
         })
     }
 
@@ -436,6 +512,22 @@ impl QemuTarget {
     /// board's UART speed is added per case).
     pub fn set_timeout(&mut self, timeout: Duration) {
         self.base_timeout = timeout;
+    }
+
+    /// Sets the longest wait for Hello when the emulator restarts.
+    pub fn set_boot_timeout(&mut self, boot: Duration) {
+        self.boot_timeout = boot;
+    }
+
+    /// Shares `breaker` with other targets (the `--jobs` workers): a trip
+    /// seen by one stops them all.
+    pub fn set_breaker(&mut self, breaker: Arc<Breaker>) {
+        self.breaker = breaker;
+    }
+
+    /// This target's circuit breaker.
+    pub fn breaker(&self) -> &Arc<Breaker> {
+        &self.breaker
     }
 
     /// What the firmware said in Hello.
@@ -466,13 +558,46 @@ impl QemuTarget {
     }
 
     fn running(&mut self) -> anyhow::Result<&mut Emulator> {
+        if let Some(reason) = self.breaker.tripped() {
+            // Another worker's breaker trip stops this one too.
+            self.emulator = None;
+            anyhow::bail!("{reason}");
+        }
         if self.emulator.is_none() {
             self.counters.starts += 1;
-            self.emulator = Some(Emulator::start(self.board, &self.elf)?);
+            match self.restart() {
+                Ok(emulator) => {
+                    self.breaker.succeeded();
+                    self.emulator = Some(emulator);
+                }
+                Err(e) => {
+                    self.counters.failed_starts += 1;
+                    let what =
+                        format!("qemu:{} (firmware {})", self.board.name, self.elf.display());
+                    return Err(match self.breaker.failed(&what, &e) {
+                        Some(reason) => anyhow::anyhow!("{reason}"),
+                        None => e.context("emulator did not start"),
+                    });
+                }
+            }
         }
         self.emulator
             .as_mut()
             .ok_or_else(|| anyhow::anyhow!("emulator not running"))
+    }
+
+    /// A fresh emulator that must be the same board as the first one (a
+    /// replaced ELF may boot as something else).
+    fn restart(&self) -> anyhow::Result<Emulator> {
+        let emulator = Emulator::start_within(self.board, &self.elf, self.boot_timeout)?;
+        let said = &emulator.info().target;
+        anyhow::ensure!(
+            *said == self.info.target,
+            "firmware {} now says it is for {said:?}, not {}",
+            self.elf.display(),
+            self.info.target
+        );
+        Ok(emulator)
     }
 
     fn timeout_for(&self, bytes: usize) -> Duration {
@@ -531,7 +656,7 @@ impl Target for QemuTarget {
             Err(e) => {
                 self.counters.crashed += 1;
                 return CaseOutcome::Crashed {
-                    detail: format!("emulator did not start: {e:#}"),
+                    detail: format!("{e:#}"),
                 };
             }
         };
@@ -577,7 +702,7 @@ impl Target for QemuTarget {
                 let outcome = match self.running() {
                     Ok(em) => outcome_of(exchange(em.client(), &f.wire, Instant::now() + timeout)),
                     Err(e) => FrameOutcome::Crashed {
-                        detail: format!("emulator did not start: {e:#}"),
+                        detail: format!("{e:#}"),
                     },
                 };
                 if matches!(
@@ -607,6 +732,17 @@ impl Target for QemuTarget {
             ("qemu".into(), self.board.qemu.into()),
             ("wire_protocol".into(), PROTOCOL_VERSION.to_string()),
         ]
+        .into_iter()
+        .chain(
+            self.breaker
+                .tripped()
+                .map(|r| ("circuit_breaker".to_string(), r.to_string())),
+        )
+        .collect()
+    }
+
+    fn stop_notice(&self) -> Option<String> {
+        self.breaker.announce().map(str::to_string)
     }
 }
 
