@@ -632,3 +632,96 @@ fn a_firmware_that_hangs_at_boot_trips_the_breaker_within_its_boot_timeouts() {
         "{took:?}"
     );
 }
+
+/// QEMUs that are children of this process and run `elf`.
+fn emulators_running(elf: &std::path::Path) -> Vec<i32> {
+    let me = std::process::id().to_string();
+    let needle = elf.display().to_string();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            // pid (comm) state ppid ...
+            let ppid = stat
+                .rsplit(')')
+                .next()
+                .and_then(|r| r.split_whitespace().nth(1));
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            ppid == Some(me.as_str()) && String::from_utf8_lossy(&cmdline).contains(&needle)
+        })
+        .collect()
+}
+
+#[test]
+fn all_jobs_workers_stop_when_the_breaker_trips() {
+    use fnp_host::device::qemu::{run_parallel_with, Breaker, RESTART_LIMIT};
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::Arc;
+    if qemu_missing("qemu-system-arm") {
+        return;
+    }
+    let (_dir, elf) = firmware_copy();
+    let jobs = 2;
+    let n = 400;
+    let all: Vec<_> = (0..n).map(|_| cases()[0].clone()).collect();
+    let breaker = Arc::new(Breaker::default());
+    let finished = AtomicUsize::new(0);
+    let broke = AtomicBool::new(false);
+    let announced = AtomicUsize::new(0);
+    let t0 = Instant::now();
+    let outcomes = run_parallel_with(
+        board("lm3s6965evb").unwrap(),
+        &elf,
+        &all,
+        jobs,
+        Duration::from_secs(10),
+        &breaker,
+        &|_, stop| {
+            if stop.is_some() {
+                announced.fetch_add(1, Ordering::SeqCst);
+            }
+            // After 10 good cases: the ELF is gone bad and both emulators die.
+            if finished.fetch_add(1, Ordering::SeqCst) + 1 == 10
+                && !broke.swap(true, Ordering::SeqCst)
+            {
+                std::fs::write(&elf, b"").unwrap();
+                for pid in emulators_running(&elf) {
+                    // SAFETY: signalling our own child processes.
+                    unsafe { libc::kill(pid, libc::SIGKILL) };
+                }
+            }
+        },
+    )
+    .unwrap();
+    let took = t0.elapsed();
+    let reason = breaker.tripped().expect("the breaker tripped").to_string();
+    let tripped = outcomes
+        .iter()
+        .filter(|(o, _)| matches!(o, CaseOutcome::Crashed { detail } if *detail == reason))
+        .count();
+    let ok = outcomes
+        .iter()
+        .filter(|(o, _)| matches!(o, CaseOutcome::Ok { .. }))
+        .count();
+    eprintln!(
+        "--jobs {jobs}: {n} cases in {:.2} s: {ok} ok, {tripped} stopped by the breaker",
+        took.as_secs_f64()
+    );
+    assert!(reason.contains("circuit breaker") && reason.contains(&elf.display().to_string()));
+    assert_eq!(announced.load(Ordering::SeqCst), 1, "announced once");
+    // Every case is ok, lost with its emulator or a failed restart (at most
+    // one per worker, and RESTART_LIMIT restarts in all before the trip
+    // plus one in flight per other worker), or stopped by the breaker.
+    let others = n - ok - tripped;
+    assert!(
+        others <= jobs + RESTART_LIMIT + jobs,
+        "{others} other outcomes"
+    );
+    // The cases in flight when the ELF broke may still pass; the bulk after
+    // it was never sent.
+    assert!((10..100).contains(&ok), "{ok} ok, {tripped} tripped");
+    // No emulator was left behind, and no case waited out a timeout.
+    assert!(emulators_running(&elf).is_empty());
+    assert!(took < Duration::from_secs(60), "{took:?}");
+}

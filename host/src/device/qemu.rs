@@ -6,7 +6,8 @@
 //! deleted mid-run, QEMU gone) does not try forever: after
 //! [`RESTART_LIMIT`] failed restarts in a row its [`Breaker`] trips, no
 //! further emulator is started, and every case left is `crashed` with the
-//! breaker's reason (which ELF, what QEMU said).
+//! breaker's reason (which ELF, what QEMU said). The `--jobs` workers share
+//! one breaker, so they all stop together.
 //!
 //! The emulator never outlives the host: it is killed on drop, and it is
 //! started with `PR_SET_PDEATHSIG = SIGKILL`, so a host killed by a signal
@@ -445,6 +446,11 @@ impl Breaker {
     }
 }
 
+/// How a breaker names the target it stops.
+fn subject(board: &Board, elf: &Path) -> String {
+    format!("qemu:{} (firmware {})", board.name, elf.display())
+}
+
 /// Counters a QEMU target keeps across restarts.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct TargetCounters {
@@ -572,8 +578,7 @@ impl QemuTarget {
                 }
                 Err(e) => {
                     self.counters.failed_starts += 1;
-                    let what =
-                        format!("qemu:{} (firmware {})", self.board.name, self.elf.display());
+                    let what = subject(self.board, &self.elf);
                     return Err(match self.breaker.failed(&what, &e) {
                         Some(reason) => anyhow::anyhow!("{reason}"),
                         None => e.context("emulator did not start"),
@@ -750,7 +755,11 @@ impl Target for QemuTarget {
 /// outcomes in case order. Workers take the next case from a shared
 /// counter, so a slow case does not hold up a whole shard; each case's
 /// outcome does not depend on which worker ran it. Cases outside the
-/// board's limits are `unsupported` without being sent.
+/// board's limits are `unsupported` without being sent. The workers share
+/// one [`Breaker`]: once it trips, every worker stops starting emulators and
+/// the cases left are `crashed` with its reason. A worker whose first
+/// emulator does not start counts as a failed start and leaves the cases
+/// to the others; only when no worker starts is the run an error.
 pub fn run_parallel(
     board: &'static Board,
     elf: &Path,
@@ -758,20 +767,36 @@ pub fn run_parallel(
     jobs: usize,
     timeout: Duration,
 ) -> anyhow::Result<Vec<CaseOutcome>> {
-    let timed = run_parallel_timed(board, elf, cases, jobs, timeout, &|_| {})?;
+    let timed = run_parallel_timed(board, elf, cases, jobs, timeout, &|_, _| {})?;
     Ok(timed.into_iter().map(|(o, _)| o).collect())
 }
 
 /// [`run_parallel`] with how long each case took (wall time of its round
-/// trip, restarts included), calling `done(i)` as case `i` finishes (from
-/// the worker threads: for a progress bar).
+/// trip, restarts included), calling `done(i, stop)` as case `i` finishes
+/// (from the worker threads: for a progress bar); `stop` is the circuit
+/// breaker's reason on the one call after it tripped, else `None`.
 pub fn run_parallel_timed(
     board: &'static Board,
     elf: &Path,
     cases: &[Case],
     jobs: usize,
     timeout: Duration,
-    done: &(dyn Fn(usize) + Sync),
+    done: &(dyn Fn(usize, Option<&str>) + Sync),
+) -> anyhow::Result<Vec<(CaseOutcome, Duration)>> {
+    let breaker = Arc::new(Breaker::default());
+    run_parallel_with(board, elf, cases, jobs, timeout, &breaker, done)
+}
+
+/// [`run_parallel_timed`] with the caller's breaker (to choose its limit,
+/// or to look at it afterwards).
+pub fn run_parallel_with(
+    board: &'static Board,
+    elf: &Path,
+    cases: &[Case],
+    jobs: usize,
+    timeout: Duration,
+    breaker: &Arc<Breaker>,
+    done: &(dyn Fn(usize, Option<&str>) + Sync),
 ) -> anyhow::Result<Vec<(CaseOutcome, Duration)>> {
     let next = AtomicUsize::new(0);
     let outcomes: Mutex<Vec<Option<(CaseOutcome, Duration)>>> = Mutex::new(vec![None; cases.len()]);
@@ -782,8 +807,17 @@ pub fn run_parallel_timed(
                 scope.spawn(|| -> anyhow::Result<()> {
                     // Created on this thread: the emulator's death signal
                     // follows it.
-                    let mut target = QemuTarget::start(board, elf.to_path_buf())?;
+                    let mut target = match QemuTarget::start(board, elf.to_path_buf()) {
+                        Ok(t) => t,
+                        Err(e) => {
+                            // A first start counts like a restart: the
+                            // others run the cases, unless none started.
+                            breaker.failed(&subject(board, elf), &e);
+                            return Err(e);
+                        }
+                    };
                     target.set_timeout(timeout);
+                    target.set_breaker(Arc::clone(breaker));
                     let limits = target.limits();
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
@@ -799,17 +833,29 @@ pub fn run_parallel_timed(
                                 *slot = Some((outcome, took));
                             }
                         }
-                        done(i);
+                        done(i, breaker.announce());
                     }
                     Ok(())
                 })
             })
             .collect();
+        let mut started = 0;
+        let mut first_error = None;
         for w in workers {
-            w.join()
-                .map_err(|_| anyhow::anyhow!("a worker thread panicked"))??;
+            match w
+                .join()
+                .map_err(|_| anyhow::anyhow!("a worker thread panicked"))?
+            {
+                Ok(()) => started += 1,
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
         }
-        Ok(())
+        match first_error {
+            Some(e) if started == 0 => Err(e),
+            _ => Ok(()),
+        }
     })?;
     let all = outcomes
         .into_inner()
@@ -848,7 +894,7 @@ pub fn run_jobs_timed(
     cases: &[Case],
     jobs: usize,
     timeout: Duration,
-    done: &(dyn Fn(usize) + Sync),
+    done: &(dyn Fn(usize, Option<&str>) + Sync),
 ) -> anyhow::Result<Vec<(CaseOutcome, Duration)>> {
     let b = board(board_name)?;
     let elf = firmware(b)?;
