@@ -360,9 +360,18 @@ pub fn run_pairs(
         Some(board) if selection.jobs > 1 => {
             bar.set_message(format!("{} emulators", selection.jobs));
             let cases: Vec<target::Case> = chosen.iter().map(|(_, c, _)| c.clone()).collect();
-            crate::device::qemu::run_jobs_timed(&board, &cases, selection.jobs, timeout, &|_| {
-                bar.inc(1)
-            })?
+            crate::device::qemu::run_jobs_timed(
+                &board,
+                &cases,
+                selection.jobs,
+                timeout,
+                &|_, stop| {
+                    bar.inc(1);
+                    if let Some(why) = stop {
+                        bar.suspend(|| eprintln!("error: qemu:{board}: {why}"));
+                    }
+                },
+            )?
         }
         _ => {
             let limits = target.limits();
@@ -376,6 +385,9 @@ pub fn run_pairs(
                         None => target.run_case(case),
                     };
                     bar.inc(1);
+                    if let Some(why) = target.stop_notice() {
+                        bar.suspend(|| eprintln!("error: {}: {why}", target.name()));
+                    }
                     (outcome, t0.elapsed())
                 })
                 .collect()
