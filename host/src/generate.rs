@@ -1147,6 +1147,42 @@ fn zero_d_axes(s: &mut Suite) {
             }
         }
     }
+    // With `where=`, mean/var/std (and nanmean of ints) count the items by
+    // a ufunc reduction over the mask, which takes 0 and -1 on a 0-d array
+    // like the other reductions do; a False mask leaves nothing to reduce.
+    for &op in REDUCE_OPS {
+        let acc = accepts(op);
+        if !acc.where_ {
+            continue;
+        }
+        let mut axes = vec![json!(0), json!(-1), json!(1), Value::Null];
+        if acc.axis_tuple {
+            axes.extend([json!([]), json!([0])]);
+        }
+        for d in [DType::Float64, DType::Float32, DType::Int32, DType::Bool] {
+            let value = if d.is_float() {
+                f64_bytes(d, &[-2.5])
+            } else {
+                int_bytes(d, &[1])
+            };
+            for mask in [false, true] {
+                for axis in &axes {
+                    let mut params = Map::new();
+                    if !axis.is_null() {
+                        params.insert("axis".into(), axis.clone());
+                    }
+                    params.insert("where".into(), json!({"shape": [], "data": [mask]}));
+                    s.push(
+                        op,
+                        "zero_d_where",
+                        d.name(),
+                        vec![input(d, &[], &value, None)],
+                        Some(Value::Object(params)),
+                    );
+                }
+            }
+        }
+    }
     // NaN, where NumPy's NaN-aware reductions differ from the plain ones.
     for op in ["nanmean", "nansum", "nanmax", "argmax", "max"] {
         for axis in [json!(0), json!(-1)] {

@@ -217,14 +217,16 @@ impl ReduceOp {
 
     /// argmin/argmax/cumsum/cumprod take `None` or one int axis.
     /// Whether `axis=0`/`axis=-1` of a 0-d array of `dtype` means the
-    /// whole array. NumPy's mean, var and std count the reduced items with
-    /// `normalize_axis_tuple`, which has no axis for a 0-d array (an
-    /// AxisError), and nanmean of a non-float array is mean; the rest are
-    /// ufunc reductions or argmin-like, which accept it.
-    fn takes_0d_int_axis(self, dtype: DType) -> bool {
+    /// whole array. Without `where=`, NumPy's mean, var and std count the
+    /// reduced items with `normalize_axis_tuple`, which has no axis for a
+    /// 0-d array (an AxisError), and nanmean of a non-float array is mean.
+    /// With `where=` they count with `add.reduce` over the mask, a ufunc
+    /// reduction, which accepts it like the rest (ufunc reductions and
+    /// argmin-like ops).
+    fn takes_0d_int_axis(self, dtype: DType, has_where: bool) -> bool {
         match self {
-            ReduceOp::Mean | ReduceOp::Var | ReduceOp::Std => false,
-            ReduceOp::Nanmean => dtype.is_float(),
+            ReduceOp::Mean | ReduceOp::Var | ReduceOp::Std => has_where,
+            ReduceOp::Nanmean => has_where || dtype.is_float(),
             _ => true,
         }
     }
@@ -446,7 +448,9 @@ fn resolve(op: ReduceOp, a: &ArrayRef<'_>, p: &ReduceParams<'_>) -> Result<Resol
     let mut reduced = [false; MAX_NDIM];
     let mut axis = None;
     match (p.axis, p.axis.as_slice()) {
-        (Axes::One(ax), _) if ndim == 0 && op.takes_0d_int_axis(a.dtype()) => {
+        (Axes::One(ax), _)
+            if ndim == 0 && op.takes_0d_int_axis(a.dtype(), p.where_mask.is_some()) =>
+        {
             // NumPy lets 0 and -1 name the one axis a 0-d array does not
             // have (argmin/argmax/cumsum/cumprod: PyArray_CheckAxis sees
             // it as 1-d; the ufunc reductions: a legacy special case), so
