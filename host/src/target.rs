@@ -356,7 +356,7 @@ pub fn resolve_with(name: &str, options: &Options) -> anyhow::Result<Box<dyn Tar
             None => anyhow::bail!(
                 "unknown target {name:?}; known targets: {}, {}, probe:<chip> (with --features probe)",
                 TARGET_NAMES.join(", "),
-                crate::device::DEVICE_TARGET_NAMES.join(", ")
+                crate::device::device_target_names().join(", ")
             ),
         },
     }

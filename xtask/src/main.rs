@@ -241,7 +241,8 @@ fn firmware_checks(steps: &mut Steps) {
         &["fmt", "--all", "--check"],
         &[],
     );
-    for (board, triple, package) in firmware::BOARDS {
+    for b in firmware::BOARDS {
+        let (board, triple, package) = (b.name, b.triple, b.package);
         steps.run_in(
             &format!("firmware clippy ({board})"),
             &dir,
@@ -259,7 +260,7 @@ fn firmware_checks(steps: &mut Steps) {
             ],
             &no_host_env,
         );
-        match firmware::build(board) {
+        match firmware::build(b) {
             Ok(elf) => {
                 steps.pass(&format!("firmware build ({board})"));
                 // The Arm boards: the wire server and every kernel as the
@@ -278,7 +279,8 @@ fn firmware_checks(steps: &mut Steps) {
             Err(err) => steps.fail(&format!("firmware build ({board})"), &format!("{err:#}")),
         }
     }
-    let (example, triple) = firmware::EXAMPLE;
+    let (example, _) = firmware::EXAMPLE;
+    let (example, triple) = (example.package, example.triple);
     steps.run_in(
         "firmware clippy (sensor-stats example)",
         &dir,
@@ -309,11 +311,12 @@ fn firmware_checks(steps: &mut Steps) {
 
 /// `cargo xtask panics`: every site per function, for the Arm boards.
 fn panic_sites(steps: &mut Steps) {
-    for (board, triple, _) in firmware::BOARDS {
-        if !triple.starts_with("thumb") {
+    for b in firmware::BOARDS {
+        let board = b.name;
+        if !b.triple.starts_with("thumb") {
             continue;
         }
-        let elf = match firmware::build(board) {
+        let elf = match firmware::build(b) {
             Ok(elf) => elf,
             Err(err) => {
                 steps.fail(&format!("firmware build ({board})"), &format!("{err:#}"));
@@ -422,8 +425,9 @@ fn conform(steps: &mut Steps, extra: &[String]) {
         return;
     };
     let mut targets = vec!["host".to_string()];
-    for (board, _, _) in firmware::BOARDS {
-        match firmware::build(board) {
+    for b in firmware::BOARDS {
+        let board = b.name;
+        match firmware::build(b) {
             Ok(_) => {
                 steps.pass(&format!("firmware build ({board})"));
                 targets.push(format!("qemu:{board}"));

@@ -324,9 +324,14 @@ fn reply_of(r: &wire::CaseResult<'_>) -> Result<Reply, LinkError> {
     })
 }
 
-/// Device target names `fnp run --target` accepts.
-pub const DEVICE_TARGET_NAMES: &[&str] =
-    &["qemu:lm3s6965evb", "qemu:mps2-an386", "qemu:riscv-virt"];
+/// Device target names `fnp run --target` accepts (`qemu:<board>` for
+/// each board in [`fnp_boards::BOARDS`]).
+pub fn device_target_names() -> Vec<String> {
+    fnp_boards::BOARDS
+        .iter()
+        .map(|b| format!("qemu:{}", b.name))
+        .collect()
+}
 
 /// Resolves a device target name: `qemu:<board>` (starting the emulator,
 /// building the firmware if needed) or `probe:<chip>` (feature `probe`).

@@ -20,14 +20,6 @@ use crate::target::{Case, CaseOutcome, Limits, Target};
 /// The RTT channel that carries frames (0 is logs).
 const FRAME_CHANNEL: usize = 1;
 
-/// Boards with probe firmware: (chip name as probe-rs knows it, triple,
-/// firmware package).
-pub const PROBE_BOARDS: &[(&str, &str, &str)] = &[(
-    "nRF52840_xxAA",
-    "thumbv7em-none-eabihf",
-    "fnp-fw-nrf52840dk",
-)];
-
 /// RTT channel 1 of an attached core.
 pub struct RttTransport {
     session: Session,
@@ -119,23 +111,21 @@ pub struct ProbeTarget {
 
 impl ProbeTarget {
     /// Attaches to `chip` and flashes its firmware (`FNP_FIRMWARE_PROBE`,
-    /// else the release build of the matching firmware package).
+    /// else a fresh release build of the board's firmware package from
+    /// [`fnp_boards::PROBE_BOARDS`]).
     pub fn from_chip(chip: &str) -> anyhow::Result<ProbeTarget> {
         let elf = match std::env::var_os("FNP_FIRMWARE_PROBE") {
             Some(p) => PathBuf::from(p),
             None => {
-                let (_, triple, package) = PROBE_BOARDS
-                    .iter()
-                    .find(|(c, _, _)| {
-                        c.eq_ignore_ascii_case(chip)
-                            || c.to_lowercase().starts_with(&chip.to_lowercase())
-                    })
-                    .ok_or_else(|| anyhow::anyhow!("no probe firmware for chip {chip:?}"))?;
-                super::qemu::firmware_dir()
-                    .join("target")
-                    .join(triple)
-                    .join("release")
-                    .join(package)
+                let board = fnp_boards::probe_board(chip).ok_or_else(|| {
+                    let chips: Vec<&str> =
+                        fnp_boards::PROBE_BOARDS.iter().map(|b| b.chip).collect();
+                    anyhow::anyhow!(
+                        "no probe firmware for chip {chip:?} (chips: {})",
+                        chips.join(", ")
+                    )
+                })?;
+                fnp_boards::build(board.firmware, true)?
             }
         };
         let client = connect(chip, &elf)?;

@@ -32,106 +32,27 @@ use super::convert::{mask_bytes, op_name, outcome_of, refuse, to_wire};
 use super::{Client, DeviceInfo, LinkError, Reply, Transport};
 use crate::target::{Case, CaseOutcome, Limits, Target};
 
-/// A QEMU board fnp has firmware for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Board {
-    /// Name in `qemu:<name>`.
-    pub name: &'static str,
-    /// QEMU binary.
-    pub qemu: &'static str,
-    /// Machine arguments.
-    pub machine: &'static [&'static str],
-    /// Rust target triple of the firmware.
-    pub triple: &'static str,
-    /// Cargo package of the firmware (its binary has the same name).
-    pub package: &'static str,
-    /// Rough UART throughput in bytes/s (sets the per-case timeout).
-    pub bytes_per_sec: u64,
-}
-
-/// Every board with firmware in `firmware/`.
-pub const BOARDS: &[Board] = &[
-    Board {
-        name: "lm3s6965evb",
-        qemu: "qemu-system-arm",
-        machine: &["-cpu", "cortex-m3", "-machine", "lm3s6965evb"],
-        triple: "thumbv7m-none-eabi",
-        package: "fnp-fw-lm3s6965evb",
-        bytes_per_sec: 200_000,
-    },
-    Board {
-        name: "mps2-an386",
-        qemu: "qemu-system-arm",
-        machine: &["-machine", "mps2-an386"],
-        triple: "thumbv7em-none-eabihf",
-        package: "fnp-fw-mps2-an386",
-        bytes_per_sec: 25_000,
-    },
-    Board {
-        name: "riscv-virt",
-        qemu: "qemu-system-riscv32",
-        // -icount shift=0: one instruction per virtual ns, so minstret is
-        // an exact, repeatable instruction count.
-        machine: &["-machine", "virt", "-bios", "none", "-icount", "shift=0"],
-        triple: "riscv32imac-unknown-none-elf",
-        package: "fnp-fw-riscv-virt",
-        bytes_per_sec: 100_000,
-    },
-];
+pub use fnp_boards::{Board, BOARDS};
 
 /// The board called `name`.
 pub fn board(name: &str) -> anyhow::Result<&'static Board> {
-    BOARDS.iter().find(|b| b.name == name).ok_or_else(|| {
-        let names: Vec<&str> = BOARDS.iter().map(|b| b.name).collect();
-        anyhow::anyhow!("unknown QEMU board {name:?}; boards: {}", names.join(", "))
-    })
+    fnp_boards::board(name).map_err(anyhow::Error::msg)
 }
 
 /// The `firmware/` workspace: `FNP_FIRMWARE_DIR`, else next to this crate.
 pub fn firmware_dir() -> PathBuf {
-    std::env::var_os("FNP_FIRMWARE_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../firmware"))
+    fnp_boards::firmware_dir()
 }
 
 /// Where the release build of `board`'s firmware lands.
 pub fn firmware_path(board: &Board) -> PathBuf {
-    firmware_dir()
-        .join("target")
-        .join(board.triple)
-        .join("release")
-        .join(board.package)
+    board.firmware().path()
 }
 
-/// Builds `board`'s firmware (release) from the firmware workspace and
-/// returns the ELF. Cargo reads the firmware's `.cargo/config.toml` only
-/// from its own directory, hence the working directory.
+/// Builds `board`'s firmware (release) and returns the ELF
+/// ([`fnp_boards::build`], the one firmware build).
 pub fn build_firmware(board: &Board) -> anyhow::Result<PathBuf> {
-    let dir = firmware_dir();
-    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .current_dir(&dir)
-        // A cargo running us (tests, xtask) exports its target dir and
-        // flags; the firmware workspace must use its own.
-        .env_remove("CARGO_TARGET_DIR")
-        .env_remove("RUSTFLAGS")
-        .env_remove("CARGO_BUILD_TARGET")
-        .args([
-            "build",
-            "-q",
-            "--release",
-            "-p",
-            board.package,
-            "--target",
-            board.triple,
-        ])
-        .status()
-        .with_context(|| format!("running cargo in {}", dir.display()))?;
-    anyhow::ensure!(
-        status.success(),
-        "firmware build for {} failed ({status})",
-        board.name
-    );
-    Ok(firmware_path(board))
+    Ok(fnp_boards::build(board.firmware(), true)?)
 }
 
 /// The firmware ELF for `board`: `FNP_FIRMWARE_<BOARD>` if set, else a
@@ -149,7 +70,11 @@ pub fn firmware(board: &Board) -> anyhow::Result<PathBuf> {
     }
     match build_firmware(board) {
         Ok(path) => Ok(path),
-        Err(e) if firmware_path(board).exists() && e.downcast_ref::<io::Error>().is_some() => {
+        Err(e)
+            if firmware_path(board).exists()
+                && e.downcast_ref::<fnp_boards::BuildError>()
+                    .is_some_and(fnp_boards::BuildError::is_spawn) =>
+        {
             eprintln!(
                 "warning: cannot run cargo ({e:#}); using the existing {}",
                 firmware_path(board).display()

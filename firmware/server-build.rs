@@ -1,4 +1,7 @@
-//! Puts memory.x on the linker path and records the cargo profile.
+//! The build script of every wire-server firmware crate (each names it
+//! with `build = "../server-build.rs"`; cargo runs it in the crate's own
+//! directory): puts the crate's memory.x on the linker path and records
+//! the cargo profile.
 use std::{env, fs, path::PathBuf};
 
 fn main() {
