@@ -37,15 +37,17 @@ pub struct RunArgs {
     /// Only run cases of these ops (repeatable).
     #[arg(long = "op")]
     pub ops: Vec<String>,
-    /// Seconds one case may take before it is `timed_out`.
-    #[arg(long, default_value_t = 30.0)]
+    /// Seconds one case may take before it is `timed_out` (over 0, at
+    /// most a day).
+    #[arg(long, default_value_t = 30.0, value_parser = crate::cli::parse_timeout)]
     pub timeout: f64,
-    /// Emulator instances to spread the cases over (`qemu:` targets).
-    #[arg(long, default_value_t = 1)]
+    /// Emulator instances to spread the cases over (`qemu:` targets;
+    /// 1 to 256).
+    #[arg(long, default_value_t = 1, value_parser = crate::cli::parse_jobs)]
     pub jobs: usize,
     /// Run only the k-th of n deterministic slices (`k/n`), e.g. one per CI
     /// job; `fnp report merge` joins the slices' reports.
-    #[arg(long)]
+    #[arg(long, value_parser = crate::cli::parse_shard_arg)]
     pub shard: Option<String>,
     /// Also write the target's own answers as an oracle (fnp.oracle.v1,
     /// source `fnp:<target>`): FILE.json for one corpus, else a directory
@@ -114,7 +116,10 @@ pub fn load_allowlist(path: &Path) -> anyhow::Result<BTreeMap<String, String>> {
 /// directories (`none`, or the default directory missing, is no frames).
 fn load_frames(args: &RunArgs) -> anyhow::Result<Vec<(String, crate::frames::Frame)>> {
     let wanted = args.ops.is_empty() || args.ops.iter().any(|o| o == "frame");
-    let first_shard = args.shard.as_deref().is_none_or(|s| s.starts_with("1/"));
+    let first_shard = args
+        .shard
+        .as_deref()
+        .is_none_or(|s| crate::device::parse_shard(s).is_ok_and(|(k, _)| k == 1));
     if !wanted || !first_shard {
         return Ok(Vec::new());
     }

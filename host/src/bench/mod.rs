@@ -31,7 +31,7 @@ pub struct Args {
     #[arg(long)]
     pub compare: Option<PathBuf>,
     /// Allowed relative drop of a workload's speedup before `--compare` fails.
-    #[arg(long, default_value_t = 0.25)]
+    #[arg(long, default_value_t = 0.25, value_parser = crate::cli::parse_threshold)]
     pub threshold: f64,
     /// Divide every size by 1000 and time few rounds (checks the harness).
     #[arg(long)]
@@ -40,7 +40,7 @@ pub struct Args {
     #[arg(long)]
     pub filter: Option<String>,
     /// Timed rounds per side (after one warm-up round).
-    #[arg(long, default_value_t = 12)]
+    #[arg(long, default_value_t = 12, value_parser = crate::cli::parse_rounds)]
     pub rounds: usize,
     /// Count device instructions per element on QEMU boards instead
     /// (writes `artifacts/baselines/<board>.json`).
