@@ -221,6 +221,10 @@ pub struct Selection {
     /// Case ids that run strict in a hardened run, with the reason given
     /// for each (`--allow`).
     pub allow: BTreeMap<String, String>,
+    /// Keep each answer's result bytes in its [`Row`] (for `--answers`);
+    /// otherwise they are dropped once compared, so a run holds one
+    /// case's data at a time.
+    pub keep_answers: bool,
 }
 
 /// One compared case.
@@ -361,51 +365,72 @@ pub fn run_pairs(
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     let board = target.name().strip_prefix("qemu:").map(str::to_string);
-    let outcomes: Vec<(target::CaseOutcome, std::time::Duration)> = match board {
+    let row = |(name, case, expected): &(String, target::Case, Option<&compare::Expected>),
+               outcome: target::CaseOutcome,
+               duration: std::time::Duration| {
+        let mut answer = outcome;
+        let status = match expected {
+            None => Status::Unsupported("no oracle answer".into()),
+            Some(expected) => compare::compare(&case.op, expected, &answer, policy),
+        };
+        let ulp = expected.and_then(|e| crate::precision::max_ulp(e, &answer));
+        if !selection.keep_answers {
+            if let target::CaseOutcome::Ok { bytes, .. } = &mut answer {
+                *bytes = Vec::new();
+            }
+        }
+        Row {
+            id: case.id.clone(),
+            corpus: name.clone(),
+            op: case.op.clone(),
+            dtype: crate::exec::input_dtype(case),
+            status,
+            ulp,
+            answer,
+            duration,
+            mode: case.params.mode,
+            allowed: selection.allow.get(&case.id).cloned(),
+        }
+    };
+    let rows = match board {
         Some(board) if selection.jobs > 1 => {
             bar.set_message(format!("{} emulators", selection.jobs));
             let cases: Vec<target::Case> = chosen.iter().map(|(_, c, _)| c.clone()).collect();
-            crate::device::qemu::run_jobs_timed(&board, &cases, selection.jobs, timeout, &|_| {
-                bar.inc(1)
-            })?
+            let outcomes = crate::device::qemu::run_jobs_timed(
+                &board,
+                &cases,
+                selection.jobs,
+                timeout,
+                &|_| bar.inc(1),
+            )?;
+            chosen
+                .iter()
+                .zip(outcomes)
+                .map(|(c, (outcome, duration))| row(c, outcome, duration))
+                .collect()
         }
         _ => {
             let limits = target.limits();
+            // One case at a time: its `generate` inputs are built by the
+            // target and dropped with its result bytes once compared.
             chosen
                 .iter()
-                .map(|(name, case, _)| {
-                    bar.set_message(name.clone());
+                .map(|c| {
+                    bar.set_message(c.0.clone());
                     let t0 = std::time::Instant::now();
-                    let outcome = match limits.refuse(case) {
+                    let outcome = match limits.refuse(&c.1) {
                         Some(reason) => target::CaseOutcome::Unsupported { reason },
-                        None => target.run_case(case),
+                        None => target.run_case(&c.1),
                     };
+                    let took = t0.elapsed();
                     bar.inc(1);
-                    (outcome, t0.elapsed())
+                    row(c, outcome, took)
                 })
                 .collect()
         }
     };
     bar.finish_and_clear();
-    Ok(chosen
-        .iter()
-        .zip(outcomes)
-        .map(|((name, case, expected), (outcome, duration))| Row {
-            id: case.id.clone(),
-            corpus: name.clone(),
-            op: case.op.clone(),
-            dtype: crate::exec::input_dtype(case),
-            status: match expected {
-                None => Status::Unsupported("no oracle answer".into()),
-                Some(expected) => compare::compare(&case.op, expected, &outcome, policy),
-            },
-            ulp: expected.and_then(|e| crate::precision::max_ulp(e, &outcome)),
-            answer: outcome,
-            duration,
-            mode: case.params.mode,
-            allowed: selection.allow.get(&case.id).cloned(),
-        })
-        .collect())
+    Ok(rows)
 }
 
 /// The precision measurements of a run's rows.
@@ -812,6 +837,7 @@ pub fn main(args: &RunArgs) -> anyhow::Result<ExitCode> {
         jobs: args.jobs,
         mode: args.mode,
         allow,
+        keep_answers: args.answers.is_some(),
     };
     let frames = load_frames(args)?;
     let mut rows = run_pairs(target.as_mut(), &pairs, &selection, &policy, timeout)?;

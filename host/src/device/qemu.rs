@@ -479,6 +479,11 @@ impl Target for QemuTarget {
     }
 
     fn run_case(&mut self, case: &Case) -> CaseOutcome {
+        let case = match case.materialized() {
+            Ok(c) => c,
+            Err(detail) => return CaseOutcome::Crashed { detail },
+        };
+        let case = case.as_ref();
         self.last_instructions = None;
         let mask = mask_bytes(case);
         let id = self.next_id;
