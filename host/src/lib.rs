@@ -21,6 +21,7 @@ pub mod frames;
 pub mod generate;
 pub mod merge;
 pub mod oracle;
+pub mod outdir;
 pub mod precision;
 pub mod run;
 pub mod runlog;

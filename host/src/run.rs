@@ -396,37 +396,51 @@ pub fn run_pairs(
         Some(board) if selection.jobs > 1 => {
             bar.set_message(format!("{} emulators", selection.jobs));
             let cases: Vec<target::Case> = chosen.iter().map(|(_, c, _)| c.clone()).collect();
+            // Which cases a worker finished: after an interrupt the
+            // workers stop taking cases, and only these are reported.
+            let finished: Vec<std::sync::atomic::AtomicBool> = (0..cases.len())
+                .map(|_| std::sync::atomic::AtomicBool::new(false))
+                .collect();
             let outcomes = crate::device::qemu::run_jobs_timed(
                 &board,
                 &cases,
                 selection.jobs,
                 timeout,
-                &|_| bar.inc(1),
+                &|i| {
+                    if let Some(f) = finished.get(i) {
+                        f.store(true, std::sync::atomic::Ordering::SeqCst);
+                    }
+                    bar.inc(1)
+                },
             )?;
             chosen
                 .iter()
                 .zip(outcomes)
-                .map(|(c, (outcome, duration))| row(c, outcome, duration))
+                .zip(&finished)
+                .filter(|(_, f)| f.load(std::sync::atomic::Ordering::SeqCst))
+                .map(|((c, (outcome, duration)), _)| row(c, outcome, duration))
                 .collect()
         }
         _ => {
             let limits = target.limits();
             // One case at a time: its `generate` inputs are built by the
             // target and dropped with its result bytes once compared.
-            chosen
-                .iter()
-                .map(|c| {
-                    bar.set_message(c.0.clone());
-                    let t0 = std::time::Instant::now();
-                    let outcome = match limits.refuse(&c.1) {
-                        Some(reason) => target::CaseOutcome::Unsupported { reason },
-                        None => target.run_case(&c.1),
-                    };
-                    let took = t0.elapsed();
-                    bar.inc(1);
-                    row(c, outcome, took)
-                })
-                .collect()
+            let mut rows = Vec::with_capacity(chosen.len());
+            for c in &chosen {
+                if crate::outdir::interrupted().is_some() {
+                    break;
+                }
+                bar.set_message(c.0.clone());
+                let t0 = std::time::Instant::now();
+                let outcome = match limits.refuse(&c.1) {
+                    Some(reason) => target::CaseOutcome::Unsupported { reason },
+                    None => target.run_case(&c.1),
+                };
+                let took = t0.elapsed();
+                bar.inc(1);
+                rows.push(row(c, outcome, took));
+            }
+            rows
         }
     };
     bar.finish_and_clear();
@@ -521,8 +535,7 @@ pub fn write_answers(path: &Path, docs: &[(String, Value)]) -> anyhow::Result<Ve
         let Value::Object(top) = doc else {
             anyhow::bail!("internal: answers are not an object");
         };
-        std::fs::write(&file, corpus::write_lines(top, "results"))
-            .with_context(|| format!("writing {}", file.display()))?;
+        crate::outdir::write_atomic(&file, corpus::write_lines(top, "results").as_bytes())?;
         written.push(file);
     }
     Ok(written)
@@ -802,11 +815,9 @@ pub fn write_report(
         &json_path,
         &Value::Object(top.clone()),
     )?;
-    std::fs::write(&json_path, corpus::write_lines(&top, "cases"))
-        .with_context(|| format!("writing {}", json_path.display()))?;
+    crate::outdir::write_atomic(&json_path, corpus::write_lines(&top, "cases").as_bytes())?;
     let md_path = out.join(format!("{stem}.md"));
-    std::fs::write(&md_path, report_markdown(report, rows))
-        .with_context(|| format!("writing {}", md_path.display()))?;
+    crate::outdir::write_atomic(&md_path, report_markdown(report, rows).as_bytes())?;
     Ok(json_path)
 }
 
@@ -815,6 +826,21 @@ pub fn main(args: &RunArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let timeout = std::time::Duration::try_from_secs_f64(args.timeout)
         .map_err(|e| anyhow::anyhow!("--timeout {}: {e}", args.timeout))?;
+    // Before anything runs: the output directory is ours and writable
+    // (else a finished run would lose its results at the end).
+    let out = crate::outdir::OutDir::claim(&args.out)?;
+    if let Some(answers) = &args.answers {
+        let dir = match answers.extension().is_some_and(|x| x == "json") {
+            true => answers
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(Path::new(".")),
+            false => answers.as_path(),
+        };
+        crate::outdir::check_writable(dir).context("--answers")?;
+    }
+    // SIGINT/SIGTERM: stop starting cases, report what finished.
+    crate::outdir::on_interrupt()?;
     let mut target = target::resolve_with(&args.target, &target::Options { timeout })?;
     let pairs = load_pairs(&args.cases, &args.oracle, &args.oracles)?;
     let policy = Policy::builtin();
@@ -841,7 +867,10 @@ pub fn main(args: &RunArgs) -> anyhow::Result<ExitCode> {
     };
     let frames = load_frames(args)?;
     let mut rows = run_pairs(target.as_mut(), &pairs, &selection, &policy, timeout)?;
-    rows.extend(run_frames(target.as_mut(), &frames));
+    if crate::outdir::interrupted().is_none() {
+        rows.extend(run_frames(target.as_mut(), &frames));
+    }
+    let interrupted = crate::outdir::interrupted();
     let mut report = report_json(target.as_ref(), &pairs, &rows, &policy);
     if let Some(env) = report.get_mut("environment").and_then(Value::as_object_mut) {
         env.insert("mode".into(), json!(args.mode.name()));
@@ -850,8 +879,10 @@ pub fn main(args: &RunArgs) -> anyhow::Result<ExitCode> {
         "finished_unix": std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
         "duration_ms": started.elapsed().as_millis() as u64,
+        // A partial report: the run was stopped by a signal.
+        "interrupted": interrupted.is_some(),
     });
-    let path = write_report(&args.out, &report, &rows, meta, shard)?;
+    let path = write_report(out.path(), &report, &rows, meta, shard)?;
     let log = crate::runlog::write(
         &path.with_extension("log.jsonl"),
         &rows,
@@ -921,6 +952,19 @@ pub fn main(args: &RunArgs) -> anyhow::Result<ExitCode> {
         for file in write_answers(answers, &docs)? {
             println!("answers: {}", file.display());
         }
+    }
+    if let Some(signo) = interrupted {
+        eprintln!(
+            "interrupted: {} cases finished before the signal; the report is partial \
+             (meta.interrupted){}",
+            rows.len(),
+            if args.answers.is_some() {
+                "; --answers not written"
+            } else {
+                ""
+            }
+        );
+        return Ok(ExitCode::from(u8::try_from(128 + signo).unwrap_or(130)));
     }
     let failed = rows.iter().any(|r| r.status.is_failure());
     Ok(if failed {

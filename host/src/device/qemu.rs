@@ -629,6 +629,9 @@ pub fn run_parallel_timed(
                     target.set_timeout(timeout);
                     let limits = target.limits();
                     loop {
+                        if crate::outdir::interrupted().is_some() {
+                            break;
+                        }
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(case) = cases.get(i) else { break };
                         let t0 = std::time::Instant::now();
