@@ -31,7 +31,6 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use fnp_core::DType;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -94,9 +93,8 @@ pub fn f_strides(shape: &[usize]) -> Vec<isize> {
 /// Reads, schema-checks and decodes a corpus file. Errors name the file,
 /// the case id and the field.
 pub fn load(path: &Path) -> anyhow::Result<Corpus> {
-    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    let json: Value = serde_json::from_slice(&bytes)
-        .with_context(|| format!("{}: not valid JSON", path.display()))?;
+    let bytes = crate::jsonread::read_file(path)?;
+    let json = crate::jsonread::parse(path, &bytes)?;
     crate::schema::validate(crate::schema::Kind::Cases, path, &json)?;
     let suite = json
         .get("suite")

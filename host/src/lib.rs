@@ -19,6 +19,7 @@ pub mod env;
 pub mod exec;
 pub mod frames;
 pub mod generate;
+pub mod jsonread;
 pub mod merge;
 pub mod oracle;
 pub mod outdir;

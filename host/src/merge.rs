@@ -67,9 +67,8 @@ pub type Shard = (u64, u64);
 
 /// Reads and digests one report, with its `shard` (k, n) if it is a slice.
 pub fn digest_with_shard(path: &Path) -> anyhow::Result<(String, Option<Shard>, TargetDigest)> {
-    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    let json: Value =
-        serde_json::from_slice(&bytes).with_context(|| format!("{}: not JSON", path.display()))?;
+    let bytes = crate::jsonread::read_file(path)?;
+    let json = crate::jsonread::parse(path, &bytes)?;
     crate::schema::validate(crate::schema::Kind::Report, path, &json)?;
     if json.pointer("/meta/interrupted") == Some(&Value::Bool(true)) {
         anyhow::bail!(

@@ -266,10 +266,8 @@ pub fn main(args: &Args) -> anyhow::Result<ExitCode> {
     let mut measured = Measured::default();
     let mut used = Vec::new();
     for path in &reports {
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        let doc: Value = serde_json::from_str(&text)
-            .with_context(|| format!("{} is not JSON", path.display()))?;
+        let text = crate::jsonread::read_file(path)?;
+        let doc = crate::jsonread::parse(path, &text)?;
         if doc.get("schema").and_then(Value::as_str) != Some("fnp.report.v1") {
             anyhow::bail!("{} is not an fnp.report.v1 report", path.display());
         }

@@ -86,8 +86,7 @@ fn parse_mode(s: &str) -> Result<fnp_core::Mode, String> {
 /// Reads an `--allow` file: `<case id> <why>` per line; a line without a
 /// reason is an error (an override must say why).
 pub fn load_allowlist(path: &Path) -> anyhow::Result<BTreeMap<String, String>> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text = crate::jsonread::read_text(path)?;
     let mut allow = BTreeMap::new();
     for (n, line) in text.lines().enumerate() {
         let line = line.split('#').next().unwrap_or_default().trim();
