@@ -176,8 +176,7 @@ pub fn capture_file(cases: &Path, out: &Path, mode: Mode) -> anyhow::Result<Summ
     let Value::Object(top) = oracle else {
         anyhow::bail!("internal: oracle is not an object");
     };
-    std::fs::write(out, corpus::write_lines(&top, "results"))
-        .with_context(|| format!("writing {}", out.display()))?;
+    crate::outdir::write_atomic(out, corpus::write_lines(&top, "results").as_bytes())?;
     Ok(summary)
 }
 

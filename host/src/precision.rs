@@ -10,7 +10,6 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use fnp_core::precision::{self, Dtypes, Entry};
 use fnp_core::{DType, FpFlags};
 use serde_json::{json, Value};
@@ -290,11 +289,10 @@ pub fn main(args: &Args) -> anyhow::Result<ExitCode> {
     let rows = if args.all { Rows::All } else { Rows::Bounded };
     print!("{}", render(&measured, rows));
     if let Some(path) = &args.json {
-        std::fs::write(
+        crate::outdir::write_atomic(
             path,
-            serde_json::to_string_pretty(&table_json(&measured))? + "\n",
-        )
-        .with_context(|| format!("writing {}", path.display()))?;
+            (serde_json::to_string_pretty(&table_json(&measured))? + "\n").as_bytes(),
+        )?;
     }
     let over = over_bound(&measured);
     if over.is_empty() {
