@@ -88,7 +88,10 @@ pub fn parse_timeout(s: &str) -> Result<f64, String> {
         ));
     }
     // Exactly what `fnp run` turns it into, so that can never fail later.
-    std::time::Duration::try_from_secs_f64(v).map_err(|e| format!("{s}: {e}"))?;
+    let d = std::time::Duration::try_from_secs_f64(v).map_err(|e| format!("{s}: {e}"))?;
+    if d.is_zero() {
+        return Err(format!("{s} seconds rounds to no time at all"));
+    }
     Ok(v)
 }
 

@@ -38,7 +38,9 @@ fn huge_timeout_is_a_usage_error_not_a_panic() {
     let ok = fnp(&[&args[..], &["--timeout", "5"]].concat(), &[]);
     assert_eq!(ok.status.code(), Some(0), "{}", text(&ok));
     std::fs::remove_dir_all(&out).unwrap();
-    for bad in ["1e19", "1e300", "inf", "NaN", "0", "-1", "86401", "x", ""] {
+    for bad in [
+        "1e19", "1e300", "inf", "NaN", "0", "-1", "1e-12", "86401", "x", "",
+    ] {
         refused(&args, "--timeout", bad);
     }
     assert!(!out.exists(), "nothing ran, nothing was written");
