@@ -237,6 +237,42 @@ mod tests {
         assert!(err.contains("field schema: duplicate key"), "{err}");
     }
 
+    fn json_value() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            "[a-z\"\\{}\\[\\],:\u{e9}]{0,6}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 48, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                prop::collection::btree_map("[a-c\"\\{]{0,3}", inner, 0..6)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_scanner_never_panics_and_finds_exactly_the_duplicates(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200),
+            v in json_value(),
+        ) {
+            let _ = find_duplicate_key(&bytes);
+            // serde_json writes each key of a map once.
+            let text = serde_json::to_string(&v).unwrap();
+            proptest::prop_assert_eq!(find_duplicate_key(text.as_bytes()), None, "{}", text);
+            // The same object written with a key twice.
+            let twice = format!("{{\"k\":{text},\"k\":{text}}}");
+            proptest::prop_assert_eq!(
+                find_duplicate_key(twice.as_bytes()),
+                Some((vec![], "k".to_string()))
+            );
+        }
+    }
+
     #[test]
     fn only_regular_files_within_the_limit_are_read() {
         let dir = tempfile::tempdir().unwrap();
