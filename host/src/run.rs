@@ -946,12 +946,6 @@ pub fn main(args: &RunArgs) -> anyhow::Result<ExitCode> {
     );
     println!("report: {} (+ .md)", path.display());
     println!("log:    {}", log.display());
-    if let Some(answers) = &args.answers {
-        let docs = answers_json(&target.name(), &pairs, &rows);
-        for file in write_answers(answers, &docs)? {
-            println!("answers: {}", file.display());
-        }
-    }
     if let Some(signo) = interrupted {
         eprintln!(
             "interrupted: {} cases finished before the signal; the report is partial \
@@ -963,6 +957,18 @@ pub fn main(args: &RunArgs) -> anyhow::Result<ExitCode> {
                 ""
             }
         );
+        return Ok(ExitCode::from(u8::try_from(128 + signo).unwrap_or(130)));
+    }
+    if let Some(answers) = &args.answers {
+        let docs = answers_json(&target.name(), &pairs, &rows);
+        for file in write_answers(answers, &docs)? {
+            println!("answers: {}", file.display());
+        }
+    }
+    if let Some(signo) = crate::outdir::interrupted() {
+        // Every case had finished: the report is whole, but the caller
+        // still learns the run was signalled.
+        eprintln!("interrupted after the last case: the report is complete");
         return Ok(ExitCode::from(u8::try_from(128 + signo).unwrap_or(130)));
     }
     let failed = rows.iter().any(|r| r.status.is_failure());

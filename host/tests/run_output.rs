@@ -139,7 +139,10 @@ fn sigint_writes_a_partial_report_marked_interrupted_and_exits_130() {
     let dir = Scratch::new("out-sigint");
     let (cases, oracles) = slow_corpus(&dir);
     let out = dir.path("reports");
-    let mut child = spawn(&run_args(&cases, &oracles, &out));
+    let answers = dir.path("answers.json");
+    let mut args = run_args(&cases, &oracles, &out);
+    args.extend(["--answers".into(), answers.to_str().unwrap().into()]);
+    let mut child = spawn(&args);
     wait_for_a_case(&mut child);
     // SAFETY: a signal to our own child.
     assert_eq!(
@@ -165,6 +168,9 @@ fn sigint_writes_a_partial_report_marked_interrupted_and_exits_130() {
         Vec::<String>::new(),
         "temporary files left"
     );
+    // Partial answers would pass for a target's whole oracle: none.
+    assert!(!answers.exists(), "answers written for a partial run");
+    assert!(t.contains("--answers not written"), "{t}");
     // A partial report is not merged as if it were the target's run.
     let m = fnp(
         &[
