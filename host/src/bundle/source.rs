@@ -49,7 +49,7 @@ impl<'a> SourceCursor<'a> {
             if next < entry.symbols {
                 if self.open.is_none() {
                     self.open = Some(Open {
-                        handle: open_regular(&self.root.join(&entry.path)),
+                        handle: open_regular(&self.root, &entry.path),
                         next_symbol: 0,
                         positioned: true,
                     });
@@ -113,14 +113,39 @@ impl<'a> SourceCursor<'a> {
     }
 }
 
-/// Opens a regular file for reading; anything else (missing, a directory,
-/// unreadable) counts as absent.
-fn open_regular(path: &Path) -> Option<File> {
+/// Opens `root/rel` for reading if it is a regular file reached without
+/// a symlink; anything else (missing, a directory, a symlink, unreadable)
+/// counts as absent: the bundle's bytes are the files inside it, never
+/// whatever a link points at.
+fn open_regular(root: &Path, rel: &str) -> Option<File> {
+    let path = root.join(rel);
     // Check before opening: opening a FIFO for reading would block.
-    std::fs::metadata(path).ok().filter(|m| m.is_file())?;
-    let file = File::open(path).ok()?;
+    if symlink_on_path(root, rel) || !std::fs::symlink_metadata(&path).ok()?.is_file() {
+        return None;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    }
+    let file = options.open(&path).ok()?;
     file.metadata().ok().filter(|m| m.is_file())?;
     Some(file)
+}
+
+/// Whether `root`, or any component of `rel` below it, is a symlink.
+pub fn symlink_on_path(root: &Path, rel: &str) -> bool {
+    let mut at = root.to_path_buf();
+    std::iter::once(None)
+        .chain(rel.split('/').map(Some))
+        .any(|part| {
+            if let Some(p) = part {
+                at.push(p);
+            }
+            std::fs::symlink_metadata(&at).is_ok_and(|m| m.file_type().is_symlink())
+        })
 }
 
 /// Reads `buf` from byte `start`, seeking first unless the handle is known

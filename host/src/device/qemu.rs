@@ -2,6 +2,13 @@
 //! a Unix socket, waits for the firmware's Hello, streams cases, and
 //! restarts the emulator after a hang or a crash.
 //!
+//! A target whose emulator cannot come back (the firmware ELF replaced or
+//! deleted mid-run, QEMU gone) does not try forever: after
+//! [`RESTART_LIMIT`] failed restarts in a row its [`Breaker`] trips, no
+//! further emulator is started, and every case left is `crashed` with the
+//! breaker's reason (which ELF, what QEMU said). The `--jobs` workers share
+//! one breaker, so they all stop together.
+//!
 //! The emulator never outlives the host: it is killed on drop, and it is
 //! started with `PR_SET_PDEATHSIG = SIGKILL`, so a host killed by a signal
 //! (even SIGKILL) takes it along instead of leaving it spinning at 100 %
@@ -14,8 +21,8 @@ use std::os::unix::net::{UnixListener, UnixStream};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -224,6 +231,11 @@ const BOOT_TIMEOUT: Duration = Duration::from_secs(20);
 impl Emulator {
     /// Starts `board` running `elf` and waits for its Hello.
     pub fn start(board: &Board, elf: &Path) -> anyhow::Result<Emulator> {
+        Emulator::start_within(board, elf, BOOT_TIMEOUT)
+    }
+
+    /// [`Emulator::start`] with `boot` as the longest wait for Hello.
+    pub fn start_within(board: &Board, elf: &Path, boot: Duration) -> anyhow::Result<Emulator> {
         let dir = tempfile::Builder::new().prefix("fnp-qemu-").tempdir()?;
         let sock = dir.path().join("uart.sock");
         let log = dir.path().join("semihosting.log");
@@ -259,7 +271,7 @@ impl Emulator {
                 board.qemu
             )
         })?;
-        let deadline = Instant::now() + BOOT_TIMEOUT;
+        let deadline = Instant::now() + boot;
         let stream = loop {
             match listener.accept() {
                 Ok((stream, _)) => break stream,
@@ -274,7 +286,11 @@ impl Emulator {
                     if Instant::now() > deadline {
                         let _ = child.kill();
                         let _ = child.wait();
-                        anyhow::bail!("{} did not connect its UART in time", board.qemu);
+                        anyhow::bail!(
+                            "{} did not connect its UART in time: {}",
+                            board.qemu,
+                            tail(&log)
+                        );
                     }
                     std::thread::sleep(Duration::from_millis(2));
                 }
@@ -293,9 +309,14 @@ impl Emulator {
             Err(e) => {
                 let _ = child.kill();
                 let _ = child.wait();
+                let why = match e {
+                    LinkError::TimedOut => format!("none within {:.1} s", boot.as_secs_f64()),
+                    e => e.to_string(),
+                };
                 Err(anyhow::anyhow!(
-                    "{}: no Hello from firmware: {e}; log: {}",
+                    "{}: no Hello from firmware {}: {why}; QEMU log: {}",
                     board.name,
+                    elf.display(),
                     tail(&log)
                 ))
             }
@@ -343,17 +364,100 @@ impl Drop for Emulator {
     }
 }
 
+/// The last lines of a QEMU log, led by QEMU's own last message if a
+/// register dump pushed it out of them (`qemu: fatal: Lockup ...`).
 fn tail(path: &Path) -> String {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(5)..].join(" | ")
+    let (before, last) = lines.split_at(lines.len().saturating_sub(5));
+    let said = before
+        .iter()
+        .rev()
+        .find(|l| l.starts_with("qemu"))
+        .filter(|_| !last.iter().any(|l| l.starts_with("qemu")));
+    said.into_iter()
+        .chain(last)
+        .copied()
+        .collect::<Vec<_>>()
+        .join(" | ")
+}
+
+/// Failed emulator restarts in a row after which a target gives up.
+pub const RESTART_LIMIT: usize = 3;
+
+/// The circuit breaker of a QEMU target (shared by all `--jobs` workers):
+/// counts failed emulator starts in a row, and after `limit` of them trips
+/// for good with a reason that names the firmware and what QEMU said.
+/// A tripped breaker starts no emulator: the target's remaining cases are
+/// `crashed` with [`Breaker::tripped`] as the detail.
+#[derive(Debug)]
+pub struct Breaker {
+    limit: usize,
+    failures: AtomicUsize,
+    reason: OnceLock<String>,
+    announced: AtomicBool,
+}
+
+impl Default for Breaker {
+    fn default() -> Self {
+        Breaker::new(RESTART_LIMIT)
+    }
+}
+
+impl Breaker {
+    /// A breaker that trips after `limit` failed starts in a row (at least 1).
+    pub fn new(limit: usize) -> Breaker {
+        Breaker {
+            limit: limit.max(1),
+            failures: AtomicUsize::new(0),
+            reason: OnceLock::new(),
+            announced: AtomicBool::new(false),
+        }
+    }
+
+    /// Why the breaker tripped, once it has.
+    pub fn tripped(&self) -> Option<&str> {
+        self.reason.get().map(String::as_str)
+    }
+
+    /// The reason, to the first caller after the trip only (for a message
+    /// on the terminal that must appear once).
+    pub fn announce(&self) -> Option<&str> {
+        let reason = self.tripped()?;
+        (!self.announced.swap(true, Ordering::SeqCst)).then_some(reason)
+    }
+
+    /// A start reached Hello: the count of failures in a row starts over.
+    pub fn succeeded(&self) {
+        self.failures.store(0, Ordering::SeqCst);
+    }
+
+    /// A start failed with `error`; trips the breaker on the `limit`-th
+    /// failure in a row. Returns the breaker's reason once tripped.
+    pub fn failed(&self, what: &str, error: &anyhow::Error) -> Option<&str> {
+        let n = self.failures.fetch_add(1, Ordering::SeqCst) + 1;
+        if n >= self.limit {
+            let _ = self.reason.set(format!(
+                "circuit breaker: {n} emulator starts in a row failed, so {what} stops here and \
+                 its remaining cases are not run; last failure: {error:#}"
+            ));
+        }
+        self.tripped()
+    }
+}
+
+/// How a breaker names the target it stops.
+fn subject(board: &Board, elf: &Path) -> String {
+    format!("qemu:{} (firmware {})", board.name, elf.display())
 }
 
 /// Counters a QEMU target keeps across restarts.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct TargetCounters {
-    /// Emulator starts, the first included.
+    /// Emulator starts, the first included (attempts: failed ones too).
     pub starts: usize,
+    /// Starts that did not reach a Hello from the right board.
+    pub failed_starts: usize,
     /// Cases that ended in a crash.
     pub crashed: usize,
     /// Cases that ended in a timeout.
@@ -370,6 +474,8 @@ pub struct QemuTarget {
     base_timeout: Duration,
     last_instructions: Option<u64>,
     counters: TargetCounters,
+    boot_timeout: Duration,
+    breaker: Arc<Breaker>,
 }
 
 impl QemuTarget {
@@ -396,6 +502,8 @@ impl QemuTarget {
                 starts: 1,
                 ..TargetCounters::default()
             },
+            boot_timeout: BOOT_TIMEOUT,
+            breaker: Arc::new(Breaker::default()),
         })
     }
 
@@ -410,6 +518,22 @@ impl QemuTarget {
     /// board's UART speed is added per case).
     pub fn set_timeout(&mut self, timeout: Duration) {
         self.base_timeout = timeout;
+    }
+
+    /// Sets the longest wait for Hello when the emulator restarts.
+    pub fn set_boot_timeout(&mut self, boot: Duration) {
+        self.boot_timeout = boot;
+    }
+
+    /// Shares `breaker` with other targets (the `--jobs` workers): a trip
+    /// seen by one stops them all.
+    pub fn set_breaker(&mut self, breaker: Arc<Breaker>) {
+        self.breaker = breaker;
+    }
+
+    /// This target's circuit breaker.
+    pub fn breaker(&self) -> &Arc<Breaker> {
+        &self.breaker
     }
 
     /// What the firmware said in Hello.
@@ -440,13 +564,45 @@ impl QemuTarget {
     }
 
     fn running(&mut self) -> anyhow::Result<&mut Emulator> {
+        if let Some(reason) = self.breaker.tripped() {
+            // Another worker's breaker trip stops this one too.
+            self.emulator = None;
+            anyhow::bail!("{reason}");
+        }
         if self.emulator.is_none() {
             self.counters.starts += 1;
-            self.emulator = Some(Emulator::start(self.board, &self.elf)?);
+            match self.restart() {
+                Ok(emulator) => {
+                    self.breaker.succeeded();
+                    self.emulator = Some(emulator);
+                }
+                Err(e) => {
+                    self.counters.failed_starts += 1;
+                    let what = subject(self.board, &self.elf);
+                    return Err(match self.breaker.failed(&what, &e) {
+                        Some(reason) => anyhow::anyhow!("{reason}"),
+                        None => e.context("emulator did not start"),
+                    });
+                }
+            }
         }
         self.emulator
             .as_mut()
             .ok_or_else(|| anyhow::anyhow!("emulator not running"))
+    }
+
+    /// A fresh emulator that must be the same board as the first one (a
+    /// replaced ELF may boot as something else).
+    fn restart(&self) -> anyhow::Result<Emulator> {
+        let emulator = Emulator::start_within(self.board, &self.elf, self.boot_timeout)?;
+        let said = &emulator.info().target;
+        anyhow::ensure!(
+            *said == self.info.target,
+            "firmware {} now says it is for {said:?}, not {}",
+            self.elf.display(),
+            self.info.target
+        );
+        Ok(emulator)
     }
 
     fn timeout_for(&self, bytes: usize) -> Duration {
@@ -510,7 +666,7 @@ impl Target for QemuTarget {
             Err(e) => {
                 self.counters.crashed += 1;
                 return CaseOutcome::Crashed {
-                    detail: format!("emulator did not start: {e:#}"),
+                    detail: format!("{e:#}"),
                 };
             }
         };
@@ -556,7 +712,7 @@ impl Target for QemuTarget {
                 let outcome = match self.running() {
                     Ok(em) => outcome_of(exchange(em.client(), &f.wire, Instant::now() + timeout)),
                     Err(e) => FrameOutcome::Crashed {
-                        detail: format!("emulator did not start: {e:#}"),
+                        detail: format!("{e:#}"),
                     },
                 };
                 if matches!(
@@ -586,6 +742,17 @@ impl Target for QemuTarget {
             ("qemu".into(), self.board.qemu.into()),
             ("wire_protocol".into(), PROTOCOL_VERSION.to_string()),
         ]
+        .into_iter()
+        .chain(
+            self.breaker
+                .tripped()
+                .map(|r| ("circuit_breaker".to_string(), r.to_string())),
+        )
+        .collect()
+    }
+
+    fn stop_notice(&self) -> Option<String> {
+        self.breaker.announce().map(str::to_string)
     }
 }
 
@@ -593,7 +760,11 @@ impl Target for QemuTarget {
 /// outcomes in case order. Workers take the next case from a shared
 /// counter, so a slow case does not hold up a whole shard; each case's
 /// outcome does not depend on which worker ran it. Cases outside the
-/// board's limits are `unsupported` without being sent.
+/// board's limits are `unsupported` without being sent. The workers share
+/// one [`Breaker`]: once it trips, every worker stops starting emulators and
+/// the cases left are `crashed` with its reason. A worker whose first
+/// emulator does not start counts as a failed start and leaves the cases
+/// to the others; only when no worker starts is the run an error.
 pub fn run_parallel(
     board: &'static Board,
     elf: &Path,
@@ -601,20 +772,36 @@ pub fn run_parallel(
     jobs: usize,
     timeout: Duration,
 ) -> anyhow::Result<Vec<CaseOutcome>> {
-    let timed = run_parallel_timed(board, elf, cases, jobs, timeout, &|_| {})?;
+    let timed = run_parallel_timed(board, elf, cases, jobs, timeout, &|_, _| {})?;
     Ok(timed.into_iter().map(|(o, _)| o).collect())
 }
 
 /// [`run_parallel`] with how long each case took (wall time of its round
-/// trip, restarts included), calling `done(i)` as case `i` finishes (from
-/// the worker threads: for a progress bar).
+/// trip, restarts included), calling `done(i, stop)` as case `i` finishes
+/// (from the worker threads: for a progress bar); `stop` is the circuit
+/// breaker's reason on the one call after it tripped, else `None`.
 pub fn run_parallel_timed(
     board: &'static Board,
     elf: &Path,
     cases: &[Case],
     jobs: usize,
     timeout: Duration,
-    done: &(dyn Fn(usize) + Sync),
+    done: &(dyn Fn(usize, Option<&str>) + Sync),
+) -> anyhow::Result<Vec<(CaseOutcome, Duration)>> {
+    let breaker = Arc::new(Breaker::default());
+    run_parallel_with(board, elf, cases, jobs, timeout, &breaker, done)
+}
+
+/// [`run_parallel_timed`] with the caller's breaker (to choose its limit,
+/// or to look at it afterwards).
+pub fn run_parallel_with(
+    board: &'static Board,
+    elf: &Path,
+    cases: &[Case],
+    jobs: usize,
+    timeout: Duration,
+    breaker: &Arc<Breaker>,
+    done: &(dyn Fn(usize, Option<&str>) + Sync),
 ) -> anyhow::Result<Vec<(CaseOutcome, Duration)>> {
     let next = AtomicUsize::new(0);
     let outcomes: Mutex<Vec<Option<(CaseOutcome, Duration)>>> = Mutex::new(vec![None; cases.len()]);
@@ -625,8 +812,17 @@ pub fn run_parallel_timed(
                 scope.spawn(|| -> anyhow::Result<()> {
                     // Created on this thread: the emulator's death signal
                     // follows it.
-                    let mut target = QemuTarget::start(board, elf.to_path_buf())?;
+                    let mut target = match QemuTarget::start(board, elf.to_path_buf()) {
+                        Ok(t) => t,
+                        Err(e) => {
+                            // A first start counts like a restart: the
+                            // others run the cases, unless none started.
+                            breaker.failed(&subject(board, elf), &e);
+                            return Err(e);
+                        }
+                    };
                     target.set_timeout(timeout);
+                    target.set_breaker(Arc::clone(breaker));
                     let limits = target.limits();
                     loop {
                         if crate::outdir::interrupted().is_some() {
@@ -645,17 +841,29 @@ pub fn run_parallel_timed(
                                 *slot = Some((outcome, took));
                             }
                         }
-                        done(i);
+                        done(i, breaker.announce());
                     }
                     Ok(())
                 })
             })
             .collect();
+        let mut started = 0;
+        let mut first_error = None;
         for w in workers {
-            w.join()
-                .map_err(|_| anyhow::anyhow!("a worker thread panicked"))??;
+            match w
+                .join()
+                .map_err(|_| anyhow::anyhow!("a worker thread panicked"))?
+            {
+                Ok(()) => started += 1,
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
         }
-        Ok(())
+        match first_error {
+            Some(e) if started == 0 => Err(e),
+            _ => Ok(()),
+        }
     })?;
     let all = outcomes
         .into_inner()
@@ -694,7 +902,7 @@ pub fn run_jobs_timed(
     cases: &[Case],
     jobs: usize,
     timeout: Duration,
-    done: &(dyn Fn(usize) + Sync),
+    done: &(dyn Fn(usize, Option<&str>) + Sync),
 ) -> anyhow::Result<Vec<(CaseOutcome, Duration)>> {
     let b = board(board_name)?;
     let elf = firmware(b)?;
