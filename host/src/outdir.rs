@@ -5,26 +5,25 @@
 //!   directory (created exclusively under a random name), syncs it and
 //!   renames it over the target: a reader, a crash or a signal sees the
 //!   old file or the new one, never a torn one.
-//! - [`OutDir::claim`] creates the directory, takes an exclusive `flock`
-//!   on the directory itself (no lock file is left among the artifacts)
-//!   and proves it can write there by creating and removing a temporary
-//!   file. A second run into the same directory fails at once, naming the
-//!   directory and the pid of the run that holds it (`.fnp-run.pid`,
-//!   present only while a run holds the lock).
+//! - [`OutDir::claim`] creates the directory, proves it can write there
+//!   by creating and removing a temporary file, and takes an exclusive
+//!   `flock` on `.<report stem>.lock` (which holds the pid and is removed
+//!   when the run ends). A second run that would write the same report
+//!   into the same directory fails at once, naming the directory and the
+//!   pid of the run that holds it; runs writing other reports (the slices
+//!   of a sharded run, other targets) share a directory.
 //! - [`interrupted`]: after [`on_interrupt`], SIGINT and SIGTERM only set
 //!   a flag, so a run stops starting cases and writes what finished; a
 //!   second signal ends the process at once.
 
-use std::fs::File;
+use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::os::fd::AsRawFd;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI32, Ordering};
 
 use anyhow::Context;
-
-/// Name of the file that says which process holds an output directory.
-pub const PID_FILE: &str = ".fnp-run.pid";
 
 /// Writes `bytes` to `path` atomically: a new temporary file beside it,
 /// synced, then renamed over `path`.
@@ -75,50 +74,79 @@ pub fn check_writable(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// An output directory this process holds until it is dropped.
+/// The lock file of `name` in an output directory.
+pub fn lock_path(dir: &Path, name: &str) -> PathBuf {
+    dir.join(format!(".{name}.lock"))
+}
+
+/// A run's claim on its files in an output directory, held until dropped.
 #[derive(Debug)]
 pub struct OutDir {
     dir: PathBuf,
-    /// The directory, open and `flock`ed; closing it releases the lock.
-    _handle: File,
+    lock: PathBuf,
+    /// The lock file, open and `flock`ed; closing it releases the lock.
+    file: File,
 }
 
 impl OutDir {
-    /// Creates `dir`, locks it for this process and checks it is
-    /// writable. Fails at once if another process holds it.
-    pub fn claim(dir: &Path) -> anyhow::Result<OutDir> {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("cannot create output directory {}", dir.display()))?;
-        let handle = File::open(dir)
-            .with_context(|| format!("cannot open output directory {}", dir.display()))?;
-        // SAFETY: flock on a descriptor this function owns.
-        let rc = unsafe { libc::flock(handle.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-        if rc != 0 {
-            let err = std::io::Error::last_os_error();
-            if err.raw_os_error() == Some(libc::EWOULDBLOCK) {
-                let holder = std::fs::read_to_string(dir.join(PID_FILE))
-                    .ok()
-                    .map(|s| s.trim().to_string())
-                    .filter(|s| !s.is_empty())
-                    .map(|pid| format!("pid {pid}"))
-                    .unwrap_or_else(|| "pid unknown".into());
-                anyhow::bail!(
-                    "output directory {} is in use by another fnp run ({holder}); \
-                     wait for it to finish or pass another --out",
-                    dir.display()
-                );
-            }
-            return Err(err).with_context(|| format!("cannot lock {}", dir.display()));
-        }
+    /// Creates `dir`, checks it is writable and locks the files of `name`
+    /// (a report stem, e.g. `host` or `host.shard-1-of-4`) in it for this
+    /// process. Fails at once, naming the directory and the holder's pid,
+    /// if another process holds them. Runs that write other names (the
+    /// slices of one target, other targets) share a directory freely.
+    ///
+    /// The lock is `.<name>.lock` in `dir`, holding the pid, removed on
+    /// drop (left behind only if the process is killed; the next run then
+    /// takes it over).
+    pub fn claim(dir: &Path, name: &str) -> anyhow::Result<OutDir> {
         check_writable(dir)?;
-        write_atomic(
-            &dir.join(PID_FILE),
-            format!("{}\n", std::process::id()).as_bytes(),
-        )?;
-        Ok(OutDir {
-            dir: dir.to_path_buf(),
-            _handle: handle,
-        })
+        let lock = lock_path(dir, name);
+        // Unlink-safe locking: the file may be removed by its holder
+        // between our open and our flock, so after locking check that the
+        // path still names the file we locked; else try again.
+        for _ in 0..100 {
+            let file = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(&lock)
+                .with_context(|| format!("cannot create {}", lock.display()))?;
+            // SAFETY: flock on a descriptor this function owns.
+            let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+            if rc != 0 {
+                let err = std::io::Error::last_os_error();
+                if err.raw_os_error() == Some(libc::EWOULDBLOCK) {
+                    let holder = std::fs::read_to_string(&lock)
+                        .ok()
+                        .map(|s| s.trim().to_string())
+                        .filter(|s| !s.is_empty())
+                        .map(|pid| format!("pid {pid}"))
+                        .unwrap_or_else(|| "pid unknown".into());
+                    anyhow::bail!(
+                        "output directory {} is in use by another fnp run writing {name} \
+                         ({holder}); wait for it to finish or pass another --out",
+                        dir.display()
+                    );
+                }
+                return Err(err).with_context(|| format!("cannot lock {}", lock.display()));
+            }
+            let ours = file.metadata().ok().map(|m| (m.dev(), m.ino()));
+            let named = std::fs::metadata(&lock).ok().map(|m| (m.dev(), m.ino()));
+            if ours.is_none() || ours != named {
+                continue;
+            }
+            let mut f = &file;
+            f.set_len(0)
+                .and_then(|()| f.write_all(format!("{}\n", std::process::id()).as_bytes()))
+                .with_context(|| format!("writing {}", lock.display()))?;
+            return Ok(OutDir {
+                dir: dir.to_path_buf(),
+                lock,
+                file,
+            });
+        }
+        anyhow::bail!("cannot lock {}: it keeps being replaced", lock.display())
     }
 
     /// The directory.
@@ -129,8 +157,11 @@ impl OutDir {
 
 impl Drop for OutDir {
     fn drop(&mut self) {
-        // Still under the lock: only this process wrote it.
-        let _ = std::fs::remove_file(self.dir.join(PID_FILE));
+        // Remove while still holding the lock; a process waiting on the
+        // old file sees it is gone and makes a new one.
+        let _ = std::fs::remove_file(&self.lock);
+        // SAFETY: unlocking our own descriptor (closing it would too).
+        unsafe { libc::flock(self.file.as_raw_fd(), libc::LOCK_UN) };
     }
 }
 
@@ -193,20 +224,29 @@ mod tests {
     }
 
     #[test]
-    fn a_claimed_directory_refuses_a_second_claim_until_dropped() {
+    fn a_claimed_name_refuses_a_second_claim_until_dropped() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("reports");
-        let first = OutDir::claim(&out).unwrap();
-        let pid = std::fs::read_to_string(out.join(PID_FILE)).unwrap();
+        let first = OutDir::claim(&out, "host").unwrap();
+        let lock = lock_path(&out, "host");
+        let pid = std::fs::read_to_string(&lock).unwrap();
         assert_eq!(pid.trim(), std::process::id().to_string());
-        let err = format!("{:#}", OutDir::claim(&out).unwrap_err());
+        let err = format!("{:#}", OutDir::claim(&out, "host").unwrap_err());
         assert!(
             err.contains(&out.display().to_string()) && err.contains(pid.trim()),
             "{err}"
         );
+        // Another report (a slice, another target) may share the directory.
+        let other = OutDir::claim(&out, "host.shard-1-of-2").unwrap();
         drop(first);
-        assert!(!out.join(PID_FILE).exists());
-        let again = OutDir::claim(&out).unwrap();
+        assert!(!lock.exists());
+        let again = OutDir::claim(&out, "host").unwrap();
         assert_eq!(again.path(), out);
+        drop((again, other));
+        let names: Vec<_> = std::fs::read_dir(&out).unwrap().collect();
+        assert!(names.is_empty(), "{names:?}");
+        // A stale lock file of a killed run is taken over.
+        std::fs::write(&lock, "999999\n").unwrap();
+        drop(OutDir::claim(&out, "host").unwrap());
     }
 }

@@ -833,7 +833,11 @@ pub fn main(args: &RunArgs) -> anyhow::Result<ExitCode> {
         .map_err(|e| anyhow::anyhow!("--timeout {}: {e}", args.timeout))?;
     // Before anything runs: the output directory is ours and writable
     // (else a finished run would lose its results at the end).
-    let out = crate::outdir::OutDir::claim(&args.out)?;
+    let stem = match args.shard.as_deref().map(crate::device::parse_shard) {
+        Some(Ok((k, n))) => format!("{}.shard-{k}-of-{n}", report_stem(&args.target)),
+        _ => report_stem(&args.target),
+    };
+    let out = crate::outdir::OutDir::claim(&args.out, &stem)?;
     if let Some(answers) = &args.answers {
         let dir = match answers.extension().is_some_and(|x| x == "json") {
             true => answers

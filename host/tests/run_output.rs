@@ -232,3 +232,36 @@ fn an_unwritable_out_fails_before_any_case_runs() {
     assert!(text(&o).contains("--answers"), "{}", text(&o));
     assert!(!good.join("host.json").exists(), "the run went ahead");
 }
+
+#[test]
+fn slices_of_one_target_may_run_at_once_into_one_out() {
+    // `cargo xtask conform --shards N` runs the N slices as concurrent
+    // processes into one directory: each writes its own files.
+    let dir = Scratch::new("out-slices");
+    let (cases, oracles) = slow_corpus(&dir);
+    let out = dir.path("slices");
+    let children: Vec<Child> = ["1/2", "2/2"]
+        .iter()
+        .map(|k| {
+            let mut args = run_args(&cases, &oracles, &out);
+            args.extend(["--shard".into(), k.to_string()]);
+            spawn(&args)
+        })
+        .collect();
+    let mut total = 0;
+    for (k, child) in children.into_iter().enumerate() {
+        let o = child.wait_with_output().unwrap();
+        assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+        let raw =
+            std::fs::read_to_string(out.join(format!("host.shard-{}-of-2.json", k + 1))).unwrap();
+        let report: Value = serde_json::from_str(&raw).unwrap();
+        total += report["totals"]["total"].as_u64().unwrap();
+    }
+    assert_eq!(total, SLOW_CASES as u64);
+    let left: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert_eq!(left, Vec::<String>::new(), "lock or temporary files left");
+}
