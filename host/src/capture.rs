@@ -150,7 +150,7 @@ pub struct Summary {
 pub fn capture_file(cases: &Path, out: &Path, mode: Mode) -> anyhow::Result<Summary> {
     let corpus = corpus::load(cases)?;
     let work = TempDir::new()?;
-    let (job, blob) = job(&corpus);
+    let (job, blob) = job(&corpus)?;
     let job_path = work.path.join("job.json");
     let blob_path = work.path.join("job.bin");
     let script_path = work.path.join("capture.py");
@@ -176,8 +176,7 @@ pub fn capture_file(cases: &Path, out: &Path, mode: Mode) -> anyhow::Result<Summ
     let Value::Object(top) = oracle else {
         anyhow::bail!("internal: oracle is not an object");
     };
-    std::fs::write(out, corpus::write_lines(&top, "results"))
-        .with_context(|| format!("writing {}", out.display()))?;
+    crate::outdir::write_atomic(out, corpus::write_lines(&top, "results").as_bytes())?;
     Ok(summary)
 }
 
@@ -285,7 +284,10 @@ fn scalar_job(s: Scalar) -> Value {
     }
 }
 
-fn case_job(case: &Case, blob: &mut Vec<u8>) -> Value {
+fn case_job(case: &Case, blob: &mut Vec<u8>) -> anyhow::Result<Value> {
+    // NumPy gets every buffer in one blob, `generate` inputs built.
+    let built = case.materialized().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let case = built.as_ref();
     let inputs: Vec<Value> = case
         .inputs
         .iter()
@@ -327,18 +329,18 @@ fn case_job(case: &Case, blob: &mut Vec<u8>) -> Value {
     if let Some(d) = p.ddof {
         params.insert("ddof".into(), json!(hex_f64(d)));
     }
-    json!({"id": case.id, "op": case.op, "inputs": inputs, "params": params})
+    Ok(json!({"id": case.id, "op": case.op, "inputs": inputs, "params": params}))
 }
 
 /// The job file and blob handed to capture.py.
-pub fn job(corpus: &Corpus) -> (Value, Vec<u8>) {
+pub fn job(corpus: &Corpus) -> anyhow::Result<(Value, Vec<u8>)> {
     let mut blob = Vec::new();
     let cases: Vec<Value> = corpus
         .cases
         .iter()
         .map(|c| case_job(c, &mut blob))
-        .collect();
-    (json!({"cases": cases}), blob)
+        .collect::<anyhow::Result<_>>()?;
+    Ok((json!({"cases": cases}), blob))
 }
 
 fn hex_bytes(s: &str) -> Option<Vec<u8>> {

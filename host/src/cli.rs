@@ -68,6 +68,75 @@ pub struct GenerateArgs {
     pub out: PathBuf,
 }
 
+/// The longest `--timeout` accepted, in seconds (a day): an `Instant`
+/// plus anything larger is not a useful deadline, and far larger ones
+/// overflow.
+pub const MAX_TIMEOUT_SECS: f64 = 86_400.0;
+
+/// Most `--jobs` (emulator instances) one run may start.
+pub const MAX_JOBS: usize = 256;
+
+/// `--timeout SECONDS`: finite, over 0, at most [`MAX_TIMEOUT_SECS`].
+pub fn parse_timeout(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
+    if !(v.is_finite() && v > 0.0 && v <= MAX_TIMEOUT_SECS) {
+        return Err(format!(
+            "{s} seconds is not a timeout: it must be over 0 and at most {MAX_TIMEOUT_SECS} (a day)"
+        ));
+    }
+    // Exactly what `fnp run` turns it into, so that can never fail later.
+    let d = std::time::Duration::try_from_secs_f64(v).map_err(|e| format!("{s}: {e}"))?;
+    if d.is_zero() {
+        return Err(format!("{s} seconds rounds to no time at all"));
+    }
+    Ok(v)
+}
+
+/// `--jobs N`: 1 to [`MAX_JOBS`].
+pub fn parse_jobs(s: &str) -> Result<usize, String> {
+    let v: usize = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a whole number"))?;
+    if !(1..=MAX_JOBS).contains(&v) {
+        return Err(format!("{v} jobs: use 1 to {MAX_JOBS}"));
+    }
+    Ok(v)
+}
+
+/// `--shard k/n`: checked when parsed (1 <= k <= n), kept as given.
+pub fn parse_shard_arg(s: &str) -> Result<String, String> {
+    crate::device::parse_shard(s).map_err(|e| format!("{e:#}"))?;
+    Ok(s.trim().to_string())
+}
+
+/// `fnp bench --threshold`: a fraction in 0..=1.
+pub fn parse_threshold(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number"))?;
+    if !(0.0..=1.0).contains(&v) {
+        return Err(format!("{s} is not a fraction from 0 to 1 (0.25 is 25%)"));
+    }
+    Ok(v)
+}
+
+/// `fnp bench --rounds`: 1 to 10 000.
+pub fn parse_rounds(s: &str) -> Result<usize, String> {
+    let v: usize = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a whole number"))?;
+    if !(1..=10_000).contains(&v) {
+        return Err(format!("{v} rounds: use 1 to 10000"));
+    }
+    Ok(v)
+}
+
 /// Runs a parsed command line; errors are printed for people, not as Debug.
 pub fn main(cli: Cli) -> ExitCode {
     let result = match cli.command {

@@ -31,7 +31,6 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use fnp_core::DType;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -94,9 +93,8 @@ pub fn f_strides(shape: &[usize]) -> Vec<isize> {
 /// Reads, schema-checks and decodes a corpus file. Errors name the file,
 /// the case id and the field.
 pub fn load(path: &Path) -> anyhow::Result<Corpus> {
-    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    let json: Value = serde_json::from_slice(&bytes)
-        .with_context(|| format!("{}: not valid JSON", path.display()))?;
+    let bytes = crate::jsonread::read_file(path)?;
+    let json = crate::jsonread::parse(path, &bytes)?;
     crate::schema::validate(crate::schema::Kind::Cases, path, &json)?;
     let suite = json
         .get("suite")
@@ -114,9 +112,10 @@ pub fn load(path: &Path) -> anyhow::Result<Corpus> {
         .enumerate()
     {
         let id = raw.get("id").and_then(Value::as_str).unwrap_or("?");
-        let case = decode_case(raw).map_err(|(field, msg)| {
+        let mut case = decode_case(raw).map_err(|(field, msg)| {
             anyhow::anyhow!("{}: case {id} (#{i}): field {field}: {msg}", path.display())
         })?;
+        defer_generated(&mut case, raw);
         if !seen.insert(case.id.clone()) {
             anyhow::bail!(
                 "{}: case {id} (#{i}): field id: duplicate id",
@@ -132,6 +131,28 @@ pub fn load(path: &Path) -> anyhow::Result<Corpus> {
         seed: json.get("seed").and_then(Value::as_u64),
         cases,
     })
+}
+
+/// Drops the built buffers of `case`'s `generate` inputs, keeping their
+/// descriptors: [`decode_case`] built them once, so every check ran at
+/// load time, and [`Case::materialized`] builds them again when the case
+/// runs. A corpus of many large generated cases then costs memory for one
+/// case at a time, not for all of them.
+pub fn defer_generated(case: &mut Case, raw: &Value) {
+    let raws = raw.get("inputs").and_then(Value::as_array);
+    for (k, input) in case.inputs.iter_mut().enumerate() {
+        let Some(raw) = raws.and_then(|r| r.get(k)) else {
+            continue;
+        };
+        if raw.get("generate").is_none() || input.generated.is_some() {
+            continue;
+        }
+        input.generated = Some(crate::target::Generated {
+            raw: raw.clone(),
+            buffer_elements: input.buffer_len(),
+        });
+        input.buffer = Vec::new();
+    }
 }
 
 type FieldError = (String, String);
@@ -295,6 +316,7 @@ pub fn decode_input(v: &Value) -> Result<Input, FieldError> {
         strides,
         offset,
         buffer,
+        generated: None,
     })
 }
 
@@ -623,6 +645,52 @@ mod tests {
             let (f, _) = decode_input(&v).unwrap_err();
             assert_eq!(f, field, "{v}");
         }
+    }
+
+    #[test]
+    fn loaded_corpora_build_generate_inputs_only_when_a_case_runs() {
+        // Issue 27: every case's generated buffers were built at load, so
+        // a small corpus of large `generate` inputs took gigabytes.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("g.json");
+        let gen = |seed: u64| {
+            json!({"dtype": "float64", "shape": [1000, 3],
+                   "generate": {"seed": seed, "low": -1.0, "high": 1.0},
+                   "layout": {"strides": [1, 1000], "offset": 0}})
+        };
+        let doc = json!({"schema": SCHEMA, "suite": "g", "cases": [
+            {"id": "a", "op": "add", "inputs": [gen(1), {"dtype": "float64", "shape": [], "data": [2.0]}]},
+            {"id": "b", "op": "add", "inputs": [gen(2), gen(3)]}
+        ]});
+        std::fs::write(&path, doc.to_string()).unwrap();
+        let corpus = load(&path).unwrap();
+        for case in &corpus.cases {
+            assert!(!case.is_materialized(), "{}", case.id);
+            for input in &case.inputs {
+                if input.generated.is_some() {
+                    assert!(input.buffer.is_empty(), "{}: built at load", case.id);
+                    assert_eq!(input.buffer_len(), 3000);
+                }
+            }
+            // Sizes (what target limits look at) are known without the data.
+            assert!(case.input_bytes() >= 3000 * 8);
+            let built = case.materialized().unwrap();
+            assert!(built.is_materialized());
+            assert_eq!(built.input_bytes(), case.input_bytes());
+            for (k, input) in built.inputs.iter().enumerate() {
+                // The same bytes decoding the input directly gives.
+                let raw = &doc["cases"][if case.id == "a" { 0 } else { 1 }]["inputs"][k];
+                assert_eq!(input, &decode_input(raw).unwrap());
+            }
+        }
+        // A plain case is borrowed as it is.
+        let plain = decode_case(&json!({"id": "p", "op": "add", "inputs": [
+            {"dtype": "int8", "shape": [1], "data": [1]}]}))
+        .unwrap();
+        assert!(matches!(
+            plain.materialized(),
+            Ok(std::borrow::Cow::Borrowed(_))
+        ));
     }
 
     #[test]

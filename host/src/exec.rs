@@ -73,8 +73,14 @@ pub fn hardened(r: fnp_core::Refusal) -> CaseOutcome {
     }
 }
 
-/// Executes `case` with fnp-core.
+/// Executes `case` with fnp-core (building its `generate` inputs for the
+/// time of the call).
 pub fn execute(case: &Case) -> CaseOutcome {
+    let case = match case.materialized() {
+        Ok(c) => c,
+        Err(detail) => return CaseOutcome::Crashed { detail },
+    };
+    let case = case.as_ref();
     let Some(op) = Op::from_name(&case.op) else {
         return CaseOutcome::Unsupported {
             reason: NOT_IMPLEMENTED.into(),

@@ -16,7 +16,6 @@
 use std::path::Path;
 use std::time::Instant;
 
-use anyhow::Context as _;
 use fnp_core::wire::{self, FrameEncoder, Message, Reason};
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -464,10 +463,8 @@ pub fn to_json(frames: &[Frame]) -> Value {
 
 /// Reads a frame fixture (checked against `fnp.frames.v1`).
 pub fn load(path: &Path) -> anyhow::Result<Vec<Frame>> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let json: Value = serde_json::from_str(&text)
-        .with_context(|| format!("{}: not valid JSON", path.display()))?;
+    let bytes = crate::jsonread::read_file(path)?;
+    let json = crate::jsonread::parse(path, &bytes)?;
     crate::schema::validate(crate::schema::Kind::Frames, path, &json)?;
     let mut out = Vec::new();
     for f in json["frames"].as_array().map(Vec::as_slice).unwrap_or(&[]) {

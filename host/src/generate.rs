@@ -1443,7 +1443,7 @@ pub fn write(dir: &Path, files: &[GeneratedFile]) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     for f in files {
         let path = dir.join(&f.name);
-        std::fs::write(&path, &f.text).with_context(|| format!("writing {}", path.display()))?;
+        crate::outdir::write_atomic(&path, f.text.as_bytes())?;
     }
     Ok(())
 }

@@ -67,10 +67,16 @@ pub type Shard = (u64, u64);
 
 /// Reads and digests one report, with its `shard` (k, n) if it is a slice.
 pub fn digest_with_shard(path: &Path) -> anyhow::Result<(String, Option<Shard>, TargetDigest)> {
-    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    let json: Value =
-        serde_json::from_slice(&bytes).with_context(|| format!("{}: not JSON", path.display()))?;
+    let bytes = crate::jsonread::read_file(path)?;
+    let json = crate::jsonread::parse(path, &bytes)?;
     crate::schema::validate(crate::schema::Kind::Report, path, &json)?;
+    if json.pointer("/meta/interrupted") == Some(&Value::Bool(true)) {
+        anyhow::bail!(
+            "{}: the report of an interrupted run (meta.interrupted): it lacks the cases \
+             that did not run; run the target again",
+            path.display()
+        );
+    }
     let target = json
         .get("target")
         .and_then(Value::as_str)
@@ -226,9 +232,12 @@ pub fn main(args: &MergeArgs) -> anyhow::Result<ExitCode> {
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
     let json_path = args.out.join("summary.json");
-    std::fs::write(&json_path, serde_json::to_string_pretty(&doc)? + "\n")
-        .with_context(|| format!("writing {}", json_path.display()))?;
-    std::fs::write(args.out.join("summary.md"), &md)?;
+    crate::outdir::write_atomic(
+        &json_path,
+        (serde_json::to_string_pretty(&doc)? + "\n").as_bytes(),
+    )
+    .with_context(|| format!("writing {}", json_path.display()))?;
+    crate::outdir::write_atomic(&args.out.join("summary.md"), md.as_bytes())?;
     print!("{md}");
     Ok(ExitCode::SUCCESS)
 }

@@ -35,10 +35,8 @@ pub fn path_for(corpus: &Path, dir: &Path) -> PathBuf {
 
 /// Reads and schema-checks an oracle file.
 pub fn load(path: &Path) -> anyhow::Result<Oracle> {
-    let bytes =
-        std::fs::read(path).with_context(|| format!("reading oracle {}", path.display()))?;
-    let json: Value = serde_json::from_slice(&bytes)
-        .with_context(|| format!("{}: not valid JSON", path.display()))?;
+    let bytes = crate::jsonread::read_file(path).context("reading the oracle")?;
+    let json = crate::jsonread::parse(path, &bytes)?;
     crate::schema::validate(crate::schema::Kind::Oracle, path, &json)?;
     let text = |k: &str| json.get(k).and_then(Value::as_str).map(str::to_string);
     let mut results = BTreeMap::new();

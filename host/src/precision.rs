@@ -10,7 +10,6 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use fnp_core::precision::{self, Dtypes, Entry};
 use fnp_core::{DType, FpFlags};
 use serde_json::{json, Value};
@@ -266,10 +265,8 @@ pub fn main(args: &Args) -> anyhow::Result<ExitCode> {
     let mut measured = Measured::default();
     let mut used = Vec::new();
     for path in &reports {
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        let doc: Value = serde_json::from_str(&text)
-            .with_context(|| format!("{} is not JSON", path.display()))?;
+        let text = crate::jsonread::read_file(path)?;
+        let doc = crate::jsonread::parse(path, &text)?;
         if doc.get("schema").and_then(Value::as_str) != Some("fnp.report.v1") {
             anyhow::bail!("{} is not an fnp.report.v1 report", path.display());
         }
@@ -292,11 +289,10 @@ pub fn main(args: &Args) -> anyhow::Result<ExitCode> {
     let rows = if args.all { Rows::All } else { Rows::Bounded };
     print!("{}", render(&measured, rows));
     if let Some(path) = &args.json {
-        std::fs::write(
+        crate::outdir::write_atomic(
             path,
-            serde_json::to_string_pretty(&table_json(&measured))? + "\n",
-        )
-        .with_context(|| format!("writing {}", path.display()))?;
+            (serde_json::to_string_pretty(&table_json(&measured))? + "\n").as_bytes(),
+        )?;
     }
     let over = over_bound(&measured);
     if over.is_empty() {

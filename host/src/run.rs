@@ -37,15 +37,17 @@ pub struct RunArgs {
     /// Only run cases of these ops (repeatable).
     #[arg(long = "op")]
     pub ops: Vec<String>,
-    /// Seconds one case may take before it is `timed_out`.
-    #[arg(long, default_value_t = 30.0)]
+    /// Seconds one case may take before it is `timed_out` (over 0, at
+    /// most a day).
+    #[arg(long, default_value_t = 30.0, value_parser = crate::cli::parse_timeout)]
     pub timeout: f64,
-    /// Emulator instances to spread the cases over (`qemu:` targets).
-    #[arg(long, default_value_t = 1)]
+    /// Emulator instances to spread the cases over (`qemu:` targets;
+    /// 1 to 256).
+    #[arg(long, default_value_t = 1, value_parser = crate::cli::parse_jobs)]
     pub jobs: usize,
     /// Run only the k-th of n deterministic slices (`k/n`), e.g. one per CI
     /// job; `fnp report merge` joins the slices' reports.
-    #[arg(long)]
+    #[arg(long, value_parser = crate::cli::parse_shard_arg)]
     pub shard: Option<String>,
     /// Also write the target's own answers as an oracle (fnp.oracle.v1,
     /// source `fnp:<target>`): FILE.json for one corpus, else a directory
@@ -84,8 +86,7 @@ fn parse_mode(s: &str) -> Result<fnp_core::Mode, String> {
 /// Reads an `--allow` file: `<case id> <why>` per line; a line without a
 /// reason is an error (an override must say why).
 pub fn load_allowlist(path: &Path) -> anyhow::Result<BTreeMap<String, String>> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text = crate::jsonread::read_text(path)?;
     let mut allow = BTreeMap::new();
     for (n, line) in text.lines().enumerate() {
         let line = line.split('#').next().unwrap_or_default().trim();
@@ -114,7 +115,10 @@ pub fn load_allowlist(path: &Path) -> anyhow::Result<BTreeMap<String, String>> {
 /// directories (`none`, or the default directory missing, is no frames).
 fn load_frames(args: &RunArgs) -> anyhow::Result<Vec<(String, crate::frames::Frame)>> {
     let wanted = args.ops.is_empty() || args.ops.iter().any(|o| o == "frame");
-    let first_shard = args.shard.as_deref().is_none_or(|s| s.starts_with("1/"));
+    let first_shard = args
+        .shard
+        .as_deref()
+        .is_none_or(|s| crate::device::parse_shard(s).is_ok_and(|(k, _)| k == 1));
     if !wanted || !first_shard {
         return Ok(Vec::new());
     }
@@ -216,6 +220,10 @@ pub struct Selection {
     /// Case ids that run strict in a hardened run, with the reason given
     /// for each (`--allow`).
     pub allow: BTreeMap<String, String>,
+    /// Keep each answer's result bytes in its [`Row`] (for `--answers`);
+    /// otherwise they are dropped once compared, so a run holds one
+    /// case's data at a time.
+    pub keep_answers: bool,
 }
 
 /// One compared case.
@@ -356,63 +364,92 @@ pub fn run_pairs(
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     let board = target.name().strip_prefix("qemu:").map(str::to_string);
-    let outcomes: Vec<(target::CaseOutcome, std::time::Duration)> = match board {
+    let row = |(name, case, expected): &(String, target::Case, Option<&compare::Expected>),
+               outcome: target::CaseOutcome,
+               duration: std::time::Duration| {
+        let mut answer = outcome;
+        let status = match expected {
+            None => Status::Unsupported("no oracle answer".into()),
+            Some(expected) => compare::compare(&case.op, expected, &answer, policy),
+        };
+        let ulp = expected.and_then(|e| crate::precision::max_ulp(e, &answer));
+        if !selection.keep_answers {
+            if let target::CaseOutcome::Ok { bytes, .. } = &mut answer {
+                *bytes = Vec::new();
+            }
+        }
+        Row {
+            id: case.id.clone(),
+            corpus: name.clone(),
+            op: case.op.clone(),
+            dtype: crate::exec::input_dtype(case),
+            status,
+            ulp,
+            answer,
+            duration,
+            mode: case.params.mode,
+            allowed: selection.allow.get(&case.id).cloned(),
+        }
+    };
+    let rows = match board {
         Some(board) if selection.jobs > 1 => {
             bar.set_message(format!("{} emulators", selection.jobs));
             let cases: Vec<target::Case> = chosen.iter().map(|(_, c, _)| c.clone()).collect();
-            crate::device::qemu::run_jobs_timed(
+            // Which cases a worker finished: after an interrupt the
+            // workers stop taking cases, and only these are reported.
+            let finished: Vec<std::sync::atomic::AtomicBool> = (0..cases.len())
+                .map(|_| std::sync::atomic::AtomicBool::new(false))
+                .collect();
+            let outcomes = crate::device::qemu::run_jobs_timed(
                 &board,
                 &cases,
                 selection.jobs,
                 timeout,
-                &|_, stop| {
+                &|i, stop| {
+                    if let Some(f) = finished.get(i) {
+                        f.store(true, std::sync::atomic::Ordering::SeqCst);
+                    }
                     bar.inc(1);
                     if let Some(why) = stop {
                         bar.suspend(|| eprintln!("error: qemu:{board}: {why}"));
                     }
                 },
-            )?
+            )?;
+            chosen
+                .iter()
+                .zip(outcomes)
+                .zip(&finished)
+                .filter(|(_, f)| f.load(std::sync::atomic::Ordering::SeqCst))
+                .map(|((c, (outcome, duration)), _)| row(c, outcome, duration))
+                .collect()
         }
         _ => {
             let limits = target.limits();
-            chosen
-                .iter()
-                .map(|(name, case, _)| {
-                    bar.set_message(name.clone());
-                    let t0 = std::time::Instant::now();
-                    let outcome = match limits.refuse(case) {
-                        Some(reason) => target::CaseOutcome::Unsupported { reason },
-                        None => target.run_case(case),
-                    };
-                    bar.inc(1);
-                    if let Some(why) = target.stop_notice() {
-                        bar.suspend(|| eprintln!("error: {}: {why}", target.name()));
-                    }
-                    (outcome, t0.elapsed())
-                })
-                .collect()
+            // One case at a time: its `generate` inputs are built by the
+            // target and dropped with its result bytes once compared.
+            let mut rows = Vec::with_capacity(chosen.len());
+            for c in &chosen {
+                if crate::outdir::interrupted().is_some() {
+                    break;
+                }
+                bar.set_message(c.0.clone());
+                let t0 = std::time::Instant::now();
+                let outcome = match limits.refuse(&c.1) {
+                    Some(reason) => target::CaseOutcome::Unsupported { reason },
+                    None => target.run_case(&c.1),
+                };
+                let took = t0.elapsed();
+                bar.inc(1);
+                if let Some(why) = target.stop_notice() {
+                    bar.suspend(|| eprintln!("error: {}: {why}", target.name()));
+                }
+                rows.push(row(c, outcome, took));
+            }
+            rows
         }
     };
     bar.finish_and_clear();
-    Ok(chosen
-        .iter()
-        .zip(outcomes)
-        .map(|((name, case, expected), (outcome, duration))| Row {
-            id: case.id.clone(),
-            corpus: name.clone(),
-            op: case.op.clone(),
-            dtype: crate::exec::input_dtype(case),
-            status: match expected {
-                None => Status::Unsupported("no oracle answer".into()),
-                Some(expected) => compare::compare(&case.op, expected, &outcome, policy),
-            },
-            ulp: expected.and_then(|e| crate::precision::max_ulp(e, &outcome)),
-            answer: outcome,
-            duration,
-            mode: case.params.mode,
-            allowed: selection.allow.get(&case.id).cloned(),
-        })
-        .collect())
+    Ok(rows)
 }
 
 /// The precision measurements of a run's rows.
@@ -503,8 +540,7 @@ pub fn write_answers(path: &Path, docs: &[(String, Value)]) -> anyhow::Result<Ve
         let Value::Object(top) = doc else {
             anyhow::bail!("internal: answers are not an object");
         };
-        std::fs::write(&file, corpus::write_lines(top, "results"))
-            .with_context(|| format!("writing {}", file.display()))?;
+        crate::outdir::write_atomic(&file, corpus::write_lines(top, "results").as_bytes())?;
         written.push(file);
     }
     Ok(written)
@@ -784,11 +820,9 @@ pub fn write_report(
         &json_path,
         &Value::Object(top.clone()),
     )?;
-    std::fs::write(&json_path, corpus::write_lines(&top, "cases"))
-        .with_context(|| format!("writing {}", json_path.display()))?;
+    crate::outdir::write_atomic(&json_path, corpus::write_lines(&top, "cases").as_bytes())?;
     let md_path = out.join(format!("{stem}.md"));
-    std::fs::write(&md_path, report_markdown(report, rows))
-        .with_context(|| format!("writing {}", md_path.display()))?;
+    crate::outdir::write_atomic(&md_path, report_markdown(report, rows).as_bytes())?;
     Ok(json_path)
 }
 
@@ -797,6 +831,25 @@ pub fn main(args: &RunArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let timeout = std::time::Duration::try_from_secs_f64(args.timeout)
         .map_err(|e| anyhow::anyhow!("--timeout {}: {e}", args.timeout))?;
+    // Before anything runs: the output directory is ours and writable
+    // (else a finished run would lose its results at the end).
+    let stem = match args.shard.as_deref().map(crate::device::parse_shard) {
+        Some(Ok((k, n))) => format!("{}.shard-{k}-of-{n}", report_stem(&args.target)),
+        _ => report_stem(&args.target),
+    };
+    let out = crate::outdir::OutDir::claim(&args.out, &stem)?;
+    if let Some(answers) = &args.answers {
+        let dir = match answers.extension().is_some_and(|x| x == "json") {
+            true => answers
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(Path::new(".")),
+            false => answers.as_path(),
+        };
+        crate::outdir::check_writable(dir).context("--answers")?;
+    }
+    // SIGINT/SIGTERM: stop starting cases, report what finished.
+    crate::outdir::on_interrupt()?;
     let mut target = target::resolve_with(&args.target, &target::Options { timeout })?;
     let pairs = load_pairs(&args.cases, &args.oracle, &args.oracles)?;
     let policy = Policy::builtin();
@@ -819,10 +872,14 @@ pub fn main(args: &RunArgs) -> anyhow::Result<ExitCode> {
         jobs: args.jobs,
         mode: args.mode,
         allow,
+        keep_answers: args.answers.is_some(),
     };
     let frames = load_frames(args)?;
     let mut rows = run_pairs(target.as_mut(), &pairs, &selection, &policy, timeout)?;
-    rows.extend(run_frames(target.as_mut(), &frames));
+    if crate::outdir::interrupted().is_none() {
+        rows.extend(run_frames(target.as_mut(), &frames));
+    }
+    let interrupted = crate::outdir::interrupted();
     let mut report = report_json(target.as_ref(), &pairs, &rows, &policy);
     if let Some(env) = report.get_mut("environment").and_then(Value::as_object_mut) {
         env.insert("mode".into(), json!(args.mode.name()));
@@ -831,8 +888,10 @@ pub fn main(args: &RunArgs) -> anyhow::Result<ExitCode> {
         "finished_unix": std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
         "duration_ms": started.elapsed().as_millis() as u64,
+        // A partial report: the run was stopped by a signal.
+        "interrupted": interrupted.is_some(),
     });
-    let path = write_report(&args.out, &report, &rows, meta, shard)?;
+    let path = write_report(out.path(), &report, &rows, meta, shard)?;
     let log = crate::runlog::write(
         &path.with_extension("log.jsonl"),
         &rows,
@@ -897,11 +956,30 @@ pub fn main(args: &RunArgs) -> anyhow::Result<ExitCode> {
     );
     println!("report: {} (+ .md)", path.display());
     println!("log:    {}", log.display());
+    if let Some(signo) = interrupted {
+        eprintln!(
+            "interrupted: {} cases finished before the signal; the report is partial \
+             (meta.interrupted){}",
+            rows.len(),
+            if args.answers.is_some() {
+                "; --answers not written"
+            } else {
+                ""
+            }
+        );
+        return Ok(ExitCode::from(u8::try_from(128 + signo).unwrap_or(130)));
+    }
     if let Some(answers) = &args.answers {
         let docs = answers_json(&target.name(), &pairs, &rows);
         for file in write_answers(answers, &docs)? {
             println!("answers: {}", file.display());
         }
+    }
+    if let Some(signo) = crate::outdir::interrupted() {
+        // Every case had finished: the report is whole, but the caller
+        // still learns the run was signalled.
+        eprintln!("interrupted after the last case: the report is complete");
+        return Ok(ExitCode::from(u8::try_from(128 + signo).unwrap_or(130)));
     }
     let failed = rows.iter().any(|r| r.status.is_failure());
     Ok(if failed {

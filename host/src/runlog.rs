@@ -20,10 +20,8 @@
 //! | `duration_us` | wall time of the case on the target, microseconds |
 
 use std::collections::BTreeMap;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use anyhow::Context as _;
 use serde_json::{json, Value};
 
 use crate::compare::Status;
@@ -130,9 +128,6 @@ pub fn write(
         serde_json::to_writer(&mut text, &value)?;
         text.push(b'\n');
     }
-    let mut file =
-        std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
-    file.write_all(&text)
-        .with_context(|| format!("writing {}", path.display()))?;
+    crate::outdir::write_atomic(path, &text)?;
     Ok(path.to_path_buf())
 }

@@ -189,8 +189,7 @@ pub fn validate_file(path: &Path) -> anyhow::Result<String> {
     } else {
         path.to_path_buf()
     };
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
+    let text = crate::jsonread::read_text(&path)?;
     if path.extension().is_some_and(|x| x == "jsonl") {
         let mut ids = std::collections::BTreeSet::new();
         for (i, line) in text
@@ -199,8 +198,7 @@ pub fn validate_file(path: &Path) -> anyhow::Result<String> {
             .filter(|(_, l)| !l.trim().is_empty())
         {
             let at = PathBuf::from(format!("{}:{}", path.display(), i + 1));
-            let json: Value = serde_json::from_str(line)
-                .map_err(|e| anyhow::anyhow!("{}: not JSON: {e}", at.display()))?;
+            let json = crate::jsonread::parse(&at, line.as_bytes())?;
             let kind = kind_of(&at, &json)?;
             validate(kind, &at, &json)?;
             ids.insert(kind.id());
@@ -210,8 +208,7 @@ pub fn validate_file(path: &Path) -> anyhow::Result<String> {
         }
         return Ok(ids.into_iter().collect::<Vec<_>>().join(", "));
     }
-    let json: Value = serde_json::from_str(&text)
-        .map_err(|e| anyhow::anyhow!("{}: not JSON: {e}", path.display()))?;
+    let json = crate::jsonread::parse(&path, text.as_bytes())?;
     let kind = kind_of(&path, &json)?;
     validate(kind, &path, &json)?;
     Ok(kind.id().to_string())

@@ -32,8 +32,24 @@ pub struct Input {
     pub strides: Vec<isize>,
     /// Element index of the first logical element.
     pub offset: usize,
-    /// The memory buffer, little-endian.
+    /// The memory buffer, little-endian. Empty while [`Input::generated`]
+    /// is set: see [`Case::materialized`].
     pub buffer: Vec<u8>,
+    /// A corpus `generate` input whose buffer is not built yet: corpora
+    /// keep only the descriptor, and a target builds the buffer when the
+    /// case runs ([`Case::materialized`]), so memory follows the largest
+    /// case, not the whole corpus.
+    pub generated: Option<Generated>,
+}
+
+/// A `generate` input that is built on demand.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Generated {
+    /// The input object as the corpus has it (`dtype`, `shape`,
+    /// `generate`, `layout`…): a few hundred bytes.
+    pub raw: serde_json::Value,
+    /// Elements of the buffer it builds.
+    pub buffer_elements: usize,
 }
 
 impl Input {
@@ -44,7 +60,15 @@ impl Input {
 
     /// Number of elements in the memory buffer.
     pub fn buffer_len(&self) -> usize {
-        self.buffer.len() / self.dtype.itemsize()
+        match &self.generated {
+            Some(g) => g.buffer_elements,
+            None => self.buffer.len() / self.dtype.itemsize(),
+        }
+    }
+
+    /// Bytes of the memory buffer (built or not).
+    pub fn buffer_bytes(&self) -> usize {
+        self.buffer_len().saturating_mul(self.dtype.itemsize())
     }
 
     /// Whether the layout is plain C order over the whole buffer.
@@ -116,7 +140,47 @@ impl Case {
 
     /// Bytes of all input buffers.
     pub fn input_bytes(&self) -> usize {
-        self.inputs.iter().map(|i| i.buffer.len()).sum()
+        self.inputs.iter().map(Input::buffer_bytes).sum()
+    }
+
+    /// Whether every input buffer is built.
+    pub fn is_materialized(&self) -> bool {
+        self.inputs.iter().all(|i| i.generated.is_none())
+    }
+
+    /// This case with every input buffer built: itself when nothing is
+    /// pending, else a copy whose `generate` inputs are expanded. Drop it
+    /// after the run so the buffers go with it.
+    pub fn materialized(&self) -> Result<std::borrow::Cow<'_, Case>, String> {
+        if self.is_materialized() {
+            return Ok(std::borrow::Cow::Borrowed(self));
+        }
+        let mut case = Case {
+            id: self.id.clone(),
+            op: self.op.clone(),
+            inputs: Vec::with_capacity(self.inputs.len()),
+            params: self.params.clone(),
+        };
+        for (k, input) in self.inputs.iter().enumerate() {
+            match &input.generated {
+                None => case.inputs.push(input.clone()),
+                Some(g) => {
+                    let built = crate::corpus::decode_input(&g.raw).map_err(|(f, m)| {
+                        format!("case {}: field inputs[{k}].{f}: {m}", self.id)
+                    })?;
+                    if built.buffer_len() != g.buffer_elements {
+                        return Err(format!(
+                            "case {}: input {k} built {} elements, the corpus said {}",
+                            self.id,
+                            built.buffer_len(),
+                            g.buffer_elements
+                        ));
+                    }
+                    case.inputs.push(built);
+                }
+            }
+        }
+        Ok(std::borrow::Cow::Owned(case))
     }
 }
 
@@ -219,6 +283,8 @@ pub trait Target {
     fn limits(&self) -> Limits;
     /// Runs one case. Must not panic; a dead target is `Crashed` or
     /// `TimedOut`, and the target restarts itself for the next case.
+    /// `generate` inputs may not be built yet: build them with
+    /// [`Case::materialized`] for the time of the case.
     fn run_case(&mut self, case: &Case) -> CaseOutcome;
     /// Extra facts for the report's environment block (board, firmware
     /// size, emulator version…), as sorted key/value pairs.
@@ -400,6 +466,7 @@ mod tests {
                 strides: vec![1],
                 offset: 0,
                 buffer: vec![0; 32],
+                generated: None,
             }],
             params: Params::default(),
         };

@@ -31,7 +31,7 @@ pub struct Args {
     #[arg(long)]
     pub compare: Option<PathBuf>,
     /// Allowed relative drop of a workload's speedup before `--compare` fails.
-    #[arg(long, default_value_t = 0.25)]
+    #[arg(long, default_value_t = 0.25, value_parser = crate::cli::parse_threshold)]
     pub threshold: f64,
     /// Divide every size by 1000 and time few rounds (checks the harness).
     #[arg(long)]
@@ -40,7 +40,7 @@ pub struct Args {
     #[arg(long)]
     pub filter: Option<String>,
     /// Timed rounds per side (after one warm-up round).
-    #[arg(long, default_value_t = 12)]
+    #[arg(long, default_value_t = 12, value_parser = crate::cli::parse_rounds)]
     pub rounds: usize,
     /// Count device instructions per element on QEMU boards instead
     /// (writes `artifacts/baselines/<board>.json`).
@@ -185,8 +185,10 @@ fn run_device(args: &Args) -> Result<ExitCode> {
             .iter()
             .all(|r| r.goal.is_none_or(|g| r.per_element <= g));
         let path = out_dir.join(format!("{}.json", board.name));
-        std::fs::write(&path, serde_json::to_string_pretty(&baseline)? + "\n")
-            .with_context(|| format!("writing {}", path.display()))?;
+        crate::outdir::write_atomic(
+            &path,
+            (serde_json::to_string_pretty(&baseline)? + "\n").as_bytes(),
+        )?;
         println!("  wrote {}", path.display());
     }
     if !all_met {
@@ -278,8 +280,7 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
     let json = serde_json::to_string_pretty(&baseline)?;
-    std::fs::write(&args.out, json + "\n")
-        .with_context(|| format!("writing {}", args.out.display()))?;
+    crate::outdir::write_atomic(&args.out, (json + "\n").as_bytes())?;
     println!("wrote {}", args.out.display());
 
     let mut ok = baseline.rows.iter().all(|r| r.within_bound);

@@ -70,7 +70,7 @@ pub enum BundleCommand {
         #[arg(long, default_value = "/usr/bin/par2")]
         par2: PathBuf,
         /// Timed runs per fnp measurement (best kept).
-        #[arg(long, default_value_t = 5)]
+        #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1000))]
         repeat: u32,
         /// Target source symbols per block (tuning).
         #[arg(long, default_value_t = super::BLOCK_SYMBOLS, hide = true)]

@@ -32,6 +32,9 @@ fn dims<T: Copy, const N: usize>(v: &[T], what: &str) -> Result<Bounded<T, N>, S
 }
 
 fn array<'a>(input: &'a Input) -> Result<WireArray<'a>, String> {
+    if input.generated.is_some() {
+        return Err("internal: a generate input was not built (Case::materialized)".into());
+    }
     let shape: Vec<u64> = input.shape.iter().map(|&d| d as u64).collect();
     let strides = if input.is_c_contiguous() {
         None
@@ -154,7 +157,7 @@ pub fn refuse(info: &DeviceInfo, case: &Case, frame_bytes: usize) -> Option<Stri
     let arena: u64 = case
         .inputs
         .iter()
-        .map(|i| (i.buffer.len() as u64).div_ceil(8) * 8)
+        .map(|i| (i.buffer_bytes() as u64).div_ceil(8) * 8)
         .sum();
     for input in &case.inputs {
         if !info.dtypes.contains(&input.dtype) {

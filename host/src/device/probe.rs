@@ -164,6 +164,11 @@ impl Target for ProbeTarget {
     }
 
     fn run_case(&mut self, case: &Case) -> CaseOutcome {
+        let case = match case.materialized() {
+            Ok(c) => c,
+            Err(detail) => return CaseOutcome::Crashed { detail },
+        };
+        let case = case.as_ref();
         let mask = mask_bytes(case);
         let id = self.next_id;
         self.next_id = self.next_id.wrapping_add(1);

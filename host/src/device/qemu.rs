@@ -560,6 +560,11 @@ impl Target for QemuTarget {
     }
 
     fn run_case(&mut self, case: &Case) -> CaseOutcome {
+        let case = match case.materialized() {
+            Ok(c) => c,
+            Err(detail) => return CaseOutcome::Crashed { detail },
+        };
+        let case = case.as_ref();
         self.last_instructions = None;
         let mask = mask_bytes(case);
         let id = self.next_id;
@@ -745,6 +750,9 @@ pub fn run_parallel_with(
                     target.set_breaker(Arc::clone(breaker));
                     let limits = target.limits();
                     loop {
+                        if crate::outdir::interrupted().is_some() {
+                            break;
+                        }
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(case) = cases.get(i) else { break };
                         let t0 = std::time::Instant::now();

@@ -91,3 +91,38 @@ pub fn python() -> String {
         .filter(|p| !p.is_empty())
         .unwrap_or_else(|| "python3".into())
 }
+
+/// Writes `corpus` as `<dir>/cases/<name>.json` and an oracle for it in
+/// `<dir>/oracles/<name>.json` whose `results` are `results` (JSON array
+/// text); returns (cases dir, oracles dir).
+pub fn corpus_with_oracle(
+    dir: &Scratch,
+    name: &str,
+    corpus: &str,
+    results: &str,
+) -> (PathBuf, PathBuf) {
+    let cases = dir.path("cases");
+    let oracles = dir.path("oracles");
+    std::fs::create_dir_all(&cases).unwrap();
+    std::fs::create_dir_all(&oracles).unwrap();
+    write(&cases.join(format!("{name}.json")), corpus);
+    let sha = fnp_host::corpus::sha256_hex(corpus.as_bytes());
+    let oracle = format!(
+        r#"{{"schema": "fnp.oracle.v1", "corpus": "{name}.json", "corpus_sha256": "{sha}",
+        "source": "numpy", "numpy_version": "test", "python_version": "test",
+        "results": {results}}}"#
+    );
+    write(&oracles.join(format!("{name}.json")), &oracle);
+    (cases, oracles)
+}
+
+/// One int8 add case and NumPy's answer.
+pub const ONE_CASE: &str = r#"{"schema": "fnp.cases.v1", "suite": "one", "cases": [
+ {"id": "add", "op": "add", "inputs": [
+   {"dtype": "int8", "shape": [2], "data": [1, 2]},
+   {"dtype": "int8", "shape": [2], "data": [3, 4]}]}
+]}
+"#;
+
+/// The oracle results of [`ONE_CASE`].
+pub const ONE_CASE_RESULTS: &str = r#"[{"id": "add", "status": "ok", "dtype": "int8", "shape": [2], "data": [4, 6], "fp_flags": []}]"#;

@@ -18,6 +18,7 @@ pub fn input<T: Copy>(
         strides: c_strides(shape),
         offset: 0,
         buffer: values.iter().flat_map(|&v| to_le(v)).collect(),
+        generated: None,
     }
 }
 
@@ -41,6 +42,7 @@ pub fn py_int(v: i64) -> Input {
         strides: vec![],
         offset: 0,
         buffer: v.to_le_bytes().to_vec(),
+        generated: None,
     }
 }
 

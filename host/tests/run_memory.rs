@@ -1,0 +1,86 @@
+//! `fnp run` memory follows the largest case, not the corpus: `generate`
+//! inputs are built when their case runs and dropped after it.
+//!
+//! Alone in its test binary: it reads the peak RSS of this process's
+//! children (`getrusage(RUSAGE_CHILDREN)`), which other tests' children
+//! would blur.
+
+mod common;
+
+use common::*;
+
+const CASES: usize = 12;
+/// float64 elements per input: 16 MiB.
+const ELEMENTS: usize = 1 << 21;
+
+fn children_peak_rss_bytes() -> u64 {
+    // SAFETY: getrusage only writes the struct it is given.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
+    assert_eq!(rc, 0);
+    // Linux reports kilobytes.
+    u64::try_from(usage.ru_maxrss).unwrap() * 1024
+}
+
+#[test]
+fn generate_inputs_are_built_per_case_not_per_corpus() {
+    let dir = Scratch::new("run-memory");
+    let input = |seed: usize| {
+        format!(
+            r#"{{"dtype": "float64", "shape": [{ELEMENTS}], "generate": {{"seed": {seed}, "low": -1.0, "high": 1.0}}}}"#
+        )
+    };
+    let cases: Vec<String> = (0..CASES)
+        .map(|i| {
+            format!(
+                r#"{{"id": "big-{i}", "op": "add", "inputs": [{}, {}]}}"#,
+                input(2 * i),
+                input(2 * i + 1)
+            )
+        })
+        .collect();
+    let corpus = format!(
+        r#"{{"schema": "fnp.cases.v1", "suite": "big", "cases": [{}]}}"#,
+        cases.join(",\n")
+    );
+    // NumPy's answers do not matter here: every case is an error mismatch.
+    let results: Vec<String> = (0..CASES)
+        .map(|i| format!(r#"{{"id": "big-{i}", "status": "error", "error": "ValueError"}}"#))
+        .collect();
+    let (cases_dir, oracles) =
+        corpus_with_oracle(&dir, "big", &corpus, &format!("[{}]", results.join(",")));
+    let out = dir.path("reports");
+    let o = fnp(
+        &[
+            "run",
+            "--frames",
+            "none",
+            "--cases",
+            cases_dir.to_str().unwrap(),
+            "--oracles",
+            oracles.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("12 cases"), "{}", text(&o));
+    let peak = children_peak_rss_bytes();
+    let all_inputs = (CASES * 2 * ELEMENTS * 8) as u64;
+    let one_case = (2 * ELEMENTS * 8) as u64;
+    eprintln!(
+        "peak RSS {} MiB; inputs of all cases {} MiB, of one case {} MiB",
+        peak >> 20,
+        all_inputs >> 20,
+        one_case >> 20
+    );
+    // One case's inputs, their aligned copies and the output, plus the
+    // binary: a few cases' worth, well under the whole corpus.
+    assert!(
+        peak < all_inputs / 2,
+        "peak RSS {} MiB is not bounded by the largest case ({} MiB of inputs over all cases)",
+        peak >> 20,
+        all_inputs >> 20
+    );
+}
