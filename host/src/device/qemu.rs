@@ -180,7 +180,12 @@ impl Emulator {
             .arg(elf)
             .stdin(Stdio::null())
             .stdout(out.try_clone()?)
-            .stderr(out);
+            .stderr(out)
+            // Its own process group: a Ctrl-C in the terminal reaches fnp,
+            // which finishes the running case and writes a partial report,
+            // not the emulator (which would crash that case). The death
+            // signal below still ends it with fnp.
+            .process_group(0);
         // SAFETY: prctl is async-signal-safe and touches only this child.
         unsafe {
             cmd.pre_exec(|| {
