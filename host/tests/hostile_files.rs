@@ -84,22 +84,7 @@ fn duplicate_keys_in_corpora_and_oracles_are_refused() {
         "{}",
         text(&o)
     );
-    let run = |cases: &std::path::Path| {
-        fnp(
-            &[
-                "run",
-                "--frames",
-                "none",
-                "--cases",
-                cases.to_str().unwrap(),
-                "--oracles",
-                oracles.to_str().unwrap(),
-                "--out",
-                dir.path("r").to_str().unwrap(),
-            ],
-            &[],
-        )
-    };
+    let run = |cases: &std::path::Path| fnp_run(cases, &oracles, &dir.path("r"), &[]);
     let o = run(&cases);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(
@@ -124,20 +109,7 @@ fn duplicate_keys_in_corpora_and_oracles_are_refused() {
         "{}",
         text(&o)
     );
-    let o = fnp(
-        &[
-            "run",
-            "--frames",
-            "none",
-            "--cases",
-            cases2.to_str().unwrap(),
-            "--oracles",
-            oracles2.to_str().unwrap(),
-            "--out",
-            dir2.path("r").to_str().unwrap(),
-        ],
-        &[],
-    );
+    let o = fnp_run(&cases2, &oracles2, &dir2.path("r"), &[]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(
         named(&text(&o), "dup.json", "twice", "status"),

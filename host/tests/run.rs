@@ -335,21 +335,11 @@ fn answers_keep_the_result_data() {
     // Result bytes are dropped after comparing unless --answers wants them.
     let (dir, cases, oracles) = setup("run-answers");
     let answers = dir.path("answers.json");
-    let o = fnp(
-        &[
-            "run",
-            "--frames",
-            "none",
-            "--cases",
-            cases.to_str().unwrap(),
-            "--oracles",
-            oracles.to_str().unwrap(),
-            "--out",
-            dir.path("reports").to_str().unwrap(),
-            "--answers",
-            answers.to_str().unwrap(),
-        ],
-        &[],
+    let o = fnp_run(
+        &cases,
+        &oracles,
+        &dir.path("reports"),
+        &["--answers", answers.to_str().unwrap()],
     );
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(&answers).unwrap()).unwrap();

@@ -50,20 +50,7 @@ fn generate_inputs_are_built_per_case_not_per_corpus() {
     let (cases_dir, oracles) =
         corpus_with_oracle(&dir, "big", &corpus, &format!("[{}]", results.join(",")));
     let out = dir.path("reports");
-    let o = fnp(
-        &[
-            "run",
-            "--frames",
-            "none",
-            "--cases",
-            cases_dir.to_str().unwrap(),
-            "--oracles",
-            oracles.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-        ],
-        &[],
-    );
+    let o = fnp_run(&cases_dir, &oracles, &out, &[]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("12 cases"), "{}", text(&o));
     let peak = children_peak_rss_bytes();

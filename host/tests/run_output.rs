@@ -41,22 +41,6 @@ fn slow_corpus(dir: &Scratch) -> (PathBuf, PathBuf) {
     corpus_with_oracle(dir, "slow", &corpus, &format!("[{}]", results.join(",")))
 }
 
-fn run_args(cases: &Path, oracles: &Path, out: &Path) -> Vec<String> {
-    [
-        "run",
-        "--frames",
-        "none",
-        "--cases",
-        cases.to_str().unwrap(),
-        "--oracles",
-        oracles.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]
-    .map(String::from)
-    .to_vec()
-}
-
 fn spawn(args: &[String]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_fnp"))
         .args(args)

@@ -37,6 +37,31 @@ pub fn fnp(args: &[&str], env: &[(&str, &str)]) -> Output {
     cmd.output().unwrap()
 }
 
+/// `fnp run --frames none --cases CASES --oracles ORACLES --out OUT`.
+pub fn run_args(cases: &Path, oracles: &Path, out: &Path) -> Vec<String> {
+    [
+        "run",
+        "--frames",
+        "none",
+        "--cases",
+        cases.to_str().unwrap(),
+        "--oracles",
+        oracles.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+/// Runs `fnp` with [`run_args`] and then `extra`.
+pub fn fnp_run(cases: &Path, oracles: &Path, out: &Path, extra: &[&str]) -> Output {
+    let mut args = run_args(cases, oracles, out);
+    args.extend(extra.iter().map(|a| a.to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    fnp(&args, &[])
+}
+
 pub fn text(out: &Output) -> String {
     format!(
         "status {:?}\nstdout:\n{}\nstderr:\n{}",
