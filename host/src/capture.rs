@@ -16,8 +16,8 @@ use clap::Args;
 use fnp_core::DType;
 use serde_json::{json, Map, Value};
 
+use crate::case::{AxisParam, Case};
 use crate::corpus::{self, Corpus};
-use crate::target::{AxisParam, Case};
 use crate::value::{self, Scalar};
 
 /// The capture script (lives in the repository at `oracle/capture.py`).
@@ -329,7 +329,7 @@ fn case_job(case: &Case, blob: &mut Vec<u8>) -> anyhow::Result<Value> {
     if let Some(d) = p.ddof {
         params.insert("ddof".into(), json!(hex_f64(d)));
     }
-    Ok(json!({"id": case.id, "op": case.op, "inputs": inputs, "params": params}))
+    Ok(json!({"id": case.id, "op": case.op.name(), "inputs": inputs, "params": params}))
 }
 
 /// The job file and blob handed to capture.py.

@@ -12,7 +12,7 @@ use fnp_core::precision::{self, NanSign, Policy as OpPolicy};
 use fnp_core::{DType, FpFlags};
 use serde_json::{json, Value};
 
-use crate::target::CaseOutcome;
+use crate::case::CaseOutcome;
 use crate::value;
 
 /// The comparator's tolerance: fnp-core's precision table, bit-exact for

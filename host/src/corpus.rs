@@ -35,7 +35,7 @@ use fnp_core::DType;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::target::{AxisParam, Case, Input, Mask, Params};
+use crate::case::{AxisParam, Case, CaseOp, Input, Mask, Params};
 use crate::value::{self, Scalar};
 
 /// Schema id of corpus files.
@@ -147,7 +147,7 @@ pub fn defer_generated(case: &mut Case, raw: &Value) {
         if raw.get("generate").is_none() || input.generated.is_some() {
             continue;
         }
-        input.generated = Some(crate::target::Generated {
+        input.generated = Some(crate::case::Generated {
             raw: raw.clone(),
             buffer_elements: input.buffer_len(),
         });
@@ -188,7 +188,7 @@ pub fn decode_case(raw: &Value) -> Result<Case, FieldError> {
     };
     Ok(Case {
         id,
-        op,
+        op: CaseOp::new(&op),
         inputs,
         params,
     })

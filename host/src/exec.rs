@@ -3,9 +3,9 @@
 //! This is the one place that knows fnp-core's entry points: every op goes
 //! through the type-erased `fnp_core::call` (binary ufuncs and reductions).
 
-use fnp_core::{ArrayRef, Axes, DType, Error, Layout, Op, ReduceParams, Shape};
+use fnp_core::{ArrayRef, Axes, DType, Error, Layout, ReduceParams, Shape};
 
-use crate::target::{AxisParam, Case, CaseOutcome, Input, Params};
+use crate::case::{AxisParam, Case, CaseOutcome, Input, Params};
 use crate::value::Scalar;
 
 /// Why a case is `unsupported` when fnp-core has no such op.
@@ -81,7 +81,7 @@ pub fn execute(case: &Case) -> CaseOutcome {
         Err(detail) => return CaseOutcome::Crashed { detail },
     };
     let case = case.as_ref();
-    let Some(op) = Op::from_name(&case.op) else {
+    let Some(op) = case.op.op() else {
         return CaseOutcome::Unsupported {
             reason: NOT_IMPLEMENTED.into(),
         };

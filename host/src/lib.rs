@@ -5,12 +5,16 @@
 //!
 //! - [`corpus`], [`value`], [`schema`]: the `fnp.cases.v1` corpus, exact
 //!   value encoding, JSON Schema checks.
-//! - [`target`]: the [`target::Target`] trait and the `host` target;
-//!   [`exec`] runs a case through fnp-core.
+//! - [`case`]: the data model, a decoded [`case::Case`] (its op parsed
+//!   once into a [`case::CaseOp`]) and a target's [`case::CaseOutcome`].
+//! - [`target`]: the [`target::Target`] trait, the `host` target and the
+//!   names `fnp run --target` takes; [`exec`] runs a case through fnp-core;
+//!   [`device`] holds the QEMU and probe targets.
 
 pub mod bench;
 pub mod bundle;
 pub mod capture;
+pub mod case;
 pub mod cli;
 pub mod compare;
 pub mod corpus;

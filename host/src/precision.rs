@@ -14,8 +14,8 @@ use fnp_core::precision::{self, Dtypes, Entry};
 use fnp_core::{DType, FpFlags};
 use serde_json::{json, Value};
 
+use crate::case::CaseOutcome;
 use crate::compare::Expected;
-use crate::target::CaseOutcome;
 
 /// The largest ULP distance over the elements of one answer, for float
 /// results NumPy and the target agree on the dtype and shape of. NaNs are

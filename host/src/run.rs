@@ -182,11 +182,11 @@ fn run_frames(target: &mut dyn Target, frames: &[(String, crate::frames::Frame)]
                 FrameOutcome::Unsupported { reason } => Status::Unsupported(reason.clone()),
             };
             let answer = match &outcome {
-                FrameOutcome::Refused { reason, detail } => target::CaseOutcome::Error {
+                FrameOutcome::Refused { reason, detail } => crate::case::CaseOutcome::Error {
                     exception: reason_name(*reason),
                     message: format!("refused, detail {detail}"),
                 },
-                other => target::CaseOutcome::Unsupported {
+                other => crate::case::CaseOutcome::Unsupported {
                     reason: format!("{other:?}"),
                 },
             };
@@ -243,7 +243,7 @@ pub struct Row {
     /// of NumPy's dtype and shape.
     pub ulp: Option<(fnp_core::DType, u64)>,
     /// What the target answered.
-    pub answer: target::CaseOutcome,
+    pub answer: crate::case::CaseOutcome,
     /// Wall time of the case on the target (the round trip for devices).
     pub duration: std::time::Duration,
     /// The mode the case ran in.
@@ -340,7 +340,7 @@ pub fn run_pairs(
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        for case in corpus.cases.iter().filter(|c| by_op(&c.op)) {
+        for case in corpus.cases.iter().filter(|c| by_op(c.op.name())) {
             let mut case = case.clone();
             case.params.mode = match selection.allow.contains_key(&case.id) {
                 true => fnp_core::Mode::Strict,
@@ -364,24 +364,24 @@ pub fn run_pairs(
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     let board = target.name().strip_prefix("qemu:").map(str::to_string);
-    let row = |(name, case, expected): &(String, target::Case, Option<&compare::Expected>),
-               outcome: target::CaseOutcome,
+    let row = |(name, case, expected): &(String, crate::case::Case, Option<&compare::Expected>),
+               outcome: crate::case::CaseOutcome,
                duration: std::time::Duration| {
         let mut answer = outcome;
         let status = match expected {
             None => Status::Unsupported("no oracle answer".into()),
-            Some(expected) => compare::compare(&case.op, expected, &answer, policy),
+            Some(expected) => compare::compare(case.op.name(), expected, &answer, policy),
         };
         let ulp = expected.and_then(|e| crate::precision::max_ulp(e, &answer));
         if !selection.keep_answers {
-            if let target::CaseOutcome::Ok { bytes, .. } = &mut answer {
+            if let crate::case::CaseOutcome::Ok { bytes, .. } = &mut answer {
                 *bytes = Vec::new();
             }
         }
         Row {
             id: case.id.clone(),
             corpus: name.clone(),
-            op: case.op.clone(),
+            op: case.op.name().to_string(),
             dtype: crate::exec::input_dtype(case),
             status,
             ulp,
@@ -394,7 +394,7 @@ pub fn run_pairs(
     let rows = match board {
         Some(board) if selection.jobs > 1 => {
             bar.set_message(format!("{} emulators", selection.jobs));
-            let cases: Vec<target::Case> = chosen.iter().map(|(_, c, _)| c.clone()).collect();
+            let cases: Vec<crate::case::Case> = chosen.iter().map(|(_, c, _)| c.clone()).collect();
             // Which cases a worker finished: after an interrupt the
             // workers stop taking cases, and only these are reported.
             let finished: Vec<std::sync::atomic::AtomicBool> = (0..cases.len())
@@ -435,7 +435,7 @@ pub fn run_pairs(
                 bar.set_message(c.0.clone());
                 let t0 = std::time::Instant::now();
                 let outcome = match limits.refuse(&c.1) {
-                    Some(reason) => target::CaseOutcome::Unsupported { reason },
+                    Some(reason) => crate::case::CaseOutcome::Unsupported { reason },
                     None => target.run_case(&c.1),
                 };
                 let took = t0.elapsed();
@@ -482,7 +482,7 @@ pub fn answers_json(
                 .iter()
                 .filter(|r| r.corpus == name)
                 .map(|r| match &r.answer {
-                    target::CaseOutcome::Ok {
+                    crate::case::CaseOutcome::Ok {
                         dtype,
                         shape,
                         bytes,
@@ -492,16 +492,16 @@ pub fn answers_json(
                         "data": crate::value::decode_values(*dtype, bytes),
                         "fp_flags": flags.names().collect::<Vec<_>>(),
                     }),
-                    target::CaseOutcome::Error { exception, .. } => {
+                    crate::case::CaseOutcome::Error { exception, .. } => {
                         json!({"id": r.id, "status": "error", "error": exception})
                     }
-                    target::CaseOutcome::Crashed { detail } => {
+                    crate::case::CaseOutcome::Crashed { detail } => {
                         json!({"id": r.id, "status": "unsupported", "reason": format!("crashed: {detail}")})
                     }
-                    target::CaseOutcome::TimedOut => {
+                    crate::case::CaseOutcome::TimedOut => {
                         json!({"id": r.id, "status": "unsupported", "reason": "timed out"})
                     }
-                    target::CaseOutcome::Unsupported { reason } => {
+                    crate::case::CaseOutcome::Unsupported { reason } => {
                         json!({"id": r.id, "status": "unsupported", "reason": reason})
                     }
                 })

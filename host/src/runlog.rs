@@ -24,11 +24,11 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 
+use crate::case::CaseOutcome;
 use crate::compare::Status;
 use crate::corpus::Corpus;
 use crate::oracle::Oracle;
 use crate::run::Row;
-use crate::target::CaseOutcome;
 
 /// The schema id of every line.
 pub const SCHEMA: &str = "fnp.log.v1";

@@ -1,6 +1,7 @@
 //! Targets: where a conformance case is executed.
 //!
-//! A [`Target`] takes one decoded [`Case`] and returns a [`CaseOutcome`].
+//! A [`Target`] takes one decoded [`Case`] and returns a [`CaseOutcome`]
+//! (both in [`crate::case`]).
 //! `host` links fnp-core into this process; device targets (`qemu:<board>`,
 //! `probe:<chip>`) implement the same trait by sending the case over the
 //! wire protocol. Every name a user can pass to `fnp run --target` goes
@@ -9,216 +10,9 @@
 use std::sync::mpsc;
 use std::time::Duration;
 
-use fnp_core::{DType, FpFlags};
+use fnp_core::DType;
 
-use crate::value::Scalar;
-
-/// One input operand, exactly as it lies in memory.
-///
-/// `buffer` holds `buffer_len()` little-endian elements; element
-/// `offset + Σ index[k]·strides[k]` is the logical element at `index`
-/// (strides in elements, possibly negative or zero). Slots no logical
-/// element reaches hold the fill byte [`crate::corpus::FILL_BYTE`].
-#[derive(Clone, Debug, PartialEq)]
-pub struct Input {
-    /// Element dtype.
-    pub dtype: DType,
-    /// Logical shape (`[]` for 0-d arrays and Python scalars).
-    pub shape: Vec<usize>,
-    /// A Python scalar operand (NEP 50 weak): shape `[]`, dtype bool, int64,
-    /// uint64 or float64.
-    pub scalar: bool,
-    /// Element strides, one per dimension.
-    pub strides: Vec<isize>,
-    /// Element index of the first logical element.
-    pub offset: usize,
-    /// The memory buffer, little-endian. Empty while [`Input::generated`]
-    /// is set: see [`Case::materialized`].
-    pub buffer: Vec<u8>,
-    /// A corpus `generate` input whose buffer is not built yet: corpora
-    /// keep only the descriptor, and a target builds the buffer when the
-    /// case runs ([`Case::materialized`]), so memory follows the largest
-    /// case, not the whole corpus.
-    pub generated: Option<Generated>,
-}
-
-/// A `generate` input that is built on demand.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Generated {
-    /// The input object as the corpus has it (`dtype`, `shape`,
-    /// `generate`, `layout`…): a few hundred bytes.
-    pub raw: serde_json::Value,
-    /// Elements of the buffer it builds.
-    pub buffer_elements: usize,
-}
-
-impl Input {
-    /// Number of logical elements.
-    pub fn size(&self) -> usize {
-        self.shape.iter().product()
-    }
-
-    /// Number of elements in the memory buffer.
-    pub fn buffer_len(&self) -> usize {
-        match &self.generated {
-            Some(g) => g.buffer_elements,
-            None => self.buffer.len() / self.dtype.itemsize(),
-        }
-    }
-
-    /// Bytes of the memory buffer (built or not).
-    pub fn buffer_bytes(&self) -> usize {
-        self.buffer_len().saturating_mul(self.dtype.itemsize())
-    }
-
-    /// Whether the layout is plain C order over the whole buffer.
-    pub fn is_c_contiguous(&self) -> bool {
-        self.offset == 0
-            && self.buffer_len() == self.size()
-            && self.strides == crate::corpus::c_strides(&self.shape)
-    }
-}
-
-/// A boolean `where=` mask (broadcast against the reduced array).
-#[derive(Clone, Debug, PartialEq)]
-pub struct Mask {
-    /// Shape of the mask.
-    pub shape: Vec<usize>,
-    /// C-order values.
-    pub data: Vec<bool>,
-}
-
-/// The `axis=` argument of a reduction.
-#[derive(Clone, Debug, PartialEq)]
-pub enum AxisParam {
-    /// `axis=None`: every axis (or the flattened array for cumulative ops).
-    All,
-    /// One axis, possibly negative.
-    One(i64),
-    /// A tuple of axes.
-    Tuple(Vec<i64>),
-}
-
-/// Keyword arguments of an op; absent ones take NumPy's defaults.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Params {
-    /// `axis=`; `None` when not given.
-    pub axis: Option<AxisParam>,
-    /// `keepdims=`.
-    pub keepdims: bool,
-    /// `initial=`.
-    pub initial: Option<Scalar>,
-    /// `where=`.
-    pub where_mask: Option<Mask>,
-    /// `dtype=`.
-    pub dtype: Option<DType>,
-    /// `ddof=` (var, std).
-    pub ddof: Option<f64>,
-    /// How the target runs the case (not a NumPy keyword: `fnp run
-    /// --mode` sets it for every case).
-    pub mode: fnp_core::Mode,
-}
-
-/// One decoded corpus case, ready to execute.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Case {
-    /// Stable, unique id.
-    pub id: String,
-    /// NumPy's name of the op (`add`, `sum`, …).
-    pub op: String,
-    /// Operands in call order.
-    pub inputs: Vec<Input>,
-    /// Keyword arguments.
-    pub params: Params,
-}
-
-impl Case {
-    /// Elements over all inputs (what a device must hold at once).
-    pub fn total_elements(&self) -> usize {
-        self.inputs.iter().map(Input::buffer_len).sum()
-    }
-
-    /// Bytes of all input buffers.
-    pub fn input_bytes(&self) -> usize {
-        self.inputs.iter().map(Input::buffer_bytes).sum()
-    }
-
-    /// Whether every input buffer is built.
-    pub fn is_materialized(&self) -> bool {
-        self.inputs.iter().all(|i| i.generated.is_none())
-    }
-
-    /// This case with every input buffer built: itself when nothing is
-    /// pending, else a copy whose `generate` inputs are expanded. Drop it
-    /// after the run so the buffers go with it.
-    pub fn materialized(&self) -> Result<std::borrow::Cow<'_, Case>, String> {
-        if self.is_materialized() {
-            return Ok(std::borrow::Cow::Borrowed(self));
-        }
-        let mut case = Case {
-            id: self.id.clone(),
-            op: self.op.clone(),
-            inputs: Vec::with_capacity(self.inputs.len()),
-            params: self.params.clone(),
-        };
-        for (k, input) in self.inputs.iter().enumerate() {
-            match &input.generated {
-                None => case.inputs.push(input.clone()),
-                Some(g) => {
-                    let built = crate::corpus::decode_input(&g.raw).map_err(|(f, m)| {
-                        format!("case {}: field inputs[{k}].{f}: {m}", self.id)
-                    })?;
-                    if built.buffer_len() != g.buffer_elements {
-                        return Err(format!(
-                            "case {}: input {k} built {} elements, the corpus said {}",
-                            self.id,
-                            built.buffer_len(),
-                            g.buffer_elements
-                        ));
-                    }
-                    case.inputs.push(built);
-                }
-            }
-        }
-        Ok(std::borrow::Cow::Owned(case))
-    }
-}
-
-/// What a target did with a case.
-#[derive(Clone, Debug, PartialEq)]
-pub enum CaseOutcome {
-    /// A result: C-contiguous little-endian bytes of `dtype` and `shape`.
-    Ok {
-        /// Result dtype.
-        dtype: DType,
-        /// Result shape.
-        shape: Vec<usize>,
-        /// Result bytes, C order.
-        bytes: Vec<u8>,
-        /// IEEE flags raised.
-        flags: FpFlags,
-    },
-    /// The op refused the input; `exception` is the NumPy exception class
-    /// it corresponds to.
-    Error {
-        /// NumPy exception class name (`"FnpError"` for fnp-only errors).
-        exception: String,
-        /// Human-readable reason.
-        message: String,
-    },
-    /// The target died (panic, hard fault, emulator exit).
-    Crashed {
-        /// What was seen.
-        detail: String,
-    },
-    /// The target did not answer in time.
-    TimedOut,
-    /// The target cannot run this case (op, dtype or size it lacks).
-    Unsupported {
-        /// Why.
-        reason: String,
-    },
-}
+use crate::case::{Case, CaseOutcome};
 
 /// What a target can run; cases outside these are `unsupported` there.
 #[derive(Clone, Debug, PartialEq)]
@@ -231,15 +25,15 @@ pub struct Limits {
     pub max_ndim: usize,
     /// Dtypes the target has.
     pub dtypes: Vec<DType>,
-    /// Op names the target has; `None` means "ask the target per case".
-    pub ops: Option<Vec<String>>,
+    /// Ops the target has; `None` means "ask the target per case".
+    pub ops: Option<Vec<fnp_core::Op>>,
 }
 
 impl Limits {
     /// Why `case` is outside these limits, or `None` if it fits.
     pub fn refuse(&self, case: &Case) -> Option<String> {
         if let Some(ops) = &self.ops {
-            if !ops.contains(&case.op) {
+            if !case.op.op().is_some_and(|op| ops.contains(&op)) {
                 return Some(format!("op {} not available on this target", case.op));
             }
         }
@@ -431,6 +225,7 @@ pub fn resolve_with(name: &str, options: &Options) -> anyhow::Result<Box<dyn Tar
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::case::{Input, Params};
 
     #[test]
     fn guarded_runs_report_panics_and_timeouts() {
@@ -481,7 +276,7 @@ mod tests {
         limits.dtypes = vec![DType::Float32];
         assert!(limits.refuse(&case).unwrap().contains("float64"));
         limits.dtypes = DType::ALL.to_vec();
-        limits.ops = Some(vec!["sum".into()]);
+        limits.ops = fnp_core::Op::from_name("sum").map(|op| vec![op]);
         assert!(limits.refuse(&case).unwrap().contains("op add"));
         limits.ops = None;
         limits.max_ndim = 0;

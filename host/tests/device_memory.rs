@@ -8,10 +8,11 @@ use std::time::{Duration, Instant};
 use device_common::*;
 use fnp_core::wire::{self, encode, Bounded, Hello, Limits, Message, Reason, WireArray};
 use fnp_core::DType;
+use fnp_host::case::CaseOutcome;
 use fnp_host::device::convert::{mask_bytes, outcome_of, refuse, to_wire};
 use fnp_host::device::memory::{pair, spawn_server, DeviceSizes};
 use fnp_host::device::{in_shard, parse_shard, Client, LinkError, Reply};
-use fnp_host::target::{CaseOutcome, HostTarget, Target};
+use fnp_host::target::{HostTarget, Target};
 
 fn soon() -> Instant {
     Instant::now() + Duration::from_secs(5)
@@ -276,8 +277,8 @@ fn reductions_match_numpy_over_the_wire() {
 
 #[test]
 fn corpus_cases_map_to_wire_cases() {
+    use fnp_host::case::AxisParam;
     use fnp_host::device::convert::op_code;
-    use fnp_host::target::AxisParam;
     use fnp_host::value::Scalar;
     // A reversed view keeps its strides and offset; a C-contiguous one
     // travels without them.

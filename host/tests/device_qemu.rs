@@ -14,9 +14,10 @@ use std::time::{Duration, Instant};
 use device_common::*;
 use fnp_core::wire::{self, Bounded, Reason, WireArray};
 use fnp_core::DType;
+use fnp_host::case::CaseOutcome;
 use fnp_host::device::qemu::{board, build_firmware, run_jobs, QemuTarget};
 use fnp_host::device::{in_shard, Reply};
-use fnp_host::target::{CaseOutcome, HostTarget, Target};
+use fnp_host::target::{HostTarget, Target};
 
 fn start(name: &str) -> QemuTarget {
     let b = board(name).unwrap();

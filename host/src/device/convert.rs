@@ -4,17 +4,12 @@ use fnp_core::wire::{self, AxisKind, Bounded, Params, Reason, WireArray, WireAxe
 use fnp_core::{DType, Op};
 
 use super::{DeviceInfo, Reply};
-use crate::target::{AxisParam, Case, CaseOutcome, Input};
+use crate::case::{AxisParam, Case, CaseOutcome, Input};
 use crate::value::Scalar;
 
 /// The wire op code of a NumPy op name (binary ufuncs and reductions).
 pub fn op_code(name: &str) -> Option<u8> {
     Op::from_name(name).map(Op::code)
-}
-
-/// NumPy's name of a wire op code.
-pub fn op_name(code: u8) -> Option<&'static str> {
-    Op::try_from(code).ok().map(Op::name)
 }
 
 /// The `where=` mask as bool bytes (one per element), kept alive by the
@@ -88,7 +83,7 @@ pub fn to_wire<'a>(
     case: &'a Case,
     mask: Option<&'a [u8]>,
 ) -> Result<wire::Case<'a>, String> {
-    let op = op_code(&case.op).ok_or_else(|| {
+    let op = case.op.op().map(Op::code).ok_or_else(|| {
         format!(
             "op {} is not in wire protocol {}",
             case.op,
@@ -149,7 +144,7 @@ pub fn to_wire<'a>(
 /// it: op or dtype not served, too many dims, or a frame / arena that would
 /// not fit. The device still checks everything and answers `too_large`.
 pub fn refuse(info: &DeviceInfo, case: &Case, frame_bytes: usize) -> Option<String> {
-    let code = op_code(&case.op)?;
+    let code = case.op.op()?.code();
     if !info.ops.contains(&code) {
         return Some(format!("op {} not built into {}", case.op, info.target));
     }
@@ -188,7 +183,7 @@ pub fn refuse(info: &DeviceInfo, case: &Case, frame_bytes: usize) -> Option<Stri
             info.target, limits.arena_bytes
         ));
     }
-    let output = match (Op::from_name(&case.op), case.inputs.as_slice()) {
+    let output = match (case.op.op(), case.inputs.as_slice()) {
         (Some(Op::Binary(op)), [a, b]) => op
             .resolve(operand(a), operand(b))
             .ok()

@@ -3,9 +3,9 @@
 //! [`Link`] turns any byte [`Transport`] (a QEMU UART socket, an RTT
 //! channel, an in-memory pipe) into frames; [`Client`] does the handshake
 //! (waits for Hello, refuses another protocol version) and runs cases;
-//! [`convert`] maps the corpus's [`crate::target::Case`] to a wire
+//! [`convert`] maps the corpus's [`crate::case::Case`] to a wire
 //! [`fnp_core::wire::Case`] and a reply back to a
-//! [`crate::target::CaseOutcome`]. [`qemu`] starts and supervises emulators;
+//! [`crate::case::CaseOutcome`]. [`qemu`] starts and supervises emulators;
 //! [`memory`] is the in-memory transport every transport's tests share.
 
 pub mod convert;

@@ -13,9 +13,10 @@ use probe_rs::flashing::{download_file, ElfLoader, ElfOptions};
 use probe_rs::rtt::Rtt;
 use probe_rs::{Permissions, Session, SessionConfig};
 
-use super::convert::{mask_bytes, op_name, outcome_of, refuse, to_wire};
+use super::convert::{mask_bytes, outcome_of, refuse, to_wire};
 use super::{Client, DeviceInfo, LinkError, Transport};
-use crate::target::{Case, CaseOutcome, Limits, Target};
+use crate::case::{Case, CaseOutcome};
+use crate::target::{Limits, Target};
 
 /// The RTT channel that carries frames (0 is logs).
 const FRAME_CHANNEL: usize = 1;
@@ -157,7 +158,7 @@ impl Target for ProbeTarget {
                 self.info
                     .ops
                     .iter()
-                    .filter_map(|&c| op_name(c).map(str::to_string))
+                    .filter_map(|&c| fnp_core::Op::try_from(c).ok())
                     .collect(),
             ),
         }

@@ -28,9 +28,10 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use fnp_core::wire::{payload_len, Message, Stats, PROTOCOL_VERSION};
 
-use super::convert::{mask_bytes, op_name, outcome_of, refuse, to_wire};
+use super::convert::{mask_bytes, outcome_of, refuse, to_wire};
 use super::{Client, DeviceInfo, LinkError, Reply, Transport};
-use crate::target::{Case, CaseOutcome, Limits, Target};
+use crate::case::{Case, CaseOutcome};
+use crate::target::{Limits, Target};
 
 pub use fnp_boards::{Board, BOARDS};
 
@@ -558,7 +559,7 @@ impl Target for QemuTarget {
                 self.info
                     .ops
                     .iter()
-                    .filter_map(|&c| op_name(c).map(str::to_string))
+                    .filter_map(|&c| fnp_core::Op::try_from(c).ok())
                     .collect(),
             ),
         }

@@ -2,8 +2,8 @@
 #![allow(dead_code)]
 
 use fnp_core::DType;
+use fnp_host::case::{AxisParam, Case, CaseOutcome, Input, Mask, Params};
 use fnp_host::corpus::c_strides;
-use fnp_host::target::{AxisParam, Case, CaseOutcome, Input, Mask, Params};
 
 pub fn input<T: Copy>(
     dtype: DType,
