@@ -772,11 +772,13 @@ fn inner_run<'r, 'd: 'r, T: LoopElement>(
     stride: isize,
     len: usize,
     buf: &'r mut [T; CHUNK],
-) -> &'r [T] {
+) -> Result<&'r [T]> {
     if let Some(run) = direct.and_then(|d| d.get(start..start + len)) {
-        return run;
+        return Ok(run);
     }
-    let chunk = &mut buf[..len];
+    // len <= CHUNK here unless a direct run was cut short, which a
+    // validated layout rules out.
+    let chunk = buf.get_mut(..len).ok_or(Error::LayoutMismatch)?;
     // Devices gather only CHUNK = 32 elements at a time, where the fill
     // would save little and cost flash.
     if stride == 0 && !cfg!(target_os = "none") {
@@ -789,7 +791,7 @@ fn inner_run<'r, 'd: 'r, T: LoopElement>(
     } else {
         x.load(start, stride, chunk);
     }
-    chunk
+    Ok(chunk)
 }
 
 /// The broadcasting driver: C-order walk over the coalesced output.
@@ -819,12 +821,9 @@ where
     ];
     coalesce(&mut ls);
     let nd = ls[2].ndim();
-    let inner = if nd == 0 {
-        1
-    } else {
-        ls[2].shape().dims()[nd - 1]
-    };
-    let inner_stride = |l: &Layout| if nd == 0 { 0 } else { l.strides()[nd - 1] };
+    // The innermost dim and its strides; a 0-d result is one element.
+    let inner = ls[2].shape().dims().last().copied().unwrap_or(1);
+    let inner_stride = |l: &Layout| l.strides().last().copied().unwrap_or(0);
     let (sa, sb) = (inner_stride(&ls[0]), inner_stride(&ls[1]));
     // Bool inputs are always gathered so that any non-zero byte reads as True.
     fn direct<'d, T: LoopElement>(x: &ArrayRef<'d>, stride: isize) -> Option<&'d [T]> {
@@ -848,7 +847,7 @@ where
     let mut outer = OuterIndex::new(ls[2].shape());
     let mut pos = 0usize;
     while let Some(index) = outer.next_index() {
-        let outer_index = &index[..nd.saturating_sub(1)];
+        let outer_index = index.get(..nd.saturating_sub(1)).unwrap_or(&[]);
         let (ia, ib) = (
             ls[0].element_index(outer_index),
             ls[1].element_index(outer_index),
@@ -857,8 +856,8 @@ where
         while done < inner {
             let len = step.min(inner - done);
             let at = |base: usize, stride: isize| (base as isize + done as isize * stride) as usize;
-            let ra = inner_run(a, direct_a, at(ia, sa), sa, len, &mut buf_a);
-            let rb = inner_run(b, direct_b, at(ib, sb), sb, len, &mut buf_b);
+            let ra = inner_run(a, direct_a, at(ia, sa), sa, len, &mut buf_a)?;
+            let rb = inner_run(b, direct_b, at(ib, sb), sb, len, &mut buf_b)?;
             let ro = out
                 .get_mut(pos..pos + len)
                 .ok_or(Error::BufferTooSmall { needed: n })?;

@@ -386,10 +386,10 @@ where
     let mut ls = [*x.layout(), Layout::c_contiguous(shape)];
     coalesce(&mut ls);
     let nd = ls[1].ndim();
-    let (inner, stride) = if nd == 0 {
-        (1, 0)
-    } else {
-        (ls[1].shape().dims()[nd - 1], ls[0].strides()[nd - 1])
+    // The innermost dim and its stride; a 0-d array is one element.
+    let (inner, stride) = match (ls[1].shape().dims().last(), ls[0].strides().last()) {
+        (Some(&inner), Some(&stride)) => (inner, stride),
+        _ => (1, 0),
     };
     // Bool inputs are always gathered so that any non-zero byte reads as True.
     let direct = if stride == 1 && x.dtype() == A::DTYPE && A::DTYPE != DType::Bool {
@@ -403,7 +403,7 @@ where
     let mut outer = OuterIndex::new(ls[1].shape());
     let mut pos = 0usize;
     while let Some(index) = outer.next_index() {
-        let base = ls[0].element_index(&index[..nd.saturating_sub(1)]);
+        let base = ls[0].element_index(index.get(..nd.saturating_sub(1)).unwrap_or(&[]));
         let mut done = 0usize;
         while done < inner {
             let len = step.min(inner - done);
@@ -411,7 +411,9 @@ where
             let run = match direct.and_then(|d| d.get(start..start + len)) {
                 Some(run) => run,
                 None => {
-                    let chunk = &mut buf[..len];
+                    // len <= CHUNK here unless a direct run was cut short,
+                    // which a validated layout rules out.
+                    let chunk = buf.get_mut(..len).ok_or(Error::LayoutMismatch)?;
                     x.load(start, stride, chunk);
                     &*chunk
                 }
