@@ -9,6 +9,9 @@
 //!   dtypes), `scalar` (Python int/float/bool operands, out-of-range Python
 //!   ints), `bcast` (every rank pattern, size-1 dims, empty and 0-d, shape
 //!   mismatches), `layout` (F order, reversed, strided, zero-stride inputs);
+//!   `ldexp` also has `exp`, `expdtype`, `mantissa` and `pybcast` (a float
+//!   mantissa with an integer exponent, which the same-dtype families
+//!   cannot reach);
 //! - reductions: `rand` (random shapes, axes, keepdims and the op's other
 //!   keywords), `edge` (NaN/Inf/-0.0/overflow data, empty arrays, bad axes),
 //!   `layout` (F order, reversed, strided and permuted inputs whose memory
@@ -590,8 +593,209 @@ fn binary_suite(rng: &mut Rng) -> Suite {
                 None,
             );
         }
+        if op == "ldexp" {
+            ldexp_cases(&mut s);
+        }
     }
     s
+}
+
+/// `ldexp`'s own families (its operands differ in kind, which the
+/// same-dtype families above cannot reach): `exp`, every float edge
+/// mantissa against exponents around the overflow and subnormal
+/// thresholds (int32 and int64, beyond C's int too); `expdtype`, every
+/// exponent dtype, refused ones included; `mantissa`, integer and bool
+/// mantissas (float16 for bool, int8, uint8); `pybcast`, broadcasting and
+/// Python scalars on either side. No randomness, so the other ops' cases
+/// do not move.
+fn ldexp_cases(s: &mut Suite) {
+    const EXPONENTS: &[i128] = &[
+        0,
+        1,
+        -1,
+        2,
+        -3,
+        127,
+        128,
+        -126,
+        -149,
+        -150,
+        1023,
+        1024,
+        -1022,
+        -1074,
+        -1075,
+        2000,
+        -2000,
+        i32::MAX as i128,
+        i32::MIN as i128,
+    ];
+    const WIDE: &[i128] = &[
+        5,
+        -5,
+        1 << 40,
+        -(1 << 40),
+        i32::MAX as i128 + 1,
+        i32::MIN as i128 - 1,
+        i64::MAX as i128,
+        i64::MIN as i128,
+    ];
+    let grid = |s: &mut Suite, d: DType, de: DType, exps: &[i128]| {
+        let mantissas = edge_values(d);
+        let item = d.itemsize();
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        for m in mantissas.chunks(item) {
+            for &e in exps {
+                a.extend_from_slice(m);
+                b.extend(int_bytes(de, &[e]));
+            }
+        }
+        let pairs = a.len() / item;
+        for start in (0..pairs).step_by(8) {
+            let end = (start + 8).min(pairs);
+            let shape = [end - start];
+            s.push(
+                "ldexp",
+                "exp",
+                &format!("{d}+{de}"),
+                vec![
+                    input(d, &shape, &a[start * item..end * item], None),
+                    input(
+                        de,
+                        &shape,
+                        &b[start * de.itemsize()..end * de.itemsize()],
+                        None,
+                    ),
+                ],
+                None,
+            );
+        }
+    };
+    for d in [DType::Float32, DType::Float64] {
+        grid(s, d, DType::Int32, EXPONENTS);
+        grid(s, d, DType::Int64, WIDE);
+    }
+    // Every exponent dtype against a few mantissas.
+    let f64s = |v: &[f64]| f64_bytes(DType::Float64, v);
+    for d in [DType::Float32, DType::Float64] {
+        for de in DType::ALL {
+            let edges = edge_values(de);
+            let n = edges.len() / de.itemsize();
+            let m: Vec<f64> = (0..n).map(|i| [1.5, -0.75, 3.0, 1e-300][i % 4]).collect();
+            s.push(
+                "ldexp",
+                "expdtype",
+                &format!("{d}+{de}"),
+                vec![
+                    input(d, &[n], &f64_bytes(d, &m), None),
+                    input(de, &[n], &edges, None),
+                ],
+                None,
+            );
+        }
+    }
+    // Integer and bool mantissas.
+    for dm in DType::ALL {
+        if dm.is_float() {
+            continue;
+        }
+        let edges = edge_values(dm);
+        let n = edges.len() / dm.itemsize();
+        let exps: Vec<i128> = (0..n).map(|i| [0, 1, -1, 3, -40][i % 5]).collect();
+        for de in [DType::Int32, DType::Int64, DType::UInt64, DType::Float64] {
+            let e = if de.is_float() {
+                f64s(&exps.iter().map(|&v| v as f64).collect::<Vec<_>>())
+            } else {
+                let unsigned = |v: i128| if de == DType::UInt64 { v.max(0) } else { v };
+                int_bytes(de, &exps.iter().map(|&v| unsigned(v)).collect::<Vec<_>>())
+            };
+            s.push(
+                "ldexp",
+                "mantissa",
+                &format!("{dm}+{de}"),
+                vec![input(dm, &[n], &edges, None), input(de, &[n], &e, None)],
+                None,
+            );
+        }
+    }
+    // Broadcasting and Python scalars.
+    let shapes: &[(&[usize], &[usize])] = &[
+        (&[2, 1, 3], &[4, 1]),
+        (&[3], &[]),
+        (&[], &[5]),
+        (&[0], &[1]),
+        (&[2, 3], &[2]),
+    ];
+    for (sa, sb) in shapes {
+        let m: Vec<f64> = (0..size(sa)).map(|i| 0.75 * (i as f64 - 2.0)).collect();
+        let e: Vec<i128> = (0..size(sb)).map(|i| i as i128 * 300 - 600).collect();
+        s.push(
+            "ldexp",
+            "pybcast",
+            "float64+int16",
+            vec![
+                input(DType::Float64, sa, &f64s(&m), None),
+                input(DType::Int16, sb, &int_bytes(DType::Int16, &e), None),
+            ],
+            None,
+        );
+    }
+    let f32s = f64_bytes(DType::Float32, &[1.0, -3.5, 1e-30, 2e38]);
+    for e in [
+        3i128,
+        -200,
+        i32::MAX as i128,
+        i32::MAX as i128 + 1,
+        i32::MIN as i128,
+        i32::MIN as i128 - 1,
+    ] {
+        s.push(
+            "ldexp",
+            "pybcast",
+            "float32+pyint",
+            vec![
+                input(DType::Float32, &[4], &f32s, None),
+                scalar_input(DType::Int64, &int_bytes(DType::Int64, &[e])),
+            ],
+            None,
+        );
+    }
+    s.push(
+        "ldexp",
+        "pybcast",
+        "float32+pybool",
+        vec![
+            input(DType::Float32, &[4], &f32s, None),
+            scalar_input(DType::Bool, &[1]),
+        ],
+        None,
+    );
+    for de in [DType::Int16, DType::Int64, DType::Bool] {
+        let e = if de == DType::Bool {
+            vec![1, 0, 1]
+        } else {
+            int_bytes(de, &[-1, 4, 1])
+        };
+        for (k, py) in [
+            (
+                "pyfloat",
+                scalar_input(DType::Float64, &1.5f64.to_le_bytes()),
+            ),
+            (
+                "pyint",
+                scalar_input(DType::Int64, &int_bytes(DType::Int64, &[3])),
+            ),
+            ("pybool", scalar_input(DType::Bool, &[1])),
+        ] {
+            s.push(
+                "ldexp",
+                "pybcast",
+                &format!("{k}+{de}"),
+                vec![py, input(de, &[3], &e, None)],
+                None,
+            );
+        }
+    }
 }
 
 /// Values where float functions change behaviour: overflow and underflow

@@ -22,16 +22,21 @@ pub(crate) type BinaryFn<A, B, O> = fn(&[A], &[B], &mut [O]) -> Result<FpFlags>;
 /// A unary kernel over a run of `A` into `O`.
 pub(crate) type UnaryFn<A, O> = fn(&[A], &mut [O]) -> Result<FpFlags>;
 
-/// A binary kernel: output in the loop type, or bool.
+/// A binary kernel: output in the loop type, or bool; or `ldexp`'s, whose
+/// second operand is an integer exponent (NumPy's `i` and `l` loops, read
+/// as int64 here).
 pub(crate) enum Binary<T> {
     Same(BinaryFn<T, T, T>),
     ToBool(BinaryFn<T, T, Bool>),
+    WithExponent(BinaryFn<T, i64, T>),
 }
 
-/// A unary kernel: output in the loop type, or bool.
+/// A unary kernel: output in the loop type, bool, or uint8
+/// (`bitwise_count`).
 pub(crate) enum Unary<T> {
     Same(UnaryFn<T, T>),
     ToBool(UnaryFn<T, Bool>),
+    ToU8(UnaryFn<T, u8>),
 }
 
 /// The kernels a loop type has; `None` where NumPy has no such loop (the
@@ -241,10 +246,13 @@ trait Int: LoopElement + Ord + core::ops::Not<Output = Self> {
     fn bit_and(self, b: Self) -> Self;
     fn bit_or(self, b: Self) -> Self;
     fn bit_xor(self, b: Self) -> Self;
+    fn gcd(self, b: Self) -> Self;
+    fn lcm(self, b: Self) -> Self;
+    fn popcount(self) -> u8;
 }
 
 macro_rules! int_impl {
-    ($($t:ty, $signed:literal, $recip_zero:expr;)*) => { $(
+    ($($t:ty, $u:ty, $signed:literal, $recip_zero:expr;)*) => { $(
         impl Int for $t {
             /// `npy_lshift`: a shift by the width or more (a negative shift
             /// read as unsigned is more) gives 0.
@@ -320,6 +328,28 @@ macro_rules! int_impl {
             fn bit_xor(self, b: $t) -> $t {
                 self ^ b
             }
+            /// `npy_gcd`: Euclid on the magnitudes as unsigned numbers
+            /// (`|MIN|` is `2**(bits-1)`, which reads back as MIN);
+            /// `gcd(0, 0) == 0`.
+            #[inline]
+            fn gcd(self, b: $t) -> $t {
+                gcd_unsigned(Int::abs(self) as $u, Int::abs(b) as $u) as $t
+            }
+            /// `npy_lcm`: `|a| / gcd * |b|` in unsigned arithmetic that
+            /// wraps as NumPy's C does; 0 when either is 0.
+            #[inline]
+            fn lcm(self, b: $t) -> $t {
+                let (x, y) = (Int::abs(self) as $u, Int::abs(b) as $u);
+                match x.checked_div(gcd_unsigned(x, y)) {
+                    Some(q) => q.wrapping_mul(y) as $t,
+                    None => 0,
+                }
+            }
+            /// `npy_popcount`: the 1 bits of `|x|`.
+            #[inline(always)]
+            fn popcount(self) -> u8 {
+                Int::abs(self).count_ones() as u8
+            }
         }
 
         impl Loops for $t {
@@ -331,6 +361,8 @@ macro_rules! int_impl {
                     BinaryOp::LeftShift => |a, b, o| map2(a, b, o, Int::shl),
                     BinaryOp::RightShift => |a, b, o| map2(a, b, o, Int::shr),
                     BinaryOp::Fmod => int_fmod::<$t>,
+                    BinaryOp::Gcd => |a, b, o| map2(a, b, o, Int::gcd),
+                    BinaryOp::Lcm => |a, b, o| map2(a, b, o, Int::lcm),
                     _ => return compare(op),
                 }))
             }
@@ -338,10 +370,13 @@ macro_rules! int_impl {
             fn unary(op: UnaryOp) -> Option<Unary<$t>> {
                 Some(match op {
                     UnaryOp::Negative => Unary::Same(|x, o| map1(x, o, Int::neg)),
-                    UnaryOp::Positive | UnaryOp::Floor | UnaryOp::Ceil | UnaryOp::Trunc => {
-                        Unary::Same(|x, o| map1(x, o, |v| v))
-                    }
+                    UnaryOp::Positive
+                    | UnaryOp::Floor
+                    | UnaryOp::Ceil
+                    | UnaryOp::Trunc
+                    | UnaryOp::Conjugate => Unary::Same(|x, o| map1(x, o, |v| v)),
                     UnaryOp::Absolute => Unary::Same(|x, o| map1(x, o, Int::abs)),
+                    UnaryOp::BitwiseCount => Unary::ToU8(|x, o| map1(x, o, Int::popcount)),
                     UnaryOp::Sign => Unary::Same(|x, o| map1(x, o, Int::sign)),
                     UnaryOp::Square => Unary::Same(|x, o| map1(x, o, Int::square)),
                     UnaryOp::Reciprocal => Unary::Same(int_reciprocal::<$t>),
@@ -358,14 +393,43 @@ macro_rules! int_impl {
 }
 
 int_impl! {
-    i8, true, 0;
-    i16, true, 0;
-    i32, true, i32::MIN;
-    i64, true, i64::MIN;
-    u8, false, 0;
-    u16, false, 0;
-    u32, false, 0;
-    u64, false, 0;
+    i8, u8, true, 0;
+    i16, u16, true, 0;
+    i32, u32, true, i32::MIN;
+    i64, u64, true, i64::MIN;
+    u8, u8, false, 0;
+    u16, u16, false, 0;
+    u32, u32, false, 0;
+    u64, u64, false, 0;
+}
+
+/// The unsigned integers Euclid's algorithm runs in.
+trait Unsigned: Copy {
+    fn checked_rem(self, b: Self) -> Option<Self>;
+}
+
+macro_rules! unsigned_impl {
+    ($($u:ty),*) => { $(
+        impl Unsigned for $u {
+            #[inline(always)]
+            fn checked_rem(self, b: $u) -> Option<$u> {
+                <$u>::checked_rem(self, b)
+            }
+        }
+    )* };
+}
+
+unsigned_impl!(u8, u16, u32, u64);
+
+/// `npy_gcdu`: Euclid's algorithm, `gcd(x, 0) == x`.
+#[inline]
+fn gcd_unsigned<U: Unsigned>(mut x: U, mut y: U) -> U {
+    // (x, y) -> (y % x, x) until x is 0; y is then the gcd.
+    while let Some(r) = y.checked_rem(x) {
+        y = x;
+        x = r;
+    }
+    y
 }
 
 fn int_fmod<T: Int>(a: &[T], b: &[T], out: &mut [T]) -> Result<FpFlags> {
@@ -486,6 +550,56 @@ fn heaviside<F: Math>(x: F, h: F) -> F {
     }
 }
 
+/// `npy_spacing`: the gap to the next float away from zero, signed as
+/// `x`; `+2**-1074` for either zero, NaN for ±inf, a NaN unchanged.
+#[inline(always)]
+fn spacing<F: Math>(x: F) -> F {
+    if x.is_nan() {
+        x
+    } else if x.is_infinite() {
+        F::NAN
+    } else if x == F::ZERO {
+        F::ZERO.next_after(F::ONE)
+    } else {
+        // Adjacent floats: the difference is exact (inf past MAX).
+        x.next_after(F::INFINITY.copysign(x)) - x
+    }
+}
+
+/// NumPy's spacing flags: `overflow` stepping past MAX; `underflow` for a
+/// subnormal `x` (its neighbour's bits are built with a tiny product);
+/// nothing for zeros, infinities or NaNs.
+#[inline]
+fn spacing_flags<F: Float>(x: F, r: F) -> FpFlags {
+    FpFlags::when(r.is_infinite() && x.is_finite(), FpFlags::OVERFLOW)
+        | FpFlags::when(
+            x != F::ZERO && x.abs() < F::MIN_POSITIVE,
+            FpFlags::UNDERFLOW,
+        )
+}
+
+/// `np.ldexp`: `x * 2**n` by C's `ldexp` (exact unless the result leaves
+/// the normal range). NumPy's int64 loop clamps `n` to C's `int` first.
+/// Flags: `overflow` for inf from a finite `x`, `underflow` for a result
+/// below MIN_POSITIVE that is not exact.
+fn ldexp_loop<F: Float>(x: &[F], n: &[i64], out: &mut [F]) -> Result<FpFlags> {
+    let mut raised = FpFlags::NONE;
+    for ((o, &v), &e) in out.iter_mut().zip(x).zip(n) {
+        let e = e.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32;
+        let r = v.scalbn(e);
+        if suspect(r) && v.is_finite() {
+            if r.is_infinite() {
+                raised |= FpFlags::OVERFLOW;
+            } else if v != F::ZERO && r.scalbn(e.saturating_neg()) != v {
+                // Tiny (or zero) and inexact: scaling back would be exact.
+                raised |= FpFlags::UNDERFLOW;
+            }
+        }
+        *o = r;
+    }
+    Ok(raised)
+}
+
 /// `np.sign` on floats: ±1, +0.0 for either zero, NaN unchanged.
 #[inline(always)]
 fn sign<F: Float>(x: F) -> F {
@@ -529,6 +643,7 @@ macro_rules! float_loops {
                     BinaryOp::Fmod => {
                         |a, b, o| map2_flags(a, b, o, Float::fmod, math2_flags::<$t, false>)
                     }
+                    BinaryOp::Ldexp => return Some(Binary::WithExponent(ldexp_loop::<$t>)),
                     _ => return compare(op),
                 };
                 Some(Binary::Same(k))
@@ -541,8 +656,9 @@ macro_rules! float_loops {
                 const EXP: fn($t, $t) -> FpFlags = math_flags::<$t, false, true>;
                 let k: UnaryFn<$t, $t> = match op {
                     UnaryOp::Negative => |x, o| map1(x, o, |v: $t| -v),
-                    UnaryOp::Positive => |x, o| map1(x, o, |v| v),
-                    UnaryOp::Absolute => |x, o| map1(x, o, Float::abs),
+                    UnaryOp::Positive | UnaryOp::Conjugate => |x, o| map1(x, o, |v| v),
+                    UnaryOp::Absolute | UnaryOp::Fabs => |x, o| map1(x, o, Float::abs),
+                    UnaryOp::Spacing => |x, o| map1_flags(x, o, spacing, spacing_flags),
                     UnaryOp::Sign => |x, o| map1(x, o, sign),
                     UnaryOp::Square => |x, o| map1_flags(x, o, |v| v * v, |v, r| float::mul_flags(v, v, r)),
                     UnaryOp::Reciprocal => {
@@ -569,11 +685,11 @@ macro_rules! float_loops {
                     UnaryOp::Arcsinh => |x, o| map1_flags(x, o, Math::asinh, PLAIN),
                     UnaryOp::Arccosh => |x, o| map1_flags(x, o, acosh, PLAIN),
                     UnaryOp::Arctanh => |x, o| map1_flags(x, o, Math::atanh, POLE),
-                    UnaryOp::Deg2rad => |x, o| {
+                    UnaryOp::Deg2rad | UnaryOp::Radians => |x, o| {
                         let c = <$t as Math>::DEG2RAD;
                         map1_flags(x, o, |v| v * c, |v, r| float::mul_flags(v, c, r))
                     },
-                    UnaryOp::Rad2deg => |x, o| {
+                    UnaryOp::Rad2deg | UnaryOp::Degrees => |x, o| {
                         let c = <$t as Math>::RAD2DEG;
                         map1_flags(x, o, |v| v * c, |v, r| float::mul_flags(v, c, r))
                     },

@@ -125,6 +125,15 @@ pub enum BinaryFamily {
     Float64Only,
     /// `fmod`: integers and floats (bool in int8).
     Fmod,
+    /// Integers only, output in the common integer dtype (`gcd`, `lcm`):
+    /// no bool loop and no float loop, so two bools, a float, or int64
+    /// with uint64 (whose common type is float64) are a TypeError.
+    IntOnly,
+    /// `ldexp`: a float mantissa and an integer exponent (NumPy's `fi`,
+    /// `fl`, `di`, `dl` loops, `i` int32 and `l` int64). The mantissa picks
+    /// the float as float-only functions do (bool, int8, uint8: float16);
+    /// the exponent must cast safely to int64 (uint64 and floats: TypeError).
+    Ldexp,
 }
 
 /// Shorthand for the registry rows below.
@@ -227,6 +236,20 @@ binary_ops! {
     /// `x % 0 == 0` with `divide`, `MIN % -1 == 0`; floats: exact, NaN
     /// with `invalid` for `x % 0` and `inf % y`.
     Fmod = 33, fmod, Fmod, EXACT;
+    /// `np.ldexp`: `a * 2**b` for a float `a` and an integer `b`, exact
+    /// while the result is normal (C's `ldexp`); the output is `a`'s float
+    /// dtype. An int64 exponent outside C's `int` is clamped to it, as
+    /// NumPy's `l` loop does. `overflow` for inf from a finite `a`,
+    /// `underflow` for a tiny inexact result (an exact subnormal raises
+    /// nothing). A Python int exponent must fit int32 (OverflowError).
+    Ldexp = 34, ldexp, Ldexp, EXACT;
+    /// `np.gcd`: the greatest common divisor of `|a|` and `|b|`, always
+    /// >= 0 except `gcd(MIN, 0) == gcd(MIN, MIN) == MIN` (the magnitude
+    /// `2**(bits-1)` wraps, as in NumPy's C); `gcd(0, 0) == 0`.
+    Gcd = 35, gcd, IntOnly, EXACT;
+    /// `np.lcm`: `|a| / gcd(a, b) * |b|`, wrapping on overflow as NumPy's
+    /// C does (`lcm(int8(-128), 3) == -128`); 0 if either is 0.
+    Lcm = 36, lcm, IntOnly, EXACT;
 }
 
 impl BinaryOp {
@@ -296,6 +319,10 @@ impl BinaryOp {
                 (Err(e), Err(_)) => return Err(e),
             },
             BinaryFamily::Float64Only => DType::Float64,
+            BinaryFamily::IntOnly if joined.is_float() || joined == DType::Bool => {
+                return Err(Error::NoLoop)
+            }
+            BinaryFamily::Ldexp => return ldexp_loop(a, b),
             // Without a bool loop the first loop bool casts to safely is int8.
             _ if joined == DType::Bool && !self.has_bool_loop() => DType::Int8,
             _ => joined,
@@ -313,6 +340,9 @@ impl BinaryOp {
 
     /// The output dtype and shape for these inputs, without computing anything.
     pub fn output(self, a: &ArrayRef<'_>, b: &ArrayRef<'_>) -> Result<(DType, Shape)> {
+        if self.family() == BinaryFamily::Ldexp {
+            check_weak_exponent(a, b)?;
+        }
         let dtype = self.resolve(a.operand_type(), b.operand_type());
         // NumPy finds its float16 loop and then fails to broadcast; a
         // missing loop (TypeError) comes first.
@@ -322,6 +352,61 @@ impl BinaryOp {
         let dtype = dtype?;
         let shape = broadcast_shapes(a.shape(), b.shape())?;
         Ok((dtype, shape))
+    }
+}
+
+/// The float loop `ldexp` runs for a mantissa `a` and an exponent `b`:
+/// NumPy searches `ei, fi, el, fl, di, dl`, so any exponent that casts
+/// safely to int64 will do and the mantissa picks the float.
+///
+/// A Python int mantissa is a "weak literal" that fits any loop (so
+/// float16) when an integer array is present, and int64 (float64)
+/// otherwise: NumPy's legacy resolver treats Python ints as weak only when
+/// some array is at least of their kind, and bool is not.
+fn ldexp_loop(a: OperandType, b: OperandType) -> Result<DType> {
+    let exponent_ok = match b {
+        OperandType::Array(d) => d == DType::Bool || (d.is_integer() && d != DType::UInt64),
+        OperandType::PyBool | OperandType::PyInt => true,
+        OperandType::PyFloat => false,
+    };
+    if !exponent_ok {
+        return Err(Error::NoLoop);
+    }
+    match a {
+        OperandType::Array(d) => float_loop(d),
+        OperandType::PyFloat => Ok(DType::Float64),
+        OperandType::PyInt if !weak_literals(b) => Ok(DType::Float64),
+        OperandType::PyInt | OperandType::PyBool => Err(Error::Float16),
+    }
+}
+
+/// Whether NumPy's legacy type resolver treats a Python int next to this
+/// other operand as a weak literal: only next to a non-bool array.
+fn weak_literals(other: OperandType) -> bool {
+    matches!(other, OperandType::Array(d) if d != DType::Bool)
+}
+
+/// NumPy converts a Python int exponent of `ldexp` to the `i` loop's
+/// int32 when it is a weak literal (next to a non-bool array mantissa),
+/// to int64 otherwise; OverflowError when it does not fit. This comes
+/// before the loop search fails or lands on float16.
+fn check_weak_exponent(a: &ArrayRef<'_>, b: &ArrayRef<'_>) -> Result<()> {
+    if !b.is_weak() {
+        return Ok(());
+    }
+    let v: i128 = match b.dtype() {
+        DType::Int64 => i128::from(b.first::<i64>()),
+        DType::UInt64 => i128::from(b.first::<u64>()),
+        _ => return Ok(()),
+    };
+    let range = if weak_literals(a.operand_type()) {
+        DType::Int32
+    } else {
+        DType::Int64
+    };
+    match int_range(range) {
+        Some((lo, hi)) if v < lo || v > hi => Err(Error::PythonIntOverflow),
+        _ => Ok(()),
     }
 }
 
@@ -412,8 +497,13 @@ pub fn binary(op: BinaryOp, a: &ArrayRef<'_>, b: &ArrayRef<'_>, out: &mut [u8]) 
         }
     }
     let mut flags = FpFlags::NONE;
-    flags |= check_weak(a, loop_dtype)?;
-    flags |= check_weak(b, loop_dtype)?;
+    if op.family() == BinaryFamily::Ldexp {
+        // The exponent was checked against its integer loop by `output`.
+        flags |= check_weak(a, loop_dtype)?;
+    } else {
+        flags |= check_weak(a, loop_dtype)?;
+        flags |= check_weak(b, loop_dtype)?;
+    }
     macro_rules! by_dtype {
         ($run:ident) => {
             match loop_dtype {
@@ -552,6 +642,7 @@ fn run_extra<T: extra::Loops>(
     match T::binary(op).ok_or(Error::NoLoop)? {
         extra::Binary::Same(kernel) => drive(a, b, shape, typed_out::<T>(out)?, kernel),
         extra::Binary::ToBool(kernel) => drive(a, b, shape, typed_out::<Bool>(out)?, kernel),
+        extra::Binary::WithExponent(kernel) => drive(a, b, shape, typed_out::<T>(out)?, kernel),
     }
 }
 
@@ -681,11 +772,13 @@ fn inner_run<'r, 'd: 'r, T: LoopElement>(
     stride: isize,
     len: usize,
     buf: &'r mut [T; CHUNK],
-) -> &'r [T] {
+) -> Result<&'r [T]> {
     if let Some(run) = direct.and_then(|d| d.get(start..start + len)) {
-        return run;
+        return Ok(run);
     }
-    let chunk = &mut buf[..len];
+    // len <= CHUNK here unless a direct run was cut short, which a
+    // validated layout rules out.
+    let chunk = buf.get_mut(..len).ok_or(Error::LayoutMismatch)?;
     // Devices gather only CHUNK = 32 elements at a time, where the fill
     // would save little and cost flash.
     if stride == 0 && !cfg!(target_os = "none") {
@@ -698,7 +791,7 @@ fn inner_run<'r, 'd: 'r, T: LoopElement>(
     } else {
         x.load(start, stride, chunk);
     }
-    chunk
+    Ok(chunk)
 }
 
 /// The broadcasting driver: C-order walk over the coalesced output.
@@ -728,12 +821,9 @@ where
     ];
     coalesce(&mut ls);
     let nd = ls[2].ndim();
-    let inner = if nd == 0 {
-        1
-    } else {
-        ls[2].shape().dims()[nd - 1]
-    };
-    let inner_stride = |l: &Layout| if nd == 0 { 0 } else { l.strides()[nd - 1] };
+    // The innermost dim and its strides; a 0-d result is one element.
+    let inner = ls[2].shape().dims().last().copied().unwrap_or(1);
+    let inner_stride = |l: &Layout| l.strides().last().copied().unwrap_or(0);
     let (sa, sb) = (inner_stride(&ls[0]), inner_stride(&ls[1]));
     // Bool inputs are always gathered so that any non-zero byte reads as True.
     fn direct<'d, T: LoopElement>(x: &ArrayRef<'d>, stride: isize) -> Option<&'d [T]> {
@@ -757,7 +847,7 @@ where
     let mut outer = OuterIndex::new(ls[2].shape());
     let mut pos = 0usize;
     while let Some(index) = outer.next_index() {
-        let outer_index = &index[..nd.saturating_sub(1)];
+        let outer_index = index.get(..nd.saturating_sub(1)).unwrap_or(&[]);
         let (ia, ib) = (
             ls[0].element_index(outer_index),
             ls[1].element_index(outer_index),
@@ -766,8 +856,8 @@ where
         while done < inner {
             let len = step.min(inner - done);
             let at = |base: usize, stride: isize| (base as isize + done as isize * stride) as usize;
-            let ra = inner_run(a, direct_a, at(ia, sa), sa, len, &mut buf_a);
-            let rb = inner_run(b, direct_b, at(ib, sb), sb, len, &mut buf_b);
+            let ra = inner_run(a, direct_a, at(ia, sa), sa, len, &mut buf_a)?;
+            let rb = inner_run(b, direct_b, at(ib, sb), sb, len, &mut buf_b)?;
             let ro = out
                 .get_mut(pos..pos + len)
                 .ok_or(Error::BufferTooSmall { needed: n })?;

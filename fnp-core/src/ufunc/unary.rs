@@ -107,6 +107,9 @@ pub enum UnaryFamily {
     Logical,
     /// Integers and bool (bitwise not; logical not on bool).
     Invert,
+    /// Integers only, output uint8 (`bitwise_count`); bool computes in
+    /// int8, floats are a TypeError.
+    BitCount,
 }
 
 use precision::{transcendental as libm_within, EXACT, SIGN_OPS};
@@ -176,10 +179,10 @@ unary_ops! {
     Arccosh = 25, arccosh, Math, libm_within(2, 1, U);
     /// `np.arctanh`: ±inf with `divide` at ±1, NaN with `invalid` beyond.
     Arctanh = 26, arctanh, Math, libm_within(2, 1, U);
-    /// `np.deg2rad` (`np.radians`): `x * (pi / 180)`, one correctly
-    /// rounded multiply; flags as multiply.
+    /// `np.deg2rad`: `x * (pi / 180)`, one correctly rounded multiply;
+    /// flags as multiply.
     Deg2rad = 27, deg2rad, Math, EXACT;
-    /// `np.rad2deg` (`np.degrees`): `x * (180 / pi)`.
+    /// `np.rad2deg`: `x * (180 / pi)`, one correctly rounded multiply.
     Rad2deg = 28, rad2deg, Math, EXACT;
     /// `np.floor`: integers and bool are returned unchanged.
     Floor = 29, floor, AnyDtype, EXACT;
@@ -202,18 +205,42 @@ unary_ops! {
     /// `np.invert` (`np.bitwise_not`): `!x` on integers, logical not on
     /// bool; TypeError for floats.
     Invert = 38, invert, Invert, EXACT;
+    /// `np.fabs`: `|x|` from C's `fabs`, float loops only: integers
+    /// promote to float (int16 to float32, wider to float64; bool, int8
+    /// and uint8 to float16). Clears the sign bit of zeros and NaNs; no
+    /// flags.
+    Fabs = 39, fabs, Math, SIGN_OPS;
+    /// `np.spacing`: the distance from `x` to the next float away from
+    /// zero, with the sign of `x` (`spacing(±0.0) == +2**-1074`); float
+    /// loops only. NaN passes through, ±inf gives NaN without a flag;
+    /// `±MAX` gives ±inf with `overflow`; a subnormal `x` raises
+    /// `underflow`. Exact.
+    Spacing = 40, spacing, Math, EXACT;
+    /// `np.bitwise_count`: the number of 1 bits in `|x|` as uint8 (NumPy
+    /// counts the magnitude of a negative integer; `MIN` has one bit).
+    /// Bool counts in int8; TypeError for floats.
+    BitwiseCount = 41, bitwise_count, BitCount, EXACT;
+    /// `np.conjugate` (`np.conj`): on real dtypes a copy of `x`, NaN
+    /// signs included. Bool computes in int8.
+    Conjugate = 42, conjugate, NoBool, SIGN_OPS;
+    /// `np.degrees`: NumPy's own ufunc with rad2deg's loops,
+    /// `x * (180 / pi)`; flags as multiply.
+    Degrees = 43, degrees, Math, EXACT;
+    /// `np.radians`: NumPy's own ufunc with deg2rad's loops,
+    /// `x * (pi / 180)`; flags as multiply.
+    Radians = 44, radians, Math, EXACT;
 }
 
 impl UnaryOp {
     /// Parses NumPy's name, aliases included (`abs`, `bitwise_not`,
-    /// `bitwise_invert`, `radians`, `degrees` and the array-API spellings
-    /// `asin`, `acos`, `atan`, `asinh`, `acosh`, `atanh`).
+    /// `bitwise_invert`, `conj` and the array-API spellings `asin`,
+    /// `acos`, `atan`, `asinh`, `acosh`, `atanh`). `degrees` and `radians`
+    /// are ufuncs of their own in NumPy, and here.
     pub fn from_name(name: &str) -> Option<UnaryOp> {
         let canonical = match name {
             "abs" => "absolute",
             "bitwise_not" | "bitwise_invert" => "invert",
-            "radians" => "deg2rad",
-            "degrees" => "rad2deg",
+            "conj" => "conjugate",
             "asin" => "arcsin",
             "acos" => "arccos",
             "atan" => "arctan",
@@ -238,7 +265,10 @@ impl UnaryOp {
             UnaryFamily::Math => float_loop(d)?,
             UnaryFamily::Signed if d == DType::Bool => return Err(Error::NoLoop),
             UnaryFamily::NoBool if d == DType::Bool => DType::Int8,
-            UnaryFamily::Invert if d.is_float() => return Err(Error::NoLoop),
+            UnaryFamily::Invert | UnaryFamily::BitCount if d.is_float() => {
+                return Err(Error::NoLoop)
+            }
+            UnaryFamily::BitCount if d == DType::Bool => DType::Int8,
             // An integer's sign bit is its sign: compute in float64, which
             // keeps the sign of every integer.
             UnaryFamily::Signbit if !d.is_float() => DType::Float64,
@@ -255,6 +285,7 @@ impl UnaryOp {
     fn output_for(self, loop_dtype: DType) -> Result<DType> {
         Ok(match self.family() {
             UnaryFamily::Predicate | UnaryFamily::Signbit | UnaryFamily::Logical => DType::Bool,
+            UnaryFamily::BitCount => DType::UInt8,
             _ => loop_dtype,
         })
     }
@@ -332,6 +363,7 @@ fn run<T: extra::Loops>(op: UnaryOp, x: &ArrayRef<'_>, out: &mut [u8]) -> Result
     match T::unary(op).ok_or(Error::NoLoop)? {
         Unary::Same(kernel) => drive(x, super::typed_out::<T>(out)?, kernel),
         Unary::ToBool(kernel) => drive(x, super::typed_out::<Bool>(out)?, kernel),
+        Unary::ToU8(kernel) => drive(x, super::typed_out::<u8>(out)?, kernel),
     }
 }
 
@@ -354,10 +386,10 @@ where
     let mut ls = [*x.layout(), Layout::c_contiguous(shape)];
     coalesce(&mut ls);
     let nd = ls[1].ndim();
-    let (inner, stride) = if nd == 0 {
-        (1, 0)
-    } else {
-        (ls[1].shape().dims()[nd - 1], ls[0].strides()[nd - 1])
+    // The innermost dim and its stride; a 0-d array is one element.
+    let (inner, stride) = match (ls[1].shape().dims().last(), ls[0].strides().last()) {
+        (Some(&inner), Some(&stride)) => (inner, stride),
+        _ => (1, 0),
     };
     // Bool inputs are always gathered so that any non-zero byte reads as True.
     let direct = if stride == 1 && x.dtype() == A::DTYPE && A::DTYPE != DType::Bool {
@@ -371,7 +403,7 @@ where
     let mut outer = OuterIndex::new(ls[1].shape());
     let mut pos = 0usize;
     while let Some(index) = outer.next_index() {
-        let base = ls[0].element_index(&index[..nd.saturating_sub(1)]);
+        let base = ls[0].element_index(index.get(..nd.saturating_sub(1)).unwrap_or(&[]));
         let mut done = 0usize;
         while done < inner {
             let len = step.min(inner - done);
@@ -379,7 +411,9 @@ where
             let run = match direct.and_then(|d| d.get(start..start + len)) {
                 Some(run) => run,
                 None => {
-                    let chunk = &mut buf[..len];
+                    // len <= CHUNK here unless a direct run was cut short,
+                    // which a validated layout rules out.
+                    let chunk = buf.get_mut(..len).ok_or(Error::LayoutMismatch)?;
                     x.load(start, stride, chunk);
                     &*chunk
                 }
