@@ -124,7 +124,7 @@ float_impl!(
     f32,
     u32,
     0x7f80_0000u32,
-    libm::fmodf,
+    fmod_f32,
     libm::floorf,
     libm::powf,
     libm::fmaf,
@@ -138,7 +138,7 @@ float_impl!(
     f64,
     u64,
     0x7ff0_0000_0000_0000u64,
-    libm::fmod,
+    fmod_f64,
     libm::floor,
     libm::pow,
     libm::fma,
@@ -148,6 +148,67 @@ float_impl!(
     // The supported devices have no double-precision FPU.
     cfg!(not(target_os = "none"))
 );
+
+/// C's `fmod` for one float type, exact (the remainder of two floats is
+/// always representable), in integer arithmetic with no panic path: the
+/// dividend's significand is reduced modulo the divisor's a chunk of
+/// exponent bits at a time in a wider integer. Ours rather than libm's so
+/// the devices link no panic site for it and the bits are ours to prove.
+macro_rules! exact_fmod {
+    ($name:ident, $t:ty, $bits:ty, $wide:ty, $chunk:expr) => {
+        pub(crate) fn $name(x: $t, y: $t) -> $t {
+            const SIG_BITS: u32 = <$t>::MANTISSA_DIGITS - 1;
+            const SIGN: $bits = 1 << (<$bits>::BITS - 1);
+            const EXP_MASK: $bits = !SIGN & !((1 << SIG_BITS) - 1);
+            const IMPLICIT: $bits = 1 << SIG_BITS;
+            let sign = x.to_bits() & SIGN;
+            let ax = x.to_bits() & !SIGN;
+            let ay = y.to_bits() & !SIGN;
+            // NaN for an infinite or NaN dividend, a zero or NaN divisor
+            // (computed, so it raises invalid where hardware would).
+            if ax >= EXP_MASK || ay == 0 || ay > EXP_MASK {
+                return (x * y) / (x * y);
+            }
+            // |x| < |y| (an infinite y included): x itself.
+            if ax < ay {
+                return x;
+            }
+            // A finite float is sig · 2^(e + e_min): sig with its implicit
+            // bit, e >= 0 the biased exponent past 1 (subnormals: e = 0).
+            let split = |a: $bits| -> ($bits, u32) {
+                if a < IMPLICIT {
+                    (a, 0)
+                } else {
+                    ((a & (IMPLICIT - 1)) | IMPLICIT, (a >> SIG_BITS) as u32 - 1)
+                }
+            };
+            let (mut rem, ex) = split(ax);
+            let (div, ey) = split(ay);
+            // (rem · 2^(ex - ey)) mod div, `$chunk` exponent bits a step;
+            // div > 0, so the checked remainder never fails.
+            let mut left = ex - ey;
+            rem = ((rem as $wide).checked_rem(div as $wide).unwrap_or(0)) as $bits;
+            while left > 0 {
+                let step = left.min($chunk);
+                let wide = (rem as $wide) << step;
+                rem = wide.checked_rem(div as $wide).unwrap_or(0) as $bits;
+                left -= step;
+            }
+            if rem == 0 {
+                return <$t>::from_bits(sign);
+            }
+            // rem · 2^(ey + e_min): move bits up into the significand while
+            // the exponent allows, the rest goes to the exponent field.
+            let room = SIG_BITS - (<$bits>::BITS - 1 - rem.leading_zeros());
+            let shift = ey.min(room);
+            let bits = (rem << shift) + (((ey - shift) as $bits) << SIG_BITS);
+            <$t>::from_bits(sign | bits)
+        }
+    };
+}
+
+exact_fmod!(fmod_f32, f32, u32, u64, 32);
+exact_fmod!(fmod_f64, f64, u64, u128, 64);
 
 /// NaN out of non-NaN inputs is `invalid`; NaN inputs raise nothing.
 #[inline]
@@ -337,4 +398,103 @@ pub(crate) fn remainder<F: Float, const FLAGS: bool>(a: F, b: F) -> (F, FpFlags)
         m = F::ZERO.copysign(b);
     }
     (m, flags)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{fmod_f32, fmod_f64};
+
+    /// SplitMix64, for reproducible operands.
+    fn next(state: &mut u64) -> u64 {
+        *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = *state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    fn same32(a: f32, b: f32) -> bool {
+        a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan())
+    }
+
+    fn same64(a: f64, b: f64) -> bool {
+        a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan())
+    }
+
+    /// fmod is exact, so any correct implementation gives the same bits:
+    /// checked against libm's on special values, every exponent pairing
+    /// and random bit patterns (NaN's sign and payload aside).
+    #[test]
+    fn exact_fmod_matches_libm_bit_for_bit() {
+        let special32 = [
+            0.0f32,
+            -0.0,
+            1.0,
+            -1.0,
+            f32::MIN_POSITIVE,
+            f32::from_bits(1),
+            f32::from_bits(0x007f_ffff),
+            f32::MAX,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            f32::NAN,
+            0.1,
+            3.0,
+            -7.5,
+            1e30,
+            1e-30,
+        ];
+        for &x in &special32 {
+            for &y in &special32 {
+                let (got, want) = (fmod_f32(x, y), libm::fmodf(x, y));
+                assert!(
+                    same32(got, want),
+                    "fmod({x:e}, {y:e}) = {got:e}, libm {want:e}"
+                );
+            }
+        }
+        let special64 = special32.map(f64::from);
+        let extra64 = [
+            f64::MAX,
+            f64::from_bits(1),
+            f64::MIN_POSITIVE,
+            f64::from_bits(0x000f_ffff_ffff_ffff),
+            1e300,
+            1e-300,
+        ];
+        for x in special64.iter().chain(&extra64).copied() {
+            for y in special64.iter().chain(&extra64).copied() {
+                let (got, want) = (fmod_f64(x, y), libm::fmod(x, y));
+                assert!(
+                    same64(got, want),
+                    "fmod({x:e}, {y:e}) = {got:e}, libm {want:e}"
+                );
+            }
+        }
+        // Every pair of exponents (and random significands and signs).
+        let mut state = 7u64;
+        for ex in 0..=0xffu32 {
+            for ey in 0..=0xffu32 {
+                let r = next(&mut state);
+                let x = f32::from_bits((ex << 23) | (r as u32 & 0x807f_ffff));
+                let y = f32::from_bits((ey << 23) | ((r >> 32) as u32 & 0x807f_ffff));
+                let (got, want) = (fmod_f32(x, y), libm::fmodf(x, y));
+                assert!(
+                    same32(got, want),
+                    "fmod({x:e}, {y:e}) = {got:e}, libm {want:e}"
+                );
+            }
+        }
+        for _ in 0..200_000 {
+            let r = next(&mut state);
+            let (x, y) = (f32::from_bits(r as u32), f32::from_bits((r >> 32) as u32));
+            assert!(same32(fmod_f32(x, y), libm::fmodf(x, y)), "{x:e} {y:e}");
+            let (x, y) = (f64::from_bits(r), f64::from_bits(next(&mut state)));
+            assert!(same64(fmod_f64(x, y), libm::fmod(x, y)), "{x:e} {y:e}");
+            // Close exponents, where most of the work is.
+            let y2 =
+                f64::from_bits((x.to_bits() & 0xfff0_0000_0000_0000) ^ (r & 0x003f_ffff_ffff_ffff));
+            assert!(same64(fmod_f64(x, y2), libm::fmod(x, y2)), "{x:e} {y2:e}");
+        }
+    }
 }
