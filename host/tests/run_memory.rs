@@ -25,30 +25,8 @@ fn children_peak_rss_bytes() -> u64 {
 #[test]
 fn generate_inputs_are_built_per_case_not_per_corpus() {
     let dir = Scratch::new("run-memory");
-    let input = |seed: usize| {
-        format!(
-            r#"{{"dtype": "float64", "shape": [{ELEMENTS}], "generate": {{"seed": {seed}, "low": -1.0, "high": 1.0}}}}"#
-        )
-    };
-    let cases: Vec<String> = (0..CASES)
-        .map(|i| {
-            format!(
-                r#"{{"id": "big-{i}", "op": "add", "inputs": [{}, {}]}}"#,
-                input(2 * i),
-                input(2 * i + 1)
-            )
-        })
-        .collect();
-    let corpus = format!(
-        r#"{{"schema": "fnp.cases.v1", "suite": "big", "cases": [{}]}}"#,
-        cases.join(",\n")
-    );
     // NumPy's answers do not matter here: every case is an error mismatch.
-    let results: Vec<String> = (0..CASES)
-        .map(|i| format!(r#"{{"id": "big-{i}", "status": "error", "error": "ValueError"}}"#))
-        .collect();
-    let (cases_dir, oracles) =
-        corpus_with_oracle(&dir, "big", &corpus, &format!("[{}]", results.join(",")));
+    let (cases_dir, oracles) = generated_corpus(&dir, "big", "add", CASES, ELEMENTS);
     let out = dir.path("reports");
     let o = fnp_run(&cases_dir, &oracles, &out, &[]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));

@@ -16,29 +16,7 @@ const SLOW_CASES: usize = 12;
 /// A corpus whose cases each take a noticeable moment on the host: two
 /// generated 2^21-element float64 inputs each.
 fn slow_corpus(dir: &Scratch) -> (PathBuf, PathBuf) {
-    let input = |seed: usize| {
-        format!(
-            r#"{{"dtype": "float64", "shape": [{}], "generate": {{"seed": {seed}, "low": -1.0, "high": 1.0}}}}"#,
-            1 << 21
-        )
-    };
-    let cases: Vec<String> = (0..SLOW_CASES)
-        .map(|i| {
-            format!(
-                r#"{{"id": "slow-{i}", "op": "multiply", "inputs": [{}, {}]}}"#,
-                input(2 * i),
-                input(2 * i + 1)
-            )
-        })
-        .collect();
-    let corpus = format!(
-        r#"{{"schema": "fnp.cases.v1", "suite": "slow", "cases": [{}]}}"#,
-        cases.join(",\n")
-    );
-    let results: Vec<String> = (0..SLOW_CASES)
-        .map(|i| format!(r#"{{"id": "slow-{i}", "status": "error", "error": "ValueError"}}"#))
-        .collect();
-    corpus_with_oracle(dir, "slow", &corpus, &format!("[{}]", results.join(",")))
+    generated_corpus(dir, "slow", "multiply", SLOW_CASES, 1 << 21)
 }
 
 fn spawn(args: &[String]) -> Child {

@@ -151,3 +151,38 @@ pub const ONE_CASE: &str = r#"{"schema": "fnp.cases.v1", "suite": "one", "cases"
 
 /// The oracle results of [`ONE_CASE`].
 pub const ONE_CASE_RESULTS: &str = r#"[{"id": "add", "status": "ok", "dtype": "int8", "shape": [2], "data": [4, 6], "fp_flags": []}]"#;
+
+/// A corpus `suite` of `count` cases of `op` on two generated float64
+/// inputs of `elements` each (built only when a case runs), and an oracle
+/// whose every answer is a ValueError: the cases run for their cost and
+/// end in an error mismatch. Returns (cases dir, oracles dir).
+pub fn generated_corpus(
+    dir: &Scratch,
+    suite: &str,
+    op: &str,
+    count: usize,
+    elements: usize,
+) -> (PathBuf, PathBuf) {
+    let input = |seed: usize| {
+        format!(
+            r#"{{"dtype": "float64", "shape": [{elements}], "generate": {{"seed": {seed}, "low": -1.0, "high": 1.0}}}}"#
+        )
+    };
+    let cases: Vec<String> = (0..count)
+        .map(|i| {
+            format!(
+                r#"{{"id": "{suite}-{i}", "op": "{op}", "inputs": [{}, {}]}}"#,
+                input(2 * i),
+                input(2 * i + 1)
+            )
+        })
+        .collect();
+    let corpus = format!(
+        r#"{{"schema": "fnp.cases.v1", "suite": "{suite}", "cases": [{}]}}"#,
+        cases.join(",\n")
+    );
+    let results: Vec<String> = (0..count)
+        .map(|i| format!(r#"{{"id": "{suite}-{i}", "status": "error", "error": "ValueError"}}"#))
+        .collect();
+    corpus_with_oracle(dir, suite, &corpus, &format!("[{}]", results.join(",")))
+}
