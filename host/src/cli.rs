@@ -74,7 +74,7 @@ pub struct GenerateArgs {
 pub const MAX_TIMEOUT_SECS: f64 = 86_400.0;
 
 /// Most `--jobs` (emulator instances) one run may start.
-pub const MAX_JOBS: usize = 256;
+pub const MAX_JOBS: u64 = 256;
 
 /// `--timeout SECONDS`: finite, over 0, at most [`MAX_TIMEOUT_SECS`].
 pub fn parse_timeout(s: &str) -> Result<f64, String> {
@@ -95,18 +95,6 @@ pub fn parse_timeout(s: &str) -> Result<f64, String> {
     Ok(v)
 }
 
-/// `--jobs N`: 1 to [`MAX_JOBS`].
-pub fn parse_jobs(s: &str) -> Result<usize, String> {
-    let v: usize = s
-        .trim()
-        .parse()
-        .map_err(|_| format!("{s:?} is not a whole number"))?;
-    if !(1..=MAX_JOBS).contains(&v) {
-        return Err(format!("{v} jobs: use 1 to {MAX_JOBS}"));
-    }
-    Ok(v)
-}
-
 /// `--shard k/n`: checked when parsed (1 <= k <= n), kept as given.
 pub fn parse_shard_arg(s: &str) -> Result<String, String> {
     crate::device::parse_shard(s).map_err(|e| format!("{e:#}"))?;
@@ -121,18 +109,6 @@ pub fn parse_threshold(s: &str) -> Result<f64, String> {
         .map_err(|_| format!("{s:?} is not a number"))?;
     if !(0.0..=1.0).contains(&v) {
         return Err(format!("{s} is not a fraction from 0 to 1 (0.25 is 25%)"));
-    }
-    Ok(v)
-}
-
-/// `fnp bench --rounds`: 1 to 10 000.
-pub fn parse_rounds(s: &str) -> Result<usize, String> {
-    let v: usize = s
-        .trim()
-        .parse()
-        .map_err(|_| format!("{s:?} is not a whole number"))?;
-    if !(1..=10_000).contains(&v) {
-        return Err(format!("{v} rounds: use 1 to 10000"));
     }
     Ok(v)
 }

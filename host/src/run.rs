@@ -43,7 +43,7 @@ pub struct RunArgs {
     pub timeout: f64,
     /// Emulator instances to spread the cases over (`qemu:` targets;
     /// 1 to 256).
-    #[arg(long, default_value_t = 1, value_parser = crate::cli::parse_jobs)]
+    #[arg(long, default_value_t = 1, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=crate::cli::MAX_JOBS))]
     pub jobs: usize,
     /// Run only the k-th of n deterministic slices (`k/n`), e.g. one per CI
     /// job; `fnp report merge` joins the slices' reports.

@@ -40,7 +40,7 @@ pub struct Args {
     #[arg(long)]
     pub filter: Option<String>,
     /// Timed rounds per side (after one warm-up round).
-    #[arg(long, default_value_t = 12, value_parser = crate::cli::parse_rounds)]
+    #[arg(long, default_value_t = 12, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=10_000))]
     pub rounds: usize,
     /// Count device instructions per element on QEMU boards instead
     /// (writes `artifacts/baselines/<board>.json`).

@@ -1415,7 +1415,9 @@ pub fn repair(bundle: &Path) -> Result<RepairReport> {
     }
     let manifest_restored = health.manifest != PartStatus::Ok;
     if manifest_restored {
-        write_atomic(&opened.root.join(MANIFEST_FILE), &h.manifest_bytes)?;
+        let path = opened.root.join(MANIFEST_FILE);
+        clear_dir_at(&path)?;
+        crate::outdir::write_atomic(&path, &h.manifest_bytes)?;
     }
     // The renames themselves must be durable too.
     let mut dirs: Vec<PathBuf> = rebuilds
@@ -1482,24 +1484,19 @@ fn sync_dirs(dir: &Path) -> Result<()> {
     sync_dir(dir)
 }
 
-fn write_atomic(target: &Path, bytes: &[u8]) -> Result<()> {
-    let (tmp, mut f) = create_temp_beside(target)?;
-    let written = f.write_all(bytes).and_then(|()| f.sync_all());
-    drop(f);
-    if let Err(e) = written {
-        let _ = fs::remove_file(&tmp);
-        return Err(e).with_context(|| format!("cannot write {}", tmp.display()));
-    }
-    replace_with(&tmp, target)
-}
-
-/// Renames `tmp` over `target`; a directory standing where the file
-/// belongs (damage) is removed first, since a rename cannot replace it.
-fn replace_with(tmp: &Path, target: &Path) -> Result<()> {
+/// Removes a directory standing where a bundle file belongs (damage): a
+/// rename cannot replace it.
+fn clear_dir_at(target: &Path) -> Result<()> {
     if fs::symlink_metadata(target).is_ok_and(|m| m.is_dir()) {
         fs::remove_dir_all(target)
             .with_context(|| format!("cannot remove the directory {}", target.display()))?;
     }
+    Ok(())
+}
+
+/// Renames `tmp` over `target` (see [`clear_dir_at`]).
+fn replace_with(tmp: &Path, target: &Path) -> Result<()> {
+    clear_dir_at(target)?;
     fs::rename(tmp, target).with_context(|| {
         let _ = fs::remove_file(tmp);
         format!("cannot replace {}", target.display())
@@ -1990,5 +1987,5 @@ pub fn write_json(path: &Path, value: &impl Serialize) -> Result<()> {
     }
     // Through a temp file and a rename: an interrupted write never leaves
     // a torn report behind.
-    write_atomic(path, &bytes)
+    crate::outdir::write_atomic(path, &bytes)
 }
