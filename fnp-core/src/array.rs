@@ -1,7 +1,7 @@
 //! Borrowed, type-erased array views: what the host and the wire server pass in.
 
 use crate::dtype::{DType, OperandType};
-use crate::element::{Bool, CastFrom, Element, LoopElement};
+use crate::element::{CastFrom, Element, LoopElement};
 use crate::error::{Error, Result};
 use crate::shape::{Layout, Shape};
 
@@ -127,19 +127,7 @@ impl<'a> ArrayRef<'a> {
     /// Reads `out.len()` elements starting at element index `start`, stepping
     /// by `stride` elements, converted to `L` (NumPy's cast).
     pub(crate) fn load<L: LoopElement>(&self, start: usize, stride: isize, out: &mut [L]) {
-        match self.dtype {
-            DType::Bool => gather::<Bool, L>(self.data, start, stride, out),
-            DType::Int8 => gather::<i8, L>(self.data, start, stride, out),
-            DType::Int16 => gather::<i16, L>(self.data, start, stride, out),
-            DType::Int32 => gather::<i32, L>(self.data, start, stride, out),
-            DType::Int64 => gather::<i64, L>(self.data, start, stride, out),
-            DType::UInt8 => gather::<u8, L>(self.data, start, stride, out),
-            DType::UInt16 => gather::<u16, L>(self.data, start, stride, out),
-            DType::UInt32 => gather::<u32, L>(self.data, start, stride, out),
-            DType::UInt64 => gather::<u64, L>(self.data, start, stride, out),
-            DType::Float32 => gather::<f32, L>(self.data, start, stride, out),
-            DType::Float64 => gather::<f64, L>(self.data, start, stride, out),
-        }
+        crate::element::with_dtype!(self.dtype, T => gather::<T, L>(self.data, start, stride, out))
     }
 
     /// The single element of a size-1 array converted to `L`.

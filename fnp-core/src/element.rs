@@ -143,3 +143,58 @@ impl<T> LoopElement for T where
         + CastFrom<f64>
 {
 }
+
+/// Runs `$body` with `$t` standing for the element type of `$dtype`. On a
+/// compile-time constant dtype (`O::DTYPE`) the optimizer keeps one arm,
+/// which is what makes the typed API monomorphic.
+macro_rules! with_dtype {
+    ($dtype:expr, $t:ident => $body:expr) => {
+        match $dtype {
+            $crate::dtype::DType::Bool => {
+                type $t = $crate::element::Bool;
+                $body
+            }
+            $crate::dtype::DType::Int8 => {
+                type $t = i8;
+                $body
+            }
+            $crate::dtype::DType::Int16 => {
+                type $t = i16;
+                $body
+            }
+            $crate::dtype::DType::Int32 => {
+                type $t = i32;
+                $body
+            }
+            $crate::dtype::DType::Int64 => {
+                type $t = i64;
+                $body
+            }
+            $crate::dtype::DType::UInt8 => {
+                type $t = u8;
+                $body
+            }
+            $crate::dtype::DType::UInt16 => {
+                type $t = u16;
+                $body
+            }
+            $crate::dtype::DType::UInt32 => {
+                type $t = u32;
+                $body
+            }
+            $crate::dtype::DType::UInt64 => {
+                type $t = u64;
+                $body
+            }
+            $crate::dtype::DType::Float32 => {
+                type $t = f32;
+                $body
+            }
+            $crate::dtype::DType::Float64 => {
+                type $t = f64;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use with_dtype;

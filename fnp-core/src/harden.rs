@@ -209,8 +209,8 @@ fn any_element(a: &ArrayRef<'_>, bad: impl Fn(usize) -> bool) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reduce::ReduceOp;
     use crate::shape::Shape;
+    use crate::table::ReduceOp;
     use crate::{BinaryOp, UnaryOp};
 
     fn f64s(v: &[f64]) -> ArrayRef<'_> {

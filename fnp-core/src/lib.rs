@@ -65,13 +65,16 @@ pub mod error;
 pub mod flags;
 pub mod harden;
 pub mod op;
+pub mod output;
 #[cfg(feature = "alloc")]
 pub mod owned;
 pub mod precision;
 pub mod reduce;
 pub mod shape;
+pub mod table;
 pub mod typed;
 pub mod ufunc;
+pub mod view;
 #[cfg(feature = "wire")]
 pub mod wire;
 
@@ -86,19 +89,23 @@ pub use element::{Bool, Element};
 pub use error::{Error, Result};
 pub use flags::FpFlags;
 pub use harden::{Hardening, Mode, Refusal};
-pub use op::{call, output_of, scratch_bytes, Op};
-pub use reduce::{reduce, Axes, ReduceOp, ReduceParams, Scalar};
+pub use op::{call, output_of, scratch_bytes};
+pub use output::Output;
+pub use reduce::{reduce, Axes, ReduceParams, Scalar};
 pub use shape::{broadcast_shapes, Layout, Shape, MAX_NDIM};
+pub use table::{
+    BinaryFamily, BinaryOp, Identity, Keyword, Keywords, Op, ReduceKind, ReduceOp, UnaryFamily,
+    UnaryOp,
+};
 pub use typed::{
     binary_into, binary_output, reduce_into, reduce_output, reduce_scratch_len, unary_into,
-    unary_output, View,
+    unary_output,
 };
-pub use ufunc::{binary, unary, BinaryFamily, BinaryOp, Output, UnaryFamily, UnaryOp};
+pub use ufunc::{binary, unary};
+pub use view::View;
 
-// One typed function per registry row: `add`, `sqrt`, `mean`, ...
-pub use reduce::fns::*;
-pub use ufunc::fns::*;
-pub use ufunc::unary_fns::*;
+// One typed function per row of the op table: `add`, `sqrt`, `mean`, ...
+pub use typed::fns::*;
 
 /// The README's Rust example is compiled and run as a doctest.
 #[cfg(doctest)]

@@ -1,98 +1,16 @@
-//! One type-erased entry for every op, used by the host and the wire server.
+//! One type-erased entry for every op, used by the host and the wire
+//! server, and the accuracy lookup the host's comparator reads.
 
 use crate::array::ArrayRef;
-use crate::dtype::DType;
+use crate::dtype::{DType, OperandType};
 use crate::error::{Error, Result};
-use crate::reduce::{reduce, ReduceOp, ReduceParams};
-use crate::shape::Shape;
-use crate::ufunc::{binary, unary, BinaryOp, Output, UnaryOp};
+use crate::output::Output;
+use crate::precision::{Dtypes, Entry, Policy};
+use crate::reduce::{reduce, ReduceParams};
+use crate::shape::{Layout, Shape};
+use crate::ufunc::{binary, unary};
 
-/// Wire codes of reductions start here; binary ops use `0..64`.
-pub const REDUCE_CODE_BASE: u8 = 64;
-
-/// Wire codes of unary ops start here (reductions use `64..128`).
-pub const UNARY_CODE_BASE: u8 = 128;
-
-/// Any fnp op.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum Op {
-    /// A binary ufunc (two inputs, broadcast).
-    Binary(BinaryOp),
-    /// A reduction (one input, [`ReduceParams`]).
-    Reduce(ReduceOp),
-    /// A unary ufunc (one input, elementwise).
-    Unary(UnaryOp),
-}
-
-impl Op {
-    /// Every op: binary ops, reductions, unary ops, in wire-code order.
-    pub fn all() -> impl Iterator<Item = Op> {
-        BinaryOp::ALL
-            .iter()
-            .map(|&b| Op::Binary(b))
-            .chain(ReduceOp::ALL.iter().map(|&r| Op::Reduce(r)))
-            .chain(UnaryOp::ALL.iter().map(|&u| Op::Unary(u)))
-    }
-
-    /// NumPy's name.
-    pub const fn name(self) -> &'static str {
-        match self {
-            Op::Binary(b) => b.name(),
-            Op::Reduce(r) => r.name(),
-            Op::Unary(u) => u.name(),
-        }
-    }
-
-    /// Parses a NumPy name, aliases included (`divide`, `mod`, `abs`,
-    /// `amin`, `amax`, ...).
-    pub fn from_name(name: &str) -> Option<Op> {
-        BinaryOp::from_name(name)
-            .map(Op::Binary)
-            .or_else(|| UnaryOp::from_name(name).map(Op::Unary))
-            .or_else(|| ReduceOp::from_name(name).map(Op::Reduce))
-    }
-
-    /// The stable wire code: a binary op's own code, 64 + a reduction's,
-    /// 128 + a unary op's.
-    pub const fn code(self) -> u8 {
-        match self {
-            Op::Binary(b) => b as u8,
-            Op::Reduce(r) => REDUCE_CODE_BASE + r as u8,
-            Op::Unary(u) => UNARY_CODE_BASE + u as u8,
-        }
-    }
-
-    /// How many array inputs the op takes.
-    pub const fn arity(self) -> usize {
-        match self {
-            Op::Binary(_) => 2,
-            Op::Reduce(_) | Op::Unary(_) => 1,
-        }
-    }
-}
-
-impl TryFrom<u8> for Op {
-    type Error = Error;
-
-    fn try_from(code: u8) -> Result<Op> {
-        if code >= UNARY_CODE_BASE {
-            UnaryOp::try_from(code - UNARY_CODE_BASE).map(Op::Unary)
-        } else if code >= REDUCE_CODE_BASE {
-            ReduceOp::try_from(code - REDUCE_CODE_BASE).map(Op::Reduce)
-        } else {
-            BinaryOp::try_from(code).map(Op::Binary)
-        }
-    }
-}
-
-impl core::fmt::Display for Op {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(self.name())
-    }
-}
+pub use crate::table::{Op, REDUCE_CODE_BASE, UNARY_CODE_BASE};
 
 /// The inputs of `op`, checked for count. Binary ops ignore `params` except
 /// that a non-default one is rejected (NumPy's ufunc call takes none of them).
@@ -179,30 +97,195 @@ pub fn call(
     }
 }
 
+impl Op {
+    /// Whether some array operands of NumPy dtypes make this op produce
+    /// `out` (for reductions: with or without `dtype=`).
+    pub fn produces(self, out: DType) -> bool {
+        let arrays = DType::ALL.map(OperandType::Array);
+        match self {
+            Op::Binary(b) => arrays
+                .iter()
+                .any(|&x| arrays.iter().any(|&y| b.resolve(x, y) == Ok(out))),
+            Op::Unary(u) => arrays.iter().any(|&x| u.resolve(x) == Ok(out)),
+            Op::Reduce(r) => {
+                let words = [0u64; 2];
+                let bytes: &[u8] = bytemuck::cast_slice(&words);
+                DType::ALL.into_iter().any(|d| {
+                    let Some(data) = bytes.get(..2 * d.itemsize()) else {
+                        return false;
+                    };
+                    let Ok(x) = ArrayRef::new(d, data, Layout::c_contiguous(Shape::vector(2)))
+                    else {
+                        return false;
+                    };
+                    core::iter::once(None)
+                        .chain(DType::ALL.map(Some))
+                        .any(|dtype| {
+                            let p = ReduceParams {
+                                dtype,
+                                ..ReduceParams::default()
+                            };
+                            matches!(r.output(&x, &p), Ok((o, _)) if o == out)
+                        })
+                })
+            }
+        }
+    }
+
+    /// How results of this op in `dtype` are compared with NumPy's, or
+    /// `None` when NumPy has no loop producing `dtype`.
+    pub fn policy(self, dtype: DType) -> Option<Policy> {
+        self.produces(dtype).then(|| self.accuracy().of(dtype))
+    }
+}
+
+/// The policy for `op_name` (NumPy's name or an alias such as `divide`,
+/// `mod`, `abs`, `amax`) producing `dtype`, or `None` when there is no such
+/// op or NumPy has no such loop.
+pub fn policy(op_name: &str, dtype: DType) -> Option<Policy> {
+    Op::from_name(op_name)?.policy(dtype)
+}
+
+/// The whole accuracy table: one entry per op and output dtype group it
+/// produces.
+pub fn entries() -> impl Iterator<Item = Entry> {
+    const GROUPS: [Dtypes; 4] = [
+        Dtypes::Bool,
+        Dtypes::Integers,
+        Dtypes::Float32,
+        Dtypes::Float64,
+    ];
+    Op::all().flat_map(|op| {
+        GROUPS.into_iter().filter_map(move |dtypes| {
+            let rep = match dtypes {
+                Dtypes::Bool => DType::Bool,
+                Dtypes::Integers => DType::Int8,
+                Dtypes::Float32 => DType::Float32,
+                Dtypes::Float64 => DType::Float64,
+            };
+            let reachable = match dtypes {
+                Dtypes::Integers => DType::ALL
+                    .into_iter()
+                    .any(|d| d.is_integer() && op.produces(d)),
+                _ => op.produces(rep),
+            };
+            reachable.then(|| Entry {
+                op: op.name(),
+                dtypes,
+                policy: op.accuracy().of(rep),
+            })
+        })
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::flags::FpFlags;
+    use crate::table::ReduceOp;
 
+    /// Every ufunc has an entry for exactly the output dtypes its NumPy
+    /// loops produce, and the table lists each once.
     #[test]
-    fn codes_round_trip() {
-        let mut n = 0;
+    fn every_ufunc_has_an_entry() {
+        let arrays = DType::ALL.map(OperandType::Array);
         for op in Op::all() {
-            assert_eq!(Op::try_from(op.code()), Ok(op));
-            assert_eq!(Op::from_name(op.name()), Some(op));
-            n += 1;
+            let outputs: std::vec::Vec<DType> = match op {
+                Op::Binary(b) => arrays
+                    .iter()
+                    .flat_map(|&x| arrays.iter().filter_map(move |&y| b.resolve(x, y).ok()))
+                    .collect(),
+                Op::Unary(u) => arrays.iter().filter_map(|&x| u.resolve(x).ok()).collect(),
+                Op::Reduce(_) => continue,
+            };
+            assert!(!outputs.is_empty(), "{op} has no loop at all");
+            for d in DType::ALL {
+                assert_eq!(
+                    policy(op.name(), d).is_some(),
+                    outputs.contains(&d),
+                    "{op} {d}"
+                );
+            }
+        }
+        // No entry names an op that does not exist, none is duplicated.
+        let all: std::vec::Vec<Entry> = entries().collect();
+        for (i, e) in all.iter().enumerate() {
+            assert!(Op::from_name(e.op).is_some(), "{}", e.op);
+            assert!(!all[..i]
+                .iter()
+                .any(|f| f.op == e.op && f.dtypes == e.dtypes));
+            assert!(!e.policy.why.is_empty());
         }
         assert_eq!(
-            n,
-            BinaryOp::ALL.len() + ReduceOp::ALL.len() + UnaryOp::ALL.len()
+            policy("divide", DType::Float32),
+            policy("true_divide", DType::Float32)
         );
-        assert!(BinaryOp::ALL.len() <= usize::from(REDUCE_CODE_BASE));
-        assert!(ReduceOp::ALL.len() <= usize::from(UNARY_CODE_BASE - REDUCE_CODE_BASE));
-        assert_eq!(Op::Unary(UnaryOp::Negative).code(), 128);
-        assert_eq!(Op::from_name("abs"), Some(Op::Unary(UnaryOp::Absolute)));
-        assert_eq!(Op::Reduce(ReduceOp::Sum).code(), 64);
-        assert_eq!(Op::try_from(63), Err(Error::UnknownOp));
-        assert_eq!(Op::try_from(255), Err(Error::UnknownOp));
-        assert_eq!(Op::try_from(127), Err(Error::UnknownOp));
-        assert_eq!(Op::from_name("amax"), Some(Op::Reduce(ReduceOp::Max)));
+        assert_eq!(policy("mod", DType::Int8), policy("remainder", DType::Int8));
+        assert_eq!(policy("true_divide", DType::Int8), None);
+        assert_eq!(policy("equal", DType::Float64), None);
+        assert_eq!(policy("sqrt", DType::Int32), None);
+        assert_eq!(policy("sqrt", DType::Float64), Some(Policy::EXACT));
+        assert_eq!(policy("exp", DType::Float32).map(|p| p.ulp), Some(4));
+        assert_eq!(policy("no_such_op", DType::Float32), None);
+    }
+
+    /// Every reduction has an entry for each output dtype it produces from
+    /// each input dtype (default parameters).
+    #[test]
+    fn every_reduction_has_an_entry() {
+        let params = ReduceParams::default();
+        let bytes = [0u64; 2];
+        for &op in ReduceOp::ALL {
+            for d in DType::ALL {
+                let data = &bytemuck::cast_slice::<u64, u8>(&bytes)[..d.itemsize() * 2];
+                let a = ArrayRef::new(d, data, Layout::c_contiguous(Shape::vector(2))).unwrap();
+                if let Ok((out, _)) = op.output(&a, &params) {
+                    assert!(
+                        policy(op.name(), out).is_some(),
+                        "{} {d} -> {out}",
+                        op.name()
+                    );
+                }
+            }
+        }
+        assert_eq!(
+            policy("amax", DType::Float32),
+            policy("max", DType::Float32)
+        );
+    }
+
+    #[test]
+    fn policies_accept_what_they_say() {
+        let max = policy("maximum", DType::Float64).unwrap();
+        assert!(max.accepts_f64(0.0, -0.0));
+        assert!(!max.accepts_f64(f64::NAN, -f64::NAN));
+        assert!(max.accepts_f64(-f64::NAN, -f64::NAN));
+        let add = policy("add", DType::Float32).unwrap();
+        assert!(!add.accepts_f32(0.0, -0.0));
+        assert!(add.accepts_f32(f32::NAN, -f32::NAN));
+        assert!(!add.accepts_f32(1.0, 1.0 + f32::EPSILON));
+        let pow = policy("power", DType::Float64).unwrap();
+        assert!(pow.accepts_f64(1.0, 1.0 + 2.0 * f64::EPSILON));
+        assert!(!pow.accepts_f64(1.0, 1.0 + 3.0 * f64::EPSILON));
+        assert!(!pow.accepts_f64(1.0, f64::NAN));
+        assert!(pow.accepts_flags(FpFlags::OVERFLOW, FpFlags::NONE));
+        assert!(!pow.accepts_flags(FpFlags::UNDERFLOW, FpFlags::NONE));
+        assert!(!add.accepts_flags(FpFlags::UNDERFLOW, FpFlags::NONE));
+        let one = 1f64.to_le_bytes();
+        let next = (1f64 + f64::EPSILON).to_le_bytes();
+        assert!(pow.accepts_element(DType::Float64, &one, &next));
+        assert!(!policy("add", DType::Float64).unwrap().accepts_element(
+            DType::Float64,
+            &one,
+            &next
+        ));
+        assert!(!pow.accepts_element(DType::Float64, &one, &next[..4]));
+        let z = 0f32.to_le_bytes();
+        let nz = (-0f32).to_le_bytes();
+        assert!(max.accepts_element(DType::Float32, &z, &nz));
+        assert!(!add.accepts_element(DType::Float32, &z, &nz));
+        let int = policy("add", DType::Int16).unwrap();
+        assert!(int.accepts_element(DType::Int16, &[1, 2], &[1, 2]));
+        assert!(!int.accepts_element(DType::Int16, &[1, 2], &[1, 3]));
     }
 }

@@ -20,10 +20,11 @@ use alloc::vec::Vec;
 use crate::element::Element;
 use crate::error::{Error, Result};
 use crate::flags::FpFlags;
-use crate::reduce::{ReduceOp, ReduceParams};
+use crate::output::Output;
+use crate::reduce::ReduceParams;
 use crate::shape::{Layout, Shape};
+use crate::table::{BinaryOp, ReduceOp, UnaryOp};
 use crate::typed::{self, View};
-use crate::ufunc::{BinaryOp, Output, UnaryOp};
 
 /// A C-contiguous array that owns its elements, and the IEEE flags raised
 /// computing it.

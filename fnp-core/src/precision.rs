@@ -3,15 +3,13 @@
 //! For every op and output dtype, a [`Policy`]: the allowed distance in
 //! ULP (0 = bit-exact), whether the sign of a zero or of a NaN is compared,
 //! and which IEEE flags are not compared because NumPy's own answer depends
-//! on the CPU. The host's comparator reads it through [`policy`]; a test
-//! checks that every [`BinaryOp`] has an entry for each loop dtype NumPy
-//! has. Each entry says why, next to the numbers.
-//!
-//! [`BinaryOp`]: crate::ufunc::BinaryOp
+//! on the CPU. Each op's row in [`crate::table`] names its [`Accuracy`];
+//! the host's comparator reads it through [`crate::op::policy`], and a test
+//! checks that every op has an entry for each output dtype NumPy's loops
+//! produce. Each policy says why, next to the numbers.
 
-use crate::dtype::{DType, OperandType};
+use crate::dtype::DType;
 use crate::flags::FpFlags;
-use crate::op::Op;
 
 /// Whether the sign bit of a NaN result is compared.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -187,25 +185,9 @@ pub struct Entry {
     pub policy: Policy,
 }
 
-const fn exact(op: &'static str, dtypes: Dtypes) -> Entry {
-    Entry {
-        op,
-        dtypes,
-        policy: Policy::EXACT,
-    }
-}
-
-const fn with(op: &'static str, dtypes: Dtypes, policy: Policy) -> Entry {
-    Entry { op, dtypes, policy }
-}
-
-/// How an op's float32 and float64 results compare with NumPy's; the
-/// registries of [`BinaryOp`](crate::BinaryOp) and
-/// [`UnaryOp`](crate::UnaryOp) give one per op, so a new op brings its
-/// accuracy in its own row. Integer and bool results are always
-/// [`Policy::EXACT`].
-///
-/// [`UnaryOp`]: crate::ufunc::UnaryOp
+/// How an op's float32 and float64 results compare with NumPy's; every
+/// row of [`crate::table`] names one, so a new op brings its accuracy in
+/// its own row. Integer and bool results are always [`Policy::EXACT`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Accuracy {
@@ -335,219 +317,20 @@ pub const HYPOT: Accuracy = transcendental(1, 1, FpFlags::UNDERFLOW);
 /// `npy_logaddexpf`).
 pub const LOGADDEXP: Accuracy = transcendental(2, 2, FpFlags::UNDERFLOW);
 
-const PICKS_ELEMENT: Policy = Policy {
+/// min/max and their NaN-aware forms as reductions: they return one of the
+/// elements, but which zero or NaN depends on NumPy's SIMD path.
+pub const PICKS_ELEMENT: Accuracy = Accuracy::both(Policy {
     ulp: 0,
     zero_sign_any: true,
     nan_sign: NanSign::Ignore,
     lenient_flags: FpFlags::NONE,
     why: "returns one of the elements; NumPy's SIMD min/max reductions pick \
           +0.0 or -0.0, and which NaN, depending on length and CPU",
-};
-
-/// The reductions' table (ufuncs carry their accuracy in their registry
-/// rows; [`entries`] lists both).
-pub const TABLE: &[Entry] = &[
-    // Reductions. Sums follow NumPy's order of evaluation (pairwise blocks,
-    // chunking, where= runs), so their floats are bit-exact too.
-    exact("sum", Dtypes::Integers),
-    exact("sum", Dtypes::Float32),
-    exact("sum", Dtypes::Float64),
-    exact("prod", Dtypes::Integers),
-    exact("prod", Dtypes::Float32),
-    exact("prod", Dtypes::Float64),
-    exact("mean", Dtypes::Integers),
-    exact("mean", Dtypes::Float32),
-    exact("mean", Dtypes::Float64),
-    exact("var", Dtypes::Integers),
-    exact("var", Dtypes::Float32),
-    exact("var", Dtypes::Float64),
-    exact("std", Dtypes::Integers),
-    exact("std", Dtypes::Float32),
-    exact("std", Dtypes::Float64),
-    exact("cumsum", Dtypes::Integers),
-    exact("cumsum", Dtypes::Float32),
-    exact("cumsum", Dtypes::Float64),
-    exact("cumprod", Dtypes::Integers),
-    exact("cumprod", Dtypes::Float32),
-    exact("cumprod", Dtypes::Float64),
-    exact("nansum", Dtypes::Integers),
-    exact("nansum", Dtypes::Float32),
-    exact("nansum", Dtypes::Float64),
-    exact("nanprod", Dtypes::Integers),
-    exact("nanprod", Dtypes::Float32),
-    exact("nanprod", Dtypes::Float64),
-    exact("nanmean", Dtypes::Integers),
-    exact("nanmean", Dtypes::Float32),
-    exact("nanmean", Dtypes::Float64),
-    exact("min", Dtypes::Bool),
-    exact("min", Dtypes::Integers),
-    with("min", Dtypes::Float32, PICKS_ELEMENT),
-    with("min", Dtypes::Float64, PICKS_ELEMENT),
-    exact("max", Dtypes::Bool),
-    exact("max", Dtypes::Integers),
-    with("max", Dtypes::Float32, PICKS_ELEMENT),
-    with("max", Dtypes::Float64, PICKS_ELEMENT),
-    exact("nanmin", Dtypes::Bool),
-    exact("nanmin", Dtypes::Integers),
-    with("nanmin", Dtypes::Float32, PICKS_ELEMENT),
-    with("nanmin", Dtypes::Float64, PICKS_ELEMENT),
-    exact("nanmax", Dtypes::Bool),
-    exact("nanmax", Dtypes::Integers),
-    with("nanmax", Dtypes::Float32, PICKS_ELEMENT),
-    with("nanmax", Dtypes::Float64, PICKS_ELEMENT),
-    exact("argmin", Dtypes::Integers),
-    exact("argmax", Dtypes::Integers),
-    exact("count_nonzero", Dtypes::Integers),
-    exact("any", Dtypes::Bool),
-    exact("all", Dtypes::Bool),
-];
-
-/// The output dtype groups an entry can cover, in order.
-const GROUPS: [Dtypes; 4] = [
-    Dtypes::Bool,
-    Dtypes::Integers,
-    Dtypes::Float32,
-    Dtypes::Float64,
-];
-
-/// Whether some array operands of NumPy dtypes make `op` produce `out`.
-fn produces(op: Op, out: DType) -> bool {
-    let all = DType::ALL.into_iter().map(OperandType::Array);
-    match op {
-        Op::Binary(b) => all
-            .clone()
-            .any(|x| all.clone().any(|y| b.resolve(x, y) == Ok(out))),
-        Op::Unary(u) => all.clone().any(|x| u.resolve(x) == Ok(out)),
-        Op::Reduce(_) => false,
-    }
-}
-
-fn accuracy(op: Op) -> Option<Accuracy> {
-    match op {
-        Op::Binary(b) => Some(b.accuracy()),
-        Op::Unary(u) => Some(u.accuracy()),
-        Op::Reduce(_) => None,
-    }
-}
-
-/// The policy for `op_name` (NumPy's name or an alias such as `divide`,
-/// `mod`, `abs`, `amax`) producing `dtype`, or `None` when NumPy has no
-/// such loop.
-pub fn policy(op_name: &str, dtype: DType) -> Option<Policy> {
-    let op = Op::from_name(op_name)?;
-    if let Some(acc) = accuracy(op) {
-        return produces(op, dtype).then(|| acc.of(dtype));
-    }
-    TABLE
-        .iter()
-        .find(|e| e.op == op.name() && e.dtypes.contains(dtype))
-        .map(|e| e.policy)
-}
-
-/// The whole table: one entry per ufunc and output dtype group it produces
-/// (from the registries), then the reductions' [`TABLE`].
-pub fn entries() -> impl Iterator<Item = Entry> {
-    Op::all()
-        .filter_map(|op| accuracy(op).map(|acc| (op, acc)))
-        .flat_map(|(op, acc)| {
-            GROUPS.into_iter().filter_map(move |dtypes| {
-                let rep = match dtypes {
-                    Dtypes::Bool => DType::Bool,
-                    Dtypes::Integers => DType::Int8,
-                    Dtypes::Float32 => DType::Float32,
-                    Dtypes::Float64 => DType::Float64,
-                };
-                let reachable = match dtypes {
-                    Dtypes::Integers => DType::ALL
-                        .into_iter()
-                        .any(|d| d.is_integer() && produces(op, d)),
-                    _ => produces(op, rep),
-                };
-                reachable.then(|| Entry {
-                    op: op.name(),
-                    dtypes,
-                    policy: acc.of(rep),
-                })
-            })
-        })
-        .chain(TABLE.iter().copied())
-}
+});
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Every ufunc has an entry for exactly the output dtypes its NumPy
-    /// loops produce, and the table lists each once.
-    #[test]
-    fn every_ufunc_has_an_entry() {
-        let arrays = DType::ALL.map(OperandType::Array);
-        for op in Op::all() {
-            let outputs: std::vec::Vec<DType> = match op {
-                Op::Binary(b) => arrays
-                    .iter()
-                    .flat_map(|&x| arrays.iter().filter_map(move |&y| b.resolve(x, y).ok()))
-                    .collect(),
-                Op::Unary(u) => arrays.iter().filter_map(|&x| u.resolve(x).ok()).collect(),
-                Op::Reduce(_) => continue,
-            };
-            assert!(!outputs.is_empty(), "{op} has no loop at all");
-            for d in DType::ALL {
-                assert_eq!(
-                    policy(op.name(), d).is_some(),
-                    outputs.contains(&d),
-                    "{op} {d}"
-                );
-            }
-        }
-        // No entry names an op that does not exist, none is duplicated.
-        let all: std::vec::Vec<Entry> = entries().collect();
-        for (i, e) in all.iter().enumerate() {
-            assert!(Op::from_name(e.op).is_some(), "{}", e.op);
-            assert!(!all[..i]
-                .iter()
-                .any(|f| f.op == e.op && f.dtypes == e.dtypes));
-            assert!(!e.policy.why.is_empty());
-        }
-        assert_eq!(
-            policy("divide", DType::Float32),
-            policy("true_divide", DType::Float32)
-        );
-        assert_eq!(policy("mod", DType::Int8), policy("remainder", DType::Int8));
-        assert_eq!(policy("true_divide", DType::Int8), None);
-        assert_eq!(policy("equal", DType::Float64), None);
-        assert_eq!(policy("sqrt", DType::Int32), None);
-        assert_eq!(policy("sqrt", DType::Float64), Some(Policy::EXACT));
-        assert_eq!(policy("exp", DType::Float32).map(|p| p.ulp), Some(4));
-        assert_eq!(policy("no_such_op", DType::Float32), None);
-    }
-
-    /// Every reduction has an entry for each output dtype it produces from
-    /// each input dtype (default parameters).
-    #[test]
-    fn every_reduction_has_an_entry() {
-        use crate::reduce::{ReduceOp, ReduceParams};
-        use crate::{ArrayRef, Layout, Shape};
-        let params = ReduceParams::default();
-        let bytes = [0u64; 2];
-        for &op in ReduceOp::ALL {
-            for d in DType::ALL {
-                let data = &bytemuck::cast_slice::<u64, u8>(&bytes)[..d.itemsize() * 2];
-                let a = ArrayRef::new(d, data, Layout::c_contiguous(Shape::vector(2))).unwrap();
-                if let Ok((out, _)) = op.output(&a, &params) {
-                    assert!(
-                        policy(op.name(), out).is_some(),
-                        "{} {d} -> {out}",
-                        op.name()
-                    );
-                }
-            }
-        }
-        assert_eq!(
-            policy("amax", DType::Float32),
-            policy("max", DType::Float32)
-        );
-    }
 
     #[test]
     fn ulp_distances() {
@@ -567,40 +350,5 @@ mod tests {
         assert_eq!(ulp_diff_f32(1.0, 1.0 + f32::EPSILON), 1);
         assert_eq!(ulp_diff_f32(0.0, -0.0), 1);
         assert_eq!(ulp_diff_f32(f32::NAN, 0.0), u32::MAX);
-    }
-
-    #[test]
-    fn policies_accept_what_they_say() {
-        let max = policy("maximum", DType::Float64).unwrap();
-        assert!(max.accepts_f64(0.0, -0.0));
-        assert!(!max.accepts_f64(f64::NAN, -f64::NAN));
-        assert!(max.accepts_f64(-f64::NAN, -f64::NAN));
-        let add = policy("add", DType::Float32).unwrap();
-        assert!(!add.accepts_f32(0.0, -0.0));
-        assert!(add.accepts_f32(f32::NAN, -f32::NAN));
-        assert!(!add.accepts_f32(1.0, 1.0 + f32::EPSILON));
-        let pow = policy("power", DType::Float64).unwrap();
-        assert!(pow.accepts_f64(1.0, 1.0 + 2.0 * f64::EPSILON));
-        assert!(!pow.accepts_f64(1.0, 1.0 + 3.0 * f64::EPSILON));
-        assert!(!pow.accepts_f64(1.0, f64::NAN));
-        assert!(pow.accepts_flags(FpFlags::OVERFLOW, FpFlags::NONE));
-        assert!(!pow.accepts_flags(FpFlags::UNDERFLOW, FpFlags::NONE));
-        assert!(!add.accepts_flags(FpFlags::UNDERFLOW, FpFlags::NONE));
-        let one = 1f64.to_le_bytes();
-        let next = (1f64 + f64::EPSILON).to_le_bytes();
-        assert!(pow.accepts_element(DType::Float64, &one, &next));
-        assert!(!policy("add", DType::Float64).unwrap().accepts_element(
-            DType::Float64,
-            &one,
-            &next
-        ));
-        assert!(!pow.accepts_element(DType::Float64, &one, &next[..4]));
-        let z = 0f32.to_le_bytes();
-        let nz = (-0f32).to_le_bytes();
-        assert!(max.accepts_element(DType::Float32, &z, &nz));
-        assert!(!add.accepts_element(DType::Float32, &z, &nz));
-        let int = policy("add", DType::Int16).unwrap();
-        assert!(int.accepts_element(DType::Int16, &[1, 2], &[1, 2]));
-        assert!(!int.accepts_element(DType::Int16, &[1, 2], &[1, 3]));
     }
 }

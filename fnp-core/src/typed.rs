@@ -2,9 +2,9 @@
 //!
 //! A [`View`] is a borrowed slice of one [`Element`] type plus a shape (and
 //! optionally strides and an offset, as NumPy's strided arrays). Every ufunc
-//! and reduction of the registry has a function of NumPy's name at the crate
+//! and reduction of the op table ([`crate::table`]) has a function of NumPy's name at the crate
 //! root ([`add`](crate::add), [`sqrt`](crate::sqrt), [`mean`](crate::mean),
-//! …), generated from the same registry row as its [`BinaryOp`], [`UnaryOp`]
+//! …), generated from the same table row as its [`BinaryOp`], [`UnaryOp`]
 //! or [`ReduceOp`] variant, so the two cannot drift apart.
 //!
 //! - Inputs are anything that turns into a [`View`]: `&[T]`, `&[T; N]` (1-d)
@@ -48,189 +48,11 @@ use crate::array::ArrayRef;
 use crate::dtype::DType;
 use crate::element::Element;
 use crate::error::{Error, Result};
-use crate::reduce::{ReduceOp, ReduceParams};
-use crate::shape::{Layout, Shape};
-use crate::ufunc::{BinaryOp, Output, UnaryOp};
-
-/// A read-only view of a slice of `T` as an n-d array: C-contiguous
-/// ([`View::new`]), 1-d ([`From<&[T]>`](#impl-From%3C%26%5BT%5D%3E-for-View%3C'a,+T%3E)),
-/// 0-d ([`View::scalar`]) or strided ([`View::strided`]).
-///
-/// ```
-/// use fnp_core::View;
-///
-/// let data = [0i16, 1, 2, 3, 4, 5];
-/// let m = View::new(&data, &[2, 3])?;
-/// assert_eq!(m.shape().dims(), &[2, 3]);
-/// // The transpose, as NumPy's `m.T`: strides in elements.
-/// let t = View::strided(&data, &[3, 2], &[1, 3], 0)?;
-/// assert_eq!(t.shape().dims(), &[3, 2]);
-/// // A shape that does not match the data is NumPy's ValueError.
-/// assert_eq!(View::new(&data, &[4, 2]).unwrap_err(), fnp_core::Error::LayoutMismatch);
-/// # Ok::<(), fnp_core::Error>(())
-/// ```
-#[derive(Clone, Copy, Debug)]
-pub struct View<'a, T: Element> {
-    data: &'a [T],
-    layout: Layout,
-}
-
-impl<'a, T: Element> View<'a, T> {
-    /// `data` as a C-contiguous array of shape `dims`; the element count
-    /// must equal `data.len()` ([`Error::LayoutMismatch`] otherwise,
-    /// [`Error::TooManyDims`] beyond [`crate::MAX_NDIM`]).
-    pub fn new(data: &'a [T], dims: &[usize]) -> Result<View<'a, T>> {
-        let shape = Shape::new(dims)?;
-        if shape.size() != data.len() {
-            return Err(Error::LayoutMismatch);
-        }
-        Ok(View {
-            data,
-            layout: Layout::c_contiguous(shape),
-        })
-    }
-
-    /// `data` as a strided array: element `index` is
-    /// `data[offset + Σ index[k] * strides[k]]` (strides in elements, may be
-    /// negative or zero). Every reachable element must lie inside `data`
-    /// ([`Error::LayoutMismatch`] otherwise).
-    pub fn strided(
-        data: &'a [T],
-        dims: &[usize],
-        strides: &[isize],
-        offset: usize,
-    ) -> Result<View<'a, T>> {
-        View::with_layout(data, Layout::strided(Shape::new(dims)?, strides, offset)?)
-    }
-
-    /// `data` with an explicit [`Layout`], checked against its length.
-    pub fn with_layout(data: &'a [T], layout: Layout) -> Result<View<'a, T>> {
-        layout.check_len(data.len())?;
-        Ok(View { data, layout })
-    }
-
-    /// A 0-d array holding `*value`.
-    pub fn scalar(value: &'a T) -> View<'a, T> {
-        View {
-            data: core::slice::from_ref(value),
-            layout: Layout::c_contiguous(Shape::SCALAR),
-        }
-    }
-
-    /// The logical shape.
-    pub const fn shape(&self) -> &Shape {
-        self.layout.shape()
-    }
-
-    /// How the elements lie in [`View::data`].
-    pub const fn layout(&self) -> &Layout {
-        &self.layout
-    }
-
-    /// The underlying slice.
-    pub const fn data(&self) -> &'a [T] {
-        self.data
-    }
-
-    /// The same view, type-erased, for [`crate::call`] and the other
-    /// dynamic-dtype entries.
-    pub fn as_array(&self) -> ArrayRef<'a> {
-        ArrayRef::from_typed(self.data, self.layout)
-    }
-}
-
-impl<'a, T: Element> From<&'a [T]> for View<'a, T> {
-    fn from(data: &'a [T]) -> View<'a, T> {
-        View {
-            data,
-            layout: Layout::c_contiguous(Shape::vector(data.len())),
-        }
-    }
-}
-
-impl<'a, T: Element, const N: usize> From<&'a [T; N]> for View<'a, T> {
-    fn from(data: &'a [T; N]) -> View<'a, T> {
-        View::from(&data[..])
-    }
-}
-
-impl<'a, T: Element> From<&View<'a, T>> for View<'a, T> {
-    fn from(view: &View<'a, T>) -> View<'a, T> {
-        *view
-    }
-}
-
-impl<'a, T: Element> From<&'a mut [T]> for View<'a, T> {
-    fn from(data: &'a mut [T]) -> View<'a, T> {
-        View::from(&*data)
-    }
-}
-
-#[cfg(feature = "defmt")]
-impl<T: Element> defmt::Format for View<'_, T> {
-    fn format(&self, f: defmt::Formatter<'_>) {
-        defmt::write!(
-            f,
-            "View {{ dtype: {}, layout: {} }}",
-            T::DTYPE.name(),
-            self.layout
-        )
-    }
-}
-
-/// Runs `$body` with `$t` standing for the element type of `$dtype`. On a
-/// compile-time constant dtype (`O::DTYPE`) the optimizer keeps one arm,
-/// which is what makes the typed API monomorphic.
-macro_rules! with_dtype {
-    ($dtype:expr, $t:ident => $body:expr) => {
-        match $dtype {
-            $crate::dtype::DType::Bool => {
-                type $t = $crate::element::Bool;
-                $body
-            }
-            $crate::dtype::DType::Int8 => {
-                type $t = i8;
-                $body
-            }
-            $crate::dtype::DType::Int16 => {
-                type $t = i16;
-                $body
-            }
-            $crate::dtype::DType::Int32 => {
-                type $t = i32;
-                $body
-            }
-            $crate::dtype::DType::Int64 => {
-                type $t = i64;
-                $body
-            }
-            $crate::dtype::DType::UInt8 => {
-                type $t = u8;
-                $body
-            }
-            $crate::dtype::DType::UInt16 => {
-                type $t = u16;
-                $body
-            }
-            $crate::dtype::DType::UInt32 => {
-                type $t = u32;
-                $body
-            }
-            $crate::dtype::DType::UInt64 => {
-                type $t = u64;
-                $body
-            }
-            $crate::dtype::DType::Float32 => {
-                type $t = f32;
-                $body
-            }
-            $crate::dtype::DType::Float64 => {
-                type $t = f64;
-                $body
-            }
-        }
-    };
-}
+use crate::output::Output;
+use crate::reduce::ReduceParams;
+use crate::shape::Shape;
+use crate::table::{BinaryOp, ReduceOp, UnaryOp};
+pub use crate::view::View;
 
 /// `out` as a slice of `T`, which is `O` itself (same dtype).
 pub(crate) fn same<O: Element, T: Element>(out: &mut [O]) -> Result<&mut [T]> {
@@ -308,7 +130,7 @@ pub(crate) fn binary_erased<O: Element>(
 macro_rules! typed_binary {
     (Arith, $variant:ident, $a:expr, $b:expr, $out:expr) => {{
         let (a, b) = ($a.as_array(), $b.as_array());
-        let r = $crate::typed::with_dtype!(O::DTYPE, T => match $crate::typed::same::<O, T>($out) {
+        let r = $crate::element::with_dtype!(O::DTYPE, T => match $crate::typed::same::<O, T>($out) {
             Ok(out) => $crate::ufunc::arith_as::<T, $crate::ufunc::kernels::$variant>(
                 BinaryOp::$variant,
                 &a,
@@ -325,7 +147,6 @@ macro_rules! typed_binary {
 }
 
 pub(crate) use typed_binary;
-pub(crate) use with_dtype;
 
 /// A unary ufunc over a typed view: `out = op(x)`, elementwise.
 ///
@@ -405,12 +226,12 @@ pub fn reduce_into<'a, T: Element, O: Element>(
 ) -> Result<Output> {
     let x = x.into().as_array();
     let r = if matches!(op, ReduceOp::Argmin | ReduceOp::Argmax) {
-        with_dtype!(T::DTYPE, I => match same::<O, i64>(out) {
+        crate::element::with_dtype!(T::DTYPE, I => match same::<O, i64>(out) {
             Ok(out) => crate::reduce::reduce_arg::<I>(op, &x, params, out),
             Err(e) => Err(e),
         })
     } else {
-        with_dtype!(O::DTYPE, R => match same::<O, R>(out) {
+        crate::element::with_dtype!(O::DTYPE, R => match same::<O, R>(out) {
             Ok(out) => crate::reduce::reduce_as::<R>(op, &x, params, out, scratch),
             Err(e) => Err(e),
         })
@@ -504,3 +325,128 @@ pub fn reduce_scratch_len<'a, T: Element>(
 ) -> Result<usize> {
     crate::reduce::scratch_len(op, &x.into().as_array(), params)
 }
+
+/// The `for_each_op!` callback that writes one typed function per row:
+/// binary ufuncs `f(a, b, out)`, unary ufuncs `f(x, out)`, folds `f(x)`
+/// returning one value and scans `f(x, out)`.
+macro_rules! typed_fns {
+    (
+        binary { $($(#[$bdoc:meta])* $bv:ident = $bcode:literal, $bname:ident,
+                   [$($balias:literal),*], $bfamily:ident, $baccuracy:expr, $bidentity:ident;)* }
+        unary { $($(#[$udoc:meta])* $uv:ident = $ucode:literal, $uname:ident,
+                  [$($ualias:literal),*], $ufamily:ident, $uaccuracy:expr;)* }
+        reduce { $($(#[$rdoc:meta])* $rv:ident = $rcode:literal, $rname:ident,
+                   [$($ralias:literal),*], $rkind:ident, $raccuracy:expr, [$($rkw:ident),*];)* }
+    ) => {
+        /// The typed function of every op of [`crate::table`], re-exported
+        /// at the crate root.
+        pub(crate) mod fns {
+            use crate::element::Element;
+            use crate::error::Result;
+            use crate::output::Output;
+            use crate::table::{BinaryOp, ReduceOp, UnaryOp};
+            use crate::view::View;
+            $(
+                $(#[$bdoc])*
+                ///
+                #[doc = concat!(
+                    "`out = np.", stringify!($bname), "(a, b)` over typed views, with broadcasting; ",
+                    "returns the output's dtype, shape and the IEEE flags NumPy raises ([`Output`]).\n\n",
+                    "- Loops: [`BinaryFamily::", stringify!($bfamily), "`](crate::BinaryFamily::", stringify!($bfamily), ") ",
+                    "decides the dtypes; `O` must be the result dtype ([`binary_output`](crate::binary_output)).\n",
+                    "- Accuracy of float results against NumPy: [`BinaryOp::accuracy`](crate::BinaryOp::accuracy) ",
+                    "(ULP per dtype, see [`crate::precision`]); integer and bool results are bit-exact.\n",
+                    "- Errors: [`Error::BroadcastMismatch`](crate::Error::BroadcastMismatch), ",
+                    "[`Error::NoLoop`](crate::Error::NoLoop) (TypeError), ",
+                    "[`Error::InvalidType`](crate::Error::InvalidType) for the wrong `O`, ",
+                    "[`Error::BufferTooSmall`](crate::Error::BufferTooSmall) (elements of `O`).\n",
+                    "- Type-erased: [`BinaryOp::", stringify!($bv), "`](crate::BinaryOp::", stringify!($bv), ") ",
+                    "with [`binary_into`](crate::binary_into) or [`crate::call`]."
+                )]
+                pub fn $bname<'a, 'b, A: Element, B: Element, O: Element>(
+                    a: impl Into<View<'a, A>>,
+                    b: impl Into<View<'b, B>>,
+                    out: &mut [O],
+                ) -> Result<Output> {
+                    let (a, b): (View<'a, A>, View<'b, B>) = (a.into(), b.into());
+                    crate::typed::typed_binary!($bfamily, $bv, a, b, out)
+                }
+            )*
+            $(
+                $(#[$udoc])*
+                ///
+                #[doc = concat!(
+                    "`out = np.", stringify!($uname), "(x)` over a typed view, elementwise; ",
+                    "returns the output's dtype, shape and the IEEE flags NumPy raises ([`Output`]).\n\n",
+                    "- Loops: [`UnaryFamily::", stringify!($ufamily), "`](crate::UnaryFamily::", stringify!($ufamily), ") ",
+                    "decides the dtypes; `O` must be the result dtype ([`unary_output`](crate::unary_output)).\n",
+                    "- Accuracy of float results against NumPy: [`UnaryOp::accuracy`](crate::UnaryOp::accuracy) ",
+                    "(ULP per dtype, see [`crate::precision`]); integer and bool results are bit-exact.\n",
+                    "- Errors: [`Error::NoLoop`](crate::Error::NoLoop) (TypeError), ",
+                    "[`Error::Float16`](crate::Error::Float16) where NumPy answers in float16, ",
+                    "[`Error::InvalidType`](crate::Error::InvalidType) for the wrong `O`, ",
+                    "[`Error::BufferTooSmall`](crate::Error::BufferTooSmall) (elements of `O`).\n",
+                    "- Type-erased: [`UnaryOp::", stringify!($uv), "`](crate::UnaryOp::", stringify!($uv), ") ",
+                    "with [`unary_into`](crate::unary_into) or [`crate::call`]."
+                )]
+                pub fn $uname<'a, T: Element, O: Element>(
+                    x: impl Into<View<'a, T>>,
+                    out: &mut [O],
+                ) -> Result<Output> {
+                    crate::typed::unary_into(UnaryOp::$uv, x, out)
+                }
+            )*
+            $(crate::typed::reduce_fn!($rkind, $rv, $rname, $(#[$rdoc])*);)*
+        }
+    };
+}
+
+/// One typed reduction function: `Fold` ops reduce every axis to one value,
+/// `Scan` ops (cumsum, cumprod) write the flattened running result.
+macro_rules! reduce_fn {
+    (Fold, $variant:ident, $name:ident, $(#[$doc:meta])*) => {
+        $(#[$doc])*
+        ///
+        #[doc = concat!(
+            "`np.", stringify!($name), "(x)` over every axis of a typed view, as one value of ",
+            "the result dtype `O` ([`reduce_output`](crate::reduce_output) says which). ",
+            "For `axis=`, `keepdims=`, `where=`, `initial=`, `dtype=`, `ddof=` and the IEEE flags NumPy ",
+            "raises, use [`reduce_into`](crate::reduce_into) with ",
+            "[`ReduceOp::", stringify!($variant), "`](crate::ReduceOp::", stringify!($variant), ").\n\n",
+            "Float results are bit-identical to NumPy's (its pairwise summation order for the ",
+            "view's layout; see [`crate::precision`]). Errors: ",
+            "[`Error::InvalidType`](crate::Error::InvalidType) when `O` is not the result dtype, ",
+            "[`Error::EmptyReduction`](crate::Error::EmptyReduction) for an empty input where NumPy has no identity."
+        )]
+        pub fn $name<'a, T: Element, O: Element>(x: impl Into<View<'a, T>>) -> Result<O> {
+            crate::typed::reduce_scalar(ReduceOp::$variant, x)
+        }
+    };
+    (Scan, $variant:ident, $name:ident, $(#[$doc:meta])*) => {
+        $(#[$doc])*
+        ///
+        #[doc = concat!(
+            "`np.", stringify!($name), "(x)` of a typed view, flattened in C order into `out` ",
+            "(elements of the result dtype `O`); for `axis=` and `dtype=` use ",
+            "[`reduce_into`](crate::reduce_into) with [`ReduceOp::", stringify!($variant), "`](crate::ReduceOp::",
+            stringify!($variant), "). Errors: [`Error::InvalidType`](crate::Error::InvalidType) for the wrong `O`, ",
+            "[`Error::BufferTooSmall`](crate::Error::BufferTooSmall)."
+        )]
+        pub fn $name<'a, T: Element, O: Element>(
+            x: impl Into<View<'a, T>>,
+            out: &mut [O],
+        ) -> Result<Output> {
+            crate::typed::reduce_into(
+                ReduceOp::$variant,
+                x,
+                &crate::reduce::ReduceParams::default(),
+                out,
+                &mut [],
+            )
+        }
+    };
+}
+
+pub(crate) use reduce_fn;
+
+crate::table::for_each_op!(typed_fns);

@@ -3,7 +3,6 @@
 //! results within the precision table's policy, the same IEEE flags per
 //! element, and ValueError where NumPy raises it.
 
-use fnp_core::precision;
 use fnp_core::{binary, ArrayRef, BinaryFamily, BinaryOp, DType, Error, FpFlags, Layout, Shape};
 use serde_json::Value;
 
@@ -54,7 +53,7 @@ fn edge_values_match_numpy() {
         let op = BinaryOp::from_name(g["op"].as_str().unwrap()).unwrap();
         let dtype = DType::from_name(g["dtype"].as_str().unwrap()).unwrap();
         seen.insert((op as u8, dtype as u8));
-        let policy = precision::policy(op.name(), dtype).expect("table entry");
+        let policy = fnp_core::op::policy(op.name(), dtype).expect("table entry");
         let n = g["a"].as_array().unwrap().len();
         let size = dtype.itemsize();
         for i in 0..n {
@@ -158,7 +157,7 @@ fn edge_values_match_numpy() {
         .filter(|op| op.family() == BinaryFamily::Arith)
     {
         for d in DType::ALL {
-            if precision::policy(op.name(), d).is_some() {
+            if fnp_core::op::policy(op.name(), d).is_some() {
                 assert!(
                     seen.contains(&(op as u8, d as u8)),
                     "no fixture for {} {d}",

@@ -21,14 +21,14 @@ use crate::value;
 pub struct Policy {}
 
 impl Policy {
-    /// The policy in use: `fnp_core::precision::TABLE`.
+    /// The policy in use: `fnp_core::op::policy`.
     pub fn builtin() -> Policy {
         Policy {}
     }
 
     /// The policy for `op` producing `dtype`.
     pub fn for_op(&self, op: &str, dtype: DType) -> OpPolicy {
-        precision::policy(op, dtype).unwrap_or(OpPolicy::EXACT)
+        fnp_core::op::policy(op, dtype).unwrap_or(OpPolicy::EXACT)
     }
 
     /// The table as written into reports.
@@ -45,7 +45,7 @@ impl Policy {
                 "source": source,
             })
         };
-        let entries: Vec<Value> = precision::entries()
+        let entries: Vec<Value> = fnp_core::op::entries()
             .map(|e| {
                 entry(
                     e.op,

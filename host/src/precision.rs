@@ -127,7 +127,7 @@ impl Measured {
 /// The float rows of the precision table: every ufunc entry for float32 or
 /// float64 results.
 fn float_entries() -> impl Iterator<Item = (Entry, DType)> {
-    precision::entries().filter_map(|e| match e.dtypes {
+    fnp_core::op::entries().filter_map(|e| match e.dtypes {
         Dtypes::Float32 => Some((e, DType::Float32)),
         Dtypes::Float64 => Some((e, DType::Float64)),
         _ => None,

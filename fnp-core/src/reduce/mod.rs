@@ -26,196 +26,14 @@ use crate::dtype::{result_type, DType, Kind};
 use crate::element::{Bool, Element};
 use crate::error::{Error, Result};
 use crate::flags::FpFlags;
+use crate::output::Output;
 use crate::shape::{first, first_mut, Layout, Shape, MAX_NDIM};
-use crate::ufunc::Output;
+use crate::table::{Keyword, ReduceOp};
 use engine::{DevType, Fold, Pre, Source};
 use num::Num;
 use plan::{Cursor, Plan, PlanInput, IN, MASK, NOP, OUT};
 
-macro_rules! reduce_ops {
-    ($($(#[$doc:meta])* $variant:ident = $code:literal, $name:ident, $kind:ident;)*) => {
-        /// A reduction. The discriminant is the stable wire code (offset by
-        /// 64 in [`crate::Op::code`]).
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-        #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-        #[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
-        #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-        #[repr(u8)]
-        pub enum ReduceOp {
-            $($(#[$doc])* $variant = $code,)*
-        }
-
-        impl ReduceOp {
-            /// Every reduction, in wire-code order.
-            pub const ALL: &'static [ReduceOp] = &[$(ReduceOp::$variant),*];
-
-            /// NumPy's function name.
-            pub const fn name(self) -> &'static str {
-                match self { $(ReduceOp::$variant => stringify!($name),)* }
-            }
-        }
-
-        /// The typed function of each reduction, re-exported at the crate
-        /// root (see [`crate::typed`]).
-        pub(crate) mod fns {
-            use super::ReduceOp;
-            use crate::element::Element;
-            use crate::error::Result;
-            use crate::typed::View;
-            $(reduce_fn!($kind, $variant, $name, $(#[$doc])*);)*
-        }
-    };
-}
-
-/// One typed reduction function: `Fold` ops reduce every axis to one value,
-/// `Scan` ops (cumsum, cumprod) write the flattened running result.
-macro_rules! reduce_fn {
-    (Fold, $variant:ident, $name:ident, $(#[$doc:meta])*) => {
-        $(#[$doc])*
-        ///
-        #[doc = concat!(
-            "`np.", stringify!($name), "(x)` over every axis of a typed view, as one value of ",
-            "the result dtype `O` ([`reduce_output`](crate::reduce_output) says which). ",
-            "For `axis=`, `keepdims=`, `where=`, `initial=`, `dtype=`, `ddof=` and the IEEE flags NumPy ",
-            "raises, use [`reduce_into`](crate::reduce_into) with ",
-            "[`ReduceOp::", stringify!($variant), "`](crate::ReduceOp::", stringify!($variant), ").\n\n",
-            "Float results are bit-identical to NumPy's (its pairwise summation order for the ",
-            "view's layout; see [`crate::precision`]). Errors: ",
-            "[`Error::InvalidType`](crate::Error::InvalidType) when `O` is not the result dtype, ",
-            "[`Error::EmptyReduction`](crate::Error::EmptyReduction) for an empty input where NumPy has no identity."
-        )]
-        pub fn $name<'a, T: Element, O: Element>(x: impl Into<View<'a, T>>) -> Result<O> {
-            crate::typed::reduce_scalar(ReduceOp::$variant, x)
-        }
-    };
-    (Scan, $variant:ident, $name:ident, $(#[$doc:meta])*) => {
-        $(#[$doc])*
-        ///
-        #[doc = concat!(
-            "`np.", stringify!($name), "(x)` of a typed view, flattened in C order into `out` ",
-            "(elements of the result dtype `O`); for `axis=` and `dtype=` use ",
-            "[`reduce_into`](crate::reduce_into) with [`ReduceOp::", stringify!($variant), "`](crate::ReduceOp::",
-            stringify!($variant), "). Errors: [`Error::InvalidType`](crate::Error::InvalidType) for the wrong `O`, ",
-            "[`Error::BufferTooSmall`](crate::Error::BufferTooSmall)."
-        )]
-        pub fn $name<'a, T: Element, O: Element>(
-            x: impl Into<View<'a, T>>,
-            out: &mut [O],
-        ) -> Result<crate::ufunc::Output> {
-            crate::typed::reduce_into(ReduceOp::$variant, x, &super::ReduceParams::default(), out, &mut [])
-        }
-    };
-}
-
-reduce_ops! {
-    /// `np.sum`: `add.reduce`; small ints accumulate in int64/uint64, bool
-    /// in int64, integers wrap. Floats: NumPy's pairwise order, bit for bit;
-    /// NaN propagates, `inf + -inf` is NaN with `invalid`, a finite sum that
-    /// overflows is ±inf with `overflow`; empty gives 0 (+0.0).
-    Sum = 0, sum, Fold;
-    /// `np.prod`: `multiply.reduce`, sequential; integers wrap. Floats:
-    /// `inf * 0` is NaN with `invalid`, `overflow`/`underflow` as multiply;
-    /// empty gives 1.
-    Prod = 1, prod, Fold;
-    /// `np.min`/`np.amin`: `minimum.reduce`; NaN propagates (no flag); the
-    /// sign of a zero result may differ from NumPy's, which varies by CPU
-    /// (`precision::MAX_FAMILY`). Empty without `initial=` is a ValueError.
-    Min = 2, min, Fold;
-    /// `np.max`/`np.amax`: `maximum.reduce`; NaN propagates (no flag); zero
-    /// signs as min. Empty without `initial=` is a ValueError.
-    Max = 3, max, Fold;
-    /// `np.mean`: the sum (int and bool in float64, floats in their dtype)
-    /// divided in float64 by the count, as `_methods._mean`; bit-identical
-    /// to NumPy. NaN and ±inf propagate (`inf - inf` sums give NaN with
-    /// `invalid`); an empty input is NaN with `invalid` (0/0).
-    Mean = 4, mean, Fold;
-    /// `np.var`: two passes, `sum((x - mean)**2) / max(n - ddof, 0)` as
-    /// `_methods._var`; bit-identical to NumPy. A NaN or inf input gives NaN
-    /// (with `invalid` for inf); `n - ddof <= 0` divides by 0 (inf or NaN
-    /// with `divide`/`invalid`, as NumPy without its warning).
-    Var = 5, var, Fold;
-    /// `np.std`: `sqrt(var)` in the result dtype (correctly rounded sqrt);
-    /// NaN and empty-input rules as var.
-    Std = 6, std, Fold;
-    /// `np.argmin`: first index of the minimum (of the first NaN).
-    Argmin = 7, argmin, Fold;
-    /// `np.argmax`: first index of the maximum (of the first NaN).
-    Argmax = 8, argmax, Fold;
-    /// `np.any`: `logical_or.reduce` to bool.
-    Any = 9, any, Fold;
-    /// `np.all`: `logical_and.reduce` to bool.
-    All = 10, all, Fold;
-    /// `np.count_nonzero`: int64 count (NaN counts as non-zero).
-    CountNonzero = 11, count_nonzero, Fold;
-    /// `np.cumsum`: `add.accumulate`, sequential.
-    Cumsum = 12, cumsum, Scan;
-    /// `np.cumprod`: `multiply.accumulate`, sequential.
-    Cumprod = 13, cumprod, Scan;
-    /// `np.nansum`: sum with NaN as 0.
-    Nansum = 14, nansum, Fold;
-    /// `np.nanprod`: prod with NaN as 1.
-    Nanprod = 15, nanprod, Fold;
-    /// `np.nanmin`: `fmin.reduce`; all-NaN gives NaN (NumPy warns, no flag).
-    Nanmin = 16, nanmin, Fold;
-    /// `np.nanmax`: `fmax.reduce`.
-    Nanmax = 17, nanmax, Fold;
-    /// `np.nanmean`: mean over the non-NaN elements; all-NaN gives NaN
-    /// without flags.
-    Nanmean = 18, nanmean, Fold;
-}
-
 impl ReduceOp {
-    /// Parses NumPy's name (also `amin` and `amax`).
-    pub fn from_name(name: &str) -> Option<ReduceOp> {
-        match name {
-            "amin" => Some(ReduceOp::Min),
-            "amax" => Some(ReduceOp::Max),
-            _ => ReduceOp::ALL.iter().copied().find(|op| op.name() == name),
-        }
-    }
-
-    const fn takes_where(self) -> bool {
-        !matches!(
-            self,
-            ReduceOp::Argmin
-                | ReduceOp::Argmax
-                | ReduceOp::CountNonzero
-                | ReduceOp::Cumsum
-                | ReduceOp::Cumprod
-        )
-    }
-
-    const fn takes_initial(self) -> bool {
-        matches!(
-            self,
-            ReduceOp::Sum
-                | ReduceOp::Prod
-                | ReduceOp::Min
-                | ReduceOp::Max
-                | ReduceOp::Nansum
-                | ReduceOp::Nanprod
-                | ReduceOp::Nanmin
-                | ReduceOp::Nanmax
-        )
-    }
-
-    const fn takes_dtype(self) -> bool {
-        matches!(
-            self,
-            ReduceOp::Sum
-                | ReduceOp::Prod
-                | ReduceOp::Mean
-                | ReduceOp::Var
-                | ReduceOp::Std
-                | ReduceOp::Cumsum
-                | ReduceOp::Cumprod
-                | ReduceOp::Nansum
-                | ReduceOp::Nanprod
-                | ReduceOp::Nanmean
-        )
-    }
-
-    /// argmin/argmax/cumsum/cumprod take `None` or one int axis.
     /// Whether `axis=0`/`axis=-1` of a 0-d array of `dtype` means the
     /// whole array. Without `where=`, NumPy's mean, var and std count the
     /// reduced items with `normalize_axis_tuple`, which has no axis for a
@@ -231,11 +49,9 @@ impl ReduceOp {
         }
     }
 
+    /// argmin/argmax/cumsum/cumprod take `None` or one int axis.
     const fn single_axis(self) -> bool {
-        matches!(
-            self,
-            ReduceOp::Argmin | ReduceOp::Argmax | ReduceOp::Cumsum | ReduceOp::Cumprod
-        )
+        !self.keywords().contains(Keyword::AxisTuple)
     }
 
     /// The result dtype and shape, without computing anything. Checks every
@@ -251,17 +67,6 @@ impl ReduceOp {
         Ok(scratch_words(self, a, p, &r)
             .saturating_mul(8)
             .saturating_add(8))
-    }
-}
-
-impl TryFrom<u8> for ReduceOp {
-    type Error = Error;
-
-    fn try_from(code: u8) -> Result<ReduceOp> {
-        ReduceOp::ALL
-            .get(usize::from(code))
-            .copied()
-            .ok_or(Error::UnknownOp)
     }
 }
 
@@ -383,7 +188,7 @@ impl<'a> ReduceParams<'a> {
     }
 
     /// The same keywords with `where=mask` (broadcast to the input).
-    pub fn with_where(self, mask: crate::typed::View<'a, Bool>) -> ReduceParams<'a> {
+    pub fn with_where(self, mask: crate::view::View<'a, Bool>) -> ReduceParams<'a> {
         ReduceParams {
             where_mask: Some(mask.as_array()),
             ..self
@@ -435,11 +240,12 @@ fn default_accumulator(d: DType) -> DType {
 
 fn resolve(op: ReduceOp, a: &ArrayRef<'_>, p: &ReduceParams<'_>) -> Result<Resolved> {
     // Keywords NumPy's function does not take are a TypeError.
-    if (p.where_mask.is_some() && !op.takes_where())
-        || (p.initial.is_some() && !op.takes_initial())
-        || (p.dtype.is_some() && !op.takes_dtype())
-        || (p.keepdims && matches!(op, ReduceOp::Cumsum | ReduceOp::Cumprod))
-        || (p.ddof != 0.0 && !matches!(op, ReduceOp::Var | ReduceOp::Std))
+    let takes = |k| op.keywords().contains(k);
+    if (p.where_mask.is_some() && !takes(Keyword::Where))
+        || (p.initial.is_some() && !takes(Keyword::Initial))
+        || (p.dtype.is_some() && !takes(Keyword::Dtype))
+        || (p.keepdims && !takes(Keyword::Keepdims))
+        || (p.ddof != 0.0 && !takes(Keyword::Ddof))
     {
         return Err(Error::InvalidType);
     }
@@ -636,32 +442,10 @@ pub fn reduce(
                 DType::UInt16 if crate::SMALL => arg::<i16>(x, true),
                 DType::UInt32 if crate::SMALL => arg::<i32>(x, true),
                 DType::UInt64 if crate::SMALL => arg::<i64>(x, true),
-                DType::Bool => arg::<Bool>(x, false),
-                DType::Int8 => arg::<i8>(x, false),
-                DType::Int16 => arg::<i16>(x, false),
-                DType::Int32 => arg::<i32>(x, false),
-                DType::Int64 => arg::<i64>(x, false),
-                DType::UInt8 => arg::<u8>(x, false),
-                DType::UInt16 => arg::<u16>(x, false),
-                DType::UInt32 => arg::<u32>(x, false),
-                DType::UInt64 => arg::<u64>(x, false),
-                DType::Float32 => arg::<f32>(x, false),
-                DType::Float64 => arg::<f64>(x, false),
+                d => crate::element::with_dtype!(d, T => arg::<T>(x, false)),
             }?
         }
-        _ => match r.dtype {
-            DType::Bool => typed::<Bool>(op, a, p, &r, out, scratch),
-            DType::Int8 => typed::<i8>(op, a, p, &r, out, scratch),
-            DType::Int16 => typed::<i16>(op, a, p, &r, out, scratch),
-            DType::Int32 => typed::<i32>(op, a, p, &r, out, scratch),
-            DType::Int64 => typed::<i64>(op, a, p, &r, out, scratch),
-            DType::UInt8 => typed::<u8>(op, a, p, &r, out, scratch),
-            DType::UInt16 => typed::<u16>(op, a, p, &r, out, scratch),
-            DType::UInt32 => typed::<u32>(op, a, p, &r, out, scratch),
-            DType::UInt64 => typed::<u64>(op, a, p, &r, out, scratch),
-            DType::Float32 => typed::<f32>(op, a, p, &r, out, scratch),
-            DType::Float64 => typed::<f64>(op, a, p, &r, out, scratch),
-        }?,
+        _ => crate::element::with_dtype!(r.dtype, T => typed::<T>(op, a, p, &r, out, scratch))?,
     };
     Ok(Output {
         dtype: r.dtype,

@@ -11,10 +11,10 @@
 
 use super::float::{self, Float};
 use super::math::Math;
-use super::{BinaryOp, UnaryOp};
 use crate::element::{Bool, LoopElement};
 use crate::error::Result;
 use crate::flags::FpFlags;
+use crate::table::{BinaryOp, UnaryOp};
 
 /// A binary kernel over runs of `A` and `B` into `O`.
 pub(crate) type BinaryFn<A, B, O> = fn(&[A], &[B], &mut [O]) -> Result<FpFlags>;

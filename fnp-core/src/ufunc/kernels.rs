@@ -25,19 +25,9 @@ macro_rules! unit_structs {
     )* };
 }
 
-unit_structs!(
-    Add,
-    Subtract,
-    Multiply,
-    TrueDivide,
-    FloorDivide,
-    Remainder,
-    Power,
-    Maximum,
-    Minimum,
-    Fmax,
-    Fmin
-);
+// One marker per arithmetic-family row of the op table.
+crate::table::for_each_op!(arith_ops, unit_structs);
+use crate::table::arith_ops;
 
 /// Elements per block of the float loops: results are computed for a block,
 /// then a cheap test over the block decides whether the flag pass runs.

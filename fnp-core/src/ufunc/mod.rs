@@ -18,255 +18,18 @@ use crate::dtype::{effective_dtype, DType, Kind, OperandType};
 use crate::element::{Bool, LoopElement};
 use crate::error::{Error, Result};
 use crate::flags::FpFlags;
+use crate::output::Output;
 use crate::shape::{broadcast_shapes, coalesce, Layout, OuterIndex, Shape};
+use crate::table::{arith_ops, BinaryFamily, BinaryOp};
 
 pub(crate) use kernels::BinaryKernel;
-pub(crate) use unary::fns as unary_fns;
-pub use unary::{unary, UnaryFamily, UnaryOp};
-
-use crate::precision::{self, Accuracy};
+pub use unary::unary;
 
 /// Elements gathered per inner-loop chunk when an input needs a cast or is
 /// strided; bounds the stack use of the strided path.
 pub(crate) const CHUNK: usize = if cfg!(target_os = "none") { 32 } else { 1024 };
 
-macro_rules! binary_ops {
-    ($($(#[$doc:meta])* $variant:ident = $code:literal, $name:ident, $family:ident,
-       $accuracy:expr;)*) => {
-        /// A binary ufunc. The discriminant is the stable wire code.
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-        #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-        #[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
-        #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-        #[repr(u8)]
-        pub enum BinaryOp {
-            $($(#[$doc])* $variant = $code,)*
-        }
-
-        impl BinaryOp {
-            /// Every binary op, in wire-code order.
-            pub const ALL: &'static [BinaryOp] = &[$(BinaryOp::$variant),*];
-
-            /// NumPy's ufunc name.
-            pub const fn name(self) -> &'static str {
-                match self { $(BinaryOp::$variant => stringify!($name),)* }
-            }
-
-            /// How NumPy picks this op's loop.
-            pub const fn family(self) -> BinaryFamily {
-                match self { $(BinaryOp::$variant => BinaryFamily::$family,)* }
-            }
-
-            /// How its float results compare with NumPy's (integer and bool
-            /// results are always bit-exact).
-            pub const fn accuracy(self) -> Accuracy {
-                match self { $(BinaryOp::$variant => $accuracy,)* }
-            }
-        }
-
-        /// The typed function of each binary op, re-exported at the crate
-        /// root (see [`crate::typed`]).
-        pub(crate) mod fns {
-            use super::{BinaryOp, Output};
-            use crate::element::Element;
-            use crate::error::Result;
-            use crate::typed::View;
-            $(
-                $(#[$doc])*
-                ///
-                #[doc = concat!(
-                    "`out = np.", stringify!($name), "(a, b)` over typed views, with broadcasting; ",
-                    "returns the output's dtype, shape and the IEEE flags NumPy raises ([`Output`]).\n\n",
-                    "- Loops: [`BinaryFamily::", stringify!($family), "`](crate::BinaryFamily::", stringify!($family), ") ",
-                    "decides the dtypes; `O` must be the result dtype ([`binary_output`](crate::binary_output)).\n",
-                    "- Accuracy of float results against NumPy: `", stringify!($accuracy), "` ",
-                    "(ULP per dtype in [`BinaryOp::accuracy`](crate::BinaryOp::accuracy) and [`crate::precision`]); ",
-                    "integer and bool results are bit-exact.\n",
-                    "- Errors: [`Error::BroadcastMismatch`](crate::Error::BroadcastMismatch), ",
-                    "[`Error::NoLoop`](crate::Error::NoLoop) (TypeError), ",
-                    "[`Error::InvalidType`](crate::Error::InvalidType) for the wrong `O`, ",
-                    "[`Error::BufferTooSmall`](crate::Error::BufferTooSmall) (elements of `O`).\n",
-                    "- Type-erased: [`BinaryOp::", stringify!($variant), "`](crate::BinaryOp::", stringify!($variant), ") ",
-                    "with [`binary_into`](crate::binary_into) or [`crate::call`]."
-                )]
-                pub fn $name<'a, 'b, A: Element, B: Element, O: Element>(
-                    a: impl Into<View<'a, A>>,
-                    b: impl Into<View<'b, B>>,
-                    out: &mut [O],
-                ) -> Result<Output> {
-                    let (a, b): (View<'a, A>, View<'b, B>) = (a.into(), b.into());
-                    crate::typed::typed_binary!($family, $variant, a, b, out)
-                }
-            )*
-        }
-    };
-}
-
-/// The loop-selection rule a binary op follows: which dtypes NumPy has
-/// loops for and what the output dtype is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum BinaryFamily {
-    /// Arithmetic: loops for every integer and float dtype (bool only for
-    /// some); output in the loop dtype.
-    Arith,
-    /// Comparisons: every dtype, output bool; int64 against uint64 exactly.
-    Compare,
-    /// Logical and/or/xor: operands are truth values, output bool.
-    Logical,
-    /// Bitwise and/or/xor: integers and bool.
-    Bitwise,
-    /// Shifts: integers only (bool shifts in int8).
-    Shift,
-    /// Float-only functions (float32, float64): integers promote to the
-    /// smallest float that holds them, as NumPy's loop search does.
-    FloatOnly,
-    /// Only a float64 loop (`float_power`).
-    Float64Only,
-    /// `fmod`: integers and floats (bool in int8).
-    Fmod,
-    /// Integers only, output in the common integer dtype (`gcd`, `lcm`):
-    /// no bool loop and no float loop, so two bools, a float, or int64
-    /// with uint64 (whose common type is float64) are a TypeError.
-    IntOnly,
-    /// `ldexp`: a float mantissa and an integer exponent (NumPy's `fi`,
-    /// `fl`, `di`, `dl` loops, `i` int32 and `l` int64). The mantissa picks
-    /// the float as float-only functions do (bool, int8, uint8: float16);
-    /// the exponent must cast safely to int64 (uint64 and floats: TypeError).
-    Ldexp,
-}
-
-/// Shorthand for the registry rows below.
-const EXACT: Accuracy = Accuracy::EXACT;
-
-binary_ops! {
-    /// `np.add`: `a + b`; integers wrap; on bool, logical or. Floats:
-    /// `overflow` for an infinity from finite operands, `invalid` for
-    /// `inf + -inf`, never `underflow`.
-    Add = 0, add, Arith, EXACT;
-    /// `np.subtract`: `a - b`; TypeError on two bools; flags as add.
-    Subtract = 1, subtract, Arith, EXACT;
-    /// `np.multiply`: `a * b`; integers wrap; on bool, logical and. Floats:
-    /// `invalid` for `inf * 0`, `overflow`, `underflow` when the product is
-    /// tiny (after rounding) and inexact.
-    Multiply = 2, multiply, Arith, EXACT;
-    /// `np.true_divide` (`np.divide`): integers and bools divide in
-    /// float64. `divide` for a finite non-zero `x / 0`, `invalid` for `0 / 0`
-    /// and `inf / inf`, `overflow`, `underflow`.
-    TrueDivide = 3, true_divide, Arith, EXACT;
-    /// `np.floor_divide`: Python's `//`. Integers: `x // 0 == 0` with
-    /// `divide`, `MIN // -1 == MIN` with `overflow`; bools use int8. Floats
-    /// follow `npy_divmod` (`floor_divide(1.0, 0.1) == 9.0`, signed zeros,
-    /// `x // 0` is the IEEE quotient).
-    FloorDivide = 4, floor_divide, Arith, EXACT;
-    /// `np.remainder` (`np.mod`): Python's `%`, the result takes the
-    /// divisor's sign. Integers: `x % 0 == 0` with `divide`, `MIN % -1 == 0`
-    /// without a flag. Floats: `remainder(-1, inf) == inf`, `x % 0` is NaN
-    /// with `invalid`.
-    Remainder = 5, remainder, Arith, EXACT;
-    /// `np.power`: integer powers are exact with wraparound and `0 ** 0 ==
-    /// 1`; any negative integer exponent is a ValueError. Float powers come
-    /// from libm within [`crate::precision`]'s bound; `power(0, -1)` is inf
-    /// with `divide`.
-    Power = 6, power, Arith, precision::POWER;
-    /// `np.maximum`: propagates NaN (the first operand's when both are);
-    /// of two equal operands (±0) the first is returned.
-    Maximum = 7, maximum, Arith, precision::MAX_FAMILY;
-    /// `np.minimum`: as maximum.
-    Minimum = 8, minimum, Arith, precision::MAX_FAMILY;
-    /// `np.fmax`: ignores a NaN operand; NaN only when both are.
-    Fmax = 9, fmax, Arith, precision::FMAX_FAMILY;
-    /// `np.fmin`: as fmax.
-    Fmin = 10, fmin, Arith, precision::FMAX_FAMILY;
-    /// `np.equal`: `a == b` as bool; NaN equals nothing. Integers of
-    /// different signedness compare exactly (`-1 != 2**64 - 1`); a Python
-    /// int outside the array's dtype compares by value, no OverflowError.
-    Equal = 11, equal, Compare, EXACT;
-    /// `np.not_equal`: `a != b`; true for NaN.
-    NotEqual = 12, not_equal, Compare, EXACT;
-    /// `np.less`: `a < b`; false for NaN. No flags (quiet comparison).
-    Less = 13, less, Compare, EXACT;
-    /// `np.less_equal`: `a <= b`.
-    LessEqual = 14, less_equal, Compare, EXACT;
-    /// `np.greater`: `a > b`.
-    Greater = 15, greater, Compare, EXACT;
-    /// `np.greater_equal`: `a >= b`.
-    GreaterEqual = 16, greater_equal, Compare, EXACT;
-    /// `np.logical_and`: both non-zero (NaN is true), as bool.
-    LogicalAnd = 17, logical_and, Logical, EXACT;
-    /// `np.logical_or`: either non-zero.
-    LogicalOr = 18, logical_or, Logical, EXACT;
-    /// `np.logical_xor`: exactly one non-zero.
-    LogicalXor = 19, logical_xor, Logical, EXACT;
-    /// `np.bitwise_and`: `a & b` on integers, logical and on bool;
-    /// TypeError for floats.
-    BitwiseAnd = 20, bitwise_and, Bitwise, EXACT;
-    /// `np.bitwise_or`: `a | b`.
-    BitwiseOr = 21, bitwise_or, Bitwise, EXACT;
-    /// `np.bitwise_xor`: `a ^ b`.
-    BitwiseXor = 22, bitwise_xor, Bitwise, EXACT;
-    /// `np.left_shift`: `a << b` with wraparound; a shift by the bit width
-    /// or more, or by a negative amount, gives 0.
-    LeftShift = 23, left_shift, Shift, EXACT;
-    /// `np.right_shift`: arithmetic `a >> b`; a shift by the bit width or
-    /// more, or by a negative amount, gives 0 (-1 for negative `a`).
-    RightShift = 24, right_shift, Shift, EXACT;
-    /// `np.arctan2`: the angle of `(b, a)` in `[-pi, pi]`, signed zeros and
-    /// infinities as C's `atan2`; libm's, within the precision table.
-    Arctan2 = 25, arctan2, FloatOnly, precision::ARCTAN2;
-    /// `np.hypot`: `sqrt(a*a + b*b)` without undue overflow; inf if either
-    /// is inf (even with a NaN); `overflow` when finite operands give inf.
-    Hypot = 26, hypot, FloatOnly, precision::HYPOT;
-    /// `np.copysign`: `|a|` with the sign of `b`, NaNs included; exact.
-    Copysign = 27, copysign, FloatOnly, precision::SIGN_OPS;
-    /// `np.nextafter`: the next float after `a` towards `b`; `overflow`
-    /// stepping past MAX to inf; exact.
-    Nextafter = 28, nextafter, FloatOnly, EXACT;
-    /// `np.logaddexp`: `log(exp(a) + exp(b))` by NumPy's formula
-    /// (`a + log1p(exp(b - a))` for the larger `a`; `a + ln 2` when equal).
-    Logaddexp = 29, logaddexp, FloatOnly, precision::LOGADDEXP;
-    /// `np.logaddexp2`: `log2(2**a + 2**b)`, the same formula in base 2.
-    Logaddexp2 = 30, logaddexp2, FloatOnly, precision::LOGADDEXP;
-    /// `np.heaviside`: 0 for `a < 0`, `b` for `a == 0`, 1 for `a > 0`,
-    /// NaN for a NaN `a`; exact.
-    Heaviside = 31, heaviside, FloatOnly, EXACT;
-    /// `np.float_power`: `a ** b` always in float64 (libm's pow).
-    FloatPower = 32, float_power, Float64Only, precision::POWER;
-    /// `np.fmod`: C's remainder, the sign of the dividend. Integers:
-    /// `x % 0 == 0` with `divide`, `MIN % -1 == 0`; floats: exact, NaN
-    /// with `invalid` for `x % 0` and `inf % y`.
-    Fmod = 33, fmod, Fmod, EXACT;
-    /// `np.ldexp`: `a * 2**b` for a float `a` and an integer `b`, exact
-    /// while the result is normal (C's `ldexp`); the output is `a`'s float
-    /// dtype. An int64 exponent outside C's `int` is clamped to it, as
-    /// NumPy's `l` loop does. `overflow` for inf from a finite `a`,
-    /// `underflow` for a tiny inexact result (an exact subnormal raises
-    /// nothing). A Python int exponent must fit int32 (OverflowError).
-    Ldexp = 34, ldexp, Ldexp, EXACT;
-    /// `np.gcd`: the greatest common divisor of `|a|` and `|b|`, always
-    /// >= 0 except `gcd(MIN, 0) == gcd(MIN, MIN) == MIN` (the magnitude
-    /// `2**(bits-1)` wraps, as in NumPy's C); `gcd(0, 0) == 0`.
-    Gcd = 35, gcd, IntOnly, EXACT;
-    /// `np.lcm`: `|a| / gcd(a, b) * |b|`, wrapping on overflow as NumPy's
-    /// C does (`lcm(int8(-128), 3) == -128`); 0 if either is 0.
-    Lcm = 36, lcm, IntOnly, EXACT;
-}
-
 impl BinaryOp {
-    /// Parses NumPy's name, aliases included (`divide`, `mod`, `pow`,
-    /// `atan2`, `bitwise_left_shift`, `bitwise_right_shift`).
-    pub fn from_name(name: &str) -> Option<BinaryOp> {
-        match name {
-            "divide" => Some(BinaryOp::TrueDivide),
-            "mod" => Some(BinaryOp::Remainder),
-            "pow" => Some(BinaryOp::Power),
-            "atan2" => Some(BinaryOp::Arctan2),
-            "bitwise_left_shift" => Some(BinaryOp::LeftShift),
-            "bitwise_right_shift" => Some(BinaryOp::RightShift),
-            _ => BinaryOp::ALL.iter().copied().find(|op| op.name() == name),
-        }
-    }
-
     /// Whether NumPy has a `??->?` loop for this op.
     pub const fn has_bool_loop(self) -> bool {
         match self.family() {
@@ -422,38 +185,6 @@ pub(crate) fn float_loop(d: DType) -> Result<DType> {
     }
 }
 
-impl TryFrom<u8> for BinaryOp {
-    type Error = Error;
-
-    fn try_from(code: u8) -> Result<BinaryOp> {
-        BinaryOp::ALL
-            .get(usize::from(code))
-            .copied()
-            .ok_or(Error::UnknownOp)
-    }
-}
-
-/// What a ufunc call produced: the output's dtype, shape and the IEEE flags
-/// NumPy would have raised.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub struct Output {
-    /// Output dtype.
-    pub dtype: DType,
-    /// Output shape (C-contiguous in the caller's buffer).
-    pub shape: Shape,
-    /// Floating-point status flags raised.
-    pub flags: FpFlags,
-}
-
-impl Output {
-    /// Bytes the output occupies.
-    pub fn byte_len(&self) -> usize {
-        self.shape.size() * self.dtype.itemsize()
-    }
-}
-
 /// Applies `op` to `a` and `b` with broadcasting, writing the C-contiguous
 /// result into `out` (bytes, aligned for the output dtype).
 ///
@@ -504,27 +235,10 @@ pub fn binary(op: BinaryOp, a: &ArrayRef<'_>, b: &ArrayRef<'_>, out: &mut [u8]) 
         flags |= check_weak(a, loop_dtype)?;
         flags |= check_weak(b, loop_dtype)?;
     }
-    macro_rules! by_dtype {
-        ($run:ident) => {
-            match loop_dtype {
-                DType::Bool => $run::<Bool>(op, a, b, &shape, out)?,
-                DType::Int8 => $run::<i8>(op, a, b, &shape, out)?,
-                DType::Int16 => $run::<i16>(op, a, b, &shape, out)?,
-                DType::Int32 => $run::<i32>(op, a, b, &shape, out)?,
-                DType::Int64 => $run::<i64>(op, a, b, &shape, out)?,
-                DType::UInt8 => $run::<u8>(op, a, b, &shape, out)?,
-                DType::UInt16 => $run::<u16>(op, a, b, &shape, out)?,
-                DType::UInt32 => $run::<u32>(op, a, b, &shape, out)?,
-                DType::UInt64 => $run::<u64>(op, a, b, &shape, out)?,
-                DType::Float32 => $run::<f32>(op, a, b, &shape, out)?,
-                DType::Float64 => $run::<f64>(op, a, b, &shape, out)?,
-            }
-        };
-    }
     flags |= if op.family() == BinaryFamily::Arith {
-        by_dtype!(run)
+        crate::element::with_dtype!(loop_dtype, T => run::<T>(op, a, b, &shape, out)?)
     } else {
-        by_dtype!(run_extra)
+        crate::element::with_dtype!(loop_dtype, T => run_extra::<T>(op, a, b, &shape, out)?)
     };
     done(flags)
 }
@@ -745,19 +459,7 @@ where
             }
         };
     }
-    dispatch!(
-        Add,
-        Subtract,
-        Multiply,
-        TrueDivide,
-        FloorDivide,
-        Remainder,
-        Power,
-        Maximum,
-        Minimum,
-        Fmax,
-        Fmin
-    )
+    crate::table::for_each_op!(arith_ops, dispatch)
 }
 
 /// A kernel's contiguous inner loop over one run of the loop dtype.

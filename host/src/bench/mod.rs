@@ -340,8 +340,8 @@ fn accuracy(w: &workloads::Workload, expected: &[u8]) -> (u64, bool) {
     if actual.len() != expected.len() {
         return (u64::MAX, false);
     }
-    let policy = fnp_core::precision::policy(w.op_name(), *dtype)
-        .unwrap_or(fnp_core::precision::Policy::EXACT);
+    let policy =
+        fnp_core::op::policy(w.op_name(), *dtype).unwrap_or(fnp_core::precision::Policy::EXACT);
     let size = dtype.itemsize();
     let mut max = 0u64;
     let mut within = true;

@@ -1,0 +1,865 @@
+//! The op table: every op fnp has, one row each.
+//!
+//! A row holds everything fnp knows about an op apart from its kernel: the
+//! stable wire code, NumPy's name and aliases, the loop family that picks
+//! its dtypes (ufuncs) or its kind (reductions), the accuracy of its float
+//! results against NumPy, the identity (binary ufuncs) and the keywords it
+//! takes (reductions). [`for_each_op!`] hands the rows to a callback macro,
+//! the way libm keeps one list of functions: this module expands them into
+//! the op enums and their accessors, [`crate::typed`] into one typed
+//! function per op, the ufunc driver into its kernel dispatch. Nothing else
+//! lists ops.
+//!
+//! Adding a ufunc is a row here plus its kernel (and corpus cases with
+//! NumPy oracles); `fnp info --json` prints the table for the tools.
+//!
+//! This module depends on nothing but [`crate::dtype`], [`crate::error`],
+//! [`crate::flags`] and the accuracy vocabulary of [`crate::precision`].
+
+use crate::error::{Error, Result};
+use crate::flags::FpFlags;
+use crate::precision::{
+    transcendental, Accuracy, ARCTAN2, EXACT, FMAX_FAMILY, HYPOT, LOGADDEXP, MAX_FAMILY,
+    PICKS_ELEMENT, POWER, SIGN_OPS,
+};
+
+/// Wire codes of reductions start here; binary ops use `0..64`.
+pub const REDUCE_CODE_BASE: u8 = 64;
+
+/// Wire codes of unary ops start here (reductions use `64..128`).
+pub const UNARY_CODE_BASE: u8 = 128;
+
+/// Flags NumPy's SIMD and scalar paths raise differently for tiny results.
+const U: FpFlags = FpFlags::UNDERFLOW;
+/// As [`U`], plus overflow (`exp2`).
+const UO: FpFlags = FpFlags::UNDERFLOW.union(FpFlags::OVERFLOW);
+
+/// Calls `$callback! { $extra… binary { rows } unary { rows } reduce { rows } }`
+/// with every row of the table.
+///
+/// Row forms:
+/// - binary: `Variant = code, name, [aliases], BinaryFamily, accuracy, Identity;`
+/// - unary: `Variant = code, name, [aliases], UnaryFamily, accuracy;`
+/// - reduce: `Variant = code, name, [aliases], ReduceKind, accuracy, [Keyword, …];`
+///
+/// Each row's doc comment is the op's documentation (NumPy's rules for
+/// NaN, ±0, ±inf, overflow, errors and flags).
+macro_rules! for_each_op {
+    ($callback:ident $(, $extra:tt)*) => {
+        $callback! {
+            $($extra)*
+            binary {
+        /// `np.add`: `a + b`; integers wrap; on bool, logical or. Floats:
+        /// `overflow` for an infinity from finite operands, `invalid` for
+        /// `inf + -inf`, never `underflow`.
+        Add = 0, add, [], Arith, EXACT, Zero;
+        /// `np.subtract`: `a - b`; TypeError on two bools; flags as add.
+        Subtract = 1, subtract, [], Arith, EXACT, None;
+        /// `np.multiply`: `a * b`; integers wrap; on bool, logical and. Floats:
+        /// `invalid` for `inf * 0`, `overflow`, `underflow` when the product is
+        /// tiny (after rounding) and inexact.
+        Multiply = 2, multiply, [], Arith, EXACT, One;
+        /// `np.true_divide` (`np.divide`): integers and bools divide in
+        /// float64. `divide` for a finite non-zero `x / 0`, `invalid` for `0 / 0`
+        /// and `inf / inf`, `overflow`, `underflow`.
+        TrueDivide = 3, true_divide, ["divide"], Arith, EXACT, None;
+        /// `np.floor_divide`: Python's `//`. Integers: `x // 0 == 0` with
+        /// `divide`, `MIN // -1 == MIN` with `overflow`; bools use int8. Floats
+        /// follow `npy_divmod` (`floor_divide(1.0, 0.1) == 9.0`, signed zeros,
+        /// `x // 0` is the IEEE quotient).
+        FloorDivide = 4, floor_divide, [], Arith, EXACT, None;
+        /// `np.remainder` (`np.mod`): Python's `%`, the result takes the
+        /// divisor's sign. Integers: `x % 0 == 0` with `divide`, `MIN % -1 == 0`
+        /// without a flag. Floats: `remainder(-1, inf) == inf`, `x % 0` is NaN
+        /// with `invalid`.
+        Remainder = 5, remainder, ["mod"], Arith, EXACT, None;
+        /// `np.power`: integer powers are exact with wraparound and `0 ** 0 ==
+        /// 1`; any negative integer exponent is a ValueError. Float powers come
+        /// from libm within [`crate::precision`]'s bound; `power(0, -1)` is inf
+        /// with `divide`.
+        Power = 6, power, ["pow"], Arith, POWER, None;
+        /// `np.maximum`: propagates NaN (the first operand's when both are);
+        /// of two equal operands (±0) the first is returned.
+        Maximum = 7, maximum, [], Arith, MAX_FAMILY, None;
+        /// `np.minimum`: as maximum.
+        Minimum = 8, minimum, [], Arith, MAX_FAMILY, None;
+        /// `np.fmax`: ignores a NaN operand; NaN only when both are.
+        Fmax = 9, fmax, [], Arith, FMAX_FAMILY, None;
+        /// `np.fmin`: as fmax.
+        Fmin = 10, fmin, [], Arith, FMAX_FAMILY, None;
+        /// `np.equal`: `a == b` as bool; NaN equals nothing. Integers of
+        /// different signedness compare exactly (`-1 != 2**64 - 1`); a Python
+        /// int outside the array's dtype compares by value, no OverflowError.
+        Equal = 11, equal, [], Compare, EXACT, None;
+        /// `np.not_equal`: `a != b`; true for NaN.
+        NotEqual = 12, not_equal, [], Compare, EXACT, None;
+        /// `np.less`: `a < b`; false for NaN. No flags (quiet comparison).
+        Less = 13, less, [], Compare, EXACT, None;
+        /// `np.less_equal`: `a <= b`.
+        LessEqual = 14, less_equal, [], Compare, EXACT, None;
+        /// `np.greater`: `a > b`.
+        Greater = 15, greater, [], Compare, EXACT, None;
+        /// `np.greater_equal`: `a >= b`.
+        GreaterEqual = 16, greater_equal, [], Compare, EXACT, None;
+        /// `np.logical_and`: both non-zero (NaN is true), as bool.
+        LogicalAnd = 17, logical_and, [], Logical, EXACT, True;
+        /// `np.logical_or`: either non-zero.
+        LogicalOr = 18, logical_or, [], Logical, EXACT, False;
+        /// `np.logical_xor`: exactly one non-zero.
+        LogicalXor = 19, logical_xor, [], Logical, EXACT, False;
+        /// `np.bitwise_and`: `a & b` on integers, logical and on bool;
+        /// TypeError for floats.
+        BitwiseAnd = 20, bitwise_and, [], Bitwise, EXACT, MinusOne;
+        /// `np.bitwise_or`: `a | b`.
+        BitwiseOr = 21, bitwise_or, [], Bitwise, EXACT, Zero;
+        /// `np.bitwise_xor`: `a ^ b`.
+        BitwiseXor = 22, bitwise_xor, [], Bitwise, EXACT, Zero;
+        /// `np.left_shift`: `a << b` with wraparound; a shift by the bit width
+        /// or more, or by a negative amount, gives 0.
+        LeftShift = 23, left_shift, ["bitwise_left_shift"], Shift, EXACT, None;
+        /// `np.right_shift`: arithmetic `a >> b`; a shift by the bit width or
+        /// more, or by a negative amount, gives 0 (-1 for negative `a`).
+        RightShift = 24, right_shift, ["bitwise_right_shift"], Shift, EXACT, None;
+        /// `np.arctan2`: the angle of `(b, a)` in `[-pi, pi]`, signed zeros and
+        /// infinities as C's `atan2`; libm's, within the precision table.
+        Arctan2 = 25, arctan2, ["atan2"], FloatOnly, ARCTAN2, None;
+        /// `np.hypot`: `sqrt(a*a + b*b)` without undue overflow; inf if either
+        /// is inf (even with a NaN); `overflow` when finite operands give inf.
+        Hypot = 26, hypot, [], FloatOnly, HYPOT, Zero;
+        /// `np.copysign`: `|a|` with the sign of `b`, NaNs included; exact.
+        Copysign = 27, copysign, [], FloatOnly, SIGN_OPS, None;
+        /// `np.nextafter`: the next float after `a` towards `b`; `overflow`
+        /// stepping past MAX to inf; exact.
+        Nextafter = 28, nextafter, [], FloatOnly, EXACT, None;
+        /// `np.logaddexp`: `log(exp(a) + exp(b))` by NumPy's formula
+        /// (`a + log1p(exp(b - a))` for the larger `a`; `a + ln 2` when equal).
+        Logaddexp = 29, logaddexp, [], FloatOnly, LOGADDEXP, NegInfinity;
+        /// `np.logaddexp2`: `log2(2**a + 2**b)`, the same formula in base 2.
+        Logaddexp2 = 30, logaddexp2, [], FloatOnly, LOGADDEXP, NegInfinity;
+        /// `np.heaviside`: 0 for `a < 0`, `b` for `a == 0`, 1 for `a > 0`,
+        /// NaN for a NaN `a`; exact.
+        Heaviside = 31, heaviside, [], FloatOnly, EXACT, None;
+        /// `np.float_power`: `a ** b` always in float64 (libm's pow).
+        FloatPower = 32, float_power, [], Float64Only, POWER, None;
+        /// `np.fmod`: C's remainder, the sign of the dividend. Integers:
+        /// `x % 0 == 0` with `divide`, `MIN % -1 == 0`; floats: exact, NaN
+        /// with `invalid` for `x % 0` and `inf % y`.
+        Fmod = 33, fmod, [], Fmod, EXACT, None;
+        /// `np.ldexp`: `a * 2**b` for a float `a` and an integer `b`, exact
+        /// while the result is normal (C's `ldexp`); the output is `a`'s float
+        /// dtype. An int64 exponent outside C's `int` is clamped to it, as
+        /// NumPy's `l` loop does. `overflow` for inf from a finite `a`,
+        /// `underflow` for a tiny inexact result (an exact subnormal raises
+        /// nothing). A Python int exponent must fit int32 (OverflowError).
+        Ldexp = 34, ldexp, [], Ldexp, EXACT, None;
+        /// `np.gcd`: the greatest common divisor of `|a|` and `|b|`, always
+        /// >= 0 except `gcd(MIN, 0) == gcd(MIN, MIN) == MIN` (the magnitude
+        /// `2**(bits-1)` wraps, as in NumPy's C); `gcd(0, 0) == 0`.
+        Gcd = 35, gcd, [], IntOnly, EXACT, Zero;
+        /// `np.lcm`: `|a| / gcd(a, b) * |b|`, wrapping on overflow as NumPy's
+        /// C does (`lcm(int8(-128), 3) == -128`); 0 if either is 0.
+        Lcm = 36, lcm, [], IntOnly, EXACT, None;
+            }
+            unary {
+        /// `np.negative`: `-x`; integers wrap (`-MIN == MIN`, unsigned wrap
+        /// around); floats flip the sign bit, NaNs included. TypeError on bool.
+        Negative = 0, negative, [], Signed, SIGN_OPS;
+        /// `np.positive`: a copy of `x`. TypeError on bool.
+        Positive = 1, positive, [], Signed, SIGN_OPS;
+        /// `np.absolute` (`np.abs`): `|x|`; `abs(MIN) == MIN` for signed
+        /// integers; floats clear the sign bit, NaNs included.
+        Absolute = 2, absolute, ["abs"], AnyDtype, SIGN_OPS;
+        /// `np.sign`: -1, 0 or 1 in the input dtype; `sign(±0.0) == +0.0`,
+        /// a NaN passes through. TypeError on bool.
+        Sign = 3, sign, [], Signed, SIGN_OPS;
+        /// `np.square`: `x * x`; integers wrap, floats flag as multiply.
+        Square = 4, square, [], NoBool, EXACT;
+        /// `np.reciprocal`: `1 / x`. Integers compute `1.0 / x` and convert
+        /// back as NumPy's C loop does: `±1` for `±1`, otherwise 0; for 0 the
+        /// converted infinity (0, or MIN for int32/int64) with `divide` and
+        /// `invalid`. Floats: `1/0 == inf` with `divide`.
+        Reciprocal = 5, reciprocal, [], NoBool, EXACT;
+        /// `np.sqrt`: correctly rounded; NaN with `invalid` below zero,
+        /// `sqrt(-0.0) == -0.0`.
+        Sqrt = 6, sqrt, [], Math, EXACT;
+        /// `np.cbrt`: the real cube root, odd in `x`.
+        Cbrt = 7, cbrt, [], Math, transcendental(2, 2, U);
+        /// `np.exp`: `overflow` to inf, `underflow` to 0 or a subnormal.
+        Exp = 8, exp, [], Math, transcendental(3, 1, U);
+        /// `np.exp2`: `2**x`, flags as exp.
+        Exp2 = 9, exp2, [], Math, transcendental(2, 1, UO);
+        /// `np.expm1`: `exp(x) - 1` accurate near 0.
+        Expm1 = 10, expm1, [], Math, transcendental(3, 1, U);
+        /// `np.log`: `log(0) == -inf` with `divide`, NaN with `invalid` below 0.
+        Log = 11, log, [], Math, transcendental(4, 1, U);
+        /// `np.log2`: as log.
+        Log2 = 12, log2, [], Math, transcendental(3, 1, U);
+        /// `np.log10`: as log.
+        Log10 = 13, log10, [], Math, transcendental(4, 1, U);
+        /// `np.log1p`: `log(1 + x)` accurate near 0; `log1p(-1) == -inf` with
+        /// `divide`, NaN with `invalid` below -1.
+        Log1p = 14, log1p, [], Math, transcendental(2, 1, U);
+        /// `np.sin`: NaN with `invalid` for ±inf.
+        Sin = 15, sin, [], Math, transcendental(2, 1, U);
+        /// `np.cos`: NaN with `invalid` for ±inf.
+        Cos = 16, cos, [], Math, transcendental(2, 1, U);
+        /// `np.tan`: NaN with `invalid` for ±inf.
+        Tan = 17, tan, [], Math, transcendental(4, 1, U);
+        /// `np.arcsin`: NaN with `invalid` outside [-1, 1].
+        Arcsin = 18, arcsin, ["asin"], Math, transcendental(4, 1, U);
+        /// `np.arccos`: NaN with `invalid` outside [-1, 1].
+        Arccos = 19, arccos, ["acos"], Math, transcendental(3, 1, U);
+        /// `np.arctan`: `arctan(±inf) == ±pi/2`.
+        Arctan = 20, arctan, ["atan"], Math, transcendental(3, 1, U);
+        /// `np.sinh`: `overflow` to ±inf.
+        Sinh = 21, sinh, [], Math, transcendental(2, 1, U);
+        /// `np.cosh`: `overflow` to inf.
+        Cosh = 22, cosh, [], Math, transcendental(3, 1, U);
+        /// `np.tanh`: ±1 for large `|x|`.
+        Tanh = 23, tanh, [], Math, transcendental(2, 2, U);
+        /// `np.arcsinh`.
+        Arcsinh = 24, arcsinh, ["asinh"], Math, transcendental(2, 1, U);
+        /// `np.arccosh`: NaN with `invalid` below 1.
+        Arccosh = 25, arccosh, ["acosh"], Math, transcendental(2, 1, U);
+        /// `np.arctanh`: ±inf with `divide` at ±1, NaN with `invalid` beyond.
+        Arctanh = 26, arctanh, ["atanh"], Math, transcendental(2, 1, U);
+        /// `np.deg2rad`: `x * (pi / 180)`, one correctly rounded multiply;
+        /// flags as multiply.
+        Deg2rad = 27, deg2rad, [], Math, EXACT;
+        /// `np.rad2deg`: `x * (180 / pi)`, one correctly rounded multiply.
+        Rad2deg = 28, rad2deg, [], Math, EXACT;
+        /// `np.floor`: integers and bool are returned unchanged.
+        Floor = 29, floor, [], AnyDtype, EXACT;
+        /// `np.ceil`: as floor.
+        Ceil = 30, ceil, [], AnyDtype, EXACT;
+        /// `np.trunc`: as floor.
+        Trunc = 31, trunc, [], AnyDtype, EXACT;
+        /// `np.rint`: round half to even; float loops only.
+        Rint = 32, rint, [], Math, EXACT;
+        /// `np.isnan`: false for every integer.
+        Isnan = 33, isnan, [], Predicate, EXACT;
+        /// `np.isinf`: false for every integer.
+        Isinf = 34, isinf, [], Predicate, EXACT;
+        /// `np.isfinite`: true for every integer.
+        Isfinite = 35, isfinite, [], Predicate, EXACT;
+        /// `np.signbit`: the sign bit, of NaNs and zeros too; integers `x < 0`.
+        Signbit = 36, signbit, [], Signbit, EXACT;
+        /// `np.logical_not`: `x == 0` as bool (NaN is true, so false out).
+        LogicalNot = 37, logical_not, [], Logical, EXACT;
+        /// `np.invert` (`np.bitwise_not`): `!x` on integers, logical not on
+        /// bool; TypeError for floats.
+        Invert = 38, invert, ["bitwise_not", "bitwise_invert"], Invert, EXACT;
+        /// `np.fabs`: `|x|` from C's `fabs`, float loops only: integers
+        /// promote to float (int16 to float32, wider to float64; bool, int8
+        /// and uint8 to float16). Clears the sign bit of zeros and NaNs; no
+        /// flags.
+        Fabs = 39, fabs, [], Math, SIGN_OPS;
+        /// `np.spacing`: the distance from `x` to the next float away from
+        /// zero, with the sign of `x` (`spacing(±0.0) == +2**-1074`); float
+        /// loops only. NaN passes through, ±inf gives NaN without a flag;
+        /// `±MAX` gives ±inf with `overflow`; a subnormal `x` raises
+        /// `underflow`. Exact.
+        Spacing = 40, spacing, [], Math, EXACT;
+        /// `np.bitwise_count`: the number of 1 bits in `|x|` as uint8 (NumPy
+        /// counts the magnitude of a negative integer; `MIN` has one bit).
+        /// Bool counts in int8; TypeError for floats.
+        BitwiseCount = 41, bitwise_count, [], BitCount, EXACT;
+        /// `np.conjugate` (`np.conj`): on real dtypes a copy of `x`, NaN
+        /// signs included. Bool computes in int8.
+        Conjugate = 42, conjugate, ["conj"], NoBool, SIGN_OPS;
+        /// `np.degrees`: NumPy's own ufunc with rad2deg's loops,
+        /// `x * (180 / pi)`; flags as multiply.
+        Degrees = 43, degrees, [], Math, EXACT;
+        /// `np.radians`: NumPy's own ufunc with deg2rad's loops,
+        /// `x * (pi / 180)`; flags as multiply.
+        Radians = 44, radians, [], Math, EXACT;
+            }
+            reduce {
+        /// `np.sum`: `add.reduce`; small ints accumulate in int64/uint64, bool
+        /// in int64, integers wrap. Floats: NumPy's pairwise order, bit for bit;
+        /// NaN propagates, `inf + -inf` is NaN with `invalid`, a finite sum that
+        /// overflows is ±inf with `overflow`; empty gives 0 (+0.0).
+        Sum = 0, sum, [], Fold, EXACT, [AxisTuple, Keepdims, Where, Initial, Dtype];
+        /// `np.prod`: `multiply.reduce`, sequential; integers wrap. Floats:
+        /// `inf * 0` is NaN with `invalid`, `overflow`/`underflow` as multiply;
+        /// empty gives 1.
+        Prod = 1, prod, [], Fold, EXACT, [AxisTuple, Keepdims, Where, Initial, Dtype];
+        /// `np.min`/`np.amin`: `minimum.reduce`; NaN propagates (no flag); the
+        /// sign of a zero result may differ from NumPy's, which varies by CPU
+        /// (`precision::MAX_FAMILY`). Empty without `initial=` is a ValueError.
+        Min = 2, min, ["amin"], Fold, PICKS_ELEMENT, [AxisTuple, Keepdims, Where, Initial];
+        /// `np.max`/`np.amax`: `maximum.reduce`; NaN propagates (no flag); zero
+        /// signs as min. Empty without `initial=` is a ValueError.
+        Max = 3, max, ["amax"], Fold, PICKS_ELEMENT, [AxisTuple, Keepdims, Where, Initial];
+        /// `np.mean`: the sum (int and bool in float64, floats in their dtype)
+        /// divided in float64 by the count, as `_methods._mean`; bit-identical
+        /// to NumPy. NaN and ±inf propagate (`inf - inf` sums give NaN with
+        /// `invalid`); an empty input is NaN with `invalid` (0/0).
+        Mean = 4, mean, [], Fold, EXACT, [AxisTuple, Keepdims, Where, Dtype];
+        /// `np.var`: two passes, `sum((x - mean)**2) / max(n - ddof, 0)` as
+        /// `_methods._var`; bit-identical to NumPy. A NaN or inf input gives NaN
+        /// (with `invalid` for inf); `n - ddof <= 0` divides by 0 (inf or NaN
+        /// with `divide`/`invalid`, as NumPy without its warning).
+        Var = 5, var, [], Fold, EXACT, [AxisTuple, Keepdims, Where, Dtype, Ddof];
+        /// `np.std`: `sqrt(var)` in the result dtype (correctly rounded sqrt);
+        /// NaN and empty-input rules as var.
+        Std = 6, std, [], Fold, EXACT, [AxisTuple, Keepdims, Where, Dtype, Ddof];
+        /// `np.argmin`: first index of the minimum (of the first NaN).
+        Argmin = 7, argmin, [], Fold, EXACT, [Keepdims];
+        /// `np.argmax`: first index of the maximum (of the first NaN).
+        Argmax = 8, argmax, [], Fold, EXACT, [Keepdims];
+        /// `np.any`: `logical_or.reduce` to bool.
+        Any = 9, any, [], Fold, EXACT, [AxisTuple, Keepdims, Where];
+        /// `np.all`: `logical_and.reduce` to bool.
+        All = 10, all, [], Fold, EXACT, [AxisTuple, Keepdims, Where];
+        /// `np.count_nonzero`: int64 count (NaN counts as non-zero).
+        CountNonzero = 11, count_nonzero, [], Fold, EXACT, [AxisTuple, Keepdims];
+        /// `np.cumsum`: `add.accumulate`, sequential.
+        Cumsum = 12, cumsum, [], Scan, EXACT, [Dtype];
+        /// `np.cumprod`: `multiply.accumulate`, sequential.
+        Cumprod = 13, cumprod, [], Scan, EXACT, [Dtype];
+        /// `np.nansum`: sum with NaN as 0.
+        Nansum = 14, nansum, [], Fold, EXACT, [AxisTuple, Keepdims, Where, Initial, Dtype];
+        /// `np.nanprod`: prod with NaN as 1.
+        Nanprod = 15, nanprod, [], Fold, EXACT, [AxisTuple, Keepdims, Where, Initial, Dtype];
+        /// `np.nanmin`: `fmin.reduce`; all-NaN gives NaN (NumPy warns, no flag).
+        Nanmin = 16, nanmin, [], Fold, PICKS_ELEMENT, [AxisTuple, Keepdims, Where, Initial];
+        /// `np.nanmax`: `fmax.reduce`.
+        Nanmax = 17, nanmax, [], Fold, PICKS_ELEMENT, [AxisTuple, Keepdims, Where, Initial];
+        /// `np.nanmean`: mean over the non-NaN elements; all-NaN gives NaN
+        /// without flags.
+        Nanmean = 18, nanmean, [], Fold, EXACT, [AxisTuple, Keepdims, Where, Dtype];
+            }
+        }
+    };
+}
+pub(crate) use for_each_op;
+
+/// A `for_each_op!` callback that passes the variants of the arithmetic
+/// family (the ops with a [`BinaryKernel`](crate::ufunc::kernels) of their
+/// own) to `$callback!(Add, Subtract, …)`.
+macro_rules! arith_ops {
+    ($callback:ident binary { $($rows:tt)* } $($rest:tt)*) => {
+        $crate::table::arith_ops! { @rows $callback [] $($rows)* }
+    };
+    (@rows $callback:ident [$($acc:ident)*]) => {
+        $callback! { $($acc),* }
+    };
+    (@rows $callback:ident [$($acc:ident)*] $(#[$doc:meta])* $variant:ident = $code:literal,
+     $name:ident, [$($alias:literal),*], Arith, $accuracy:expr, $identity:ident; $($rest:tt)*) => {
+        $crate::table::arith_ops! { @rows $callback [$($acc)* $variant] $($rest)* }
+    };
+    (@rows $callback:ident [$($acc:ident)*] $(#[$doc:meta])* $variant:ident = $code:literal,
+     $name:ident, [$($alias:literal),*], $family:ident, $accuracy:expr, $identity:ident; $($rest:tt)*) => {
+        $crate::table::arith_ops! { @rows $callback [$($acc)*] $($rest)* }
+    };
+}
+pub(crate) use arith_ops;
+
+/// The `for_each_op!` callback that defines the op enums.
+macro_rules! define_ops {
+    (
+        binary { $($(#[$bdoc:meta])* $bv:ident = $bcode:literal, $bname:ident,
+                   [$($balias:literal),*], $bfamily:ident, $baccuracy:expr, $bidentity:ident;)* }
+        unary { $($(#[$udoc:meta])* $uv:ident = $ucode:literal, $uname:ident,
+                  [$($ualias:literal),*], $ufamily:ident, $uaccuracy:expr;)* }
+        reduce { $($(#[$rdoc:meta])* $rv:ident = $rcode:literal, $rname:ident,
+                   [$($ralias:literal),*], $rkind:ident, $raccuracy:expr, [$($rkw:ident),*];)* }
+    ) => {
+        /// A binary ufunc. The discriminant is the stable wire code.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+        #[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+        #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+        #[repr(u8)]
+        pub enum BinaryOp {
+            $($(#[$bdoc])* $bv = $bcode,)*
+        }
+
+        impl BinaryOp {
+            /// Every binary op, in wire-code order.
+            pub const ALL: &'static [BinaryOp] = &[$(BinaryOp::$bv),*];
+
+            /// NumPy's ufunc name.
+            pub const fn name(self) -> &'static str {
+                match self { $(BinaryOp::$bv => stringify!($bname),)* }
+            }
+
+            /// NumPy's other names for it (`divide` for `true_divide`, …).
+            pub const fn aliases(self) -> &'static [&'static str] {
+                match self { $(BinaryOp::$bv => &[$($balias),*],)* }
+            }
+
+            /// How NumPy picks this op's loop.
+            pub const fn family(self) -> BinaryFamily {
+                match self { $(BinaryOp::$bv => BinaryFamily::$bfamily,)* }
+            }
+
+            /// How its float results compare with NumPy's (integer and bool
+            /// results are always bit-exact).
+            pub const fn accuracy(self) -> Accuracy {
+                match self { $(BinaryOp::$bv => $baccuracy,)* }
+            }
+
+            /// NumPy's `ufunc.identity`: the value an empty reduction with
+            /// this op starts from.
+            pub const fn identity(self) -> Identity {
+                match self { $(BinaryOp::$bv => Identity::$bidentity,)* }
+            }
+        }
+
+        /// A unary ufunc. The discriminant is the stable wire code, offset
+        /// by [`UNARY_CODE_BASE`] in an [`Op`].
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+        #[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+        #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+        #[repr(u8)]
+        pub enum UnaryOp {
+            $($(#[$udoc])* $uv = $ucode,)*
+        }
+
+        impl UnaryOp {
+            /// Every unary op, in wire-code order.
+            pub const ALL: &'static [UnaryOp] = &[$(UnaryOp::$uv),*];
+
+            /// NumPy's ufunc name.
+            pub const fn name(self) -> &'static str {
+                match self { $(UnaryOp::$uv => stringify!($uname),)* }
+            }
+
+            /// NumPy's other names for it (`abs`, `conj`, the array-API
+            /// `asin`, …).
+            pub const fn aliases(self) -> &'static [&'static str] {
+                match self { $(UnaryOp::$uv => &[$($ualias),*],)* }
+            }
+
+            /// How NumPy picks this op's loop.
+            pub const fn family(self) -> UnaryFamily {
+                match self { $(UnaryOp::$uv => UnaryFamily::$ufamily,)* }
+            }
+
+            /// How its float results compare with NumPy's (integer and bool
+            /// results are always bit-exact).
+            pub const fn accuracy(self) -> Accuracy {
+                match self { $(UnaryOp::$uv => $uaccuracy,)* }
+            }
+        }
+
+        /// A reduction. The discriminant is the stable wire code, offset by
+        /// [`REDUCE_CODE_BASE`] in an [`Op`].
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+        #[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+        #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+        #[repr(u8)]
+        pub enum ReduceOp {
+            $($(#[$rdoc])* $rv = $rcode,)*
+        }
+
+        impl ReduceOp {
+            /// Every reduction, in wire-code order.
+            pub const ALL: &'static [ReduceOp] = &[$(ReduceOp::$rv),*];
+
+            /// NumPy's function name.
+            pub const fn name(self) -> &'static str {
+                match self { $(ReduceOp::$rv => stringify!($rname),)* }
+            }
+
+            /// NumPy's other names for it (`amin`, `amax`).
+            pub const fn aliases(self) -> &'static [&'static str] {
+                match self { $(ReduceOp::$rv => &[$($ralias),*],)* }
+            }
+
+            /// Whether it folds axes away or scans along one.
+            pub const fn kind(self) -> ReduceKind {
+                match self { $(ReduceOp::$rv => ReduceKind::$rkind,)* }
+            }
+
+            /// How its float results compare with NumPy's (integer and bool
+            /// results are always bit-exact).
+            pub const fn accuracy(self) -> Accuracy {
+                match self { $(ReduceOp::$rv => $raccuracy,)* }
+            }
+
+            /// The keywords NumPy's function takes besides `axis=` (an
+            /// int); any other is a TypeError.
+            pub const fn keywords(self) -> Keywords {
+                match self {
+                    $(ReduceOp::$rv => {
+                        const K: Keywords = Keywords::of(&[$(Keyword::$rkw),*]);
+                        K
+                    })*
+                }
+            }
+        }
+    };
+}
+
+/// The loop-selection rule a binary op follows: which dtypes NumPy has
+/// loops for and what the output dtype is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum BinaryFamily {
+    /// Arithmetic: loops for every integer and float dtype (bool only for
+    /// some); output in the loop dtype.
+    Arith,
+    /// Comparisons: every dtype, output bool; int64 against uint64 exactly.
+    Compare,
+    /// Logical and/or/xor: operands are truth values, output bool.
+    Logical,
+    /// Bitwise and/or/xor: integers and bool.
+    Bitwise,
+    /// Shifts: integers only (bool shifts in int8).
+    Shift,
+    /// Float-only functions (float32, float64): integers promote to the
+    /// smallest float that holds them, as NumPy's loop search does.
+    FloatOnly,
+    /// Only a float64 loop (`float_power`).
+    Float64Only,
+    /// `fmod`: integers and floats (bool in int8).
+    Fmod,
+    /// Integers only, output in the common integer dtype (`gcd`, `lcm`):
+    /// no bool loop and no float loop, so two bools, a float, or int64
+    /// with uint64 (whose common type is float64) are a TypeError.
+    IntOnly,
+    /// `ldexp`: a float mantissa and an integer exponent (NumPy's `fi`,
+    /// `fl`, `di`, `dl` loops, `i` int32 and `l` int64). The mantissa picks
+    /// the float as float-only functions do (bool, int8, uint8: float16);
+    /// the exponent must cast safely to int64 (uint64 and floats: TypeError).
+    Ldexp,
+}
+
+/// The loop-selection rule a unary op follows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum UnaryFamily {
+    /// float32/float64 only; integers promote (int16 to float32, wider to
+    /// float64; bool, int8 and uint8 to float16, which fnp lacks).
+    Math,
+    /// Every integer and float dtype, not bool; output in the input dtype.
+    Signed,
+    /// Every dtype, bool included; output in the input dtype.
+    AnyDtype,
+    /// Integers and floats; bool computes in int8.
+    NoBool,
+    /// Every dtype, output bool.
+    Predicate,
+    /// The sign bit of the value as bool (integers: `x < 0`).
+    Signbit,
+    /// Truth value in, bool out.
+    Logical,
+    /// Integers and bool (bitwise not; logical not on bool).
+    Invert,
+    /// Integers only, output uint8 (`bitwise_count`); bool computes in
+    /// int8, floats are a TypeError.
+    BitCount,
+}
+
+/// The kind of a reduction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum ReduceKind {
+    /// Reduces the chosen axes away (`sum`, `argmax`, …).
+    Fold,
+    /// A running result along one axis, the input's shape out (`cumsum`).
+    Scan,
+}
+
+/// NumPy's `ufunc.identity` of a binary ufunc.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Identity {
+    /// None: an empty reduction is a ValueError unless `initial=` is given.
+    None,
+    /// `0` (add, bitwise_or, bitwise_xor, hypot, gcd).
+    Zero,
+    /// `1` (multiply).
+    One,
+    /// `-1`, all bits set (bitwise_and).
+    MinusOne,
+    /// `False` (logical_or, logical_xor).
+    False,
+    /// `True` (logical_and).
+    True,
+    /// `-inf` (logaddexp, logaddexp2).
+    NegInfinity,
+}
+
+/// A keyword argument of a reduction, beyond an int `axis=`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[repr(u8)]
+pub enum Keyword {
+    /// `axis=` as a tuple (argmin, argmax and the scans take one int or
+    /// `None`; a tuple is a TypeError).
+    AxisTuple = 1,
+    /// `keepdims=`.
+    Keepdims = 2,
+    /// `where=`.
+    Where = 4,
+    /// `initial=`.
+    Initial = 8,
+    /// `dtype=`.
+    Dtype = 16,
+    /// `ddof=`.
+    Ddof = 32,
+}
+
+/// A set of [`Keyword`]s.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Keywords(u8);
+
+impl Keywords {
+    /// Every keyword, in [`Keyword`] order.
+    pub const ALL: [Keyword; 6] = [
+        Keyword::AxisTuple,
+        Keyword::Keepdims,
+        Keyword::Where,
+        Keyword::Initial,
+        Keyword::Dtype,
+        Keyword::Ddof,
+    ];
+
+    /// The set of `list`.
+    pub const fn of(list: &[Keyword]) -> Keywords {
+        let mut bits = 0;
+        let mut rest = list;
+        while let [first, tail @ ..] = rest {
+            bits |= *first as u8;
+            rest = tail;
+        }
+        Keywords(bits)
+    }
+
+    /// Whether `k` is in the set.
+    pub const fn contains(self, k: Keyword) -> bool {
+        self.0 & k as u8 != 0
+    }
+}
+
+impl Keyword {
+    /// The keyword as NumPy spells it.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Keyword::AxisTuple => "axis_tuple",
+            Keyword::Keepdims => "keepdims",
+            Keyword::Where => "where",
+            Keyword::Initial => "initial",
+            Keyword::Dtype => "dtype",
+            Keyword::Ddof => "ddof",
+        }
+    }
+}
+
+for_each_op!(define_ops);
+
+macro_rules! try_from_code {
+    ($($ty:ident),*) => {$(
+        impl TryFrom<u8> for $ty {
+            type Error = Error;
+
+            fn try_from(code: u8) -> Result<$ty> {
+                $ty::ALL.get(usize::from(code)).copied().ok_or(Error::UnknownOp)
+            }
+        }
+
+        impl core::fmt::Display for $ty {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.write_str(self.name())
+            }
+        }
+
+        impl $ty {
+            /// Parses NumPy's name or one of its aliases.
+            pub fn from_name(name: &str) -> Option<$ty> {
+                $ty::ALL
+                    .iter()
+                    .copied()
+                    .find(|op| op.name() == name || op.aliases().contains(&name))
+            }
+        }
+    )*};
+}
+
+try_from_code!(BinaryOp, UnaryOp, ReduceOp);
+
+/// Any fnp op.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Op {
+    /// A binary ufunc (two inputs, broadcast).
+    Binary(BinaryOp),
+    /// A reduction (one input, [`ReduceParams`](crate::ReduceParams)).
+    Reduce(ReduceOp),
+    /// A unary ufunc (one input, elementwise).
+    Unary(UnaryOp),
+}
+
+impl Op {
+    /// Every op: binary ops, reductions, unary ops, in wire-code order.
+    pub fn all() -> impl Iterator<Item = Op> {
+        BinaryOp::ALL
+            .iter()
+            .map(|&b| Op::Binary(b))
+            .chain(ReduceOp::ALL.iter().map(|&r| Op::Reduce(r)))
+            .chain(UnaryOp::ALL.iter().map(|&u| Op::Unary(u)))
+    }
+
+    /// NumPy's name.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Op::Binary(b) => b.name(),
+            Op::Reduce(r) => r.name(),
+            Op::Unary(u) => u.name(),
+        }
+    }
+
+    /// NumPy's other names for the op.
+    pub const fn aliases(self) -> &'static [&'static str] {
+        match self {
+            Op::Binary(b) => b.aliases(),
+            Op::Reduce(r) => r.aliases(),
+            Op::Unary(u) => u.aliases(),
+        }
+    }
+
+    /// Parses a NumPy name, aliases included (`divide`, `mod`, `abs`,
+    /// `amin`, `amax`, ...).
+    pub fn from_name(name: &str) -> Option<Op> {
+        BinaryOp::from_name(name)
+            .map(Op::Binary)
+            .or_else(|| UnaryOp::from_name(name).map(Op::Unary))
+            .or_else(|| ReduceOp::from_name(name).map(Op::Reduce))
+    }
+
+    /// The stable wire code: a binary op's own code, 64 + a reduction's,
+    /// 128 + a unary op's.
+    pub const fn code(self) -> u8 {
+        match self {
+            Op::Binary(b) => b as u8,
+            Op::Reduce(r) => REDUCE_CODE_BASE + r as u8,
+            Op::Unary(u) => UNARY_CODE_BASE + u as u8,
+        }
+    }
+
+    /// How many array inputs the op takes.
+    pub const fn arity(self) -> usize {
+        match self {
+            Op::Binary(_) => 2,
+            Op::Reduce(_) | Op::Unary(_) => 1,
+        }
+    }
+
+    /// How its float results compare with NumPy's.
+    pub const fn accuracy(self) -> Accuracy {
+        match self {
+            Op::Binary(b) => b.accuracy(),
+            Op::Reduce(r) => r.accuracy(),
+            Op::Unary(u) => u.accuracy(),
+        }
+    }
+}
+
+impl TryFrom<u8> for Op {
+    type Error = Error;
+
+    fn try_from(code: u8) -> Result<Op> {
+        if code >= UNARY_CODE_BASE {
+            UnaryOp::try_from(code - UNARY_CODE_BASE).map(Op::Unary)
+        } else if code >= REDUCE_CODE_BASE {
+            ReduceOp::try_from(code - REDUCE_CODE_BASE).map(Op::Reduce)
+        } else {
+            BinaryOp::try_from(code).map(Op::Binary)
+        }
+    }
+}
+
+impl core::fmt::Display for Op {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip() {
+        let mut n = 0;
+        for op in Op::all() {
+            assert_eq!(Op::try_from(op.code()), Ok(op));
+            assert_eq!(Op::from_name(op.name()), Some(op));
+            for alias in op.aliases() {
+                assert_eq!(Op::from_name(alias), Some(op), "{alias}");
+            }
+            n += 1;
+        }
+        assert_eq!(
+            n,
+            BinaryOp::ALL.len() + ReduceOp::ALL.len() + UnaryOp::ALL.len()
+        );
+        assert!(BinaryOp::ALL.len() <= usize::from(REDUCE_CODE_BASE));
+        assert!(ReduceOp::ALL.len() <= usize::from(UNARY_CODE_BASE - REDUCE_CODE_BASE));
+        // Discriminants are the positions in ALL, so codes are dense.
+        for (i, op) in BinaryOp::ALL.iter().enumerate() {
+            assert_eq!(*op as usize, i);
+        }
+        for (i, op) in UnaryOp::ALL.iter().enumerate() {
+            assert_eq!(*op as usize, i);
+        }
+        for (i, op) in ReduceOp::ALL.iter().enumerate() {
+            assert_eq!(*op as usize, i);
+        }
+        assert_eq!(Op::Unary(UnaryOp::Negative).code(), 128);
+        assert_eq!(Op::from_name("abs"), Some(Op::Unary(UnaryOp::Absolute)));
+        assert_eq!(Op::Reduce(ReduceOp::Sum).code(), 64);
+        assert_eq!(Op::try_from(63), Err(Error::UnknownOp));
+        assert_eq!(Op::try_from(255), Err(Error::UnknownOp));
+        assert_eq!(Op::try_from(127), Err(Error::UnknownOp));
+        assert_eq!(Op::from_name("amax"), Some(Op::Reduce(ReduceOp::Max)));
+        assert_eq!(
+            Op::from_name("divide"),
+            Some(Op::Binary(BinaryOp::TrueDivide))
+        );
+    }
+
+    #[test]
+    fn names_are_unique() {
+        let mut names: std::vec::Vec<&str> = Op::all()
+            .flat_map(|op| core::iter::once(op.name()).chain(op.aliases().iter().copied()))
+            .collect();
+        let n = names.len();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), n);
+    }
+
+    #[test]
+    fn keywords() {
+        let k = ReduceOp::Var.keywords();
+        assert!(k.contains(Keyword::Ddof) && k.contains(Keyword::Where));
+        assert!(!k.contains(Keyword::Initial));
+        let k = ReduceOp::Cumsum.keywords();
+        assert!(k.contains(Keyword::Dtype) && !k.contains(Keyword::Keepdims));
+        assert!(!ReduceOp::Argmax.keywords().contains(Keyword::AxisTuple));
+    }
+
+    #[test]
+    fn arith_family_is_what_the_kernels_dispatch() {
+        macro_rules! collect {
+            ($($v:ident),*) => { [$(BinaryOp::$v),*] };
+        }
+        let arith = for_each_op!(arith_ops, collect);
+        let expected: std::vec::Vec<BinaryOp> = BinaryOp::ALL
+            .iter()
+            .copied()
+            .filter(|op| op.family() == BinaryFamily::Arith)
+            .collect();
+        assert_eq!(arith.to_vec(), expected);
+    }
+}
