@@ -4,7 +4,7 @@
 //! stable wire code, NumPy's name and aliases, the loop family that picks
 //! its dtypes (ufuncs) or its kind (reductions), the accuracy of its float
 //! results against NumPy, the identity (binary ufuncs) and the keywords it
-//! takes (reductions). [`for_each_op!`] hands the rows to a callback macro,
+//! takes (reductions). `for_each_op!` hands the rows to a callback macro,
 //! the way libm keeps one list of functions: this module expands them into
 //! the op enums and their accessors, [`crate::typed`] into one typed
 //! function per op, the ufunc driver into its kernel dispatch. Nothing else
