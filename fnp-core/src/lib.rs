@@ -12,7 +12,7 @@
 //! fnp_core::subtract(&samples, fnp_core::View::scalar(&mean), &mut z)?;
 //! let z_in = z; // (x - mean) / std, the 0-d operands broadcast
 //! fnp_core::true_divide(&z_in, fnp_core::View::scalar(&std), &mut z)?;
-//! assert_eq!(fnp_core::argmax::<f32, i64>(&z)?, 5);
+//! assert_eq!(fnp_core::argmax(&z)?, 5);
 //! # Ok::<(), fnp_core::Error>(())
 //! ```
 //!
@@ -23,6 +23,10 @@
 //! - Reductions: [`sum`], [`mean`], [`var`], [`std()`], [`max`], [`argmax`], …
 //!   over every axis; [`reduce_into`] with [`ReduceParams`] for `axis`,
 //!   `keepdims`, `where`, `initial`, `dtype`, `ddof`.
+//! - Output types follow from the input types as NumPy's result dtypes do
+//!   ([`promote`]): `argmax(&z)` is an `i64`, `mean` of `i16` an `f64`,
+//!   `add` of `i16` and `f32` writes `f32`, and a wrong output buffer is a
+//!   compile error.
 //! - Buffer sizes first: [`binary_output`], [`unary_output`],
 //!   [`reduce_output`], [`reduce_scratch_len`].
 //! - Dynamic dtypes (a dtype known at run time, as the wire server has):
@@ -69,6 +73,7 @@ pub mod output;
 #[cfg(feature = "alloc")]
 pub mod owned;
 pub mod precision;
+pub mod promote;
 pub mod reduce;
 pub mod shape;
 pub mod table;
@@ -94,8 +99,8 @@ pub use output::Output;
 pub use reduce::{reduce, Axes, ReduceParams, Scalar};
 pub use shape::{broadcast_shapes, Layout, Shape, MAX_NDIM};
 pub use table::{
-    BinaryFamily, BinaryOp, Identity, Keyword, Keywords, Op, ReduceKind, ReduceOp, UnaryFamily,
-    UnaryOp,
+    BinaryFamily, BinaryOp, Identity, Keyword, Keywords, Op, OutRule, ReduceKind, ReduceOp,
+    UnaryFamily, UnaryOp,
 };
 pub use typed::{
     binary_into, binary_output, reduce_into, reduce_output, reduce_scratch_len, unary_into,

@@ -10,7 +10,7 @@
 //! let col = Array::<f64>::reduce(ReduceOp::Sum, &y, &ReduceParams::along(0))?;
 //! assert_eq!((col.shape().dims(), col.as_slice()), (&[2][..], &[40.0, 600.0][..]));
 //! // Views of owned arrays go to the slice API as well:
-//! assert_eq!(fnp_core::max::<f64, f64>(&y)?, 400.0);
+//! assert_eq!(fnp_core::max(&y)?, 400.0);
 //! # Ok::<(), fnp_core::Error>(())
 //! ```
 

@@ -38,9 +38,13 @@ const UO: FpFlags = FpFlags::UNDERFLOW.union(FpFlags::OVERFLOW);
 /// with every row of the table.
 ///
 /// Row forms:
-/// - binary: `Variant = code, name, [aliases], BinaryFamily, accuracy, Identity;`
-/// - unary: `Variant = code, name, [aliases], UnaryFamily, accuracy;`
-/// - reduce: `Variant = code, name, [aliases], ReduceKind, accuracy, [Keyword, …];`
+/// - binary: `Variant = code, name, [aliases], BinaryFamily -> OutRule, accuracy, Identity;`
+/// - unary: `Variant = code, name, [aliases], UnaryFamily -> OutRule, accuracy;`
+/// - reduce: `Variant = code, name, [aliases], ReduceKind -> OutRule, accuracy, [Keyword, …];`
+///
+/// The family says which loops NumPy has; the [`OutRule`] which output
+/// type a loop has, at run time and (through [`crate::promote`]) in the
+/// typed functions' signatures.
 ///
 /// Each row's doc comment is the op's documentation (NumPy's rules for
 /// NaN, ±0, ±inf, overflow, errors and flags).
@@ -52,283 +56,283 @@ macro_rules! for_each_op {
         /// `np.add`: `a + b`; integers wrap; on bool, logical or. Floats:
         /// `overflow` for an infinity from finite operands, `invalid` for
         /// `inf + -inf`, never `underflow`.
-        Add = 0, add, [], Arith, EXACT, Zero;
+        Add = 0, add, [], Arith -> Same, EXACT, Zero;
         /// `np.subtract`: `a - b`; TypeError on two bools; flags as add.
-        Subtract = 1, subtract, [], Arith, EXACT, None;
+        Subtract = 1, subtract, [], Arith -> Same, EXACT, None;
         /// `np.multiply`: `a * b`; integers wrap; on bool, logical and. Floats:
         /// `invalid` for `inf * 0`, `overflow`, `underflow` when the product is
         /// tiny (after rounding) and inexact.
-        Multiply = 2, multiply, [], Arith, EXACT, One;
+        Multiply = 2, multiply, [], Arith -> Same, EXACT, One;
         /// `np.true_divide` (`np.divide`): integers and bools divide in
         /// float64. `divide` for a finite non-zero `x / 0`, `invalid` for `0 / 0`
         /// and `inf / inf`, `overflow`, `underflow`.
-        TrueDivide = 3, true_divide, ["divide"], Arith, EXACT, None;
+        TrueDivide = 3, true_divide, ["divide"], Arith -> Real, EXACT, None;
         /// `np.floor_divide`: Python's `//`. Integers: `x // 0 == 0` with
         /// `divide`, `MIN // -1 == MIN` with `overflow`; bools use int8. Floats
         /// follow `npy_divmod` (`floor_divide(1.0, 0.1) == 9.0`, signed zeros,
         /// `x // 0` is the IEEE quotient).
-        FloorDivide = 4, floor_divide, [], Arith, EXACT, None;
+        FloorDivide = 4, floor_divide, [], Arith -> NoBool, EXACT, None;
         /// `np.remainder` (`np.mod`): Python's `%`, the result takes the
         /// divisor's sign. Integers: `x % 0 == 0` with `divide`, `MIN % -1 == 0`
         /// without a flag. Floats: `remainder(-1, inf) == inf`, `x % 0` is NaN
         /// with `invalid`.
-        Remainder = 5, remainder, ["mod"], Arith, EXACT, None;
+        Remainder = 5, remainder, ["mod"], Arith -> NoBool, EXACT, None;
         /// `np.power`: integer powers are exact with wraparound and `0 ** 0 ==
         /// 1`; any negative integer exponent is a ValueError. Float powers come
         /// from libm within [`crate::precision`]'s bound; `power(0, -1)` is inf
         /// with `divide`.
-        Power = 6, power, ["pow"], Arith, POWER, None;
+        Power = 6, power, ["pow"], Arith -> NoBool, POWER, None;
         /// `np.maximum`: propagates NaN (the first operand's when both are);
         /// of two equal operands (±0) the first is returned.
-        Maximum = 7, maximum, [], Arith, MAX_FAMILY, None;
+        Maximum = 7, maximum, [], Arith -> Same, MAX_FAMILY, None;
         /// `np.minimum`: as maximum.
-        Minimum = 8, minimum, [], Arith, MAX_FAMILY, None;
+        Minimum = 8, minimum, [], Arith -> Same, MAX_FAMILY, None;
         /// `np.fmax`: ignores a NaN operand; NaN only when both are.
-        Fmax = 9, fmax, [], Arith, FMAX_FAMILY, None;
+        Fmax = 9, fmax, [], Arith -> Same, FMAX_FAMILY, None;
         /// `np.fmin`: as fmax.
-        Fmin = 10, fmin, [], Arith, FMAX_FAMILY, None;
+        Fmin = 10, fmin, [], Arith -> Same, FMAX_FAMILY, None;
         /// `np.equal`: `a == b` as bool; NaN equals nothing. Integers of
         /// different signedness compare exactly (`-1 != 2**64 - 1`); a Python
         /// int outside the array's dtype compares by value, no OverflowError.
-        Equal = 11, equal, [], Compare, EXACT, None;
+        Equal = 11, equal, [], Compare -> Bool, EXACT, None;
         /// `np.not_equal`: `a != b`; true for NaN.
-        NotEqual = 12, not_equal, [], Compare, EXACT, None;
+        NotEqual = 12, not_equal, [], Compare -> Bool, EXACT, None;
         /// `np.less`: `a < b`; false for NaN. No flags (quiet comparison).
-        Less = 13, less, [], Compare, EXACT, None;
+        Less = 13, less, [], Compare -> Bool, EXACT, None;
         /// `np.less_equal`: `a <= b`.
-        LessEqual = 14, less_equal, [], Compare, EXACT, None;
+        LessEqual = 14, less_equal, [], Compare -> Bool, EXACT, None;
         /// `np.greater`: `a > b`.
-        Greater = 15, greater, [], Compare, EXACT, None;
+        Greater = 15, greater, [], Compare -> Bool, EXACT, None;
         /// `np.greater_equal`: `a >= b`.
-        GreaterEqual = 16, greater_equal, [], Compare, EXACT, None;
+        GreaterEqual = 16, greater_equal, [], Compare -> Bool, EXACT, None;
         /// `np.logical_and`: both non-zero (NaN is true), as bool.
-        LogicalAnd = 17, logical_and, [], Logical, EXACT, True;
+        LogicalAnd = 17, logical_and, [], Logical -> Bool, EXACT, True;
         /// `np.logical_or`: either non-zero.
-        LogicalOr = 18, logical_or, [], Logical, EXACT, False;
+        LogicalOr = 18, logical_or, [], Logical -> Bool, EXACT, False;
         /// `np.logical_xor`: exactly one non-zero.
-        LogicalXor = 19, logical_xor, [], Logical, EXACT, False;
+        LogicalXor = 19, logical_xor, [], Logical -> Bool, EXACT, False;
         /// `np.bitwise_and`: `a & b` on integers, logical and on bool;
         /// TypeError for floats.
-        BitwiseAnd = 20, bitwise_and, [], Bitwise, EXACT, MinusOne;
+        BitwiseAnd = 20, bitwise_and, [], Bitwise -> Same, EXACT, MinusOne;
         /// `np.bitwise_or`: `a | b`.
-        BitwiseOr = 21, bitwise_or, [], Bitwise, EXACT, Zero;
+        BitwiseOr = 21, bitwise_or, [], Bitwise -> Same, EXACT, Zero;
         /// `np.bitwise_xor`: `a ^ b`.
-        BitwiseXor = 22, bitwise_xor, [], Bitwise, EXACT, Zero;
+        BitwiseXor = 22, bitwise_xor, [], Bitwise -> Same, EXACT, Zero;
         /// `np.left_shift`: `a << b` with wraparound; a shift by the bit width
         /// or more, or by a negative amount, gives 0.
-        LeftShift = 23, left_shift, ["bitwise_left_shift"], Shift, EXACT, None;
+        LeftShift = 23, left_shift, ["bitwise_left_shift"], Shift -> NoBool, EXACT, None;
         /// `np.right_shift`: arithmetic `a >> b`; a shift by the bit width or
         /// more, or by a negative amount, gives 0 (-1 for negative `a`).
-        RightShift = 24, right_shift, ["bitwise_right_shift"], Shift, EXACT, None;
+        RightShift = 24, right_shift, ["bitwise_right_shift"], Shift -> NoBool, EXACT, None;
         /// `np.arctan2`: the angle of `(b, a)` in `[-pi, pi]`, signed zeros and
         /// infinities as C's `atan2`; libm's, within the precision table.
-        Arctan2 = 25, arctan2, ["atan2"], FloatOnly, ARCTAN2, None;
+        Arctan2 = 25, arctan2, ["atan2"], FloatOnly -> Float, ARCTAN2, None;
         /// `np.hypot`: `sqrt(a*a + b*b)` without undue overflow; inf if either
         /// is inf (even with a NaN); `overflow` when finite operands give inf.
-        Hypot = 26, hypot, [], FloatOnly, HYPOT, Zero;
+        Hypot = 26, hypot, [], FloatOnly -> Float, HYPOT, Zero;
         /// `np.copysign`: `|a|` with the sign of `b`, NaNs included; exact.
-        Copysign = 27, copysign, [], FloatOnly, SIGN_OPS, None;
+        Copysign = 27, copysign, [], FloatOnly -> Float, SIGN_OPS, None;
         /// `np.nextafter`: the next float after `a` towards `b`; `overflow`
         /// stepping past MAX to inf; exact.
-        Nextafter = 28, nextafter, [], FloatOnly, EXACT, None;
+        Nextafter = 28, nextafter, [], FloatOnly -> Float, EXACT, None;
         /// `np.logaddexp`: `log(exp(a) + exp(b))` by NumPy's formula
         /// (`a + log1p(exp(b - a))` for the larger `a`; `a + ln 2` when equal).
-        Logaddexp = 29, logaddexp, [], FloatOnly, LOGADDEXP, NegInfinity;
+        Logaddexp = 29, logaddexp, [], FloatOnly -> Float, LOGADDEXP, NegInfinity;
         /// `np.logaddexp2`: `log2(2**a + 2**b)`, the same formula in base 2.
-        Logaddexp2 = 30, logaddexp2, [], FloatOnly, LOGADDEXP, NegInfinity;
+        Logaddexp2 = 30, logaddexp2, [], FloatOnly -> Float, LOGADDEXP, NegInfinity;
         /// `np.heaviside`: 0 for `a < 0`, `b` for `a == 0`, 1 for `a > 0`,
         /// NaN for a NaN `a`; exact.
-        Heaviside = 31, heaviside, [], FloatOnly, EXACT, None;
+        Heaviside = 31, heaviside, [], FloatOnly -> Float, EXACT, None;
         /// `np.float_power`: `a ** b` always in float64 (libm's pow).
-        FloatPower = 32, float_power, [], Float64Only, POWER, None;
+        FloatPower = 32, float_power, [], Float64Only -> Float64, POWER, None;
         /// `np.fmod`: C's remainder, the sign of the dividend. Integers:
         /// `x % 0 == 0` with `divide`, `MIN % -1 == 0`; floats: exact, NaN
         /// with `invalid` for `x % 0` and `inf % y`.
-        Fmod = 33, fmod, [], Fmod, EXACT, None;
+        Fmod = 33, fmod, [], Fmod -> NoBool, EXACT, None;
         /// `np.ldexp`: `a * 2**b` for a float `a` and an integer `b`, exact
         /// while the result is normal (C's `ldexp`); the output is `a`'s float
         /// dtype. An int64 exponent outside C's `int` is clamped to it, as
         /// NumPy's `l` loop does. `overflow` for inf from a finite `a`,
         /// `underflow` for a tiny inexact result (an exact subnormal raises
         /// nothing). A Python int exponent must fit int32 (OverflowError).
-        Ldexp = 34, ldexp, [], Ldexp, EXACT, None;
+        Ldexp = 34, ldexp, [], Ldexp -> Mantissa, EXACT, None;
         /// `np.gcd`: the greatest common divisor of `|a|` and `|b|`, always
         /// >= 0 except `gcd(MIN, 0) == gcd(MIN, MIN) == MIN` (the magnitude
         /// `2**(bits-1)` wraps, as in NumPy's C); `gcd(0, 0) == 0`.
-        Gcd = 35, gcd, [], IntOnly, EXACT, Zero;
+        Gcd = 35, gcd, [], IntOnly -> Same, EXACT, Zero;
         /// `np.lcm`: `|a| / gcd(a, b) * |b|`, wrapping on overflow as NumPy's
         /// C does (`lcm(int8(-128), 3) == -128`); 0 if either is 0.
-        Lcm = 36, lcm, [], IntOnly, EXACT, None;
+        Lcm = 36, lcm, [], IntOnly -> Same, EXACT, None;
             }
             unary {
         /// `np.negative`: `-x`; integers wrap (`-MIN == MIN`, unsigned wrap
         /// around); floats flip the sign bit, NaNs included. TypeError on bool.
-        Negative = 0, negative, [], Signed, SIGN_OPS;
+        Negative = 0, negative, [], Signed -> Same, SIGN_OPS;
         /// `np.positive`: a copy of `x`. TypeError on bool.
-        Positive = 1, positive, [], Signed, SIGN_OPS;
+        Positive = 1, positive, [], Signed -> Same, SIGN_OPS;
         /// `np.absolute` (`np.abs`): `|x|`; `abs(MIN) == MIN` for signed
         /// integers; floats clear the sign bit, NaNs included.
-        Absolute = 2, absolute, ["abs"], AnyDtype, SIGN_OPS;
+        Absolute = 2, absolute, ["abs"], AnyDtype -> Same, SIGN_OPS;
         /// `np.sign`: -1, 0 or 1 in the input dtype; `sign(±0.0) == +0.0`,
         /// a NaN passes through. TypeError on bool.
-        Sign = 3, sign, [], Signed, SIGN_OPS;
+        Sign = 3, sign, [], Signed -> Same, SIGN_OPS;
         /// `np.square`: `x * x`; integers wrap, floats flag as multiply.
-        Square = 4, square, [], NoBool, EXACT;
+        Square = 4, square, [], NoBool -> NoBool, EXACT;
         /// `np.reciprocal`: `1 / x`. Integers compute `1.0 / x` and convert
         /// back as NumPy's C loop does: `±1` for `±1`, otherwise 0; for 0 the
         /// converted infinity (0, or MIN for int32/int64) with `divide` and
         /// `invalid`. Floats: `1/0 == inf` with `divide`.
-        Reciprocal = 5, reciprocal, [], NoBool, EXACT;
+        Reciprocal = 5, reciprocal, [], NoBool -> NoBool, EXACT;
         /// `np.sqrt`: correctly rounded; NaN with `invalid` below zero,
         /// `sqrt(-0.0) == -0.0`.
-        Sqrt = 6, sqrt, [], Math, EXACT;
+        Sqrt = 6, sqrt, [], Math -> Float, EXACT;
         /// `np.cbrt`: the real cube root, odd in `x`.
-        Cbrt = 7, cbrt, [], Math, transcendental(2, 2, U);
+        Cbrt = 7, cbrt, [], Math -> Float, transcendental(2, 2, U);
         /// `np.exp`: `overflow` to inf, `underflow` to 0 or a subnormal.
-        Exp = 8, exp, [], Math, transcendental(3, 1, U);
+        Exp = 8, exp, [], Math -> Float, transcendental(3, 1, U);
         /// `np.exp2`: `2**x`, flags as exp.
-        Exp2 = 9, exp2, [], Math, transcendental(2, 1, UO);
+        Exp2 = 9, exp2, [], Math -> Float, transcendental(2, 1, UO);
         /// `np.expm1`: `exp(x) - 1` accurate near 0.
-        Expm1 = 10, expm1, [], Math, transcendental(3, 1, U);
+        Expm1 = 10, expm1, [], Math -> Float, transcendental(3, 1, U);
         /// `np.log`: `log(0) == -inf` with `divide`, NaN with `invalid` below 0.
-        Log = 11, log, [], Math, transcendental(4, 1, U);
+        Log = 11, log, [], Math -> Float, transcendental(4, 1, U);
         /// `np.log2`: as log.
-        Log2 = 12, log2, [], Math, transcendental(3, 1, U);
+        Log2 = 12, log2, [], Math -> Float, transcendental(3, 1, U);
         /// `np.log10`: as log.
-        Log10 = 13, log10, [], Math, transcendental(4, 1, U);
+        Log10 = 13, log10, [], Math -> Float, transcendental(4, 1, U);
         /// `np.log1p`: `log(1 + x)` accurate near 0; `log1p(-1) == -inf` with
         /// `divide`, NaN with `invalid` below -1.
-        Log1p = 14, log1p, [], Math, transcendental(2, 1, U);
+        Log1p = 14, log1p, [], Math -> Float, transcendental(2, 1, U);
         /// `np.sin`: NaN with `invalid` for ±inf.
-        Sin = 15, sin, [], Math, transcendental(2, 1, U);
+        Sin = 15, sin, [], Math -> Float, transcendental(2, 1, U);
         /// `np.cos`: NaN with `invalid` for ±inf.
-        Cos = 16, cos, [], Math, transcendental(2, 1, U);
+        Cos = 16, cos, [], Math -> Float, transcendental(2, 1, U);
         /// `np.tan`: NaN with `invalid` for ±inf.
-        Tan = 17, tan, [], Math, transcendental(4, 1, U);
+        Tan = 17, tan, [], Math -> Float, transcendental(4, 1, U);
         /// `np.arcsin`: NaN with `invalid` outside [-1, 1].
-        Arcsin = 18, arcsin, ["asin"], Math, transcendental(4, 1, U);
+        Arcsin = 18, arcsin, ["asin"], Math -> Float, transcendental(4, 1, U);
         /// `np.arccos`: NaN with `invalid` outside [-1, 1].
-        Arccos = 19, arccos, ["acos"], Math, transcendental(3, 1, U);
+        Arccos = 19, arccos, ["acos"], Math -> Float, transcendental(3, 1, U);
         /// `np.arctan`: `arctan(±inf) == ±pi/2`.
-        Arctan = 20, arctan, ["atan"], Math, transcendental(3, 1, U);
+        Arctan = 20, arctan, ["atan"], Math -> Float, transcendental(3, 1, U);
         /// `np.sinh`: `overflow` to ±inf.
-        Sinh = 21, sinh, [], Math, transcendental(2, 1, U);
+        Sinh = 21, sinh, [], Math -> Float, transcendental(2, 1, U);
         /// `np.cosh`: `overflow` to inf.
-        Cosh = 22, cosh, [], Math, transcendental(3, 1, U);
+        Cosh = 22, cosh, [], Math -> Float, transcendental(3, 1, U);
         /// `np.tanh`: ±1 for large `|x|`.
-        Tanh = 23, tanh, [], Math, transcendental(2, 2, U);
+        Tanh = 23, tanh, [], Math -> Float, transcendental(2, 2, U);
         /// `np.arcsinh`.
-        Arcsinh = 24, arcsinh, ["asinh"], Math, transcendental(2, 1, U);
+        Arcsinh = 24, arcsinh, ["asinh"], Math -> Float, transcendental(2, 1, U);
         /// `np.arccosh`: NaN with `invalid` below 1.
-        Arccosh = 25, arccosh, ["acosh"], Math, transcendental(2, 1, U);
+        Arccosh = 25, arccosh, ["acosh"], Math -> Float, transcendental(2, 1, U);
         /// `np.arctanh`: ±inf with `divide` at ±1, NaN with `invalid` beyond.
-        Arctanh = 26, arctanh, ["atanh"], Math, transcendental(2, 1, U);
+        Arctanh = 26, arctanh, ["atanh"], Math -> Float, transcendental(2, 1, U);
         /// `np.deg2rad`: `x * (pi / 180)`, one correctly rounded multiply;
         /// flags as multiply.
-        Deg2rad = 27, deg2rad, [], Math, EXACT;
+        Deg2rad = 27, deg2rad, [], Math -> Float, EXACT;
         /// `np.rad2deg`: `x * (180 / pi)`, one correctly rounded multiply.
-        Rad2deg = 28, rad2deg, [], Math, EXACT;
+        Rad2deg = 28, rad2deg, [], Math -> Float, EXACT;
         /// `np.floor`: integers and bool are returned unchanged.
-        Floor = 29, floor, [], AnyDtype, EXACT;
+        Floor = 29, floor, [], AnyDtype -> Same, EXACT;
         /// `np.ceil`: as floor.
-        Ceil = 30, ceil, [], AnyDtype, EXACT;
+        Ceil = 30, ceil, [], AnyDtype -> Same, EXACT;
         /// `np.trunc`: as floor.
-        Trunc = 31, trunc, [], AnyDtype, EXACT;
+        Trunc = 31, trunc, [], AnyDtype -> Same, EXACT;
         /// `np.rint`: round half to even; float loops only.
-        Rint = 32, rint, [], Math, EXACT;
+        Rint = 32, rint, [], Math -> Float, EXACT;
         /// `np.isnan`: false for every integer.
-        Isnan = 33, isnan, [], Predicate, EXACT;
+        Isnan = 33, isnan, [], Predicate -> Bool, EXACT;
         /// `np.isinf`: false for every integer.
-        Isinf = 34, isinf, [], Predicate, EXACT;
+        Isinf = 34, isinf, [], Predicate -> Bool, EXACT;
         /// `np.isfinite`: true for every integer.
-        Isfinite = 35, isfinite, [], Predicate, EXACT;
+        Isfinite = 35, isfinite, [], Predicate -> Bool, EXACT;
         /// `np.signbit`: the sign bit, of NaNs and zeros too; integers `x < 0`.
-        Signbit = 36, signbit, [], Signbit, EXACT;
+        Signbit = 36, signbit, [], Signbit -> Bool, EXACT;
         /// `np.logical_not`: `x == 0` as bool (NaN is true, so false out).
-        LogicalNot = 37, logical_not, [], Logical, EXACT;
+        LogicalNot = 37, logical_not, [], Logical -> Bool, EXACT;
         /// `np.invert` (`np.bitwise_not`): `!x` on integers, logical not on
         /// bool; TypeError for floats.
-        Invert = 38, invert, ["bitwise_not", "bitwise_invert"], Invert, EXACT;
+        Invert = 38, invert, ["bitwise_not", "bitwise_invert"], Invert -> Same, EXACT;
         /// `np.fabs`: `|x|` from C's `fabs`, float loops only: integers
         /// promote to float (int16 to float32, wider to float64; bool, int8
         /// and uint8 to float16). Clears the sign bit of zeros and NaNs; no
         /// flags.
-        Fabs = 39, fabs, [], Math, SIGN_OPS;
+        Fabs = 39, fabs, [], Math -> Float, SIGN_OPS;
         /// `np.spacing`: the distance from `x` to the next float away from
         /// zero, with the sign of `x` (`spacing(±0.0) == +2**-1074`); float
         /// loops only. NaN passes through, ±inf gives NaN without a flag;
         /// `±MAX` gives ±inf with `overflow`; a subnormal `x` raises
         /// `underflow`. Exact.
-        Spacing = 40, spacing, [], Math, EXACT;
+        Spacing = 40, spacing, [], Math -> Float, EXACT;
         /// `np.bitwise_count`: the number of 1 bits in `|x|` as uint8 (NumPy
         /// counts the magnitude of a negative integer; `MIN` has one bit).
         /// Bool counts in int8; TypeError for floats.
-        BitwiseCount = 41, bitwise_count, [], BitCount, EXACT;
+        BitwiseCount = 41, bitwise_count, [], BitCount -> Uint8, EXACT;
         /// `np.conjugate` (`np.conj`): on real dtypes a copy of `x`, NaN
         /// signs included. Bool computes in int8.
-        Conjugate = 42, conjugate, ["conj"], NoBool, SIGN_OPS;
+        Conjugate = 42, conjugate, ["conj"], NoBool -> NoBool, SIGN_OPS;
         /// `np.degrees`: NumPy's own ufunc with rad2deg's loops,
         /// `x * (180 / pi)`; flags as multiply.
-        Degrees = 43, degrees, [], Math, EXACT;
+        Degrees = 43, degrees, [], Math -> Float, EXACT;
         /// `np.radians`: NumPy's own ufunc with deg2rad's loops,
         /// `x * (pi / 180)`; flags as multiply.
-        Radians = 44, radians, [], Math, EXACT;
+        Radians = 44, radians, [], Math -> Float, EXACT;
             }
             reduce {
         /// `np.sum`: `add.reduce`; small ints accumulate in int64/uint64, bool
         /// in int64, integers wrap. Floats: NumPy's pairwise order, bit for bit;
         /// NaN propagates, `inf + -inf` is NaN with `invalid`, a finite sum that
         /// overflows is ±inf with `overflow`; empty gives 0 (+0.0).
-        Sum = 0, sum, [], Fold, EXACT, [AxisTuple, Keepdims, Where, Initial, Dtype];
+        Sum = 0, sum, [], Fold -> Wide, EXACT, [AxisTuple, Keepdims, Where, Initial, Dtype];
         /// `np.prod`: `multiply.reduce`, sequential; integers wrap. Floats:
         /// `inf * 0` is NaN with `invalid`, `overflow`/`underflow` as multiply;
         /// empty gives 1.
-        Prod = 1, prod, [], Fold, EXACT, [AxisTuple, Keepdims, Where, Initial, Dtype];
+        Prod = 1, prod, [], Fold -> Wide, EXACT, [AxisTuple, Keepdims, Where, Initial, Dtype];
         /// `np.min`/`np.amin`: `minimum.reduce`; NaN propagates (no flag); the
         /// sign of a zero result may differ from NumPy's, which varies by CPU
         /// (`precision::MAX_FAMILY`). Empty without `initial=` is a ValueError.
-        Min = 2, min, ["amin"], Fold, PICKS_ELEMENT, [AxisTuple, Keepdims, Where, Initial];
+        Min = 2, min, ["amin"], Fold -> Same, PICKS_ELEMENT, [AxisTuple, Keepdims, Where, Initial];
         /// `np.max`/`np.amax`: `maximum.reduce`; NaN propagates (no flag); zero
         /// signs as min. Empty without `initial=` is a ValueError.
-        Max = 3, max, ["amax"], Fold, PICKS_ELEMENT, [AxisTuple, Keepdims, Where, Initial];
+        Max = 3, max, ["amax"], Fold -> Same, PICKS_ELEMENT, [AxisTuple, Keepdims, Where, Initial];
         /// `np.mean`: the sum (int and bool in float64, floats in their dtype)
         /// divided in float64 by the count, as `_methods._mean`; bit-identical
         /// to NumPy. NaN and ±inf propagate (`inf - inf` sums give NaN with
         /// `invalid`); an empty input is NaN with `invalid` (0/0).
-        Mean = 4, mean, [], Fold, EXACT, [AxisTuple, Keepdims, Where, Dtype];
+        Mean = 4, mean, [], Fold -> Real, EXACT, [AxisTuple, Keepdims, Where, Dtype];
         /// `np.var`: two passes, `sum((x - mean)**2) / max(n - ddof, 0)` as
         /// `_methods._var`; bit-identical to NumPy. A NaN or inf input gives NaN
         /// (with `invalid` for inf); `n - ddof <= 0` divides by 0 (inf or NaN
         /// with `divide`/`invalid`, as NumPy without its warning).
-        Var = 5, var, [], Fold, EXACT, [AxisTuple, Keepdims, Where, Dtype, Ddof];
+        Var = 5, var, [], Fold -> Real, EXACT, [AxisTuple, Keepdims, Where, Dtype, Ddof];
         /// `np.std`: `sqrt(var)` in the result dtype (correctly rounded sqrt);
         /// NaN and empty-input rules as var.
-        Std = 6, std, [], Fold, EXACT, [AxisTuple, Keepdims, Where, Dtype, Ddof];
+        Std = 6, std, [], Fold -> Real, EXACT, [AxisTuple, Keepdims, Where, Dtype, Ddof];
         /// `np.argmin`: first index of the minimum (of the first NaN).
-        Argmin = 7, argmin, [], Fold, EXACT, [Keepdims];
+        Argmin = 7, argmin, [], Fold -> Index, EXACT, [Keepdims];
         /// `np.argmax`: first index of the maximum (of the first NaN).
-        Argmax = 8, argmax, [], Fold, EXACT, [Keepdims];
+        Argmax = 8, argmax, [], Fold -> Index, EXACT, [Keepdims];
         /// `np.any`: `logical_or.reduce` to bool.
-        Any = 9, any, [], Fold, EXACT, [AxisTuple, Keepdims, Where];
+        Any = 9, any, [], Fold -> Bool, EXACT, [AxisTuple, Keepdims, Where];
         /// `np.all`: `logical_and.reduce` to bool.
-        All = 10, all, [], Fold, EXACT, [AxisTuple, Keepdims, Where];
+        All = 10, all, [], Fold -> Bool, EXACT, [AxisTuple, Keepdims, Where];
         /// `np.count_nonzero`: int64 count (NaN counts as non-zero).
-        CountNonzero = 11, count_nonzero, [], Fold, EXACT, [AxisTuple, Keepdims];
+        CountNonzero = 11, count_nonzero, [], Fold -> Index, EXACT, [AxisTuple, Keepdims];
         /// `np.cumsum`: `add.accumulate`, sequential.
-        Cumsum = 12, cumsum, [], Scan, EXACT, [Dtype];
+        Cumsum = 12, cumsum, [], Scan -> Wide, EXACT, [Dtype];
         /// `np.cumprod`: `multiply.accumulate`, sequential.
-        Cumprod = 13, cumprod, [], Scan, EXACT, [Dtype];
+        Cumprod = 13, cumprod, [], Scan -> Wide, EXACT, [Dtype];
         /// `np.nansum`: sum with NaN as 0.
-        Nansum = 14, nansum, [], Fold, EXACT, [AxisTuple, Keepdims, Where, Initial, Dtype];
+        Nansum = 14, nansum, [], Fold -> Wide, EXACT, [AxisTuple, Keepdims, Where, Initial, Dtype];
         /// `np.nanprod`: prod with NaN as 1.
-        Nanprod = 15, nanprod, [], Fold, EXACT, [AxisTuple, Keepdims, Where, Initial, Dtype];
+        Nanprod = 15, nanprod, [], Fold -> Wide, EXACT, [AxisTuple, Keepdims, Where, Initial, Dtype];
         /// `np.nanmin`: `fmin.reduce`; all-NaN gives NaN (NumPy warns, no flag).
-        Nanmin = 16, nanmin, [], Fold, PICKS_ELEMENT, [AxisTuple, Keepdims, Where, Initial];
+        Nanmin = 16, nanmin, [], Fold -> Same, PICKS_ELEMENT, [AxisTuple, Keepdims, Where, Initial];
         /// `np.nanmax`: `fmax.reduce`.
-        Nanmax = 17, nanmax, [], Fold, PICKS_ELEMENT, [AxisTuple, Keepdims, Where, Initial];
+        Nanmax = 17, nanmax, [], Fold -> Same, PICKS_ELEMENT, [AxisTuple, Keepdims, Where, Initial];
         /// `np.nanmean`: mean over the non-NaN elements; all-NaN gives NaN
         /// without flags.
-        Nanmean = 18, nanmean, [], Fold, EXACT, [AxisTuple, Keepdims, Where, Dtype];
+        Nanmean = 18, nanmean, [], Fold -> Real, EXACT, [AxisTuple, Keepdims, Where, Dtype];
             }
         }
     };
@@ -346,11 +350,11 @@ macro_rules! arith_ops {
         $callback! { $($acc),* }
     };
     (@rows $callback:ident [$($acc:ident)*] $(#[$doc:meta])* $variant:ident = $code:literal,
-     $name:ident, [$($alias:literal),*], Arith, $accuracy:expr, $identity:ident; $($rest:tt)*) => {
+     $name:ident, [$($alias:literal),*], Arith -> $out:ident, $accuracy:expr, $identity:ident; $($rest:tt)*) => {
         $crate::table::arith_ops! { @rows $callback [$($acc)* $variant] $($rest)* }
     };
     (@rows $callback:ident [$($acc:ident)*] $(#[$doc:meta])* $variant:ident = $code:literal,
-     $name:ident, [$($alias:literal),*], $family:ident, $accuracy:expr, $identity:ident; $($rest:tt)*) => {
+     $name:ident, [$($alias:literal),*], $family:ident -> $out:ident, $accuracy:expr, $identity:ident; $($rest:tt)*) => {
         $crate::table::arith_ops! { @rows $callback [$($acc)*] $($rest)* }
     };
 }
@@ -360,11 +364,11 @@ pub(crate) use arith_ops;
 macro_rules! define_ops {
     (
         binary { $($(#[$bdoc:meta])* $bv:ident = $bcode:literal, $bname:ident,
-                   [$($balias:literal),*], $bfamily:ident, $baccuracy:expr, $bidentity:ident;)* }
+                   [$($balias:literal),*], $bfamily:ident -> $bout:ident, $baccuracy:expr, $bidentity:ident;)* }
         unary { $($(#[$udoc:meta])* $uv:ident = $ucode:literal, $uname:ident,
-                  [$($ualias:literal),*], $ufamily:ident, $uaccuracy:expr;)* }
+                  [$($ualias:literal),*], $ufamily:ident -> $uout:ident, $uaccuracy:expr;)* }
         reduce { $($(#[$rdoc:meta])* $rv:ident = $rcode:literal, $rname:ident,
-                   [$($ralias:literal),*], $rkind:ident, $raccuracy:expr, [$($rkw:ident),*];)* }
+                   [$($ralias:literal),*], $rkind:ident -> $rout:ident, $raccuracy:expr, [$($rkw:ident),*];)* }
     ) => {
         /// A binary ufunc. The discriminant is the stable wire code.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -393,6 +397,11 @@ macro_rules! define_ops {
             /// How NumPy picks this op's loop.
             pub const fn family(self) -> BinaryFamily {
                 match self { $(BinaryOp::$bv => BinaryFamily::$bfamily,)* }
+            }
+
+            /// Which output type its loops have.
+            pub const fn out_rule(self) -> OutRule {
+                match self { $(BinaryOp::$bv => OutRule::$bout,)* }
             }
 
             /// How its float results compare with NumPy's (integer and bool
@@ -439,6 +448,11 @@ macro_rules! define_ops {
                 match self { $(UnaryOp::$uv => UnaryFamily::$ufamily,)* }
             }
 
+            /// Which output type its loops have.
+            pub const fn out_rule(self) -> OutRule {
+                match self { $(UnaryOp::$uv => OutRule::$uout,)* }
+            }
+
             /// How its float results compare with NumPy's (integer and bool
             /// results are always bit-exact).
             pub const fn accuracy(self) -> Accuracy {
@@ -474,6 +488,11 @@ macro_rules! define_ops {
             /// Whether it folds axes away or scans along one.
             pub const fn kind(self) -> ReduceKind {
                 match self { $(ReduceOp::$rv => ReduceKind::$rkind,)* }
+            }
+
+            /// Which result type it has without `dtype=`.
+            pub const fn out_rule(self) -> OutRule {
+                match self { $(ReduceOp::$rv => OutRule::$rout,)* }
             }
 
             /// How its float results compare with NumPy's (integer and bool
@@ -554,6 +573,56 @@ pub enum UnaryFamily {
     /// Integers only, output uint8 (`bitwise_count`); bool computes in
     /// int8, floats are a TypeError.
     BitCount,
+}
+
+/// How an op's output type follows from its input types, as NumPy's type
+/// resolver decides it; each variant has a marker type of the same name in
+/// [`crate::promote::rule`] that computes it at compile time for the typed
+/// functions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum OutRule {
+    /// The operands' common dtype (`np.result_type`; one operand: its own).
+    Same,
+    /// As [`OutRule::Same`], but bool, which has no loop, computes in int8.
+    NoBool,
+    /// The float of the common dtype: float64 for bool and integers
+    /// (`true_divide`, `mean`).
+    Real,
+    /// The smallest float each operand casts to safely, then their common
+    /// float (float16 for bool, int8 and uint8 alone, which fnp lacks).
+    Float,
+    /// Always float64 (`float_power`).
+    Float64,
+    /// Always bool.
+    Bool,
+    /// The float of the first operand (`ldexp`).
+    Mantissa,
+    /// Always uint8 (`bitwise_count`).
+    Uint8,
+    /// The `sum` accumulator: int64 for bool and signed integers, uint64
+    /// for unsigned ones, the float itself.
+    Wide,
+    /// Always int64: an index or a count.
+    Index,
+}
+
+impl OutRule {
+    /// A short snake_case name (`fnp info`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            OutRule::Same => "same",
+            OutRule::NoBool => "no_bool",
+            OutRule::Real => "real",
+            OutRule::Float => "float",
+            OutRule::Float64 => "float64",
+            OutRule::Bool => "bool",
+            OutRule::Mantissa => "mantissa",
+            OutRule::Uint8 => "uint8",
+            OutRule::Wide => "wide",
+            OutRule::Index => "index",
+        }
+    }
 }
 
 /// The kind of a reduction.

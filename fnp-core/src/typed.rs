@@ -10,12 +10,16 @@
 //! - Inputs are anything that turns into a [`View`]: `&[T]`, `&[T; N]` (1-d)
 //!   or a [`View`] with a shape (it is `Copy`; pass it by value).
 //! - Outputs are caller-provided `&mut [O]` slices, written C-contiguous.
-//!   `O` must be the dtype NumPy returns for the inputs (`add` of two
-//!   `f32` views writes `f32`, `true_divide` of `i32` writes `f64`, `less`
-//!   writes [`Bool`](crate::Bool)); another `O` is [`Error::InvalidType`], NumPy's
-//!   TypeError for an `out=` it cannot cast to. [`binary_output`],
-//!   [`unary_output`], [`reduce_output`] and [`reduce_scratch_len`] say
-//!   first which dtype, shape and buffer length a call needs.
+//!   `O` follows from the input types by the op's output rule
+//!   ([`crate::promote`], NumPy's result dtype): `add` of two `f32` views
+//!   writes `f32`, `true_divide` of `i32` writes `f64`, `less` writes
+//!   [`Bool`](crate::Bool), `argmax` returns `i64` — no turbofish, and a
+//!   wrong `O` does not compile. The entries that take the op as a value
+//!   ([`binary_into`], [`unary_into`], [`reduce_into`]) check `O` at run
+//!   time instead ([`Error::InvalidType`], NumPy's TypeError for an `out=`
+//!   it cannot cast to). [`binary_output`], [`unary_output`],
+//!   [`reduce_output`] and [`reduce_scratch_len`] say first which dtype,
+//!   shape and buffer length a call needs.
 //! - Nothing allocates and nothing panics: a short buffer is
 //!   [`Error::BufferTooSmall`] with the length needed (in elements of the
 //!   buffer), a shape mismatch is NumPy's error ([`Error::BroadcastMismatch`]).
@@ -128,9 +132,9 @@ pub(crate) fn binary_erased<O: Element>(
 /// arithmetic family takes the monomorphic path (one kernel, one driver,
 /// for the output dtype `O`); the others the type-erased entry.
 macro_rules! typed_binary {
-    (Arith, $variant:ident, $a:expr, $b:expr, $out:expr) => {{
+    (Arith, $variant:ident, $o:ty, $a:expr, $b:expr, $out:expr) => {{
         let (a, b) = ($a.as_array(), $b.as_array());
-        let r = $crate::element::with_dtype!(O::DTYPE, T => match $crate::typed::same::<O, T>($out) {
+        let r = $crate::element::with_dtype!(<$o as $crate::element::Element>::DTYPE, T => match $crate::typed::same::<$o, T>($out) {
             Ok(out) => $crate::ufunc::arith_as::<T, $crate::ufunc::kernels::$variant>(
                 BinaryOp::$variant,
                 &a,
@@ -141,7 +145,7 @@ macro_rules! typed_binary {
         });
         $crate::typed::logged(BinaryOp::$variant.name(), r)
     }};
-    ($family:ident, $variant:ident, $a:expr, $b:expr, $out:expr) => {{
+    ($family:ident, $variant:ident, $o:ty, $a:expr, $b:expr, $out:expr) => {{
         $crate::typed::binary_into(BinaryOp::$variant, $a, $b, $out)
     }};
 }
@@ -332,11 +336,11 @@ pub fn reduce_scratch_len<'a, T: Element>(
 macro_rules! typed_fns {
     (
         binary { $($(#[$bdoc:meta])* $bv:ident = $bcode:literal, $bname:ident,
-                   [$($balias:literal),*], $bfamily:ident, $baccuracy:expr, $bidentity:ident;)* }
+                   [$($balias:literal),*], $bfamily:ident -> $bout:ident, $baccuracy:expr, $bidentity:ident;)* }
         unary { $($(#[$udoc:meta])* $uv:ident = $ucode:literal, $uname:ident,
-                  [$($ualias:literal),*], $ufamily:ident, $uaccuracy:expr;)* }
+                  [$($ualias:literal),*], $ufamily:ident -> $uout:ident, $uaccuracy:expr;)* }
         reduce { $($(#[$rdoc:meta])* $rv:ident = $rcode:literal, $rname:ident,
-                   [$($ralias:literal),*], $rkind:ident, $raccuracy:expr, [$($rkw:ident),*];)* }
+                   [$($ralias:literal),*], $rkind:ident -> $rout:ident, $raccuracy:expr, [$($rkw:ident),*];)* }
     ) => {
         /// The typed function of every op of [`crate::table`], re-exported
         /// at the crate root.
@@ -344,6 +348,9 @@ macro_rules! typed_fns {
             use crate::element::Element;
             use crate::error::Result;
             use crate::output::Output;
+            use crate::promote::{
+                rule, BinaryLoop, BinaryOut, ReduceLoop, ReduceOut, UnaryLoop, UnaryOut,
+            };
             use crate::table::{BinaryOp, ReduceOp, UnaryOp};
             use crate::view::View;
             $(
@@ -353,23 +360,28 @@ macro_rules! typed_fns {
                     "`out = np.", stringify!($bname), "(a, b)` over typed views, with broadcasting; ",
                     "returns the output's dtype, shape and the IEEE flags NumPy raises ([`Output`]).\n\n",
                     "- Loops: [`BinaryFamily::", stringify!($bfamily), "`](crate::BinaryFamily::", stringify!($bfamily), ") ",
-                    "decides the dtypes; `O` must be the result dtype ([`binary_output`](crate::binary_output)).\n",
+                    "decides the dtypes; the output type follows from `A` and `B` by ",
+                    "[`rule::", stringify!($bout), "`](crate::promote::rule::", stringify!($bout), ").\n",
                     "- Accuracy of float results against NumPy: [`BinaryOp::accuracy`](crate::BinaryOp::accuracy) ",
                     "(ULP per dtype, see [`crate::precision`]); integer and bool results are bit-exact.\n",
                     "- Errors: [`Error::BroadcastMismatch`](crate::Error::BroadcastMismatch), ",
                     "[`Error::NoLoop`](crate::Error::NoLoop) (TypeError), ",
-                    "[`Error::InvalidType`](crate::Error::InvalidType) for the wrong `O`, ",
-                    "[`Error::BufferTooSmall`](crate::Error::BufferTooSmall) (elements of `O`).\n",
+                    "[`Error::BufferTooSmall`](crate::Error::BufferTooSmall) (elements of the output).\n",
                     "- Type-erased: [`BinaryOp::", stringify!($bv), "`](crate::BinaryOp::", stringify!($bv), ") ",
                     "with [`binary_into`](crate::binary_into) or [`crate::call`]."
                 )]
-                pub fn $bname<'a, 'b, A: Element, B: Element, O: Element>(
+                pub fn $bname<'a, 'b, A, B>(
                     a: impl Into<View<'a, A>>,
                     b: impl Into<View<'b, B>>,
-                    out: &mut [O],
-                ) -> Result<Output> {
+                    out: &mut [BinaryOut<rule::$bout, A, B>],
+                ) -> Result<Output>
+                where
+                    A: BinaryLoop<rule::$bout, B>,
+                    B: Element,
+                    BinaryOut<rule::$bout, A, B>: Element,
+                {
                     let (a, b): (View<'a, A>, View<'b, B>) = (a.into(), b.into());
-                    crate::typed::typed_binary!($bfamily, $bv, a, b, out)
+                    crate::typed::typed_binary!($bfamily, $bv, BinaryOut<rule::$bout, A, B>, a, b, out)
                 }
             )*
             $(
@@ -379,24 +391,28 @@ macro_rules! typed_fns {
                     "`out = np.", stringify!($uname), "(x)` over a typed view, elementwise; ",
                     "returns the output's dtype, shape and the IEEE flags NumPy raises ([`Output`]).\n\n",
                     "- Loops: [`UnaryFamily::", stringify!($ufamily), "`](crate::UnaryFamily::", stringify!($ufamily), ") ",
-                    "decides the dtypes; `O` must be the result dtype ([`unary_output`](crate::unary_output)).\n",
+                    "decides the dtypes; the output type follows from `T` by ",
+                    "[`rule::", stringify!($uout), "`](crate::promote::rule::", stringify!($uout), ").\n",
                     "- Accuracy of float results against NumPy: [`UnaryOp::accuracy`](crate::UnaryOp::accuracy) ",
                     "(ULP per dtype, see [`crate::precision`]); integer and bool results are bit-exact.\n",
                     "- Errors: [`Error::NoLoop`](crate::Error::NoLoop) (TypeError), ",
                     "[`Error::Float16`](crate::Error::Float16) where NumPy answers in float16, ",
-                    "[`Error::InvalidType`](crate::Error::InvalidType) for the wrong `O`, ",
-                    "[`Error::BufferTooSmall`](crate::Error::BufferTooSmall) (elements of `O`).\n",
+                    "[`Error::BufferTooSmall`](crate::Error::BufferTooSmall) (elements of the output).\n",
                     "- Type-erased: [`UnaryOp::", stringify!($uv), "`](crate::UnaryOp::", stringify!($uv), ") ",
                     "with [`unary_into`](crate::unary_into) or [`crate::call`]."
                 )]
-                pub fn $uname<'a, T: Element, O: Element>(
+                pub fn $uname<'a, T>(
                     x: impl Into<View<'a, T>>,
-                    out: &mut [O],
-                ) -> Result<Output> {
+                    out: &mut [UnaryOut<rule::$uout, T>],
+                ) -> Result<Output>
+                where
+                    T: UnaryLoop<rule::$uout>,
+                    UnaryOut<rule::$uout, T>: Element,
+                {
                     crate::typed::unary_into(UnaryOp::$uv, x, out)
                 }
             )*
-            $(crate::typed::reduce_fn!($rkind, $rv, $rname, $(#[$rdoc])*);)*
+            $(crate::typed::reduce_fn!($rkind, $rv, $rname, $rout, $(#[$rdoc])*);)*
         }
     };
 }
@@ -404,37 +420,38 @@ macro_rules! typed_fns {
 /// One typed reduction function: `Fold` ops reduce every axis to one value,
 /// `Scan` ops (cumsum, cumprod) write the flattened running result.
 macro_rules! reduce_fn {
-    (Fold, $variant:ident, $name:ident, $(#[$doc:meta])*) => {
+    (Fold, $variant:ident, $name:ident, $rule:ident, $(#[$doc:meta])*) => {
         $(#[$doc])*
         ///
         #[doc = concat!(
             "`np.", stringify!($name), "(x)` over every axis of a typed view, as one value of ",
-            "the result dtype `O` ([`reduce_output`](crate::reduce_output) says which). ",
+            "NumPy's result type ([`rule::", stringify!($rule), "`](crate::promote::rule::", stringify!($rule), ")). ",
             "For `axis=`, `keepdims=`, `where=`, `initial=`, `dtype=`, `ddof=` and the IEEE flags NumPy ",
             "raises, use [`reduce_into`](crate::reduce_into) with ",
             "[`ReduceOp::", stringify!($variant), "`](crate::ReduceOp::", stringify!($variant), ").\n\n",
             "Float results are bit-identical to NumPy's (its pairwise summation order for the ",
             "view's layout; see [`crate::precision`]). Errors: ",
-            "[`Error::InvalidType`](crate::Error::InvalidType) when `O` is not the result dtype, ",
             "[`Error::EmptyReduction`](crate::Error::EmptyReduction) for an empty input where NumPy has no identity."
         )]
-        pub fn $name<'a, T: Element, O: Element>(x: impl Into<View<'a, T>>) -> Result<O> {
+        pub fn $name<'a, T: ReduceLoop<rule::$rule>>(
+            x: impl Into<View<'a, T>>,
+        ) -> Result<ReduceOut<rule::$rule, T>> {
             crate::typed::reduce_scalar(ReduceOp::$variant, x)
         }
     };
-    (Scan, $variant:ident, $name:ident, $(#[$doc:meta])*) => {
+    (Scan, $variant:ident, $name:ident, $rule:ident, $(#[$doc:meta])*) => {
         $(#[$doc])*
         ///
         #[doc = concat!(
             "`np.", stringify!($name), "(x)` of a typed view, flattened in C order into `out` ",
-            "(elements of the result dtype `O`); for `axis=` and `dtype=` use ",
+            "(of NumPy's result type, [`rule::", stringify!($rule), "`](crate::promote::rule::", stringify!($rule), ")); ",
+            "for `axis=` and `dtype=` use ",
             "[`reduce_into`](crate::reduce_into) with [`ReduceOp::", stringify!($variant), "`](crate::ReduceOp::",
-            stringify!($variant), "). Errors: [`Error::InvalidType`](crate::Error::InvalidType) for the wrong `O`, ",
-            "[`Error::BufferTooSmall`](crate::Error::BufferTooSmall)."
+            stringify!($variant), "). Errors: [`Error::BufferTooSmall`](crate::Error::BufferTooSmall)."
         )]
-        pub fn $name<'a, T: Element, O: Element>(
+        pub fn $name<'a, T: ReduceLoop<rule::$rule>>(
             x: impl Into<View<'a, T>>,
-            out: &mut [O],
+            out: &mut [ReduceOut<rule::$rule, T>],
         ) -> Result<Output> {
             crate::typed::reduce_into(
                 ReduceOp::$variant,
@@ -450,3 +467,109 @@ macro_rules! reduce_fn {
 pub(crate) use reduce_fn;
 
 crate::table::for_each_op!(typed_fns);
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use std::format;
+
+    use crate::element::{Bool, Element};
+    use crate::error::Error;
+    use crate::promote::{each_pair, each_type, rule, BinaryLoop, ReduceLoop, Slot, UnaryLoop};
+    use crate::reduce::ReduceParams;
+    use crate::table::{BinaryOp, ReduceOp, UnaryOp};
+    use crate::view::View;
+
+    /// The rule's type against the run-time resolver: the same dtype
+    /// where NumPy has a loop, float16 where NumPy answers in float16.
+    fn agree(op: &str, typed: Option<crate::DType>, resolved: crate::Result<crate::DType>) {
+        match resolved {
+            Ok(d) => assert_eq!(typed, Some(d), "{op}"),
+            Err(Error::Float16) => assert_eq!(typed, None, "{op}"),
+            // No loop at all: the rule's type is never produced.
+            Err(_) => {}
+        }
+    }
+
+    fn binary<R, A: BinaryLoop<R, B>, B: Element>(op: BinaryOp) {
+        let (a, b) = ([A::default()], [B::default()]);
+        let (a, b) = (View::from(&a).as_array(), View::from(&b).as_array());
+        let resolved = op.output(&a, &b).map(|(d, _)| d);
+        let name = format!("{op}({:?}, {:?})", A::DTYPE, B::DTYPE);
+        agree(&name, <A::Out as Slot>::ELEMENT_DTYPE, resolved);
+    }
+
+    fn unary<R, T: UnaryLoop<R>>(op: UnaryOp) {
+        let x = [T::default()];
+        let resolved = op.output(&View::from(&x).as_array()).map(|(d, _)| d);
+        agree(
+            &format!("{op}({:?})", T::DTYPE),
+            <T::Out as Slot>::ELEMENT_DTYPE,
+            resolved,
+        );
+    }
+
+    fn reduce<R, T: ReduceLoop<R>>(op: ReduceOp) {
+        let x = [T::default()];
+        let x = View::from(&x).as_array();
+        let resolved = op.output(&x, &ReduceParams::default()).map(|(d, _)| d);
+        let name = format!("{op}({:?})", T::DTYPE);
+        agree(&name, Some(<T::Out as Element>::DTYPE), resolved);
+    }
+
+    macro_rules! binary_case {
+        ([$op:ident $rule:ident], $a:ty, $b:ty) => {
+            binary::<rule::$rule, $a, $b>(BinaryOp::$op)
+        };
+    }
+    macro_rules! unary_case {
+        ([$op:ident $rule:ident], $t:ty) => {
+            unary::<rule::$rule, $t>(UnaryOp::$op)
+        };
+    }
+    macro_rules! reduce_case {
+        ([$op:ident $rule:ident], $t:ty) => {
+            reduce::<rule::$rule, $t>(ReduceOp::$op)
+        };
+    }
+
+    /// Every op of the table, every dtype (pair): the signature's output
+    /// type is the dtype NumPy's resolver gives at run time.
+    macro_rules! rules_agree {
+        (
+            binary { $($(#[$bdoc:meta])* $bv:ident = $bcode:literal, $bname:ident,
+                       [$($balias:literal),*], $bfamily:ident -> $bout:ident, $baccuracy:expr, $bidentity:ident;)* }
+            unary { $($(#[$udoc:meta])* $uv:ident = $ucode:literal, $uname:ident,
+                      [$($ualias:literal),*], $ufamily:ident -> $uout:ident, $uaccuracy:expr;)* }
+            reduce { $($(#[$rdoc:meta])* $rv:ident = $rcode:literal, $rname:ident,
+                       [$($ralias:literal),*], $rkind:ident -> $rout:ident, $raccuracy:expr, [$($rkw:ident),*];)* }
+        ) => {
+            #[test]
+            fn binary_signatures_match_the_resolver() {
+                $(each_pair!(binary_case, $bv, $bout);)*
+            }
+
+            #[test]
+            fn unary_signatures_match_the_resolver() {
+                $(each_type!(unary_case, $uv, $uout);)*
+            }
+
+            #[test]
+            fn reduction_signatures_match_the_resolver() {
+                $(each_type!(reduce_case, $rv, $rout);)*
+            }
+        };
+    }
+    crate::table::for_each_op!(rules_agree);
+
+    #[test]
+    fn outputs_are_inferred() {
+        let mut out = [Bool::FALSE; 2];
+        crate::less(&[1i8, 3], &[2u64, 2], &mut out).unwrap();
+        assert_eq!(out, [Bool::TRUE, Bool::FALSE]);
+        let s = crate::sum(&[Bool::TRUE, Bool::TRUE]).unwrap();
+        assert_eq!(s, 2i64);
+        let i = crate::argmin(&[3.0f64, -1.0]).unwrap();
+        assert_eq!(i, 1i64);
+    }
+}

@@ -62,16 +62,13 @@ fn the_named_functions_are_the_registry_ops() {
     assert_eq!(r.flags, FpFlags::INVALID);
 
     let x = [3.0f32, 1.0, 4.0, 1.0, 5.0];
-    assert_eq!(fnp_core::max::<f32, f32>(&x), Ok(5.0));
-    assert_eq!(fnp_core::argmax::<f32, i64>(&x), Ok(4));
-    assert_eq!(fnp_core::sum::<i8, i64>(&[100i8, 100, 100]), Ok(300));
-    assert_eq!(fnp_core::mean::<i16, f64>(&[1i16, 2]), Ok(1.5));
-    assert_eq!(fnp_core::var::<f32, f32>(&[1.0f32, 3.0]), Ok(1.0));
-    assert_eq!(fnp_core::std::<f64, f64>(&[1.0f64, 3.0]), Ok(1.0));
-    assert_eq!(
-        fnp_core::count_nonzero::<f32, i64>(&[0.0f32, f32::NAN]),
-        Ok(1)
-    );
+    assert_eq!(fnp_core::max(&x), Ok(5.0));
+    assert_eq!(fnp_core::argmax(&x), Ok(4));
+    assert_eq!(fnp_core::sum(&[100i8, 100, 100]), Ok(300));
+    assert_eq!(fnp_core::mean(&[1i16, 2]), Ok(1.5));
+    assert_eq!(fnp_core::var(&[1.0f32, 3.0]), Ok(1.0));
+    assert_eq!(fnp_core::std(&[1.0f64, 3.0]), Ok(1.0));
+    assert_eq!(fnp_core::count_nonzero(&[0.0f32, f32::NAN]), Ok(1));
     let mut c = [0i64; 3];
     fnp_core::cumsum(&[1i32, 2, 3], &mut c).unwrap();
     assert_eq!(c, [1, 3, 6]);
@@ -163,31 +160,46 @@ fn error_paths_return_errors() {
         fnp_core::less(a, a, &mut [Bool::FALSE; 2]),
         Err(Error::BufferTooSmall { needed: 6 })
     );
-    // Wrong output dtype: add of float32 is float32, less is bool.
-    assert_eq!(fnp_core::add(a, a, &mut [0f64; 6]), Err(Error::InvalidType));
-    assert_eq!(fnp_core::less(a, a, &mut out), Err(Error::InvalidType));
-    assert_eq!(fnp_core::sqrt(a, &mut [0f64; 6]), Err(Error::InvalidType));
-    assert_eq!(fnp_core::mean::<f32, f64>(&a), Err(Error::InvalidType));
-    assert_eq!(fnp_core::argmin::<f32, i32>(&a), Err(Error::InvalidType));
+    // Wrong output dtype: a compile error for the named functions (their
+    // output type follows from the inputs), InvalidType for the entries
+    // that take the op at run time: add of float32 is float32, less is
+    // bool.
+    let (add, less) = (fnp_core::BinaryOp::Add, fnp_core::BinaryOp::Less);
+    assert_eq!(
+        fnp_core::binary_into(add, a, a, &mut [0f64; 6]),
+        Err(Error::InvalidType)
+    );
+    assert_eq!(
+        fnp_core::binary_into(less, a, a, &mut out),
+        Err(Error::InvalidType)
+    );
+    assert_eq!(
+        fnp_core::unary_into(fnp_core::UnaryOp::Sqrt, a, &mut [0f64; 6]),
+        Err(Error::InvalidType)
+    );
+    let all = fnp_core::ReduceParams::default();
+    for op in [fnp_core::ReduceOp::Mean, fnp_core::ReduceOp::Argmin] {
+        assert_eq!(
+            fnp_core::reduce_into(op, a, &all, &mut [0i32; 1], &mut []),
+            Err(Error::InvalidType)
+        );
+    }
     // No loop / float16 / NumPy's ValueErrors.
     assert_eq!(fnp_core::bitwise_and(a, a, &mut out), Err(Error::NoLoop));
     assert_eq!(
         fnp_core::subtract(&[Bool::TRUE], &[Bool::TRUE], &mut [Bool::FALSE]),
         Err(Error::NoLoop)
     );
-    assert_eq!(fnp_core::sin(&[1u8], &mut [0f32]), Err(Error::Float16));
+    assert_eq!(
+        fnp_core::unary_into(fnp_core::UnaryOp::Sin, &[1u8], &mut [0f32]),
+        Err(Error::Float16)
+    );
     assert_eq!(
         fnp_core::power(&[2i32], &[-1i32], &mut [0i32]),
         Err(Error::NegativeIntegerPower)
     );
-    assert_eq!(
-        fnp_core::max::<f32, f32>(&[0f32; 0]),
-        Err(Error::EmptyReduction)
-    );
-    assert_eq!(
-        fnp_core::argmax::<u8, i64>(&[0u8; 0]),
-        Err(Error::EmptyReduction)
-    );
+    assert_eq!(fnp_core::max(&[0f32; 0]), Err(Error::EmptyReduction));
+    assert_eq!(fnp_core::argmax(&[0u8; 0]), Err(Error::EmptyReduction));
     // Reductions: axis, scratch, mask.
     let mut two = [0f32; 3];
     assert_eq!(

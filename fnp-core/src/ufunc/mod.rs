@@ -20,7 +20,7 @@ use crate::error::{Error, Result};
 use crate::flags::FpFlags;
 use crate::output::Output;
 use crate::shape::{broadcast_shapes, coalesce, Layout, OuterIndex, Shape};
-use crate::table::{arith_ops, BinaryFamily, BinaryOp};
+use crate::table::{arith_ops, BinaryFamily, BinaryOp, OutRule};
 
 pub(crate) use kernels::BinaryKernel;
 pub use unary::unary;
@@ -33,15 +33,12 @@ impl BinaryOp {
     /// Whether NumPy has a `??->?` loop for this op.
     pub const fn has_bool_loop(self) -> bool {
         match self.family() {
-            BinaryFamily::Arith => matches!(
-                self,
-                BinaryOp::Add
-                    | BinaryOp::Multiply
-                    | BinaryOp::Maximum
-                    | BinaryOp::Minimum
-                    | BinaryOp::Fmax
-                    | BinaryOp::Fmin
-            ),
+            // The arithmetic ops whose output is the common type keep bool
+            // (the others compute it in int8 or float64), except subtract:
+            // NumPy refuses `-` on bools.
+            BinaryFamily::Arith => {
+                matches!(self.out_rule(), OutRule::Same) && !matches!(self, BinaryOp::Subtract)
+            }
             BinaryFamily::Compare | BinaryFamily::Logical | BinaryFamily::Bitwise => true,
             _ => false,
         }
@@ -59,7 +56,7 @@ impl BinaryOp {
             // NumPy's true-division resolver sends integer and bool inputs to
             // the float64 loop.
             BinaryFamily::Arith
-                if self == BinaryOp::TrueDivide && non_float(da) && non_float(db) =>
+                if self.out_rule() == OutRule::Real && non_float(da) && non_float(db) =>
             {
                 DType::Float64
             }
