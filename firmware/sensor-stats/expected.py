@@ -37,5 +37,6 @@ print(f"max = {np.format_float_positional(x.max(), unique=True, trim='-')} at {x
 print(f"z: shape [{z.size}], flags FpFlags(0)")
 for i, v in enumerate(z):
     print(f"z[{i}] = {f(v)}")
-# Not NumPy's: fnp-core's error for a 4-element out buffer where 16 are needed.
-print("short buffer: Err(BufferTooSmall { needed: 16 })")
+# Not NumPy's: fnp-core's error for a 4-element out buffer where 16 float32
+# (64 bytes) are needed.
+print("short buffer: Err(BufferTooSmall { buffer: Output, needed: 64 })")

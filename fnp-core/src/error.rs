@@ -21,10 +21,12 @@ pub enum Error {
     LayoutMismatch,
     /// A byte buffer is not aligned for its dtype.
     Misaligned,
-    /// The caller's output or scratch buffer is too small; `needed` is in
-    /// elements of the buffer's type.
+    /// A caller's buffer is too small.
     BufferTooSmall {
-        /// How many elements the buffer needs.
+        /// Which one: the output or the scratch buffer.
+        buffer: Buffer,
+        /// How many bytes it needs, from its start, in every API (typed
+        /// or bytes).
         needed: usize,
     },
     /// The ufunc has no loop for these input dtypes (TypeError).
@@ -82,6 +84,45 @@ impl Error {
     }
 }
 
+/// A caller-provided buffer of an fnp-core call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Buffer {
+    /// The output (`out`).
+    Output,
+    /// The scratch space of a reduction (`scratch`).
+    Scratch,
+}
+
+impl core::fmt::Display for Buffer {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            Buffer::Output => "output",
+            Buffer::Scratch => "scratch",
+        })
+    }
+}
+
+impl Error {
+    /// The output buffer needs `elements` values of `T`.
+    pub(crate) fn short_output<T>(elements: usize) -> Error {
+        Error::BufferTooSmall {
+            buffer: Buffer::Output,
+            needed: elements.saturating_mul(core::mem::size_of::<T>()),
+        }
+    }
+
+    /// The scratch buffer needs `bytes` bytes.
+    pub(crate) fn short_scratch(bytes: usize) -> Error {
+        Error::BufferTooSmall {
+            buffer: Buffer::Scratch,
+            needed: bytes,
+        }
+    }
+}
+
 impl core::fmt::Display for Error {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
@@ -90,8 +131,8 @@ impl core::fmt::Display for Error {
             Error::TooManyDims => write!(f, "more than {} dimensions", crate::MAX_NDIM),
             Error::LayoutMismatch => f.write_str("data length, shape and strides disagree"),
             Error::Misaligned => f.write_str("buffer is not aligned for its dtype"),
-            Error::BufferTooSmall { needed } => {
-                write!(f, "buffer too small: {needed} elements needed")
+            Error::BufferTooSmall { buffer, needed } => {
+                write!(f, "{buffer} buffer too small: {needed} bytes needed")
             }
             Error::NoLoop => f.write_str("ufunc has no loop for these input dtypes"),
             Error::NegativeIntegerPower => {

@@ -91,7 +91,7 @@ pub(crate) const SMALL: bool = cfg!(feature = "small");
 pub use array::ArrayRef;
 pub use dtype::{result_type, result_type_weak, DType, Kind, OperandType};
 pub use element::{Bool, Element};
-pub use error::{Error, Result};
+pub use error::{Buffer, Error, Result};
 pub use flags::FpFlags;
 pub use harden::{Hardening, Mode, Refusal};
 pub use op::{call, output_of, scratch_bytes};

@@ -21,8 +21,9 @@
 //!   [`reduce_output`] and [`reduce_scratch_len`] say first which dtype,
 //!   shape and buffer length a call needs.
 //! - Nothing allocates and nothing panics: a short buffer is
-//!   [`Error::BufferTooSmall`] with the length needed (in elements of the
-//!   buffer), a shape mismatch is NumPy's error ([`Error::BroadcastMismatch`]).
+//!   [`Error::BufferTooSmall`], naming the buffer (output or scratch) and
+//!   the bytes it needs, as the byte API does; a shape mismatch is
+//!   NumPy's error ([`Error::BroadcastMismatch`]).
 //! - The arithmetic ufuncs (add, subtract, multiply, true_divide,
 //!   floor_divide, remainder, power, maximum, minimum, fmax, fmin) and the
 //!   reductions are monomorphic here: a firmware that calls [`add`](crate::add)
@@ -85,7 +86,7 @@ pub(crate) fn logged<T>(name: &'static str, r: Result<T>) -> Result<T> {
 /// call this; use it when the op is chosen at run time. Errors: NumPy's
 /// (shape mismatch, no loop for the dtypes, negative integer power),
 /// [`Error::InvalidType`] when `O` is not the result dtype, and
-/// [`Error::BufferTooSmall`] (elements of `O`).
+/// [`Error::BufferTooSmall`].
 ///
 /// ```
 /// use fnp_core::{binary_into, BinaryOp, Bool};
@@ -122,9 +123,7 @@ pub(crate) fn binary_erased<O: Element>(
         return Err(Error::InvalidType);
     }
     let n = shape.size();
-    let out = out
-        .get_mut(..n)
-        .ok_or(Error::BufferTooSmall { needed: n })?;
+    let out = out.get_mut(..n).ok_or(Error::short_output::<O>(n))?;
     crate::ufunc::binary(op, a, b, bytes_of(out)?)
 }
 
@@ -158,7 +157,7 @@ pub(crate) use typed_binary;
 /// …) call this. Errors: NumPy's (no loop: TypeError),
 /// [`Error::Float16`] where NumPy answers in float16 (float functions of
 /// bool, int8, uint8), [`Error::InvalidType`] when `O` is not the result
-/// dtype, [`Error::BufferTooSmall`] (elements of `O`).
+/// dtype, [`Error::BufferTooSmall`].
 ///
 /// ```
 /// use fnp_core::{unary_into, UnaryOp};
@@ -188,9 +187,7 @@ pub(crate) fn unary_erased<O: Element>(
         return Err(Error::InvalidType);
     }
     let n = shape.size();
-    let out = out
-        .get_mut(..n)
-        .ok_or(Error::BufferTooSmall { needed: n })?;
+    let out = out.get_mut(..n).ok_or(Error::short_output::<O>(n))?;
     crate::ufunc::unary(op, x, bytes_of(out)?)
 }
 
@@ -202,8 +199,7 @@ pub(crate) fn unary_erased<O: Element>(
 /// Only the loops of the result dtype `O` (for argmin/argmax: of the input
 /// dtype `T`) are linked. Errors: NumPy's (AxisError, empty reduction
 /// without identity, bad keywords), [`Error::InvalidType`] when `O` is not
-/// the result dtype, [`Error::BufferTooSmall`] (elements of `out` or words
-/// of `scratch`).
+/// the result dtype, [`Error::BufferTooSmall`] (which buffer, in bytes).
 ///
 /// ```
 /// use fnp_core::{reduce_into, ReduceOp, ReduceParams, View, Bool};
@@ -366,7 +362,7 @@ macro_rules! typed_fns {
                     "(ULP per dtype, see [`crate::precision`]); integer and bool results are bit-exact.\n",
                     "- Errors: [`Error::BroadcastMismatch`](crate::Error::BroadcastMismatch), ",
                     "[`Error::NoLoop`](crate::Error::NoLoop) (TypeError), ",
-                    "[`Error::BufferTooSmall`](crate::Error::BufferTooSmall) (elements of the output).\n",
+                    "[`Error::BufferTooSmall`](crate::Error::BufferTooSmall) (in bytes, as everywhere).\n",
                     "- Type-erased: [`BinaryOp::", stringify!($bv), "`](crate::BinaryOp::", stringify!($bv), ") ",
                     "with [`binary_into`](crate::binary_into) or [`crate::call`]."
                 )]
@@ -397,7 +393,7 @@ macro_rules! typed_fns {
                     "(ULP per dtype, see [`crate::precision`]); integer and bool results are bit-exact.\n",
                     "- Errors: [`Error::NoLoop`](crate::Error::NoLoop) (TypeError), ",
                     "[`Error::Float16`](crate::Error::Float16) where NumPy answers in float16, ",
-                    "[`Error::BufferTooSmall`](crate::Error::BufferTooSmall) (elements of the output).\n",
+                    "[`Error::BufferTooSmall`](crate::Error::BufferTooSmall) (in bytes, as everywhere).\n",
                     "- Type-erased: [`UnaryOp::", stringify!($uv), "`](crate::UnaryOp::", stringify!($uv), ") ",
                     "with [`unary_into`](crate::unary_into) or [`crate::call`]."
                 )]

@@ -4,7 +4,7 @@
 //! test that strided/broadcast inputs give the same bits as contiguous ones.
 
 use fnp_core::{
-    binary, ArrayRef, BinaryOp, Bool, DType, Element, Error, FpFlags, Layout, Output, Shape,
+    binary, ArrayRef, BinaryOp, Bool, Buffer, DType, Element, Error, FpFlags, Layout, Output, Shape,
 };
 use proptest::prelude::*;
 
@@ -305,7 +305,10 @@ fn error_paths() {
             &vec1(&a),
             &mut out_bytes[..11]
         ),
-        Err(Error::BufferTooSmall { needed: 12 })
+        Err(Error::BufferTooSmall {
+            buffer: Buffer::Output,
+            needed: 12
+        })
     );
     // Output misaligned for int32.
     assert_eq!(

@@ -8,8 +8,8 @@
 //! cargo-fuzz targets in `fuzz/` run the same surfaces for minutes).
 
 use fnp_core::{
-    call, output_of, scratch_bytes, ArrayRef, Axes, DType, Error, Layout, Op, ReduceParams, Scalar,
-    Shape, MAX_NDIM,
+    call, output_of, scratch_bytes, ArrayRef, Axes, Buffer, DType, Error, Layout, Op, ReduceParams,
+    Scalar, Shape, MAX_NDIM,
 };
 use proptest::prelude::*;
 
@@ -291,9 +291,13 @@ proptest! {
                 prop_assert!(o.byte_len() <= out_len);
             }
             (Err(e), Ok(_)) => prop_assert!(false, "output_of refused ({e:?}) but call answered"),
-            (_, Err(Error::BufferTooSmall { needed })) => {
-                prop_assert!(*needed > out_len || *needed > scratch_len,
-                    "BufferTooSmall {{ needed: {needed} }} with {out_len} out, {scratch_len} scratch");
+            (_, Err(Error::BufferTooSmall { buffer, needed })) => {
+                let len = match buffer {
+                    Buffer::Output => out_len,
+                    _ => scratch_len,
+                };
+                prop_assert!(*needed > len,
+                    "{buffer} buffer too small: {needed} bytes with {out_len} out, {scratch_len} scratch");
             }
             _ => {}
         }

@@ -4,8 +4,8 @@
 //! exact integer sums a naive loop gives.
 
 use fnp_core::{
-    call, output_of, reduce, scratch_bytes, ArrayRef, Axes, BinaryOp, DType, Error, Layout, Op,
-    ReduceOp, ReduceParams, Scalar, Shape, MAX_NDIM,
+    call, output_of, reduce, scratch_bytes, ArrayRef, Axes, BinaryOp, Buffer, DType, Error, Layout,
+    Op, ReduceOp, ReduceParams, Scalar, Shape, MAX_NDIM,
 };
 use proptest::prelude::*;
 
@@ -32,7 +32,10 @@ fn buffers_are_checked() {
             bytemuck::cast_slice_mut(&mut small),
             &mut []
         ),
-        Err(Error::BufferTooSmall { needed: 16 })
+        Err(Error::BufferTooSmall {
+            buffer: Buffer::Output,
+            needed: 16
+        })
     );
     // An output slice that is not 8-byte aligned.
     let mut words = [0u64; 3];
@@ -53,7 +56,10 @@ fn buffers_are_checked() {
             bytemuck::cast_slice_mut(&mut out),
             &mut scratch
         ),
-        Err(Error::BufferTooSmall { .. })
+        Err(Error::BufferTooSmall {
+            buffer: Buffer::Scratch,
+            ..
+        })
     ));
     let mut scratch = vec![0u8; need];
     let o = reduce(

@@ -3,8 +3,8 @@
 
 use fnp_core::{
     binary, binary_into, call, reduce_into, reduce_output, reduce_scratch_len, unary, ArrayRef,
-    BinaryOp, Bool, DType, Error, FpFlags, Layout, Op, ReduceOp, ReduceParams, Shape, UnaryOp,
-    View,
+    BinaryOp, Bool, Buffer, DType, Error, FpFlags, Layout, Op, ReduceOp, ReduceParams, Shape,
+    UnaryOp, View,
 };
 
 fn erased<'a, T: fnp_core::Element>(data: &'a [T], dims: &[usize]) -> ArrayRef<'a> {
@@ -146,20 +146,17 @@ fn error_paths_return_errors() {
         fnp_core::hypot(a, &[1.0f32, 2.0], &mut out),
         Err(Error::BroadcastMismatch)
     );
-    // Too-small output, in elements of the output type.
+    // Too-small output: which buffer, in bytes (as the byte API counts).
     let mut short = [0f32; 5];
-    assert_eq!(
-        fnp_core::add(a, a, &mut short),
-        Err(Error::BufferTooSmall { needed: 6 })
-    );
-    assert_eq!(
-        fnp_core::exp(a, &mut short),
-        Err(Error::BufferTooSmall { needed: 6 })
-    );
-    assert_eq!(
-        fnp_core::less(a, a, &mut [Bool::FALSE; 2]),
-        Err(Error::BufferTooSmall { needed: 6 })
-    );
+    let output = |needed| {
+        Err(Error::BufferTooSmall {
+            buffer: Buffer::Output,
+            needed,
+        })
+    };
+    assert_eq!(fnp_core::add(a, a, &mut short), output(24));
+    assert_eq!(fnp_core::exp(a, &mut short), output(24));
+    assert_eq!(fnp_core::less(a, a, &mut [Bool::FALSE; 2]), output(6));
     // Wrong output dtype: a compile error for the named functions (their
     // output type follows from the inputs), InvalidType for the entries
     // that take the op at run time: add of float32 is float32, less is
@@ -214,7 +211,10 @@ fn error_paths_return_errors() {
             &mut two,
             &mut [0u64; 2]
         ),
-        Err(Error::BufferTooSmall { needed: 3 })
+        Err(Error::BufferTooSmall {
+            buffer: Buffer::Scratch,
+            needed: 24
+        })
     );
     assert_eq!(
         reduce_into(
@@ -224,7 +224,10 @@ fn error_paths_return_errors() {
             &mut two[..2],
             &mut []
         ),
-        Err(Error::BufferTooSmall { needed: 3 })
+        Err(Error::BufferTooSmall {
+            buffer: Buffer::Output,
+            needed: 12
+        })
     );
     let mask = [Bool::TRUE; 2];
     assert_eq!(

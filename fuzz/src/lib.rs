@@ -17,7 +17,7 @@ use fnp_core::wire::{
     ServerConfig, WireArray,
 };
 use fnp_core::{
-    call, output_of, scratch_bytes, ArrayRef, Axes, BinaryOp, DType, Error, Layout, Op,
+    call, output_of, scratch_bytes, ArrayRef, Axes, BinaryOp, Buffer, DType, Error, Layout, Op,
     ReduceParams, Scalar, Shape,
 };
 
@@ -381,10 +381,16 @@ pub fn op_entry(data: &[u8]) {
             assert!(o.byte_len() <= out_len, "result larger than the buffer");
         }
         (Err(e), Ok(_)) => panic!("output_of refused ({e:?}) but call answered"),
-        (_, Err(Error::BufferTooSmall { needed })) => assert!(
-            *needed > out_len || *needed > scratch_len,
-            "BufferTooSmall {{ needed: {needed} }} with {out_len} out, {scratch_len} scratch"
-        ),
+        (_, Err(Error::BufferTooSmall { buffer, needed })) => {
+            let len = match buffer {
+                Buffer::Output => out_len,
+                _ => scratch_len,
+            };
+            assert!(
+                *needed > len,
+                "{buffer} buffer too small: {needed} bytes with {out_len} out, {scratch_len} scratch"
+            )
+        }
         _ => {}
     }
     let out_all = bytemuck_bytes(&mut out_words);

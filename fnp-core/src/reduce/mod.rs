@@ -420,12 +420,14 @@ pub fn reduce(
         .ok_or(Error::ShapeOverflow)?;
     let out = out
         .get_mut(..needed)
-        .ok_or(Error::BufferTooSmall { needed })?;
+        .ok_or(Error::short_output::<u8>(needed))?;
     let words = scratch_words(op, a, p, &r);
-    let (_, scratch, _) = bytemuck::pod_align_to_mut::<u8, u64>(scratch);
-    let scratch = scratch.get_mut(..words).ok_or(Error::BufferTooSmall {
-        needed: words.saturating_mul(8).saturating_add(8),
-    })?;
+    let (head, scratch, _) = bytemuck::pod_align_to_mut::<u8, u64>(scratch);
+    // Bytes from the buffer's start: its unaligned head, then the words.
+    let skip = head.len();
+    let scratch = scratch.get_mut(..words).ok_or(Error::short_scratch(
+        words.saturating_mul(8).saturating_add(skip),
+    ))?;
     let flags = match op {
         ReduceOp::Argmin | ReduceOp::Argmax => {
             let out: &mut [i64] =
@@ -470,13 +472,11 @@ pub(crate) fn reduce_as<T: Num>(
         return Err(Error::InvalidType);
     }
     let n = r.shape.size();
-    let out = out
-        .get_mut(..n)
-        .ok_or(Error::BufferTooSmall { needed: n })?;
+    let out = out.get_mut(..n).ok_or(Error::short_output::<T>(n))?;
     let words = scratch_words(op, a, p, &r);
     let scratch = scratch
         .get_mut(..words)
-        .ok_or(Error::BufferTooSmall { needed: words })?;
+        .ok_or(Error::short_scratch(words.saturating_mul(8)))?;
     let out: &mut [u8] = bytemuck::try_cast_slice_mut(out).map_err(|_| Error::Misaligned)?;
     let flags = typed::<T>(op, a, p, &r, out, scratch)?;
     Ok(Output {
@@ -499,9 +499,7 @@ pub(crate) fn reduce_arg<I: Num>(
         return Err(Error::InvalidType);
     }
     let n = r.shape.size();
-    let out = out
-        .get_mut(..n)
-        .ok_or(Error::BufferTooSmall { needed: n })?;
+    let out = out.get_mut(..n).ok_or(Error::short_output::<i64>(n))?;
     let flags = arg::<I>((op == ReduceOp::Argmax, a, r.axis, out), false)?;
     Ok(Output {
         dtype: r.dtype,
@@ -809,9 +807,10 @@ fn counts(
     Ok(())
 }
 
-/// Scratch bytes for `words` words per output element, with alignment slack.
+/// Scratch bytes for `words` words per output element (of the aligned
+/// words: the callers have checked the whole scratch already).
 fn scratch_need(n: usize, words: usize) -> usize {
-    n.saturating_mul(words).saturating_mul(8).saturating_add(8)
+    n.saturating_mul(words).saturating_mul(8)
 }
 
 /// The number of elements reduced into each output element.
@@ -997,11 +996,11 @@ fn typed<T: Num>(
             }
             if nan || mask.is_some() {
                 let n = out.len();
-                let c: &mut [i64] = bytemuck::cast_slice_mut(scratch.get_mut(..n).ok_or(
-                    Error::BufferTooSmall {
-                        needed: scratch_need(n, 1),
-                    },
-                )?);
+                let c: &mut [i64] = bytemuck::cast_slice_mut(
+                    scratch
+                        .get_mut(..n)
+                        .ok_or(Error::short_scratch(scratch_need(n, 1)))?,
+                );
                 counts(a, r, mask, nan, c)?;
                 let f = divide_by_count(out, &|j| c.get(j).copied().unwrap_or(0) as f64);
                 // nanmean divides under np.errstate(invalid/divide='ignore').
@@ -1081,9 +1080,7 @@ fn var<T: Num>(
     };
     let (means, rest) = scratch.split_at_mut(n.min(scratch.len()));
     if means.len() < n {
-        return Err(Error::BufferTooSmall {
-            needed: scratch_need(n, 1),
-        });
+        return Err(Error::short_scratch(scratch_need(n, 1)));
     }
     // arrmean = umr_sum(arr, axis, dtype, keepdims=True, where=where)
     out.iter_mut().for_each(|o| *o = T::ZERO);
@@ -1099,10 +1096,10 @@ fn var<T: Num>(
     );
     let whole = reduced_count(a, r);
     let per_out: Option<&mut [i64]> = if mask.is_some() {
-        let c: &mut [i64] =
-            bytemuck::cast_slice_mut(rest.get_mut(..n).ok_or(Error::BufferTooSmall {
-                needed: scratch_need(n, 2),
-            })?);
+        let c: &mut [i64] = bytemuck::cast_slice_mut(
+            rest.get_mut(..n)
+                .ok_or(Error::short_scratch(scratch_need(n, 2)))?,
+        );
         counts(a, r, mask, false, c)?;
         Some(c)
     } else {

@@ -196,7 +196,7 @@ pub fn binary(op: BinaryOp, a: &ArrayRef<'_>, b: &ArrayRef<'_>, out: &mut [u8]) 
         .ok_or(Error::ShapeOverflow)?;
     let out = out
         .get_mut(..needed)
-        .ok_or(Error::BufferTooSmall { needed })?;
+        .ok_or(Error::short_output::<u8>(needed))?;
     let loop_dtype = op.loop_dtype(a.operand_type(), b.operand_type())?;
     let done = |flags| {
         Ok(Output {
@@ -507,9 +507,7 @@ where
     K: Fn(&[A], &[B], &mut [O]) -> Result<FpFlags>,
 {
     let n = shape.size();
-    let out = out
-        .get_mut(..n)
-        .ok_or(Error::BufferTooSmall { needed: n })?;
+    let out = out.get_mut(..n).ok_or(Error::short_output::<O>(n))?;
     if n == 0 {
         return Ok(FpFlags::NONE);
     }
@@ -559,7 +557,7 @@ where
             let rb = inner_run(b, direct_b, at(ib, sb), sb, len, &mut buf_b)?;
             let ro = out
                 .get_mut(pos..pos + len)
-                .ok_or(Error::BufferTooSmall { needed: n })?;
+                .ok_or(Error::short_output::<O>(n))?;
             flags |= kernel(ra, rb, ro)?;
             done += len;
             pos += len;

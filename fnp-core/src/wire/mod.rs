@@ -152,7 +152,8 @@ pub fn peek_version(hello_body: &[u8]) -> Result<u16, WireError> {
 }
 
 /// The wire code of an fnp-core error in [`CaseResult::error`] (never 0).
-/// `BufferTooSmall` loses its `needed` count.
+/// `BufferTooSmall` loses which buffer and its `needed` count (it decodes
+/// as the output buffer, 0 bytes).
 pub const fn error_code(e: Error) -> u8 {
     #[allow(unreachable_patterns)]
     match e {
@@ -189,7 +190,10 @@ pub fn error_from_code(code: u8) -> Option<Error> {
         Error::TooManyDims,
         Error::LayoutMismatch,
         Error::Misaligned,
-        Error::BufferTooSmall { needed: 0 },
+        Error::BufferTooSmall {
+            buffer: crate::error::Buffer::Output,
+            needed: 0,
+        },
         Error::NoLoop,
         Error::NegativeIntegerPower,
         Error::PythonIntOverflow,
