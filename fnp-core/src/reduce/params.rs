@@ -1,0 +1,155 @@
+//! NumPy's reduction keywords: `axis=`, `keepdims=`, `where=`, `initial=`,
+//! `dtype=`, `ddof=`.
+
+use crate::array::ArrayRef;
+use crate::dtype::DType;
+use crate::element::Bool;
+use crate::error::{Error, Result};
+use crate::shape::MAX_NDIM;
+
+/// NumPy's `axis=`: `None`, an int, or a tuple of (possibly negative)
+/// axes.
+///
+/// An int and a one-element tuple differ in NumPy: argmin, argmax, cumsum
+/// and cumprod take only an int (a tuple is a TypeError), and the
+/// ufunc-based reductions of a 0-d array take the int 0 or -1 but no
+/// tuple other than `()`.
+// The list variant is as large as the fixed-size array it holds; boxing is
+// not an option without an allocator.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Axes {
+    /// `axis=None`: every axis.
+    All,
+    /// `axis=k`.
+    One(isize),
+    /// `axis=(k, …)`.
+    List {
+        /// The axes, the first `len` are used.
+        axes: [isize; MAX_NDIM],
+        /// How many axes.
+        len: usize,
+    },
+}
+
+impl Axes {
+    /// `axis=k`.
+    pub fn single(axis: isize) -> Axes {
+        Axes::One(axis)
+    }
+
+    /// `axis=(…)`; more than [`MAX_NDIM`] entries is
+    /// [`Error::TooManyDims`].
+    pub fn list(list: &[isize]) -> Result<Axes> {
+        let mut axes = [0isize; MAX_NDIM];
+        axes.get_mut(..list.len())
+            .ok_or(Error::TooManyDims)?
+            .copy_from_slice(list);
+        Ok(Axes::List {
+            axes,
+            len: list.len(),
+        })
+    }
+
+    /// The listed axes (`None` for [`Axes::All`]).
+    pub fn as_slice(&self) -> Option<&[isize]> {
+        match self {
+            Axes::All => None,
+            Axes::One(axis) => Some(core::slice::from_ref(axis)),
+            Axes::List { axes, len } => Some(axes.get(..*len).unwrap_or(&axes[..])),
+        }
+    }
+}
+
+/// A Python scalar, as passed to `initial=`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Scalar {
+    /// `True`/`False`.
+    Bool(bool),
+    /// A Python int that fits int64.
+    Int(i64),
+    /// A Python int ≥ 2**63.
+    UInt(u64),
+    /// A Python float.
+    Float(f64),
+}
+
+/// The keyword arguments of a reduction.
+#[derive(Clone, Copy, Debug)]
+pub struct ReduceParams<'a> {
+    /// `axis=`.
+    pub axis: Axes,
+    /// `keepdims=`.
+    pub keepdims: bool,
+    /// `initial=`.
+    pub initial: Option<Scalar>,
+    /// `where=`: a bool array broadcast to the input.
+    pub where_mask: Option<ArrayRef<'a>>,
+    /// `dtype=`.
+    pub dtype: Option<DType>,
+    /// `ddof=` (var, std).
+    pub ddof: f64,
+}
+
+impl Default for ReduceParams<'_> {
+    fn default() -> Self {
+        ReduceParams {
+            axis: Axes::All,
+            keepdims: false,
+            initial: None,
+            where_mask: None,
+            dtype: None,
+            ddof: 0.0,
+        }
+    }
+}
+
+impl<'a> ReduceParams<'a> {
+    /// `axis=axis`, every other keyword at NumPy's default.
+    pub fn along(axis: isize) -> ReduceParams<'a> {
+        ReduceParams {
+            axis: Axes::single(axis),
+            ..ReduceParams::default()
+        }
+    }
+
+    /// The same keywords with `axis=axes`.
+    pub fn with_axes(self, axes: Axes) -> ReduceParams<'a> {
+        ReduceParams { axis: axes, ..self }
+    }
+
+    /// The same keywords with `keepdims=keepdims`.
+    pub fn with_keepdims(self, keepdims: bool) -> ReduceParams<'a> {
+        ReduceParams { keepdims, ..self }
+    }
+
+    /// The same keywords with `where=mask` (broadcast to the input).
+    pub fn with_where(self, mask: crate::view::View<'a, Bool>) -> ReduceParams<'a> {
+        ReduceParams {
+            where_mask: Some(mask.as_array()),
+            ..self
+        }
+    }
+
+    /// The same keywords with `initial=value`.
+    pub fn with_initial(self, value: Scalar) -> ReduceParams<'a> {
+        ReduceParams {
+            initial: Some(value),
+            ..self
+        }
+    }
+
+    /// The same keywords with `dtype=dtype`.
+    pub fn with_dtype(self, dtype: DType) -> ReduceParams<'a> {
+        ReduceParams {
+            dtype: Some(dtype),
+            ..self
+        }
+    }
+
+    /// The same keywords with `ddof=ddof` (var, std).
+    pub fn with_ddof(self, ddof: f64) -> ReduceParams<'a> {
+        ReduceParams { ddof, ..self }
+    }
+}
