@@ -7,9 +7,11 @@
 //!   value encoding, JSON Schema checks.
 //! - [`case`]: the data model, a decoded [`case::Case`] (its op parsed
 //!   once into a [`case::CaseOp`]) and a target's [`case::CaseOutcome`].
-//! - [`target`]: the [`target::Target`] trait, the `host` target and the
-//!   names `fnp run --target` takes; [`exec`] runs a case through fnp-core;
-//!   [`device`] holds the QEMU and probe targets.
+//! - [`target`]: the [`target::Target`] trait, its [`target::Limits`], the
+//!   `host` target and the names `fnp run --target` takes; [`exec`] runs a
+//!   case through fnp-core as a device's wire server does; [`device`]
+//!   holds the wire client and the one device target over QEMU and probe
+//!   links.
 
 pub mod bench;
 pub mod bundle;
