@@ -7,11 +7,6 @@ use super::{DeviceInfo, Reply};
 use crate::case::{AxisParam, Case, CaseOutcome, Input};
 use crate::value::Scalar;
 
-/// The wire op code of a NumPy op name (binary ufuncs and reductions).
-pub fn op_code(name: &str) -> Option<u8> {
-    Op::from_name(name).map(Op::code)
-}
-
 /// The `where=` mask as bool bytes (one per element), kept alive by the
 /// caller while the wire case borrows it.
 pub fn mask_bytes(case: &Case) -> Option<Vec<u8>> {
