@@ -8,7 +8,7 @@
 //! ops that define it, and lenient flags where NumPy's flags depend on the
 //! CPU. An op the table does not list is compared bit-exactly.
 
-use fnp_core::precision::{self, NanSign, Policy as OpPolicy};
+use fnp_core::precision::{self, Policy as OpPolicy};
 use fnp_core::{DType, FpFlags, Op};
 use serde_json::{json, Value};
 
@@ -36,16 +36,13 @@ impl Policy {
     /// The table as written into reports.
     pub fn to_json(&self) -> Value {
         let entry = |op: &str, dtypes: &str, p: &OpPolicy, source: &str| {
-            json!({
-                "op": op,
-                "dtypes": dtypes,
-                "ulp": p.ulp,
-                "zero_sign": if p.zero_sign_any { "any" } else { "exact" },
-                "nan_sign": match p.nan_sign { NanSign::Compare => "compared", NanSign::Ignore => "ignored" },
-                "lenient_flags": p.lenient_flags.names().collect::<Vec<_>>(),
-                "why": p.why,
-                "source": source,
-            })
+            let mut v = crate::info::policy_json(p);
+            if let Some(m) = v.as_object_mut() {
+                m.insert("op".into(), json!(op));
+                m.insert("dtypes".into(), json!(dtypes));
+                m.insert("source".into(), json!(source));
+            }
+            v
         };
         let entries: Vec<Value> = fnp_core::op::entries()
             .map(|e| {

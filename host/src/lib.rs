@@ -25,6 +25,7 @@ pub mod env;
 pub mod exec;
 pub mod frames;
 pub mod generate;
+pub mod info;
 pub mod jsonread;
 pub mod merge;
 pub mod oracle;
