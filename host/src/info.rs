@@ -242,6 +242,25 @@ mod tests {
     }
 
     #[test]
+    fn the_document_follows_its_schema() {
+        use crate::schema::{validate, Kind};
+        let path = std::path::Path::new("info.json");
+        let doc = info_json();
+        assert_eq!(Kind::from_id(SCHEMA), Some(Kind::Info));
+        validate(Kind::Info, path, &doc).unwrap();
+        // A row without a field, or with a kind the schema does not name,
+        // is refused with the field.
+        let mut bad = doc.clone();
+        bad["ops"][3].as_object_mut().unwrap().remove("accuracy");
+        let err = validate(Kind::Info, path, &bad).unwrap_err().to_string();
+        assert!(err.contains("accuracy"), "{err}");
+        let mut bad = doc;
+        bad["ops"][0]["kind"] = json!("ternary");
+        let err = validate(Kind::Info, path, &bad).unwrap_err().to_string();
+        assert!(err.contains("ops.0.kind") || err.contains("#0"), "{err}");
+    }
+
+    #[test]
     fn rows_say_what_numpy_says() {
         let doc = info_json();
         let row = |name: &str| {
