@@ -12,6 +12,9 @@
 //!   case through fnp-core as a device's wire server does; [`device`]
 //!   holds the wire client and the one device target over QEMU and probe
 //!   links.
+//! - [`info`]: `fnp info [--json]`, fnp-core's op table for people and for
+//!   the tools ([`generate`] reads the same table in process, capture.py
+//!   gets its rows in the job [`capture`] writes).
 
 pub mod bench;
 pub mod bundle;
