@@ -11,6 +11,11 @@ OUT.json gets, per case, the result bytes (hex, C order, little-endian) and
 IEEE flags, the first public exception class, or `unsupported`; fnp turns
 that into the canonical fnp.oracle.v1 file.
 
+JOB.json also carries fnp's op table (`ops`, the rows `fnp info --json`
+prints): which names are binary or unary ufuncs and which are reductions,
+whose keywords NumPy is called with. The script keeps no op list of its
+own; a name outside the table is called if NumPy has a ufunc of that name.
+
 Without NumPy (or with `pure-python`) a pure-Python oracle computes what it
 can exactly: element-wise integer and bool ops and exactly rounded float
 + - * /. Anything that would need NumPy's order of evaluation or a guess at
@@ -30,11 +35,23 @@ FNP_DTYPES = (
     "bool", "int8", "int16", "int32", "int64",
     "uint8", "uint16", "uint32", "uint64", "float32", "float64",
 )
-BINARY = (
+# The ops the pure-Python oracle's apply() implements (not a fact about
+# the ops, which come from the job's op table).
+PURE_PYTHON_OPS = (
     "add", "subtract", "multiply", "true_divide", "floor_divide", "remainder",
     "power", "maximum", "minimum", "fmax", "fmin",
 )
 FLAG_BITS = ((1, "divide"), (2, "overflow"), (4, "underflow"), (8, "invalid"))
+
+
+def op_kinds(rows):
+    """NumPy name and aliases -> kind ("binary", "unary", "reduction") from
+    the op table rows of the job."""
+    kinds = {}
+    for row in rows:
+        for name in [row["name"]] + list(row.get("aliases", [])):
+            kinds[name] = row["kind"]
+    return kinds
 
 
 def progress(done, total):
@@ -69,18 +86,10 @@ def input_bytes(inp, blob):
 class NumpyOracle:
     source = "numpy"
 
-    def __init__(self, np):
+    def __init__(self, np, kinds):
         self.np = np
         self.version = np.__version__
-        self.reductions = {
-            "sum": np.sum, "prod": np.prod, "min": np.min, "max": np.max,
-            "mean": np.mean, "var": np.var, "std": np.std,
-            "argmin": np.argmin, "argmax": np.argmax,
-            "any": np.any, "all": np.all, "count_nonzero": np.count_nonzero,
-            "cumsum": np.cumsum, "cumprod": np.cumprod,
-            "nansum": np.nansum, "nanprod": np.nanprod,
-            "nanmin": np.nanmin, "nanmax": np.nanmax, "nanmean": np.nanmean,
-        }
+        self.kinds = kinds
 
     def operand(self, inp, blob):
         np = self.np
@@ -134,17 +143,19 @@ class NumpyOracle:
     def run(self, case, blob):
         np = self.np
         op = case["op"]
-        if op in BINARY:
-            fn = getattr(np, op)
-            call = lambda args: fn(*args)
-        elif op in self.reductions:
-            fn = self.reductions[op]
+        kind = self.kinds.get(op)
+        fn = getattr(np, op, None)
+        if kind == "reduction" and callable(fn):
+            # np.<name> with the keywords the case gives (np.sum, np.amax…).
             kw = self.kwargs(case.get("params", {}))
             call = lambda args: fn(*args, **kw)
-        elif isinstance(getattr(np, op, None), np.ufunc):
-            # Any other ufunc (unary ones, say) is called on its arrays as is.
-            fn = getattr(np, op)
+        elif isinstance(fn, np.ufunc):
+            # A binary or unary ufunc of the table, or any other NumPy ufunc,
+            # is called on its arrays as is.
             call = lambda args: fn(*args)
+        elif kind is not None:
+            return {"status": "unsupported",
+                    "reason": "NumPy %s has no %s %s" % (self.version, kind, op)}
         else:
             return {"status": "unsupported", "reason": "capture.py does not know op %s" % op}
         args = [self.operand(i, blob) for i in case["inputs"]]
@@ -310,7 +321,7 @@ class PurePythonOracle:
 
     def run(self, case, blob):
         op = case["op"]
-        if op not in BINARY:
+        if op not in PURE_PYTHON_OPS:
             return {"status": "unsupported",
                     "reason": "the pure-Python oracle computes no reductions (NumPy's order of evaluation)"}
         try:
@@ -491,7 +502,7 @@ def main(argv):
     if mode != "pure-python":
         try:
             import numpy
-            oracle = NumpyOracle(numpy)
+            oracle = NumpyOracle(numpy, op_kinds(job.get("ops", [])))
         except ImportError:
             oracle = None
     if oracle is None:

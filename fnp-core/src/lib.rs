@@ -30,8 +30,10 @@
 //! - Buffer sizes first: [`binary_output`], [`unary_output`],
 //!   [`reduce_output`], [`reduce_scratch_len`].
 //! - Dynamic dtypes (a dtype known at run time, as the wire server has):
-//!   [`ArrayRef`] over bytes with [`call`] / [`binary`] / [`unary`] /
-//!   [`reduce()`]; [`View::as_array`] bridges the two.
+//!   [`ArrayRef`] over bytes with [`plan`] and [`execute`] (any op, the
+//!   hardened check included: what the wire server and the host run) or
+//!   [`call`] / [`binary`] / [`unary`] / [`reduce()`]; [`View::as_array`]
+//!   bridges the two.
 //! - [`DType`] and [`result_type`]: NumPy 2 dtypes and promotion (NEP 50).
 //! - [`Shape`], [`Layout`]: shapes and strides in fixed arrays.
 //! - [`precision`]: the per-op accuracy table (ULP bounds) the comparator
@@ -66,6 +68,7 @@ pub mod array;
 pub mod dtype;
 pub mod element;
 pub mod error;
+pub mod exec;
 pub mod flags;
 pub mod harden;
 pub mod op;
@@ -92,6 +95,7 @@ pub use array::ArrayRef;
 pub use dtype::{result_type, result_type_weak, DType, Kind, OperandType};
 pub use element::{Bool, Element};
 pub use error::{Buffer, Error, Result};
+pub use exec::{execute, plan, Halt, Plan};
 pub use flags::FpFlags;
 pub use harden::{Hardening, Mode, Refusal};
 pub use op::{call, output_of, scratch_bytes};

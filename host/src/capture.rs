@@ -5,7 +5,8 @@
 //! bytes, strides and offset (a job file plus a binary blob), so the layout
 //! NumPy reduces over is exactly the one every target gets. The script is
 //! `oracle/capture.py`, compiled into the binary and written to a temporary
-//! directory for each run.
+//! directory for each run; the job carries fnp-core's op table (as `fnp
+//! info --json` prints it), so the script keeps no op list of its own.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -332,7 +333,9 @@ fn case_job(case: &Case, blob: &mut Vec<u8>) -> anyhow::Result<Value> {
     Ok(json!({"id": case.id, "op": case.op.name(), "inputs": inputs, "params": params}))
 }
 
-/// The job file and blob handed to capture.py.
+/// The job file and blob handed to capture.py: the cases, and the op
+/// table rows `fnp info --json` prints (capture.py learns from them which
+/// ops are reductions and so take keywords).
 pub fn job(corpus: &Corpus) -> anyhow::Result<(Value, Vec<u8>)> {
     let mut blob = Vec::new();
     let cases: Vec<Value> = corpus
@@ -340,7 +343,10 @@ pub fn job(corpus: &Corpus) -> anyhow::Result<(Value, Vec<u8>)> {
         .iter()
         .map(|c| case_job(c, &mut blob))
         .collect::<anyhow::Result<_>>()?;
-    Ok((json!({"cases": cases}), blob))
+    Ok((
+        json!({"cases": cases, "ops": crate::info::ops_json()}),
+        blob,
+    ))
 }
 
 fn hex_bytes(s: &str) -> Option<Vec<u8>> {

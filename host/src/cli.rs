@@ -17,7 +17,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Print the ops and dtypes this build of fnp-core supports.
-    Info,
+    Info(InfoArgs),
     /// Work with case corpora (fnp.cases.v1).
     #[command(subcommand)]
     Corpus(CorpusCommand),
@@ -38,6 +38,15 @@ pub enum Command {
     Bench(crate::bench::Args),
     /// RaptorQ-protected evidence bundles: create, scrub, repair, proof, bench.
     Bundle(crate::bundle::cli::BundleArgs),
+}
+
+/// Arguments of `fnp info`.
+#[derive(Debug, Args)]
+pub struct InfoArgs {
+    /// Print the op table as JSON (fnp.info.v1): every op's code, name,
+    /// aliases, kind, family, arity, identity, keywords and accuracy.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `fnp report …`
@@ -116,7 +125,7 @@ pub fn parse_threshold(s: &str) -> Result<f64, String> {
 /// Runs a parsed command line; errors are printed for people, not as Debug.
 pub fn main(cli: Cli) -> ExitCode {
     let result = match cli.command {
-        Command::Info => info(),
+        Command::Info(args) => crate::info::main(args.json),
         Command::Corpus(CorpusCommand::Generate(args)) => corpus_generate(&args),
         Command::Capture(args) => crate::capture::main(&args),
         Command::Run(args) => crate::run::main(&args),
@@ -133,22 +142,6 @@ pub fn main(cli: Cli) -> ExitCode {
             ExitCode::from(2)
         }
     }
-}
-
-fn info() -> anyhow::Result<ExitCode> {
-    println!("fnp {}", env!("CARGO_PKG_VERSION"));
-    for dtype in fnp_core::DType::ALL {
-        println!("  dtype {:<8} itemsize {}", dtype.name(), dtype.itemsize());
-    }
-    for op in fnp_core::Op::all() {
-        let kind = match op {
-            fnp_core::Op::Binary(_) => "binary",
-            fnp_core::Op::Unary(_) => "unary",
-            fnp_core::Op::Reduce(_) => "reduction",
-        };
-        println!("  op    {:<14} code {:>3}  {kind}", op.name(), op.code());
-    }
-    Ok(ExitCode::SUCCESS)
 }
 
 fn corpus_generate(args: &GenerateArgs) -> anyhow::Result<ExitCode> {

@@ -8,8 +8,8 @@
 //! ops that define it, and lenient flags where NumPy's flags depend on the
 //! CPU. An op the table does not list is compared bit-exactly.
 
-use fnp_core::precision::{self, NanSign, Policy as OpPolicy};
-use fnp_core::{DType, FpFlags};
+use fnp_core::precision::{self, Policy as OpPolicy};
+use fnp_core::{DType, FpFlags, Op};
 use serde_json::{json, Value};
 
 use crate::case::CaseOutcome;
@@ -26,24 +26,23 @@ impl Policy {
         Policy {}
     }
 
-    /// The policy for `op` producing `dtype`.
-    pub fn for_op(&self, op: &str, dtype: DType) -> OpPolicy {
-        fnp_core::op::policy(op, dtype).unwrap_or(OpPolicy::EXACT)
+    /// The policy for `op` producing `dtype`; bit-exact for an op fnp-core
+    /// does not have (`None`) or a loop the op has not.
+    pub fn for_op(&self, op: Option<Op>, dtype: DType) -> OpPolicy {
+        op.and_then(|op| op.policy(dtype))
+            .unwrap_or(OpPolicy::EXACT)
     }
 
     /// The table as written into reports.
     pub fn to_json(&self) -> Value {
         let entry = |op: &str, dtypes: &str, p: &OpPolicy, source: &str| {
-            json!({
-                "op": op,
-                "dtypes": dtypes,
-                "ulp": p.ulp,
-                "zero_sign": if p.zero_sign_any { "any" } else { "exact" },
-                "nan_sign": match p.nan_sign { NanSign::Compare => "compared", NanSign::Ignore => "ignored" },
-                "lenient_flags": p.lenient_flags.names().collect::<Vec<_>>(),
-                "why": p.why,
-                "source": source,
-            })
+            let mut v = crate::info::policy_json(p);
+            if let Some(m) = v.as_object_mut() {
+                m.insert("op".into(), json!(op));
+                m.insert("dtypes".into(), json!(dtypes));
+                m.insert("source".into(), json!(source));
+            }
+            v
         };
         let entries: Vec<Value> = fnp_core::op::entries()
             .map(|e| {
@@ -161,8 +160,14 @@ fn ulp_at(dtype: DType, e: &[u8], a: &[u8], i: usize) -> Option<u64> {
     }
 }
 
-/// Compares a target's outcome with NumPy's expected answer for `op`.
-pub fn compare(op: &str, expected: &Expected, outcome: &CaseOutcome, policy: &Policy) -> Status {
+/// Compares a target's outcome with NumPy's expected answer for `op` (the
+/// case's parsed op, `None` when fnp-core has no such op).
+pub fn compare(
+    op: Option<Op>,
+    expected: &Expected,
+    outcome: &CaseOutcome,
+    policy: &Policy,
+) -> Status {
     match (expected, outcome) {
         (Expected::Unsupported(r), _) => Status::Unsupported(format!("oracle: {r}")),
         (_, CaseOutcome::Unsupported { reason }) => Status::Unsupported(reason.clone()),
@@ -207,7 +212,7 @@ pub fn compare(op: &str, expected: &Expected, outcome: &CaseOutcome, policy: &Po
 
 type Answer<'a> = (DType, &'a Vec<usize>, &'a Vec<u8>, FpFlags);
 
-fn compare_values(op: &str, e: Answer<'_>, a: Answer<'_>, policy: &Policy) -> Status {
+fn compare_values(op: Option<Op>, e: Answer<'_>, a: Answer<'_>, policy: &Policy) -> Status {
     let fail = |what: &str, expected: Value, actual: Value| Status::Fail {
         what: what.into(),
         index: None,
@@ -259,6 +264,10 @@ fn compare_values(op: &str, e: Answer<'_>, a: Answer<'_>, policy: &Policy) -> St
 mod tests {
     use super::*;
 
+    fn op(name: &str) -> Option<Op> {
+        Op::from_name(name)
+    }
+
     fn ok(dtype: DType, bytes: Vec<u8>, flags: FpFlags) -> (Expected, CaseOutcome) {
         let n = bytes.len() / dtype.itemsize();
         (
@@ -288,7 +297,7 @@ mod tests {
             f64s(&[1.0, f64::NAN, -0.0]),
             FpFlags::INVALID,
         );
-        assert_eq!(compare("add", &e, &a, &Policy::builtin()), Status::Pass);
+        assert_eq!(compare(op("add"), &e, &a, &Policy::builtin()), Status::Pass);
     }
 
     #[test]
@@ -300,7 +309,7 @@ mod tests {
             bytes: f64s(&[1.0, f64::from_bits(2.0f64.to_bits() + 3), 3.5]),
             flags: FpFlags::NONE,
         };
-        match compare("add", &e, &a, &Policy::builtin()) {
+        match compare(op("add"), &e, &a, &Policy::builtin()) {
             Status::Fail {
                 what,
                 index,
@@ -328,9 +337,18 @@ mod tests {
             bytes: f64s(&[-0.0]),
             flags: FpFlags::NONE,
         };
-        assert_eq!(compare("add", &e, &a, &Policy::builtin()).name(), "fail");
-        assert_eq!(compare("maximum", &e, &a, &Policy::builtin()), Status::Pass);
-        assert_eq!(compare("nanmin", &e, &a, &Policy::builtin()), Status::Pass);
+        assert_eq!(
+            compare(op("add"), &e, &a, &Policy::builtin()).name(),
+            "fail"
+        );
+        assert_eq!(
+            compare(op("maximum"), &e, &a, &Policy::builtin()),
+            Status::Pass
+        );
+        assert_eq!(
+            compare(op("nanmin"), &e, &a, &Policy::builtin()),
+            Status::Pass
+        );
     }
 
     #[test]
@@ -342,10 +360,10 @@ mod tests {
             bytes: f64s(&[-f64::NAN]),
             flags: FpFlags::NONE,
         };
-        assert_eq!(compare("add", &e, &a, &Policy::builtin()), Status::Pass);
+        assert_eq!(compare(op("add"), &e, &a, &Policy::builtin()), Status::Pass);
         // maximum passes NaN operands through: their sign is compared.
         assert_eq!(
-            compare("maximum", &e, &a, &Policy::builtin()).name(),
+            compare(op("maximum"), &e, &a, &Policy::builtin()).name(),
             "fail"
         );
         // NaN is never equal to a number.
@@ -355,7 +373,10 @@ mod tests {
             bytes: f64s(&[1.0]),
             flags: FpFlags::NONE,
         };
-        assert_eq!(compare("add", &e, &b, &Policy::builtin()).name(), "fail");
+        assert_eq!(
+            compare(op("add"), &e, &b, &Policy::builtin()).name(),
+            "fail"
+        );
     }
 
     #[test]
@@ -369,11 +390,14 @@ mod tests {
             flags: FpFlags::OVERFLOW,
         };
         assert_eq!(
-            compare("power", &e, &a, &Policy::builtin()),
+            compare(op("power"), &e, &a, &Policy::builtin()),
             Status::Pass,
             "within power's ULP bound, overflow lenient"
         );
-        assert_eq!(compare("add", &e, &a, &Policy::builtin()).name(), "fail");
+        assert_eq!(
+            compare(op("add"), &e, &a, &Policy::builtin()).name(),
+            "fail"
+        );
         let (e, _) = ok(
             DType::Float32,
             f32::MAX.to_le_bytes().to_vec(),
@@ -385,7 +409,10 @@ mod tests {
             bytes: f32::INFINITY.to_le_bytes().to_vec(),
             flags: FpFlags::NONE,
         };
-        assert_eq!(compare("add", &e, &inf, &Policy::builtin()).name(), "fail");
+        assert_eq!(
+            compare(op("add"), &e, &inf, &Policy::builtin()).name(),
+            "fail"
+        );
     }
 
     #[test]
@@ -398,7 +425,7 @@ mod tests {
             flags: FpFlags::NONE,
         };
         assert!(
-            matches!(compare("add", &e, &wrong_dtype, &Policy::builtin()), Status::Fail { ref what, .. } if what == "dtype")
+            matches!(compare(op("add"), &e, &wrong_dtype, &Policy::builtin()), Status::Fail { ref what, .. } if what == "dtype")
         );
         let wrong_shape = CaseOutcome::Ok {
             dtype: DType::Int8,
@@ -407,7 +434,7 @@ mod tests {
             flags: FpFlags::NONE,
         };
         assert!(
-            matches!(compare("add", &e, &wrong_shape, &Policy::builtin()), Status::Fail { ref what, .. } if what == "shape")
+            matches!(compare(op("add"), &e, &wrong_shape, &Policy::builtin()), Status::Fail { ref what, .. } if what == "shape")
         );
         let flags = CaseOutcome::Ok {
             dtype: DType::Int8,
@@ -416,37 +443,40 @@ mod tests {
             flags: FpFlags::DIVIDE,
         };
         assert!(
-            matches!(compare("add", &e, &flags, &Policy::builtin()), Status::Fail { ref what, .. } if what == "fp_flags")
+            matches!(compare(op("add"), &e, &flags, &Policy::builtin()), Status::Fail { ref what, .. } if what == "fp_flags")
         );
         let err = CaseOutcome::Error {
             exception: "TypeError".into(),
             message: "x".into(),
         };
         assert_eq!(
-            compare("add", &e, &err, &Policy::builtin()).name(),
+            compare(op("add"), &e, &err, &Policy::builtin()).name(),
             "error_mismatch"
         );
         let ee = Expected::Error("TypeError".into());
-        assert_eq!(compare("add", &ee, &err, &Policy::builtin()), Status::Pass);
+        assert_eq!(
+            compare(op("add"), &ee, &err, &Policy::builtin()),
+            Status::Pass
+        );
         let other = CaseOutcome::Error {
             exception: "ValueError".into(),
             message: "x".into(),
         };
         assert_eq!(
-            compare("add", &ee, &other, &Policy::builtin()).name(),
+            compare(op("add"), &ee, &other, &Policy::builtin()).name(),
             "error_mismatch"
         );
         assert_eq!(
-            compare("add", &ee, &wrong_dtype, &Policy::builtin()).name(),
+            compare(op("add"), &ee, &wrong_dtype, &Policy::builtin()).name(),
             "error_mismatch"
         );
         let un = Expected::Unsupported("float16".into());
         assert_eq!(
-            compare("add", &un, &err, &Policy::builtin()).name(),
+            compare(op("add"), &un, &err, &Policy::builtin()).name(),
             "unsupported"
         );
         assert_eq!(
-            compare("add", &ee, &CaseOutcome::TimedOut, &Policy::builtin()).name(),
+            compare(op("add"), &ee, &CaseOutcome::TimedOut, &Policy::builtin()).name(),
             "timed_out"
         );
         assert!(Status::TimedOut.is_failure());
@@ -467,7 +497,21 @@ mod tests {
         assert_eq!(nanmax["zero_sign"], "any");
         assert_eq!(v["default"]["source"], "fnp-host default");
         assert_eq!(
-            Policy::builtin().for_op("sum", DType::Float64),
+            Policy::builtin().for_op(op("sum"), DType::Float64),
+            OpPolicy::EXACT
+        );
+        // An op fnp-core does not know, or a loop its op has not, is
+        // compared bit for bit.
+        assert_eq!(
+            Policy::builtin().for_op(None, DType::Float64),
+            OpPolicy::EXACT
+        );
+        assert_ne!(
+            Policy::builtin().for_op(op("power"), DType::Float64),
+            OpPolicy::EXACT
+        );
+        assert_eq!(
+            Policy::builtin().for_op(op("logical_and"), DType::Float64),
             OpPolicy::EXACT
         );
     }

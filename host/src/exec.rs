@@ -1,12 +1,15 @@
 //! Runs a decoded case through fnp-core in this process.
 //!
-//! This is the one place that knows fnp-core's entry points: every op goes
-//! through the type-erased `fnp_core::call` (binary ufuncs and reductions).
+//! The same path a device's wire server takes: the keywords go through
+//! their wire form ([`crate::device::convert::params`]) into
+//! [`fnp_core::wire::reduce_params`], and every op through
+//! [`fnp_core::plan`] and [`fnp_core::Plan::execute`] (the hardened check
+//! included). Only the buffers differ: here they are sized by the plan.
 
-use fnp_core::{ArrayRef, Axes, DType, Error, Layout, ReduceParams, Shape};
+use fnp_core::{ArrayRef, DType, Error, Halt, Layout, Shape};
 
-use crate::case::{AxisParam, Case, CaseOutcome, Input, Params};
-use crate::value::Scalar;
+use crate::case::{Case, CaseOutcome, Input};
+use crate::device::convert;
 
 /// Why a case is `unsupported` when fnp-core has no such op.
 pub const NOT_IMPLEMENTED: &str = "op not implemented in fnp-core";
@@ -109,34 +112,32 @@ pub fn execute(case: &Case) -> CaseOutcome {
             Err(e) => return fail(e),
         }
     }
-    let mask_storage = case.params.where_mask.as_ref().map(|m| {
-        let bytes: Vec<u8> = m.data.iter().map(|&b| u8::from(b)).collect();
-        (bytes, m.shape.clone())
-    });
-    let params = match reduce_params(&case.params, mask_storage.as_ref()) {
+    let wire_params = match convert::params(&case.params) {
         Ok(p) => p,
-        Err(e) => return fail(e),
+        Err(e) => return fail(e.error),
     };
-    if case.params.mode == fnp_core::Mode::Hardened {
-        if let Err(r) = fnp_core::harden::check(op, &views, &params, &fnp_core::Hardening::DEFAULT)
-        {
-            return hardened(r);
+    let mask_bytes = convert::mask_bytes(case);
+    let mask = match (&case.params.where_mask, &mask_bytes) {
+        (Some(m), Some(bytes)) => {
+            match Shape::new(&m.shape).and_then(|s| ArrayRef::contiguous(DType::Bool, bytes, s)) {
+                Ok(v) => Some(v),
+                Err(e) => return fail(e),
+            }
         }
-    }
-    let (dtype, shape) = match fnp_core::output_of(op, &views, &params) {
-        Ok(x) => x,
-        Err(e) => return fail(e),
+        _ => None,
     };
-    let Some(len) = shape.size().checked_mul(dtype.itemsize()) else {
-        return fail(Error::ShapeOverflow);
+    let mut params = match fnp_core::wire::reduce_params(&wire_params) {
+        Ok(p) => p,
+        Err(e) => return convert::outcome_of(crate::device::Reply::Refused(e)),
     };
-    let scratch_len = match fnp_core::scratch_bytes(op, &views, &params) {
-        Ok(n) => n,
-        Err(e) => return fail(e),
+    params.where_mask = mask;
+    let plan = match fnp_core::plan(op, &views, &params, case.params.mode) {
+        Ok(p) => p,
+        Err(h) => return halted(h),
     };
-    let mut out = Aligned::zeroed(len);
-    let mut scratch = vec![0u8; scratch_len];
-    match fnp_core::call(op, &views, &params, out.bytes_mut(), &mut scratch) {
+    let mut out = Aligned::zeroed(plan.out_bytes);
+    let mut scratch = vec![0u8; plan.scratch_bytes];
+    match plan.execute(out.bytes_mut(), &mut scratch) {
         Ok(result) => CaseOutcome::Ok {
             dtype: result.dtype,
             shape: result.shape.dims().to_vec(),
@@ -147,55 +148,19 @@ pub fn execute(case: &Case) -> CaseOutcome {
                 .to_vec(),
             flags: result.flags,
         },
-        Err(e) => fail(e),
+        Err(h) => halted(h),
     }
 }
 
-/// The corpus's keyword arguments as fnp-core's.
-fn reduce_params<'m>(
-    p: &Params,
-    mask: Option<&'m (Vec<u8>, Vec<usize>)>,
-) -> Result<ReduceParams<'m>, Error> {
-    let axis = match &p.axis {
-        None | Some(AxisParam::All) => Axes::All,
-        Some(AxisParam::One(a)) => {
-            Axes::single(isize::try_from(*a).map_err(|_| Error::AxisOutOfBounds)?)
-        }
-        Some(AxisParam::Tuple(t)) => {
-            let axes: Vec<isize> = t
-                .iter()
-                .map(|&a| isize::try_from(a).map_err(|_| Error::AxisOutOfBounds))
-                .collect::<Result<_, _>>()?;
-            Axes::list(&axes)?
-        }
-    };
-    let initial = match p.initial {
-        None => None,
-        Some(Scalar::Bool(b)) => Some(fnp_core::Scalar::Bool(b)),
-        Some(Scalar::Float(f)) => Some(fnp_core::Scalar::Float(f)),
-        Some(Scalar::Int(i)) => Some(match i64::try_from(i) {
-            Ok(v) => fnp_core::Scalar::Int(v),
-            Err(_) => {
-                fnp_core::Scalar::UInt(u64::try_from(i).map_err(|_| Error::PythonIntOverflow)?)
-            }
-        }),
-    };
-    let where_mask = match mask {
-        None => None,
-        Some((bytes, shape)) => Some(ArrayRef::contiguous(
-            DType::Bool,
-            bytes,
-            Shape::new(shape)?,
-        )?),
-    };
-    Ok(ReduceParams {
-        axis,
-        keepdims: p.keepdims,
-        initial,
-        where_mask,
-        dtype: p.dtype,
-        ddof: p.ddof.unwrap_or(0.0),
-    })
+/// The outcome of a case that produced no array. The buffers here are
+/// sized by the plan, so `TooLarge` is only a byte count beyond `usize`:
+/// NumPy's "array is too big" ValueError.
+fn halted(h: Halt) -> CaseOutcome {
+    match h {
+        Halt::Refused(r) => hardened(r),
+        Halt::Raised(e) => fail(e),
+        Halt::TooLarge { .. } => fail(Error::ShapeOverflow),
+    }
 }
 
 /// The dtype names of a case's inputs, as reports group them.

@@ -26,88 +26,24 @@
 //!   `generate` descriptors instead of values.
 //!
 //! Most arrays have at most 16 elements so cases fit a 64 KiB device.
+//!
+//! Which ops exist and which keywords a reduction takes come from fnp-core's
+//! op table (`BinaryOp::ALL`, `UnaryOp::ALL`, `ReduceOp::ALL` and
+//! `ReduceOp::keywords`), so a new table row gets cases without a list here.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::Context;
-use fnp_core::{BinaryOp, DType, UnaryOp};
+use fnp_core::table::{Keyword, Keywords};
+use fnp_core::{BinaryOp, DType, ReduceOp, UnaryOp};
 use serde_json::{json, Map, Value};
 
 use crate::corpus::{c_strides, splitmix64};
 use crate::value;
 
-/// Reductions fnp-core implements or is implementing, by NumPy name.
-pub const REDUCE_OPS: &[&str] = &[
-    "sum",
-    "prod",
-    "min",
-    "max",
-    "mean",
-    "var",
-    "std",
-    "argmin",
-    "argmax",
-    "any",
-    "all",
-    "count_nonzero",
-    "cumsum",
-    "cumprod",
-    "nansum",
-    "nanprod",
-    "nanmin",
-    "nanmax",
-    "nanmean",
-];
-
 /// Elements from which a case counts as large (host-only by size).
 pub const LARGE_ELEMENTS: usize = 100_000;
-
-/// Keywords a reduction accepts (NumPy's signature).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Accepts {
-    /// `axis` may be a tuple (otherwise only an int or None).
-    pub axis_tuple: bool,
-    /// `keepdims`.
-    pub keepdims: bool,
-    /// `initial`.
-    pub initial: bool,
-    /// `where`.
-    pub where_: bool,
-    /// `dtype`.
-    pub dtype: bool,
-    /// `ddof`.
-    pub ddof: bool,
-}
-
-/// What keywords `op` takes.
-pub fn accepts(op: &str) -> Accepts {
-    let all = |initial, where_, dtype, ddof| Accepts {
-        axis_tuple: true,
-        keepdims: true,
-        initial,
-        where_,
-        dtype,
-        ddof,
-    };
-    match op {
-        "sum" | "prod" | "nansum" | "nanprod" => all(true, true, true, false),
-        "min" | "max" | "nanmin" | "nanmax" => all(true, true, false, false),
-        "mean" | "nanmean" => all(false, true, true, false),
-        "var" | "std" => all(false, true, true, true),
-        "any" | "all" => all(false, true, false, false),
-        "count_nonzero" => all(false, false, false, false),
-        "argmin" | "argmax" => Accepts {
-            keepdims: true,
-            ..Accepts::default()
-        },
-        "cumsum" | "cumprod" => Accepts {
-            dtype: true,
-            ..Accepts::default()
-        },
-        _ => Accepts::default(),
-    }
-}
 
 /// A small deterministic RNG (SplitMix64), so corpora do not depend on a
 /// crate's algorithm staying the same across versions.
@@ -1030,13 +966,13 @@ fn mask_for(shape: &[usize], rng: &mut Rng) -> Value {
     json!({"shape": mshape, "data": data})
 }
 
-fn random_axis(ndim: usize, acc: Accepts, rng: &mut Rng) -> Option<Value> {
+fn random_axis(ndim: usize, acc: Keywords, rng: &mut Rng) -> Option<Value> {
     match rng.below(6) {
         0 => None,
         1 => Some(Value::Null),
         2 | 3 if ndim > 0 => Some(json!(rng.below(ndim) as i64)),
         4 if ndim > 0 => Some(json!(rng.below(ndim) as i64 - ndim as i64)),
-        5 if ndim > 1 && acc.axis_tuple => {
+        5 if ndim > 1 && acc.contains(Keyword::AxisTuple) => {
             let a = rng.below(ndim);
             let b = (a + 1 + rng.below(ndim - 1)) % ndim;
             Some(json!([a, b]))
@@ -1045,27 +981,27 @@ fn random_axis(ndim: usize, acc: Accepts, rng: &mut Rng) -> Option<Value> {
     }
 }
 
-fn reduce_params(op: &str, dtype: DType, shape: &[usize], rng: &mut Rng) -> Map<String, Value> {
-    let acc = accepts(op);
+fn reduce_params(op: ReduceOp, dtype: DType, shape: &[usize], rng: &mut Rng) -> Map<String, Value> {
+    let acc = op.keywords();
     let mut p = Map::new();
     if let Some(axis) = random_axis(shape.len(), acc, rng) {
         p.insert("axis".into(), axis);
     }
-    if acc.keepdims && rng.chance(1, 3) {
+    if acc.contains(Keyword::Keepdims) && rng.chance(1, 3) {
         p.insert("keepdims".into(), json!(true));
     }
-    if acc.initial && rng.chance(1, 4) {
+    if acc.contains(Keyword::Initial) && rng.chance(1, 4) {
         p.insert("initial".into(), initial_for(dtype, rng));
     }
-    if acc.where_ && rng.chance(1, 4) {
+    if acc.contains(Keyword::Where) && rng.chance(1, 4) {
         p.insert("where".into(), mask_for(shape, rng));
         // min/max without an identity need `initial` with `where`; leave
         // it out sometimes to keep NumPy's ValueError covered.
-        if acc.initial && !p.contains_key("initial") && rng.chance(3, 4) {
+        if acc.contains(Keyword::Initial) && !p.contains_key("initial") && rng.chance(3, 4) {
             p.insert("initial".into(), initial_for(dtype, rng));
         }
     }
-    if acc.dtype && rng.chance(1, 4) {
+    if acc.contains(Keyword::Dtype) && rng.chance(1, 4) {
         // A float input cast to an integer dtype is C's undefined
         // behaviour for out-of-range values (NumPy's answer is the CPU's),
         // so random float inputs only get float accumulators; the `edge`
@@ -1083,7 +1019,7 @@ fn reduce_params(op: &str, dtype: DType, shape: &[usize], rng: &mut Rng) -> Map<
         };
         p.insert("dtype".into(), json!(to.name()));
     }
-    if acc.ddof && rng.chance(1, 2) {
+    if acc.contains(Keyword::Ddof) && rng.chance(1, 2) {
         p.insert(
             "ddof".into(),
             value::f64_json(rng.pick(&[0.0, 1.0, 2.0, 0.5])),
@@ -1094,14 +1030,15 @@ fn reduce_params(op: &str, dtype: DType, shape: &[usize], rng: &mut Rng) -> Map<
 
 fn reduce_suite(rng: &mut Rng) -> Suite {
     let mut s = Suite::default();
-    for &op in REDUCE_OPS {
-        let acc = accepts(op);
+    // Every reduction of the op table, with the keywords its row accepts.
+    for &reduce in ReduceOp::ALL {
+        let (op, acc) = (reduce.name(), reduce.keywords());
         for d in DType::ALL {
             let sig = d.name();
             // rand
             for _ in 0..6 {
                 let shape = random_shape(rng, 16);
-                let params = reduce_params(op, d, &shape, rng);
+                let params = reduce_params(reduce, d, &shape, rng);
                 s.push(
                     op,
                     "rand",
@@ -1139,7 +1076,7 @@ fn reduce_suite(rng: &mut Rng) -> Suite {
                 int_bytes(d, &[hi, hi, hi])
             };
             s.push(op, "edge", sig, vec![input(d, &[3], &big, None)], None);
-            if acc.dtype {
+            if acc.contains(Keyword::Dtype) {
                 s.push(
                     op,
                     "edge",
@@ -1212,7 +1149,7 @@ fn reduce_suite(rng: &mut Rng) -> Suite {
                 vec![input(d, &[2, 2], &random_values(d, 4, rng), None)],
                 Some(json!({"axis": [0, -2]})),
             );
-            if !acc.axis_tuple {
+            if !acc.contains(Keyword::AxisTuple) {
                 s.push(
                     op,
                     "edge",
@@ -1221,7 +1158,7 @@ fn reduce_suite(rng: &mut Rng) -> Suite {
                     Some(json!({"axis": [0, 1]})),
                 );
             }
-            if acc.where_ && acc.initial {
+            if acc.contains(Keyword::Where) && acc.contains(Keyword::Initial) {
                 // where= without initial (ValueError for min/max).
                 s.push(
                     op,
@@ -1231,7 +1168,7 @@ fn reduce_suite(rng: &mut Rng) -> Suite {
                     Some(json!({"where": {"shape": [4], "data": [true, false, true, false]}})),
                 );
             }
-            if acc.ddof {
+            if acc.contains(Keyword::Ddof) {
                 for ddof in [3.0, 5.0] {
                     s.push(
                         op,
@@ -1310,10 +1247,11 @@ fn reduce_suite(rng: &mut Rng) -> Suite {
 /// nanmean of ints), refuses other ints and non-empty tuples, and takes
 /// `()` everywhere but argmin-like ops.
 fn zero_d_axes(s: &mut Suite) {
-    for &op in REDUCE_OPS {
-        let acc = accepts(op);
+    // Every reduction of the op table, with the keywords its row accepts.
+    for &reduce in ReduceOp::ALL {
+        let (op, acc) = (reduce.name(), reduce.keywords());
         let mut axes = vec![json!(0), json!(-1), json!(1), json!(-2)];
-        if acc.axis_tuple {
+        if acc.contains(Keyword::AxisTuple) {
             axes.extend([json!([0]), json!([-1]), json!([]), json!([0, 0])]);
         }
         for d in [
@@ -1338,7 +1276,7 @@ fn zero_d_axes(s: &mut Suite) {
                     vec![input(d, &[], &value, None)],
                     Some(Value::Object(params.clone())),
                 );
-                if acc.keepdims && axis == &json!(0) {
+                if acc.contains(Keyword::Keepdims) && axis == &json!(0) {
                     params.insert("keepdims".into(), json!(true));
                     s.push(
                         op,
@@ -1354,13 +1292,14 @@ fn zero_d_axes(s: &mut Suite) {
     // With `where=`, mean/var/std (and nanmean of ints) count the items by
     // a ufunc reduction over the mask, which takes 0 and -1 on a 0-d array
     // like the other reductions do; a False mask leaves nothing to reduce.
-    for &op in REDUCE_OPS {
-        let acc = accepts(op);
-        if !acc.where_ {
+    // Every reduction of the op table, with the keywords its row accepts.
+    for &reduce in ReduceOp::ALL {
+        let (op, acc) = (reduce.name(), reduce.keywords());
+        if !acc.contains(Keyword::Where) {
             continue;
         }
         let mut axes = vec![json!(0), json!(-1), json!(1), Value::Null];
-        if acc.axis_tuple {
+        if acc.contains(Keyword::AxisTuple) {
             axes.extend([json!([]), json!([0])]);
         }
         for d in [DType::Float64, DType::Float32, DType::Int32, DType::Bool] {
@@ -1699,7 +1638,7 @@ mod tests {
             .iter()
             .map(|o| o.name())
             .chain(UnaryOp::ALL.iter().map(|o| o.name()))
-            .chain(REDUCE_OPS.iter().copied())
+            .chain(ReduceOp::ALL.iter().map(|o| o.name()))
         {
             for d in DType::ALL {
                 let probe = format!("\"{op}/rand/{}/0\"", d.name());

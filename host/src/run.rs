@@ -370,7 +370,7 @@ pub fn run_pairs(
         let mut answer = outcome;
         let status = match expected {
             None => Status::Unsupported("no oracle answer".into()),
-            Some(expected) => compare::compare(case.op.name(), expected, &answer, policy),
+            Some(expected) => compare::compare(case.op.op(), expected, &answer, policy),
         };
         let ulp = expected.and_then(|e| crate::precision::max_ulp(e, &answer));
         if !selection.keep_answers {

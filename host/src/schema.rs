@@ -25,17 +25,20 @@ pub enum Kind {
     Manifest,
     /// `fnp.frames.v1`: raw wire frames with the reason each must get.
     Frames,
+    /// `fnp.info.v1`: `fnp info --json`, the op table.
+    Info,
 }
 
 impl Kind {
     /// Every schema, in `schemas/` file order.
-    pub const ALL: [Kind; 6] = [
+    pub const ALL: [Kind; 7] = [
         Kind::Cases,
         Kind::Oracle,
         Kind::Report,
         Kind::Log,
         Kind::Manifest,
         Kind::Frames,
+        Kind::Info,
     ];
 
     /// The schema id (also its file name in `schemas/`, with `.json`).
@@ -47,6 +50,7 @@ impl Kind {
             Kind::Log => "fnp.log.v1",
             Kind::Manifest => "fnp.bundle.manifest.v1",
             Kind::Frames => "fnp.frames.v1",
+            Kind::Info => "fnp.info.v1",
         }
     }
 
@@ -64,6 +68,7 @@ impl Kind {
             Kind::Log => include_str!("../../schemas/fnp.log.v1.json"),
             Kind::Manifest => include_str!("../../schemas/fnp.bundle.manifest.v1.json"),
             Kind::Frames => include_str!("../../schemas/fnp.frames.v1.json"),
+            Kind::Info => include_str!("../../schemas/fnp.info.v1.json"),
         }
     }
 
@@ -74,6 +79,7 @@ impl Kind {
             Kind::Oracle => "results",
             Kind::Manifest => "files",
             Kind::Frames => "frames",
+            Kind::Info => "ops",
             Kind::Log => "",
         }
     }
@@ -167,8 +173,9 @@ fn locate(kind: Kind, json: &Value, pointer: &str) -> String {
 /// `fnp validate`: checks artifact files against their schemas.
 #[derive(Debug, clap::Args)]
 pub struct ValidateArgs {
-    /// Files to check: corpora, oracles, reports, frame fixtures, bundle
-    /// manifests (or a bundle directory), run logs (`.jsonl`, every line).
+    /// Files to check: corpora, oracles, reports, frame fixtures, op tables
+    /// (`fnp info --json`), bundle manifests (or a bundle directory), run
+    /// logs (`.jsonl`, every line).
     /// The schema is the one the file's `schema` field names.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,

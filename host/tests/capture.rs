@@ -295,3 +295,84 @@ fn answers_in_a_dtype_fnp_lacks_are_unsupported() {
     assert_eq!(r["fp_flags"], serde_json::json!(["invalid"]));
     assert_eq!(result(&oracle, "unknown")["status"], "unsupported");
 }
+
+#[test]
+fn capture_py_learns_the_ops_from_the_table_in_its_job() {
+    // A stand-in NumPy that has none of fnp's ops: what capture.py makes
+    // of a name then depends only on the op table fnp hands it.
+    let dir = Scratch::new("capture-table");
+    let fake = dir.path("fake");
+    std::fs::create_dir_all(fake.join("numpy")).unwrap();
+    write(
+        &fake.join("numpy/__init__.py"),
+        "__version__ = '0.0-fake'\n\nclass ufunc:\n    pass\n",
+    );
+    let cases = dir.path("ops.json");
+    write(
+        &cases,
+        r#"{"schema": "fnp.cases.v1", "suite": "ops", "cases": [
+ {"id": "binary", "op": "add", "inputs": [{"dtype": "int8", "shape": [], "data": [1]}, {"dtype": "int8", "shape": [], "data": [1]}]},
+ {"id": "alias", "op": "amax", "inputs": [{"dtype": "int8", "shape": [1], "data": [1]}], "params": {"keepdims": true}},
+ {"id": "unknown", "op": "no_such_function", "inputs": [{"dtype": "int8", "shape": [], "data": [1]}]}
+]}"#,
+    );
+    let out = dir.path("oracle.json");
+    let run = fnp(
+        &[
+            "capture",
+            "--cases",
+            cases.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &[
+            ("FNP_ORACLE_PYTHON", "python3"),
+            ("PYTHONPATH", fake.to_str().unwrap()),
+        ],
+    );
+    assert!(run.status.success(), "{}", text(&run));
+    let oracle = read(&out);
+    assert_eq!(oracle["numpy_version"], "0.0-fake");
+    let reason = |id: &str| {
+        let r = result(&oracle, id);
+        assert_eq!(r["status"], "unsupported", "{r}");
+        r["reason"].as_str().unwrap().to_string()
+    };
+    assert_eq!(reason("binary"), "NumPy 0.0-fake has no binary add");
+    assert_eq!(reason("alias"), "NumPy 0.0-fake has no reduction amax");
+    assert_eq!(
+        reason("unknown"),
+        "capture.py does not know op no_such_function"
+    );
+}
+
+#[test]
+fn reductions_get_their_keywords_by_any_name_numpy_has() {
+    if !has_numpy(&python()) {
+        return;
+    }
+    let dir = Scratch::new("capture-alias");
+    let cases = dir.path("alias.json");
+    write(
+        &cases,
+        r#"{"schema": "fnp.cases.v1", "suite": "alias", "cases": [
+ {"id": "amax", "op": "amax", "inputs": [{"dtype": "int8", "shape": [2, 2], "data": [1, 4, 3, 2]}], "params": {"axis": 1, "keepdims": true}}
+]}"#,
+    );
+    let out = dir.path("oracle.json");
+    let run = fnp(
+        &[
+            "capture",
+            "--cases",
+            cases.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert!(run.status.success(), "{}", text(&run));
+    let oracle = read(&out);
+    let r = result(&oracle, "amax");
+    assert_eq!(r["shape"], serde_json::json!([2, 1]), "{r}");
+    assert_eq!(r["data"], serde_json::json!([4, 3]), "{r}");
+}

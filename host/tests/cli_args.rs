@@ -86,3 +86,24 @@ fn other_numeric_options_are_range_checked() {
         refused(&["bundle", "bench", "--no-par2"], "--repeat", bad);
     }
 }
+
+#[test]
+fn info_prints_the_op_table_for_people_and_as_json() {
+    let out = fnp(&["info", "--json"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["schema"], "fnp.info.v1");
+    let ops = doc["ops"].as_array().unwrap();
+    assert_eq!(ops.len(), fnp_core::Op::all().count());
+    let sum = ops.iter().find(|o| o["name"] == "sum").unwrap();
+    assert_eq!(sum["kind"], "reduction");
+    assert_eq!(sum["code"], 64);
+    let human = fnp(&["info"], &[]);
+    assert_eq!(human.status.code(), Some(0));
+    let t = String::from_utf8(human.stdout).unwrap();
+    assert!(
+        t.lines()
+            .any(|l| l.contains(" sum ") && l.contains("reduction")),
+        "{t}"
+    );
+}

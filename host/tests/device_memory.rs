@@ -10,8 +10,10 @@ use fnp_core::wire::{self, encode, Bounded, Hello, Limits, Message, Reason, Wire
 use fnp_core::DType;
 use fnp_host::case::CaseOutcome;
 use fnp_host::device::convert::{mask_bytes, outcome_of, refuse, to_wire};
-use fnp_host::device::memory::{pair, spawn_server, DeviceSizes};
-use fnp_host::device::{in_shard, parse_shard, Client, LinkError, Reply};
+use fnp_host::device::memory::{pair, spawn_server, DeviceSizes, MemoryTransport};
+use fnp_host::device::target::{Device, DeviceTarget};
+use fnp_host::device::{in_shard, parse_shard, Client, DeviceInfo, LinkError, Reply, Transport};
+use fnp_host::frames::FrameOutcome;
 use fnp_host::target::{HostTarget, Target};
 
 fn soon() -> Instant {
@@ -278,7 +280,6 @@ fn reductions_match_numpy_over_the_wire() {
 #[test]
 fn corpus_cases_map_to_wire_cases() {
     use fnp_host::case::AxisParam;
-    use fnp_host::device::convert::op_code;
     use fnp_host::value::Scalar;
     // A reversed view keeps its strides and offset; a C-contiguous one
     // travels without them.
@@ -289,7 +290,7 @@ fn corpus_cases_map_to_wire_cases() {
     c.params.axis = Some(AxisParam::Tuple(vec![0, -1]));
     c.params.initial = Some(Scalar::Int(1 << 63));
     let w = to_wire(5, &c, None).unwrap();
-    assert_eq!(w.op, op_code("sum").unwrap());
+    assert_eq!(Some(w.op), c.op.op().map(fnp_core::Op::code));
     assert_eq!(w.op, 64);
     let a = &w.inputs.as_slice()[0];
     assert_eq!(a.strides.as_ref().unwrap().as_slice(), &[-1]);
@@ -337,4 +338,220 @@ fn cases_outside_the_hello_limits_are_refused_with_reasons() {
         .contains("dtype int32 not built"));
     info.ops.clear();
     assert!(refuse(&info, &c, 10).unwrap().contains("op add not built"));
+}
+
+/// How the next connection of a [`MemoryDevice`] misbehaves.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Fault {
+    /// Serves every case.
+    None,
+    /// The link closes before the reply (a crashed device).
+    Closes,
+    /// No reply ever comes (a hung device).
+    Hangs,
+}
+
+/// A transport that can be told to fail, over the in-memory server.
+struct Faulty {
+    inner: MemoryTransport,
+    fault: Fault,
+}
+
+impl Transport for Faulty {
+    fn send(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.inner.send(bytes)
+    }
+
+    fn recv(&mut self, buf: &mut [u8], deadline: Instant) -> std::io::Result<usize> {
+        match self.fault {
+            Fault::None => self.inner.recv(buf, deadline),
+            Fault::Closes => Ok(0),
+            Fault::Hangs => Err(std::io::ErrorKind::TimedOut.into()),
+        }
+    }
+}
+
+/// fnp-core's wire server in memory as a [`Device`]: a fresh server per
+/// connection, so a reconnect is a restarted device.
+struct MemoryDevice {
+    client: Option<Client<Faulty>>,
+    connects: usize,
+    /// The fault the next connection starts with.
+    fault: Fault,
+    /// Whether connecting fails (a device that does not come back).
+    unreachable: bool,
+    disconnects: usize,
+}
+
+impl MemoryDevice {
+    fn connect(fault: Fault) -> anyhow::Result<Client<Faulty>> {
+        let (inner, _server) = spawn_server(DeviceSizes::default());
+        let mut client = Client::connect(
+            Faulty {
+                inner,
+                fault: Fault::None,
+            },
+            soon(),
+        )?;
+        client.link_mut().transport_mut().fault = fault;
+        Ok(client)
+    }
+}
+
+impl Device for MemoryDevice {
+    type Transport = Faulty;
+
+    fn name(&self) -> String {
+        "memory".into()
+    }
+
+    fn client(&mut self) -> anyhow::Result<&mut Client<Faulty>> {
+        let client = match self.client.take() {
+            Some(c) => c,
+            None if self.unreachable => anyhow::bail!("the device did not come back"),
+            None => {
+                self.connects += 1;
+                Self::connect(self.fault)?
+            }
+        };
+        Ok(self.client.insert(client))
+    }
+
+    fn timeout(&self, _wire_bytes: usize) -> Duration {
+        Duration::from_millis(200)
+    }
+
+    fn crash_detail(&mut self, error: &LinkError) -> String {
+        format!("{error}; memory device log")
+    }
+
+    fn disconnect(&mut self) {
+        self.disconnects += 1;
+        self.client = None;
+    }
+
+    fn fingerprint(&self, info: &DeviceInfo) -> Vec<(String, String)> {
+        vec![("profile".into(), info.profile.clone())]
+    }
+}
+
+fn memory_target() -> DeviceTarget<MemoryDevice> {
+    let client = MemoryDevice::connect(Fault::None).unwrap();
+    let info = client.info().clone();
+    let device = MemoryDevice {
+        client: Some(client),
+        connects: 1,
+        fault: Fault::None,
+        unreachable: false,
+        disconnects: 0,
+    };
+    DeviceTarget::new(device, info)
+}
+
+#[test]
+fn the_device_target_answers_as_the_host_target_does() {
+    let mut target = memory_target();
+    assert_eq!(target.name(), "memory");
+    assert_eq!(
+        target.fingerprint(),
+        vec![("profile".into(), "test".into())]
+    );
+    let limits = target.limits();
+    assert!(limits.ops.as_ref().is_some_and(|ops| !ops.is_empty()));
+    assert!(limits.dtypes.contains(&DType::Float64));
+    for case in cases() {
+        let device = target.run_case(&case);
+        let host = HostTarget::default().run_case(&case);
+        assert_eq!(describe(&case, &device), describe(&case, &host));
+    }
+    assert_eq!(target.failures(), (0, 0));
+    assert_eq!(
+        target.device().connects,
+        1,
+        "one connection serves them all"
+    );
+}
+
+#[test]
+fn the_device_target_refuses_what_does_not_fit_without_sending_it() {
+    let mut target = memory_target();
+    target.device_mut().unreachable = true;
+    target.device_mut().client = None;
+    let big = case(
+        "big",
+        "add",
+        vec![i32s(&[4096], &[1; 4096]), i32s(&[1], &[1])],
+    );
+    let outcome = target.run_case(&big);
+    assert!(
+        matches!(&outcome, CaseOutcome::Unsupported { reason } if reason.starts_with("too_large")),
+        "{outcome:?}"
+    );
+    assert_eq!(target.failures(), (0, 0), "nothing was sent");
+}
+
+#[test]
+fn a_crashed_or_hung_device_is_reported_and_reconnected() {
+    let mut target = memory_target();
+    let ok = case("ok", "add", vec![i32s(&[2], &[1, 2]), i32s(&[2], &[3, 4])]);
+    let want = describe(&ok, &HostTarget::default().run_case(&ok));
+
+    // A link that closes mid-case is a crash with the device's own detail.
+    target.device_mut().client = Some(MemoryDevice::connect(Fault::Closes).unwrap());
+    let outcome = target.run_case(&ok);
+    match &outcome {
+        CaseOutcome::Crashed { detail } => {
+            assert!(
+                detail.contains("closed") && detail.ends_with("memory device log"),
+                "{detail}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(target.failures(), (1, 0));
+    assert_eq!(target.device().disconnects, 1);
+    // The next case gets a fresh device.
+    assert_eq!(describe(&ok, &target.run_case(&ok)), want);
+    assert_eq!(target.device().connects, 2);
+
+    // No reply in time is `timed_out`, and again the device is replaced.
+    target.device_mut().client = Some(MemoryDevice::connect(Fault::Hangs).unwrap());
+    assert_eq!(target.run_case(&ok), CaseOutcome::TimedOut);
+    assert_eq!(target.failures(), (1, 1));
+    assert_eq!(describe(&ok, &target.run_case(&ok)), want);
+    assert_eq!(target.device().connects, 3);
+
+    // A device that does not come back: every case is `crashed` with why.
+    target.device_mut().client = None;
+    target.device_mut().unreachable = true;
+    let outcome = target.run_case(&ok);
+    assert!(
+        matches!(&outcome, CaseOutcome::Crashed { detail } if detail.contains("did not come back")),
+        "{outcome:?}"
+    );
+    assert_eq!(target.failures(), (2, 1));
+}
+
+#[test]
+fn the_device_target_sends_raw_frames_to_the_device() {
+    let frames = fnp_host::frames::adversarial();
+    let mut target = memory_target();
+    let outcomes = target.run_frames(&frames);
+    assert_eq!(outcomes, fnp_host::frames::in_memory(&frames));
+    assert_eq!(target.failures(), (0, 0));
+    // A frame the device dies on counts as a crash and the next frame gets
+    // a fresh device.
+    target.device_mut().client = Some(MemoryDevice::connect(Fault::Hangs).unwrap());
+    let outcomes = target.run_frames(&frames[..2]);
+    assert_eq!(outcomes[0], FrameOutcome::TimedOut);
+    assert_eq!(outcomes[1], fnp_host::frames::in_memory(&frames[1..2])[0]);
+    assert_eq!(target.failures(), (1, 0));
+    // No device at all: each frame is `crashed` with the reason.
+    target.device_mut().client = None;
+    target.device_mut().unreachable = true;
+    let outcomes = target.run_frames(&frames[..1]);
+    assert!(
+        matches!(&outcomes[0], FrameOutcome::Crashed { detail } if detail.contains("did not come back")),
+        "{outcomes:?}"
+    );
 }

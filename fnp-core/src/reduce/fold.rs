@@ -68,11 +68,7 @@ fn cast_i128<T: Num>(v: i128) -> T {
 }
 
 /// Strides (element units) of the C-ordered output per input axis.
-fn out_strides(
-    dims: &[usize],
-    reduced: &[bool; MAX_NDIM],
-    st: &mut [[isize; NOP]; MAX_NDIM],
-) {
+fn out_strides(dims: &[usize], reduced: &[bool; MAX_NDIM], st: &mut [[isize; NOP]; MAX_NDIM]) {
     let mut step: isize = 1;
     for k in (0..dims.len()).rev() {
         if reduced[k] {

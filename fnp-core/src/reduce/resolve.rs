@@ -191,11 +191,7 @@ pub(super) fn resolve(op: ReduceOp, a: &ArrayRef<'_>, p: &ReduceParams<'_>) -> R
     })
 }
 
-fn reduced_shape(
-    shape: &Shape,
-    reduced: &[bool; MAX_NDIM],
-    keepdims: bool,
-) -> Result<Shape> {
+fn reduced_shape(shape: &Shape, reduced: &[bool; MAX_NDIM], keepdims: bool) -> Result<Shape> {
     let mut out = Shape::SCALAR;
     for (k, &d) in shape.dims().iter().enumerate() {
         if !reduced[k] {

@@ -22,7 +22,7 @@ pub use msg::{
     decode, encode, payload_len, AxisKind, Bounded, Case, CaseResult, Dims, ErrorReply, Hello,
     Limits, Message, Mode, Params, Stats, Tag, WireArray, WireAxes, WireScalar, MAX_INPUTS,
 };
-pub use server::{Platform, Server, ServerConfig, DTYPE_CODES};
+pub use server::{reduce_params, Platform, Server, ServerConfig, DTYPE_CODES};
 
 use crate::Error;
 

@@ -7,9 +7,9 @@ use super::msg::{
 use super::{decode, encode, error_code, Reason, WireError, MAX_INPUTS, PROTOCOL_VERSION};
 use crate::array::ArrayRef;
 use crate::dtype::DType;
-use crate::harden::Hardening;
+use crate::exec::{plan, Halt};
 use crate::shape::{Layout, Shape};
-use crate::{call, output_of, scratch_bytes, Axes, Op, ReduceParams, Scalar, MAX_NDIM};
+use crate::{Axes, Op, ReduceParams, Scalar, MAX_NDIM};
 
 /// Every dtype code, advertised in Hello.
 pub const DTYPE_CODES: [u8; 11] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
@@ -191,7 +191,7 @@ impl<'m, P: Platform> Server<'m, P> {
             // fnp-core's binary ufuncs do not take it.
             return Err(WireError::new(Reason::Unsupported));
         }
-        let (axis, initial, dtype) = params_of(&case.params)?;
+        let mut params = reduce_params(&case.params)?;
 
         // Inputs, then the mask, each at an 8-aligned offset of the arena;
         // what is left of the arena is the op's scratch.
@@ -215,27 +215,26 @@ impl<'m, P: Platform> Server<'m, P> {
             Some(_) => views.split_at(views.len().saturating_sub(1)),
             None => views.split_at(views.len()),
         };
-        let params = ReduceParams {
-            axis,
-            keepdims: case.params.keepdims,
-            initial,
-            where_mask: mask.first().copied(),
-            dtype,
-            ddof: case.params.ddof,
-        };
-        if mode == Mode::Hardened {
-            crate::harden::check(op, operands, &params, &Hardening::DEFAULT)
-                .map_err(|r| WireError::with_detail(Reason::Hardened, r as u64))?;
-        }
-        let answer = run(op, operands, &params, self.out, scratch, &mut self.platform)?;
+        params.where_mask = mask.first().copied();
+        let answer = run(
+            op,
+            operands,
+            &params,
+            mode,
+            self.out,
+            scratch,
+            &mut self.platform,
+        )?;
         drop(views);
         self.stats.cases = self.stats.cases.saturating_add(1);
         self.reply(case.id, answer, sink)
     }
 }
 
-/// The reduction keywords of a case, decoded: `axis`, `initial`, `dtype`.
-fn params_of(p: &Params) -> Result<(Axes, Option<Scalar>, Option<DType>), WireError> {
+/// A case's keywords as fnp-core's [`ReduceParams`], without the `where=`
+/// mask (an array the caller stages and sets). The one conversion of
+/// keywords: the host's own target runs its cases through it too.
+pub fn reduce_params<'a>(p: &Params) -> Result<ReduceParams<'a>, WireError> {
     let axes = p.axis.axes.as_slice();
     let axis = match AxisKind::try_from(p.axis.kind)? {
         AxisKind::All => Axes::All,
@@ -265,7 +264,14 @@ fn params_of(p: &Params) -> Result<(Axes, Option<Scalar>, Option<DType>), WireEr
             DType::try_from(d).map_err(|_| WireError::with_detail(Reason::UnknownDType, d.into()))
         })
         .transpose()?;
-    Ok((axis, initial, dtype))
+    Ok(ReduceParams {
+        axis,
+        keepdims: p.keepdims,
+        initial,
+        where_mask: None,
+        dtype,
+        ddof: p.ddof,
+    })
 }
 
 /// `initial=` from its kind code and bits.
@@ -295,57 +301,62 @@ fn view<'a>(s: &Staged, held: &'a [u8]) -> Result<ArrayRef<'a>, WireError> {
     }
 }
 
-/// Sizes the output and scratch, then runs `op`, counting instructions
-/// where the platform can.
+/// Plans `op` (the hardened check included), sizes the output and scratch
+/// within the device's buffers, then runs it, counting the instructions of
+/// the run alone where the platform can.
 fn run<P: Platform>(
     op: Op,
     inputs: &[ArrayRef<'_>],
     params: &ReduceParams<'_>,
+    mode: Mode,
     out: &mut [u64],
     scratch: &mut [u8],
     platform: &mut P,
 ) -> Result<(Answer, Option<u64>), WireError> {
-    let (dtype, shape) = match output_of(op, inputs, params) {
-        Ok(o) => o,
-        Err(e) => return Ok((Answer::Raised(e), None)),
+    let plan = match plan(op, inputs, params, mode) {
+        Ok(p) => p,
+        Err(halt) => return halted(halt).map(|a| (a, None)),
     };
-    let needed = shape
-        .size()
-        .checked_mul(dtype.itemsize())
-        .ok_or(WireError::with_detail(Reason::TooLarge, u64::MAX))?;
     let out: &mut [u8] = bytemuck::cast_slice_mut(out);
-    let out = out
-        .get_mut(..needed)
-        .ok_or(WireError::with_detail(Reason::TooLarge, needed as u64))?;
-    let scratch_needed = match scratch_bytes(op, inputs, params) {
-        Ok(n) => n,
-        Err(e) => return Ok((Answer::Raised(e), None)),
-    };
+    let out = out.get_mut(..plan.out_bytes).ok_or(WireError::with_detail(
+        Reason::TooLarge,
+        plan.out_bytes as u64,
+    ))?;
     let scratch = scratch
-        .get_mut(..scratch_needed)
+        .get_mut(..plan.scratch_bytes)
         .ok_or(WireError::with_detail(
             Reason::TooLarge,
-            scratch_needed as u64,
+            plan.scratch_bytes as u64,
         ))?;
     let start = platform.instructions();
-    let result = call(op, inputs, params, out, scratch);
+    let result = plan.execute(out, scratch);
     let end = platform.instructions();
     let cost = match (start, end) {
         (Some(s), Some(e)) => Some(e.wrapping_sub(s)),
         _ => None,
     };
-    Ok(match result {
-        Ok(o) => (
+    match result {
+        Ok(o) => Ok((
             Answer::Array {
                 dtype: o.dtype,
                 shape: o.shape,
                 flags: o.flags.bits(),
-                bytes: o.byte_len().min(needed),
+                bytes: o.byte_len().min(plan.out_bytes),
             },
             cost,
-        ),
-        Err(e) => (Answer::Raised(e), cost),
-    })
+        )),
+        Err(halt) => halted(halt).map(|a| (a, cost)),
+    }
+}
+
+/// A case that produced no array: the op's error is answered in a Result;
+/// a hardened refusal or a buffer too small is an Error reply.
+fn halted(halt: Halt) -> Result<Answer, WireError> {
+    match halt {
+        Halt::Raised(e) => Ok(Answer::Raised(e)),
+        Halt::Refused(r) => Err(WireError::with_detail(Reason::Hardened, r as u64)),
+        Halt::TooLarge { needed } => Err(WireError::with_detail(Reason::TooLarge, needed)),
+    }
 }
 
 impl<P: Platform> Server<'_, P> {

@@ -7,11 +7,6 @@ use super::{DeviceInfo, Reply};
 use crate::case::{AxisParam, Case, CaseOutcome, Input};
 use crate::value::Scalar;
 
-/// The wire op code of a NumPy op name (binary ufuncs and reductions).
-pub fn op_code(name: &str) -> Option<u8> {
-    Op::from_name(name).map(Op::code)
-}
-
 /// The `where=` mask as bool bytes (one per element), kept alive by the
 /// caller while the wire case borrows it.
 pub fn mask_bytes(case: &Case) -> Option<Vec<u8>> {
@@ -55,7 +50,18 @@ fn strides_is_some(input: &Input) -> bool {
     !input.is_c_contiguous()
 }
 
-fn scalar(s: &Scalar) -> Result<WireScalar, String> {
+/// Why a case's keywords have no wire form: the error NumPy raises for
+/// them (what the host target reports) and why no device can be sent the
+/// case (reported as `unsupported` there).
+#[derive(Clone, Debug, PartialEq)]
+pub struct NoWireForm {
+    /// fnp-core's error for the same keywords.
+    pub error: fnp_core::Error,
+    /// Why the case cannot be sent.
+    pub reason: String,
+}
+
+fn scalar(s: &Scalar) -> Result<WireScalar, NoWireForm> {
     Ok(match *s {
         Scalar::Bool(b) => WireScalar {
             kind: 0,
@@ -67,12 +73,48 @@ fn scalar(s: &Scalar) -> Result<WireScalar, String> {
                 bits: v as u64,
             },
             (_, Ok(v)) => WireScalar { kind: 2, bits: v },
-            _ => return Err(format!("initial={i} fits neither int64 nor uint64")),
+            _ => {
+                return Err(NoWireForm {
+                    error: fnp_core::Error::PythonIntOverflow,
+                    reason: format!("initial={i} fits neither int64 nor uint64"),
+                })
+            }
         },
         Scalar::Float(f) => WireScalar {
             kind: 3,
             bits: f.to_bits(),
         },
+    })
+}
+
+/// The wire form of a case's keywords (all but the `where=` mask, an array
+/// of its own): what devices are sent, and what the host target turns
+/// into fnp-core's params with the same [`fnp_core::wire::reduce_params`]
+/// as the device's server.
+pub fn params(p: &crate::case::Params) -> Result<Params, NoWireForm> {
+    let axes = |list: &[i64]| {
+        dims(list, "axes").map_err(|reason| NoWireForm {
+            error: fnp_core::Error::TooManyDims,
+            reason,
+        })
+    };
+    let axis = match &p.axis {
+        None | Some(AxisParam::All) => WireAxes::all(),
+        Some(AxisParam::One(a)) => WireAxes {
+            kind: AxisKind::Int as u8,
+            axes: axes(&[*a])?,
+        },
+        Some(AxisParam::Tuple(t)) => WireAxes {
+            kind: AxisKind::Tuple as u8,
+            axes: axes(t)?,
+        },
+    };
+    Ok(Params {
+        axis,
+        keepdims: p.keepdims,
+        initial: p.initial.as_ref().map(scalar).transpose()?,
+        dtype: p.dtype.map(|d| d as u8),
+        ddof: p.ddof.unwrap_or(0.0),
     })
 }
 
@@ -92,17 +134,7 @@ pub fn to_wire<'a>(
     })?;
     let inputs: Vec<WireArray<'a>> = case.inputs.iter().map(array).collect::<Result<_, _>>()?;
     let p = &case.params;
-    let axis = match &p.axis {
-        None | Some(AxisParam::All) => WireAxes::all(),
-        Some(AxisParam::One(a)) => WireAxes {
-            kind: AxisKind::Int as u8,
-            axes: dims(&[*a], "axes")?,
-        },
-        Some(AxisParam::Tuple(t)) => WireAxes {
-            kind: AxisKind::Tuple as u8,
-            axes: dims(t, "axes")?,
-        },
-    };
+    let params = params(p).map_err(|e| e.reason)?;
     let where_mask = match (&p.where_mask, mask) {
         (Some(m), Some(bytes)) => {
             let shape: Vec<u64> = m.shape.iter().map(|&d| d as u64).collect();
@@ -122,13 +154,7 @@ pub fn to_wire<'a>(
         id,
         op,
         mode: case.params.mode as u8,
-        params: Params {
-            axis,
-            keepdims: p.keepdims,
-            initial: p.initial.as_ref().map(scalar).transpose()?,
-            dtype: p.dtype.map(|d| d as u8),
-            ddof: p.ddof.unwrap_or(0.0),
-        },
+        params,
         inputs: Bounded::from_slice(&inputs).ok_or_else(|| {
             format!(
                 "{} inputs, wire carries at most {}",

@@ -5,14 +5,18 @@
 //! (waits for Hello, refuses another protocol version) and runs cases;
 //! [`convert`] maps the corpus's [`crate::case::Case`] to a wire
 //! [`fnp_core::wire::Case`] and a reply back to a
-//! [`crate::case::CaseOutcome`]. [`qemu`] starts and supervises emulators;
-//! [`memory`] is the in-memory transport every transport's tests share.
+//! [`crate::case::CaseOutcome`]; [`target::DeviceTarget`] is the one
+//! [`crate::target::Target`] over any device, and a [`target::Device`]
+//! says how to reach one: [`qemu`] starts and supervises emulators, `probe`
+//! (feature `probe`) attaches to boards over RTT. [`memory`] is the
+//! in-memory transport every transport's tests share.
 
 pub mod convert;
 pub mod memory;
 #[cfg(feature = "probe")]
 pub mod probe;
 pub mod qemu;
+pub mod target;
 
 use std::io;
 use std::time::Instant;

@@ -1,22 +1,19 @@
 //! `probe:<chip>` targets (feature `probe`): a real board over a debug probe
 //! with probe-rs. The firmware (firmware/nrf52840dk) uses rtt-target:
 //! channel 0 carries logs, channel 1 up/down carries the same frames as a
-//! QEMU UART, so the same [`Client`] runs over it.
+//! QEMU UART, so the same [`Client`] and [`DeviceTarget`] run over it.
 
 use std::io;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use fnp_core::wire::{payload_len, Message};
 use probe_rs::flashing::{download_file, ElfLoader, ElfOptions};
 use probe_rs::rtt::Rtt;
 use probe_rs::{Permissions, Session, SessionConfig};
 
-use super::convert::{mask_bytes, outcome_of, refuse, to_wire};
-use super::{Client, DeviceInfo, LinkError, Transport};
-use crate::case::{Case, CaseOutcome};
-use crate::target::{Limits, Target};
+use super::target::{Device, DeviceTarget};
+use super::{Client, DeviceInfo, Transport};
 
 /// The RTT channel that carries frames (0 is logs).
 const FRAME_CHANNEL: usize = 1;
@@ -100,17 +97,19 @@ fn connect(chip: &str, elf: &PathBuf) -> anyhow::Result<Client<RttTransport>> {
     )?)
 }
 
-/// `probe:<chip>`.
-pub struct ProbeTarget {
+/// A board on a debug probe as a [`Device`]: flashed once, reattached
+/// (flashed and reset again) after a case that lost it.
+pub struct Probe {
     chip: String,
     elf: PathBuf,
     client: Option<Client<RttTransport>>,
-    info: DeviceInfo,
-    next_id: u32,
     timeout: Duration,
 }
 
-impl ProbeTarget {
+/// `probe:<chip>`.
+pub type ProbeTarget = DeviceTarget<Probe>;
+
+impl DeviceTarget<Probe> {
     /// Attaches to `chip` and flashes its firmware (`FNP_FIRMWARE_PROBE`,
     /// else a fresh release build of the board's firmware package from
     /// [`fnp_boards::PROBE_BOARDS`]).
@@ -131,98 +130,45 @@ impl ProbeTarget {
         };
         let client = connect(chip, &elf)?;
         let info = client.info().clone();
-        Ok(ProbeTarget {
+        let probe = Probe {
             chip: chip.to_string(),
             elf,
             client: Some(client),
-            info,
-            next_id: 0,
             timeout: Duration::from_secs(10),
-        })
+        };
+        Ok(DeviceTarget::new(probe, info))
     }
 }
 
-impl Target for ProbeTarget {
+impl Device for Probe {
+    type Transport = RttTransport;
+
     fn name(&self) -> String {
         format!("probe:{}", self.chip)
     }
 
-    fn limits(&self) -> Limits {
-        let l = &self.info.limits;
-        Limits {
-            max_elements: usize::try_from(l.arena_bytes).ok(),
-            max_input_bytes: usize::try_from(l.arena_bytes).ok(),
-            max_ndim: usize::try_from(l.max_ndim).unwrap_or(0),
-            dtypes: self.info.dtypes.clone(),
-            ops: Some(
-                self.info
-                    .ops
-                    .iter()
-                    .filter_map(|&c| fnp_core::Op::try_from(c).ok())
-                    .collect(),
-            ),
-        }
+    fn client(&mut self) -> anyhow::Result<&mut Client<RttTransport>> {
+        let client = match self.client.take() {
+            Some(c) => c,
+            None => connect(&self.chip, &self.elf).context("reconnect failed")?,
+        };
+        Ok(self.client.insert(client))
     }
 
-    fn run_case(&mut self, case: &Case) -> CaseOutcome {
-        let case = match case.materialized() {
-            Ok(c) => c,
-            Err(detail) => return CaseOutcome::Crashed { detail },
-        };
-        let case = case.as_ref();
-        let mask = mask_bytes(case);
-        let id = self.next_id;
-        self.next_id = self.next_id.wrapping_add(1);
-        let wire_case = match to_wire(id, case, mask.as_deref()) {
-            Ok(c) => c,
-            Err(reason) => return CaseOutcome::Unsupported { reason },
-        };
-        let frame = match payload_len(&Message::Case(wire_case.clone())) {
-            Ok(n) => n,
-            Err(e) => {
-                return CaseOutcome::Unsupported {
-                    reason: e.to_string(),
-                }
-            }
-        };
-        if let Some(reason) = refuse(&self.info, case, frame) {
-            return CaseOutcome::Unsupported { reason };
-        }
-        if self.client.is_none() {
-            match connect(&self.chip, &self.elf) {
-                Ok(c) => self.client = Some(c),
-                Err(e) => {
-                    return CaseOutcome::Crashed {
-                        detail: format!("reconnect failed: {e:#}"),
-                    }
-                }
-            }
-        }
-        let Some(client) = self.client.as_mut() else {
-            return CaseOutcome::Crashed {
-                detail: "no probe session".into(),
-            };
-        };
-        match client.run(&wire_case, Instant::now() + self.timeout) {
-            Ok(reply) => outcome_of(reply),
-            Err(LinkError::TimedOut) => {
-                self.client = None;
-                CaseOutcome::TimedOut
-            }
-            Err(e) => {
-                self.client = None;
-                CaseOutcome::Crashed {
-                    detail: e.to_string(),
-                }
-            }
-        }
+    /// A fixed time: RTT is fast enough that the transfer does not count.
+    fn timeout(&self, _wire_bytes: usize) -> Duration {
+        self.timeout
     }
 
-    fn fingerprint(&self) -> Vec<(String, String)> {
+    fn disconnect(&mut self) {
+        self.client = None;
+    }
+
+    fn fingerprint(&self, info: &DeviceInfo) -> Vec<(String, String)> {
         vec![
             ("chip".into(), self.chip.clone()),
             ("firmware".into(), self.elf.display().to_string()),
-            ("firmware_profile".into(), self.info.profile.clone()),
+            ("firmware_profile".into(), info.profile.clone()),
         ]
     }
 }

@@ -26,12 +26,12 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use fnp_core::wire::{payload_len, Message, Stats, PROTOCOL_VERSION};
+use fnp_core::wire::{Stats, PROTOCOL_VERSION};
 
-use super::convert::{mask_bytes, outcome_of, refuse, to_wire};
-use super::{Client, DeviceInfo, LinkError, Reply, Transport};
+use super::target::{Device, DeviceTarget};
+use super::{Client, DeviceInfo, LinkError, Transport};
 use crate::case::{Case, CaseOutcome};
-use crate::target::{Limits, Target};
+use crate::target::Target;
 
 pub use fnp_boards::{Board, BOARDS};
 
@@ -395,105 +395,26 @@ pub struct TargetCounters {
     pub timed_out: usize,
 }
 
-/// `qemu:<board>`: a [`Target`] that runs cases on an emulated board.
-pub struct QemuTarget {
+/// An emulated board as a [`Device`]: QEMU running the firmware, started
+/// again after a hang or a crash unless the [`Breaker`] has tripped.
+pub struct Qemu {
     board: &'static Board,
     elf: PathBuf,
     emulator: Option<Emulator>,
-    info: DeviceInfo,
-    next_id: u32,
+    /// What the first emulator's Hello called the board; a restarted one
+    /// must say the same.
+    said: String,
     base_timeout: Duration,
-    last_instructions: Option<u64>,
-    counters: TargetCounters,
     boot_timeout: Duration,
     breaker: Arc<Breaker>,
+    starts: usize,
+    failed_starts: usize,
 }
 
-impl QemuTarget {
-    /// Starts `board` with `elf` (see [`firmware`]) and reads its limits.
-    pub fn start(board: &'static Board, elf: PathBuf) -> anyhow::Result<QemuTarget> {
-        let emulator = Emulator::start(board, &elf)?;
-        let info = emulator.info().clone();
-        anyhow::ensure!(
-            info.target == board.name,
-            "firmware {} says it is for {:?}, not {}",
-            elf.display(),
-            info.target,
-            board.name
-        );
-        Ok(QemuTarget {
-            board,
-            elf,
-            emulator: Some(emulator),
-            info,
-            next_id: 0,
-            base_timeout: Duration::from_secs(10),
-            last_instructions: None,
-            counters: TargetCounters {
-                starts: 1,
-                ..TargetCounters::default()
-            },
-            boot_timeout: BOOT_TIMEOUT,
-            breaker: Arc::new(Breaker::default()),
-        })
-    }
+/// `qemu:<board>`: a [`Target`] that runs cases on an emulated board.
+pub type QemuTarget = DeviceTarget<Qemu>;
 
-    /// `qemu:<board>` from its board name, building the firmware if needed.
-    pub fn from_name(board_name: &str) -> anyhow::Result<QemuTarget> {
-        let board = board(board_name)?;
-        let elf = firmware(board)?;
-        QemuTarget::start(board, elf)
-    }
-
-    /// Sets the fixed part of the per-case timeout (transfer time at the
-    /// board's UART speed is added per case).
-    pub fn set_timeout(&mut self, timeout: Duration) {
-        self.base_timeout = timeout;
-    }
-
-    /// Sets the longest wait for Hello when the emulator restarts.
-    pub fn set_boot_timeout(&mut self, boot: Duration) {
-        self.boot_timeout = boot;
-    }
-
-    /// Shares `breaker` with other targets (the `--jobs` workers): a trip
-    /// seen by one stops them all.
-    pub fn set_breaker(&mut self, breaker: Arc<Breaker>) {
-        self.breaker = breaker;
-    }
-
-    /// This target's circuit breaker.
-    pub fn breaker(&self) -> &Arc<Breaker> {
-        &self.breaker
-    }
-
-    /// What the firmware said in Hello.
-    pub fn info(&self) -> &DeviceInfo {
-        &self.info
-    }
-
-    /// Instructions the last case took, where the board counts them.
-    pub fn last_instructions(&self) -> Option<u64> {
-        self.last_instructions
-    }
-
-    /// Starts, crashes and timeouts so far.
-    pub fn counters(&self) -> TargetCounters {
-        self.counters
-    }
-
-    /// The running emulator (for tests that need to disturb it).
-    pub fn emulator_mut(&mut self) -> Option<&mut Emulator> {
-        self.emulator.as_mut()
-    }
-
-    /// Device counters, including the painted peak stack.
-    pub fn stats(&mut self) -> anyhow::Result<Stats> {
-        let deadline = Instant::now() + self.base_timeout;
-        let emulator = self.running()?;
-        Ok(emulator.client().stats(deadline)?)
-    }
-
+impl Qemu {
     fn running(&mut self) -> anyhow::Result<&mut Emulator> {
         if let Some(reason) = self.breaker.tripped() {
             // Another worker's breaker trip stops this one too.
@@ -501,14 +422,14 @@ impl QemuTarget {
             anyhow::bail!("{reason}");
         }
         if self.emulator.is_none() {
-            self.counters.starts += 1;
+            self.starts += 1;
             match self.restart() {
                 Ok(emulator) => {
                     self.breaker.succeeded();
                     self.emulator = Some(emulator);
                 }
                 Err(e) => {
-                    self.counters.failed_starts += 1;
+                    self.failed_starts += 1;
                     let what = subject(self.board, &self.elf);
                     return Err(match self.breaker.failed(&what, &e) {
                         Some(reason) => anyhow::anyhow!("{reason}"),
@@ -528,147 +449,61 @@ impl QemuTarget {
         let emulator = Emulator::start_within(self.board, &self.elf, self.boot_timeout)?;
         let said = &emulator.info().target;
         anyhow::ensure!(
-            *said == self.info.target,
+            *said == self.said,
             "firmware {} now says it is for {said:?}, not {}",
             self.elf.display(),
-            self.info.target
+            self.said
         );
         Ok(emulator)
     }
-
-    fn timeout_for(&self, bytes: usize) -> Duration {
-        let transfer =
-            Duration::from_secs_f64(2.0 * bytes as f64 / self.board.bytes_per_sec as f64);
-        self.base_timeout + transfer
-    }
 }
 
-impl Target for QemuTarget {
+impl Device for Qemu {
+    type Transport = UnixTransport;
+
     fn name(&self) -> String {
         format!("qemu:{}", self.board.name)
     }
 
-    fn limits(&self) -> Limits {
-        let l = &self.info.limits;
-        Limits {
-            max_elements: usize::try_from(l.arena_bytes).ok(),
-            max_input_bytes: usize::try_from(l.arena_bytes).ok(),
-            max_ndim: usize::try_from(l.max_ndim).unwrap_or(0),
-            dtypes: self.info.dtypes.clone(),
-            ops: Some(
-                self.info
-                    .ops
-                    .iter()
-                    .filter_map(|&c| fnp_core::Op::try_from(c).ok())
-                    .collect(),
-            ),
+    fn client(&mut self) -> anyhow::Result<&mut Client<UnixTransport>> {
+        self.running().map(Emulator::client)
+    }
+
+    /// The fixed part plus twice the transfer time at the board's UART
+    /// speed.
+    fn timeout(&self, wire_bytes: usize) -> Duration {
+        let transfer =
+            Duration::from_secs_f64(2.0 * wire_bytes as f64 / self.board.bytes_per_sec as f64);
+        self.base_timeout + transfer
+    }
+
+    fn crash_detail(&mut self, error: &LinkError) -> String {
+        match self.emulator.as_mut() {
+            Some(em) => {
+                let status = em
+                    .exit_status()
+                    .map(|s| s.to_string())
+                    .unwrap_or_else(|| "still running".into());
+                format!("{error}; emulator {status}; log: {}", em.log_tail())
+            }
+            None => error.to_string(),
         }
     }
 
-    fn run_case(&mut self, case: &Case) -> CaseOutcome {
-        let case = match case.materialized() {
-            Ok(c) => c,
-            Err(detail) => return CaseOutcome::Crashed { detail },
-        };
-        let case = case.as_ref();
-        self.last_instructions = None;
-        let mask = mask_bytes(case);
-        let id = self.next_id;
-        self.next_id = self.next_id.wrapping_add(1);
-        let wire_case = match to_wire(id, case, mask.as_deref()) {
-            Ok(c) => c,
-            Err(reason) => return CaseOutcome::Unsupported { reason },
-        };
-        let frame = match payload_len(&Message::Case(wire_case.clone())) {
-            Ok(n) => n,
-            Err(e) => {
-                return CaseOutcome::Unsupported {
-                    reason: e.to_string(),
-                }
-            }
-        };
-        if let Some(reason) = refuse(&self.info, case, frame) {
-            return CaseOutcome::Unsupported { reason };
-        }
-        let out_guess = frame.min(self.info.limits.out_bytes as usize);
-        let timeout = self.timeout_for(frame + out_guess);
-        let emulator = match self.running() {
-            Ok(e) => e,
-            Err(e) => {
-                self.counters.crashed += 1;
-                return CaseOutcome::Crashed {
-                    detail: format!("{e:#}"),
-                };
-            }
-        };
-        let result = emulator.client().run(&wire_case, Instant::now() + timeout);
-        match result {
-            Ok(reply) => {
-                if let Reply::Array { instructions, .. } = &reply {
-                    self.last_instructions = *instructions;
-                }
-                outcome_of(reply)
-            }
-            Err(LinkError::TimedOut) => {
-                self.counters.timed_out += 1;
-                self.emulator = None;
-                CaseOutcome::TimedOut
-            }
-            Err(e) => {
-                self.counters.crashed += 1;
-                let detail = match self.emulator.as_mut() {
-                    Some(em) => {
-                        let status = em
-                            .exit_status()
-                            .map(|s| s.to_string())
-                            .unwrap_or_else(|| "still running".into());
-                        format!("{e}; emulator {status}; log: {}", em.log_tail())
-                    }
-                    None => e.to_string(),
-                };
-                self.emulator = None;
-                CaseOutcome::Crashed { detail }
-            }
-        }
+    fn disconnect(&mut self) {
+        self.emulator = None;
     }
 
-    fn run_frames(&mut self, frames: &[crate::frames::Frame]) -> Vec<crate::frames::FrameOutcome> {
-        use crate::frames::{exchange, outcome_of, FrameOutcome};
-        frames
-            .iter()
-            .map(|f| {
-                let timeout = self.timeout_for(f.wire.len());
-                // A device that reset answers with Hello: `exchange` makes
-                // that a crash.
-                let outcome = match self.running() {
-                    Ok(em) => outcome_of(exchange(em.client(), &f.wire, Instant::now() + timeout)),
-                    Err(e) => FrameOutcome::Crashed {
-                        detail: format!("{e:#}"),
-                    },
-                };
-                if matches!(
-                    outcome,
-                    FrameOutcome::Crashed { .. } | FrameOutcome::TimedOut
-                ) {
-                    self.counters.crashed += 1;
-                    // The next frame gets a fresh device.
-                    self.emulator = None;
-                }
-                outcome
-            })
-            .collect()
-    }
-
-    fn fingerprint(&self) -> Vec<(String, String)> {
+    fn fingerprint(&self, info: &DeviceInfo) -> Vec<(String, String)> {
         let size = std::fs::metadata(&self.elf).map(|m| m.len()).unwrap_or(0);
         vec![
             ("board".into(), self.board.name.into()),
             ("firmware".into(), self.elf.display().to_string()),
             ("firmware_elf_bytes".into(), size.to_string()),
-            ("firmware_profile".into(), self.info.profile.clone()),
+            ("firmware_profile".into(), info.profile.clone()),
             (
                 "max_frame_bytes".into(),
-                self.info.limits.max_frame_bytes.to_string(),
+                info.limits.max_frame_bytes.to_string(),
             ),
             ("qemu".into(), self.board.qemu.into()),
             ("wire_protocol".into(), PROTOCOL_VERSION.to_string()),
@@ -684,6 +519,85 @@ impl Target for QemuTarget {
 
     fn stop_notice(&self) -> Option<String> {
         self.breaker.announce().map(str::to_string)
+    }
+}
+
+impl DeviceTarget<Qemu> {
+    /// Starts `board` with `elf` (see [`firmware`]) and reads its limits.
+    pub fn start(board: &'static Board, elf: PathBuf) -> anyhow::Result<QemuTarget> {
+        let emulator = Emulator::start(board, &elf)?;
+        let info = emulator.info().clone();
+        anyhow::ensure!(
+            info.target == board.name,
+            "firmware {} says it is for {:?}, not {}",
+            elf.display(),
+            info.target,
+            board.name
+        );
+        let qemu = Qemu {
+            board,
+            elf,
+            emulator: Some(emulator),
+            said: info.target.clone(),
+            base_timeout: Duration::from_secs(10),
+            boot_timeout: BOOT_TIMEOUT,
+            breaker: Arc::new(Breaker::default()),
+            starts: 1,
+            failed_starts: 0,
+        };
+        Ok(DeviceTarget::new(qemu, info))
+    }
+
+    /// `qemu:<board>` from its board name, building the firmware if needed.
+    pub fn from_name(board_name: &str) -> anyhow::Result<QemuTarget> {
+        let board = board(board_name)?;
+        let elf = firmware(board)?;
+        QemuTarget::start(board, elf)
+    }
+
+    /// Sets the fixed part of the per-case timeout (transfer time at the
+    /// board's UART speed is added per case).
+    pub fn set_timeout(&mut self, timeout: Duration) {
+        self.device_mut().base_timeout = timeout;
+    }
+
+    /// Sets the longest wait for Hello when the emulator restarts.
+    pub fn set_boot_timeout(&mut self, boot: Duration) {
+        self.device_mut().boot_timeout = boot;
+    }
+
+    /// Shares `breaker` with other targets (the `--jobs` workers): a trip
+    /// seen by one stops them all.
+    pub fn set_breaker(&mut self, breaker: Arc<Breaker>) {
+        self.device_mut().breaker = breaker;
+    }
+
+    /// This target's circuit breaker.
+    pub fn breaker(&self) -> &Arc<Breaker> {
+        &self.device().breaker
+    }
+
+    /// Starts, crashes and timeouts so far.
+    pub fn counters(&self) -> TargetCounters {
+        let (crashed, timed_out) = self.failures();
+        TargetCounters {
+            starts: self.device().starts,
+            failed_starts: self.device().failed_starts,
+            crashed,
+            timed_out,
+        }
+    }
+
+    /// The running emulator (for tests that need to disturb it).
+    pub fn emulator_mut(&mut self) -> Option<&mut Emulator> {
+        self.device_mut().emulator.as_mut()
+    }
+
+    /// Device counters, including the painted peak stack.
+    pub fn stats(&mut self) -> anyhow::Result<Stats> {
+        let qemu = self.device_mut();
+        let deadline = Instant::now() + qemu.base_timeout;
+        Ok(qemu.running()?.client().stats(deadline)?)
     }
 }
 

@@ -1,18 +1,22 @@
 //! Targets: where a conformance case is executed.
 //!
 //! A [`Target`] takes one decoded [`Case`] and returns a [`CaseOutcome`]
-//! (both in [`crate::case`]).
-//! `host` links fnp-core into this process; device targets (`qemu:<board>`,
-//! `probe:<chip>`) implement the same trait by sending the case over the
-//! wire protocol. Every name a user can pass to `fnp run --target` goes
-//! through [`resolve`], so a new target is one match arm there.
+//! (both in [`crate::case`]); [`Limits`] say which cases it can take.
+//! `host` ([`HostTarget`]) links fnp-core into this process; the device
+//! targets (`qemu:<board>`, `probe:<chip>`) are one
+//! [`crate::device::target::DeviceTarget`] over each kind of link. Every
+//! name a user can pass to `fnp run --target` goes through [`resolve`]
+//! (the registry), so a new target is one match arm there.
 
-use std::sync::mpsc;
-use std::time::Duration;
+mod host;
+mod registry;
 
 use fnp_core::DType;
 
 use crate::case::{Case, CaseOutcome};
+
+pub use host::{run_guarded, HostTarget};
+pub use registry::{resolve, resolve_with, Options, TARGET_NAMES};
 
 /// What a target can run; cases outside these are `unsupported` there.
 #[derive(Clone, Debug, PartialEq)]
@@ -101,153 +105,10 @@ pub trait Target {
     }
 }
 
-/// fnp-core linked into this process.
-///
-/// Each case runs on a worker thread so that a panic is `crashed` and a
-/// case that does not finish within `timeout` is `timed_out` (its thread is
-/// abandoned; the run goes on with the next case).
-#[derive(Debug)]
-pub struct HostTarget {
-    /// Longest a case may take.
-    pub timeout: Duration,
-}
-
-impl Default for HostTarget {
-    fn default() -> Self {
-        HostTarget {
-            timeout: Options::default().timeout,
-        }
-    }
-}
-
-/// Runs `f` on its own thread: its value, `Crashed` if it panicked,
-/// `TimedOut` if it did not finish within `timeout`.
-pub fn run_guarded<F>(f: F, timeout: Duration) -> CaseOutcome
-where
-    F: FnOnce() -> CaseOutcome + Send + 'static,
-{
-    let (tx, rx) = mpsc::channel();
-    let spawned = std::thread::Builder::new()
-        .name("fnp-case".into())
-        .spawn(move || {
-            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
-            let _ = tx.send(outcome);
-        });
-    if let Err(e) = spawned {
-        return CaseOutcome::Crashed {
-            detail: format!("cannot start a worker thread: {e}"),
-        };
-    }
-    match rx.recv_timeout(timeout) {
-        Ok(Ok(outcome)) => outcome,
-        Ok(Err(payload)) => {
-            let detail = payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "panic".into());
-            CaseOutcome::Crashed {
-                detail: format!("panic: {detail}"),
-            }
-        }
-        Err(mpsc::RecvTimeoutError::Timeout) => CaseOutcome::TimedOut,
-        Err(mpsc::RecvTimeoutError::Disconnected) => CaseOutcome::Crashed {
-            detail: "worker thread ended without an answer".into(),
-        },
-    }
-}
-
-impl Target for HostTarget {
-    fn name(&self) -> String {
-        "host".into()
-    }
-
-    fn limits(&self) -> Limits {
-        Limits {
-            max_elements: None,
-            max_input_bytes: None,
-            max_ndim: fnp_core::MAX_NDIM,
-            dtypes: DType::ALL.to_vec(),
-            ops: None,
-        }
-    }
-
-    fn run_case(&mut self, case: &Case) -> CaseOutcome {
-        let case = case.clone();
-        run_guarded(move || crate::exec::execute(&case), self.timeout)
-    }
-
-    fn fingerprint(&self) -> Vec<(String, String)> {
-        vec![("host_triple".into(), crate::env::host_triple())]
-    }
-}
-
-/// Settings `fnp run` passes to every target.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Options {
-    /// Longest one case may take before it is `timed_out`.
-    pub timeout: Duration,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Options {
-            timeout: Duration::from_secs(30),
-        }
-    }
-}
-
-/// Every target name `fnp run --target` accepts, for help and errors.
-pub const TARGET_NAMES: &[&str] = &["host"];
-
-/// Resolves a `--target` name to a target instance with default options.
-pub fn resolve(name: &str) -> anyhow::Result<Box<dyn Target>> {
-    resolve_with(name, &Options::default())
-}
-
-/// Resolves a `--target` name to a target instance.
-pub fn resolve_with(name: &str, options: &Options) -> anyhow::Result<Box<dyn Target>> {
-    match name {
-        "host" => Ok(Box::new(HostTarget {
-            timeout: options.timeout,
-        })),
-        other => match crate::device::resolve(other, options) {
-            Some(target) => target,
-            None => anyhow::bail!(
-                "unknown target {name:?}; known targets: {}, {}, probe:<chip> (with --features probe)",
-                TARGET_NAMES.join(", "),
-                crate::device::device_target_names().join(", ")
-            ),
-        },
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::case::{Input, Params};
-
-    #[test]
-    fn guarded_runs_report_panics_and_timeouts() {
-        let ok = run_guarded(|| CaseOutcome::TimedOut, Duration::from_secs(5));
-        assert_eq!(
-            ok,
-            CaseOutcome::TimedOut,
-            "the closure's own value passes through"
-        );
-        let crashed = run_guarded(|| panic!("boom"), Duration::from_secs(5));
-        assert!(matches!(crashed, CaseOutcome::Crashed { ref detail } if detail.contains("boom")));
-        let slow = run_guarded(
-            || {
-                std::thread::sleep(Duration::from_secs(2));
-                CaseOutcome::Unsupported {
-                    reason: String::new(),
-                }
-            },
-            Duration::from_millis(50),
-        );
-        assert_eq!(slow, CaseOutcome::TimedOut);
-    }
 
     #[test]
     fn limits_refuse_with_reasons() {
