@@ -7,6 +7,7 @@
 //! kernel as slices, everything else is gathered (and cast) into small stack
 //! buffers first.
 
+mod driver;
 mod extra;
 mod float;
 pub(crate) mod kernels;
@@ -19,8 +20,9 @@ use crate::element::{Bool, LoopElement};
 use crate::error::{Error, Result};
 use crate::flags::FpFlags;
 use crate::output::Output;
-use crate::shape::{broadcast_shapes, coalesce, Layout, OuterIndex, Shape};
+use crate::shape::{broadcast_shapes, Layout, Shape};
 use crate::table::{arith_ops, BinaryFamily, BinaryOp, OutRule};
+use driver::{out_run, Input, Walk};
 
 pub(crate) use kernels::BinaryKernel;
 pub use unary::unary;
@@ -462,38 +464,8 @@ where
 /// A kernel's contiguous inner loop over one run of the loop dtype.
 type Kernel<T> = fn(&[T], &[T], &mut [T]) -> Result<FpFlags>;
 
-/// One input's inner run: borrowed when it is already the loop type and
-/// unit-stride, otherwise gathered into `buf`.
-fn inner_run<'r, 'd: 'r, T: LoopElement>(
-    x: &ArrayRef<'_>,
-    direct: Option<&'d [T]>,
-    start: usize,
-    stride: isize,
-    len: usize,
-    buf: &'r mut [T; CHUNK],
-) -> Result<&'r [T]> {
-    if let Some(run) = direct.and_then(|d| d.get(start..start + len)) {
-        return Ok(run);
-    }
-    // len <= CHUNK here unless a direct run was cut short, which a
-    // validated layout rules out.
-    let chunk = buf.get_mut(..len).ok_or(Error::LayoutMismatch)?;
-    // Devices gather only CHUNK = 32 elements at a time, where the fill
-    // would save little and cost flash.
-    if stride == 0 && !cfg!(target_os = "none") {
-        // A broadcast operand: convert its one element once and repeat it
-        // (a fill vectorizes; the general gather bounds-checks each read).
-        if let Some((first, rest)) = chunk.split_first_mut() {
-            x.load(start, 0, core::slice::from_mut(first));
-            rest.fill(*first);
-        }
-    } else {
-        x.load(start, stride, chunk);
-    }
-    Ok(chunk)
-}
-
-/// The broadcasting driver: C-order walk over the coalesced output.
+/// The binary driver: both inputs broadcast to `shape` and walked with the
+/// C-contiguous output by the one elementwise [`Walk`].
 fn drive<A, B, O, K>(
     a: &ArrayRef<'_>,
     b: &ArrayRef<'_>,
@@ -511,57 +483,14 @@ where
     if n == 0 {
         return Ok(FpFlags::NONE);
     }
-    let mut ls = [
+    let walk = Walk::new([
         a.layout().broadcast_to(shape)?,
         b.layout().broadcast_to(shape)?,
         Layout::c_contiguous(*shape),
-    ];
-    coalesce(&mut ls);
-    let nd = ls[2].ndim();
-    // The innermost dim and its strides; a 0-d result is one element.
-    let inner = ls[2].shape().dims().last().copied().unwrap_or(1);
-    let inner_stride = |l: &Layout| l.strides().last().copied().unwrap_or(0);
-    let (sa, sb) = (inner_stride(&ls[0]), inner_stride(&ls[1]));
-    // Bool inputs are always gathered so that any non-zero byte reads as True.
-    fn direct<'d, T: LoopElement>(x: &ArrayRef<'d>, stride: isize) -> Option<&'d [T]> {
-        if stride == 1 && x.dtype() == T::DTYPE && T::DTYPE != DType::Bool {
-            x.typed::<T>().ok()
-        } else {
-            None
-        }
-    }
-    let direct_a = direct::<A>(a, sa);
-    let direct_b = direct::<B>(b, sb);
-    let step = if direct_a.is_some() && direct_b.is_some() {
-        inner
-    } else {
-        CHUNK
-    };
-
-    let mut flags = FpFlags::NONE;
-    let mut buf_a = [A::default(); CHUNK];
-    let mut buf_b = [B::default(); CHUNK];
-    let mut outer = OuterIndex::new(ls[2].shape());
-    let mut pos = 0usize;
-    while let Some(index) = outer.next_index() {
-        let outer_index = index.get(..nd.saturating_sub(1)).unwrap_or(&[]);
-        let (ia, ib) = (
-            ls[0].element_index(outer_index),
-            ls[1].element_index(outer_index),
-        );
-        let mut done = 0usize;
-        while done < inner {
-            let len = step.min(inner - done);
-            let at = |base: usize, stride: isize| (base as isize + done as isize * stride) as usize;
-            let ra = inner_run(a, direct_a, at(ia, sa), sa, len, &mut buf_a)?;
-            let rb = inner_run(b, direct_b, at(ib, sb), sb, len, &mut buf_b)?;
-            let ro = out
-                .get_mut(pos..pos + len)
-                .ok_or(Error::short_output::<O>(n))?;
-            flags |= kernel(ra, rb, ro)?;
-            done += len;
-            pos += len;
-        }
-    }
-    Ok(flags)
+    ]);
+    let (mut ia, mut ib) = (Input::<A>::new(a, &walk, 0), Input::<B>::new(b, &walk, 1));
+    let step = walk.step(ia.is_direct() && ib.is_direct());
+    walk.runs(step, |&[sa, sb, _], len, pos| {
+        kernel(ia.run(sa, len)?, ib.run(sb, len)?, out_run(out, pos, len)?)
+    })
 }

@@ -2,15 +2,16 @@
 //!
 //! The ops are rows of [`crate::table`]; kernels live in [`super::extra`].
 
+use super::driver::{out_run, Input, Walk};
 use super::extra::{self, Unary};
-use super::{float_loop, CHUNK};
+use super::float_loop;
 use crate::array::ArrayRef;
 use crate::dtype::{effective_dtype, DType, OperandType};
 use crate::element::{Bool, LoopElement};
 use crate::error::{Error, Result};
 use crate::flags::FpFlags;
 use crate::output::Output;
-use crate::shape::{coalesce, Layout, OuterIndex, Shape};
+use crate::shape::{Layout, Shape};
 use crate::table::{UnaryFamily, UnaryOp};
 
 impl UnaryOp {
@@ -97,9 +98,8 @@ fn run<T: extra::Loops>(op: UnaryOp, x: &ArrayRef<'_>, out: &mut [u8]) -> Result
     }
 }
 
-/// The unary driver: a C-order walk over the coalesced array, contiguous
-/// runs in the loop dtype straight to the kernel, everything else gathered
-/// (and cast) in chunks.
+/// The unary driver: the input walked with the C-contiguous output by the
+/// one elementwise [`Walk`].
 fn drive<A, O, K>(x: &ArrayRef<'_>, out: &mut [O], kernel: K) -> Result<FpFlags>
 where
     A: LoopElement,
@@ -111,48 +111,10 @@ where
     if n == 0 {
         return Ok(FpFlags::NONE);
     }
-    let mut ls = [*x.layout(), Layout::c_contiguous(shape)];
-    coalesce(&mut ls);
-    let nd = ls[1].ndim();
-    // The innermost dim and its stride; a 0-d array is one element.
-    let (inner, stride) = match (ls[1].shape().dims().last(), ls[0].strides().last()) {
-        (Some(&inner), Some(&stride)) => (inner, stride),
-        _ => (1, 0),
-    };
-    // Bool inputs are always gathered so that any non-zero byte reads as True.
-    let direct = if stride == 1 && x.dtype() == A::DTYPE && A::DTYPE != DType::Bool {
-        x.typed::<A>().ok()
-    } else {
-        None
-    };
-    let step = if direct.is_some() { inner } else { CHUNK };
-    let mut flags = FpFlags::NONE;
-    let mut buf = [A::default(); CHUNK];
-    let mut outer = OuterIndex::new(ls[1].shape());
-    let mut pos = 0usize;
-    while let Some(index) = outer.next_index() {
-        let base = ls[0].element_index(index.get(..nd.saturating_sub(1)).unwrap_or(&[]));
-        let mut done = 0usize;
-        while done < inner {
-            let len = step.min(inner - done);
-            let start = (base as isize + done as isize * stride) as usize;
-            let run = match direct.and_then(|d| d.get(start..start + len)) {
-                Some(run) => run,
-                None => {
-                    // len <= CHUNK here unless a direct run was cut short,
-                    // which a validated layout rules out.
-                    let chunk = buf.get_mut(..len).ok_or(Error::LayoutMismatch)?;
-                    x.load(start, stride, chunk);
-                    &*chunk
-                }
-            };
-            let ro = out
-                .get_mut(pos..pos + len)
-                .ok_or(Error::short_output::<O>(n))?;
-            flags |= kernel(run, ro)?;
-            done += len;
-            pos += len;
-        }
-    }
-    Ok(flags)
+    let walk = Walk::new([*x.layout(), Layout::c_contiguous(shape)]);
+    let mut ix = Input::<A>::new(x, &walk, 0);
+    let step = walk.step(ix.is_direct());
+    walk.runs(step, |&[sx, _], len, pos| {
+        kernel(ix.run(sx, len)?, out_run(out, pos, len)?)
+    })
 }
