@@ -17,8 +17,7 @@ fn main() -> ! {
     let a = core::hint::black_box([1.5f32, 2.5, 3.5, 4.5]);
     let b = core::hint::black_box([0.25f32; 4]);
     let mut sum = [0f32; 4];
-    let code = match fnp_core::add(&a, &b, &mut sum).and_then(|_| fnp_core::mean(&sum))
-    {
+    let code = match fnp_core::add(&a, &b, &mut sum).and_then(|_| fnp_core::mean(&sum)) {
         Ok(m) => {
             defmt::println!("mean(a + b) = {=f32}", m);
             debug::EXIT_SUCCESS
