@@ -30,13 +30,13 @@ impl ReduceOp {
     }
 
     /// The result dtype and shape, without computing anything. Checks every
-    /// parameter the way NumPy does (see [`reduce`] for the errors).
+    /// parameter the way NumPy does (see [`reduce`](crate::reduce()) for the errors).
     pub fn output(self, a: &ArrayRef<'_>, p: &ReduceParams<'_>) -> Result<(DType, Shape)> {
         let r = resolve(self, a, p)?;
         Ok((r.dtype, r.shape))
     }
 
-    /// Bytes of scratch [`reduce`] needs for these operands.
+    /// Bytes of scratch [`reduce`](crate::reduce()) needs for these operands.
     pub fn scratch_bytes(self, a: &ArrayRef<'_>, p: &ReduceParams<'_>) -> Result<usize> {
         let r = resolve(self, a, p)?;
         Ok(scratch_words(self, a, p, &r)
