@@ -62,6 +62,22 @@ impl Kind {
 }
 
 impl DType {
+    /// The inclusive value range of an integer dtype (`None` for bool and
+    /// floats).
+    pub const fn int_range(self) -> Option<(i128, i128)> {
+        Some(match self {
+            DType::Int8 => (i8::MIN as i128, i8::MAX as i128),
+            DType::Int16 => (i16::MIN as i128, i16::MAX as i128),
+            DType::Int32 => (i32::MIN as i128, i32::MAX as i128),
+            DType::Int64 => (i64::MIN as i128, i64::MAX as i128),
+            DType::UInt8 => (0, u8::MAX as i128),
+            DType::UInt16 => (0, u16::MAX as i128),
+            DType::UInt32 => (0, u32::MAX as i128),
+            DType::UInt64 => (0, u64::MAX as i128),
+            _ => return None,
+        })
+    }
+
     /// All dtypes, in wire order.
     pub const ALL: [DType; 11] = [
         DType::Bool,
@@ -286,6 +302,19 @@ pub fn effective_dtype(op: OperandType, all: &[OperandType]) -> Result<DType> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn int_ranges_are_the_types_bounds() {
+        assert_eq!(DType::Int8.int_range(), Some((-128, 127)));
+        assert_eq!(DType::UInt64.int_range(), Some((0, u64::MAX.into())));
+        assert_eq!(
+            DType::Int64.int_range(),
+            Some((i64::MIN.into(), i64::MAX.into()))
+        );
+        for d in [DType::Bool, DType::Float32, DType::Float64] {
+            assert_eq!(d.int_range(), None);
+        }
+    }
 
     #[test]
     fn names_round_trip() {

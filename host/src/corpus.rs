@@ -478,7 +478,7 @@ pub fn generate_values(dtype: DType, size: usize, g: &Value) -> Result<Vec<u8>, 
                 (Scalar::Int(lo), Scalar::Int(hi)) => (lo, hi),
                 _ => return Err("low and high must be integers".into()),
             };
-            let (min, max) = value::int_range(dtype).ok_or("not an integer dtype")?;
+            let (min, max) = dtype.int_range().ok_or("not an integer dtype")?;
             if lo > hi || lo < min || hi > max {
                 return Err(format!("[{lo}, {hi}] is not a range inside {dtype}"));
             }

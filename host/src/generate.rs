@@ -155,7 +155,7 @@ pub fn edge_values(dtype: DType) -> Vec<u8> {
             v.iter().flat_map(|x| x.to_le_bytes()).collect()
         }
         _ => {
-            let (lo, hi) = value::int_range(dtype).unwrap_or((0, 0));
+            let (lo, hi) = dtype.int_range().unwrap_or((0, 0));
             let vals: Vec<i128> = if lo < 0 {
                 vec![0, 1, -1, 2, -3, 7, lo, lo + 1, hi, hi - 1]
             } else {
@@ -197,7 +197,7 @@ pub fn random_values(dtype: DType, n: usize, rng: &mut Rng) -> Vec<u8> {
             out
         }
         _ => {
-            let (lo, hi) = value::int_range(dtype).unwrap_or((0, 0));
+            let (lo, hi) = dtype.int_range().unwrap_or((0, 0));
             let vals: Vec<i128> = (0..n)
                 .map(|_| match rng.below(10) {
                     0..=6 => (rng.below(21) as i128 - 10).clamp(lo, hi),
@@ -382,7 +382,7 @@ fn binary_suite(rng: &mut Rng) -> Suite {
             let py_int = int_bytes(DType::Int64, &[rng.below(7) as i128 - 3]);
             let py_float = 2.5f64.to_le_bytes();
             let py_bool = [1u8];
-            let (lo, hi) = value::int_range(d).unwrap_or((0, 1));
+            let (lo, hi) = d.int_range().unwrap_or((0, 1));
             let out_of_range = if d.is_integer() && hi < i128::from(i64::MAX) {
                 Some(int_bytes(DType::Int64, &[hi + 1]))
             } else {
@@ -1072,7 +1072,7 @@ fn reduce_suite(rng: &mut Rng) -> Suite {
                     }; 3],
                 )
             } else {
-                let (_, hi) = value::int_range(d).unwrap_or((0, 1));
+                let (_, hi) = d.int_range().unwrap_or((0, 1));
                 int_bytes(d, &[hi, hi, hi])
             };
             s.push(op, "edge", sig, vec![input(d, &[3], &big, None)], None);

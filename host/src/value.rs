@@ -200,21 +200,6 @@ fn parse_int(v: &Value, lo: i128, hi: i128, dtype: DType) -> Result<i128, String
     Ok(i)
 }
 
-/// Inclusive range of an integer dtype.
-pub fn int_range(dtype: DType) -> Option<(i128, i128)> {
-    Some(match dtype {
-        DType::Int8 => (i8::MIN.into(), i8::MAX.into()),
-        DType::Int16 => (i16::MIN.into(), i16::MAX.into()),
-        DType::Int32 => (i32::MIN.into(), i32::MAX.into()),
-        DType::Int64 => (i64::MIN.into(), i64::MAX.into()),
-        DType::UInt8 => (0, u8::MAX.into()),
-        DType::UInt16 => (0, u16::MAX.into()),
-        DType::UInt32 => (0, u32::MAX.into()),
-        DType::UInt64 => (0, u64::MAX.into()),
-        _ => return None,
-    })
-}
-
 /// Appends the little-endian bytes of one JSON value of `dtype` to `out`.
 pub fn encode_value(dtype: DType, v: &Value, out: &mut Vec<u8>) -> Result<(), String> {
     match dtype {
@@ -225,7 +210,9 @@ pub fn encode_value(dtype: DType, v: &Value, out: &mut Vec<u8>) -> Result<(), St
         DType::Float32 => out.extend_from_slice(&parse_f32(v)?.to_le_bytes()),
         DType::Float64 => out.extend_from_slice(&parse_f64(v)?.to_le_bytes()),
         _ => {
-            let (lo, hi) = int_range(dtype).ok_or_else(|| format!("no range for {dtype}"))?;
+            let (lo, hi) = dtype
+                .int_range()
+                .ok_or_else(|| format!("no range for {dtype}"))?;
             let i = parse_int(v, lo, hi, dtype)?;
             let bytes = i.to_le_bytes();
             out.extend_from_slice(bytes.get(..dtype.itemsize()).unwrap_or(&[]));

@@ -17,26 +17,11 @@ use crate::flags::FpFlags;
 use crate::shape::{first, MAX_NDIM};
 use crate::table::ReduceOp;
 
-/// Inclusive value range of an integer dtype.
-fn int_range(d: DType) -> Option<(i128, i128)> {
-    Some(match d {
-        DType::Int8 => (i8::MIN.into(), i8::MAX.into()),
-        DType::Int16 => (i16::MIN.into(), i16::MAX.into()),
-        DType::Int32 => (i32::MIN.into(), i32::MAX.into()),
-        DType::Int64 => (i64::MIN.into(), i64::MAX.into()),
-        DType::UInt8 => (0, u8::MAX.into()),
-        DType::UInt16 => (0, u16::MAX.into()),
-        DType::UInt32 => (0, u32::MAX.into()),
-        DType::UInt64 => (0, u64::MAX.into()),
-        _ => return None,
-    })
-}
-
 /// `initial=` converted to the loop dtype as NumPy does (NEP 50: a Python
 /// int must fit an integer loop; a float is cast).
 fn initial_value<T: Num>(s: Scalar) -> Result<(T, FpFlags)> {
     let as_int = |v: i128| -> Result<(T, FpFlags)> {
-        match int_range(T::DTYPE) {
+        match T::DTYPE.int_range() {
             Some((lo, hi)) if v < lo || v > hi => Err(Error::PythonIntOverflow),
             Some(_) => Ok((T::from_f64(0.0).add(cast_i128::<T>(v)), FpFlags::NONE)),
             None => Ok((T::from_f64(v as f64), FpFlags::NONE)),

@@ -166,7 +166,7 @@ fn check_weak_exponent(a: &ArrayRef<'_>, b: &ArrayRef<'_>) -> Result<()> {
     } else {
         DType::Int64
     };
-    match int_range(range) {
+    match range.int_range() {
         Some((lo, hi)) if v < lo || v > hi => Err(Error::PythonIntOverflow),
         _ => Ok(()),
     }
@@ -277,7 +277,7 @@ fn compare_out_of_range(
     b: &ArrayRef<'_>,
     loop_dtype: DType,
 ) -> Option<bool> {
-    let (lo, hi) = int_range(loop_dtype)?;
+    let (lo, hi) = loop_dtype.int_range()?;
     let weak_value = |x: &ArrayRef<'_>| -> Option<i128> {
         match (x.is_weak(), x.dtype()) {
             (true, DType::Int64) => Some(i128::from(x.first::<i64>())),
@@ -377,7 +377,10 @@ fn check_weak(x: &ArrayRef<'_>, loop_dtype: DType) -> Result<FpFlags> {
                 DType::Int64 => i128::from(x.first::<i64>()),
                 _ => i128::from(x.first::<u64>()),
             };
-            if int_range(loop_dtype).is_some_and(|(lo, hi)| v < lo || v > hi) {
+            if loop_dtype
+                .int_range()
+                .is_some_and(|(lo, hi)| v < lo || v > hi)
+            {
                 return Err(Error::PythonIntOverflow);
             }
             Ok(FpFlags::NONE)
@@ -391,21 +394,6 @@ fn check_weak(x: &ArrayRef<'_>, loop_dtype: DType) -> Result<FpFlags> {
         }
         _ => Ok(FpFlags::NONE),
     }
-}
-
-/// Inclusive value range of an integer dtype.
-fn int_range(d: DType) -> Option<(i128, i128)> {
-    Some(match d {
-        DType::Int8 => (i8::MIN.into(), i8::MAX.into()),
-        DType::Int16 => (i16::MIN.into(), i16::MAX.into()),
-        DType::Int32 => (i32::MIN.into(), i32::MAX.into()),
-        DType::Int64 => (i64::MIN.into(), i64::MAX.into()),
-        DType::UInt8 => (0, u8::MAX.into()),
-        DType::UInt16 => (0, u16::MAX.into()),
-        DType::UInt32 => (0, u32::MAX.into()),
-        DType::UInt64 => (0, u64::MAX.into()),
-        _ => return None,
-    })
 }
 
 /// Picks the kernel for `op` in loop type `T` and drives it.
