@@ -11,6 +11,7 @@
 
 use super::float::{self, Float};
 use super::math::Math;
+use super::vmath::Vector;
 use crate::element::{Bool, LoopElement};
 use crate::error::Result;
 use crate::flags::FpFlags;
@@ -89,6 +90,34 @@ fn map1_flags<F: Float>(
             raised |= flags(v, r);
         }
         *o = r;
+    }
+    Ok(raised)
+}
+
+/// `out = f(x)` by a block kernel ([`Vector`]) that reports whether a
+/// block has a result that can carry a flag; `flags(x, r)` runs over the
+/// suspect results of those blocks only, so the common block is one
+/// branch-free loop.
+#[inline(always)]
+fn map1_blocks<F: Float>(
+    x: &[F],
+    out: &mut [F],
+    block: fn(&[F], &mut [F]) -> bool,
+    flags: impl Fn(F, F) -> FpFlags,
+) -> Result<FpFlags> {
+    // Small enough to stay in cache for the flag pass or a redone block,
+    // long enough that the call, the dispatch and the per-block check
+    // cost nothing per element (512 measured 2-3% slower at 64K).
+    const BLOCK: usize = 4096;
+    let mut raised = FpFlags::NONE;
+    for (xb, ob) in x.chunks(BLOCK).zip(out.chunks_mut(BLOCK)) {
+        if block(xb, ob) {
+            for (&v, &r) in xb.iter().zip(ob.iter()) {
+                if suspect(r) {
+                    raised |= flags(v, r);
+                }
+            }
+        }
     }
     Ok(raised)
 }
@@ -666,10 +695,10 @@ macro_rules! float_loops {
                     }
                     UnaryOp::Sqrt => sqrt_loop,
                     UnaryOp::Cbrt => |x, o| map1_flags(x, o, Math::cbrt, PLAIN),
-                    UnaryOp::Exp => |x, o| map1_flags(x, o, Math::exp, EXP),
+                    UnaryOp::Exp => |x, o| map1_blocks(x, o, Vector::exp_block, EXP),
                     UnaryOp::Exp2 => |x, o| map1_flags(x, o, Math::exp2, EXP),
                     UnaryOp::Expm1 => |x, o| map1_flags(x, o, Math::exp_m1, PLAIN),
-                    UnaryOp::Log => |x, o| map1_flags(x, o, Math::ln, POLE),
+                    UnaryOp::Log => |x, o| map1_blocks(x, o, Vector::ln_block, POLE),
                     UnaryOp::Log2 => |x, o| map1_flags(x, o, Math::log2, POLE),
                     UnaryOp::Log10 => |x, o| map1_flags(x, o, Math::log10, POLE),
                     UnaryOp::Log1p => |x, o| map1_flags(x, o, Math::ln_1p, POLE),

@@ -13,6 +13,7 @@ mod float;
 pub(crate) mod kernels;
 mod math;
 mod unary;
+mod vmath;
 
 use crate::array::ArrayRef;
 use crate::dtype::{effective_dtype, DType, Kind, OperandType};
