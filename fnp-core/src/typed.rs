@@ -123,7 +123,9 @@ pub(crate) fn binary_erased<O: Element>(
         return Err(Error::InvalidType);
     }
     let n = shape.size();
-    let out = out.get_mut(..n).ok_or(Error::short_output::<O>(n))?;
+    let out = out
+        .get_mut(..n)
+        .ok_or_else(|| Error::short_output::<O>(n))?;
     crate::ufunc::binary(op, a, b, bytes_of(out)?)
 }
 
@@ -187,7 +189,9 @@ pub(crate) fn unary_erased<O: Element>(
         return Err(Error::InvalidType);
     }
     let n = shape.size();
-    let out = out.get_mut(..n).ok_or(Error::short_output::<O>(n))?;
+    let out = out
+        .get_mut(..n)
+        .ok_or_else(|| Error::short_output::<O>(n))?;
     crate::ufunc::unary(op, x, bytes_of(out)?)
 }
 

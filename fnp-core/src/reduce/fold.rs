@@ -487,7 +487,7 @@ pub(super) fn typed<T: Num>(
                 let c: &mut [i64] = bytemuck::cast_slice_mut(
                     scratch
                         .get_mut(..n)
-                        .ok_or(Error::short_scratch(scratch_need(n, 1)))?,
+                        .ok_or_else(|| Error::short_scratch(scratch_need(n, 1)))?,
                 );
                 counts(a, r, mask, nan, c)?;
                 let f = divide_by_count(out, &|j| c.get(j).copied().unwrap_or(0) as f64);

@@ -78,14 +78,14 @@ pub fn reduce(
         .ok_or(Error::ShapeOverflow)?;
     let out = out
         .get_mut(..needed)
-        .ok_or(Error::short_output::<u8>(needed))?;
+        .ok_or_else(|| Error::short_output::<u8>(needed))?;
     let words = scratch_words(op, a, p, &r);
     let (head, scratch, _) = bytemuck::pod_align_to_mut::<u8, u64>(scratch);
     // Bytes from the buffer's start: its unaligned head, then the words.
     let skip = head.len();
-    let scratch = scratch.get_mut(..words).ok_or(Error::short_scratch(
-        words.saturating_mul(8).saturating_add(skip),
-    ))?;
+    let scratch = scratch
+        .get_mut(..words)
+        .ok_or_else(|| Error::short_scratch(words.saturating_mul(8).saturating_add(skip)))?;
     let flags = match op {
         ReduceOp::Argmin | ReduceOp::Argmax => {
             let out: &mut [i64] =
@@ -130,11 +130,13 @@ pub(crate) fn reduce_as<T: Num>(
         return Err(Error::InvalidType);
     }
     let n = r.shape.size();
-    let out = out.get_mut(..n).ok_or(Error::short_output::<T>(n))?;
+    let out = out
+        .get_mut(..n)
+        .ok_or_else(|| Error::short_output::<T>(n))?;
     let words = scratch_words(op, a, p, &r);
     let scratch = scratch
         .get_mut(..words)
-        .ok_or(Error::short_scratch(words.saturating_mul(8)))?;
+        .ok_or_else(|| Error::short_scratch(words.saturating_mul(8)))?;
     let out: &mut [u8] = bytemuck::try_cast_slice_mut(out).map_err(|_| Error::Misaligned)?;
     let flags = typed::<T>(op, a, p, &r, out, scratch)?;
     Ok(Output {
@@ -157,7 +159,9 @@ pub(crate) fn reduce_arg<I: Num>(
         return Err(Error::InvalidType);
     }
     let n = r.shape.size();
-    let out = out.get_mut(..n).ok_or(Error::short_output::<i64>(n))?;
+    let out = out
+        .get_mut(..n)
+        .ok_or_else(|| Error::short_output::<i64>(n))?;
     let flags = arg::<I>((op == ReduceOp::Argmax, a, r.axis, out), false)?;
     Ok(Output {
         dtype: r.dtype,

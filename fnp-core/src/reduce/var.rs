@@ -58,7 +58,7 @@ pub(super) fn var<T: Num>(
     let per_out: Option<&mut [i64]> = if mask.is_some() {
         let c: &mut [i64] = bytemuck::cast_slice_mut(
             rest.get_mut(..n)
-                .ok_or(Error::short_scratch(scratch_need(n, 2)))?,
+                .ok_or_else(|| Error::short_scratch(scratch_need(n, 2)))?,
         );
         counts(a, r, mask, false, c)?;
         Some(c)

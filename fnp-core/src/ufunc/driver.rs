@@ -170,5 +170,5 @@ impl<'a, 'd, T: LoopElement> Input<'a, 'd, T> {
 pub(crate) fn out_run<O>(out: &mut [O], pos: usize, len: usize) -> Result<&mut [O]> {
     let n = out.len();
     out.get_mut(pos..pos + len)
-        .ok_or(Error::short_output::<O>(n))
+        .ok_or_else(|| Error::short_output::<O>(n))
 }

@@ -199,7 +199,7 @@ pub fn binary(op: BinaryOp, a: &ArrayRef<'_>, b: &ArrayRef<'_>, out: &mut [u8]) 
         .ok_or(Error::ShapeOverflow)?;
     let out = out
         .get_mut(..needed)
-        .ok_or(Error::short_output::<u8>(needed))?;
+        .ok_or_else(|| Error::short_output::<u8>(needed))?;
     let loop_dtype = op.loop_dtype(a.operand_type(), b.operand_type())?;
     let done = |flags| {
         Ok(Output {
@@ -468,7 +468,9 @@ where
     K: Fn(&[A], &[B], &mut [O]) -> Result<FpFlags>,
 {
     let n = shape.size();
-    let out = out.get_mut(..n).ok_or(Error::short_output::<O>(n))?;
+    let out = out
+        .get_mut(..n)
+        .ok_or_else(|| Error::short_output::<O>(n))?;
     if n == 0 {
         return Ok(FpFlags::NONE);
     }

@@ -80,7 +80,7 @@ pub fn unary(op: UnaryOp, x: &ArrayRef<'_>, out: &mut [u8]) -> Result<Output> {
         .ok_or(Error::ShapeOverflow)?;
     let out = out
         .get_mut(..needed)
-        .ok_or(Error::short_output::<u8>(needed))?;
+        .ok_or_else(|| Error::short_output::<u8>(needed))?;
     let loop_dtype = op.loop_of(x)?;
     let flags = crate::element::with_dtype!(loop_dtype, T => run::<T>(op, x, out)?);
     Ok(Output {
@@ -107,7 +107,9 @@ where
 {
     let shape = *x.shape();
     let n = shape.size();
-    let out = out.get_mut(..n).ok_or(Error::short_output::<O>(n))?;
+    let out = out
+        .get_mut(..n)
+        .ok_or_else(|| Error::short_output::<O>(n))?;
     if n == 0 {
         return Ok(FpFlags::NONE);
     }
