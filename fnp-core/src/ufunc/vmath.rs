@@ -467,8 +467,10 @@ mod tests {
         assert!(f32::exp_block(&x[4..5], &mut out[4..5]));
         assert!(f32::exp_block(&x[5..], &mut out[5..]));
         assert!(f32::ln_block(&x[..1], &mut out[..1]));
-        // log(1) == 0 raises nothing: the fast path answers it.
-        assert!(!f32::ln_block(&x[1..2], &mut out[1..2]));
+        // log(1) == 0 raises nothing: the fast path answers it. Firmware
+        // (`small`) has only the full kernel, which holds a zero result
+        // suspect and lets the flag check find nothing.
+        assert_eq!(f32::ln_block(&x[1..2], &mut out[1..2]), crate::SMALL);
         assert!(f32::ln_block(&x[2..3], &mut out[2..3]));
         assert!(!f32::ln_block(&x[3..4], &mut out[3..4]));
         assert!(f32::ln_block(&x[5..], &mut out[5..]));
