@@ -396,8 +396,8 @@ macro_rules! typed_fns {
                     "- Accuracy of float results against NumPy: [`UnaryOp::accuracy`](crate::UnaryOp::accuracy) ",
                     "(ULP per dtype, see [`crate::precision`]); integer and bool results are bit-exact.\n",
                     "- Errors: [`Error::NoLoop`](crate::Error::NoLoop) (TypeError), ",
-                    "[`Error::Float16`](crate::Error::Float16) where NumPy answers in float16, ",
-                    "[`Error::BufferTooSmall`](crate::Error::BufferTooSmall) (in bytes, as everywhere).\n",
+                    "[`Error::BufferTooSmall`](crate::Error::BufferTooSmall) (in bytes, as everywhere). ",
+                    "Where NumPy answers in float16 the call does not compile ([`Float16`](crate::promote::Float16)).\n",
                     "- Type-erased: [`UnaryOp::", stringify!($uv), "`](crate::UnaryOp::", stringify!($uv), ") ",
                     "with [`unary_into`](crate::unary_into) or [`crate::call`]."
                 )]
