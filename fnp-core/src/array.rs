@@ -1,7 +1,7 @@
 //! Borrowed, type-erased array views: what the host and the wire server pass in.
 
 use crate::dtype::{DType, OperandType};
-use crate::element::{CastFrom, Element, LoopElement};
+use crate::element::{Element, LoopElement};
 use crate::error::{Error, Result};
 use crate::shape::{Layout, Shape};
 
@@ -141,7 +141,7 @@ impl<'a> ArrayRef<'a> {
 /// Strided, converting copy. Every index was bounds-checked when the view's
 /// layout was validated; an index outside `data` (impossible through the
 /// public API) reads as zero rather than panicking.
-fn gather<S: Element, L: CastFrom<S> + Copy>(
+pub(crate) fn gather<S: Element, L: LoopElement>(
     data: &[u8],
     start: usize,
     stride: isize,
@@ -153,7 +153,7 @@ fn gather<S: Element, L: CastFrom<S> + Copy>(
     if !crate::SMALL && stride == 1 {
         if let Some(run) = src.get(start..start.saturating_add(out.len())) {
             for (o, &s) in out.iter_mut().zip(run) {
-                *o = L::cast_from(s);
+                *o = s.cast_to();
             }
             return;
         }
@@ -161,7 +161,7 @@ fn gather<S: Element, L: CastFrom<S> + Copy>(
     let mut at = start as isize;
     for o in out.iter_mut() {
         let s = usize::try_from(at).ok().and_then(|i| src.get(i)).copied();
-        *o = L::cast_from(s.unwrap_or_else(S::zeroed));
+        *o = s.unwrap_or_else(S::zeroed).cast_to();
         at = at.wrapping_add(stride);
     }
 }

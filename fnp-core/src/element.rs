@@ -46,11 +46,23 @@ impl From<bool> for Bool {
 pub trait Element: bytemuck::Pod + PartialEq + core::fmt::Debug + Default + 'static {
     /// The dtype this type stores.
     const DTYPE: DType;
+
+    /// Converts to the loop type `L` as NumPy's C cast does: the loads of
+    /// the typed API, where both types are known at compile time.
+    #[doc(hidden)]
+    fn cast_to<L: LoopElement>(self) -> L;
 }
 
 macro_rules! element {
     ($($t:ty => $d:ident),* $(,)?) => {
-        $(impl Element for $t { const DTYPE: DType = DType::$d; })*
+        $(impl Element for $t {
+            const DTYPE: DType = DType::$d;
+
+            #[inline(always)]
+            fn cast_to<L: LoopElement>(self) -> L {
+                L::cast_from(self)
+            }
+        })*
     };
 }
 

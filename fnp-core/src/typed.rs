@@ -133,10 +133,10 @@ pub(crate) fn binary_erased<O: Element>(
 /// arithmetic family takes the monomorphic path (one kernel, one driver,
 /// for the output dtype `O`); the others the type-erased entry.
 macro_rules! typed_binary {
-    (Arith, $variant:ident, $o:ty, $a:expr, $b:expr, $out:expr) => {{
+    (Arith, $variant:ident, $o:ty, $sa:ty, $sb:ty, $a:expr, $b:expr, $out:expr) => {{
         let (a, b) = ($a.as_array(), $b.as_array());
         let r = $crate::element::with_dtype!(<$o as $crate::element::Element>::DTYPE, T => match $crate::typed::same::<$o, T>($out) {
-            Ok(out) => $crate::ufunc::arith_as::<T, $crate::ufunc::kernels::$variant>(
+            Ok(out) => $crate::ufunc::arith_as::<T, $crate::ufunc::kernels::$variant, $sa, $sb>(
                 BinaryOp::$variant,
                 &a,
                 &b,
@@ -146,7 +146,7 @@ macro_rules! typed_binary {
         });
         $crate::typed::logged(BinaryOp::$variant.name(), r)
     }};
-    ($family:ident, $variant:ident, $o:ty, $a:expr, $b:expr, $out:expr) => {{
+    ($family:ident, $variant:ident, $o:ty, $sa:ty, $sb:ty, $a:expr, $b:expr, $out:expr) => {{
         $crate::typed::binary_into(BinaryOp::$variant, $a, $b, $out)
     }};
 }
@@ -236,7 +236,7 @@ pub fn reduce_into<'a, T: Element, O: Element>(
         })
     } else {
         crate::element::with_dtype!(O::DTYPE, R => match same::<O, R>(out) {
-            Ok(out) => crate::reduce::reduce_as::<R>(op, &x, params, out, scratch),
+            Ok(out) => crate::reduce::reduce_as::<R, T>(op, &x, params, out, scratch),
             Err(e) => Err(e),
         })
     };
@@ -381,7 +381,7 @@ macro_rules! typed_fns {
                     BinaryOut<rule::$bout, A, B>: Element,
                 {
                     let (a, b): (View<'a, A>, View<'b, B>) = (a.into(), b.into());
-                    crate::typed::typed_binary!($bfamily, $bv, BinaryOut<rule::$bout, A, B>, a, b, out)
+                    crate::typed::typed_binary!($bfamily, $bv, BinaryOut<rule::$bout, A, B>, A, B, a, b, out)
                 }
             )*
             $(

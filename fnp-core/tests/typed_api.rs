@@ -327,3 +327,229 @@ fn reduction_docs_special_values() {
     let (v, f) = one(ReduceOp::Max, &[1.0, f32::NAN, 3.0], &d).unwrap();
     assert!(v.is_nan() && f.is_empty());
 }
+
+/// Values of every dtype for the typed-vs-erased checks: small and large
+/// magnitudes, zeros of both signs, NaN and infinities for floats, a
+/// non-canonical True byte for bool.
+fn sample<T: fnp_core::Element>(n: usize) -> Vec<T> {
+    let floats = [
+        1.5,
+        -2.25,
+        0.0,
+        -0.0,
+        3e38,
+        -7.0,
+        f64::NAN,
+        0.1,
+        f64::INFINITY,
+        42.0,
+        -1e-40,
+        9.75,
+    ];
+    (0..n)
+        .map(|i| {
+            let f = floats[i % floats.len()];
+            let k = (i as i64 * 37 - 101) * if i % 5 == 0 { 1 << 20 } else { 1 };
+            let value: T = match T::DTYPE {
+                DType::Bool => cast(&[[0u8, 1, 2][i % 3]]),
+                DType::Int8 => cast(&[k as i8]),
+                DType::Int16 => cast(&[k as i16]),
+                DType::Int32 => cast(&[k as i32]),
+                DType::Int64 => cast(&[k.wrapping_mul(1 << 30)]),
+                DType::UInt8 => cast(&[k as u8]),
+                DType::UInt16 => cast(&[k as u16]),
+                DType::UInt32 => cast(&[k as u32]),
+                DType::UInt64 => cast(&[(k as u64).wrapping_mul(1 << 30)]),
+                DType::Float32 => cast(&[f as f32]),
+                DType::Float64 => cast(&[f * 1e200]),
+            };
+            value
+        })
+        .collect()
+}
+
+fn cast<S: bytemuck::Pod, T: bytemuck::Pod>(s: &[S]) -> T {
+    bytemuck::pod_read_unaligned(bytemuck::cast_slice(s))
+}
+
+/// `reduce_into` over a view of `I`s with the output type the call
+/// resolves to, as the output's bytes.
+fn typed_reduce<I: fnp_core::Element>(
+    op: ReduceOp,
+    v: View<'_, I>,
+    params: &ReduceParams<'_>,
+    dtype: DType,
+    n: usize,
+    scratch: &mut [u64],
+) -> Result<(fnp_core::Output, Vec<u8>), Error> {
+    fn run<I: fnp_core::Element, O: fnp_core::Element>(
+        op: ReduceOp,
+        v: View<'_, I>,
+        params: &ReduceParams<'_>,
+        n: usize,
+        scratch: &mut [u64],
+    ) -> Result<(fnp_core::Output, Vec<u8>), Error> {
+        let mut out = vec![O::default(); n];
+        let r = reduce_into(op, v, params, &mut out, scratch)?;
+        Ok((r, bytemuck::cast_slice(&out).to_vec()))
+    }
+    match dtype {
+        DType::Bool => run::<I, Bool>(op, v, params, n, scratch),
+        DType::Int8 => run::<I, i8>(op, v, params, n, scratch),
+        DType::Int16 => run::<I, i16>(op, v, params, n, scratch),
+        DType::Int32 => run::<I, i32>(op, v, params, n, scratch),
+        DType::Int64 => run::<I, i64>(op, v, params, n, scratch),
+        DType::UInt8 => run::<I, u8>(op, v, params, n, scratch),
+        DType::UInt16 => run::<I, u16>(op, v, params, n, scratch),
+        DType::UInt32 => run::<I, u32>(op, v, params, n, scratch),
+        DType::UInt64 => run::<I, u64>(op, v, params, n, scratch),
+        DType::Float32 => run::<I, f32>(op, v, params, n, scratch),
+        DType::Float64 => run::<I, f64>(op, v, params, n, scratch),
+    }
+}
+
+/// Every reduction of `I`s through the typed API against the type-erased
+/// entry: same output, flags and bytes (or the same error), over
+/// contiguous, transposed, reversed and broadcast layouts and the keywords
+/// that change the loop dtype or the elements read.
+fn typed_matches_erased<I: fnp_core::Element>() {
+    let data = sample::<I>(300);
+    let mask: Vec<Bool> = (0..12).map(|i| Bool::from(i % 4 != 1)).collect();
+    let mask = View::new(&mask, &[3, 4]).unwrap();
+    let layouts: [(&[usize], &[isize], usize); 5] = [
+        (&[3, 4], &[4, 1], 0),
+        (&[3, 4], &[1, 3], 0),
+        (&[3, 4], &[-4, -1], 11),
+        (&[3, 4], &[0, 2], 1),
+        (&[10, 30], &[30, 1], 0),
+    ];
+    for (dims, strides, offset) in layouts {
+        let v = View::strided(&data, dims, strides, offset).unwrap();
+        let square = dims == [3, 4];
+        for &op in ReduceOp::ALL {
+            let mut all = vec![
+                ReduceParams::default(),
+                ReduceParams::along(0),
+                ReduceParams::along(-1).with_keepdims(true),
+                ReduceParams::default().with_dtype(DType::Float64),
+                ReduceParams::along(1).with_dtype(DType::Int16),
+                ReduceParams::default().with_dtype(DType::UInt8),
+                ReduceParams::along(0).with_ddof(1.0),
+            ];
+            if square {
+                all.push(ReduceParams::along(1).with_where(mask));
+                all.push(
+                    ReduceParams::default()
+                        .with_where(mask)
+                        .with_initial(fnp_core::Scalar::Int(3)),
+                );
+            }
+            for params in &all {
+                let Ok((dtype, shape)) = reduce_output(op, v, params) else {
+                    continue;
+                };
+                let n = shape.size();
+                let words = reduce_scratch_len(op, v, params).unwrap();
+                let mut scratch = vec![0u64; words];
+                let mut want = vec![0u64; n.max(1)];
+                let mut byte_scratch = vec![0u64; words];
+                let erased = call(
+                    Op::Reduce(op),
+                    &[v.as_array()],
+                    params,
+                    &mut bytemuck::cast_slice_mut::<u64, u8>(&mut want)[..n * dtype.itemsize()],
+                    bytemuck::cast_slice_mut(&mut byte_scratch),
+                )
+                .map(|r| {
+                    let bytes: &[u8] = bytemuck::cast_slice(&want);
+                    (r, bytes[..n * dtype.itemsize()].to_vec())
+                });
+                let typed = typed_reduce(op, v, params, dtype, n, &mut scratch);
+                assert_eq!(
+                    typed,
+                    erased,
+                    "{:?} of {:?} {dims:?}/{strides:?} {params:?}",
+                    op,
+                    I::DTYPE
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn reductions_of_every_dtype_match_the_erased_entry() {
+    typed_matches_erased::<Bool>();
+    typed_matches_erased::<i8>();
+    typed_matches_erased::<i16>();
+    typed_matches_erased::<i32>();
+    typed_matches_erased::<i64>();
+    typed_matches_erased::<u8>();
+    typed_matches_erased::<u16>();
+    typed_matches_erased::<u32>();
+    typed_matches_erased::<u64>();
+    typed_matches_erased::<f32>();
+    typed_matches_erased::<f64>();
+}
+
+/// The named arithmetic functions (one kernel and one driver per output
+/// type, inputs read as their own element types) against the type-erased
+/// entry, for inputs of mixed types, broadcast and strided.
+#[test]
+fn named_arithmetic_of_mixed_types_matches_the_erased_entry() {
+    fn check<A: fnp_core::Element, B: fnp_core::Element, O: fnp_core::Element>(
+        op: BinaryOp,
+        f: impl Fn(View<'_, A>, View<'_, B>, &mut [O]) -> Result<fnp_core::Output, Error>,
+    ) {
+        let a = sample::<A>(12);
+        let b = sample::<B>(8);
+        let av = View::strided(&a, &[3, 4], &[1, 3], 0).unwrap();
+        let bv = View::strided(&b, &[4], &[-2], 7).unwrap();
+        let mut typed = vec![O::default(); 12];
+        let mut want = vec![O::default(); 12];
+        let t = f(av, bv, &mut typed);
+        let e = binary(
+            op,
+            &av.as_array(),
+            &bv.as_array(),
+            bytemuck::cast_slice_mut(&mut want),
+        );
+        assert_eq!(t, e, "{op:?} {:?} {:?}", A::DTYPE, B::DTYPE);
+        assert_eq!(
+            bytemuck::cast_slice::<O, u8>(&typed),
+            bytemuck::cast_slice::<O, u8>(&want),
+            "{op:?} {:?} {:?}",
+            A::DTYPE,
+            B::DTYPE
+        );
+    }
+    macro_rules! each_op {
+        ($a:ty, $b:ty) => {
+            check::<$a, $b, _>(BinaryOp::Add, |a, b, o| fnp_core::add(a, b, o));
+            check::<$a, $b, _>(BinaryOp::Subtract, |a, b, o| fnp_core::subtract(a, b, o));
+            check::<$a, $b, _>(BinaryOp::Multiply, |a, b, o| fnp_core::multiply(a, b, o));
+            check::<$a, $b, _>(BinaryOp::TrueDivide, |a, b, o| {
+                fnp_core::true_divide(a, b, o)
+            });
+            check::<$a, $b, _>(BinaryOp::Maximum, |a, b, o| fnp_core::maximum(a, b, o));
+            check::<$a, $b, _>(BinaryOp::Fmin, |a, b, o| fnp_core::fmin(a, b, o));
+        };
+    }
+    each_op!(f32, f32);
+    each_op!(i8, f32);
+    each_op!(f32, u16);
+    each_op!(i16, f64);
+    each_op!(u32, i8);
+    each_op!(u64, i64);
+    each_op!(i64, u8);
+    each_op!(f64, f32);
+    each_op!(Bool, i8);
+    check::<Bool, Bool, _>(BinaryOp::Add, |a, b, o| fnp_core::add(a, b, o));
+    check::<Bool, Bool, _>(BinaryOp::Multiply, |a, b, o| fnp_core::multiply(a, b, o));
+    check::<u8, i16, _>(BinaryOp::FloorDivide, |a, b, o| {
+        fnp_core::floor_divide(a, b, o)
+    });
+    check::<i32, u16, _>(BinaryOp::Remainder, |a, b, o| fnp_core::remainder(a, b, o));
+    check::<u8, u8, _>(BinaryOp::Power, |a, b, o| fnp_core::power(a, b, o));
+    check::<f32, i8, _>(BinaryOp::Power, |a, b, o| fnp_core::power(a, b, o));
+}

@@ -10,7 +10,7 @@
 use super::num::Num;
 use super::plan::{CallKind, Cursor, Plan, IN, MASK, OUT};
 use crate::array::ArrayRef;
-use crate::element::{Bool, CastFrom};
+use crate::element::{Bool, CastFrom, Element};
 use crate::flags::FpFlags;
 use crate::shape::first_mut;
 
@@ -61,12 +61,114 @@ pub(crate) enum DevType {
     Int { bits: u32, signed: bool },
 }
 
+/// How a pass reads its elements: from which input dtype, with which
+/// pre-map. [`Pre`] decides both at run time (the type-erased entry);
+/// [`Plain`] reads the elements themselves from an input whose element
+/// type is fixed at compile time (the typed API), so a typed call links
+/// neither the conversions from the other ten dtypes nor the pre-maps of
+/// the ops it does not call.
+pub(crate) trait Load<T: Num>: Copy {
+    /// The loader of the elements themselves, without a pre-map.
+    const PLAIN: Self;
+    /// The input as `T`s borrowed as they are, when they need no
+    /// conversion and no pre-map (never for bool: any non-zero byte must
+    /// read as True).
+    fn direct<'a>(&self, input: &ArrayRef<'a>) -> Option<&'a [T]>;
+    /// Loads one run (within the cursor's innermost run), pre-mapped.
+    fn load_run(
+        &self,
+        src: &Source<'_, T, Self>,
+        cur: &Cursor,
+        chunk: &mut [T],
+        flags: &mut FpFlags,
+    );
+    /// var's means and deviation dtype, when the pass sums squared
+    /// deviations.
+    fn sqdev(&self) -> Option<(&[u64], DevType)> {
+        None
+    }
+    /// The same loads decided at run time, for the passes `small` runs in
+    /// an unsigned dtype's signed twin.
+    fn erased(&self) -> Pre<'_>;
+}
+
+/// The input as `T`s, if it holds `T`s that are not bool (any non-zero
+/// bool byte must read as True, so bool is always loaded).
+fn borrow<'a, T: Num>(input: &ArrayRef<'a>) -> Option<&'a [T]> {
+    if T::DTYPE == crate::DType::Bool {
+        return None;
+    }
+    input.typed::<T>().ok()
+}
+
+/// The elements themselves, of the input element type `I`.
+pub(crate) struct Plain<I>(core::marker::PhantomData<I>);
+
+impl<I> Clone for Plain<I> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<I> Copy for Plain<I> {}
+
+impl<T: Num, I: Element> Load<T> for Plain<I> {
+    const PLAIN: Self = Plain(core::marker::PhantomData);
+
+    fn direct<'a>(&self, input: &ArrayRef<'a>) -> Option<&'a [T]> {
+        borrow(input).filter(|_| I::DTYPE == T::DTYPE)
+    }
+
+    fn load_run(&self, src: &Source<'_, T, Self>, cur: &Cursor, chunk: &mut [T], _: &mut FpFlags) {
+        // `erased` serves the passes in a twin dtype, so `real` is `T`'s
+        // own and nothing is flipped here.
+        let start = usize::try_from(cur.pos[IN]).unwrap_or(0);
+        crate::array::gather::<I, T>(src.input.bytes(), start, cur.run_stride(IN), chunk);
+    }
+
+    fn erased(&self) -> Pre<'_> {
+        Pre::None
+    }
+}
+
+impl<'s, T: Num> Load<T> for Pre<'s> {
+    const PLAIN: Self = Pre::None;
+
+    fn direct<'a>(&self, input: &ArrayRef<'a>) -> Option<&'a [T]> {
+        match self {
+            Pre::None => borrow(input),
+            _ => None,
+        }
+    }
+
+    fn load_run(
+        &self,
+        src: &Source<'_, T, Self>,
+        cur: &Cursor,
+        chunk: &mut [T],
+        flags: &mut FpFlags,
+    ) {
+        src.load_erased(cur, chunk, flags);
+    }
+
+    fn sqdev(&self) -> Option<(&[u64], DevType)> {
+        match *self {
+            Pre::SqDev(means, dev) => Some((means, dev)),
+            _ => None,
+        }
+    }
+
+    fn erased(&self) -> Pre<'_> {
+        *self
+    }
+}
+
 /// The input of one reduction pass.
-pub(crate) struct Source<'a, 's, T> {
+pub(crate) struct Source<'a, T, L> {
     pub(crate) input: ArrayRef<'a>,
     /// The input as a typed slice when it needs no conversion.
     pub(crate) direct: Option<&'a [T]>,
-    pub(crate) pre: Pre<'s>,
+    pub(crate) pre: L,
     pub(crate) mask: Option<&'a [u8]>,
     /// The dtype being reduced in: `T::DTYPE`, or an unsigned dtype whose
     /// values are carried as its signed twin `T` (same bits).
@@ -76,31 +178,15 @@ pub(crate) struct Source<'a, 's, T> {
     pub(crate) flip: bool,
 }
 
-impl<'a, 's, T: Num> Source<'a, 's, T> {
-    pub(crate) fn new(input: ArrayRef<'a>, pre: Pre<'s>, mask: Option<&'a [u8]>) -> Self {
-        let direct = match pre {
-            Pre::None if T::DTYPE == input.dtype() && T::DTYPE != crate::DType::Bool => {
-                input.typed::<T>().ok()
-            }
-            _ => None,
-        };
+impl<'a, T: Num, L: Load<T>> Source<'a, T, L> {
+    pub(crate) fn new(input: ArrayRef<'a>, pre: L, mask: Option<&'a [u8]>) -> Self {
         Source {
             input,
-            direct,
+            direct: pre.direct(&input),
             pre,
             mask,
             real: T::DTYPE,
             flip: false,
-        }
-    }
-
-    /// Reads the input converted to the reduction dtype as `real`'s own
-    /// cast would (an integer or bool source has the same bits either
-    /// way; a float one saturates to the unsigned range), then flips.
-    fn load_input(&self, start: usize, stride: isize, chunk: &mut [T]) {
-        load_real(&self.input, self.real, start, stride, chunk);
-        if self.flip {
-            chunk.iter_mut().for_each(|v| *v = v.flip_sign());
         }
     }
 
@@ -153,15 +239,28 @@ impl<'a, 's, T: Num> Source<'a, 's, T> {
         while done < n {
             let len = (n - done).min(cur.run_len());
             let chunk = &mut buf[done..done + len];
-            self.load_run(cur, chunk, flags);
+            self.pre.load_run(self, cur, chunk, flags);
             cur.advance(len);
             done += len;
         }
         &buf[..n]
     }
+}
 
-    /// Loads one run (within the cursor's innermost run) with the pre-map.
-    fn load_run(&self, cur: &Cursor, chunk: &mut [T], flags: &mut FpFlags) {
+impl<T: Num> Source<'_, T, Pre<'_>> {
+    /// Reads the input converted to the reduction dtype as `real`'s own
+    /// cast would (an integer or bool source has the same bits either
+    /// way; a float one saturates to the unsigned range), then flips.
+    fn load_input(&self, start: usize, stride: isize, chunk: &mut [T]) {
+        load_real(&self.input, self.real, start, stride, chunk);
+        if self.flip {
+            chunk.iter_mut().for_each(|v| *v = v.flip_sign());
+        }
+    }
+
+    /// Loads one run (within the cursor's innermost run) with the pre-map
+    /// chosen at run time.
+    fn load_erased(&self, cur: &Cursor, chunk: &mut [T], flags: &mut FpFlags) {
         let start = usize::try_from(cur.pos[IN]).unwrap_or(0);
         let stride = cur.run_stride(IN);
         match self.pre {
@@ -471,8 +570,8 @@ fn negate<T: Num>(m: T) -> T {
 
 /// NumPy's `pairwise_sum` over the next `n` elements of the cursor.
 /// `TRACK` computes the IEEE flags of every addition (the slow path).
-fn pairwise<T: Num, const TRACK: bool>(
-    src: &Source<'_, '_, T>,
+fn pairwise<T: Num, L: Load<T>, const TRACK: bool>(
+    src: &Source<'_, T, L>,
     cur: &mut Cursor,
     n: usize,
     buf: &mut [T; BLOCK],
@@ -537,8 +636,8 @@ fn pairwise<T: Num, const TRACK: bool>(
     } else {
         let mut n2 = n / 2;
         n2 -= n2 % 8;
-        let a = pairwise::<T, TRACK>(src, cur, n2, buf, flags);
-        let b = pairwise::<T, TRACK>(src, cur, n - n2, buf, flags);
+        let a = pairwise::<T, L, TRACK>(src, cur, n2, buf, flags);
+        let b = pairwise::<T, L, TRACK>(src, cur, n - n2, buf, flags);
         if TRACK {
             add_tracked(a, b, flags)
         } else {
@@ -574,10 +673,12 @@ fn lanes_sum<T: Num>(b: &[T]) -> T {
 /// deviations are computed in the loop dtype itself and every square is a
 /// normal finite number (so no flag can arise): the squares are summed
 /// pairwise as they are computed, with no intermediate buffer.
-fn sqdev_run<T: Num>(src: &Source<'_, '_, T>, cur: &mut Cursor, len: usize) -> Option<T> {
-    let Pre::SqDev(means, dev) = src.pre else {
-        return None;
-    };
+fn sqdev_run<T: Num, L: Load<T>>(
+    src: &Source<'_, T, L>,
+    cur: &mut Cursor,
+    len: usize,
+) -> Option<T> {
+    let (means, dev) = src.pre.sqdev()?;
     let same = matches!(
         (dev, T::DTYPE),
         (DevType::F64, crate::DType::Float64) | (DevType::F32, crate::DType::Float32)
@@ -846,9 +947,9 @@ fn fold_one<T: Num>(fold: Fold, acc: T, x: T, flags: &mut FpFlags) -> T {
 /// can only raise overflow or invalid by producing inf or NaN, which then
 /// stays in its output element, so the caller runs the fast pass first and
 /// repeats it with `track` only when some output is not finite.
-pub(crate) fn run<T: Num>(
+pub(crate) fn run<T: Num, L: Load<T>>(
     fold: Fold,
-    src: &Source<'_, '_, T>,
+    src: &Source<'_, T, L>,
     plan: &Plan,
     cursor: Cursor,
     out: &mut [T],
@@ -955,9 +1056,9 @@ pub(crate) fn run<T: Num>(
 /// inner loop does: `acc += pairwise_sum(run)` for float add, a
 /// sequential fold otherwise.
 #[allow(clippy::too_many_arguments)]
-fn reduce_run<T: Num>(
+fn reduce_run<T: Num, L: Load<T>>(
     fold: Fold,
-    src: &Source<'_, '_, T>,
+    src: &Source<'_, T, L>,
     cur: &mut Cursor,
     len: usize,
     acc: T,
@@ -967,7 +1068,7 @@ fn reduce_run<T: Num>(
 ) -> T {
     if fold == Fold::Add && T::FLOAT {
         if track || crate::SMALL {
-            let s = pairwise::<T, true>(src, cur, len, buf, flags);
+            let s = pairwise::<T, L, true>(src, cur, len, buf, flags);
             return add_tracked(acc, s, flags);
         }
         if let Some(s) = sqdev_run(src, cur, len) {
@@ -978,7 +1079,7 @@ fn reduce_run<T: Num>(
                 cur.advance(len);
                 pairwise_slice(run)
             }
-            None => pairwise::<T, false>(src, cur, len, buf, flags),
+            None => pairwise::<T, L, false>(src, cur, len, buf, flags),
         };
         return acc.add(s);
     }

@@ -2,7 +2,7 @@
 //! and the NaN-aware ones): the engine's passes, in NumPy's order, and the
 //! steps NumPy's `_methods.py` takes around them.
 
-use super::engine::{self, Fold, Pre, Source};
+use super::engine::{self, Fold, Load, Pre, Source};
 use super::num::{self, Num};
 use super::params::{ReduceParams, Scalar};
 use super::plan::{self, Cursor, Plan, PlanInput, IN, MASK, NOP, OUT};
@@ -76,10 +76,10 @@ fn out_strides(dims: &[usize], reduced: &[bool; MAX_NDIM], st: &mut [[isize; NOP
 /// casts from float inputs and var's deviations depend on the signedness,
 /// and [`Source`] does those in the real dtype.
 #[allow(clippy::too_many_arguments)]
-pub(super) fn pass<T: Num>(
+pub(super) fn pass<T: Num, L: Load<T>>(
     fold: Fold,
     a: &ArrayRef<'_>,
-    pre: Pre<'_>,
+    pre: L,
     plan_strides: &[isize],
     cast: bool,
     r: &Resolved,
@@ -122,7 +122,7 @@ pub(super) fn pass<T: Num>(
     let flags = pass_as(
         fold,
         a,
-        pre,
+        pre.erased(),
         plan_strides,
         cast,
         r,
@@ -139,10 +139,10 @@ pub(super) fn pass<T: Num>(
 
 /// [`pass`] in `T`, carrying the values of the dtype `real`.
 #[allow(clippy::too_many_arguments)]
-fn pass_as<T: Num>(
+fn pass_as<T: Num, L: Load<T>>(
     fold: Fold,
     a: &ArrayRef<'_>,
-    pre: Pre<'_>,
+    pre: L,
     plan_strides: &[isize],
     cast: bool,
     r: &Resolved,
@@ -266,7 +266,7 @@ pub(super) fn counts(
 ) -> Result<()> {
     counts.iter_mut().for_each(|c| *c = 0);
     if not_nan {
-        pass::<i64>(
+        pass::<i64, _>(
             Fold::Add,
             a,
             Pre::NotNan,
@@ -282,7 +282,7 @@ pub(super) fn counts(
         return Ok(());
     };
     let view = m.with_layout(layout)?;
-    pass::<i64>(
+    pass::<i64, _>(
         Fold::Add,
         &view,
         Pre::NonZero,
@@ -321,7 +321,10 @@ pub(super) fn divide_by_count<T: Num>(out: &mut [T], count: &dyn Fn(usize) -> f6
     for (j, o) in out.iter_mut().enumerate() {
         let (x, c) = (o.to_f64(), count(j));
         let q = x / c;
-        flags |= num::div_flags(x, c, q);
+        // A count is a whole number below 2^63, so only a float64 sum can
+        // be small enough for the quotient to underflow (any other sum is
+        // 0 or at least 2^-149 in magnitude).
+        flags |= num::div_flags(x, c, q, T::DTYPE == DType::Float64);
         *o = from_f64_result(q, &mut flags);
     }
     flags
@@ -364,7 +367,7 @@ fn from_f64_result<T: Num>(q: f64, flags: &mut FpFlags) -> T {
     T::from_f64(q)
 }
 
-pub(super) fn typed<T: Num>(
+pub(super) fn typed<T: Num, L: Load<T>>(
     op: ReduceOp,
     a: &ArrayRef<'_>,
     p: &ReduceParams<'_>,
@@ -410,7 +413,7 @@ pub(super) fn typed<T: Num>(
                     out,
                 );
             } else {
-                flags |= pass(fold, a, Pre::None, own_strides(a), cast, r, mask, out);
+                flags |= pass(fold, a, L::PLAIN, own_strides(a), cast, r, mask, out);
             }
         }
         ReduceOp::Min | ReduceOp::Max | ReduceOp::Nanmin | ReduceOp::Nanmax => {
@@ -442,14 +445,14 @@ pub(super) fn typed<T: Num>(
                     first_elements(a, r, out);
                 }
             }
-            flags |= pass(fold, a, Pre::None, own_strides(a), false, r, mask, out);
+            flags |= pass(fold, a, L::PLAIN, own_strides(a), false, r, mask, out);
         }
         ReduceOp::Any | ReduceOp::All => {
             let is_any = op == ReduceOp::Any;
             out.iter_mut()
                 .for_each(|o| *o = if is_any { T::ZERO } else { T::ONE });
             let fold = if is_any { Fold::Add } else { Fold::Mul };
-            flags |= pass(fold, a, Pre::None, own_strides(a), cast, r, mask, out);
+            flags |= pass(fold, a, L::PLAIN, own_strides(a), cast, r, mask, out);
         }
         ReduceOp::CountNonzero => {
             out.iter_mut().for_each(|o| *o = T::ZERO);
@@ -480,7 +483,7 @@ pub(super) fn typed<T: Num>(
                     out,
                 );
             } else {
-                flags |= pass(Fold::Add, a, Pre::None, own_strides(a), cast, r, mask, out);
+                flags |= pass(Fold::Add, a, L::PLAIN, own_strides(a), cast, r, mask, out);
             }
             if nan || mask.is_some() {
                 let n = out.len();

@@ -36,10 +36,12 @@ mod var;
 
 use crate::array::ArrayRef;
 use crate::dtype::DType;
+use crate::element::Element;
 use crate::error::{Error, Result};
 use crate::output::Output;
 use crate::table::ReduceOp;
 use arg::arg;
+use engine::{Plain, Pre};
 use fold::typed;
 use num::Num;
 pub use params::{Axes, ReduceParams, Scalar};
@@ -105,7 +107,9 @@ pub fn reduce(
                 d => crate::element::with_dtype!(d, T => arg::<T>(x, false)),
             }?
         }
-        _ => crate::element::with_dtype!(r.dtype, T => typed::<T>(op, a, p, &r, out, scratch))?,
+        _ => {
+            crate::element::with_dtype!(r.dtype, T => typed::<T, Pre>(op, a, p, &r, out, scratch))?
+        }
     };
     Ok(Output {
         dtype: r.dtype,
@@ -114,11 +118,12 @@ pub fn reduce(
     })
 }
 
-/// [`reduce`] with the result dtype fixed at compile time (`T`), for the
-/// typed API: only `T`'s reduction loops are linked, not the dispatcher
-/// over every result dtype. `out` holds `T`s and `scratch` words;
-/// argmin/argmax go through [`reduce_arg`].
-pub(crate) fn reduce_as<T: Num>(
+/// [`reduce`] with the result dtype (`T`) and the input's element type
+/// (`I`) fixed at compile time, for the typed API: only `T`'s loops
+/// reading `I`s are linked, not the dispatcher over every result dtype
+/// nor the conversions from the other input dtypes. `out` holds `T`s and
+/// `scratch` words; argmin/argmax go through [`reduce_arg`].
+pub(crate) fn reduce_as<T: Num, I: Element>(
     op: ReduceOp,
     a: &ArrayRef<'_>,
     p: &ReduceParams<'_>,
@@ -138,7 +143,10 @@ pub(crate) fn reduce_as<T: Num>(
         .get_mut(..words)
         .ok_or_else(|| Error::short_scratch(words.saturating_mul(8)))?;
     let out: &mut [u8] = bytemuck::try_cast_slice_mut(out).map_err(|_| Error::Misaligned)?;
-    let flags = typed::<T>(op, a, p, &r, out, scratch)?;
+    if a.dtype() != I::DTYPE {
+        return Err(Error::InvalidType);
+    }
+    let flags = typed::<T, Plain<I>>(op, a, p, &r, out, scratch)?;
     Ok(Output {
         dtype: r.dtype,
         shape: r.shape,

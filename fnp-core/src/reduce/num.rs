@@ -316,7 +316,9 @@ fn decompose(x: f64) -> (u64, i64) {
 }
 
 /// Flags of the float64 division `a / b = r` (NumPy's true_divide).
-pub(crate) fn div_flags(a: f64, b: f64, r: f64) -> FpFlags {
+/// `may_underflow: false` skips the underflow test where the caller knows
+/// the quotient cannot be tiny.
+pub(crate) fn div_flags(a: f64, b: f64, r: f64, may_underflow: bool) -> FpFlags {
     if r.is_nan() {
         return FpFlags::when(!a.is_nan() && !b.is_nan(), FpFlags::INVALID);
     }
@@ -330,7 +332,7 @@ pub(crate) fn div_flags(a: f64, b: f64, r: f64) -> FpFlags {
             FpFlags::OVERFLOW
         };
     }
-    if r.abs() < f64::MIN_POSITIVE && a != 0.0 && a.is_finite() && b.is_finite() {
+    if may_underflow && r.abs() < f64::MIN_POSITIVE && a != 0.0 && a.is_finite() && b.is_finite() {
         // The residual a - r*b is exact here, so a non-zero one means the
         // tiny quotient was rounded.
         if r == 0.0 || libm::fma(r, b, -a) != 0.0 {

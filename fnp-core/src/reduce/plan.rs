@@ -100,9 +100,14 @@ pub(crate) fn best_axis_order(strides: &[OpStrides], order: &mut [usize]) {
                 }
             }
         }
-        if ipos != i0 {
-            order.copy_within(ipos..i0, ipos + 1);
-            order[ipos] = j0;
+        // Move axis j0 from i0 to ipos, shifting the ones between outward
+        // (a loop rather than `copy_within`, which links a 1.6 KB memmove
+        // into firmware that has no other use for it).
+        if let Some(moved) = order.get_mut(ipos..=i0) {
+            let mut carry = j0;
+            for o in moved {
+                core::mem::swap(o, &mut carry);
+            }
         }
     }
 }
@@ -268,7 +273,11 @@ impl Plan {
             } else {
                 sz
             };
-            if (cost as f64) * (best_size as f64) <= (best_cost as f64) * (bufsize as f64) {
+            // NumPy compares these products as doubles; they are exact
+            // integers far below 2^53, so integer products agree and need
+            // no soft-float multiply on devices.
+            let wide = |a: usize, b: usize| (a as u128) * (b as u128);
+            if wide(cost, best_size) <= wide(best_cost, bufsize) {
                 best_cost = cost;
                 best_coresize = coresize;
                 best_size = sz;

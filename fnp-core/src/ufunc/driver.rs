@@ -14,7 +14,7 @@
 use super::CHUNK;
 use crate::array::ArrayRef;
 use crate::dtype::DType;
-use crate::element::LoopElement;
+use crate::element::{Element, LoopElement};
 use crate::error::{Error, Result};
 use crate::flags::FpFlags;
 use crate::shape::{coalesce, Layout, OuterIndex};
@@ -107,16 +107,46 @@ impl<const K: usize> Walk<K> {
     }
 }
 
+/// The element type an operand is stored in: any dtype, decided at run
+/// time ([`Erased`]), or an [`Element`] type fixed at compile time (the
+/// typed API), whose gather then links only that type's conversion to the
+/// loop type.
+pub(crate) trait Stored {
+    /// `out.len()` elements from element `start`, `stride` apart, cast to
+    /// the loop type.
+    fn load<T: LoopElement>(array: &ArrayRef<'_>, start: usize, stride: isize, out: &mut [T]);
+}
+
+/// An operand of any dtype (the type-erased entries).
+pub(crate) enum Erased {}
+
+impl Stored for Erased {
+    fn load<T: LoopElement>(array: &ArrayRef<'_>, start: usize, stride: isize, out: &mut [T]) {
+        array.load(start, stride, out);
+    }
+}
+
+impl<I: Element> Stored for I {
+    fn load<T: LoopElement>(array: &ArrayRef<'_>, start: usize, stride: isize, out: &mut [T]) {
+        // The typed entries made `array` from a view of `I`s.
+        if array.dtype() == I::DTYPE {
+            crate::array::gather::<I, T>(array.bytes(), start, stride, out);
+        }
+    }
+}
+
 /// One input operand read as the loop type `T`: in place when its rows are
-/// unit-stride runs of `T` already, gathered into a buffer otherwise.
-pub(crate) struct Input<'a, 'd, T> {
+/// unit-stride runs of `T` already, gathered into a buffer otherwise. `S`
+/// says what it is stored as.
+pub(crate) struct Input<'a, 'd, T, S = Erased> {
     array: &'a ArrayRef<'d>,
     stride: isize,
     direct: Option<&'d [T]>,
     buf: [T; CHUNK],
+    stored: core::marker::PhantomData<S>,
 }
 
-impl<'a, 'd, T: LoopElement> Input<'a, 'd, T> {
+impl<'a, 'd, T: LoopElement, S: Stored> Input<'a, 'd, T, S> {
     /// Operand `k` of `walk`.
     pub(crate) fn new<const K: usize>(array: &'a ArrayRef<'d>, walk: &Walk<K>, k: usize) -> Self {
         let stride = walk.stride(k);
@@ -132,6 +162,7 @@ impl<'a, 'd, T: LoopElement> Input<'a, 'd, T> {
             stride,
             direct,
             buf: [T::default(); CHUNK],
+            stored: core::marker::PhantomData,
         }
     }
 
@@ -156,11 +187,11 @@ impl<'a, 'd, T: LoopElement> Input<'a, 'd, T> {
             // it (a fill vectorizes; the general gather bounds-checks each
             // read).
             if let Some((first, rest)) = chunk.split_first_mut() {
-                self.array.load(start, 0, core::slice::from_mut(first));
+                S::load(self.array, start, 0, core::slice::from_mut(first));
                 rest.fill(*first);
             }
         } else {
-            self.array.load(start, self.stride, chunk);
+            S::load(self.array, start, self.stride, chunk);
         }
         Ok(chunk)
     }

@@ -23,7 +23,7 @@ use crate::flags::FpFlags;
 use crate::output::Output;
 use crate::shape::{broadcast_shapes, Layout, Shape};
 use crate::table::{arith_ops, BinaryFamily, BinaryOp, OutRule};
-use driver::{out_run, Input, Walk};
+use driver::{out_run, Erased, Input, Stored, Walk};
 
 pub(crate) use kernels::BinaryKernel;
 pub use unary::unary;
@@ -248,7 +248,8 @@ pub fn binary(op: BinaryOp, a: &ArrayRef<'_>, b: &ArrayRef<'_>, out: &mut [u8]) 
 /// that adds float32 arrays links the float32 add kernel and nothing else
 /// of the dispatcher. `out` is in elements; the operands are arrays (a
 /// typed view is never a weak Python scalar, so no NEP 50 range checks).
-pub(crate) fn arith_as<T, K>(
+/// `SA` and `SB` are the operands' element types.
+pub(crate) fn arith_as<T, K, SA, SB>(
     op: BinaryOp,
     a: &ArrayRef<'_>,
     b: &ArrayRef<'_>,
@@ -257,12 +258,14 @@ pub(crate) fn arith_as<T, K>(
 where
     T: LoopElement,
     K: BinaryKernel<T>,
+    SA: Stored,
+    SB: Stored,
 {
     let (dtype, shape) = op.output(a, b)?;
     if dtype != T::DTYPE || op.family() != BinaryFamily::Arith {
         return Err(Error::InvalidType);
     }
-    let flags = drive(a, b, &shape, out, K::apply)?;
+    let flags = drive_stored::<SA, SB, T, T, T, _>(a, b, &shape, out, K::apply)?;
     Ok(Output {
         dtype,
         shape,
@@ -467,6 +470,25 @@ where
     B: LoopElement,
     K: Fn(&[A], &[B], &mut [O]) -> Result<FpFlags>,
 {
+    drive_stored::<Erased, Erased, A, B, O, K>(a, b, shape, out, kernel)
+}
+
+/// [`drive`] with the operands' element types `SA`, `SB` known (see
+/// [`Stored`]).
+fn drive_stored<SA, SB, A, B, O, K>(
+    a: &ArrayRef<'_>,
+    b: &ArrayRef<'_>,
+    shape: &Shape,
+    out: &mut [O],
+    kernel: K,
+) -> Result<FpFlags>
+where
+    SA: Stored,
+    SB: Stored,
+    A: LoopElement,
+    B: LoopElement,
+    K: Fn(&[A], &[B], &mut [O]) -> Result<FpFlags>,
+{
     let n = shape.size();
     let out = out
         .get_mut(..n)
@@ -479,7 +501,10 @@ where
         b.layout().broadcast_to(shape)?,
         Layout::c_contiguous(*shape),
     ]);
-    let (mut ia, mut ib) = (Input::<A>::new(a, &walk, 0), Input::<B>::new(b, &walk, 1));
+    let (mut ia, mut ib) = (
+        Input::<A, SA>::new(a, &walk, 0),
+        Input::<B, SB>::new(b, &walk, 1),
+    );
     let step = walk.step(ia.is_direct() && ib.is_direct());
     walk.runs(step, |&[sa, sb, _], len, pos| {
         kernel(ia.run(sa, len)?, ib.run(sb, len)?, out_run(out, pos, len)?)
