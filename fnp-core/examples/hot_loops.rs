@@ -29,7 +29,7 @@ fn run_unary(op: UnaryOp, a: &ArrayRef<'_>, out: &mut [u8]) {
 }
 
 #[inline(never)]
-fn run_reduce(op: ReduceOp, a: &ArrayRef<'_>, p: &ReduceParams<'_>, out: &mut [u8], s: &mut [u8]) {
+fn run_reduce(op: ReduceOp, a: &ArrayRef<'_>, p: &ReduceParams<'_>, out: &mut [u8], s: &mut [u64]) {
     for _ in 0..REPEAT {
         std::hint::black_box(reduce(op, a, p, out, s).unwrap());
     }
@@ -41,7 +41,7 @@ fn main() {
     let i32s: Vec<i32> = (0..N as i32).map(|i| i.wrapping_mul(7919) - 1000).collect();
     let d32: Vec<i32> = (0..N as i32).map(|i| i % 13 - 6).collect();
     let mut out = vec![0u64; N];
-    let mut scratch = vec![0u8; 1 << 16];
+    let mut scratch = vec![0u64; 1 << 13];
     let out: &mut [u8] = bytemuck::cast_slice_mut(&mut out);
     let (a64, a32, ai, di) = (vector(&f64s), vector(&f32s), vector(&i32s), vector(&d32));
     for op in [

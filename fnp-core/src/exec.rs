@@ -12,7 +12,7 @@ use crate::array::ArrayRef;
 use crate::dtype::DType;
 use crate::error::Error;
 use crate::harden::{self, Hardening, Mode, Refusal};
-use crate::op::{call, output_of, scratch_bytes, Op};
+use crate::op::{call, output_of, scratch_len, Op};
 use crate::output::Output;
 use crate::reduce::ReduceParams;
 use crate::shape::Shape;
@@ -54,8 +54,8 @@ pub struct Plan<'p, 'a> {
     pub shape: Shape,
     /// Bytes of the C-contiguous result.
     pub out_bytes: usize,
-    /// Bytes of scratch the op needs.
-    pub scratch_bytes: usize,
+    /// Scratch words (`u64`s) the op needs.
+    pub scratch_len: usize,
 }
 
 /// Checks `op` on `inputs` and `params` and sizes its buffers, running
@@ -76,7 +76,7 @@ pub fn plan<'p, 'a>(
         .size()
         .checked_mul(dtype.itemsize())
         .ok_or(Halt::TooLarge { needed: u64::MAX })?;
-    let scratch_bytes = scratch_bytes(op, inputs, params)?;
+    let scratch_len = scratch_len(op, inputs, params)?;
     Ok(Plan {
         op,
         inputs,
@@ -84,25 +84,29 @@ pub fn plan<'p, 'a>(
         dtype,
         shape,
         out_bytes,
-        scratch_bytes,
+        scratch_len,
     })
 }
 
 impl Plan<'_, '_> {
     /// Runs the planned op, writing the result into the first
     /// [`Plan::out_bytes`] of `out` and using the first
-    /// [`Plan::scratch_bytes`] of `scratch`. A buffer shorter than that is
-    /// [`Halt::TooLarge`]; an error of the op is [`Halt::Raised`].
-    pub fn execute(&self, out: &mut [u8], scratch: &mut [u8]) -> Result<Output, Halt> {
+    /// [`Plan::scratch_len`] words of `scratch`. A buffer shorter than that
+    /// is [`Halt::TooLarge`] (in bytes); an error of the op is
+    /// [`Halt::Raised`].
+    pub fn execute(&self, out: &mut [u8], scratch: &mut [u64]) -> Result<Output, Halt> {
         let out = fit(out, self.out_bytes)?;
-        let scratch = fit(scratch, self.scratch_bytes)?;
+        let scratch = fit(scratch, self.scratch_len)?;
         Ok(call(self.op, self.inputs, self.params, out, scratch)?)
     }
 }
 
-/// The first `n` bytes of `buf`, or how many are missing.
-fn fit(buf: &mut [u8], n: usize) -> Result<&mut [u8], Halt> {
-    buf.get_mut(..n).ok_or(Halt::TooLarge { needed: n as u64 })
+/// The first `n` elements of `buf`, or how many bytes are needed.
+fn fit<T>(buf: &mut [T], n: usize) -> Result<&mut [T], Halt> {
+    let bytes = n.saturating_mul(core::mem::size_of::<T>());
+    buf.get_mut(..n).ok_or(Halt::TooLarge {
+        needed: bytes as u64,
+    })
 }
 
 /// [`plan`] and [`Plan::execute`] in one call, for callers with buffers
@@ -113,7 +117,7 @@ pub fn execute(
     params: &ReduceParams<'_>,
     mode: Mode,
     out: &mut [u8],
-    scratch: &mut [u8],
+    scratch: &mut [u64],
 ) -> Result<Output, Halt> {
     plan(op, inputs, params, mode)?.execute(out, scratch)
 }
@@ -133,7 +137,7 @@ mod tests {
         let op = Op::Binary(BinaryOp::Add);
         let p = plan(op, &inputs, &params, Mode::Strict).unwrap();
         assert_eq!(
-            (p.dtype, p.out_bytes, p.scratch_bytes),
+            (p.dtype, p.out_bytes, p.scratch_len),
             (DType::Float64, 24, 0)
         );
         let mut words = [0f64; 4];

@@ -28,7 +28,8 @@
 //!   `add` of `i16` and `f32` writes `f32`, and a wrong output buffer is a
 //!   compile error.
 //! - Buffer sizes first: [`binary_output`], [`unary_output`],
-//!   [`reduce_output`], [`reduce_scratch_len`].
+//!   [`reduce_output`], [`reduce_scratch_len`]. Scratch is `&mut [u64]`
+//!   words in both APIs ([`scratch_len`] sizes it for the dynamic one).
 //! - Dynamic dtypes (a dtype known at run time, as the wire server has):
 //!   [`ArrayRef`] over bytes with [`plan`] and [`execute`] (any op, the
 //!   hardened check included: what the wire server and the host run) or
@@ -98,7 +99,7 @@ pub use error::{Buffer, Error, Result};
 pub use exec::{execute, plan, Halt, Plan};
 pub use flags::FpFlags;
 pub use harden::{Hardening, Mode, Refusal};
-pub use op::{call, output_of, scratch_bytes};
+pub use op::{call, output_of, scratch_len};
 pub use output::Output;
 pub use reduce::{reduce, Axes, ReduceParams, Scalar};
 pub use shape::{broadcast_shapes, Layout, Shape, MAX_NDIM};

@@ -56,13 +56,14 @@ pub fn output_of(
     }
 }
 
-/// Scratch bytes `call` needs.
-pub fn scratch_bytes(op: Op, inputs: &[ArrayRef<'_>], params: &ReduceParams<'_>) -> Result<usize> {
+/// The scratch words (`u64`s) [`call`] needs: 0 for ufuncs, see
+/// [`ReduceOp::scratch_len`](crate::ReduceOp::scratch_len) for reductions.
+pub fn scratch_len(op: Op, inputs: &[ArrayRef<'_>], params: &ReduceParams<'_>) -> Result<usize> {
     match op {
         Op::Binary(_) | Op::Unary(_) => output_of(op, inputs, params).map(|_| 0),
         Op::Reduce(r) => {
             let [x] = inputs_of::<1>(inputs)?;
-            r.scratch_bytes(x, params)
+            r.scratch_len(x, params)
         }
     }
 }
@@ -77,7 +78,7 @@ pub fn call(
     inputs: &[ArrayRef<'_>],
     params: &ReduceParams<'_>,
     out: &mut [u8],
-    scratch: &mut [u8],
+    scratch: &mut [u64],
 ) -> Result<Output> {
     match op {
         Op::Binary(b) => {

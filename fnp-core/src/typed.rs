@@ -327,7 +327,7 @@ pub fn reduce_scratch_len<'a, T: Element>(
     x: impl Into<View<'a, T>>,
     params: &ReduceParams<'_>,
 ) -> Result<usize> {
-    crate::reduce::scratch_len(op, &x.into().as_array(), params)
+    op.scratch_len(&x.into().as_array(), params)
 }
 
 /// The `for_each_op!` callback that writes one typed function per row:

@@ -1,5 +1,5 @@
 //! Property fuzzing of every public entry an untrusted input reaches: the
-//! type-erased op entry (`output_of`, `scratch_bytes`, `call`) with hostile
+//! type-erased op entry (`output_of`, `scratch_len`, `call`) with hostile
 //! dtypes, shapes, strides, offsets, buffers and keywords, and (feature
 //! `wire`) the frame accumulator, decoder and server with arbitrary bytes,
 //! chunkings and mutated valid frames.
@@ -8,7 +8,7 @@
 //! cargo-fuzz targets in `fuzz/` run the same surfaces for minutes).
 
 use fnp_core::{
-    call, output_of, scratch_bytes, ArrayRef, Axes, Buffer, DType, Error, Layout, Op, ReduceParams,
+    call, output_of, scratch_len, ArrayRef, Axes, Buffer, DType, Error, Layout, Op, ReduceParams,
     Scalar, Shape, MAX_NDIM,
 };
 use proptest::prelude::*;
@@ -234,7 +234,7 @@ proptest! {
         p in prop::option::of(raw_params()),
         out_len in prop_oneof![2 => Just(None), 1 => (0usize..512).prop_map(Some)],
         out_misalign in prop_oneof![6 => Just(0usize), 1 => 1usize..8],
-        scratch_len in prop_oneof![2 => Just(None), 1 => (0usize..512).prop_map(Some)],
+        scratch_words in prop_oneof![2 => Just(None), 1 => (0usize..64).prop_map(Some)],
     ) {
         let Ok(op) = Op::try_from(code) else {
             return Ok(());
@@ -258,7 +258,7 @@ proptest! {
         };
 
         let promised = output_of(op, &inputs, &params);
-        let scratch_needed = scratch_bytes(op, &inputs, &params);
+        let scratch_needed = scratch_len(op, &inputs, &params);
         // Buffers: what was promised (capped so a huge promise cannot
         // exhaust memory) unless a length was drawn.
         let promised_bytes = promised
@@ -266,14 +266,13 @@ proptest! {
             .ok()
             .and_then(|(d, s)| s.size().checked_mul(d.itemsize()));
         let out_len = out_len.unwrap_or(promised_bytes.unwrap_or(64).min(1 << 16));
-        let scratch_len = scratch_len.unwrap_or(*scratch_needed.as_ref().unwrap_or(&64)).min(1 << 16);
+        let scratch_words = scratch_words.unwrap_or(*scratch_needed.as_ref().unwrap_or(&8)).min(1 << 13);
         let mut out_words = vec![0u64; (out_len + out_misalign).div_ceil(8) + 1];
         let canary = 0xA5u8;
         let out_all: &mut [u8] = bytemuck::cast_slice_mut(&mut out_words);
         out_all.fill(canary);
-        let mut scratch = vec![0u64; scratch_len.div_ceil(8)];
-        let scratch: &mut [u8] = bytemuck::cast_slice_mut(&mut scratch);
-        let scratch = &mut scratch[..scratch_len];
+        let mut scratch = vec![0u64; scratch_words];
+        let scratch = &mut scratch[..];
         let out = &mut out_all[out_misalign..out_misalign + out_len];
 
         // Zero strides make huge views of a few bytes legal; strict mode
@@ -294,10 +293,10 @@ proptest! {
             (_, Err(Error::BufferTooSmall { buffer, needed })) => {
                 let len = match buffer {
                     Buffer::Output => out_len,
-                    _ => scratch_len,
+                    _ => scratch_words * 8,
                 };
                 prop_assert!(*needed > len,
-                    "{buffer} buffer too small: {needed} bytes with {out_len} out, {scratch_len} scratch");
+                    "{buffer} buffer too small: {needed} bytes with {out_len} out, {scratch_words} scratch words");
             }
             _ => {}
         }

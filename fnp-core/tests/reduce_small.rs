@@ -133,7 +133,7 @@ fn unsigned_results_digest() {
                                 ..ReduceParams::default()
                             };
                             let mut out = vec![0u64; 16];
-                            let mut scratch = vec![0u8; 512];
+                            let mut scratch = vec![0u64; 64];
                             let outcome = reduce(
                                 op,
                                 &a,

@@ -4,7 +4,7 @@
 //! exact integer sums a naive loop gives.
 
 use fnp_core::{
-    call, output_of, reduce, scratch_bytes, ArrayRef, Axes, BinaryOp, Buffer, DType, Error, Layout,
+    call, output_of, reduce, scratch_len, ArrayRef, Axes, BinaryOp, Buffer, DType, Error, Layout,
     Op, ReduceOp, ReduceParams, Scalar, Shape, MAX_NDIM,
 };
 use proptest::prelude::*;
@@ -44,10 +44,10 @@ fn buffers_are_checked() {
         reduce(ReduceOp::Sum, &a, &p, &mut bytes[1..17], &mut []),
         Err(Error::Misaligned)
     );
-    // var needs one word of scratch per output element (plus alignment slack).
-    let need = ReduceOp::Var.scratch_bytes(&a, &p).unwrap();
-    assert_eq!(need, 2 * 8 + 8);
-    let mut scratch = vec![0u8; 8];
+    // var needs one word of scratch per output element.
+    let need = ReduceOp::Var.scratch_len(&a, &p).unwrap();
+    assert_eq!(need, 2);
+    let mut scratch = vec![0u64; 1];
     assert!(matches!(
         reduce(
             ReduceOp::Var,
@@ -58,10 +58,10 @@ fn buffers_are_checked() {
         ),
         Err(Error::BufferTooSmall {
             buffer: Buffer::Scratch,
-            ..
+            needed: 16,
         })
     ));
-    let mut scratch = vec![0u8; need];
+    let mut scratch = vec![0u64; need];
     let o = reduce(
         ReduceOp::Var,
         &a,
@@ -72,7 +72,7 @@ fn buffers_are_checked() {
     .unwrap();
     assert_eq!(o.dtype, DType::Float64);
     assert_eq!(out, [0.25, 0.25]);
-    assert_eq!(ReduceOp::Sum.scratch_bytes(&a, &p), Ok(8));
+    assert_eq!(ReduceOp::Sum.scratch_len(&a, &p), Ok(0));
 }
 
 #[test]
@@ -86,7 +86,7 @@ fn keywords_numpy_rejects() {
             &a,
             &p,
             bytemuck::cast_slice_mut(&mut out),
-            &mut [0u8; 64],
+            &mut [0u64; 8],
         )
         .map(|o| o.shape)
     };
@@ -246,7 +246,7 @@ fn var_and_std_type_errors() {
     );
     // ...but a 0-d result goes through a scalar: isqrt of the var.
     let mut out = [0i32; 1];
-    let mut scratch = [0u8; 64];
+    let mut scratch = [0u64; 8];
     let p = with(DType::Int32, Axes::All);
     reduce(
         ReduceOp::Std,
@@ -317,7 +317,7 @@ fn zero_d_inputs() {
             axis,
             ..ReduceParams::default()
         };
-        reduce(op, &a, &p, bytemuck::cast_slice_mut(out), &mut [0u8; 64])
+        reduce(op, &a, &p, bytemuck::cast_slice_mut(out), &mut [0u64; 8])
             .map(|o| (o.dtype, o.shape.dims().to_vec()))
     };
     assert_eq!(
@@ -403,7 +403,7 @@ fn op_entry_point() {
         output_of(add, &[a, b], &p),
         Ok((DType::Float64, Shape::vector(2)))
     );
-    assert_eq!(scratch_bytes(add, &[a, b], &p), Ok(0));
+    assert_eq!(scratch_len(add, &[a, b], &p), Ok(0));
     call(
         add,
         &[a, b],
@@ -553,7 +553,7 @@ proptest! {
             };
             if let Ok((d, s)) = op.output(&a, &q) {
                 let mut o = vec![0u64; (s.size() * d.itemsize()).div_ceil(8)];
-                let mut scratch = vec![0u8; op.scratch_bytes(&a, &q).unwrap()];
+                let mut scratch = vec![0u64; op.scratch_len(&a, &q).unwrap()];
                 let _ = reduce(op, &a, &q, bytemuck::cast_slice_mut(&mut o), &mut scratch);
             }
         }

@@ -7,7 +7,7 @@
 //! with the same IEEE flags and the same exception class for errors.
 
 use fnp_core::{
-    call, scratch_bytes, ArrayRef, Axes, DType, Layout, Op, ReduceOp, ReduceParams, Scalar, Shape,
+    call, scratch_len, ArrayRef, Axes, DType, Layout, Op, ReduceOp, ReduceParams, Scalar, Shape,
 };
 
 mod json {
@@ -455,7 +455,7 @@ fn run_case(case: &Value) -> Result<(), String> {
     let op = Op::Reduce(op);
     let result = fnp_core::output_of(op, &inputs, &params).and_then(|(dt, shape)| {
         let mut out = vec![0u64; (shape.size() * dt.itemsize()).div_ceil(8)];
-        let mut scratch = vec![0u8; scratch_bytes(op, &inputs, &params)?];
+        let mut scratch = vec![0u64; scratch_len(op, &inputs, &params)?];
         let o = call(
             op,
             &inputs,

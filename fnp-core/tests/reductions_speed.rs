@@ -31,7 +31,7 @@ fn timings() {
     )
     .unwrap();
     let mut out = vec![0f64; n];
-    let mut scratch = vec![0u8; 16 * 1000 + 64];
+    let mut scratch = vec![0u64; 2 * 1000];
     let p = ReduceParams::default();
     let row = ReduceParams {
         axis: Axes::single(1),

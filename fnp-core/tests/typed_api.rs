@@ -99,13 +99,13 @@ fn reductions_match_call_bit_for_bit() {
             let mut scratch = vec![0u64; reduce_scratch_len(op, v, &params).unwrap()];
             let t = reduce_into(op, v, &params, &mut out, &mut scratch).unwrap();
             let mut want = vec![0f32; shape.size()];
-            let mut bytes_scratch = vec![0u8; 8 * scratch.len() + 8];
+            let mut erased_scratch = vec![0u64; scratch.len()];
             let e = call(
                 Op::Reduce(op),
                 &[v.as_array()],
                 &params,
                 bytemuck::cast_slice_mut(&mut want),
-                &mut bytes_scratch,
+                &mut erased_scratch,
             )
             .unwrap();
             assert_eq!(t, e);
@@ -452,13 +452,13 @@ fn typed_matches_erased<I: fnp_core::Element>() {
                 let words = reduce_scratch_len(op, v, params).unwrap();
                 let mut scratch = vec![0u64; words];
                 let mut want = vec![0u64; n.max(1)];
-                let mut byte_scratch = vec![0u64; words];
+                let mut erased_scratch = vec![0u64; words];
                 let erased = call(
                     Op::Reduce(op),
                     &[v.as_array()],
                     params,
                     &mut bytemuck::cast_slice_mut::<u64, u8>(&mut want)[..n * dtype.itemsize()],
-                    bytemuck::cast_slice_mut(&mut byte_scratch),
+                    &mut erased_scratch,
                 )
                 .map(|r| {
                     let bytes: &[u8] = bytemuck::cast_slice(&want);

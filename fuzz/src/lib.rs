@@ -17,7 +17,7 @@ use fnp_core::wire::{
     ServerConfig, WireArray,
 };
 use fnp_core::{
-    call, output_of, scratch_bytes, ArrayRef, Axes, BinaryOp, Buffer, DType, Error, Layout, Op,
+    call, output_of, scratch_len, ArrayRef, Axes, BinaryOp, Buffer, DType, Error, Layout, Op,
     ReduceParams, Scalar, Shape,
 };
 
@@ -342,7 +342,7 @@ pub fn op_entry(data: &[u8]) {
     };
 
     let promised = output_of(op, &inputs, &params);
-    let scratch_needed = scratch_bytes(op, &inputs, &params);
+    let scratch_needed = scratch_len(op, &inputs, &params);
     let promised_bytes = promised
         .as_ref()
         .ok()
@@ -352,17 +352,17 @@ pub fn op_entry(data: &[u8]) {
     } else {
         usize::from(c.u8()) * 2
     };
-    let scratch_len = if c.u8() < 200 {
-        *scratch_needed.as_ref().unwrap_or(&64)
+    let scratch_words = if c.u8() < 200 {
+        *scratch_needed.as_ref().unwrap_or(&8)
     } else {
-        usize::from(c.u8()) * 2
+        usize::from(c.u8()) / 4
     }
-    .min(1 << 16);
+    .min(1 << 13);
     let out_misalign = usize::from(c.u8() % 8) * usize::from(c.u8() >= 224);
     const CANARY: u64 = 0xA5A5_A5A5_A5A5_A5A5;
     let mut out_words = vec![CANARY; (out_len + out_misalign).div_ceil(8) + 1];
-    let mut scratch_words = vec![0u64; scratch_len.div_ceil(8)];
-    let scratch = &mut bytemuck_bytes(&mut scratch_words)[..scratch_len];
+    let mut scratch = vec![0u64; scratch_words];
+    let scratch = &mut scratch[..];
     if !small_work(&inputs, &params) {
         return;
     }
@@ -384,11 +384,11 @@ pub fn op_entry(data: &[u8]) {
         (_, Err(Error::BufferTooSmall { buffer, needed })) => {
             let len = match buffer {
                 Buffer::Output => out_len,
-                _ => scratch_len,
+                _ => scratch_words * 8,
             };
             assert!(
                 *needed > len,
-                "{buffer} buffer too small: {needed} bytes with {out_len} out, {scratch_len} scratch"
+                "{buffer} buffer too small: {needed} bytes with {out_len} out, {scratch_words} scratch words"
             )
         }
         _ => {}

@@ -136,7 +136,7 @@ pub fn execute(case: &Case) -> CaseOutcome {
         Err(h) => return halted(h),
     };
     let mut out = Aligned::zeroed(plan.out_bytes);
-    let mut scratch = vec![0u8; plan.scratch_bytes];
+    let mut scratch = vec![0u64; plan.scratch_len];
     match plan.execute(out.bytes_mut(), &mut scratch) {
         Ok(result) => CaseOutcome::Ok {
             dtype: result.dtype,

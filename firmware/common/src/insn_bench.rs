@@ -128,7 +128,7 @@ fn sum_case<T: Sample>(
 ) {
     let a = fill::<T>(bufs.a, n, T::sample);
     let out: &mut [u8] = bytemuck::cast_slice_mut(&mut bufs.out[..]);
-    let scratch: &mut [u8] = bytemuck::cast_slice_mut(&mut bufs.b[..]);
+    let scratch = &mut bufs.b[..];
     let Some(a) = view(a) else {
         log(format_args!("bench-error {name}"));
         return;

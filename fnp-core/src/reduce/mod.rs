@@ -14,8 +14,8 @@
 //!
 //! Outputs are C-contiguous in the caller's buffer. Scratch is only needed
 //! by `mean`/`nanmean` with `where=`, `nanmean` of floats and `var`/`std`
-//! (one or two words per output element); [`ReduceOp::scratch_bytes`] says
-//! how much.
+//! (one or two words per output element); [`ReduceOp::scratch_len`] says
+//! how many.
 //!
 //! One file per concern: `params` (the keywords), `resolve` (NumPy's
 //! checks, result dtype and shape), this module (the entries), `fold`
@@ -48,7 +48,8 @@ pub use params::{Axes, ReduceParams, Scalar};
 use resolve::{resolve, scratch_words};
 
 /// Computes `op` over `a` into `out` (C-contiguous, aligned for the result
-/// dtype) using `scratch` (see [`ReduceOp::scratch_bytes`]).
+/// dtype) using `scratch` (words, as in the typed API; see
+/// [`ReduceOp::scratch_len`]).
 ///
 /// Errors as NumPy raises them: [`Error::AxisOutOfBounds`] (AxisError),
 /// [`Error::DuplicateAxis`], [`Error::EmptyReduction`] (min/max family
@@ -71,7 +72,7 @@ pub fn reduce(
     a: &ArrayRef<'_>,
     p: &ReduceParams<'_>,
     out: &mut [u8],
-    scratch: &mut [u8],
+    scratch: &mut [u64],
 ) -> Result<Output> {
     let r = resolve(op, a, p)?;
     let n = r.shape.size();
@@ -82,12 +83,9 @@ pub fn reduce(
         .get_mut(..needed)
         .ok_or_else(|| Error::short_output::<u8>(needed))?;
     let words = scratch_words(op, a, p, &r);
-    let (head, scratch, _) = bytemuck::pod_align_to_mut::<u8, u64>(scratch);
-    // Bytes from the buffer's start: its unaligned head, then the words.
-    let skip = head.len();
     let scratch = scratch
         .get_mut(..words)
-        .ok_or_else(|| Error::short_scratch(words.saturating_mul(8).saturating_add(skip)))?;
+        .ok_or_else(|| Error::short_scratch(words.saturating_mul(8)))?;
     let flags = match op {
         ReduceOp::Argmin | ReduceOp::Argmax => {
             let out: &mut [i64] =
@@ -176,12 +174,6 @@ pub(crate) fn reduce_arg<I: Num>(
         shape: r.shape,
         flags,
     })
-}
-
-/// Scratch words (8 bytes, aligned) a reduction needs, for the typed API.
-pub(crate) fn scratch_len(op: ReduceOp, a: &ArrayRef<'_>, p: &ReduceParams<'_>) -> Result<usize> {
-    let r = resolve(op, a, p)?;
-    Ok(scratch_words(op, a, p, &r))
 }
 
 #[cfg(test)]

@@ -36,12 +36,12 @@ impl ReduceOp {
         Ok((r.dtype, r.shape))
     }
 
-    /// Bytes of scratch [`reduce`](crate::reduce()) needs for these operands.
-    pub fn scratch_bytes(self, a: &ArrayRef<'_>, p: &ReduceParams<'_>) -> Result<usize> {
+    /// The scratch words (`u64`s) [`reduce`](crate::reduce()) needs for
+    /// these operands: one or two per output element for `mean`/`nanmean`
+    /// with `where=`, `nanmean` of floats and `var`/`std`, 0 otherwise.
+    pub fn scratch_len(self, a: &ArrayRef<'_>, p: &ReduceParams<'_>) -> Result<usize> {
         let r = resolve(self, a, p)?;
-        Ok(scratch_words(self, a, p, &r)
-            .saturating_mul(8)
-            .saturating_add(8))
+        Ok(scratch_words(self, a, p, &r))
     }
 }
 

@@ -202,9 +202,10 @@ impl<'m, P: Platform> Server<'m, P> {
             let s = stage(array, arena, &mut next)?;
             staged.push(s).map_err(|_| WireError::new(Reason::Arity))?;
         }
-        let split = next.min(arena.len());
-        let (held, scratch) = arena.split_at_mut(split);
-        let held: &[u8] = held;
+        // The scratch words start at the first whole word after the inputs.
+        let split = next.div_ceil(8).min(self.arena.len());
+        let (held, scratch) = self.arena.split_at_mut(split);
+        let held: &[u8] = bytemuck::cast_slice(held);
         let mut views: heapless::Vec<ArrayRef<'_>, { MAX_INPUTS + 1 }> = heapless::Vec::new();
         for s in &staged {
             views
@@ -310,7 +311,7 @@ fn run<P: Platform>(
     params: &ReduceParams<'_>,
     mode: Mode,
     out: &mut [u64],
-    scratch: &mut [u8],
+    scratch: &mut [u64],
     platform: &mut P,
 ) -> Result<(Answer, Option<u64>), WireError> {
     let plan = match plan(op, inputs, params, mode) {
@@ -323,10 +324,10 @@ fn run<P: Platform>(
         plan.out_bytes as u64,
     ))?;
     let scratch = scratch
-        .get_mut(..plan.scratch_bytes)
+        .get_mut(..plan.scratch_len)
         .ok_or(WireError::with_detail(
             Reason::TooLarge,
-            plan.scratch_bytes as u64,
+            (plan.scratch_len as u64).saturating_mul(8),
         ))?;
     let start = platform.instructions();
     let result = plan.execute(out, scratch);

@@ -2,7 +2,7 @@
 
 use anyhow::{Context, Result};
 use fnp_core::{
-    call, output_of, scratch_bytes, ArrayRef, Axes, BinaryOp, DType, Op, ReduceOp, UnaryOp,
+    call, output_of, scratch_len, ArrayRef, Axes, BinaryOp, DType, Op, ReduceOp, UnaryOp,
 };
 use fnp_core::{ReduceParams, Shape};
 
@@ -106,7 +106,7 @@ pub struct Workload {
     op: Op,
     axis: Option<isize>,
     out: HugeBuf,
-    scratch: HugeBuf,
+    scratch: Vec<u64>,
     streaming: bool,
 }
 
@@ -131,7 +131,7 @@ impl Workload {
         };
         let views = inputs.iter().map(Input::view).collect::<Result<Vec<_>>>()?;
         let (dtype, shape) = output_of(op, &views, &params)?;
-        let scratch = scratch_bytes(op, &views, &params)?;
+        let scratch = scratch_len(op, &views, &params)?;
         // The larger of what is read and what is written.
         let read = inputs
             .iter()
@@ -144,7 +144,7 @@ impl Workload {
             numpy_expr,
             numpy_out: Some((dtype, shape.dims().to_vec())),
             out: HugeBuf::zeroed(shape.size() * dtype.itemsize()),
-            scratch: HugeBuf::zeroed(scratch),
+            scratch: vec![0; scratch],
             streaming: matches!(op, Op::Binary(_) | Op::Unary(_)),
             inputs,
             op,
@@ -188,7 +188,7 @@ impl Workload {
             &views,
             &params,
             self.out.bytes_mut(),
-            self.scratch.bytes_mut(),
+            &mut self.scratch,
         )
         .with_context(|| format!("fnp {}", self.name))?;
         Ok(())
