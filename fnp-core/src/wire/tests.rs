@@ -886,15 +886,22 @@ fn reduction_errors_each_have_their_reason() {
         refused(&c),
         WireError::with_detail(Reason::UnknownDType, 42)
     );
-    // Scratch that does not fit what is left of the arena.
+    // Scratch that does not fit what is left of the arena: the inputs fill
+    // all 6 words, var needs 1 more; with a 7th it runs.
     let f: Vec<u8> = (0..6).flat_map(|x| (x as f64).to_le_bytes()).collect();
     let var = reduce_case(
         ReduceOp::Var,
         array(DType::Float64, &[6], &f),
         Params::default(),
     );
-    match serve_with(7, &var) {
-        Message::Error(e) => assert_eq!(e.reason, Reason::TooLarge as u8),
+    match serve_with(6, &var) {
+        Message::Error(e) => {
+            assert_eq!(e.reason, Reason::TooLarge as u8);
+            assert_eq!(e.detail, 8);
+        }
         other => panic!("{other:?}"),
     }
+    let (_, _, data) = result_of(serve_with(7, &var));
+    // np.var(np.arange(6.)) == 35/12
+    assert_eq!(data, (35.0f64 / 12.0).to_le_bytes());
 }
