@@ -72,6 +72,7 @@ pub mod error;
 pub mod exec;
 pub mod flags;
 pub mod harden;
+pub(crate) mod num;
 pub mod op;
 pub mod output;
 #[cfg(feature = "alloc")]

@@ -7,22 +7,20 @@
 //! NaN: every flag needs one of those, so the common path pays one cheap
 //! exponent test per element.
 
+use super::Num;
 use crate::flags::FpFlags;
 use core::ops::{Add, Div, Mul, Neg, Sub};
 
-/// The float loop types: what the kernels need from f32 and f64.
+/// The float loop types, f32 and f64: what the kernels need beyond
+/// [`Num`] (whose `ZERO`, `ONE`, `is_nan` and `is_finite` they share).
 pub(crate) trait Float:
-    bytemuck::Pod
-    + PartialOrd
-    + Default
+    Num
     + Add<Output = Self>
     + Sub<Output = Self>
     + Mul<Output = Self>
     + Div<Output = Self>
     + Neg<Output = Self>
 {
-    const ZERO: Self;
-    const ONE: Self;
     const HALF: Self;
     /// Smallest positive normal number.
     const MIN_POSITIVE: Self;
@@ -36,8 +34,6 @@ pub(crate) trait Float:
     /// software an exponent test on the bits is cheaper.
     const HARDWARE: bool;
 
-    fn is_nan(self) -> bool;
-    fn is_finite(self) -> bool;
     fn is_infinite(self) -> bool;
     /// Exponent field all zeros (zero, subnormal) or all ones (inf, NaN):
     /// the only values that can take part in a flag.
@@ -56,8 +52,6 @@ macro_rules! float_impl {
     ($t:ty, $bits:ty, $expmask:expr, $fmod:path, $floor:path, $pow:path, $fma:path,
      $frexp:path, $scalbn:path, $copysign:path, $hardware:expr) => {
         impl Float for $t {
-            const ZERO: $t = 0.0;
-            const ONE: $t = 1.0;
             const HALF: $t = 0.5;
             const MIN_POSITIVE: $t = <$t>::MIN_POSITIVE;
             const MIN_EXP: i32 = <$t>::MIN_EXP;
@@ -67,14 +61,6 @@ macro_rules! float_impl {
             const INFINITY: $t = <$t>::INFINITY;
             const HARDWARE: bool = $hardware;
 
-            #[inline(always)]
-            fn is_nan(self) -> bool {
-                self.is_nan()
-            }
-            #[inline(always)]
-            fn is_finite(self) -> bool {
-                self.is_finite()
-            }
             #[inline(always)]
             fn is_infinite(self) -> bool {
                 self.is_infinite()
@@ -241,17 +227,25 @@ pub(crate) fn mul_flags<F: Float>(a: F, b: F, r: F) -> FpFlags {
 /// Flags of `r = a / b`.
 #[inline]
 pub(crate) fn div_flags<F: Float>(a: F, b: F, r: F) -> FpFlags {
+    let mut f = div_flags_not_tiny(a, b, r);
     let finite = a.is_finite() && b.is_finite();
-    let mut f = invalid(a, b, r)
-        | FpFlags::when(
-            a.is_finite() && a != F::ZERO && b == F::ZERO,
-            FpFlags::DIVIDE,
-        )
-        | FpFlags::when(r.is_infinite() && finite && b != F::ZERO, FpFlags::OVERFLOW);
     if finite && a != F::ZERO && b != F::ZERO && r.abs() <= F::MIN_POSITIVE {
         f |= FpFlags::when(tiny_inexact(a, b, r, true), FpFlags::UNDERFLOW);
     }
     f
+}
+
+/// [`div_flags`] without the underflow test, for a quotient the caller
+/// knows cannot be tiny.
+#[inline]
+pub(crate) fn div_flags_not_tiny<F: Float>(a: F, b: F, r: F) -> FpFlags {
+    let finite = a.is_finite() && b.is_finite();
+    invalid(a, b, r)
+        | FpFlags::when(
+            a.is_finite() && a != F::ZERO && b == F::ZERO,
+            FpFlags::DIVIDE,
+        )
+        | FpFlags::when(r.is_infinite() && finite && b != F::ZERO, FpFlags::OVERFLOW)
 }
 
 /// Whether `r`, the rounded `a * b` (or `a / b`), underflowed as x86 and

@@ -1,9 +1,25 @@
-//! Accumulator arithmetic with NumPy's per-dtype rules and IEEE flags.
+//! The scalar traits of the loop types, one hierarchy for the ufunc
+//! kernels and the reductions:
+//!
+//! - [`LoopElement`]: every dtype casts into
+//!   it (NumPy's C casts);
+//! - [`Num`] (here): every loop type — identities, NumPy's `add`,
+//!   `multiply`, `maximum`/`minimum`/`fmax`/`fmin` loops with their IEEE
+//!   flags, NaN tests, float64 round trips;
+//! - [`float::Float`]: f32 and f64 — IEEE classes, the flag rules of
+//!   `+ - * /` and `pow`, exact `fmod`; [`math::Math`]: libm's functions;
+//!   the ufuncs' `Vector` block kernels on top;
+//! - [`int::Int`]: the integers — shifts, division and gcd/lcm by NumPy's
+//!   rules.
+
+pub(crate) mod float;
+pub(crate) mod int;
+pub(crate) mod math;
 
 use crate::element::{Bool, LoopElement};
 use crate::flags::FpFlags;
 
-/// One accumulator (loop) dtype of the reductions.
+/// A loop type of the ufuncs and reductions (every dtype's element type).
 pub(crate) trait Num: LoopElement + Copy + PartialOrd {
     /// Whether this is float32/float64 (pairwise sums, flags, NaN rules).
     const FLOAT: bool;
@@ -163,7 +179,7 @@ impl Num for Bool {
 }
 
 macro_rules! float_num {
-    ($t:ty, $mul_underflow:path, $tame_lo:expr, $tame_hi:expr) => {
+    ($t:ty, $tame_lo:expr, $tame_hi:expr) => {
         impl Num for $t {
             const FLOAT: bool = true;
             type Twin = $t;
@@ -244,103 +260,31 @@ macro_rules! float_num {
             fn from_f64(v: f64) -> $t {
                 v as $t
             }
+            #[inline(always)]
             fn add_flags(a: $t, b: $t, r: $t) -> FpFlags {
+                // Only a non-finite sum carries a flag: one test first.
                 if r.is_finite() {
                     return FpFlags::NONE;
                 }
-                FpFlags::when(r.is_nan() && !a.is_nan() && !b.is_nan(), FpFlags::INVALID)
-                    | FpFlags::when(
-                        r.is_infinite() && a.is_finite() && b.is_finite(),
-                        FpFlags::OVERFLOW,
-                    )
+                float::add_flags(a, b, r)
             }
+            #[inline(always)]
             fn mul_flags(a: $t, b: $t, r: $t) -> FpFlags {
-                if r.is_nan() {
-                    return FpFlags::when(!a.is_nan() && !b.is_nan(), FpFlags::INVALID);
-                }
-                if r.is_infinite() {
-                    return FpFlags::when(a.is_finite() && b.is_finite(), FpFlags::OVERFLOW);
-                }
-                if r.abs() < <$t>::MIN_POSITIVE && $mul_underflow(a, b, r) {
-                    return FpFlags::UNDERFLOW;
-                }
-                FpFlags::NONE
+                float::mul_flags(a, b, r)
             }
         }
     };
 }
 float_num!(
     f32,
-    f32_mul_inexact,
     f32::from_bits((127 - 62) << 23),
     f32::from_bits((127 + 62) << 23)
 );
 float_num!(
     f64,
-    f64_mul_inexact,
     f64::from_bits((1023 - 510) << 52),
     f64::from_bits((1023 + 510) << 52)
 );
-
-/// Whether the tiny float32 product `r` of `a * b` is inexact: the product
-/// of two float32 is exact in float64.
-fn f32_mul_inexact(a: f32, b: f32, r: f32) -> bool {
-    let exact = f64::from(a) * f64::from(b);
-    exact != f64::from(r)
-}
-
-/// Whether the tiny float64 product `r` of finite `a * b` is inexact: the
-/// exact product's lowest set bit lies below 2**-1074.
-fn f64_mul_inexact(a: f64, b: f64, r: f64) -> bool {
-    if a == 0.0 || b == 0.0 {
-        return false;
-    }
-    let (ma, ea) = decompose(a);
-    let (mb, eb) = decompose(b);
-    let m = u128::from(ma) * u128::from(mb);
-    let lowest = i64::from(m.trailing_zeros()) + ea + eb;
-    let _ = r;
-    lowest < -1074
-}
-
-/// `x = m * 2**e` with an integer mantissa.
-fn decompose(x: f64) -> (u64, i64) {
-    let bits = x.to_bits();
-    let exp = ((bits >> 52) & 0x7ff) as i64;
-    let frac = bits & ((1u64 << 52) - 1);
-    if exp == 0 {
-        (frac, -1074)
-    } else {
-        (frac | (1u64 << 52), exp - 1075)
-    }
-}
-
-/// Flags of the float64 division `a / b = r` (NumPy's true_divide).
-/// `may_underflow: false` skips the underflow test where the caller knows
-/// the quotient cannot be tiny.
-pub(crate) fn div_flags(a: f64, b: f64, r: f64, may_underflow: bool) -> FpFlags {
-    if r.is_nan() {
-        return FpFlags::when(!a.is_nan() && !b.is_nan(), FpFlags::INVALID);
-    }
-    if r.is_infinite() {
-        if !a.is_finite() {
-            return FpFlags::NONE;
-        }
-        return if b == 0.0 {
-            FpFlags::DIVIDE
-        } else {
-            FpFlags::OVERFLOW
-        };
-    }
-    if may_underflow && r.abs() < f64::MIN_POSITIVE && a != 0.0 && a.is_finite() && b.is_finite() {
-        // The residual a - r*b is exact here, so a non-zero one means the
-        // tiny quotient was rounded.
-        if r == 0.0 || libm::fma(r, b, -a) != 0.0 {
-            return FpFlags::UNDERFLOW;
-        }
-    }
-    FpFlags::NONE
-}
 
 /// Flags of rounding the float64 `v` to float32 (NumPy's cast).
 pub(crate) fn f64_to_f32_flags(v: f64) -> FpFlags {

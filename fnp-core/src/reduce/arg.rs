@@ -1,11 +1,11 @@
 //! `argmin`/`argmax`: the first index of the extreme (NaN wins).
 
 use super::engine::{self, Fold};
-use super::num::Num;
 use super::plan::{Cursor, IN, NOP};
 use crate::array::ArrayRef;
 use crate::error::{Error, Result};
 use crate::flags::FpFlags;
+use crate::num::Num;
 use crate::shape::{first, MAX_NDIM};
 
 /// argmin/argmax along `axis` (flattened C order for `None`): the first

@@ -7,11 +7,11 @@
 //! directly when the input is already unit-stride in the loop dtype,
 //! gathered and converted otherwise.
 
-use super::num::Num;
 use super::plan::{CallKind, Cursor, Plan, IN, MASK, OUT};
 use crate::array::ArrayRef;
 use crate::element::{Bool, CastFrom, Element};
 use crate::flags::FpFlags;
+use crate::num::Num;
 use crate::shape::first_mut;
 
 /// NumPy's pairwise block (`PW_BLOCKSIZE`), also our gather block.
@@ -374,7 +374,7 @@ impl<T: Num> Source<'_, T, Pre<'_>> {
                 } else if self.real.is_integer() {
                     // NumPy's C conversion (x86), not Rust's saturating one.
                     for (c, &v) in chunk.iter_mut().zip(tmp.iter()) {
-                        let (bits, invalid) = super::num::c_cast_to_int_bits(v, self.real);
+                        let (bits, invalid) = crate::num::c_cast_to_int_bits(v, self.real);
                         *flags |= FpFlags::when(invalid, FpFlags::INVALID);
                         *c = <T as CastFrom<u64>>::cast_from(bits);
                     }

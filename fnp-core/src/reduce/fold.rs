@@ -3,7 +3,6 @@
 //! steps NumPy's `_methods.py` takes around them.
 
 use super::engine::{self, Fold, Load, Pre, Source};
-use super::num::{self, Num};
 use super::params::{ReduceParams, Scalar};
 use super::plan::{self, Cursor, Plan, PlanInput, IN, MASK, NOP, OUT};
 use super::resolve::Resolved;
@@ -14,6 +13,7 @@ use crate::dtype::{DType, Kind};
 use crate::element::Element;
 use crate::error::{Error, Result};
 use crate::flags::FpFlags;
+use crate::num::{self, float, Num};
 use crate::shape::{first, MAX_NDIM};
 use crate::table::ReduceOp;
 
@@ -324,7 +324,11 @@ pub(super) fn divide_by_count<T: Num>(out: &mut [T], count: &dyn Fn(usize) -> f6
         // A count is a whole number below 2^63, so only a float64 sum can
         // be small enough for the quotient to underflow (any other sum is
         // 0 or at least 2^-149 in magnitude).
-        flags |= num::div_flags(x, c, q, T::DTYPE == DType::Float64);
+        flags |= if T::DTYPE == DType::Float64 {
+            float::div_flags(x, c, q)
+        } else {
+            float::div_flags_not_tiny(x, c, q)
+        };
         *o = from_f64_result(q, &mut flags);
     }
     flags

@@ -27,7 +27,6 @@
 mod arg;
 mod engine;
 mod fold;
-mod num;
 mod params;
 pub(crate) mod plan;
 mod resolve;
@@ -38,12 +37,12 @@ use crate::array::ArrayRef;
 use crate::dtype::DType;
 use crate::element::Element;
 use crate::error::{Error, Result};
+use crate::num::Num;
 use crate::output::Output;
 use crate::table::ReduceOp;
 use arg::arg;
 use engine::{Plain, Pre};
 use fold::typed;
-use num::Num;
 pub use params::{Axes, ReduceParams, Scalar};
 use resolve::{resolve, scratch_words};
 

@@ -1,11 +1,11 @@
 //! `cumsum`/`cumprod`: running results along one axis.
 
 use super::engine::{self, Fold};
-use super::num::Num;
 use super::plan::{Cursor, IN, NOP, OUT};
 use crate::array::ArrayRef;
 use crate::dtype::DType;
 use crate::flags::FpFlags;
+use crate::num::Num;
 use crate::shape::{first, MAX_NDIM};
 
 /// `add.accumulate`/`multiply.accumulate` along `axis` (flattened C order

@@ -5,13 +5,13 @@ use super::engine::{DevType, Fold, Pre};
 use super::fold::{
     counts, divide_by_count, own_strides, pass, reduced_count, scratch_need, temp_strides,
 };
-use super::num::Num;
 use super::params::ReduceParams;
 use super::resolve::Resolved;
 use crate::array::ArrayRef;
 use crate::dtype::{result_type, DType, Kind};
 use crate::error::{Error, Result};
 use crate::flags::FpFlags;
+use crate::num::Num;
 use crate::shape::first;
 
 /// `_var` of numpy/_core/_methods.py: mean (sum, divide by the count),

@@ -3,13 +3,13 @@
 //! Integer loops wrap like NumPy's C loops (two's complement), with NumPy's
 //! defined results where C is undefined (`x // 0`, `MIN // -1`). Float
 //! loops are plain IEEE arithmetic; their status flags are derived in
-//! software ([`super::float`]) in a second, rarely taken pass over the
+//! software ([`crate::num::float`]) in a second, rarely taken pass over the
 //! elements whose operands or results are special values.
 
-use super::float::{self, Float};
 use crate::element::Bool;
 use crate::error::{Error, Result};
 use crate::flags::FpFlags;
+use crate::num::float::{self, Float};
 
 /// `out[i] = op(a[i], b[i])` over equal-length contiguous runs, returning
 /// the IEEE flags NumPy would raise for these elements.

@@ -9,9 +9,7 @@
 
 mod driver;
 mod extra;
-mod float;
 pub(crate) mod kernels;
-mod math;
 mod unary;
 mod vmath;
 

@@ -27,7 +27,7 @@
 //!
 //! float64 keeps libm's scalar functions ([`Vector`] for `f64`).
 
-use super::math::Math;
+use crate::num::math::Math;
 
 /// The block kernels of a loop type: `out = f(x)` elementwise, returning
 /// `false` only when no result raises an IEEE flag, so the caller derives
