@@ -46,11 +46,14 @@ pub(crate) trait Float:
     fn fma(self, b: Self, c: Self) -> Self;
     fn frexp(self) -> (Self, i32);
     fn scalbn(self, n: i32) -> Self;
+    /// Whether `r`, the rounded `a * b` (or `a / b` with `divide`),
+    /// underflowed: see [`tiny_inexact`].
+    fn tiny_inexact(a: Self, b: Self, r: Self, divide: bool) -> bool;
 }
 
 macro_rules! float_impl {
     ($t:ty, $bits:ty, $expmask:expr, $fmod:path, $floor:path, $pow:path, $fma:path,
-     $frexp:path, $scalbn:path, $copysign:path, $hardware:expr) => {
+     $frexp:path, $scalbn:path, $copysign:path, $tiny:path, $hardware:expr) => {
         impl Float for $t {
             const HALF: $t = 0.5;
             const MIN_POSITIVE: $t = <$t>::MIN_POSITIVE;
@@ -102,6 +105,10 @@ macro_rules! float_impl {
             fn scalbn(self, n: i32) -> $t {
                 $scalbn(self, n)
             }
+            #[inline(always)]
+            fn tiny_inexact(a: $t, b: $t, r: $t, divide: bool) -> bool {
+                $tiny(a, b, r, divide)
+            }
         }
     };
 }
@@ -117,6 +124,7 @@ float_impl!(
     libm::frexpf,
     libm::scalbnf,
     libm::copysignf,
+    tiny_inexact_f32,
     // Hosted targets, and Cortex-M4F/M7 (the eabihf ABI) for single precision.
     cfg!(any(not(target_os = "none"), target_abi = "eabihf"))
 );
@@ -131,6 +139,7 @@ float_impl!(
     libm::frexp,
     libm::scalbn,
     libm::copysign,
+    tiny_inexact::<f64>,
     // The supported devices have no double-precision FPU.
     cfg!(not(target_os = "none"))
 );
@@ -219,7 +228,7 @@ pub(crate) fn mul_flags<F: Float>(a: F, b: F, r: F) -> FpFlags {
     let finite = a.is_finite() && b.is_finite();
     let mut f = invalid(a, b, r) | FpFlags::when(r.is_infinite() && finite, FpFlags::OVERFLOW);
     if finite && a != F::ZERO && b != F::ZERO && r.abs() <= F::MIN_POSITIVE {
-        f |= FpFlags::when(tiny_inexact(a, b, r, false), FpFlags::UNDERFLOW);
+        f |= FpFlags::when(F::tiny_inexact(a, b, r, false), FpFlags::UNDERFLOW);
     }
     f
 }
@@ -230,7 +239,7 @@ pub(crate) fn div_flags<F: Float>(a: F, b: F, r: F) -> FpFlags {
     let mut f = div_flags_not_tiny(a, b, r);
     let finite = a.is_finite() && b.is_finite();
     if finite && a != F::ZERO && b != F::ZERO && r.abs() <= F::MIN_POSITIVE {
-        f |= FpFlags::when(tiny_inexact(a, b, r, true), FpFlags::UNDERFLOW);
+        f |= FpFlags::when(F::tiny_inexact(a, b, r, true), FpFlags::UNDERFLOW);
     }
     f
 }
@@ -269,6 +278,26 @@ fn tiny_inexact<F: Float>(a: F, b: F, r: F, divide: bool) -> bool {
     // by 2^-e is exact.
     let inexact = residual != F::ZERO || r == F::ZERO || r.scalbn(-e) != m;
     tiny && inexact
+}
+
+/// [`tiny_inexact`] for float32 in float64 arithmetic, without libm's
+/// `fmaf`/`frexpf` (software on every Cortex-M). A float32 product is
+/// exact in float64; a float32 quotient rounded to float64 rounds to the
+/// same float32 as the exact one (53 >= 2 * 24 + 2 bits). Rounded to 24
+/// bits with an unbounded exponent, a value is below `f32::MIN_POSITIVE`
+/// exactly when it is below the midpoint `MIN_POSITIVE * (1 - 2^-25)`
+/// (the tie goes to the even `MIN_POSITIVE`).
+fn tiny_inexact_f32(a: f32, b: f32, r: f32, divide: bool) -> bool {
+    let (a, b, r) = (f64::from(a), f64::from(b), f64::from(r));
+    let midpoint = f64::from(f32::MIN_POSITIVE) * (1.0 - 1.0 / (1u64 << 25) as f64);
+    let (value, inexact) = if divide {
+        // r * b is exact in float64, so it equals a only when r is a / b.
+        (a / b, r * b != a)
+    } else {
+        let p = a * b;
+        (p, r != p)
+    };
+    value.abs() < midpoint && inexact
 }
 
 /// Flags of `r = pow(a, b)` as the C library and NumPy's SIMD pow raise
@@ -396,7 +425,7 @@ pub(crate) fn remainder<F: Float, const FLAGS: bool>(a: F, b: F) -> (F, FpFlags)
 
 #[cfg(test)]
 mod tests {
-    use super::{fmod_f32, fmod_f64};
+    use super::{fmod_f32, fmod_f64, tiny_inexact, tiny_inexact_f32};
 
     /// SplitMix64, for reproducible operands.
     fn next(state: &mut u64) -> u64 {
@@ -489,6 +518,71 @@ mod tests {
             let y2 =
                 f64::from_bits((x.to_bits() & 0xfff0_0000_0000_0000) ^ (r & 0x003f_ffff_ffff_ffff));
             assert!(same64(fmod_f64(x, y2), libm::fmod(x, y2)), "{x:e} {y2:e}");
+        }
+    }
+
+    /// The float64 underflow test of float32 products and quotients agrees
+    /// with the generic fma/frexp one on operands whose exact result lies
+    /// around `f32::MIN_POSITIVE` (both roundings at the boundary, exact and
+    /// inexact subnormals, results flushed to zero).
+    #[test]
+    fn float32_underflow_test_matches_the_generic_one() {
+        let mut state = 7u64;
+        let mut tiny = 0;
+        for i in 0..400_000u32 {
+            let bits = next(&mut state);
+            // a in [1, 2) * 2^ea, b chosen so the result's exponent lands
+            // within a few binades of the subnormal boundary.
+            let ea = (bits % 120) as i32 - 60;
+            let shift = ((bits >> 8) % 30) as i32 - 25;
+            let a = f32::from_bits(0x3f80_0000 | (bits >> 40) as u32 & 0x007f_ffff) * 2f32.powi(ea);
+            let m = f32::from_bits(0x3f80_0000 | (bits >> 16) as u32 & 0x007f_ffff);
+            let divide = i % 2 == 1;
+            let eb = if divide {
+                ea + 126 - shift
+            } else {
+                -126 + shift - ea
+            };
+            let b = m * 2f32.powi(eb.clamp(-149, 127));
+            if !(a.is_finite() && b.is_finite()) || a == 0.0 || b == 0.0 {
+                continue;
+            }
+            let r = if divide { a / b } else { a * b };
+            let want = tiny_inexact::<f32>(a, b, r, divide);
+            assert_eq!(
+                tiny_inexact_f32(a, b, r, divide),
+                want,
+                "{a:e} {b:e} {divide}"
+            );
+            tiny += usize::from(want);
+        }
+        // The draw reaches the boundary often enough to mean something.
+        assert!(tiny > 50_000, "{tiny}");
+        // Exact results next to MIN_POSITIVE, which random draws miss:
+        // (2 - 2^-23) * 2^-127 = MIN_POSITIVE - 2^-150 (tiny, delivered as
+        // MIN_POSITIVE: underflow), (1 + 2^-23) * (1 - 2^-23) * 2^-126 =
+        // MIN_POSITIVE * (1 - 2^-46) (rounds up to MIN_POSITIVE even with
+        // an unbounded exponent: no underflow), and their quotient twins.
+        let ulp = f32::EPSILON;
+        let cases = [
+            (2.0 - ulp, 2f32.powi(-127), false, true),
+            (
+                (1.0 + ulp) * 2f32.powi(-126),
+                1.0 / (1.0 - ulp),
+                true,
+                false,
+            ),
+            (1.0 + ulp, (1.0 - ulp) * 2f32.powi(-126), false, false),
+            ((2.0 - ulp) * 2f32.powi(-127), 1.0, true, false),
+        ];
+        for (a, b, divide, underflows) in cases {
+            let r = if divide { a / b } else { a * b };
+            assert_eq!(
+                tiny_inexact::<f32>(a, b, r, divide),
+                underflows,
+                "{a:e} {b:e}"
+            );
+            assert_eq!(tiny_inexact_f32(a, b, r, divide), underflows, "{a:e} {b:e}");
         }
     }
 }
