@@ -224,8 +224,8 @@ pub const EXACT: Accuracy = Accuracy::EXACT;
 /// `umath-validation-set-*.csv`, which every NumPy build is tested
 /// against; `numpy_f32`/`numpy_f64` here) plus 1 ULP for libm, whose
 /// functions (ports of musl/FreeBSD msun) are documented as < 1 ULP, and
-/// for fnp's own float32 exp and log (`ufunc::vmath`), within 1 ULP of the
-/// correctly rounded result on all 2^32 inputs.
+/// for fnp's own float32 exp, log, sin and cos (`ufunc::vmath`), within
+/// 1 ULP of the correctly rounded result on all 2^32 inputs.
 /// Neither number depends on the host: NumPy's SIMD results differ by CPU,
 /// its tolerance does not.
 ///

@@ -1,4 +1,4 @@
-"""Coefficients of fnp-core's float32 exp and log polynomials
+"""Coefficients of fnp-core's float32 exp, log, sin and cos polynomials
 (fnp-core/src/ufunc/vmath.rs).
 
 Weighted minimax fits by Lawson's iteration (iteratively reweighted least
@@ -7,11 +7,17 @@ the lowest, with the remaining ones refitted. Needs only NumPy:
 
     python3 tools/vmath-fit/fit.py log 8    # L2..L9
     python3 tools/vmath-fit/fit.py exp 5    # E2..E6
+    python3 tools/vmath-fit/fit.py sin 4 1.5708  # S3..S9 on |r| <= 1.5708
+    python3 tools/vmath-fit/fit.py pi 33         # pi in two parts
 
-Prints the weighted error bound and the float32 bits of each coefficient.
+Prints the weighted error bound and the bits of each coefficient. The sine
+(which serves cos too) is evaluated in float64 inside the float32 kernels,
+so its coefficients stay float64: a polynomial in z = r^2 on |r| <= pi/2
+and a little more for the rounding of k.
 """
 
 import sys
+from fractions import Fraction
 
 import numpy as np
 
@@ -49,6 +55,53 @@ def exp_target(r):
     return out, r**2 / np.exp(r)
 
 
+def sin_target(r):
+    """(sin(r) - r) / r^3 as a function of z = r^2, weighted by
+    r^3 / |sin(r)| (the error in units of the result)."""
+    z = r * r
+    fact = [1.0]
+    for n in range(1, 60):
+        fact.append(fact[-1] * n)
+    out = np.empty_like(r)
+    small = r < 0.1
+    # sum_{n>=2} (-1)^(n-1) z^(n-2) / (2n-1)!
+    out[small] = series(z[small], lambda n: (-1) ** (n - 1) / fact[2 * n - 1], 20)
+    rl = r[~small]
+    out[~small] = (np.sin(rl) - rl) / rl**3
+    return z, out, r**3 / np.abs(np.sin(r))
+
+
+def pi_fraction(digits=60):
+    """pi to `digits` decimals, exactly as a Fraction (Machin's formula in
+    integers)."""
+    one = 10 ** (digits + 10)
+
+    def arctan_inv(x):
+        total, term, n, sign = 0, one // x, 1, 1
+        while term:
+            total += sign * (term // n)
+            term //= x * x
+            n += 2
+            sign = -sign
+        return total
+
+    return Fraction(4 * (4 * arctan_inv(5) - arctan_inv(239)), one)
+
+
+def pi_split(bits):
+    """pi = PI_1 + PI_2 + tail: PI_1 rounded to `bits` significant bits
+    (so k * PI_1 is exact while k has at most 53 - bits), PI_2 the rest
+    rounded to float64."""
+    pi = pi_fraction()
+    # pi is in [2, 4): scale by 2^(bits - 2) and round.
+    p1 = Fraction(round(pi * 2 ** (bits - 2)), 2 ** (bits - 2))
+    p2 = float(pi - p1)
+    tail = pi - p1 - Fraction(p2)
+    for name, v in (("PI_1", float(p1)), ("PI_2", p2)):
+        print("%s 0x%016x %r" % (name, np.float64(v).view(np.uint64), v))
+    print("tail 2^%.1f" % np.log2(abs(float(tail))))
+
+
 def lawson(V, target, w, rounds=300):
     u = np.full(len(target), 1.0 / len(target))
     for _ in range(rounds):
@@ -62,6 +115,21 @@ def lawson(V, target, w, rounds=300):
 
 def main():
     name, count = sys.argv[1], int(sys.argv[2])
+    if name == "pi":
+        pi_split(count)
+        return
+    if name == "sin":
+        # Chebyshev nodes on (0, bound]: the fit is in z = r^2.
+        n = 20000
+        t = np.cos(np.pi * (np.arange(n) + 0.5) / (2 * n))
+        z, target, w = sin_target(float(sys.argv[3]) * t)
+        V = np.vander(z, count, increasing=True)
+        c = lawson(V, target, w)
+        err = np.abs(V @ c - target) * w
+        print("float64 coefficients: weighted error 2^%.2f" % np.log2(err.max()))
+        for i, ci in enumerate(c):
+            print("S%d 0x%016x %r" % (3 + 2 * i, np.float64(ci).view(np.uint64), float(ci)))
+        return
     if name == "log":
         lo, hi, target_of, first = np.sqrt(0.5) - 1, np.sqrt(2) - 1, log_target, "L"
     else:

@@ -1,21 +1,26 @@
-//! Vectorisable float32 `exp` and `log`: branch-free element functions
-//! (range reduction and a minimax polynomial, special inputs patched with
-//! selects afterwards) in plain loops that LLVM turns into SIMD code
-//! without intrinsics.
+//! Vectorisable float32 `exp`, `log`, `sin` and `cos`: branch-free
+//! element functions (range reduction and a minimax polynomial, special
+//! inputs patched with selects afterwards) in plain loops that LLVM turns
+//! into SIMD code without intrinsics.
 //!
-//! Both are within 1 ULP of the correctly rounded result for every
+//! All four are within 1 ULP of the correctly rounded result for every
 //! float32 input (the ignored test `exhaustive_f32` checks all 2^32 of
 //! them against float64 libm rounded to float32), tighter than NumPy's own
-//! SIMD loops (2.5 ULP exp, 3.8 ULP log). Special values are those of
-//! libm's `expf`/`logf`: a NaN passes through unchanged, `exp(+inf) ==
-//! inf`, `exp(-inf) == 0`, `log(±0) == -inf`, `log(x < 0)` is the default
-//! NaN, `log(+inf) == inf`. The IEEE flags are derived from input and
-//! result by the caller, as for every other function.
+//! SIMD loops (2.5 ULP exp, 3.8 ULP log, 1.5 ULP sin/cos). Special values
+//! are those of libm's `expf`/`logf`/`sinf`/`cosf`: a NaN passes through
+//! unchanged, `exp(+inf) == inf`, `exp(-inf) == 0`, `log(±0) == -inf`,
+//! `log(x < 0)` is the default NaN, `log(+inf) == inf`, `sin(±0) == ±0`,
+//! `sin(±inf)` and `cos(±inf)` are NaN. The IEEE flags are derived from
+//! input and result by the caller, as for every other function.
 //!
 //! A block first runs the kernel without special-value handling, which is
 //! exact for the inputs where no flag can arise (`|x| <= 87` for exp,
-//! positive normal `x` for log), while it folds the inputs into one
-//! maximum; a block with any other input is redone by the full kernel.
+//! positive normal `x` for log, zero or normal `|x| <= 2^20` for sin and
+//! `|x| <= 2^20` for cos), while it folds the inputs into one maximum; a
+//! block with any other input is redone by the full kernel. sin and cos
+//! reduce in float64 (`x - k pi` with a two-part pi), which is exact
+//! enough up to 2^20; the full kernel hands larger `|x|`, inf and NaN to
+//! libm's `sinf`/`cosf`.
 //! Firmware (the `small` feature) runs the full kernel only, to keep one
 //! copy in flash.
 //!
@@ -37,6 +42,10 @@ pub(crate) trait Vector: Math {
     fn exp_block(x: &[Self], out: &mut [Self]) -> bool;
     /// `np.log` over a block.
     fn ln_block(x: &[Self], out: &mut [Self]) -> bool;
+    /// `np.sin` over a block.
+    fn sin_block(x: &[Self], out: &mut [Self]) -> bool;
+    /// `np.cos` over a block.
+    fn cos_block(x: &[Self], out: &mut [Self]) -> bool;
 }
 
 /// The scalar block loop, for loop types without a vector kernel.
@@ -59,6 +68,14 @@ impl Vector for f64 {
     fn ln_block(x: &[f64], out: &mut [f64]) -> bool {
         scalar_block(x, out, Math::ln)
     }
+
+    fn sin_block(x: &[f64], out: &mut [f64]) -> bool {
+        scalar_block(x, out, Math::sin)
+    }
+
+    fn cos_block(x: &[f64], out: &mut [f64]) -> bool {
+        scalar_block(x, out, Math::cos)
+    }
 }
 
 impl Vector for f32 {
@@ -68,6 +85,14 @@ impl Vector for f32 {
 
     fn ln_block(x: &[f32], out: &mut [f32]) -> bool {
         ln_f32_block(x, out)
+    }
+
+    fn sin_block(x: &[f32], out: &mut [f32]) -> bool {
+        sin_f32_block(x, out)
+    }
+
+    fn cos_block(x: &[f32], out: &mut [f32]) -> bool {
+        cos_f32_block(x, out)
     }
 }
 
@@ -120,6 +145,9 @@ const EXP_NORMAL_MAX: u32 = 0x42ae_0000;
 /// `x`'s bits minus `MIN_POSITIVE`'s: at most this exactly for the normal
 /// positive finite `x` (zero, subnormals and negatives wrap to the top).
 const LN_NORMAL_MAX: u32 = 0x7f7f_ffff - 0x0080_0000;
+/// `|x|`'s bits for `|x| <= 2^20`, where the float64 reduction of sin and
+/// cos is exact enough (NaN and inf are above).
+const TRIG_REDUCED_MAX: u32 = 0x4980_0000;
 
 // The clones: AVX-512 first, then AVX2 with FMA (which LLVM uses only for
 // the integer and select work: the arithmetic stays unfused).
@@ -136,6 +164,49 @@ fn exp_f32_block(x: &[f32], out: &mut [f32]) -> bool {
         EXP_NORMAL_MAX,
         exp_f32,
     )
+}
+
+#[cfg_attr(
+    feature = "std",
+    multiversion::multiversion(targets("x86_64+avx512f", "x86_64+avx2+fma"))
+)]
+fn sin_f32_block(x: &[f32], out: &mut [f32]) -> bool {
+    block_f32(
+        x,
+        out,
+        sin_cos_reduced::<false>,
+        sin_key,
+        TRIG_REDUCED_MAX,
+        sin_f32,
+    )
+}
+
+#[cfg_attr(
+    feature = "std",
+    multiversion::multiversion(targets("x86_64+avx512f", "x86_64+avx2+fma"))
+)]
+fn cos_f32_block(x: &[f32], out: &mut [f32]) -> bool {
+    block_f32(
+        x,
+        out,
+        sin_cos_reduced::<true>,
+        |v| v.to_bits() & 0x7fff_ffff,
+        TRIG_REDUCED_MAX,
+        cos_f32,
+    )
+}
+
+/// `|x|`'s bits, but the top for a subnormal `x`, whose sine is itself and
+/// raises `underflow`: those blocks take the full kernel. Zero stays on
+/// the fast path (`sin(±0) == ±0` raises nothing).
+#[inline(always)]
+fn sin_key(v: f32) -> u32 {
+    let a = v.to_bits() & 0x7fff_ffff;
+    if a.wrapping_sub(1) < 0x007f_ffff {
+        u32::MAX
+    } else {
+        a
+    }
 }
 
 #[cfg_attr(
@@ -288,6 +359,74 @@ fn ln_reduced(x: f32, scaled: f32) -> f32 {
     (ef * LN2_HI) + (f + (ef * LN2_LO + tail))
 }
 
+/// 1.5 * 2^52: adding it to a float64 below 2^51 in magnitude rounds that
+/// to an integer (ties to even), held in the low mantissa bits.
+const ROUND_F64: f64 = 6_755_399_441_055_744.0;
+/// pi in two parts (`tools/vmath-fit/fit.py pi 33`): `PI_1` has 33
+/// significant bits, so `k * PI_1` is exact for every `k` (an integer, or
+/// one plus a half, below 2^19 in magnitude) that `|x| <= 2^20` gives,
+/// and where `x - k * PI_1` cancels it is exact as well (Sterbenz). `PI_2`
+/// is the rest rounded; what is left (2^-87) times `k` is far below what
+/// the float32 result can notice, however close `x` is to a multiple of
+/// pi.
+const PI_1: f64 = f64::from_bits(0x4009_21fb_5440_0000);
+const PI_2: f64 = f64::from_bits(0x3de0_b461_1a62_6331);
+
+/// `sin(r) ~ r (1 + z (S3 + S5 z + S7 z^2 + S9 z^3))`, `z = r^2`, on
+/// `|r| <= pi/2` (a little more for the rounding of `k`): minimax for
+/// relative error in float64 (`tools/vmath-fit/fit.py sin 4 1.5708`);
+/// approximation error 2^-27.3, 0.1 ULP of a float32 at most.
+const S3: f64 = f64::from_bits(0xbfc5_5554_bc82_9c50);
+const S5: f64 = f64::from_bits(0x3f81_10ed_37e2_1541);
+const S7: f64 = f64::from_bits(0xbf29_f6ff_e7e5_c727);
+const S9: f64 = f64::from_bits(0x3ec5_dbde_a996_4a4a);
+
+/// `sin(x)` (`COS` false) or `cos(x)` (`COS` true) for float32 `|x| <=
+/// 2^20` (zeros and subnormals included), branch-free, computed in
+/// float64 and rounded once.
+///
+/// One odd polynomial serves both: `x = k pi + r` with `|r| <= pi/2`,
+/// `k = n` an integer for sin and `k = n + 1/2` for cos (`n = round(x/pi
+/// - 1/2)`), and the result is `±sin(r)`: for sin negated when `n` is
+/// odd, for cos (`cos(x) = -sin(mpi/2) sin(r)`, `m = 2n + 1`) when `n` is
+/// even. `sin(±0)` is `r (1 + ...)` with `r == ±0`: the sign is kept.
+#[inline(always)]
+fn sin_cos_reduced<const COS: bool>(x: f32) -> f32 {
+    let xd = f64::from(x);
+    let u = xd * core::f64::consts::FRAC_1_PI;
+    let t = if COS { u - 0.5 } else { u } + ROUND_F64;
+    let n = t - ROUND_F64;
+    let k = if COS { n + 0.5 } else { n };
+    let r = (xd - k * PI_1) - k * PI_2;
+    let z = r * r;
+    let p = r * (1.0 + z * (S3 + z * (S5 + z * (S7 + z * S9))));
+    // n's parity is the lowest mantissa bit of t (2^51 is even).
+    let flip = (t.to_bits() ^ u64::from(COS)) << 63;
+    f64::from_bits(p.to_bits() ^ flip) as f32
+}
+
+/// `sin(x)` for float32: [`sin_cos_reduced`] up to 2^20, libm's `sinf`
+/// above (inf and NaN included).
+#[inline(always)]
+pub(crate) fn sin_f32(x: f32) -> f32 {
+    if x.to_bits() & 0x7fff_ffff <= TRIG_REDUCED_MAX {
+        sin_cos_reduced::<false>(x)
+    } else {
+        Math::sin(x)
+    }
+}
+
+/// `cos(x)` for float32: [`sin_cos_reduced`] up to 2^20, libm's `cosf`
+/// above (inf and NaN included).
+#[inline(always)]
+pub(crate) fn cos_f32(x: f32) -> f32 {
+    if x.to_bits() & 0x7fff_ffff <= TRIG_REDUCED_MAX {
+        sin_cos_reduced::<true>(x)
+    } else {
+        Math::cos(x)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -420,9 +559,31 @@ mod tests {
             -87.336_55,
             -104.0,
             -150.0,
+            core::f32::consts::FRAC_PI_2,
+            core::f32::consts::PI,
+            -core::f32::consts::PI,
+            1_048_576.0,
+            1_048_576.1,
+            -1_048_577.0,
+            1.0e30,
         ] {
             let (e, l) = (exp_f32(x), ln_f32(x));
             let (le, ll) = (libm::expf(x), libm::logf(x));
+            for (name, got, want) in [
+                ("sin", sin_f32(x), libm::sinf(x)),
+                ("cos", cos_f32(x), libm::cosf(x)),
+            ] {
+                assert!(
+                    distance(want, got) <= 1,
+                    "{name}({x:e}) = {got:e}, libm {want:e}"
+                );
+                assert_eq!(got.is_nan(), want.is_nan(), "{name}({x:e})");
+                assert_eq!(got == 0.0, want == 0.0, "{name}({x:e})");
+                if got == 0.0 || got.is_nan() || x.abs() < f32::MIN_POSITIVE {
+                    // Zeros keep their sign, NaNs and tiny sines their bits.
+                    assert_eq!(got.to_bits(), want.to_bits(), "{name}({x:e})");
+                }
+            }
             assert!(distance(le, e) <= 1, "exp({x:e}) = {e:e}, libm {le:e}");
             assert!(distance(ll, l) <= 1, "log({x:e}) = {l:e}, libm {ll:e}");
             // Classes are exactly libm's: the flags follow from them.
@@ -439,15 +600,37 @@ mod tests {
         assert_eq!(ln_f32(nan).to_bits(), nan.to_bits());
         assert_eq!(exp_f32(0.0).to_bits(), 1.0f32.to_bits());
         assert_eq!(ln_f32(1.0).to_bits(), 0.0f32.to_bits());
+        // The block paths keep the sign of a zero sine, and the fast path
+        // is taken by zeros (no flag) but not by subnormals (underflow).
+        let x = [-0.0f32, 0.0, 1.0, -2.5];
+        let mut out = [1.0f32; 4];
+        assert!(!f32::sin_block(&x, &mut out) || crate::SMALL);
+        assert_eq!(out[0].to_bits(), (-0.0f32).to_bits());
+        assert_eq!(out[1].to_bits(), 0.0f32.to_bits());
+        assert!(!f32::cos_block(&x, &mut out) || crate::SMALL);
+        assert_eq!(out[0], 1.0);
+        let tiny = [f32::from_bits(0x8000_0001)];
+        let mut one = [0.0f32];
+        assert!(f32::sin_block(&tiny, &mut one));
+        assert_eq!(one[0].to_bits(), tiny[0].to_bits());
+        assert!(!f32::cos_block(&tiny, &mut one) || crate::SMALL);
+        for x in [f32::INFINITY, f32::NEG_INFINITY, nan] {
+            assert!(f32::sin_block(&[x], &mut one));
+            assert_eq!(one[0].to_bits(), libm::sinf(x).to_bits());
+            assert!(f32::cos_block(&[x], &mut one));
+            assert_eq!(one[0].to_bits(), libm::cosf(x).to_bits());
+        }
     }
 
     #[test]
     fn within_one_ulp_sampled() {
         // Every 4099th bit pattern (both signs, every exponent).
         type Case = (&'static str, Block, fn(f64) -> f64, fn(f32) -> f32);
-        let cases: [Case; 2] = [
+        let cases: [Case; 4] = [
             ("exp", f32::exp_block, libm::exp, libm::expf),
             ("log", f32::ln_block, libm::log, libm::logf),
+            ("sin", f32::sin_block, libm::sin, libm::sinf),
+            ("cos", f32::cos_block, libm::cos, libm::cosf),
         ];
         for (name, f, reference_fn, libm_f32) in cases {
             let s = scan(f, reference_fn, libm_f32, 0, 1 << 32, 4099);
@@ -502,16 +685,26 @@ mod tests {
 
     /// Every float32 input against float64 libm rounded to float32 (two
     /// threads, minutes in release):
-    /// `cargo test --release -p fnp-core exhaustive_f32 -- --ignored --nocapture`.
+    /// `cargo test --release -p fnp-core exhaustive_f32 -- --ignored --nocapture`;
+    /// `FNP_EXHAUSTIVE=sin,cos` checks only the functions named.
     #[test]
     #[ignore = "all 2^32 inputs: run by hand in release"]
     fn exhaustive_f32() {
         type Case = (&'static str, Block, fn(f64) -> f64, fn(f32) -> f32);
-        let cases: [Case; 2] = [
+        let cases: [Case; 4] = [
             ("exp", f32::exp_block, libm::exp, libm::expf),
             ("log", f32::ln_block, libm::log, libm::logf),
+            ("sin", f32::sin_block, libm::sin, libm::sinf),
+            ("cos", f32::cos_block, libm::cos, libm::cosf),
         ];
+        let only = std::env::var("FNP_EXHAUSTIVE").ok();
         for (name, f, reference_fn, libm_f32) in cases {
+            if only
+                .as_ref()
+                .is_some_and(|o| !o.split(',').any(|n| n == name))
+            {
+                continue;
+            }
             let threads = 2u64;
             let per = (1u64 << 32) / threads;
             let parts: std::vec::Vec<Scan> = (0..threads)

@@ -257,6 +257,7 @@ pub fn workloads(scale: usize) -> Result<Vec<Workload>> {
                 (UnaryOp::Exp, Fill::Small),
                 (UnaryOp::Log, Fill::Positive),
                 (UnaryOp::Sin, Fill::Float),
+                (UnaryOp::Cos, Fill::Float),
             ] {
                 list.push(Workload::unary(
                     &format!("{}_{tag}{suffix}", op.name()),
