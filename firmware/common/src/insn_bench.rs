@@ -9,7 +9,8 @@
 use core::sync::atomic::{compiler_fence, AtomicU32, Ordering};
 
 use fnp_core::{
-    binary, reduce, ArrayRef, BinaryOp, Element, Layout, ReduceOp, ReduceParams, Shape,
+    binary, reduce, unary, ArrayRef, BinaryOp, Element, Layout, ReduceOp, ReduceParams, Shape,
+    UnaryOp,
 };
 
 /// Element counts each workload runs at (the host diffs them).
@@ -71,6 +72,9 @@ pub fn run(bufs: &mut BenchBuffers, mut log: impl FnMut(core::fmt::Arguments<'_>
         binary_case::<i32>(bufs, n, "add_i32", BinaryOp::Add, &mut log);
         sum_case::<f32>(bufs, n, "sum_f32", &mut log);
         sum_case::<f64>(bufs, n, "sum_f64", &mut log);
+        unary_case::<f32>(bufs, n, "exp_f32", UnaryOp::Exp, &mut log);
+        unary_case::<f32>(bufs, n, "log_f32", UnaryOp::Log, &mut log);
+        unary_case::<f32>(bufs, n, "sin_f32", UnaryOp::Sin, &mut log);
     }
 }
 
@@ -114,6 +118,28 @@ fn binary_case<T: Sample>(
     log(format_args!("bench {name} {n}"));
     fnp_bench_start();
     let result = binary(op, &a, &b, out);
+    fnp_bench_end();
+    if result.is_err() {
+        log(format_args!("bench-error {name}"));
+    }
+}
+
+fn unary_case<T: Sample>(
+    bufs: &mut BenchBuffers,
+    n: usize,
+    name: &str,
+    op: UnaryOp,
+    log: &mut impl FnMut(core::fmt::Arguments<'_>),
+) {
+    let a = fill::<T>(bufs.a, n, T::sample);
+    let out: &mut [u8] = bytemuck::cast_slice_mut(&mut bufs.out[..]);
+    let Some(a) = view(a) else {
+        log(format_args!("bench-error {name}"));
+        return;
+    };
+    log(format_args!("bench {name} {n}"));
+    fnp_bench_start();
+    let result = unary(op, &a, out);
     fnp_bench_end();
     if result.is_err() {
         log(format_args!("bench-error {name}"));

@@ -27,6 +27,9 @@ pub const GOALS: &[(&str, &str, f64)] = &[
     ("mps2-an386", "multiply_f32", 6.0),
     ("lm3s6965evb", "add_i32", 5.0),
     ("mps2-an386", "sum_f32", 7.0),
+    ("mps2-an386", "exp_f32", 35.0),
+    ("mps2-an386", "log_f32", 45.0),
+    ("mps2-an386", "sin_f32", 45.0),
 ];
 
 /// One workload's counts on one board.
