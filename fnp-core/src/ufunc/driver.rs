@@ -112,6 +112,8 @@ impl<const K: usize> Walk<K> {
 /// typed API), whose gather then links only that type's conversion to the
 /// loop type.
 pub(crate) trait Stored {
+    /// Whether an array of `dtype` is stored this way.
+    fn holds(dtype: DType) -> bool;
     /// `out.len()` elements from element `start`, `stride` apart, cast to
     /// the loop type.
     fn load<T: LoopElement>(array: &ArrayRef<'_>, start: usize, stride: isize, out: &mut [T]);
@@ -121,17 +123,22 @@ pub(crate) trait Stored {
 pub(crate) enum Erased {}
 
 impl Stored for Erased {
+    fn holds(_: DType) -> bool {
+        true
+    }
+
     fn load<T: LoopElement>(array: &ArrayRef<'_>, start: usize, stride: isize, out: &mut [T]) {
         array.load(start, stride, out);
     }
 }
 
 impl<I: Element> Stored for I {
+    fn holds(dtype: DType) -> bool {
+        dtype == I::DTYPE
+    }
+
     fn load<T: LoopElement>(array: &ArrayRef<'_>, start: usize, stride: isize, out: &mut [T]) {
-        // The typed entries made `array` from a view of `I`s.
-        if array.dtype() == I::DTYPE {
-            crate::array::gather::<I, T>(array.bytes(), start, stride, out);
-        }
+        crate::array::gather::<I, T>(array.bytes(), start, stride, out);
     }
 }
 
@@ -147,8 +154,16 @@ pub(crate) struct Input<'a, 'd, T, S = Erased> {
 }
 
 impl<'a, 'd, T: LoopElement, S: Stored> Input<'a, 'd, T, S> {
-    /// Operand `k` of `walk`.
-    pub(crate) fn new<const K: usize>(array: &'a ArrayRef<'d>, walk: &Walk<K>, k: usize) -> Self {
+    /// Operand `k` of `walk`; [`Error::InvalidType`] if `array` is not
+    /// stored as `S` says.
+    pub(crate) fn new<const K: usize>(
+        array: &'a ArrayRef<'d>,
+        walk: &Walk<K>,
+        k: usize,
+    ) -> Result<Self> {
+        if !S::holds(array.dtype()) {
+            return Err(Error::InvalidType);
+        }
         let stride = walk.stride(k);
         // Bool inputs are always gathered so that any non-zero byte reads
         // as True.
@@ -157,13 +172,13 @@ impl<'a, 'd, T: LoopElement, S: Stored> Input<'a, 'd, T, S> {
         } else {
             None
         };
-        Input {
+        Ok(Input {
             array,
             stride,
             direct,
             buf: [T::default(); CHUNK],
             stored: core::marker::PhantomData,
-        }
+        })
     }
 
     /// Whether its runs are read in place.

@@ -500,8 +500,8 @@ where
         Layout::c_contiguous(*shape),
     ]);
     let (mut ia, mut ib) = (
-        Input::<A, SA>::new(a, &walk, 0),
-        Input::<B, SB>::new(b, &walk, 1),
+        Input::<A, SA>::new(a, &walk, 0)?,
+        Input::<B, SB>::new(b, &walk, 1)?,
     );
     let step = walk.step(ia.is_direct() && ib.is_direct());
     walk.runs(step, |&[sa, sb, _], len, pos| {
