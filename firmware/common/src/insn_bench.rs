@@ -101,29 +101,6 @@ impl Sample for i32 {
     }
 }
 
-/// Runs `op` on the views as one counted region named `name` at `n`
-/// elements; logs `bench-error` instead when the views could not be made
-/// (`None`) or the op fails.
-fn counted<V, R, E>(
-    name: &str,
-    n: usize,
-    views: Option<V>,
-    log: &mut impl FnMut(core::fmt::Arguments<'_>),
-    op: impl FnOnce(V) -> Result<R, E>,
-) {
-    let Some(views) = views else {
-        log(format_args!("bench-error {name}"));
-        return;
-    };
-    log(format_args!("bench {name} {n}"));
-    fnp_bench_start();
-    let result = op(views);
-    fnp_bench_end();
-    if result.is_err() {
-        log(format_args!("bench-error {name}"));
-    }
-}
-
 fn binary_case<T: Sample>(
     bufs: &mut BenchBuffers,
     n: usize,
@@ -134,9 +111,17 @@ fn binary_case<T: Sample>(
     let a = fill::<T>(bufs.a, n, T::sample);
     let b = fill::<T>(bufs.b, n, |i| T::sample(i + 1));
     let out: &mut [u8] = bytemuck::cast_slice_mut(&mut bufs.out[..]);
-    counted(name, n, view(a).zip(view(b)), log, |(a, b)| {
-        binary(op, &a, &b, out)
-    });
+    let (Some(a), Some(b)) = (view(a), view(b)) else {
+        log(format_args!("bench-error {name}"));
+        return;
+    };
+    log(format_args!("bench {name} {n}"));
+    fnp_bench_start();
+    let result = binary(op, &a, &b, out);
+    fnp_bench_end();
+    if result.is_err() {
+        log(format_args!("bench-error {name}"));
+    }
 }
 
 fn unary_case<T: Sample>(
@@ -148,7 +133,17 @@ fn unary_case<T: Sample>(
 ) {
     let a = fill::<T>(bufs.a, n, T::sample);
     let out: &mut [u8] = bytemuck::cast_slice_mut(&mut bufs.out[..]);
-    counted(name, n, view(a), log, |a| unary(op, &a, out));
+    let Some(a) = view(a) else {
+        log(format_args!("bench-error {name}"));
+        return;
+    };
+    log(format_args!("bench {name} {n}"));
+    fnp_bench_start();
+    let result = unary(op, &a, out);
+    fnp_bench_end();
+    if result.is_err() {
+        log(format_args!("bench-error {name}"));
+    }
 }
 
 fn sum_case<T: Sample>(
@@ -160,8 +155,16 @@ fn sum_case<T: Sample>(
     let a = fill::<T>(bufs.a, n, T::sample);
     let out: &mut [u8] = bytemuck::cast_slice_mut(&mut bufs.out[..]);
     let scratch = &mut bufs.b[..];
+    let Some(a) = view(a) else {
+        log(format_args!("bench-error {name}"));
+        return;
+    };
     let params = ReduceParams::default();
-    counted(name, n, view(a), log, |a| {
-        reduce(ReduceOp::Sum, &a, &params, out, scratch)
-    });
+    log(format_args!("bench {name} {n}"));
+    fnp_bench_start();
+    let result = reduce(ReduceOp::Sum, &a, &params, out, scratch);
+    fnp_bench_end();
+    if result.is_err() {
+        log(format_args!("bench-error {name}"));
+    }
 }

@@ -154,16 +154,8 @@ pub(crate) struct Input<'a, 'd, T, S = Erased> {
 }
 
 impl<'a, 'd, T: LoopElement, S: Stored> Input<'a, 'd, T, S> {
-    /// Operand `k` of `walk`; [`Error::InvalidType`] if `array` is not
-    /// stored as `S` says.
-    pub(crate) fn new<const K: usize>(
-        array: &'a ArrayRef<'d>,
-        walk: &Walk<K>,
-        k: usize,
-    ) -> Result<Self> {
-        if !S::holds(array.dtype()) {
-            return Err(Error::InvalidType);
-        }
+    /// Operand `k` of `walk`, which the caller has checked `S::holds`.
+    pub(crate) fn new<const K: usize>(array: &'a ArrayRef<'d>, walk: &Walk<K>, k: usize) -> Self {
         let stride = walk.stride(k);
         // Bool inputs are always gathered so that any non-zero byte reads
         // as True.
@@ -172,13 +164,13 @@ impl<'a, 'd, T: LoopElement, S: Stored> Input<'a, 'd, T, S> {
         } else {
             None
         };
-        Ok(Input {
+        Input {
             array,
             stride,
             direct,
             buf: [T::default(); CHUNK],
             stored: core::marker::PhantomData,
-        })
+        }
     }
 
     /// Whether its runs are read in place.

@@ -487,6 +487,10 @@ where
     B: LoopElement,
     K: Fn(&[A], &[B], &mut [O]) -> Result<FpFlags>,
 {
+    // Constant true for the type-erased operands.
+    if !SA::holds(a.dtype()) || !SB::holds(b.dtype()) {
+        return Err(Error::InvalidType);
+    }
     let n = shape.size();
     let out = out
         .get_mut(..n)
@@ -500,8 +504,8 @@ where
         Layout::c_contiguous(*shape),
     ]);
     let (mut ia, mut ib) = (
-        Input::<A, SA>::new(a, &walk, 0)?,
-        Input::<B, SB>::new(b, &walk, 1)?,
+        Input::<A, SA>::new(a, &walk, 0),
+        Input::<B, SB>::new(b, &walk, 1),
     );
     let step = walk.step(ia.is_direct() && ib.is_direct());
     walk.runs(step, |&[sa, sb, _], len, pos| {

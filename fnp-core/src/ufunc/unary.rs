@@ -114,7 +114,7 @@ where
         return Ok(FpFlags::NONE);
     }
     let walk = Walk::new([*x.layout(), Layout::c_contiguous(shape)]);
-    let mut ix = Input::<A>::new(x, &walk, 0)?;
+    let mut ix = Input::<A>::new(x, &walk, 0);
     let step = walk.step(ix.is_direct());
     walk.runs(step, |&[sx, _], len, pos| {
         kernel(ix.run(sx, len)?, out_run(out, pos, len)?)
