@@ -190,9 +190,11 @@ impl core::fmt::Display for DType {
 }
 
 /// `np.result_type(a, b)` for two array dtypes (no Python scalars).
-pub fn result_type(a: DType, b: DType) -> DType {
+///
+/// A `const fn`: the typed API resolves its result dtypes at compile time.
+pub const fn result_type(a: DType, b: DType) -> DType {
     use Kind::*;
-    if a == b {
+    if a as u8 == b as u8 {
         return a;
     }
     match (a.kind(), b.kind()) {
@@ -214,8 +216,8 @@ pub fn result_type(a: DType, b: DType) -> DType {
 }
 
 /// float32 holds int8/16 and uint8/16 exactly; anything wider needs float64.
-fn float_with_int(float: DType, int: DType) -> DType {
-    if float == DType::Float32 && int.itemsize() <= 2 {
+const fn float_with_int(float: DType, int: DType) -> DType {
+    if matches!(float, DType::Float32) && int.itemsize() <= 2 {
         DType::Float32
     } else {
         DType::Float64
@@ -223,11 +225,14 @@ fn float_with_int(float: DType, int: DType) -> DType {
 }
 
 /// The smallest signed type holding both; uint64 with any signed int is float64.
-fn signed_with_unsigned(signed: DType, unsigned: DType) -> DType {
+const fn signed_with_unsigned(signed: DType, unsigned: DType) -> DType {
     if unsigned.itemsize() < signed.itemsize() {
         signed
     } else {
-        DType::signed_of_size(unsigned.itemsize() * 2).unwrap_or(DType::Float64)
+        match DType::signed_of_size(unsigned.itemsize() * 2) {
+            Some(d) => d,
+            None => DType::Float64,
+        }
     }
 }
 

@@ -137,7 +137,6 @@ macro_rules! typed_binary {
         let (a, b) = ($a.as_array(), $b.as_array());
         let r = $crate::element::with_dtype!(<$o as $crate::element::Element>::DTYPE, T => match $crate::typed::same::<$o, T>($out) {
             Ok(out) => $crate::ufunc::arith_as::<T, $crate::ufunc::kernels::$variant, $sa, $sb>(
-                BinaryOp::$variant,
                 &a,
                 &b,
                 out,

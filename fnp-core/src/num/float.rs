@@ -257,6 +257,88 @@ pub(crate) fn div_flags_not_tiny<F: Float>(a: F, b: F, r: F) -> FpFlags {
         | FpFlags::when(r.is_infinite() && finite && b != F::ZERO, FpFlags::OVERFLOW)
 }
 
+/// `x / c` for a float32 `x` and an element count `c`, as NumPy's mean
+/// computes it: the quotient in float64 rounded to float32, with the flags
+/// of both steps. For `c <= 2^53` (every count a 32-bit target can form)
+/// the float64 quotient is exact enough for the double rounding to be
+/// innocuous (53 >= 2 * 24 + 2), so this is the correctly rounded float32
+/// quotient, found here by integer long division: a device then links
+/// neither a float64 division nor its conversions for `mean` of float32.
+pub(crate) fn f32_div_count(x: f32, c: usize) -> (f32, FpFlags) {
+    // Only a 64-bit target can count past 2^53 (a broadcast view).
+    if c as u64 > 1 << 53 {
+        let q = f64::from(x) / c as f64;
+        return (q as f32, super::f64_to_f32_flags(q));
+    }
+    let bits = x.to_bits();
+    let sign = bits & 0x8000_0000;
+    if c == 0 {
+        return if x.is_nan() {
+            (x, FpFlags::NONE)
+        } else if x == 0.0 {
+            (f32::NAN, FpFlags::INVALID)
+        } else {
+            let flag = FpFlags::when(x.is_finite(), FpFlags::DIVIDE);
+            (f32::from_bits(sign | f32::INFINITY.to_bits()), flag)
+        };
+    }
+    if x == 0.0 || !x.is_finite() {
+        // 0, inf and NaN divided by a positive count are themselves (a NaN
+        // quieted as the float64 round trip quiets it).
+        let quiet = if x.is_nan() { 0x0040_0000 } else { 0 };
+        return (f32::from_bits(bits | quiet), FpFlags::NONE);
+    }
+    // |x| = m * 2^(e - 150) with m < 2^24 (subnormals have e = 1).
+    let field = (bits >> 23) & 0xff;
+    let (m, e) = if field == 0 {
+        (bits & 0x7f_ffff, 1i32)
+    } else {
+        (bits & 0x7f_ffff | 0x80_0000, field as i32)
+    };
+    // q = floor(m * 2^k / c), k = bits(c) + 2, has 26 or 27 significant
+    // bits when m is normal; `sticky` says whether a remainder was left.
+    // Word-sized arithmetic (no 64-bit routines on a 32-bit device): the
+    // remainder stays below c, and a bit shifted out of it means that the
+    // doubled remainder exceeds c.
+    let k = usize::BITS + 2 - c.leading_zeros();
+    let (mut q, mut r) = (0u32, 0usize);
+    for i in (0..24 + k).rev() {
+        let bit = i.checked_sub(k).map_or(0, |s| (m >> s) & 1);
+        let carry = r >> (usize::BITS - 1) != 0;
+        r = (r << 1) | bit as usize;
+        q <<= 1;
+        if carry || r >= c {
+            r = r.wrapping_sub(c);
+            q |= 1;
+        }
+    }
+    let sticky = r != 0;
+    // |x / c| = (q + sticky) * 2^(e - 150 - k); its leading bit is at
+    // 2^(lead - 127) as a float32 exponent field `lead`.
+    let width = 32 - q.leading_zeros() as i32;
+    let lead = e - k as i32 + width - 24;
+    // Keep 24 bits of a normal result, fewer of a subnormal one.
+    let (shift, base) = if lead >= 1 {
+        (width - 24, ((lead - 1) as u32) << 23)
+    } else {
+        (width - 24 + 1 - lead, 0)
+    };
+    // q < 2^27, so a shift of 31 already leaves 0 with q below the half.
+    let shift = shift.clamp(0, 31) as u32;
+    let kept = q >> shift;
+    let dropped = q & ((1u32 << shift) - 1);
+    let half = (1u32 << shift) >> 1;
+    let inexact = dropped != 0 || sticky;
+    let up = dropped > half || (dropped == half && half != 0 && (sticky || kept & 1 == 1));
+    // A carry out of the mantissa moves into the exponent field.
+    let magnitude = base + kept + u32::from(up);
+    let tiny = magnitude < 0x0080_0000;
+    (
+        f32::from_bits(sign | magnitude),
+        FpFlags::when(tiny && inexact, FpFlags::UNDERFLOW),
+    )
+}
+
 /// Whether `r`, the rounded `a * b` (or `a / b`), underflowed as x86 and
 /// ARM define it: the result rounded to full precision with an unbounded
 /// exponent is below `MIN_POSITIVE` ("tiny after rounding") and the
@@ -425,7 +507,8 @@ pub(crate) fn remainder<F: Float, const FLAGS: bool>(a: F, b: F) -> (F, FpFlags)
 
 #[cfg(test)]
 mod tests {
-    use super::{fmod_f32, fmod_f64, tiny_inexact, tiny_inexact_f32};
+    use super::{f32_div_count, fmod_f32, fmod_f64, tiny_inexact, tiny_inexact_f32};
+    use crate::flags::FpFlags;
 
     /// SplitMix64, for reproducible operands.
     fn next(state: &mut u64) -> u64 {
@@ -442,6 +525,74 @@ mod tests {
 
     fn same64(a: f64, b: f64) -> bool {
         a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan())
+    }
+
+    /// The float64 route `f32_div_count` replaces: NumPy's quotient and the
+    /// flags of the division and of the cast.
+    fn div_count_via_f64(x: f32, c: usize) -> (f32, FpFlags) {
+        let (x, c) = (f64::from(x), c as f64);
+        let q = x / c;
+        let flags = super::div_flags_not_tiny(x, c, q) | crate::num::f64_to_f32_flags(q);
+        (q as f32, flags)
+    }
+
+    /// Long division gives the float64 route's bits and flags: special
+    /// values, every exponent (subnormals included) against small, large,
+    /// power-of-two and odd counts, and random operands.
+    #[test]
+    fn float32_mean_division_matches_the_float64_route() {
+        let mut state = 11u64;
+        let check = |x: f32, c: usize| {
+            let (got, want) = (f32_div_count(x, c), div_count_via_f64(x, c));
+            assert!(
+                same32(got.0, want.0) && got.1 == want.1,
+                "{x:e} / {c}: {got:?}, float64 route {want:?}"
+            );
+        };
+        let specials = [
+            0.0f32,
+            -0.0,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            f32::NAN,
+            1.0,
+            -3.5,
+        ];
+        for &x in &specials {
+            for c in [0usize, 1, 2, 3, 7, 1 << 24, (1 << 24) + 1, usize::MAX >> 11] {
+                check(x, c);
+            }
+        }
+        let counts = [
+            1usize,
+            2,
+            3,
+            5,
+            7,
+            10,
+            255,
+            4096,
+            1_000_003,
+            (1 << 24) + 1,
+            1 << 31,
+            (1 << 40) + 7,
+        ];
+        for e in 0..=0xfeu32 {
+            for &c in &counts {
+                let r = next(&mut state) as u32;
+                check(f32::from_bits((e << 23) | (r & 0x807f_ffff)), c);
+            }
+        }
+        for _ in 0..300_000 {
+            let r = next(&mut state);
+            let x = f32::from_bits(r as u32);
+            // Counts of every magnitude up to 2^53.
+            let c = ((next(&mut state) >> 11) >> (r >> 58)) as usize;
+            if x.is_finite() {
+                check(x, c);
+                check(f32::from_bits(r as u32 & 0x807f_ffff), c.max(1));
+            }
+        }
     }
 
     /// fmod is exact, so any correct implementation gives the same bits:

@@ -302,28 +302,54 @@ pub(super) fn scratch_need(n: usize, words: usize) -> usize {
 }
 
 /// The number of elements reduced into each output element.
-pub(super) fn reduced_count(a: &ArrayRef<'_>, r: &Resolved) -> i64 {
+pub(super) fn reduced_count(a: &ArrayRef<'_>, r: &Resolved) -> usize {
     a.shape()
         .dims()
         .iter()
         .zip(&r.reduced)
         .filter(|(_, &red)| red)
-        .fold(1i64, |acc, (&d, _)| {
-            acc.saturating_mul(i64::try_from(d).unwrap_or(i64::MAX))
-        })
+        .fold(1usize, |acc, (&d, _)| acc.saturating_mul(d))
 }
 
-/// `out[j] = out[j] / count[j]` in float64, rounded to the result dtype
-/// (NumPy's `true_divide(ret, rcount, out=ret, casting='unsafe')`).
-// `count` is a trait object: one copy per result dtype, not one per caller.
-pub(super) fn divide_by_count<T: Num>(out: &mut [T], count: &dyn Fn(usize) -> f64) -> FpFlags {
+/// Entry `j` of the per-output counts [`counts`] wrote.
+pub(super) fn count_at(counts: &[i64], j: usize) -> usize {
+    counts
+        .get(j)
+        .map_or(0, |&c| usize::try_from(c).unwrap_or(usize::MAX))
+}
+
+/// `out[j] = out[j] / count[j]` for element counts, as
+/// [`divide_by`] (float32 results without float64 arithmetic).
+// Inlined: a wrapper per result dtype would cost more than the branch.
+#[inline(always)]
+pub(super) fn divide_by_count<T: Num>(out: &mut [T], count: &dyn Fn(usize) -> usize) -> FpFlags {
+    match bytemuck::try_cast_slice_mut::<T, f32>(out) {
+        Ok(out) if T::DTYPE == DType::Float32 => divide_f32_by_count(out, count),
+        _ => divide_by(out, &|j| count(j) as f64),
+    }
+}
+
+fn divide_f32_by_count(out: &mut [f32], count: &dyn Fn(usize) -> usize) -> FpFlags {
     let mut flags = FpFlags::NONE;
     for (j, o) in out.iter_mut().enumerate() {
-        let (x, c) = (o.to_f64(), count(j));
+        let (q, f) = float::f32_div_count(*o, count(j));
+        *o = q;
+        flags |= f;
+    }
+    flags
+}
+
+/// `out[j] = out[j] / divisor[j]` in float64, rounded to the result dtype
+/// (NumPy's `true_divide(ret, rcount, out=ret, casting='unsafe')`).
+// `divisor` is a trait object: one copy per result dtype, not one per caller.
+pub(super) fn divide_by<T: Num>(out: &mut [T], divisor: &dyn Fn(usize) -> f64) -> FpFlags {
+    let mut flags = FpFlags::NONE;
+    for (j, o) in out.iter_mut().enumerate() {
+        let (x, c) = (o.to_f64(), divisor(j));
         let q = x / c;
-        // A count is a whole number below 2^63, so only a float64 sum can
-        // be small enough for the quotient to underflow (any other sum is
-        // 0 or at least 2^-149 in magnitude).
+        // A divisor is a whole number below 2^63 less a `ddof`, so only a
+        // float64 sum can be small enough for the quotient to underflow
+        // (any other sum is 0 or at least 2^-149 in magnitude).
         flags |= if T::DTYPE == DType::Float64 {
             float::div_flags(x, c, q)
         } else {
@@ -497,13 +523,13 @@ pub(super) fn typed<T: Num, L: Load<T>>(
                         .ok_or_else(|| Error::short_scratch(scratch_need(n, 1)))?,
                 );
                 counts(a, r, mask, nan, c)?;
-                let f = divide_by_count(out, &|j| c.get(j).copied().unwrap_or(0) as f64);
+                let f = divide_by_count(out, &|j| count_at(c, j));
                 // nanmean divides under np.errstate(invalid/divide='ignore').
                 if !nan {
                     flags |= f;
                 }
             } else {
-                let c = reduced_count(a, r) as f64;
+                let c = reduced_count(a, r);
                 flags |= divide_by_count(out, &|_| c);
             }
         }

@@ -3,7 +3,8 @@
 
 use super::engine::{DevType, Fold, Pre};
 use super::fold::{
-    counts, divide_by_count, own_strides, pass, reduced_count, scratch_need, temp_strides,
+    count_at, counts, divide_by, divide_by_count, own_strides, pass, reduced_count, scratch_need,
+    temp_strides,
 };
 use super::params::ReduceParams;
 use super::resolve::Resolved;
@@ -65,10 +66,10 @@ pub(super) fn var<T: Num>(
     } else {
         None
     };
-    let count = |j: usize| -> f64 {
+    let count = |j: usize| -> usize {
         match &per_out {
-            Some(c) => c.get(j).copied().unwrap_or(0) as f64,
-            None => whole as f64,
+            Some(c) => count_at(c, j),
+            None => whole,
         }
     };
     // arrmean = true_divide(arrmean, rcount, out=arrmean, casting='unsafe')
@@ -94,13 +95,13 @@ pub(super) fn var<T: Num>(
     );
     let ddof = p.ddof;
     let dof = |j: usize| {
-        let d = count(j) - ddof;
+        let d = count(j) as f64 - ddof;
         if d > 0.0 {
             d
         } else {
             0.0
         }
     };
-    flags |= divide_by_count(out, &dof);
+    flags |= divide_by(out, &dof);
     Ok(flags)
 }

@@ -18,16 +18,25 @@ pub(crate) trait BinaryKernel<T> {
     fn apply(a: &[T], b: &[T], out: &mut [T]) -> Result<FpFlags>;
 }
 
+/// The op table row of a kernel marker.
+pub(crate) trait ArithOp {
+    const OP: BinaryOp;
+}
+
 macro_rules! unit_structs {
     ($($name:ident),*) => { $(
         /// Kernel marker for the op of the same name.
         pub(crate) struct $name;
+
+        impl ArithOp for $name {
+            const OP: BinaryOp = BinaryOp::$name;
+        }
     )* };
 }
 
 // One marker per arithmetic-family row of the op table.
 crate::table::for_each_op!(arith_ops, unit_structs);
-use crate::table::arith_ops;
+use crate::table::{arith_ops, BinaryOp};
 
 /// Elements per block of the float loops: results are computed for a block,
 /// then a cheap test over the block decides whether the flag pass runs.

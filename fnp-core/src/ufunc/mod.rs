@@ -15,13 +15,14 @@ mod vmath;
 
 use crate::array::ArrayRef;
 use crate::dtype::{effective_dtype, DType, Kind, OperandType};
-use crate::element::{Bool, LoopElement};
+use crate::element::{Bool, Element, LoopElement};
 use crate::error::{Error, Result};
 use crate::flags::FpFlags;
 use crate::output::Output;
 use crate::shape::{broadcast_shapes, Layout, Shape};
 use crate::table::{arith_ops, BinaryFamily, BinaryOp, OutRule};
 use driver::{out_run, Erased, Input, Stored, Walk};
+use kernels::ArithOp;
 
 pub(crate) use kernels::BinaryKernel;
 pub use unary::unary;
@@ -51,19 +52,8 @@ impl BinaryOp {
         let all = [a, b];
         let (da, db) = (effective_dtype(a, &all)?, effective_dtype(b, &all)?);
         let joined = crate::dtype::result_type(da, db);
-        let non_float =
-            |d: DType| matches!(d.kind(), Kind::Bool | Kind::SignedInt | Kind::UnsignedInt);
         Ok(match self.family() {
-            // NumPy's true-division resolver sends integer and bool inputs to
-            // the float64 loop.
-            BinaryFamily::Arith
-                if self.out_rule() == OutRule::Real && non_float(da) && non_float(db) =>
-            {
-                DType::Float64
-            }
-            BinaryFamily::Arith if self == BinaryOp::Subtract && joined == DType::Bool => {
-                return Err(Error::NoLoop)
-            }
+            BinaryFamily::Arith => return self.arith_loop_dtype(da, db),
             BinaryFamily::Compare => joined,
             // Operands only matter as truth values; casting to bool keeps
             // NaN true and lets any Python int through unchecked.
@@ -88,6 +78,25 @@ impl BinaryOp {
             _ if joined == DType::Bool && !self.has_bool_loop() => DType::Int8,
             _ => joined,
         })
+    }
+
+    /// [`BinaryOp::loop_dtype`] of an arithmetic op for two arrays, as a
+    /// `const fn` (the typed API's dtypes are known at compile time).
+    pub(crate) const fn arith_loop_dtype(self, da: DType, db: DType) -> Result<DType> {
+        let joined = crate::dtype::result_type(da, db);
+        let bool_joined = matches!(joined, DType::Bool);
+        if matches!(self.out_rule(), OutRule::Real) && !da.is_float() && !db.is_float() {
+            // NumPy's true-division resolver sends integer and bool inputs
+            // to the float64 loop.
+            Ok(DType::Float64)
+        } else if matches!(self, BinaryOp::Subtract) && bool_joined {
+            Err(Error::NoLoop)
+        } else if bool_joined && !self.has_bool_loop() {
+            // Without a bool loop the first loop bool casts to safely is int8.
+            Ok(DType::Int8)
+        } else {
+            Ok(joined)
+        }
     }
 
     /// The output dtype NumPy gives for these operands.
@@ -248,21 +257,22 @@ pub fn binary(op: BinaryOp, a: &ArrayRef<'_>, b: &ArrayRef<'_>, out: &mut [u8]) 
 /// typed view is never a weak Python scalar, so no NEP 50 range checks).
 /// `SA` and `SB` are the operands' element types.
 pub(crate) fn arith_as<T, K, SA, SB>(
-    op: BinaryOp,
     a: &ArrayRef<'_>,
     b: &ArrayRef<'_>,
     out: &mut [T],
 ) -> Result<Output>
 where
     T: LoopElement,
-    K: BinaryKernel<T>,
-    SA: Stored,
-    SB: Stored,
+    K: BinaryKernel<T> + ArithOp,
+    SA: Element,
+    SB: Element,
 {
-    let (dtype, shape) = op.output(a, b)?;
-    if dtype != T::DTYPE || op.family() != BinaryFamily::Arith {
+    // Compile-time constants: a typed call links no type resolution.
+    let dtype = const { K::OP.arith_loop_dtype(SA::DTYPE, SB::DTYPE) }?;
+    if dtype as u8 != T::DTYPE as u8 {
         return Err(Error::InvalidType);
     }
+    let shape = broadcast_shapes(a.shape(), b.shape())?;
     let flags = drive_stored::<SA, SB, T, T, T, _>(a, b, &shape, out, K::apply)?;
     Ok(Output {
         dtype,
