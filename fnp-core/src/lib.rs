@@ -9,14 +9,14 @@
 //! let mean: f32 = fnp_core::mean(&samples)?;
 //! let std: f32 = fnp_core::std(&samples)?;
 //! let mut z = [0f32; 6];
-//! fnp_core::subtract(&samples, fnp_core::View::scalar(&mean), &mut z)?;
-//! let z_in = z; // (x - mean) / std, the 0-d operands broadcast
-//! fnp_core::true_divide(&z_in, fnp_core::View::scalar(&std), &mut z)?;
+//! fnp_core::subtract(&samples, mean, &mut z)?;
+//! let z_in = z; // (x - mean) / std: plain scalars are 0-d operands
+//! fnp_core::divide(&z_in, std, &mut z)?;
 //! assert_eq!(fnp_core::argmax(&z)?, 5);
 //! # Ok::<(), fnp_core::Error>(())
 //! ```
 //!
-//! - Ufuncs: [`add`], [`subtract`], [`multiply`], [`true_divide`], …,
+//! - Ufuncs: [`add`], [`subtract`], [`multiply`], [`divide`], …,
 //!   [`sqrt`], [`exp`], [`isnan`], … — each documents NumPy's loops, what it
 //!   does with NaN, ±0, ±Inf, overflow and division by zero, its accuracy
 //!   against NumPy and the flags it reports ([`FpFlags`] in the [`Output`]).
@@ -109,14 +109,24 @@ pub use table::{
     UnaryFamily, UnaryOp,
 };
 pub use typed::{
-    binary_into, binary_output, reduce_into, reduce_output, reduce_scratch_len, unary_into,
-    unary_output,
+    binary_into, binary_output, reduce_into, reduce_output, reduce_scratch_len, std_ddof,
+    unary_into, unary_output, var_ddof,
 };
 pub use ufunc::{binary, unary};
 pub use view::View;
 
 // One typed function per row of the op table: `add`, `sqrt`, `mean`, ...
 pub use typed::fns::*;
+
+// NumPy's other names for the same functions (the table's aliases that are
+// Rust identifiers; `np.mod` is `remainder`): `np.divide` is NumPy 2's
+// primary spelling of `true_divide`.
+pub use typed::fns::{
+    absolute as abs, arccos as acos, arccosh as acosh, arcsin as asin, arcsinh as asinh,
+    arctan as atan, arctan2 as atan2, arctanh as atanh, conjugate as conj,
+    invert as bitwise_invert, invert as bitwise_not, left_shift as bitwise_left_shift, max as amax,
+    min as amin, power as pow, right_shift as bitwise_right_shift, true_divide as divide,
+};
 
 /// The README's Rust example is compiled and run as a doctest.
 #[cfg(doctest)]

@@ -54,6 +54,7 @@ use crate::dtype::DType;
 use crate::element::Element;
 use crate::error::{Error, Result};
 use crate::output::Output;
+use crate::promote::{rule, ReduceLoop, ReduceOut};
 use crate::reduce::ReduceParams;
 use crate::shape::Shape;
 use crate::table::{BinaryOp, ReduceOp, UnaryOp};
@@ -108,8 +109,11 @@ pub fn binary_into<'a, 'b, A: Element, B: Element, O: Element>(
     b: impl Into<View<'b, B>>,
     out: &mut [O],
 ) -> Result<Output> {
-    let (a, b) = (a.into().as_array(), b.into().as_array());
-    logged(op.name(), binary_erased(op, &a, &b, out))
+    let (a, b): (View<'_, A>, View<'_, B>) = (a.into(), b.into());
+    logged(
+        op.name(),
+        binary_erased(op, &a.as_array(), &b.as_array(), out),
+    )
 }
 
 pub(crate) fn binary_erased<O: Element>(
@@ -173,8 +177,8 @@ pub fn unary_into<'a, T: Element, O: Element>(
     x: impl Into<View<'a, T>>,
     out: &mut [O],
 ) -> Result<Output> {
-    let x = x.into().as_array();
-    logged(op.name(), unary_erased(op, &x, out))
+    let x: View<'_, T> = x.into();
+    logged(op.name(), unary_erased(op, &x.as_array(), out))
 }
 
 #[doc(hidden)]
@@ -227,7 +231,8 @@ pub fn reduce_into<'a, T: Element, O: Element>(
     out: &mut [O],
     scratch: &mut [u64],
 ) -> Result<Output> {
-    let x = x.into().as_array();
+    let x: View<'_, T> = x.into();
+    let x = x.as_array();
     let r = if matches!(op, ReduceOp::Argmin | ReduceOp::Argmax) {
         crate::element::with_dtype!(T::DTYPE, I => match same::<O, i64>(out) {
             Ok(out) => crate::reduce::reduce_arg::<I>(op, &x, params, out),
@@ -249,11 +254,20 @@ pub fn reduce_scalar<'a, T: Element, O: Element>(
     op: ReduceOp,
     x: impl Into<View<'a, T>>,
 ) -> Result<O> {
+    reduce_scalar_with(op, x, &ReduceParams::default())
+}
+
+/// [`reduce_scalar`] with keywords that keep the result one value.
+fn reduce_scalar_with<'a, T: Element, O: Element>(
+    op: ReduceOp,
+    x: impl Into<View<'a, T>>,
+    params: &ReduceParams<'_>,
+) -> Result<O> {
     let mut out = [O::default()];
     // A scalar result needs at most two scratch words (var of a masked
     // input: mean and count).
     let mut scratch = [0u64; 2];
-    reduce_into(op, x, &ReduceParams::default(), &mut out, &mut scratch)?;
+    reduce_into(op, x, params, &mut out, &mut scratch)?;
     Ok(out[0])
 }
 
@@ -465,6 +479,49 @@ macro_rules! reduce_fn {
 
 pub(crate) use reduce_fn;
 
+/// `np.var(x, ddof=ddof)` over every axis of a typed view: the variance
+/// with `n - ddof` in the denominator (`ddof = 1` is the sample variance;
+/// `n - ddof <= 0` gives inf or NaN with the flags NumPy raises, as NumPy
+/// does). [`var`](crate::var) is `ddof = 0`; for `axis=` and the other
+/// keywords use [`reduce_into`] with [`ReduceParams::with_ddof`].
+///
+/// ```
+/// let x = [2.0f32, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0];
+/// assert_eq!(fnp_core::var_ddof(&x, 1)?, 32.0 / 7.0); // np.var(x, ddof=1)
+/// # Ok::<(), fnp_core::Error>(())
+/// ```
+pub fn var_ddof<'a, T: ReduceLoop<rule::Real>>(
+    x: impl Into<View<'a, T>>,
+    ddof: impl Into<f64>,
+) -> Result<ReduceOut<rule::Real, T>> {
+    reduce_scalar_with(
+        ReduceOp::Var,
+        x,
+        &ReduceParams::default().with_ddof(ddof.into()),
+    )
+}
+
+/// `np.std(x, ddof=ddof)` over every axis of a typed view: the square
+/// root of [`var_ddof`]; `std_ddof(&x, 1)` is the sample standard
+/// deviation. [`std`](crate::std()) is `ddof = 0`.
+///
+/// ```
+/// let x = [2.0f32, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0];
+/// assert_eq!(fnp_core::std_ddof(&x, 0)?, 2.0); // np.std(x)
+/// assert_eq!(fnp_core::std_ddof(&x, 1)?, (32.0f32 / 7.0).sqrt()); // np.std(x, ddof=1)
+/// # Ok::<(), fnp_core::Error>(())
+/// ```
+pub fn std_ddof<'a, T: ReduceLoop<rule::Real>>(
+    x: impl Into<View<'a, T>>,
+    ddof: impl Into<f64>,
+) -> Result<ReduceOut<rule::Real, T>> {
+    reduce_scalar_with(
+        ReduceOp::Std,
+        x,
+        &ReduceParams::default().with_ddof(ddof.into()),
+    )
+}
+
 crate::table::for_each_op!(typed_fns);
 
 #[cfg(test)]
@@ -492,8 +549,8 @@ mod tests {
 
     fn binary<R, A: BinaryLoop<R, B>, B: Element>(op: BinaryOp) {
         let (a, b) = ([A::default()], [B::default()]);
-        let (a, b) = (View::from(&a).as_array(), View::from(&b).as_array());
-        let resolved = op.output(&a, &b).map(|(d, _)| d);
+        let (a, b) = (View::from(&a), View::from(&b));
+        let resolved = op.output(&a.as_array(), &b.as_array()).map(|(d, _)| d);
         let name = format!("{op}({:?}, {:?})", A::DTYPE, B::DTYPE);
         agree(&name, <A::Out as Slot>::ELEMENT_DTYPE, resolved);
     }
@@ -510,8 +567,10 @@ mod tests {
 
     fn reduce<R, T: ReduceLoop<R>>(op: ReduceOp) {
         let x = [T::default()];
-        let x = View::from(&x).as_array();
-        let resolved = op.output(&x, &ReduceParams::default()).map(|(d, _)| d);
+        let x = View::from(&x);
+        let resolved = op
+            .output(&x.as_array(), &ReduceParams::default())
+            .map(|(d, _)| d);
         let name = format!("{op}({:?})", T::DTYPE);
         agree(&name, Some(<T::Out as Element>::DTYPE), resolved);
     }

@@ -9,6 +9,23 @@ use crate::shape::{Layout, Shape};
 /// ([`View::new`]), 1-d ([`From<&[T]>`](#impl-From%3C%26%5BT%5D%3E-for-View%3C'a,+T%3E)),
 /// 0-d ([`View::scalar`]) or strided ([`View::strided`]).
 ///
+/// Every op takes `impl Into<View<T>>`, so a slice or array reference is
+/// a 1-d operand and a plain Rust scalar (`2.0f32`, or `&mean`) is a 0-d
+/// operand: NumPy's 0-d array of that dtype, which takes part in type
+/// promotion like any array (`f32` array times `2.0f64` is float64, as
+/// `x * np.float64(2.0)` is in NumPy).
+///
+/// ```
+/// let volts = [1.0f32, 2.5, 3.25];
+/// let mut out = [0f32; 3];
+/// fnp_core::multiply(&volts, 2.0f32, &mut out)?; // np.multiply(volts, np.float32(2))
+/// assert_eq!(out, [2.0, 5.0, 6.5]);
+/// let mean: f32 = fnp_core::mean(&volts)?;
+/// fnp_core::subtract(&volts, &mean, &mut out)?; // volts - volts.mean()
+/// assert_eq!(out, [-1.25, 0.25, 1.0]);
+/// # Ok::<(), fnp_core::Error>(())
+/// ```
+///
 /// ```
 /// use fnp_core::View;
 ///
@@ -24,8 +41,16 @@ use crate::shape::{Layout, Shape};
 /// ```
 #[derive(Clone, Copy, Debug)]
 pub struct View<'a, T: Element> {
-    data: &'a [T],
+    data: Data<'a, T>,
     layout: Layout,
+}
+
+/// Where a view's elements live: the caller's memory, or (a 0-d view of
+/// a plain scalar) the view itself.
+#[derive(Clone, Copy, Debug)]
+enum Data<'a, T> {
+    Borrowed(&'a [T]),
+    Value(T),
 }
 
 impl<'a, T: Element> View<'a, T> {
@@ -38,7 +63,7 @@ impl<'a, T: Element> View<'a, T> {
             return Err(Error::LayoutMismatch);
         }
         Ok(View {
-            data,
+            data: Data::Borrowed(data),
             layout: Layout::c_contiguous(shape),
         })
     }
@@ -59,13 +84,24 @@ impl<'a, T: Element> View<'a, T> {
     /// `data` with an explicit [`Layout`], checked against its length.
     pub fn with_layout(data: &'a [T], layout: Layout) -> Result<View<'a, T>> {
         layout.check_len(data.len())?;
-        Ok(View { data, layout })
+        Ok(View {
+            data: Data::Borrowed(data),
+            layout,
+        })
     }
 
-    /// A 0-d array holding `*value`.
+    /// A 0-d array holding `*value` (`View::from(value)` does the same).
     pub fn scalar(value: &'a T) -> View<'a, T> {
         View {
-            data: core::slice::from_ref(value),
+            data: Data::Borrowed(core::slice::from_ref(value)),
+            layout: Layout::c_contiguous(Shape::SCALAR),
+        }
+    }
+
+    /// A 0-d array holding `value` itself (`View::from(value)`).
+    pub fn value(value: T) -> View<'a, T> {
+        View {
+            data: Data::Value(value),
             layout: Layout::c_contiguous(Shape::SCALAR),
         }
     }
@@ -80,24 +116,50 @@ impl<'a, T: Element> View<'a, T> {
         &self.layout
     }
 
-    /// The underlying slice.
-    pub const fn data(&self) -> &'a [T] {
-        self.data
+    /// The underlying slice (one element for a view of a plain scalar).
+    pub fn data(&self) -> &[T] {
+        match &self.data {
+            Data::Borrowed(data) => data,
+            Data::Value(value) => core::slice::from_ref(value),
+        }
+    }
+
+    /// The underlying slice of the caller's memory, for the full lifetime
+    /// `'a` (`None` for a view of a plain scalar, which holds its value).
+    pub fn borrowed(&self) -> Option<&'a [T]> {
+        match self.data {
+            Data::Borrowed(data) => Some(data),
+            Data::Value(_) => None,
+        }
     }
 
     /// The same view, type-erased, for [`crate::call`] and the other
     /// dynamic-dtype entries.
-    pub fn as_array(&self) -> ArrayRef<'a> {
-        ArrayRef::from_typed(self.data, self.layout)
+    pub fn as_array(&self) -> ArrayRef<'_> {
+        ArrayRef::from_typed(self.data(), self.layout)
     }
 }
 
 impl<'a, T: Element> From<&'a [T]> for View<'a, T> {
     fn from(data: &'a [T]) -> View<'a, T> {
         View {
-            data,
+            data: Data::Borrowed(data),
             layout: Layout::c_contiguous(Shape::vector(data.len())),
         }
+    }
+}
+
+/// A plain scalar is a 0-d operand: `multiply(&x, 2.0f32, &mut out)`.
+impl<'a, T: Element> From<T> for View<'a, T> {
+    fn from(value: T) -> View<'a, T> {
+        View::value(value)
+    }
+}
+
+/// A reference to a scalar is a 0-d operand: `subtract(&x, &mean, &mut out)`.
+impl<'a, T: Element> From<&'a T> for View<'a, T> {
+    fn from(value: &'a T) -> View<'a, T> {
+        View::scalar(value)
     }
 }
 

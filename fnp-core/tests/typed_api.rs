@@ -132,6 +132,133 @@ fn strided_and_scalar_views() {
     assert_eq!(out, [2, 10, 0]);
 }
 
+/// Plain Rust scalars are NumPy 0-d arrays of their dtype: by value or by
+/// reference, on either side, in every op family and as a reduction input
+/// or a `where=` mask; they promote as 0-d arrays do (strongly).
+#[test]
+fn plain_scalars_are_zero_d_operands() {
+    let volts = [1.0f32, 2.5, -3.25];
+    let mut out = [0f32; 3];
+    fnp_core::multiply(&volts, 2.0f32, &mut out).unwrap();
+    assert_eq!(out, [2.0, 5.0, -6.5]);
+    fnp_core::subtract(10.0f32, &volts, &mut out).unwrap();
+    assert_eq!(out, [9.0, 7.5, 13.25]);
+    let mean: f32 = fnp_core::mean(&volts).unwrap();
+    let by_ref: &f32 = &mean;
+    fnp_core::subtract(&volts, by_ref, &mut out).unwrap();
+    let want: Vec<f32> = volts.iter().map(|v| v - mean).collect();
+    assert_eq!(out.to_vec(), want);
+    // np.float32 array * np.float64 scalar is float64 (a 0-d array, not a
+    // weak Python float): the output type says so at compile time.
+    let mut wide = [0f64; 3];
+    fnp_core::multiply(&volts, 0.1f64, &mut wide).unwrap();
+    assert_eq!(wide[1], 2.5f32 as f64 * 0.1);
+    // int8 + 0-d int8 wraps; comparisons and unary ops take scalars too.
+    let mut small = [0i8; 2];
+    fnp_core::add(&[120i8, -5], 10i8, &mut small).unwrap();
+    assert_eq!(small, [-126, 5]);
+    let mut mask = [Bool::FALSE; 3];
+    fnp_core::greater(&volts, 2.0f32, &mut mask).unwrap();
+    assert_eq!(mask, [Bool::FALSE, Bool::TRUE, Bool::FALSE]);
+    let mut root = [0f64; 1];
+    fnp_core::sqrt(2.0f64, &mut root).unwrap();
+    assert_eq!(root[0], core::f64::consts::SQRT_2);
+    // A scalar alone is a 0-d array: its sum is itself.
+    assert_eq!(fnp_core::sum(7i16).unwrap(), 7i64);
+    // A plain Bool is a 0-d where= mask (broadcast over the input).
+    let none = ReduceParams::default().with_where(Bool::FALSE);
+    let all = ReduceParams::default().with_where(Bool::TRUE);
+    let (mut s, mut scratch) = ([0f32; 1], [0u64; 1]);
+    reduce_into(ReduceOp::Sum, &volts, &all, &mut s, &mut scratch).unwrap();
+    assert_eq!(s[0], 0.25);
+    reduce_into(ReduceOp::Sum, &volts, &none, &mut s, &mut scratch).unwrap();
+    assert_eq!(s[0], 0.0);
+    let r = reduce_into(ReduceOp::Mean, &volts, &none, &mut s, &mut scratch).unwrap();
+    assert!(s[0].is_nan() && r.flags.contains(FpFlags::INVALID));
+    // A view of a scalar keeps its value; `borrowed` says it owns it.
+    let v = View::from(4u8);
+    assert_eq!(
+        (v.data(), v.borrowed(), v.shape().ndim()),
+        (&[4u8][..], None, 0)
+    );
+    assert_eq!(View::from(&volts).borrowed(), Some(&volts[..]));
+}
+
+/// `var_ddof`/`std_ddof` are `reduce_into` with `ddof=`: integer, float
+/// and fractional ddof, and `n - ddof <= 0` (NumPy's inf/NaN), bit for bit.
+#[test]
+fn ddof_shorthands_match_reduce_into() {
+    fn check<T: fnp_core::Element + fnp_core::promote::ReduceLoop<fnp_core::promote::rule::Real>>(
+        x: &[T],
+    ) where
+        fnp_core::promote::ReduceOut<fnp_core::promote::rule::Real, T>:
+            fnp_core::Element + PartialEq + core::fmt::Debug,
+    {
+        for ddof in [0.0, 1.0, 0.5, 2.0, x.len() as f64, x.len() as f64 + 1.0] {
+            let params = ReduceParams::default().with_ddof(ddof);
+            for (op, short) in [
+                (ReduceOp::Var, fnp_core::var_ddof(x, ddof)),
+                (ReduceOp::Std, fnp_core::std_ddof(x, ddof)),
+            ] {
+                let mut out = [Default::default()];
+                let long = reduce_into(op, x, &params, &mut out, &mut [0u64; 2]).map(|_| out[0]);
+                let bits =
+                    |r: &fnp_core::Result<_>| r.as_ref().map(|v| format!("{v:?}")).map_err(|e| *e);
+                assert_eq!(bits(&short), bits(&long), "{op} ddof={ddof}");
+            }
+        }
+    }
+    check(&[2.0f32, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0]);
+    check(&[1e300f64, -1e300, 3.0]);
+    check(&[3i16, -7, 1000, 12]);
+    check(&[Bool::TRUE, Bool::FALSE]);
+    assert_eq!(
+        fnp_core::std_ddof(&[1u8, 3], 1).unwrap(),
+        core::f64::consts::SQRT_2
+    );
+}
+
+/// NumPy's other names are functions too, each the same function: every
+/// alias in the op table that is a Rust identifier is re-exported.
+#[test]
+fn numpy_aliases_are_the_same_functions() {
+    let mut q = [0f64; 2];
+    fnp_core::divide(&[1i32, 3], 2i32, &mut q).unwrap();
+    assert_eq!(q, [0.5, 1.5]);
+    assert_eq!(fnp_core::amax(&[1u8, 9, 3]).unwrap(), 9);
+    let mut a = [0i16; 2];
+    fnp_core::abs(&[-3i16, 4], &mut a).unwrap();
+    assert_eq!(a, [3, 4]);
+    // The names lib.rs re-exports; `mod` is a Rust keyword.
+    let exported = [
+        "abs",
+        "acos",
+        "acosh",
+        "asin",
+        "asinh",
+        "atan",
+        "atan2",
+        "atanh",
+        "conj",
+        "bitwise_invert",
+        "bitwise_not",
+        "bitwise_left_shift",
+        "amax",
+        "amin",
+        "pow",
+        "bitwise_right_shift",
+        "divide",
+    ];
+    let mut aliases: Vec<&str> = Op::all()
+        .flat_map(|op| op.aliases().iter().copied())
+        .collect();
+    aliases.retain(|a| *a != "mod");
+    aliases.sort_unstable();
+    let mut exported = exported.to_vec();
+    exported.sort_unstable();
+    assert_eq!(aliases, exported, "re-export each new alias in lib.rs");
+}
+
 #[test]
 fn error_paths_return_errors() {
     let a = [1.0f32; 6];

@@ -15,7 +15,6 @@ mod samples;
 use cortex_m_rt::{entry, exception, ExceptionFrame};
 use cortex_m_semihosting::debug;
 use defmt_semihosting as _;
-use fnp_core::View;
 use samples::SAMPLES;
 
 const N: usize = SAMPLES.len();
@@ -36,8 +35,8 @@ fn stats(x: &[f32; N], z: &mut [f32; N]) -> Result<(), fnp_core::Error> {
 
     // Broadcast normalisation: the 0-d mean and std stretch over x.
     let mut centered = [0f32; N];
-    fnp_core::subtract(x, View::scalar(&mean), &mut centered)?;
-    let out = fnp_core::true_divide(&centered, View::scalar(&std), z)?;
+    fnp_core::subtract(x, mean, &mut centered)?;
+    let out = fnp_core::divide(&centered, std, z)?;
     defmt::println!("z: shape {}, flags {}", out.shape, out.flags);
     for (i, v) in z.iter().enumerate() {
         defmt::println!("z[{=usize}] = {=f32} ({=u32:#010x})", i, *v, v.to_bits());
@@ -45,7 +44,7 @@ fn stats(x: &[f32; N], z: &mut [f32; N]) -> Result<(), fnp_core::Error> {
 
     // What a caller sees on a mistake: an Error, never a panic.
     let mut short = [0f32; 4];
-    let err = fnp_core::subtract(x, View::scalar(&mean), &mut short);
+    let err = fnp_core::subtract(x, mean, &mut short);
     defmt::println!("short buffer: {}", err);
     Ok(())
 }

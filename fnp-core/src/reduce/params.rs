@@ -124,10 +124,18 @@ impl<'a> ReduceParams<'a> {
         ReduceParams { keepdims, ..self }
     }
 
-    /// The same keywords with `where=mask` (broadcast to the input).
-    pub fn with_where(self, mask: crate::view::View<'a, Bool>) -> ReduceParams<'a> {
+    /// The same keywords with `where=mask` (broadcast to the input; a
+    /// plain `Bool` is a 0-d mask).
+    pub fn with_where(self, mask: impl Into<crate::view::View<'a, Bool>>) -> ReduceParams<'a> {
+        let mask = mask.into();
+        // A view of a plain Bool holds its value: point at a static copy.
+        let data: &'a [Bool] = match mask.borrowed() {
+            Some(data) => data,
+            None if mask.data().first().is_some_and(|b| b.get()) => &[Bool::TRUE],
+            None => &[Bool::FALSE],
+        };
         ReduceParams {
-            where_mask: Some(mask.as_array()),
+            where_mask: Some(ArrayRef::from_typed(data, *mask.layout())),
             ..self
         }
     }
