@@ -128,6 +128,12 @@ pub use typed::fns::{
     min as amin, power as pow, right_shift as bitwise_right_shift, true_divide as divide,
 };
 
+/// What each typed call costs a firmware in stack and flash on a
+/// Cortex-M3, measured by `cargo xtask footprint` (the table below is its
+/// output, `FOOTPRINT.md` in the crate).
+#[doc = include_str!("../FOOTPRINT.md")]
+pub mod footprint {}
+
 /// The README's Rust example is compiled and run as a doctest.
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]

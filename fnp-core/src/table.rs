@@ -48,6 +48,11 @@ const UO: FpFlags = FpFlags::UNDERFLOW.union(FpFlags::OVERFLOW);
 ///
 /// Each row's doc comment is the op's documentation (NumPy's rules for
 /// NaN, ±0, ±inf, overflow, errors and flags).
+// Exported (hidden) for the repository's own tools outside this crate: the
+// footprint probe in `firmware/footprint` makes one call per row. Not part
+// of the API; the row grammar changes with the table.
+#[doc(hidden)]
+#[macro_export]
 macro_rules! for_each_op {
     ($callback:ident $(, $extra:tt)*) => {
         $callback! {
@@ -337,7 +342,7 @@ macro_rules! for_each_op {
         }
     };
 }
-pub(crate) use for_each_op;
+pub(crate) use crate::for_each_op;
 
 /// A `for_each_op!` callback that passes the variants of the arithmetic
 /// family (the ops with a [`BinaryKernel`](crate::ufunc::kernels) of their

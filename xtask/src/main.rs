@@ -3,6 +3,7 @@
 //! and prints a summary; the exit code is non-zero if any step failed.
 
 mod firmware;
+mod footprint;
 mod panics;
 mod setup;
 mod steps;
@@ -29,6 +30,8 @@ commands:
   oracles   regenerate the committed NumPy oracles in a pinned venv
   example   run the sensor-stats example firmware on QEMU and compare its
             defmt log with NumPy's golden (firmware/sensor-stats/expected.py)
+  footprint stack (painted on QEMU) and flash of every typed fnp-core call
+            on thumbv7m, one firmware build per call: fnp-core/FOOTPRINT.md
 ";
 
 fn main() -> ExitCode {
@@ -53,6 +56,10 @@ fn main() -> ExitCode {
             ),
         },
         "panics" => panic_sites(&mut steps),
+        "footprint" => {
+            setup::run(&mut steps, setup::Needs::test());
+            footprint::run(&mut steps);
+        }
         "-h" | "--help" | "help" => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;
@@ -307,6 +314,24 @@ fn firmware_checks(steps: &mut Steps) {
             &format!("{err:#}"),
         ),
     }
+    steps.run_in(
+        "firmware clippy (footprint probe)",
+        &dir,
+        &cargo,
+        &[
+            "clippy",
+            "--release",
+            "-p",
+            "fnp-footprint",
+            "--target",
+            "thumbv7m-none-eabi",
+            "--",
+            "-D",
+            "warnings",
+        ],
+        &no_host_env,
+    );
+    footprint::smoke(steps);
 }
 
 /// `cargo xtask panics`: every site per function, for the Arm boards.
