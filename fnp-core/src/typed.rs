@@ -149,8 +149,29 @@ macro_rules! typed_binary {
         });
         $crate::typed::logged(BinaryOp::$variant.name(), r)
     }};
-    ($family:ident, $variant:ident, $o:ty, $sa:ty, $sb:ty, $a:expr, $b:expr, $out:expr) => {{
+    // ldexp's exponent rule depends on the operand kinds: the erased entry.
+    (Ldexp, $variant:ident, $o:ty, $sa:ty, $sb:ty, $a:expr, $b:expr, $out:expr) => {{
         $crate::typed::binary_into(BinaryOp::$variant, $a, $b, $out)
+    }};
+    // The other families: the loop type a compile-time constant, one kernel.
+    ($family:ident, $variant:ident, $o:ty, $sa:ty, $sb:ty, $a:expr, $b:expr, $out:expr) => {{
+        let (a, b) = ($a.as_array(), $b.as_array());
+        let loop_dtype = const {
+            BinaryOp::$variant.array_loop_dtype(
+                <$sa as $crate::element::Element>::DTYPE,
+                <$sb as $crate::element::Element>::DTYPE,
+            )
+        };
+        let r = match loop_dtype {
+            Ok(d) => $crate::element::with_dtype!(d, T => $crate::ufunc::extra_as::<T, $o, $sa, $sb>(
+                BinaryOp::$variant,
+                &a,
+                &b,
+                $out,
+            )),
+            Err(e) => Err(e),
+        };
+        $crate::typed::logged(BinaryOp::$variant.name(), r)
     }};
 }
 
@@ -422,7 +443,20 @@ macro_rules! typed_fns {
                     T: UnaryLoop<rule::$uout>,
                     UnaryOut<rule::$uout, T>: Element,
                 {
-                    crate::typed::unary_into(UnaryOp::$uv, x, out)
+                    // The loop type is a compile-time constant: one kernel.
+                    let x: View<'a, T> = x.into();
+                    let array = x.as_array();
+                    let r = match const { UnaryOp::$uv.loop_for(T::DTYPE) } {
+                        Ok(d) => crate::element::with_dtype!(d, L => {
+                            crate::ufunc::unary::unary_as::<L, UnaryOut<rule::$uout, T>, T>(
+                                UnaryOp::$uv,
+                                &array,
+                                out,
+                            )
+                        }),
+                        Err(e) => Err(e),
+                    };
+                    crate::typed::logged(UnaryOp::$uv.name(), r)
                 }
             )*
             $(crate::typed::reduce_fn!($rkind, $rv, $rname, $rout, $(#[$rdoc])*);)*

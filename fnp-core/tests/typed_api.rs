@@ -619,6 +619,163 @@ fn reductions_of_every_dtype_match_the_erased_entry() {
     typed_matches_erased::<f64>();
 }
 
+/// `f(a, b, out)` against the type-erased entry on strided operands of
+/// types `A` and `B` broadcast to 3×4: the same result or the same error.
+fn typed_binary_matches_erased<A: fnp_core::Element, B: fnp_core::Element, O: fnp_core::Element>(
+    op: BinaryOp,
+    f: impl Fn(View<'_, A>, View<'_, B>, &mut [O]) -> Result<fnp_core::Output, Error>,
+) {
+    let a = sample::<A>(12);
+    let b = sample::<B>(8);
+    let av = View::strided(&a, &[3, 4], &[1, 3], 0).unwrap();
+    let bv = View::strided(&b, &[4], &[-2], 7).unwrap();
+    let mut typed = vec![O::default(); 12];
+    let mut want = vec![O::default(); 12];
+    let t = f(av, bv, &mut typed);
+    let e = binary(
+        op,
+        &av.as_array(),
+        &bv.as_array(),
+        bytemuck::cast_slice_mut(&mut want),
+    );
+    assert_eq!(t, e, "{op:?} {:?} {:?}", A::DTYPE, B::DTYPE);
+    assert_eq!(
+        bytemuck::cast_slice::<O, u8>(&typed),
+        bytemuck::cast_slice::<O, u8>(&want),
+        "{op:?} {:?} {:?}",
+        A::DTYPE,
+        B::DTYPE
+    );
+}
+
+/// `f(x, out)` against the type-erased entry on a strided operand of type
+/// `T` (3×4, transposed): the same result or the same error.
+fn typed_unary_matches_erased<T: fnp_core::Element, O: fnp_core::Element>(
+    op: UnaryOp,
+    f: impl Fn(View<'_, T>, &mut [O]) -> Result<fnp_core::Output, Error>,
+) {
+    let x = sample::<T>(12);
+    let xv = View::strided(&x, &[3, 4], &[1, 3], 0).unwrap();
+    let mut typed = vec![O::default(); 12];
+    let mut want = vec![O::default(); 12];
+    let t = f(xv, &mut typed);
+    let e = unary(op, &xv.as_array(), bytemuck::cast_slice_mut(&mut want));
+    assert_eq!(t, e, "{op:?} {:?}", T::DTYPE);
+    assert_eq!(
+        bytemuck::cast_slice::<O, u8>(&typed),
+        bytemuck::cast_slice::<O, u8>(&want),
+        "{op:?} {:?}",
+        T::DTYPE
+    );
+}
+
+/// Every named unary function (its loop type and kernel fixed at compile
+/// time) against the type-erased entry, over the dtypes its family takes.
+#[test]
+fn named_unary_functions_match_the_erased_entry() {
+    macro_rules! cases {
+        ($($variant:ident $name:ident: $($t:ty),+;)*) => {$($(
+            typed_unary_matches_erased::<$t, _>(UnaryOp::$variant, |x, o| fnp_core::$name(x, o));
+        )+)*};
+    }
+    cases! {
+        Negative negative: f32, f64, i8, u16, i64;
+        Positive positive: f32, u8, i32;
+        Absolute absolute: f32, f64, i8, u64, Bool;
+        Sign sign: f32, f64, i16, u32;
+        Square square: f32, i8, u8, Bool;
+        Reciprocal reciprocal: f32, f64, i32, Bool;
+        Sqrt sqrt: f32, f64, i16, u32, i64;
+        Cbrt cbrt: f32, f64, u16;
+        Exp exp: f32, f64, i32;
+        Exp2 exp2: f32, f64;
+        Expm1 expm1: f32, f64;
+        Log log: f32, f64, u16;
+        Log2 log2: f32, f64;
+        Log10 log10: f32, f64;
+        Log1p log1p: f32, f64;
+        Sin sin: f32, f64, i16;
+        Cos cos: f32, f64;
+        Tan tan: f32, f64;
+        Arcsin arcsin: f32, f64;
+        Arccos arccos: f32, f64;
+        Arctan arctan: f32, f64;
+        Sinh sinh: f32, f64;
+        Cosh cosh: f32, f64;
+        Tanh tanh: f32, f64;
+        Arcsinh arcsinh: f32, f64;
+        Arccosh arccosh: f32, f64;
+        Arctanh arctanh: f32, f64;
+        Deg2rad deg2rad: f32, f64;
+        Rad2deg rad2deg: f32, f64;
+        Degrees degrees: f32, i32;
+        Radians radians: f64, u16;
+        Floor floor: f32, f64, i32, Bool;
+        Ceil ceil: f32, u8;
+        Trunc trunc: f64, i64;
+        Rint rint: f32, f64, i16;
+        Isnan isnan: f32, f64, i32, Bool;
+        Isinf isinf: f32, u8;
+        Isfinite isfinite: f64, i64;
+        Signbit signbit: f32, f64, i8, u64, Bool;
+        LogicalNot logical_not: Bool, f32, i32;
+        Invert invert: i32, u8, Bool, i64;
+        Fabs fabs: f32, f64, i16;
+        Spacing spacing: f32, f64, i32;
+        BitwiseCount bitwise_count: i32, u8, i64, Bool;
+        Conjugate conjugate: f32, i8, Bool;
+    }
+}
+
+/// The named binary functions outside the arithmetic family (whose loop
+/// type and kernel the typed path fixes at compile time) against the
+/// type-erased entry, for mixed input types of every kind: int64 with
+/// uint64 compares exactly, floats NaN-aware, bools as truth values.
+#[test]
+fn named_binary_functions_of_every_family_match_the_erased_entry() {
+    macro_rules! cases {
+        ($($variant:ident $name:ident: $(($a:ty, $b:ty)),+;)*) => {$($(
+            typed_binary_matches_erased::<$a, $b, _>(BinaryOp::$variant, |a, b, o| {
+                fnp_core::$name(a, b, o)
+            });
+        )+)*};
+    }
+    cases! {
+        Equal equal: (f32, f32), (i8, f32), (u64, i64), (Bool, Bool);
+        NotEqual not_equal: (f64, f32), (i64, u64), (u8, i16);
+        Less less: (f32, f32), (i64, u64), (u64, i8), (Bool, u8), (u16, f64);
+        LessEqual less_equal: (i32, i32), (u64, i64), (f32, i16);
+        Greater greater: (f32, f32), (i8, u8), (u32, i64), (f64, u64);
+        GreaterEqual greater_equal: (Bool, Bool), (i16, i16), (i64, u64);
+        LogicalAnd logical_and: (Bool, Bool), (f32, i32), (u8, f64);
+        LogicalOr logical_or: (Bool, Bool), (i64, u64);
+        LogicalXor logical_xor: (f32, f32), (Bool, i8);
+        BitwiseAnd bitwise_and: (i32, i32), (u8, i8), (Bool, Bool), (u64, u32);
+        BitwiseOr bitwise_or: (i16, u16), (Bool, u8);
+        BitwiseXor bitwise_xor: (u64, u64), (i8, i64);
+        LeftShift left_shift: (i16, u8), (u8, u8), (i64, i64), (Bool, Bool);
+        RightShift right_shift: (i32, i32), (u16, i8), (u64, u32);
+        Arctan2 arctan2: (f32, f32), (i16, f32), (f64, i32), (u16, u16);
+        Hypot hypot: (f32, f32), (f64, u32);
+        Copysign copysign: (f32, f64), (i16, i16);
+        Nextafter nextafter: (f32, f32), (f64, f64);
+        Logaddexp logaddexp: (f32, f32), (f64, i64);
+        Logaddexp2 logaddexp2: (f64, f64), (u16, f32);
+        Heaviside heaviside: (f32, f32), (i32, f64);
+        FloatPower float_power: (f32, i8), (i32, i32), (Bool, Bool);
+        Fmod fmod: (f32, f32), (i32, i32), (u8, i8), (f64, u64);
+        Gcd gcd: (i32, i32), (u8, i16), (i64, u32), (Bool, i8);
+        Lcm lcm: (i16, i16), (u64, u64);
+    }
+    // int64 against uint64 compares the exact values, which their float64
+    // loop would round together (2^63 - 2 and 2^63 - 1 are both 2^63).
+    let mut o = [Bool::FALSE; 2];
+    fnp_core::less(&[i64::MAX - 1, -1], &[i64::MAX as u64, u64::MAX], &mut o).unwrap();
+    assert_eq!(o, [Bool::TRUE, Bool::TRUE]);
+    fnp_core::equal(&[u64::MAX, 0], &[-1i64, 0], &mut o).unwrap();
+    assert_eq!(o, [Bool::FALSE, Bool::TRUE]);
+}
+
 /// The named arithmetic functions (one kernel and one driver per output
 /// type, inputs read as their own element types) against the type-erased
 /// entry, for inputs of mixed types, broadcast and strided.

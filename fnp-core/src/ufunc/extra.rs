@@ -209,6 +209,7 @@ fn math2_flags<F: Float, const UNDERFLOW: bool>(a: F, b: F, r: F) -> FpFlags {
 }
 
 /// The six comparisons, for any loop type with IEEE ordering.
+#[inline(always)]
 fn compare<T: PartialOrd + Copy>(op: BinaryOp) -> Option<Binary<T>> {
     let k: BinaryFn<T, T, Bool> = match op {
         BinaryOp::Equal => |a, b, o| map2(a, b, o, |x, y| Bool::from(x == y)),
@@ -240,6 +241,7 @@ where
 }
 
 impl Loops for Bool {
+    #[inline(always)]
     fn binary(op: BinaryOp) -> Option<Binary<Bool>> {
         // The drivers normalize gathered bools to 0/1, so bitwise on the
         // byte is logical.
@@ -258,6 +260,7 @@ impl Loops for Bool {
         Some(Binary::Same(k))
     }
 
+    #[inline(always)]
     fn unary(op: UnaryOp) -> Option<Unary<Bool>> {
         Some(match op {
             UnaryOp::Absolute | UnaryOp::Floor | UnaryOp::Ceil | UnaryOp::Trunc => {
@@ -277,6 +280,7 @@ impl Loops for Bool {
 macro_rules! int_loops {
     ($($t:ty),*) => { $(
         impl Loops for $t {
+            #[inline(always)]
             fn binary(op: BinaryOp) -> Option<Binary<$t>> {
                 Some(Binary::Same(match op {
                     BinaryOp::BitwiseAnd => |a, b, o| map2(a, b, o, Int::bit_and),
@@ -291,6 +295,7 @@ macro_rules! int_loops {
                 }))
             }
 
+            #[inline(always)]
             fn unary(op: UnaryOp) -> Option<Unary<$t>> {
                 Some(match op {
                     UnaryOp::Negative => Unary::Same(|x, o| map1(x, o, Int::neg)),
@@ -503,6 +508,7 @@ fn sign<F: Float>(x: F) -> F {
 macro_rules! float_loops {
     ($($t:ty),*) => { $(
         impl Loops for $t {
+            #[inline(always)]
             fn binary(op: BinaryOp) -> Option<Binary<$t>> {
                 let k: BinaryFn<$t, $t, $t> = match op {
                     BinaryOp::Arctan2 => {
@@ -535,6 +541,7 @@ macro_rules! float_loops {
                 Some(Binary::Same(k))
             }
 
+            #[inline(always)]
             fn unary(op: UnaryOp) -> Option<Unary<$t>> {
                 // Flags of a function without poles, and of one with them.
                 const PLAIN: fn($t, $t) -> FpFlags = math_flags::<$t, false, false>;

@@ -10,7 +10,7 @@
 mod driver;
 mod extra;
 pub(crate) mod kernels;
-mod unary;
+pub(crate) mod unary;
 mod vmath;
 
 use crate::array::ArrayRef;
@@ -49,9 +49,20 @@ impl BinaryOp {
     /// The dtype NumPy's type resolver computes in for these operands
     /// (both are cast to it).
     pub fn loop_dtype(self, a: OperandType, b: OperandType) -> Result<DType> {
+        if self.family() == BinaryFamily::Ldexp {
+            return ldexp_loop(a, b);
+        }
         let all = [a, b];
-        let (da, db) = (effective_dtype(a, &all)?, effective_dtype(b, &all)?);
+        self.array_loop_dtype(effective_dtype(a, &all)?, effective_dtype(b, &all)?)
+    }
+
+    /// [`BinaryOp::loop_dtype`] for two arrays of these dtypes (or the
+    /// dtypes weak scalars take), as a `const fn`: the typed API resolves
+    /// its loops at compile time. Not for `ldexp`, whose exponent rule
+    /// depends on the operand kinds.
+    pub(crate) const fn array_loop_dtype(self, da: DType, db: DType) -> Result<DType> {
         let joined = crate::dtype::result_type(da, db);
+        let bool_joined = matches!(joined, DType::Bool);
         Ok(match self.family() {
             BinaryFamily::Arith => return self.arith_loop_dtype(da, db),
             BinaryFamily::Compare => joined,
@@ -70,12 +81,10 @@ impl BinaryOp {
                 (Err(e), Err(_)) => return Err(e),
             },
             BinaryFamily::Float64Only => DType::Float64,
-            BinaryFamily::IntOnly if joined.is_float() || joined == DType::Bool => {
-                return Err(Error::NoLoop)
-            }
-            BinaryFamily::Ldexp => return ldexp_loop(a, b),
+            BinaryFamily::IntOnly if joined.is_float() || bool_joined => return Err(Error::NoLoop),
+            BinaryFamily::Ldexp => return Err(Error::Unsupported),
             // Without a bool loop the first loop bool casts to safely is int8.
-            _ if joined == DType::Bool && !self.has_bool_loop() => DType::Int8,
+            _ if bool_joined && !self.has_bool_loop() => DType::Int8,
             _ => joined,
         })
     }
@@ -184,7 +193,7 @@ fn check_weak_exponent(a: &ArrayRef<'_>, b: &ArrayRef<'_>) -> Result<()> {
 /// dtype `d`: the first of float16, float32, float64 that `d` casts to
 /// safely. fnp has no float16, so bool, int8 and uint8 are
 /// [`Error::Float16`].
-pub(crate) fn float_loop(d: DType) -> Result<DType> {
+pub(crate) const fn float_loop(d: DType) -> Result<DType> {
     match d {
         DType::Bool | DType::Int8 | DType::UInt8 => Err(Error::Float16),
         DType::Int16 | DType::UInt16 | DType::Float32 => Ok(DType::Float32),
@@ -276,6 +285,58 @@ where
     let flags = drive_stored::<SA, SB, T, T, T, _>(a, b, &shape, out, K::apply)?;
     Ok(Output {
         dtype,
+        shape,
+        flags,
+    })
+}
+
+/// A binary ufunc of the other families (comparisons, logical, bitwise,
+/// shifts, the float functions, fmod, gcd/lcm) for the typed API, in loop
+/// type `T` with output `O` and operand element types `SA`, `SB`, all
+/// fixed at compile time. Inlined into the typed function, whose `op` is a
+/// constant, so that [`extra::Loops::binary`] picks one kernel and the
+/// firmware links that kernel only (the type-erased entry links every
+/// kernel of every loop type).
+#[inline(always)]
+pub(crate) fn extra_as<T, O, SA, SB>(
+    op: BinaryOp,
+    a: &ArrayRef<'_>,
+    b: &ArrayRef<'_>,
+    out: &mut [O],
+) -> Result<Output>
+where
+    T: extra::Loops,
+    O: Element,
+    SA: Element,
+    SB: Element,
+{
+    let shape = broadcast_shapes(a.shape(), b.shape())?;
+    // int64 against uint64 compares exactly, not in their float64 loop.
+    let mixed_sign = const {
+        matches!(
+            (SA::DTYPE.kind(), SB::DTYPE.kind()),
+            (Kind::SignedInt, Kind::UnsignedInt) | (Kind::UnsignedInt, Kind::SignedInt)
+        ) && crate::dtype::result_type(SA::DTYPE, SB::DTYPE).is_float()
+    };
+    let flags = if mixed_sign && op.family() == BinaryFamily::Compare {
+        let out: &mut [u8] = bytemuck::cast_slice_mut(crate::typed::same::<O, Bool>(out)?);
+        compare_mixed_sign(op, a, b, &shape, out)?.ok_or(Error::Unsupported)?
+    } else {
+        match T::binary(op).ok_or(Error::NoLoop)? {
+            extra::Binary::Same(kernel) => {
+                let out = crate::typed::same::<O, T>(out)?;
+                drive_stored::<SA, SB, T, T, T, _>(a, b, &shape, out, kernel)?
+            }
+            extra::Binary::ToBool(kernel) => {
+                let out = crate::typed::same::<O, Bool>(out)?;
+                drive_stored::<SA, SB, T, T, Bool, _>(a, b, &shape, out, kernel)?
+            }
+            // ldexp keeps the type-erased entry (its exponent is int64).
+            extra::Binary::WithExponent(_) => return Err(Error::Unsupported),
+        }
+    };
+    Ok(Output {
+        dtype: O::DTYPE,
         shape,
         flags,
     })

@@ -2,17 +2,18 @@
 //!
 //! The ops are rows of [`crate::table`]; kernels live in [`super::extra`].
 
-use super::driver::{out_run, Input, Walk};
+use super::driver::{out_run, Erased, Input, Stored, Walk};
 use super::extra::{self, Unary};
 use super::float_loop;
 use crate::array::ArrayRef;
 use crate::dtype::{effective_dtype, DType, OperandType};
-use crate::element::{Bool, LoopElement};
+use crate::element::{Bool, Element, LoopElement};
 use crate::error::{Error, Result};
 use crate::flags::FpFlags;
 use crate::output::Output;
 use crate::shape::{Layout, Shape};
 use crate::table::{UnaryFamily, UnaryOp};
+use crate::typed::same;
 
 impl UnaryOp {
     /// The dtype NumPy computes in for an operand of this type.
@@ -20,15 +21,21 @@ impl UnaryOp {
         self.loop_for(effective_dtype(x, &[x])?)
     }
 
-    fn loop_for(self, d: DType) -> Result<DType> {
+    /// [`UnaryOp::loop_dtype`] for an array of dtype `d`, as a `const fn`
+    /// (the typed API resolves its loops at compile time).
+    pub(crate) const fn loop_for(self, d: DType) -> Result<DType> {
+        let is_bool = matches!(d, DType::Bool);
         Ok(match self.family() {
-            UnaryFamily::Math => float_loop(d)?,
-            UnaryFamily::Signed if d == DType::Bool => return Err(Error::NoLoop),
-            UnaryFamily::NoBool if d == DType::Bool => DType::Int8,
+            UnaryFamily::Math => match float_loop(d) {
+                Ok(f) => f,
+                Err(e) => return Err(e),
+            },
+            UnaryFamily::Signed if is_bool => return Err(Error::NoLoop),
+            UnaryFamily::NoBool if is_bool => DType::Int8,
             UnaryFamily::Invert | UnaryFamily::BitCount if d.is_float() => {
                 return Err(Error::NoLoop)
             }
-            UnaryFamily::BitCount if d == DType::Bool => DType::Int8,
+            UnaryFamily::BitCount if is_bool => DType::Int8,
             // An integer's sign bit is its sign: compute in float64, which
             // keeps the sign of every integer.
             UnaryFamily::Signbit if !d.is_float() => DType::Float64,
@@ -92,19 +99,50 @@ pub fn unary(op: UnaryOp, x: &ArrayRef<'_>, out: &mut [u8]) -> Result<Output> {
 
 fn run<T: extra::Loops>(op: UnaryOp, x: &ArrayRef<'_>, out: &mut [u8]) -> Result<FpFlags> {
     match T::unary(op).ok_or(Error::NoLoop)? {
-        Unary::Same(kernel) => drive(x, super::typed_out::<T>(out)?, kernel),
-        Unary::ToBool(kernel) => drive(x, super::typed_out::<Bool>(out)?, kernel),
-        Unary::ToU8(kernel) => drive(x, super::typed_out::<u8>(out)?, kernel),
+        Unary::Same(kernel) => drive::<Erased, _, _, _>(x, super::typed_out::<T>(out)?, kernel),
+        Unary::ToBool(kernel) => {
+            drive::<Erased, _, _, _>(x, super::typed_out::<Bool>(out)?, kernel)
+        }
+        Unary::ToU8(kernel) => drive::<Erased, _, _, _>(x, super::typed_out::<u8>(out)?, kernel),
     }
 }
 
-/// The unary driver: the input walked with the C-contiguous output by the
-/// one elementwise [`Walk`].
-fn drive<A, O, K>(x: &ArrayRef<'_>, out: &mut [O], kernel: K) -> Result<FpFlags>
+/// A unary ufunc for the typed API: loop type `T`, output `O` and input
+/// element type `S` fixed at compile time. Inlined into the typed
+/// function, whose `op` is a constant, so that [`extra::Loops::unary`]
+/// picks one kernel: `sqrt` of float32 links the float32 square root and
+/// its driver, not every unary kernel of every loop type.
+#[inline(always)]
+pub(crate) fn unary_as<T, O, S>(op: UnaryOp, x: &ArrayRef<'_>, out: &mut [O]) -> Result<Output>
 where
+    T: extra::Loops,
+    O: Element,
+    S: Element,
+{
+    let flags = match T::unary(op).ok_or(Error::NoLoop)? {
+        Unary::Same(kernel) => drive::<S, _, _, _>(x, same::<O, T>(out)?, kernel)?,
+        Unary::ToBool(kernel) => drive::<S, _, _, _>(x, same::<O, Bool>(out)?, kernel)?,
+        Unary::ToU8(kernel) => drive::<S, _, _, _>(x, same::<O, u8>(out)?, kernel)?,
+    };
+    Ok(Output {
+        dtype: O::DTYPE,
+        shape: *x.shape(),
+        flags,
+    })
+}
+
+/// The unary driver: the input (stored as `S`) walked with the
+/// C-contiguous output by the one elementwise [`Walk`].
+fn drive<S, A, O, K>(x: &ArrayRef<'_>, out: &mut [O], kernel: K) -> Result<FpFlags>
+where
+    S: Stored,
     A: LoopElement,
     K: Fn(&[A], &mut [O]) -> Result<FpFlags>,
 {
+    // Constant true for a type-erased operand.
+    if !S::holds(x.dtype()) {
+        return Err(Error::InvalidType);
+    }
     let shape = *x.shape();
     let n = shape.size();
     let out = out
@@ -114,7 +152,7 @@ where
         return Ok(FpFlags::NONE);
     }
     let walk = Walk::new([*x.layout(), Layout::c_contiguous(shape)]);
-    let mut ix = Input::<A>::new(x, &walk, 0);
+    let mut ix = Input::<A, S>::new(x, &walk, 0);
     let step = walk.step(ix.is_direct());
     walk.runs(step, |&[sx, _], len, pos| {
         kernel(ix.run(sx, len)?, out_run(out, pos, len)?)
