@@ -30,6 +30,11 @@
 //! # Ok::<(), fnp_core::Error>(())
 //! ```
 //!
+//! ```compile_fail
+//! let s: i16 = fnp_core::sum(&[1i16, 2, 3])?; // np.sum of int16 is int64
+//! # Ok::<(), fnp_core::Error>(())
+//! ```
+//!
 //! Where NumPy would answer in float16 (the float functions of bool, int8
 //! and uint8), the rule's result is [`Float16`], which is no [`Element`]:
 //! the typed call does not compile, as the dynamic entries
