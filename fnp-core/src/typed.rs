@@ -133,6 +133,66 @@ pub(crate) fn binary_erased<O: Element>(
     crate::ufunc::binary(op, a, b, bytes_of(out)?)
 }
 
+/// An op-table row's accuracy ([`crate::precision`]) in words, for the
+/// typed functions' docs: what a firmware author can rely on.
+macro_rules! accuracy_words {
+    (EXACT) => {
+        "are bit-identical to NumPy's"
+    };
+    (SIGN_OPS) => {
+        "are bit-identical to NumPy's, the sign of a NaN included"
+    };
+    (MAX_FAMILY) => {
+        "are bit-identical to NumPy's, except which of +0.0 and -0.0 comes back when they \
+         compare equal, which varies in NumPy itself (by array length and SIMD path)"
+    };
+    (FMAX_FAMILY) => {
+        "are bit-identical to NumPy's, except the sign of equal zeros and which of two NaNs \
+         comes back, which vary in NumPy itself (by array length and SIMD path)"
+    };
+    (POWER) => {
+        "are within 2 ULP of NumPy's, not bit-identical (NumPy's pow and libm's are each \
+         within 1 ULP of the exact value)"
+    };
+    (ARCTAN2) => {
+        $crate::typed::accuracy_words!(transcendental(3, 1, U))
+    };
+    (HYPOT) => {
+        $crate::typed::accuracy_words!(transcendental(1, 1, U))
+    };
+    (LOGADDEXP) => {
+        $crate::typed::accuracy_words!(transcendental(2, 2, U))
+    };
+    // NumPy's tolerance plus libm's 1 ULP, spelled out for the rows in use.
+    (transcendental(1, 1, $lenient:ident)) => {
+        $crate::typed::accuracy_words!(@within "2", "2")
+    };
+    (transcendental(2, 1, $lenient:ident)) => {
+        $crate::typed::accuracy_words!(@within "3", "2")
+    };
+    (transcendental(3, 1, $lenient:ident)) => {
+        $crate::typed::accuracy_words!(@within "4", "2")
+    };
+    (transcendental(4, 1, $lenient:ident)) => {
+        $crate::typed::accuracy_words!(@within "5", "2")
+    };
+    (transcendental(2, 2, $lenient:ident)) => {
+        $crate::typed::accuracy_words!(@within "3", "3")
+    };
+    (transcendental($f32:literal, $f64:literal, $lenient:ident)) => {
+        $crate::typed::accuracy_words!(@within concat!($f32, " + 1"), concat!($f64, " + 1"))
+    };
+    (@within $f32:expr, $f64:expr) => {
+        concat!(
+            "are not bit-identical: float32 within ", $f32, " ULP and float64 within ", $f64,
+            " ULP of NumPy's (NumPy's own documented tolerance for the function plus 1 ULP ",
+            "for libm, whose functions are within 1 ULP of the exact value)"
+        )
+    };
+}
+
+pub(crate) use accuracy_words;
+
 /// The body of a generated binary-ufunc function (`add` & co.): the
 /// arithmetic family takes the monomorphic path (one kernel, one driver,
 /// for the output dtype `O`); the others the type-erased entry.
@@ -370,9 +430,9 @@ pub fn reduce_scratch_len<'a, T: Element>(
 macro_rules! typed_fns {
     (
         binary { $($(#[$bdoc:meta])* $bv:ident = $bcode:literal, $bname:ident,
-                   [$($balias:literal),*], $bfamily:ident -> $bout:ident, $baccuracy:expr, $bidentity:ident;)* }
+                   [$($balias:literal),*], $bfamily:ident -> $bout:ident, $bacc:ident $(($($bargs:tt)*))?, $bidentity:ident;)* }
         unary { $($(#[$udoc:meta])* $uv:ident = $ucode:literal, $uname:ident,
-                  [$($ualias:literal),*], $ufamily:ident -> $uout:ident, $uaccuracy:expr;)* }
+                  [$($ualias:literal),*], $ufamily:ident -> $uout:ident, $uacc:ident $(($($uargs:tt)*))?;)* }
         reduce { $($(#[$rdoc:meta])* $rv:ident = $rcode:literal, $rname:ident,
                    [$($ralias:literal),*], $rkind:ident -> $rout:ident, $raccuracy:expr, [$($rkw:ident),*];)* }
     ) => {
@@ -396,8 +456,9 @@ macro_rules! typed_fns {
                     "- Loops: [`BinaryFamily::", stringify!($bfamily), "`](crate::BinaryFamily::", stringify!($bfamily), ") ",
                     "decides the dtypes; the output type follows from `A` and `B` by ",
                     "[`rule::", stringify!($bout), "`](crate::promote::rule::", stringify!($bout), ").\n",
-                    "- Accuracy of float results against NumPy: [`BinaryOp::accuracy`](crate::BinaryOp::accuracy) ",
-                    "(ULP per dtype, see [`crate::precision`]); integer and bool results are bit-exact.\n",
+                    "- Accuracy against NumPy: float results ", crate::typed::accuracy_words!($bacc $(($($bargs)*))?),
+                    "; integer and bool results are bit-identical ([`BinaryOp::accuracy`](crate::BinaryOp::accuracy) ",
+                    "has the policy the conformance suite checks, see [`crate::precision`]).\n",
                     "- Errors: [`Error::BroadcastMismatch`](crate::Error::BroadcastMismatch), ",
                     "[`Error::NoLoop`](crate::Error::NoLoop) (TypeError), ",
                     "[`Error::BufferTooSmall`](crate::Error::BufferTooSmall) (in bytes, as everywhere).\n",
@@ -427,8 +488,9 @@ macro_rules! typed_fns {
                     "- Loops: [`UnaryFamily::", stringify!($ufamily), "`](crate::UnaryFamily::", stringify!($ufamily), ") ",
                     "decides the dtypes; the output type follows from `T` by ",
                     "[`rule::", stringify!($uout), "`](crate::promote::rule::", stringify!($uout), ").\n",
-                    "- Accuracy of float results against NumPy: [`UnaryOp::accuracy`](crate::UnaryOp::accuracy) ",
-                    "(ULP per dtype, see [`crate::precision`]); integer and bool results are bit-exact.\n",
+                    "- Accuracy against NumPy: float results ", crate::typed::accuracy_words!($uacc $(($($uargs)*))?),
+                    "; integer and bool results are bit-identical ([`UnaryOp::accuracy`](crate::UnaryOp::accuracy) ",
+                    "has the policy the conformance suite checks, see [`crate::precision`]).\n",
                     "- Errors: [`Error::NoLoop`](crate::Error::NoLoop) (TypeError), ",
                     "[`Error::BufferTooSmall`](crate::Error::BufferTooSmall) (in bytes, as everywhere). ",
                     "Where NumPy answers in float16 the call does not compile ([`Float16`](crate::promote::Float16)).\n",
@@ -568,6 +630,47 @@ mod tests {
     use crate::promote::{each_pair, each_type, rule, BinaryLoop, ReduceLoop, Slot, UnaryLoop};
     use crate::reduce::ReduceParams;
     use crate::table::{BinaryOp, ReduceOp, UnaryOp};
+
+    /// The accuracy the docs state in words is the policy the conformance
+    /// suite applies: the ULP bounds of every transcendental row in use.
+    #[test]
+    fn accuracy_words_state_the_table_bounds() {
+        use crate::flags::FpFlags;
+        use crate::precision::{transcendental, Accuracy};
+        const U: FpFlags = FpFlags::UNDERFLOW;
+        let rows: [(&str, Accuracy); 5] = [
+            (
+                accuracy_words!(transcendental(1, 1, U)),
+                transcendental(1, 1, U),
+            ),
+            (
+                accuracy_words!(transcendental(2, 1, U)),
+                transcendental(2, 1, U),
+            ),
+            (
+                accuracy_words!(transcendental(3, 1, U)),
+                transcendental(3, 1, U),
+            ),
+            (
+                accuracy_words!(transcendental(4, 1, U)),
+                transcendental(4, 1, U),
+            ),
+            (
+                accuracy_words!(transcendental(2, 2, U)),
+                transcendental(2, 2, U),
+            ),
+        ];
+        for (words, acc) in rows {
+            let want = format!(
+                "float32 within {} ULP and float64 within {} ULP",
+                acc.f32.ulp, acc.f64.ulp
+            );
+            assert!(words.contains(&want), "{words}");
+        }
+        assert!(accuracy_words!(EXACT).contains("bit-identical"));
+        assert_eq!(crate::precision::POWER.f32.ulp, 2);
+        assert!(accuracy_words!(POWER).contains("within 2 ULP"));
+    }
     use crate::view::View;
 
     /// The rule's type against the run-time resolver: the same dtype
