@@ -781,42 +781,26 @@ fn named_binary_functions_of_every_family_match_the_erased_entry() {
 /// entry, for inputs of mixed types, broadcast and strided.
 #[test]
 fn named_arithmetic_of_mixed_types_matches_the_erased_entry() {
-    fn check<A: fnp_core::Element, B: fnp_core::Element, O: fnp_core::Element>(
-        op: BinaryOp,
-        f: impl Fn(View<'_, A>, View<'_, B>, &mut [O]) -> Result<fnp_core::Output, Error>,
-    ) {
-        let a = sample::<A>(12);
-        let b = sample::<B>(8);
-        let av = View::strided(&a, &[3, 4], &[1, 3], 0).unwrap();
-        let bv = View::strided(&b, &[4], &[-2], 7).unwrap();
-        let mut typed = vec![O::default(); 12];
-        let mut want = vec![O::default(); 12];
-        let t = f(av, bv, &mut typed);
-        let e = binary(
-            op,
-            &av.as_array(),
-            &bv.as_array(),
-            bytemuck::cast_slice_mut(&mut want),
-        );
-        assert_eq!(t, e, "{op:?} {:?} {:?}", A::DTYPE, B::DTYPE);
-        assert_eq!(
-            bytemuck::cast_slice::<O, u8>(&typed),
-            bytemuck::cast_slice::<O, u8>(&want),
-            "{op:?} {:?} {:?}",
-            A::DTYPE,
-            B::DTYPE
-        );
-    }
     macro_rules! each_op {
         ($a:ty, $b:ty) => {
-            check::<$a, $b, _>(BinaryOp::Add, |a, b, o| fnp_core::add(a, b, o));
-            check::<$a, $b, _>(BinaryOp::Subtract, |a, b, o| fnp_core::subtract(a, b, o));
-            check::<$a, $b, _>(BinaryOp::Multiply, |a, b, o| fnp_core::multiply(a, b, o));
-            check::<$a, $b, _>(BinaryOp::TrueDivide, |a, b, o| {
+            typed_binary_matches_erased::<$a, $b, _>(BinaryOp::Add, |a, b, o| {
+                fnp_core::add(a, b, o)
+            });
+            typed_binary_matches_erased::<$a, $b, _>(BinaryOp::Subtract, |a, b, o| {
+                fnp_core::subtract(a, b, o)
+            });
+            typed_binary_matches_erased::<$a, $b, _>(BinaryOp::Multiply, |a, b, o| {
+                fnp_core::multiply(a, b, o)
+            });
+            typed_binary_matches_erased::<$a, $b, _>(BinaryOp::TrueDivide, |a, b, o| {
                 fnp_core::true_divide(a, b, o)
             });
-            check::<$a, $b, _>(BinaryOp::Maximum, |a, b, o| fnp_core::maximum(a, b, o));
-            check::<$a, $b, _>(BinaryOp::Fmin, |a, b, o| fnp_core::fmin(a, b, o));
+            typed_binary_matches_erased::<$a, $b, _>(BinaryOp::Maximum, |a, b, o| {
+                fnp_core::maximum(a, b, o)
+            });
+            typed_binary_matches_erased::<$a, $b, _>(BinaryOp::Fmin, |a, b, o| {
+                fnp_core::fmin(a, b, o)
+            });
         };
     }
     each_op!(f32, f32);
@@ -828,12 +812,16 @@ fn named_arithmetic_of_mixed_types_matches_the_erased_entry() {
     each_op!(i64, u8);
     each_op!(f64, f32);
     each_op!(Bool, i8);
-    check::<Bool, Bool, _>(BinaryOp::Add, |a, b, o| fnp_core::add(a, b, o));
-    check::<Bool, Bool, _>(BinaryOp::Multiply, |a, b, o| fnp_core::multiply(a, b, o));
-    check::<u8, i16, _>(BinaryOp::FloorDivide, |a, b, o| {
+    typed_binary_matches_erased::<Bool, Bool, _>(BinaryOp::Add, |a, b, o| fnp_core::add(a, b, o));
+    typed_binary_matches_erased::<Bool, Bool, _>(BinaryOp::Multiply, |a, b, o| {
+        fnp_core::multiply(a, b, o)
+    });
+    typed_binary_matches_erased::<u8, i16, _>(BinaryOp::FloorDivide, |a, b, o| {
         fnp_core::floor_divide(a, b, o)
     });
-    check::<i32, u16, _>(BinaryOp::Remainder, |a, b, o| fnp_core::remainder(a, b, o));
-    check::<u8, u8, _>(BinaryOp::Power, |a, b, o| fnp_core::power(a, b, o));
-    check::<f32, i8, _>(BinaryOp::Power, |a, b, o| fnp_core::power(a, b, o));
+    typed_binary_matches_erased::<i32, u16, _>(BinaryOp::Remainder, |a, b, o| {
+        fnp_core::remainder(a, b, o)
+    });
+    typed_binary_matches_erased::<u8, u8, _>(BinaryOp::Power, |a, b, o| fnp_core::power(a, b, o));
+    typed_binary_matches_erased::<f32, i8, _>(BinaryOp::Power, |a, b, o| fnp_core::power(a, b, o));
 }
