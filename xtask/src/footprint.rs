@@ -9,14 +9,16 @@
 //! `fnp_core::footprint`) and `artifacts/footprint.json`.
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use anyhow::{bail, Context};
 
 use crate::steps::Steps;
 
-const TRIPLE: &str = "thumbv7m-none-eabi";
+/// The board the probe runs on (its triple, QEMU machine and arguments
+/// come from the board description).
+const BOARD: &str = "lm3s6965evb";
 const PACKAGE: &str = "fnp-footprint";
 /// The stack each typed call should stay within (the firmware-author issue).
 const STACK_GOAL: usize = 1024;
@@ -92,7 +94,14 @@ fn measure(root: &Path) -> anyhow::Result<usize> {
     std::fs::write(root.join("fnp-core/FOOTPRINT.md"), table(&rows, base_text))?;
     let dir = root.join("artifacts");
     std::fs::create_dir_all(&dir)?;
-    std::fs::write(dir.join("footprint.json"), json(&rows, base_text))?;
+    std::fs::write(
+        dir.join("footprint.json"),
+        json(
+            &rows,
+            base_text,
+            fnp_boards::board(BOARD).map_err(anyhow::Error::msg)?.triple,
+        ),
+    )?;
     eprintln!("footprint: wrote fnp-core/FOOTPRINT.md and artifacts/footprint.json");
     Ok(over)
 }
@@ -100,6 +109,7 @@ fn measure(root: &Path) -> anyhow::Result<usize> {
 /// Builds the probe for `op` and runs it on QEMU: its text size and its
 /// report line `(op, dtype, stack bytes, ok)`.
 fn build_and_run(root: &Path, op: &str) -> anyhow::Result<(u64, (String, String, usize, bool))> {
+    let board = fnp_boards::board(BOARD).map_err(anyhow::Error::msg)?;
     let dir = root.join("firmware");
     let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .current_dir(&dir)
@@ -113,7 +123,7 @@ fn build_and_run(root: &Path, op: &str) -> anyhow::Result<(u64, (String, String,
             "-p",
             PACKAGE,
             "--target",
-            TRIPLE,
+            board.triple,
         ])
         .status()
         .context("running cargo for the footprint probe")?;
@@ -122,25 +132,20 @@ fn build_and_run(root: &Path, op: &str) -> anyhow::Result<(u64, (String, String,
     }
     let elf = dir
         .join("target")
-        .join(TRIPLE)
+        .join(board.triple)
         .join("release")
         .join(PACKAGE);
     let text = text_size(&elf)?;
     let out = Command::new("timeout")
-        .args([
-            "60",
-            "qemu-system-arm",
-            "-cpu",
-            "cortex-m3",
-            "-machine",
-            "lm3s6965evb",
-        ])
+        .arg("60")
+        .arg(board.qemu)
+        .args(board.machine)
         .args(["-display", "none", "-monitor", "none", "-serial", "null"])
         .args(["-semihosting-config", "enable=on,target=native", "-kernel"])
         .arg(&elf)
         .stdin(Stdio::null())
         .output()
-        .context("running qemu-system-arm")?;
+        .with_context(|| format!("running {}", board.qemu))?;
     let stdout = String::from_utf8_lossy(&out.stdout);
     if !out.status.success() {
         bail!(
@@ -169,7 +174,7 @@ fn build_and_run(root: &Path, op: &str) -> anyhow::Result<(u64, (String, String,
 
 /// `.text` + `.rodata` + `.vector_table` of an ELF: llvm-size's text column.
 fn text_size(elf: &Path) -> anyhow::Result<u64> {
-    let out = Command::new(llvm_tool("llvm-size")?)
+    let out = Command::new(crate::panics::llvm_tool("llvm-size")?)
         .arg(elf)
         .output()
         .context("running llvm-size")?;
@@ -180,19 +185,6 @@ fn text_size(elf: &Path) -> anyhow::Result<u64> {
         .and_then(|l| l.split_whitespace().next())
         .and_then(|t| t.parse().ok())
         .with_context(|| format!("llvm-size output: {stdout}"))
-}
-
-/// A tool of the toolchain's llvm-tools component (`cargo xtask setup`).
-fn llvm_tool(name: &str) -> anyhow::Result<PathBuf> {
-    let sysroot = Command::new("rustc")
-        .args(["--print", "sysroot"])
-        .output()?;
-    let sysroot = String::from_utf8(sysroot.stdout)?;
-    std::fs::read_dir(PathBuf::from(sysroot.trim()).join("lib/rustlib"))?
-        .filter_map(|e| e.ok())
-        .map(|e| e.path().join("bin").join(name))
-        .find(|p| p.exists())
-        .with_context(|| format!("{name} not found (rustup component add llvm-tools)"))
 }
 
 fn table(rows: &[Row], base_text: u64) -> String {
@@ -223,9 +215,9 @@ fn table(rows: &[Row], base_text: u64) -> String {
     s
 }
 
-fn json(rows: &[Row], base_text: u64) -> String {
+fn json(rows: &[Row], base_text: u64, triple: &str) -> String {
     let mut s = format!(
-        "{{\n  \"target\": \"{TRIPLE}\",\n  \"baseline_text\": {base_text},\n  \"stack_goal\": {STACK_GOAL},\n  \"rows\": ["
+        "{{\n  \"target\": \"{triple}\",\n  \"baseline_text\": {base_text},\n  \"stack_goal\": {STACK_GOAL},\n  \"rows\": ["
     );
     for (k, r) in rows.iter().enumerate() {
         let sep = if k + 1 == rows.len() { "" } else { "," };

@@ -56,6 +56,12 @@ impl Report {
 
 /// Where rustup's llvm-objdump lives for the host toolchain.
 fn objdump() -> anyhow::Result<std::path::PathBuf> {
+    llvm_tool("llvm-objdump")
+}
+
+/// Where a tool of rustup's llvm-tools component (`llvm-objdump`,
+/// `llvm-size`) lives for the host toolchain.
+pub fn llvm_tool(name: &str) -> anyhow::Result<std::path::PathBuf> {
     let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
     let out = |args: &[&str]| -> anyhow::Result<String> {
         let o = Command::new(&rustc)
@@ -73,7 +79,8 @@ fn objdump() -> anyhow::Result<std::path::PathBuf> {
     let tool = Path::new(sysroot.trim())
         .join("lib/rustlib")
         .join(host)
-        .join("bin/llvm-objdump");
+        .join("bin")
+        .join(name);
     if !tool.exists() {
         bail!(
             "{} is missing: `rustup component add llvm-tools`",
