@@ -13,7 +13,8 @@ that into the canonical fnp.oracle.v1 file.
 
 JOB.json also carries fnp's op table (`ops`, the rows `fnp info --json`
 prints): which names are binary or unary ufuncs and which are reductions,
-whose keywords NumPy is called with. The script keeps no op list of its
+whose keywords NumPy is called with; a dotted name (`add.reduce`) is that
+ufunc's method, called with the case's keywords. The script keeps no op list of its
 own; a name outside the table is called if NumPy has a ufunc of that name.
 
 Without NumPy (or with `pure-python`) a pure-Python oracle computes what it
@@ -145,7 +146,18 @@ class NumpyOracle:
         op = case["op"]
         kind = self.kinds.get(op)
         fn = getattr(np, op, None)
-        if kind == "reduction" and callable(fn):
+        ufunc_name, dot, method_name = op.partition(".")
+        if dot:
+            # A ufunc method, `maximum.accumulate`: NumPy's own method with
+            # the keywords the case gives (NumPy's defaults otherwise).
+            ufunc = getattr(np, ufunc_name, None)
+            method = getattr(ufunc, method_name, None) if isinstance(ufunc, np.ufunc) else None
+            if method is None:
+                return {"status": "unsupported",
+                        "reason": "NumPy %s has no ufunc method %s" % (self.version, op)}
+            kw = self.kwargs(case.get("params", {}))
+            call = lambda args: method(*args, **kw)
+        elif kind == "reduction" and callable(fn):
             # np.<name> with the keywords the case gives (np.sum, np.amax…).
             kw = self.kwargs(case.get("params", {}))
             call = lambda args: fn(*args, **kw)

@@ -105,14 +105,14 @@ pub use output::Output;
 pub use reduce::{reduce, Axes, ReduceParams, Scalar};
 pub use shape::{broadcast_shapes, Layout, Shape, MAX_NDIM};
 pub use table::{
-    BinaryFamily, BinaryOp, Identity, Keyword, Keywords, Op, OutRule, ReduceKind, ReduceOp,
+    BinaryFamily, BinaryOp, Identity, Keyword, Keywords, Method, Op, OutRule, ReduceKind, ReduceOp,
     UnaryFamily, UnaryOp,
 };
 pub use typed::{
     binary_into, binary_output, reduce_into, reduce_output, reduce_scratch_len, std_ddof,
     unary_into, unary_output, var_ddof,
 };
-pub use ufunc::{binary, unary};
+pub use ufunc::{binary, method, method_dtype, method_output, reorderable, unary};
 pub use view::View;
 
 // One typed function per row of the op table: `add`, `sqrt`, `mean`, ...

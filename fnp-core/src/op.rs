@@ -53,6 +53,10 @@ pub fn output_of(
             let [x] = inputs_of::<1>(inputs)?;
             r.output(x, params)
         }
+        Op::Method(b, m) => {
+            let [x] = inputs_of::<1>(inputs)?;
+            crate::ufunc::method_output(b, m, x, params)
+        }
     }
 }
 
@@ -60,7 +64,7 @@ pub fn output_of(
 /// [`ReduceOp::scratch_len`](crate::ReduceOp::scratch_len) for reductions.
 pub fn scratch_len(op: Op, inputs: &[ArrayRef<'_>], params: &ReduceParams<'_>) -> Result<usize> {
     match op {
-        Op::Binary(_) | Op::Unary(_) => output_of(op, inputs, params).map(|_| 0),
+        Op::Binary(_) | Op::Unary(_) | Op::Method(..) => output_of(op, inputs, params).map(|_| 0),
         Op::Reduce(r) => {
             let [x] = inputs_of::<1>(inputs)?;
             r.scratch_len(x, params)
@@ -95,6 +99,10 @@ pub fn call(
             let [x] = inputs_of::<1>(inputs)?;
             reduce(r, x, params, out, scratch)
         }
+        Op::Method(b, m) => {
+            let [x] = inputs_of::<1>(inputs)?;
+            crate::ufunc::method(b, m, x, params, out)
+        }
     }
 }
 
@@ -108,6 +116,11 @@ impl Op {
                 .iter()
                 .any(|&x| arrays.iter().any(|&y| b.resolve(x, y) == Ok(out))),
             Op::Unary(u) => arrays.iter().any(|&x| u.resolve(x) == Ok(out)),
+            Op::Method(b, m) => DType::ALL.into_iter().any(|d| {
+                core::iter::once(None)
+                    .chain(DType::ALL.map(Some))
+                    .any(|dtype| crate::ufunc::method_dtype(b, m, d, dtype) == Ok(out))
+            }),
             Op::Reduce(r) => {
                 let words = [0u64; 2];
                 let bytes: &[u8] = bytemuck::cast_slice(&words);
@@ -197,7 +210,7 @@ mod tests {
                     .flat_map(|&x| arrays.iter().filter_map(move |&y| b.resolve(x, y).ok()))
                     .collect(),
                 Op::Unary(u) => arrays.iter().filter_map(|&x| u.resolve(x).ok()).collect(),
-                Op::Reduce(_) => continue,
+                Op::Reduce(_) | Op::Method(..) => continue,
             };
             assert!(!outputs.is_empty(), "{op} has no loop at all");
             for d in DType::ALL {

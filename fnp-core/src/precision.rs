@@ -305,6 +305,18 @@ pub const POWER: Accuracy = Accuracy::both(Policy {
           overflow for pow(huge, inf) is raised by SVML only",
 });
 
+/// `power` and `float_power` folded by `reduce`/`accumulate`: each step's
+/// result is the next step's base, and pow's relative error is multiplied
+/// by `|y ln x|` on the way, so the 2 ULP of one call grow along the fold.
+pub const POWER_FOLD: Accuracy = Accuracy::both(Policy {
+    ulp: 16,
+    zero_sign_any: false,
+    nan_sign: NanSign::Ignore,
+    lenient_flags: FpFlags::OVERFLOW,
+    why: "pow's <= 2 ULP per step (NumPy's pow vs libm's) fed back as the next base, \
+          where the error is scaled by |y ln x|",
+});
+
 /// arctan2: NumPy's documented tolerance for arctan (3 / 1 ULP in
 /// float32 / float64; atan2 has no row of its own) + libm's < 1 ULP.
 pub const ARCTAN2: Accuracy = transcendental(3, 1, FpFlags::UNDERFLOW);

@@ -420,6 +420,31 @@ macro_rules! define_ops {
             pub const fn identity(self) -> Identity {
                 match self { $(BinaryOp::$bv => Identity::$bidentity,)* }
             }
+
+            /// NumPy's name of one of this ufunc's methods (`add.reduce`).
+            pub const fn method_name(self, method: Method) -> &'static str {
+                match method {
+                    Method::Reduce => match self {
+                        $(BinaryOp::$bv => concat!(stringify!($bname), ".reduce"),)*
+                    },
+                    Method::Accumulate => match self {
+                        $(BinaryOp::$bv => concat!(stringify!($bname), ".accumulate"),)*
+                    },
+                }
+            }
+
+            /// The method's name under the ufunc's aliases
+            /// (`divide.reduce`).
+            pub const fn method_aliases(self, method: Method) -> &'static [&'static str] {
+                match method {
+                    Method::Reduce => match self {
+                        $(BinaryOp::$bv => &[$(concat!($balias, ".reduce")),*],)*
+                    },
+                    Method::Accumulate => match self {
+                        $(BinaryOp::$bv => &[$(concat!($balias, ".accumulate")),*],)*
+                    },
+                }
+            }
         }
 
         /// A unary ufunc. The discriminant is the stable wire code, offset
@@ -759,6 +784,45 @@ macro_rules! try_from_code {
 
 try_from_code!(BinaryOp, UnaryOp, ReduceOp);
 
+/// A method of a binary ufunc object (`np.add.reduce`, …). The
+/// discriminant is the wire's method code (0 is a plain call).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[repr(u8)]
+pub enum Method {
+    /// `ufunc.reduce(array, axis=0, dtype=None, keepdims=False, initial=…,
+    /// where=True)`: the op folded over the axes, in NumPy's order.
+    Reduce = 1,
+    /// `ufunc.accumulate(array, axis=0, dtype=None)`: the running fold
+    /// along one axis, the input's shape out.
+    Accumulate = 2,
+}
+
+impl Method {
+    /// Every method, in code order.
+    pub const ALL: [Method; 2] = [Method::Reduce, Method::Accumulate];
+
+    /// NumPy's attribute name (`reduce`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Method::Reduce => "reduce",
+            Method::Accumulate => "accumulate",
+        }
+    }
+
+    /// The method with wire code `code` (`None` for 0, a plain call).
+    pub fn from_code(code: u8) -> Result<Option<Method>> {
+        match code {
+            0 => Ok(None),
+            1 => Ok(Some(Method::Reduce)),
+            2 => Ok(Some(Method::Accumulate)),
+            _ => Err(Error::UnknownOp),
+        }
+    }
+}
+
 /// Any fnp op.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -771,6 +835,8 @@ pub enum Op {
     Reduce(ReduceOp),
     /// A unary ufunc (one input, elementwise).
     Unary(UnaryOp),
+    /// A method of a binary ufunc (one input, [`ReduceParams`](crate::ReduceParams)).
+    Method(BinaryOp, Method),
 }
 
 impl Op {
@@ -781,6 +847,11 @@ impl Op {
             .map(|&b| Op::Binary(b))
             .chain(ReduceOp::ALL.iter().map(|&r| Op::Reduce(r)))
             .chain(UnaryOp::ALL.iter().map(|&u| Op::Unary(u)))
+            .chain(
+                Method::ALL
+                    .into_iter()
+                    .flat_map(|m| BinaryOp::ALL.iter().map(move |&b| Op::Method(b, m))),
+            )
     }
 
     /// NumPy's name.
@@ -789,6 +860,7 @@ impl Op {
             Op::Binary(b) => b.name(),
             Op::Reduce(r) => r.name(),
             Op::Unary(u) => u.name(),
+            Op::Method(b, m) => b.method_name(m),
         }
     }
 
@@ -798,25 +870,49 @@ impl Op {
             Op::Binary(b) => b.aliases(),
             Op::Reduce(r) => r.aliases(),
             Op::Unary(u) => u.aliases(),
+            Op::Method(b, m) => b.method_aliases(m),
         }
     }
 
     /// Parses a NumPy name, aliases included (`divide`, `mod`, `abs`,
     /// `amin`, `amax`, ...).
     pub fn from_name(name: &str) -> Option<Op> {
+        if let Some((ufunc, method)) = name.split_once('.') {
+            let method = Method::ALL.into_iter().find(|m| m.name() == method)?;
+            return BinaryOp::from_name(ufunc).map(|b| Op::Method(b, method));
+        }
         BinaryOp::from_name(name)
             .map(Op::Binary)
             .or_else(|| UnaryOp::from_name(name).map(Op::Unary))
             .or_else(|| ReduceOp::from_name(name).map(Op::Reduce))
     }
 
-    /// The stable wire code: a binary op's own code, 64 + a reduction's,
-    /// 128 + a unary op's.
+    /// The stable wire code: a binary op's own code (also for its
+    /// methods, see [`Op::method`]), 64 + a reduction's, 128 + a unary
+    /// op's.
     pub const fn code(self) -> u8 {
         match self {
-            Op::Binary(b) => b as u8,
+            Op::Binary(b) | Op::Method(b, _) => b as u8,
             Op::Reduce(r) => REDUCE_CODE_BASE + r as u8,
             Op::Unary(u) => UNARY_CODE_BASE + u as u8,
+        }
+    }
+
+    /// The ufunc method, if the op is one.
+    pub const fn method(self) -> Option<Method> {
+        match self {
+            Op::Method(_, m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// The op of wire code `code` and method code `method` (0 for a plain
+    /// call; only binary ufuncs have methods).
+    pub fn from_codes(code: u8, method: u8) -> Result<Op> {
+        match (Op::try_from(code)?, Method::from_code(method)?) {
+            (op, None) => Ok(op),
+            (Op::Binary(b), Some(m)) => Ok(Op::Method(b, m)),
+            _ => Err(Error::UnknownOp),
         }
     }
 
@@ -824,14 +920,20 @@ impl Op {
     pub const fn arity(self) -> usize {
         match self {
             Op::Binary(_) => 2,
-            Op::Reduce(_) | Op::Unary(_) => 1,
+            Op::Reduce(_) | Op::Unary(_) | Op::Method(..) => 1,
         }
     }
 
     /// How its float results compare with NumPy's.
     pub const fn accuracy(self) -> Accuracy {
         match self {
-            Op::Binary(b) => b.accuracy(),
+            Op::Method(BinaryOp::Power | BinaryOp::FloatPower, _) => crate::precision::POWER_FOLD,
+            // np.max and friends: which NaN a vectorised reduction returns.
+            Op::Method(
+                BinaryOp::Maximum | BinaryOp::Minimum | BinaryOp::Fmax | BinaryOp::Fmin,
+                Method::Reduce,
+            ) => crate::precision::PICKS_ELEMENT,
+            Op::Binary(b) | Op::Method(b, _) => b.accuracy(),
             Op::Reduce(r) => r.accuracy(),
             Op::Unary(u) => u.accuracy(),
         }
@@ -866,7 +968,11 @@ mod tests {
     fn codes_round_trip() {
         let mut n = 0;
         for op in Op::all() {
-            assert_eq!(Op::try_from(op.code()), Ok(op));
+            let method = op.method().map_or(0, |m| m as u8);
+            assert_eq!(Op::from_codes(op.code(), method), Ok(op));
+            if method == 0 {
+                assert_eq!(Op::try_from(op.code()), Ok(op));
+            }
             assert_eq!(Op::from_name(op.name()), Some(op));
             for alias in op.aliases() {
                 assert_eq!(Op::from_name(alias), Some(op), "{alias}");
@@ -875,8 +981,22 @@ mod tests {
         }
         assert_eq!(
             n,
-            BinaryOp::ALL.len() + ReduceOp::ALL.len() + UnaryOp::ALL.len()
+            BinaryOp::ALL.len() * (1 + Method::ALL.len())
+                + ReduceOp::ALL.len()
+                + UnaryOp::ALL.len()
         );
+        assert_eq!(
+            Op::from_name("maximum.accumulate"),
+            Some(Op::Method(BinaryOp::Maximum, Method::Accumulate))
+        );
+        assert_eq!(
+            Op::from_name("divide.reduce"),
+            Some(Op::Method(BinaryOp::TrueDivide, Method::Reduce))
+        );
+        assert_eq!(Op::from_name("add.outer_product"), None);
+        assert_eq!(Op::from_name("sum.reduce"), None);
+        assert_eq!(Op::from_codes(0, 3), Err(Error::UnknownOp));
+        assert_eq!(Op::from_codes(64, 1), Err(Error::UnknownOp));
         assert!(BinaryOp::ALL.len() <= usize::from(REDUCE_CODE_BASE));
         assert!(ReduceOp::ALL.len() <= usize::from(UNARY_CODE_BASE - REDUCE_CODE_BASE));
         // Discriminants are the positions in ALL, so codes are dense.

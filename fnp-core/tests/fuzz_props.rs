@@ -426,6 +426,7 @@ mod wire {
         Case {
             id: 7,
             op: Op::Binary(fnp_core::BinaryOp::Add).code(),
+            method: 0,
             mode: 0,
             params: Params::default(),
             inputs: Bounded::from_slice(&[
@@ -465,7 +466,7 @@ mod wire {
     /// offsets, keywords, so mutations start from deep inside the decoder.
     fn valid_frame() -> impl Strategy<Value = Vec<u8>> {
         (
-            any::<u8>(),
+            (any::<u8>(), 0u8..4),
             0u8..3,
             prop::collection::vec(
                 (
@@ -485,7 +486,7 @@ mod wire {
             prop::collection::vec(-4i64..4, 0..4),
             prop::option::of((0u8..5, any::<u64>())),
         )
-            .prop_map(|(op, mode, arrays, all, axes, initial)| {
+            .prop_map(|((op, method), mode, arrays, all, axes, initial)| {
                 let arrays: Vec<WireArray<'_>> = arrays
                     .iter()
                     .map(|(dtype, weak, shape, strides, offset, data)| WireArray {
@@ -500,6 +501,7 @@ mod wire {
                 let case = Case {
                     id: 1,
                     op,
+                    method,
                     mode,
                     params: Params {
                         axis: WireAxes {

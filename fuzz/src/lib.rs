@@ -132,6 +132,7 @@ fn good_frame() -> Vec<u8> {
     let case = Case {
         id: 7,
         op: Op::Binary(BinaryOp::Add).code(),
+        method: 0,
         mode: 0,
         params: Params::default(),
         inputs: Bounded::from_slice(&[array(&[2], &data), array(&[1], &data[..4])]).unwrap(),

@@ -43,7 +43,7 @@ pub enum Command {
 /// Arguments of `fnp info`.
 #[derive(Debug, Args)]
 pub struct InfoArgs {
-    /// Print the op table as JSON (fnp.info.v1): every op's code, name,
+    /// Print the op table as JSON (fnp.info.v2): every op's code, name,
     /// aliases, kind, family, arity, identity, keywords and accuracy.
     #[arg(long)]
     pub json: bool,

@@ -53,7 +53,14 @@ impl Aligned {
     }
 }
 
-fn fail(e: Error) -> CaseOutcome {
+/// The outcome of an fnp-core error: NumPy's exception, or `unsupported`
+/// for what fnp-core does not implement ([`Error::Unsupported`]).
+pub(crate) fn fail(e: Error) -> CaseOutcome {
+    if e == Error::Unsupported {
+        return CaseOutcome::Unsupported {
+            reason: e.to_string(),
+        };
+    }
     CaseOutcome::Error {
         exception: e.numpy_exception().to_string(),
         message: e.to_string(),
@@ -112,7 +119,7 @@ pub fn execute(case: &Case) -> CaseOutcome {
             Err(e) => return fail(e),
         }
     }
-    let wire_params = match convert::params(&case.params) {
+    let wire_params = match convert::params(&case.params, case.op.op()) {
         Ok(p) => p,
         Err(e) => return fail(e.error),
     };

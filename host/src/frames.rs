@@ -150,6 +150,7 @@ struct RawParams {
 struct RawCase {
     id: u32,
     op: u8,
+    method: u8,
     mode: u8,
     params: RawParams,
     inputs: Vec<RawArray>,
@@ -175,6 +176,7 @@ fn good_case() -> RawCase {
     RawCase {
         id: 7,
         op: 0,
+        method: 0,
         mode: 0,
         params: RawParams {
             axis_kind: wire::AxisKind::All as u8,
@@ -296,6 +298,12 @@ pub fn adversarial() -> Vec<Frame> {
         "unknown_op",
         "op 127 (no op has it)",
         case_with(|c| c.op = 127),
+        Reason::UnknownOp,
+    );
+    add(
+        "unknown_method",
+        "method 9 of add (protocol 2 has reduce = 1 and accumulate = 2)",
+        case_with(|c| c.method = 9),
         Reason::UnknownOp,
     );
     add(
@@ -583,6 +591,7 @@ mod tests {
         let typed = Message::Case(Case {
             id: 7,
             op: 0,
+            method: 0,
             mode: 0,
             params: Params::default(),
             inputs: Bounded::from_slice(&[arr(&a), arr(&b)]).unwrap(),

@@ -23,7 +23,13 @@
 //!   magnitudes, for ULP statistics), `rand`, `scalar` (lone Python
 //!   scalars), `layout` and `shape` (strided views, 0-d and empty);
 //! - `large.json`: host-only cases of ≥ 10⁵ elements, stored as seeded
-//!   `generate` descriptors instead of values.
+//!   `generate` descriptors instead of values;
+//! - ufunc methods (`methods.json`, op `<ufunc>.reduce` and
+//!   `<ufunc>.accumulate` for every binary ufunc and dtype): `rand`
+//!   (random shapes, axes and the method's other keywords), `edge` (edge
+//!   values; axis tuples, 0-d and `axis=None` calls NumPy refuses),
+//!   `empty` and `layout` (reversed and strided views). It has its own
+//!   seeded generator, so adding it moved no other file.
 //!
 //! Most arrays have at most 16 elements so cases fit a 64 KiB device.
 //!
@@ -36,7 +42,7 @@ use std::path::Path;
 
 use anyhow::Context;
 use fnp_core::table::{Keyword, Keywords};
-use fnp_core::{BinaryOp, DType, ReduceOp, UnaryOp};
+use fnp_core::{BinaryOp, DType, OperandType, ReduceOp, UnaryOp};
 use serde_json::{json, Map, Value};
 
 use crate::corpus::{c_strides, splitmix64};
@@ -1428,6 +1434,287 @@ fn large_suite(seed: u64) -> Suite {
     s
 }
 
+/// The ufunc methods of the `methods` suite, as NumPy spells them after
+/// the ufunc's name (`add.reduce`).
+const METHODS: [&str; 2] = ["reduce", "accumulate"];
+
+/// How NumPy's type resolver treats a binary ufunc on two arrays of one
+/// dtype, as fnp-core's op table says (only to share out the cases: a
+/// refused or float16 combination needs few).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Loops {
+    /// A loop NumPy and fnp both have.
+    Found,
+    /// NumPy answers in float16 (float functions of bool, int8, uint8).
+    Float16,
+    /// No loop: a TypeError whatever the values.
+    Refused,
+}
+
+fn loops(op: BinaryOp, dtype: DType) -> Loops {
+    let t = OperandType::Array(dtype);
+    match op.resolve(t, t) {
+        Ok(_) => Loops::Found,
+        Err(fnp_core::Error::Float16) => Loops::Float16,
+        Err(_) => Loops::Refused,
+    }
+}
+
+/// `reduce`'s `dtype=`: a float input only gets float dtypes (a float cast
+/// to an integer is C's undefined behaviour out of range), an integer or
+/// bool input int64, float64 or its own.
+fn method_dtype(dtype: DType, rng: &mut Rng) -> DType {
+    if dtype.is_float() {
+        rng.pick(&[DType::Float64, DType::Float32, dtype])
+    } else {
+        rng.pick(&[DType::Int64, DType::Float64, dtype])
+    }
+}
+
+/// Keywords of `ufunc.reduce(array, axis=0, dtype=None, out=None,
+/// keepdims=False, initial=<no value>, where=True)`. An axis tuple on a
+/// ufunc NumPy does not call reorderable (subtract, …) is a ValueError.
+fn method_reduce_params(dtype: DType, shape: &[usize], rng: &mut Rng) -> Map<String, Value> {
+    let ndim = shape.len();
+    let mut p = Map::new();
+    let axis = match rng.below(8) {
+        2 => Some(Value::Null),
+        3 | 4 if ndim > 0 => Some(json!(rng.below(ndim) as i64)),
+        5 if ndim > 0 => Some(json!(rng.below(ndim) as i64 - ndim as i64)),
+        6 if ndim > 1 => {
+            let a = rng.below(ndim);
+            let b = (a + 1 + rng.below(ndim - 1)) % ndim;
+            Some(json!([a, b]))
+        }
+        _ => None,
+    };
+    if let Some(axis) = axis {
+        p.insert("axis".into(), axis);
+    }
+    if rng.chance(1, 4) {
+        p.insert("keepdims".into(), json!(true));
+    }
+    if rng.chance(1, 5) {
+        p.insert("initial".into(), initial_for(dtype, rng));
+    }
+    if rng.chance(1, 5) {
+        p.insert("where".into(), mask_for(shape, rng));
+        // Ufuncs without an identity need `initial` with `where`; leave it
+        // out sometimes to keep NumPy's ValueError covered.
+        if !p.contains_key("initial") && rng.chance(3, 4) {
+            p.insert("initial".into(), initial_for(dtype, rng));
+        }
+    }
+    if rng.chance(1, 8) {
+        p.insert("dtype".into(), json!(method_dtype(dtype, rng).name()));
+    }
+    p
+}
+
+/// Keywords of `ufunc.accumulate(array, axis=0, dtype=None, out=None)`.
+fn method_accumulate_params(dtype: DType, shape: &[usize], rng: &mut Rng) -> Map<String, Value> {
+    let ndim = shape.len();
+    let mut p = Map::new();
+    match rng.below(4) {
+        1 if ndim > 0 => {
+            p.insert("axis".into(), json!(rng.below(ndim) as i64));
+        }
+        2 if ndim > 0 => {
+            p.insert("axis".into(), json!(rng.below(ndim) as i64 - ndim as i64));
+        }
+        _ => {}
+    }
+    if rng.chance(1, 8) {
+        p.insert("dtype".into(), json!(method_dtype(dtype, rng).name()));
+    }
+    p
+}
+
+/// Whether NumPy 2.4's own answer for `ufunc.reduce` of `d` depends on
+/// the CPU: its AVX-512 loops of float `power` (also `float_power`'s),
+/// `arctan2` and `ldexp` read the accumulator once when the reduced axis
+/// is innermost, so
+/// `np.power.reduce([2., 3., 2.])` is `2. ** 2.` (4.0) on this machine and
+/// 64.0 (the left fold, what fnp computes) on CPUs without AVX-512. The
+/// corpus reduces those only where every CPU agrees: down the columns of
+/// a 2-d array (an elementwise loop per row) and over two elements.
+fn numpy_misreduces(ufunc: BinaryOp, d: DType) -> bool {
+    matches!(
+        ufunc,
+        BinaryOp::Power | BinaryOp::FloatPower | BinaryOp::Arctan2 | BinaryOp::Ldexp
+    ) && fnp_core::method_dtype(ufunc, fnp_core::Method::Reduce, d, None).is_ok_and(DType::is_float)
+}
+
+/// `methods.json`: NumPy's ufunc methods `reduce` and `accumulate` of every
+/// binary ufunc of the op table, in every dtype (op `add.reduce`,
+/// `maximum.accumulate`, …). Families: `rand` (random small shapes, values
+/// and keywords), `edge` (the dtype's edge values, whole and per row; for
+/// a few ufuncs also the calls NumPy refuses: an axis tuple to a
+/// non-reorderable ufunc, accumulate of a 0-d array, over `None` or a
+/// tuple), `empty` (identity or ValueError), `layout` (reversed and
+/// strided views). Its own seeded generator, so the other files do not
+/// move.
+fn methods_suite(seed: u64) -> Suite {
+    let mut rng = Rng::new(seed ^ 0x004d_4554_484f_4453);
+    let rng = &mut rng;
+    let mut s = Suite::default();
+    for &ufunc in BinaryOp::ALL {
+        for method in METHODS {
+            let op = format!("{}.{method}", ufunc.name());
+            let op = op.as_str();
+            let reduce = method == "reduce";
+            let params = |d: DType, shape: &[usize], rng: &mut Rng| {
+                Some(Value::Object(if reduce {
+                    method_reduce_params(d, shape, rng)
+                } else {
+                    method_accumulate_params(d, shape, rng)
+                }))
+            };
+            for d in DType::ALL {
+                if reduce && numpy_misreduces(ufunc, d) {
+                    // Only where NumPy's answer does not depend on the CPU:
+                    // down the columns (an elementwise loop per row) and
+                    // over two elements.
+                    let sig = d.name();
+                    for shape in [[3usize, 4], [2, 3]] {
+                        let v = random_values(d, size(&shape), rng);
+                        let p = json!({"axis": 0});
+                        s.push(
+                            op,
+                            "columns",
+                            sig,
+                            vec![input(d, &shape, &v, None)],
+                            Some(p),
+                        );
+                    }
+                    let edges = edge_values(d);
+                    let n = edges.len() / d.itemsize();
+                    if n % 2 == 0 {
+                        let p = json!({"axis": 0});
+                        let shape = [2, n / 2];
+                        s.push(
+                            op,
+                            "edge",
+                            sig,
+                            vec![input(d, &shape, &edges, None)],
+                            Some(p),
+                        );
+                    }
+                    let v = random_values(d, 2, rng);
+                    s.push(op, "pair", sig, vec![input(d, &[2], &v, None)], None);
+                    continue;
+                }
+                let sig = d.name();
+                let found = loops(ufunc, d);
+                // rand: small random shapes (0-d only for reduce: a 0-d
+                // accumulate is an error, below).
+                let count = match found {
+                    Loops::Found if reduce && d.is_float() => 3,
+                    Loops::Found => 2,
+                    Loops::Float16 | Loops::Refused => 1,
+                };
+                for _ in 0..count {
+                    let shape = loop {
+                        let shape = random_shape(rng, 16);
+                        if reduce || !shape.is_empty() {
+                            break shape;
+                        }
+                    };
+                    let p = params(d, &shape, rng);
+                    let v = random_values(d, size(&shape), rng);
+                    s.push(op, "rand", sig, vec![input(d, &shape, &v, None)], p);
+                }
+                // edge: the dtype's edge values in one array, and for
+                // reduce per row.
+                let edges = edge_values(d);
+                let n = edges.len() / d.itemsize();
+                s.push(op, "edge", sig, vec![input(d, &[n], &edges, None)], None);
+                if found == Loops::Refused {
+                    continue;
+                }
+                if reduce && n % 2 == 0 && found == Loops::Found {
+                    // Floats in three rows, so not every row holds a NaN.
+                    let rows = if n % 6 == 0 { 3 } else { 2 };
+                    s.push(
+                        op,
+                        "edge",
+                        sig,
+                        vec![input(d, &[rows, n / rows], &edges, None)],
+                        Some(json!({"axis": 1})),
+                    );
+                }
+                // empty: reduce gives the identity or a ValueError.
+                if reduce {
+                    s.push(op, "empty", sig, vec![input(d, &[0], &[], None)], None);
+                }
+                if matches!(d, DType::Float64 | DType::Int32) {
+                    s.push(
+                        op,
+                        "empty",
+                        sig,
+                        vec![input(d, &[2, 0], &[], None)],
+                        Some(json!({"axis": 1})),
+                    );
+                }
+                // layout: reversed and strided views.
+                if found != Loops::Found {
+                    continue;
+                }
+                let (shape, layout, axes) = match (d, reduce) {
+                    (DType::Float64, true) => {
+                        (vec![3, 4], reversed(&[3, 4]), vec![json!(1), Value::Null])
+                    }
+                    (DType::Int32, true) => (
+                        vec![2, 3, 2],
+                        stepped(&[2, 3, 2]),
+                        vec![json!(-1), json!(0)],
+                    ),
+                    (DType::Float64, false) => (vec![3, 4], stepped(&[3, 4]), vec![json!(1)]),
+                    (DType::Int32, false) => (vec![4, 3], reversed(&[4, 3]), vec![json!(0)]),
+                    _ => continue,
+                };
+                let axis = rng.pick(&[0, 1][..axes.len()]);
+                let v = random_values(d, size(&shape), rng);
+                s.push(
+                    op,
+                    "layout",
+                    sig,
+                    vec![input(d, &shape, &v, Some(layout))],
+                    Some(json!({"axis": axes[axis]})),
+                );
+            }
+            // Calls NumPy refuses whatever the values.
+            let d = DType::Float64;
+            let v = f64_bytes(d, &[1.5, -2.0, 0.25, 3.0, -0.5, 8.0]);
+            let a = input(d, &[2, 3], &v, None);
+            if reduce {
+                // An axis tuple: fine for reorderable ufuncs, a ValueError
+                // for the others.
+                s.push(op, "edge", d.name(), vec![a], Some(json!({"axis": [0, 1]})));
+            } else if matches!(ufunc.name(), "add" | "subtract" | "maximum") {
+                // A 0-d array, `axis=None` and an axis tuple.
+                s.push(
+                    op,
+                    "edge",
+                    d.name(),
+                    vec![input(d, &[], &v[..8], None)],
+                    None,
+                );
+                for axis in [Value::Null, json!([0, 1])] {
+                    s.push(
+                        op,
+                        "edge",
+                        d.name(),
+                        vec![a.clone()],
+                        Some(json!({"axis": axis})),
+                    );
+                }
+            }
+        }
+    }
+    s
+}
+
 /// One generated corpus file.
 pub struct GeneratedFile {
     /// File name (`binary.json`, …).
@@ -1466,6 +1753,7 @@ pub fn generate(seed: u64) -> Vec<GeneratedFile> {
         render("unary", seed, unary),
         render("large", seed, large_suite(seed)),
         render("adversarial", seed, adversarial_suite()),
+        render("methods", seed, methods_suite(seed)),
     ]
 }
 
@@ -1647,6 +1935,77 @@ mod tests {
         }
         for family in ["edge", "mixed", "scalar", "bcast", "layout"] {
             assert!(all.contains(&format!("\"add/{family}/")), "{family}");
+        }
+        // Every ufunc method of every binary ufunc, in every dtype.
+        let methods = files.iter().find(|f| f.name == "methods.json").unwrap();
+        for ufunc in BinaryOp::ALL {
+            for method in METHODS {
+                for d in DType::ALL {
+                    let probe = format!("\"{}.{method}/rand/{}/0\"", ufunc.name(), d.name());
+                    let columns = method == "reduce" && numpy_misreduces(*ufunc, d);
+                    assert_eq!(methods.text.contains(&probe), !columns, "{probe}");
+                    if columns {
+                        let probe = format!("\"{}.{method}/columns/{}/0\"", ufunc.name(), d.name());
+                        assert!(methods.text.contains(&probe), "{probe}");
+                    }
+                }
+                let all_left_out =
+                    method == "reduce" && DType::ALL.iter().all(|&d| numpy_misreduces(*ufunc, d));
+                for family in ["edge", "empty"] {
+                    if all_left_out && family == "empty" {
+                        break;
+                    }
+                    let probe = format!("\"{}.{method}/{family}/", ufunc.name());
+                    assert!(methods.text.contains(&probe), "{probe}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_methods_suite_is_small_and_names_numpy_methods() {
+        let files = generate(5);
+        let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "binary.json",
+                "reduce.json",
+                "unary.json",
+                "large.json",
+                "adversarial.json",
+                "methods.json"
+            ]
+        );
+        let methods = &files[5];
+        assert!(
+            (2_500..=3_500).contains(&methods.cases),
+            "{} cases",
+            methods.cases
+        );
+        let json: Value = serde_json::from_str(&methods.text).unwrap();
+        assert_eq!(json["suite"], "methods");
+        let ufuncs: Vec<&str> = BinaryOp::ALL.iter().map(|o| o.name()).collect();
+        for case in json["cases"].as_array().unwrap() {
+            let (id, op) = (case["id"].as_str().unwrap(), case["op"].as_str().unwrap());
+            assert!(id.starts_with(&format!("{op}/")), "{id}");
+            let (ufunc, method) = op.split_once('.').unwrap();
+            assert!(ufuncs.contains(&ufunc) && METHODS.contains(&method), "{op}");
+            let elements: usize = case["inputs"][0]["shape"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| d.as_u64().unwrap() as usize)
+                .product();
+            assert!(elements <= 18, "{id}: {elements} elements");
+            let keywords: &[&str] = if method == "reduce" {
+                &["axis", "keepdims", "initial", "where", "dtype"]
+            } else {
+                &["axis", "dtype"]
+            };
+            if let Some(p) = case.get("params").and_then(Value::as_object) {
+                assert!(p.keys().all(|k| keywords.contains(&k.as_str())), "{id}");
+            }
         }
     }
 }

@@ -11,11 +11,11 @@ use std::process::ExitCode;
 
 use fnp_core::precision::{NanSign, Policy};
 use fnp_core::table::{Identity, Keyword, Keywords};
-use fnp_core::{DType, Op};
+use fnp_core::{DType, Method, Op};
 use serde_json::{json, Value};
 
 /// The `schema` field of `fnp info --json`.
-pub const SCHEMA: &str = "fnp.info.v1";
+pub const SCHEMA: &str = "fnp.info.v2";
 
 /// `fnp info [--json]`.
 pub fn main(as_json: bool) -> anyhow::Result<ExitCode> {
@@ -50,12 +50,13 @@ pub fn ops_json() -> Vec<Value> {
     Op::all().map(op_json).collect()
 }
 
-/// `binary`, `unary` or `reduction`.
+/// `binary`, `unary`, `reduction` or `method` (`add.reduce`).
 pub fn kind(op: Op) -> &'static str {
     match op {
         Op::Binary(_) => "binary",
         Op::Unary(_) => "unary",
         Op::Reduce(_) => "reduction",
+        Op::Method(..) => "method",
     }
 }
 
@@ -66,6 +67,7 @@ pub fn family(op: Op) -> String {
         Op::Binary(b) => format!("{:?}", b.family()),
         Op::Unary(u) => format!("{:?}", u.family()),
         Op::Reduce(r) => format!("{:?}", r.kind()),
+        Op::Method(_, m) => m.name().to_string(),
     };
     snake_case(&camel)
 }
@@ -89,8 +91,14 @@ fn snake_case(camel: &str) -> String {
 /// reduction; ufuncs are called with their operands alone), and whether
 /// its `axis` may be a tuple.
 pub fn keywords(op: Op) -> (Vec<&'static str>, bool) {
-    let Op::Reduce(r) = op else {
-        return (Vec::new(), false);
+    let r = match op {
+        Op::Reduce(r) => r,
+        Op::Method(_, Method::Accumulate) => return (vec!["axis", "dtype"], false),
+        Op::Method(b, Method::Reduce) => {
+            let names = vec!["axis", "keepdims", "where", "initial", "dtype"];
+            return (names, fnp_core::reorderable(b));
+        }
+        Op::Binary(_) | Op::Unary(_) => return (Vec::new(), false),
     };
     let set: Keywords = r.keywords();
     let mut names = vec!["axis"];

@@ -25,7 +25,7 @@ pub enum Kind {
     Manifest,
     /// `fnp.frames.v1`: raw wire frames with the reason each must get.
     Frames,
-    /// `fnp.info.v1`: `fnp info --json`, the op table.
+    /// `fnp.info.v2`: `fnp info --json`, the op table.
     Info,
 }
 
@@ -50,7 +50,7 @@ impl Kind {
             Kind::Log => "fnp.log.v1",
             Kind::Manifest => "fnp.bundle.manifest.v1",
             Kind::Frames => "fnp.frames.v1",
-            Kind::Info => "fnp.info.v1",
+            Kind::Info => "fnp.info.v2",
         }
     }
 
@@ -68,7 +68,7 @@ impl Kind {
             Kind::Log => include_str!("../../schemas/fnp.log.v1.json"),
             Kind::Manifest => include_str!("../../schemas/fnp.bundle.manifest.v1.json"),
             Kind::Frames => include_str!("../../schemas/fnp.frames.v1.json"),
-            Kind::Info => include_str!("../../schemas/fnp.info.v1.json"),
+            Kind::Info => include_str!("../../schemas/fnp.info.v2.json"),
         }
     }
 

@@ -92,7 +92,7 @@ fn info_prints_the_op_table_for_people_and_as_json() {
     let out = fnp(&["info", "--json"], &[]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(doc["schema"], "fnp.info.v1");
+    assert_eq!(doc["schema"], "fnp.info.v2");
     let ops = doc["ops"].as_array().unwrap();
     assert_eq!(ops.len(), fnp_core::Op::all().count());
     let sum = ops.iter().find(|o| o["name"] == "sum").unwrap();

@@ -132,6 +132,7 @@ fn a_32_bit_device_refuses_a_2_pow_40_shape() {
     let w = wire::Case {
         id: 99,
         op: 0,
+        method: 0,
         mode: 0,
         params: wire::Params::default(),
         inputs: Bounded::from_slice(&[huge, small]).unwrap(),
@@ -473,7 +474,8 @@ fn the_device_answers_bad_frames_with_distinct_errors_and_keeps_serving() {
     .unwrap();
     assert_eq!(reason_of(stats_reply), (Reason::UnexpectedMessage, 6));
     assert_eq!(
-        reason_of(frame_of(2, &[7, 0, 0, 1, 0, 2])).0,
+        // id, op, method, mode, axis None, no axes, keepdims = 2.
+        reason_of(frame_of(2, &[7, 0, 0, 0, 1, 0, 2])).0,
         Reason::Malformed
     );
     // Longer than the board's receive buffer: dropped up to its delimiter.

@@ -405,6 +405,25 @@ pub(crate) fn pow_flags<F: Float>(a: F, b: F, r: F) -> FpFlags {
     f
 }
 
+/// [`pow_flags`] as the C library raises them, which NumPy's
+/// `float_power` loop calls: `pow(±0, -inf)` is an exact infinity without
+/// `divide` (C99 leaves that flag to the library; glibc and NumPy 2.4
+/// raise none), and only finite operands overflow.
+#[inline]
+pub(crate) fn c_pow_flags<F: Float>(a: F, b: F, r: F) -> FpFlags {
+    let finite = a.is_finite() && b.is_finite();
+    let mut f = invalid(a, b, r);
+    if r.is_infinite() && a == F::ZERO && b.is_finite() {
+        f |= FpFlags::DIVIDE;
+    } else if r.is_infinite() && finite {
+        f |= FpFlags::OVERFLOW;
+    }
+    if finite && a != F::ZERO && r.abs() < F::MIN_POSITIVE {
+        f |= FpFlags::UNDERFLOW;
+    }
+    f
+}
+
 /// Python's `divmod` for floats, as NumPy's `npy_divmod`: the quotient is
 /// computed from the exact `fmod` remainder, moved to the divisor's sign,
 /// and snapped to the nearest integer, so that `floor_divide(1.0, 0.1)` is
@@ -507,8 +526,28 @@ pub(crate) fn remainder<F: Float, const FLAGS: bool>(a: F, b: F) -> (F, FpFlags)
 
 #[cfg(test)]
 mod tests {
-    use super::{f32_div_count, fmod_f32, fmod_f64, tiny_inexact, tiny_inexact_f32};
+    use super::{
+        c_pow_flags, f32_div_count, fmod_f32, fmod_f64, pow_flags, tiny_inexact, tiny_inexact_f32,
+    };
     use crate::flags::FpFlags;
+
+    /// NumPy 2.4: `np.power(0.0, -np.inf)` flags divide (SVML),
+    /// `np.float_power(0.0, -np.inf)` nothing (the C library); both flag
+    /// divide for a finite negative exponent and overflow for finite
+    /// operands.
+    #[test]
+    fn c_library_pow_flags() {
+        let inf = f64::INFINITY;
+        for zero in [0.0, -0.0] {
+            assert_eq!(pow_flags(zero, -inf, inf), FpFlags::DIVIDE);
+            assert_eq!(c_pow_flags(zero, -inf, inf), FpFlags::NONE);
+            assert_eq!(c_pow_flags(zero, -1.0, inf), FpFlags::DIVIDE);
+        }
+        assert_eq!(c_pow_flags(10.0, 400.0, inf), FpFlags::OVERFLOW);
+        assert_eq!(c_pow_flags(2.0, inf, inf), FpFlags::NONE);
+        assert_eq!(c_pow_flags(-1.0, 0.5, f64::NAN), FpFlags::INVALID);
+        assert_eq!(c_pow_flags(0.5, 1074.0, 5e-324), FpFlags::UNDERFLOW);
+    }
 
     /// SplitMix64, for reproducible operands.
     fn next(state: &mut u64) -> u64 {

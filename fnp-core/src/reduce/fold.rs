@@ -19,7 +19,7 @@ use crate::table::ReduceOp;
 
 /// `initial=` converted to the loop dtype as NumPy does (NEP 50: a Python
 /// int must fit an integer loop; a float is cast).
-fn initial_value<T: Num>(s: Scalar) -> Result<(T, FpFlags)> {
+pub(crate) fn initial_value<T: Num>(s: Scalar) -> Result<(T, FpFlags)> {
     let as_int = |v: i128| -> Result<(T, FpFlags)> {
         match T::DTYPE.int_range() {
             Some((lo, hi)) if v < lo || v > hi => Err(Error::PythonIntOverflow),

@@ -42,8 +42,10 @@ use crate::output::Output;
 use crate::table::ReduceOp;
 use arg::arg;
 use engine::{Plain, Pre};
+pub(crate) use fold::initial_value;
 use fold::typed;
 pub use params::{Axes, ReduceParams, Scalar};
+pub(crate) use resolve::default_accumulator;
 use resolve::{resolve, scratch_words};
 
 /// Computes `op` over `a` into `out` (C-contiguous, aligned for the result

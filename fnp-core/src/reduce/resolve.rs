@@ -58,7 +58,7 @@ pub(super) struct Resolved {
 
 /// NumPy's accumulator for add/multiply: ints narrower than 64 bits and
 /// bool go to the platform int (int64/uint64).
-fn default_accumulator(d: DType) -> DType {
+pub(crate) fn default_accumulator(d: DType) -> DType {
     match d {
         DType::Bool | DType::Int8 | DType::Int16 | DType::Int32 => DType::Int64,
         DType::UInt8 | DType::UInt16 | DType::UInt32 => DType::UInt64,

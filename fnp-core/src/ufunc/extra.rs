@@ -529,7 +529,7 @@ macro_rules! float_loops {
                     }
                     BinaryOp::Heaviside => |a, b, o| map2(a, b, o, heaviside),
                     BinaryOp::FloatPower => {
-                        |a, b, o| map2_flags(a, b, o, Float::pow, float::pow_flags)
+                        |a, b, o| map2_flags(a, b, o, Float::pow, float::c_pow_flags)
                     }
                     // C's fmod is exact: only a NaN from numbers flags.
                     BinaryOp::Fmod => {

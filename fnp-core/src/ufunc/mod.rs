@@ -10,6 +10,7 @@
 mod driver;
 mod extra;
 pub(crate) mod kernels;
+mod method;
 pub(crate) mod unary;
 mod vmath;
 
@@ -25,6 +26,7 @@ use driver::{out_run, Erased, Input, Stored, Walk};
 use kernels::ArithOp;
 
 pub(crate) use kernels::BinaryKernel;
+pub use method::{method, method_dtype, method_output, reorderable};
 pub use unary::unary;
 
 /// Elements gathered per inner-loop chunk when an input needs a cast or is
@@ -496,34 +498,57 @@ where
     // driver per loop dtype instead of one per (op, dtype) pair. Elsewhere
     // each kernel is its own zero-sized function type, so the driver is
     // monomorphized around it as before (no indirect call on the host).
+    if crate::SMALL {
+        let kernel = arith_kernel::<T>(op).ok_or(Error::NoLoop)?;
+        return drive(a, b, shape, out, kernel);
+    }
     macro_rules! dispatch {
         ($($variant:ident),*) => {
-            if crate::SMALL {
-                let kernel: Kernel<T> = match op {
-                    $(BinaryOp::$variant => kernels::$variant::apply,)*
-                    _ => return Err(Error::NoLoop),
-                };
-                drive(a, b, shape, out, kernel)
-            } else {
-                match op {
-                    $(BinaryOp::$variant => drive(
-                        a,
-                        b,
-                        shape,
-                        out,
-                        <kernels::$variant as BinaryKernel<T>>::apply,
-                    ),)*
-                    // Other families are driven by `run_extra`.
-                    _ => Err(Error::NoLoop),
-                }
+            match op {
+                $(BinaryOp::$variant => drive(
+                    a,
+                    b,
+                    shape,
+                    out,
+                    <kernels::$variant as BinaryKernel<T>>::apply,
+                ),)*
+                // Other families are driven by `run_extra`.
+                _ => Err(Error::NoLoop),
             }
         };
     }
     crate::table::for_each_op!(arith_ops, dispatch)
 }
 
+/// The kernel of an arithmetic `op` in loop type `T`, as a function
+/// pointer (`None` for the other families).
+pub(crate) fn arith_kernel<T>(op: BinaryOp) -> Option<Kernel<T>>
+where
+    kernels::Add: BinaryKernel<T>,
+    kernels::Subtract: BinaryKernel<T>,
+    kernels::Multiply: BinaryKernel<T>,
+    kernels::TrueDivide: BinaryKernel<T>,
+    kernels::FloorDivide: BinaryKernel<T>,
+    kernels::Remainder: BinaryKernel<T>,
+    kernels::Power: BinaryKernel<T>,
+    kernels::Maximum: BinaryKernel<T>,
+    kernels::Minimum: BinaryKernel<T>,
+    kernels::Fmax: BinaryKernel<T>,
+    kernels::Fmin: BinaryKernel<T>,
+{
+    macro_rules! pick {
+        ($($variant:ident),*) => {
+            match op {
+                $(BinaryOp::$variant => Some(kernels::$variant::apply as Kernel<T>),)*
+                _ => None,
+            }
+        };
+    }
+    crate::table::for_each_op!(arith_ops, pick)
+}
+
 /// A kernel's contiguous inner loop over one run of the loop dtype.
-type Kernel<T> = fn(&[T], &[T], &mut [T]) -> Result<FpFlags>;
+pub(crate) type Kernel<T> = fn(&[T], &[T], &mut [T]) -> Result<FpFlags>;
 
 /// The binary driver: both inputs broadcast to `shape` and walked with the
 /// C-contiguous output by the one elementwise [`Walk`].

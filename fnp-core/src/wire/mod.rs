@@ -29,7 +29,7 @@ use crate::Error;
 /// The protocol version; bumped whenever the bytes of any message change
 /// (the golden-bytes tests pin them). A peer with another version is
 /// refused with [`Reason::VersionMismatch`].
-pub const PROTOCOL_VERSION: u16 = 1;
+pub const PROTOCOL_VERSION: u16 = 2;
 
 macro_rules! reasons {
     ($($(#[$doc:meta])* $variant:ident = $code:literal, $name:literal;)*) => {

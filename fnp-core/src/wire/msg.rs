@@ -312,6 +312,9 @@ pub struct Case<'a> {
     pub id: u32,
     /// Raw op code: a binary ufunc 0..=63, a reduction 64 + its code.
     pub op: u8,
+    /// Raw [`Method`](crate::Method) code of a binary ufunc: 0 calls it,
+    /// 1 is `reduce`, 2 `accumulate` (protocol 2).
+    pub method: u8,
     /// Raw [`Mode`] code.
     pub mode: u8,
     /// Keyword parameters.

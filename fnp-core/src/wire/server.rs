@@ -122,7 +122,9 @@ impl<'m, P: Platform> Server<'m, P> {
     /// Sends Hello: the first frame after reset, which the host waits for.
     pub fn hello<F: FnMut(&[u8])>(&mut self, sink: F) {
         let mut ops: heapless::Vec<u8, MAX_OPS> = heapless::Vec::new();
-        for op in Op::all() {
+        // A binary op's methods share its code: protocol 2 serves them for
+        // every binary op advertised.
+        for op in Op::all().filter(|op| op.method().is_none()) {
             let _no_room_means_not_advertised = ops.push(op.code());
         }
         let hello = Hello {
@@ -177,8 +179,12 @@ impl<'m, P: Platform> Server<'m, P> {
     /// Validates, stages and runs one case, then streams its Result.
     fn serve<F: FnMut(&[u8])>(&mut self, case: &Case<'_>, sink: &mut F) -> Result<(), WireError> {
         let mode = Mode::try_from(case.mode)?;
-        let op = Op::try_from(case.op)
-            .map_err(|_| WireError::with_detail(Reason::UnknownOp, case.op.into()))?;
+        let op = Op::from_codes(case.op, case.method).map_err(|_| {
+            WireError::with_detail(
+                Reason::UnknownOp,
+                u64::from(case.op) | u64::from(case.method) << 8,
+            )
+        })?;
         let inputs = case.inputs.as_slice();
         if case.inputs.overflowed() || inputs.len() != op.arity() {
             return Err(WireError::with_detail(

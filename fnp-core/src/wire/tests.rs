@@ -3,7 +3,7 @@ use std::vec;
 use std::vec::Vec;
 
 use super::*;
-use crate::{DType, Error};
+use crate::{BinaryOp, DType, Error, Method};
 
 fn frame(msg: &Message<'_>) -> Vec<u8> {
     let mut out = Vec::new();
@@ -60,6 +60,7 @@ fn binary_case<'a>(op: u8, a: WireArray<'a>, b: WireArray<'a>) -> Case<'a> {
     Case {
         id: 7,
         op,
+        method: 0,
         mode: 0,
         params: Params::default(),
         inputs: Bounded::from_slice(&[a, b]).unwrap(),
@@ -93,8 +94,8 @@ fn hello() -> Hello<'static> {
 #[test]
 fn golden_hello() {
     golden(&Message::Hello(hello()),
-        "01010b6c6d3373363936356576620772656c65617365804080080802804080400080400b000102030405060708090a0300010228e577da",
-        "2101010b6c6d3373363936356576620772656c65617365804080080802804080400480400b0c0102030405060708090a0307010228e577da00",
+        "01020b6c6d3373363936356576620772656c65617365804080080802804080400080400b000102030405060708090a030001027ac9558d",
+        "2101020b6c6d3373363936356576620772656c65617365804080080802804080400480400b0c0102030405060708090a030701027ac9558d00",
     );
 }
 
@@ -106,8 +107,8 @@ fn golden_case() {
     b.weak = true;
     let case = binary_case(0, array(DType::Int32, &[1], &a), b);
     golden(&Message::Case(case),
-        "020700000100000000000000000000000002030001010000040100000004010000000805000000000000000019fc1f94",
-        "03020701020101010101010101010101010302030301010103040101010304010101030805010101010101010519fc1f9400",
+        "020700000001000000000000000000000000020300010100000401000000040100000008050000000000000000324464c1",
+        "03020701010201010101010101010101010103020303010101030401010103040101010308050101010101010105324464c100",
     );
 }
 
@@ -126,6 +127,7 @@ fn golden_case_with_params() {
     let case = Case {
         id: 300,
         op: 64,
+        method: 0,
         mode: 0,
         params: Params {
             axis: WireAxes {
@@ -144,8 +146,34 @@ fn golden_case_with_params() {
         where_mask: Some(array(DType::Bool, &[2], &mask)),
     };
     golden(&Message::Case(case),
-        "02ac02400002010101010380808080808080f83f0109000000000000f03f010a0001020101000008000000000000044001000001020000020100b4b6777f",
-        "0502ac02401202010101010380808080808080f83f0109010101010105f03f010a0501020101010208010101010104044001010301020103020105b4b6777f00",
+        "02ac0240000002010101010380808080808080f83f0109000000000000f03f010a000102010100000800000000000004400100000102000002010052455d19",
+        "0502ac0240011202010101010380808080808080f83f0109010101010105f03f010a050102010101020801010101010404400101030102010302010552455d1900",
+    );
+}
+
+#[test]
+fn golden_method_case() {
+    // np.maximum.accumulate(int16 [3, -1]) along axis 0.
+    let data = [3u8, 0, 0xff, 0xff];
+    let case = Case {
+        id: 9,
+        op: BinaryOp::Maximum as u8,
+        method: Method::Accumulate as u8,
+        mode: 0,
+        params: Params {
+            axis: WireAxes {
+                kind: AxisKind::Int as u8,
+                axes: Bounded::from_slice(&[0]).unwrap(),
+            },
+            ..Params::default()
+        },
+        inputs: Bounded::from_slice(&[array(DType::Int16, &[2], &data)]).unwrap(),
+        where_mask: None,
+    };
+    golden(
+        &Message::Case(case),
+        "0209070200020100000000000000000000000001020001020000040300ffff007f882b10",
+        "050209070203020101010101010101010101010301020301020103040303ffff057f882b1000",
     );
 }
 
@@ -389,8 +417,8 @@ fn decode_errors_each_have_their_reason() {
     assert_eq!(reason(Tag::GetStats as u8, &[1]).reason, Reason::Malformed);
     // Hello of another version: refused before the rest is looked at.
     assert_eq!(
-        reason(Tag::Hello as u8, &[2, 0xff]),
-        WireError::with_detail(Reason::VersionMismatch, 2)
+        reason(Tag::Hello as u8, &[1, 0xff]),
+        WireError::with_detail(Reason::VersionMismatch, 1)
     );
     assert_eq!(reason(Tag::Hello as u8, &[]).reason, Reason::Truncated);
 }
@@ -537,6 +565,19 @@ fn case_errors_each_have_their_reason() {
     let mut c = ok();
     c.op = 127;
     assert_eq!(refused(&c), WireError::with_detail(Reason::UnknownOp, 127));
+    // A method code past accumulate, and a method of a reduction.
+    let mut c = ok();
+    c.method = 3;
+    assert_eq!(
+        refused(&c),
+        WireError::with_detail(Reason::UnknownOp, 3 << 8)
+    );
+    c.op = 64;
+    c.method = 1;
+    assert_eq!(
+        refused(&c),
+        WireError::with_detail(Reason::UnknownOp, 64 | 1 << 8)
+    );
 
     let mut c = ok();
     c.inputs = Bounded::from_slice(&[array(DType::Int32, &[2], &d)]).unwrap();
@@ -618,7 +659,7 @@ fn case_errors_each_have_their_reason() {
 /// A case whose first input has `dims.len()` dimensions, more than a
 /// `Bounded` can hold, built by hand-encoding the body.
 fn tamper_ndim(dims: &[u64]) -> Vec<u8> {
-    let mut body = vec![7u8, 0, 0]; // id, op, mode
+    let mut body = vec![7u8, 0, 0, 0]; // id, op, method, mode
     body.extend_from_slice(&[1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]); // default params
     body.push(2); // two inputs
     for _ in 0..2 {
@@ -720,7 +761,10 @@ fn unexpected_messages_and_stats() {
             assert_eq!(h.limits.arena_bytes, 64);
             assert_eq!(h.limits.max_ndim, crate::MAX_NDIM as u64);
             assert_eq!(h.dtypes.len(), 11);
-            assert_eq!(h.ops.len(), crate::Op::all().count());
+            assert_eq!(
+                h.ops.len(),
+                crate::Op::all().filter(|op| op.method().is_none()).count()
+            );
             assert!(h.ops.contains(&64), "sum is served");
         }
         other => panic!("{other:?}"),
@@ -751,6 +795,7 @@ fn reduce_case<'a>(op: crate::ReduceOp, a: WireArray<'a>, params: Params) -> Cas
     Case {
         id: 11,
         op: crate::Op::Reduce(op).code(),
+        method: 0,
         mode: 0,
         params,
         inputs: Bounded::from_slice(&[a]).unwrap(),
@@ -846,6 +891,41 @@ fn reductions_with_every_keyword_are_served() {
     );
     match serve_with(64, &empty) {
         Message::Result(r) => assert_eq!(error_from_code(r.error), Some(Error::EmptyReduction)),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn ufunc_methods_are_served() {
+    // np.subtract.accumulate(int32 [[1, 2, 3], [4, 5, 6]], axis=1)
+    // == [[1, -1, -4], [4, -1, -7]]; subtract.reduce along axis 0 ==
+    // [-3, -3, -3]; along both axes it is not reorderable (ValueError).
+    let d = le_i32(&[1, 2, 3, 4, 5, 6]);
+    let axis = |axes: &[i64], kind: AxisKind| Params {
+        axis: WireAxes {
+            kind: kind as u8,
+            axes: Bounded::from_slice(axes).unwrap(),
+        },
+        ..Params::default()
+    };
+    let mut case = reduce_case(
+        crate::ReduceOp::Sum,
+        array(DType::Int32, &[2, 3], &d),
+        axis(&[1], AxisKind::Int),
+    );
+    case.op = BinaryOp::Subtract as u8;
+    case.method = Method::Accumulate as u8;
+    let (dtype, shape, data) = result_of(serve_with(64, &case));
+    assert_eq!((dtype, shape), (DType::Int32 as u8, vec![2, 3]));
+    assert_eq!(data, le_i32(&[1, -1, -4, 4, -1, -7]));
+    case.method = Method::Reduce as u8;
+    case.params = axis(&[0], AxisKind::Int);
+    let (dtype, shape, data) = result_of(serve_with(64, &case));
+    assert_eq!((dtype, shape), (DType::Int32 as u8, vec![3]));
+    assert_eq!(data, le_i32(&[-3, -3, -3]));
+    case.params = axis(&[0, 1], AxisKind::Tuple);
+    match serve_with(64, &case) {
+        Message::Result(r) => assert_eq!(error_from_code(r.error), Some(Error::InvalidArgument)),
         other => panic!("{other:?}"),
     }
 }

@@ -90,8 +90,9 @@ fn scalar(s: &Scalar) -> Result<WireScalar, NoWireForm> {
 /// The wire form of a case's keywords (all but the `where=` mask, an array
 /// of its own): what devices are sent, and what the host target turns
 /// into fnp-core's params with the same [`fnp_core::wire::reduce_params`]
-/// as the device's server.
-pub fn params(p: &crate::case::Params) -> Result<Params, NoWireForm> {
+/// as the device's server. An absent `axis` is the op's default: `None`
+/// for the reductions, `0` for a ufunc method (`add.reduce`).
+pub fn params(p: &crate::case::Params, op: Option<Op>) -> Result<Params, NoWireForm> {
     let axes = |list: &[i64]| {
         dims(list, "axes").map_err(|reason| NoWireForm {
             error: fnp_core::Error::TooManyDims,
@@ -99,6 +100,10 @@ pub fn params(p: &crate::case::Params) -> Result<Params, NoWireForm> {
         })
     };
     let axis = match &p.axis {
+        None if op.is_some_and(|op| op.method().is_some()) => WireAxes {
+            kind: AxisKind::Int as u8,
+            axes: axes(&[0])?,
+        },
         None | Some(AxisParam::All) => WireAxes::all(),
         Some(AxisParam::One(a)) => WireAxes {
             kind: AxisKind::Int as u8,
@@ -134,7 +139,7 @@ pub fn to_wire<'a>(
     })?;
     let inputs: Vec<WireArray<'a>> = case.inputs.iter().map(array).collect::<Result<_, _>>()?;
     let p = &case.params;
-    let params = params(p).map_err(|e| e.reason)?;
+    let params = params(p, case.op.op()).map_err(|e| e.reason)?;
     let where_mask = match (&p.where_mask, mask) {
         (Some(m), Some(bytes)) => {
             let shape: Vec<u64> = m.shape.iter().map(|&d| d as u64).collect();
@@ -153,6 +158,7 @@ pub fn to_wire<'a>(
     Ok(wire::Case {
         id,
         op,
+        method: case.op.op().and_then(Op::method).map_or(0, |m| m as u8),
         mode: case.params.mode as u8,
         params,
         inputs: Bounded::from_slice(&inputs).ok_or_else(|| {
@@ -283,10 +289,7 @@ pub fn outcome_of(reply: Reply) -> CaseOutcome {
             bytes,
             flags,
         },
-        Reply::Raised(e) => CaseOutcome::Error {
-            exception: e.numpy_exception().to_string(),
-            message: e.to_string(),
-        },
+        Reply::Raised(e) => crate::exec::fail(e),
         Reply::Refused(e) => match e.reason {
             Reason::Hardened => match fnp_core::Refusal::from_code(e.detail) {
                 Some(r) => crate::exec::hardened(r),

@@ -117,11 +117,11 @@ impl<D: Device> Target for DeviceTarget<D> {
             max_input_bytes: usize::try_from(l.arena_bytes).ok(),
             max_ndim: usize::try_from(l.max_ndim).unwrap_or(0),
             dtypes: self.info.dtypes.clone(),
+            // Hello lists each code once; the methods of every binary op
+            // listed come with the protocol.
             ops: Some(
-                self.info
-                    .ops
-                    .iter()
-                    .filter_map(|&c| fnp_core::Op::try_from(c).ok())
+                fnp_core::Op::all()
+                    .filter(|op| self.info.ops.contains(&op.code()))
                     .collect(),
             ),
         }

@@ -145,7 +145,9 @@ pub fn cases() -> Vec<Case> {
 /// mean([1.,2.,3.,4.], where=[T,F,T,F]) = 2.0; max(int32 []) raises
 /// ValueError; cumsum(uint8 [200,100]) = uint64 [200,300];
 /// var([1.,2.,4.], ddof=1) = 2.333333333333333 (0x4002aaaaaaaaaaaa);
-/// sum(int8 [100,100], dtype=int8, initial=1) = int8 -55.
+/// sum(int8 [100,100], dtype=int8, initial=1) = int8 -55;
+/// maximum.accumulate(int32 [3,1,4,1,5]) = int32 [3,3,4,4,5];
+/// subtract.reduce(int32 [[1,2,3],[4,5,6]], axis=1) = int32 [-4,-7].
 pub fn reduction_cases() -> Vec<Case> {
     let int8 = input(DType::Int8, &[2], &[100i8, 100], |x| {
         x.to_le_bytes().to_vec()
@@ -165,7 +167,18 @@ pub fn reduction_cases() -> Vec<Case> {
         case("cumsum_u8", "cumsum", vec![u8s(&[2], &[200, 100])]),
         case("var_ddof1", "var", vec![f64s(&[3], &[1.0, 2.0, 4.0])]),
         case("sum_int8_dtype_initial", "sum", vec![int8]),
+        case(
+            "maximum_accumulate_i32",
+            "maximum.accumulate",
+            vec![i32s(&[5], &[3, 1, 4, 1, 5])],
+        ),
+        case(
+            "subtract_reduce_axis1",
+            "subtract.reduce",
+            vec![i32s(&[2, 3], &[1, 2, 3, 4, 5, 6])],
+        ),
     ];
+    v[7].params.axis = Some(AxisParam::One(1));
     v[0].params.axis = Some(AxisParam::One(0));
     v[0].params.keepdims = true;
     v[1].params.where_mask = Some(Mask {
