@@ -54,6 +54,8 @@ pub enum Error {
     /// NumPy computes this in float16 (a float ufunc on bool, int8 or
     /// uint8), a dtype fnp-core does not have.
     Float16,
+    /// An index outside its axis (`reduceat`'s indices; IndexError).
+    IndexOutOfBounds,
 }
 
 /// `core::result::Result` with fnp's [`Error`].
@@ -74,6 +76,7 @@ impl Error {
             Error::NoLoop | Error::InvalidType => "TypeError",
             Error::PythonIntOverflow => "OverflowError",
             Error::AxisOutOfBounds => "AxisError",
+            Error::IndexOutOfBounds => "IndexError",
             Error::Misaligned
             | Error::BufferTooSmall { .. }
             | Error::UnknownDType
@@ -150,6 +153,7 @@ impl core::fmt::Display for Error {
             Error::UnknownOp => f.write_str("unknown op code"),
             Error::Unsupported => f.write_str("not supported by fnp-core"),
             Error::Float16 => f.write_str("NumPy answers in float16, which fnp-core does not have"),
+            Error::IndexOutOfBounds => f.write_str("index out of bounds for its axis"),
         }
     }
 }

@@ -10,6 +10,7 @@ use crate::reduce::{reduce, ReduceParams};
 use crate::shape::{Layout, Shape};
 use crate::ufunc::{binary, unary};
 
+use crate::table::Method;
 pub use crate::table::{Op, REDUCE_CODE_BASE, UNARY_CODE_BASE};
 
 /// The inputs of `op`, checked for count. Binary ops ignore `params` except
@@ -19,17 +20,7 @@ fn inputs_of<'i, 'a, const N: usize>(inputs: &'i [ArrayRef<'a>]) -> Result<&'i [
 }
 
 fn check_binary_params(p: &ReduceParams<'_>) -> Result<()> {
-    let default = ReduceParams::default();
-    if p.where_mask.is_some()
-        || p.initial.is_some()
-        || p.dtype.is_some()
-        || p.keepdims
-        || p.ddof != 0.0
-        || p.axis != default.axis
-    {
-        return Err(Error::InvalidType);
-    }
-    Ok(())
+    p.expect_defaults()
 }
 
 /// Result dtype and shape of `op` on `inputs`.
@@ -53,10 +44,7 @@ pub fn output_of(
             let [x] = inputs_of::<1>(inputs)?;
             r.output(x, params)
         }
-        Op::Method(b, m) => {
-            let [x] = inputs_of::<1>(inputs)?;
-            crate::ufunc::method_output(b, m, x, params)
-        }
+        Op::Method(b, m) => crate::ufunc::method_output(b, m, inputs, params),
     }
 }
 
@@ -99,10 +87,7 @@ pub fn call(
             let [x] = inputs_of::<1>(inputs)?;
             reduce(r, x, params, out, scratch)
         }
-        Op::Method(b, m) => {
-            let [x] = inputs_of::<1>(inputs)?;
-            crate::ufunc::method(b, m, x, params, out)
-        }
+        Op::Method(b, m) => crate::ufunc::method(b, m, inputs, params, out),
     }
 }
 
@@ -112,7 +97,7 @@ impl Op {
     pub fn produces(self, out: DType) -> bool {
         let arrays = DType::ALL.map(OperandType::Array);
         match self {
-            Op::Binary(b) => arrays
+            Op::Binary(b) | Op::Method(b, Method::Outer) => arrays
                 .iter()
                 .any(|&x| arrays.iter().any(|&y| b.resolve(x, y) == Ok(out))),
             Op::Unary(u) => arrays.iter().any(|&x| u.resolve(x) == Ok(out)),

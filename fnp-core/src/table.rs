@@ -430,6 +430,12 @@ macro_rules! define_ops {
                     Method::Accumulate => match self {
                         $(BinaryOp::$bv => concat!(stringify!($bname), ".accumulate"),)*
                     },
+                    Method::Reduceat => match self {
+                        $(BinaryOp::$bv => concat!(stringify!($bname), ".reduceat"),)*
+                    },
+                    Method::Outer => match self {
+                        $(BinaryOp::$bv => concat!(stringify!($bname), ".outer"),)*
+                    },
                 }
             }
 
@@ -442,6 +448,12 @@ macro_rules! define_ops {
                     },
                     Method::Accumulate => match self {
                         $(BinaryOp::$bv => &[$(concat!($balias, ".accumulate")),*],)*
+                    },
+                    Method::Reduceat => match self {
+                        $(BinaryOp::$bv => &[$(concat!($balias, ".reduceat")),*],)*
+                    },
+                    Method::Outer => match self {
+                        $(BinaryOp::$bv => &[$(concat!($balias, ".outer")),*],)*
                     },
                 }
             }
@@ -798,17 +810,31 @@ pub enum Method {
     /// `ufunc.accumulate(array, axis=0, dtype=None)`: the running fold
     /// along one axis, the input's shape out.
     Accumulate = 2,
+    /// `ufunc.reduceat(array, indices, axis=0, dtype=None)`: the fold of
+    /// each slice `indices[i]:indices[i + 1]` along one axis (the element
+    /// itself where the indices do not increase).
+    Reduceat = 3,
+    /// `ufunc.outer(a, b)`: the op of every pair, shape `a.shape +
+    /// b.shape`.
+    Outer = 4,
 }
 
 impl Method {
     /// Every method, in code order.
-    pub const ALL: [Method; 2] = [Method::Reduce, Method::Accumulate];
+    pub const ALL: [Method; 4] = [
+        Method::Reduce,
+        Method::Accumulate,
+        Method::Reduceat,
+        Method::Outer,
+    ];
 
     /// NumPy's attribute name (`reduce`).
     pub const fn name(self) -> &'static str {
         match self {
             Method::Reduce => "reduce",
             Method::Accumulate => "accumulate",
+            Method::Reduceat => "reduceat",
+            Method::Outer => "outer",
         }
     }
 
@@ -816,10 +842,26 @@ impl Method {
     pub fn from_code(code: u8) -> Result<Option<Method>> {
         match code {
             0 => Ok(None),
-            1 => Ok(Some(Method::Reduce)),
-            2 => Ok(Some(Method::Accumulate)),
-            _ => Err(Error::UnknownOp),
+            _ => Method::ALL
+                .into_iter()
+                .find(|&m| m as u8 == code)
+                .map(Some)
+                .ok_or(Error::UnknownOp),
         }
+    }
+
+    /// Array operands: the array (and `reduceat`'s indices, `outer`'s
+    /// second operand).
+    pub const fn arity(self) -> usize {
+        match self {
+            Method::Reduce | Method::Accumulate => 1,
+            Method::Reduceat | Method::Outer => 2,
+        }
+    }
+
+    /// Whether it takes `axis=` (default 0): all but `outer`.
+    pub const fn takes_axis(self) -> bool {
+        !matches!(self, Method::Outer)
     }
 }
 
@@ -920,18 +962,22 @@ impl Op {
     pub const fn arity(self) -> usize {
         match self {
             Op::Binary(_) => 2,
-            Op::Reduce(_) | Op::Unary(_) | Op::Method(..) => 1,
+            Op::Reduce(_) | Op::Unary(_) => 1,
+            Op::Method(_, m) => m.arity(),
         }
     }
 
     /// How its float results compare with NumPy's.
     pub const fn accuracy(self) -> Accuracy {
         match self {
-            Op::Method(BinaryOp::Power | BinaryOp::FloatPower, _) => crate::precision::POWER_FOLD,
+            Op::Method(
+                BinaryOp::Power | BinaryOp::FloatPower,
+                Method::Reduce | Method::Accumulate | Method::Reduceat,
+            ) => crate::precision::POWER_FOLD,
             // np.max and friends: which NaN a vectorised reduction returns.
             Op::Method(
                 BinaryOp::Maximum | BinaryOp::Minimum | BinaryOp::Fmax | BinaryOp::Fmin,
-                Method::Reduce,
+                Method::Reduce | Method::Reduceat,
             ) => crate::precision::PICKS_ELEMENT,
             Op::Binary(b) | Op::Method(b, _) => b.accuracy(),
             Op::Reduce(r) => r.accuracy(),
@@ -995,7 +1041,7 @@ mod tests {
         );
         assert_eq!(Op::from_name("add.outer_product"), None);
         assert_eq!(Op::from_name("sum.reduce"), None);
-        assert_eq!(Op::from_codes(0, 3), Err(Error::UnknownOp));
+        assert_eq!(Op::from_codes(0, 5), Err(Error::UnknownOp));
         assert_eq!(Op::from_codes(64, 1), Err(Error::UnknownOp));
         assert!(BinaryOp::ALL.len() <= usize::from(REDUCE_CODE_BASE));
         assert!(ReduceOp::ALL.len() <= usize::from(UNARY_CODE_BASE - REDUCE_CODE_BASE));

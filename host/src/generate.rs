@@ -1712,7 +1712,161 @@ fn methods_suite(seed: u64) -> Suite {
             }
         }
     }
+    reduceat_cases(&mut s, rng);
+    outer_cases(&mut s, rng);
     s
+}
+
+/// `indices` for `reduceat` over an axis of `n`: sorted slices, a
+/// non-increasing pair (the element alone), and where NumPy's own answer
+/// depends on the CPU (see [`numpy_misreduces`]) only slices of at most two
+/// elements.
+fn reduceat_indices(n: usize, short: bool, rng: &mut Rng) -> Vec<i128> {
+    if short {
+        // Steps of 1 or 2 from 0, ending within two of the end.
+        let mut v = vec![0i128];
+        while (*v.last().unwrap_or(&0) as usize) + 2 < n {
+            let step = 1 + rng.below(2) as i128;
+            v.push(v.last().unwrap_or(&0) + step);
+        }
+        return v;
+    }
+    let m = 1 + rng.below(4);
+    let mut v: Vec<i128> = (0..m).map(|_| rng.below(n) as i128).collect();
+    if rng.chance(2, 3) {
+        v.sort_unstable();
+    }
+    v
+}
+
+fn reduceat_cases(s: &mut Suite, rng: &mut Rng) {
+    let int64 = |v: &[i128]| input(DType::Int64, &[v.len()], &int_bytes(DType::Int64, v), None);
+    for &ufunc in BinaryOp::ALL {
+        let op = format!("{}.reduceat", ufunc.name());
+        let op = op.as_str();
+        for d in DType::ALL {
+            let sig = d.name();
+            let short = numpy_misreduces(ufunc, d);
+            let count = if loops(ufunc, d) == Loops::Found {
+                2
+            } else {
+                1
+            };
+            // rand: 1-d, or 2-d along either axis.
+            for k in 0..count {
+                let (shape, axis): (Vec<usize>, Option<i64>) = if k == 0 {
+                    (vec![2 + rng.below(7)], None)
+                } else {
+                    let shape = vec![2 + rng.below(3), 2 + rng.below(3)];
+                    (shape, Some(rng.pick(&[0i64, 1, -1])))
+                };
+                let along = match axis {
+                    Some(a) => shape[a.rem_euclid(2) as usize],
+                    None => shape[0],
+                };
+                let v = random_values(d, size(&shape), rng);
+                let ind = reduceat_indices(along, short, rng);
+                let p = axis.map(|a| json!({"axis": a}));
+                s.push(
+                    op,
+                    "rand",
+                    sig,
+                    vec![input(d, &shape, &v, None), int64(&ind)],
+                    p,
+                );
+            }
+            // edge: the edge values, a non-increasing pair included.
+            let edges = edge_values(d);
+            let n = edges.len() / d.itemsize();
+            let ind: Vec<i128> = if short {
+                reduceat_indices(n, true, rng)
+            } else {
+                vec![0, n as i128 / 2, 1, n as i128 - 1]
+            };
+            s.push(
+                op,
+                "edge",
+                sig,
+                vec![input(d, &[n], &edges, None), int64(&ind)],
+                None,
+            );
+        }
+        // Errors and empties, in float64 (int32 for the integer-only ops).
+        let d = if loops(ufunc, DType::Float64) == Loops::Found {
+            DType::Float64
+        } else {
+            DType::Int32
+        };
+        let v = random_values(d, 6, rng);
+        let a = input(d, &[6], &v, None);
+        let a2 = input(d, &[2, 3], &v, None);
+        for (ind, p) in [
+            (vec![0, 6], None),
+            (vec![-1], None),
+            (vec![], None),
+            (vec![0, 1], Some(json!({"axis": null}))),
+            (vec![1], Some(json!({"axis": [1]}))),
+        ] {
+            let arr = if p.is_some() { a2.clone() } else { a.clone() };
+            s.push(op, "error", d.name(), vec![arr, int64(&ind)], p);
+        }
+        let empty = input(d, &[0], &[], None);
+        s.push(op, "empty", d.name(), vec![empty, int64(&[])], None);
+        let floats = input(
+            DType::Float64,
+            &[1],
+            &f64_bytes(DType::Float64, &[0.0]),
+            None,
+        );
+        s.push(op, "error", d.name(), vec![a, floats], None);
+    }
+}
+
+fn outer_cases(s: &mut Suite, rng: &mut Rng) {
+    for &ufunc in BinaryOp::ALL {
+        let op = format!("{}.outer", ufunc.name());
+        let op = op.as_str();
+        for d in DType::ALL {
+            let sig = d.name();
+            let count = if loops(ufunc, d) == Loops::Found {
+                2
+            } else {
+                1
+            };
+            for _ in 0..count {
+                let sa = random_shape(rng, 6);
+                let sb = if sa.len() > 2 {
+                    vec![2]
+                } else {
+                    random_shape(rng, 6)
+                };
+                let va = random_values(d, size(&sa), rng);
+                let vb = random_values(d, size(&sb), rng);
+                s.push(
+                    op,
+                    "rand",
+                    sig,
+                    vec![input(d, &sa, &va, None), input(d, &sb, &vb, None)],
+                    None,
+                );
+            }
+            let edges = edge_values(d);
+            let n = edges.len() / d.itemsize();
+            let small = random_values(d, 3, rng);
+            s.push(
+                op,
+                "edge",
+                sig,
+                vec![input(d, &[n], &edges, None), input(d, &[3], &small, None)],
+                None,
+            );
+        }
+        // A Python scalar becomes an array of its own dtype (int8 with 3
+        // is int64 here, unlike the ufunc call).
+        let i8s = input(DType::Int8, &[2], &int_bytes(DType::Int8, &[1, -7]), None);
+        let three = scalar_input(DType::Int64, &int_bytes(DType::Int64, &[3]));
+        s.push(op, "scalar", "int8", vec![i8s, three], None);
+    }
 }
 
 /// One generated corpus file.
@@ -1936,6 +2090,20 @@ mod tests {
         for family in ["edge", "mixed", "scalar", "bcast", "layout"] {
             assert!(all.contains(&format!("\"add/{family}/")), "{family}");
         }
+        // reduceat and outer of every binary ufunc, in every dtype.
+        let methods_text = &files
+            .iter()
+            .find(|f| f.name == "methods.json")
+            .unwrap()
+            .text;
+        for ufunc in BinaryOp::ALL {
+            for d in DType::ALL {
+                for method in ["reduceat", "outer"] {
+                    let probe = format!("\"{}.{method}/edge/{}/0\"", ufunc.name(), d.name());
+                    assert!(methods_text.contains(&probe), "{probe}");
+                }
+            }
+        }
         // Every ufunc method of every binary ufunc, in every dtype.
         let methods = files.iter().find(|f| f.name == "methods.json").unwrap();
         for ufunc in BinaryOp::ALL {
@@ -1979,7 +2147,7 @@ mod tests {
         );
         let methods = &files[5];
         assert!(
-            (2_500..=3_500).contains(&methods.cases),
+            (5_000..=6_500).contains(&methods.cases),
             "{} cases",
             methods.cases
         );
@@ -1990,18 +2158,22 @@ mod tests {
             let (id, op) = (case["id"].as_str().unwrap(), case["op"].as_str().unwrap());
             assert!(id.starts_with(&format!("{op}/")), "{id}");
             let (ufunc, method) = op.split_once('.').unwrap();
-            assert!(ufuncs.contains(&ufunc) && METHODS.contains(&method), "{op}");
+            let all_methods = ["reduce", "accumulate", "reduceat", "outer"];
+            assert!(
+                ufuncs.contains(&ufunc) && all_methods.contains(&method),
+                "{op}"
+            );
             let elements: usize = case["inputs"][0]["shape"]
                 .as_array()
                 .unwrap()
                 .iter()
                 .map(|d| d.as_u64().unwrap() as usize)
                 .product();
-            assert!(elements <= 18, "{id}: {elements} elements");
-            let keywords: &[&str] = if method == "reduce" {
-                &["axis", "keepdims", "initial", "where", "dtype"]
-            } else {
-                &["axis", "dtype"]
+            assert!(elements <= 24, "{id}: {elements} elements");
+            let keywords: &[&str] = match method {
+                "reduce" => &["axis", "keepdims", "initial", "where", "dtype"],
+                "outer" => &[],
+                _ => &["axis", "dtype"],
             };
             if let Some(p) = case.get("params").and_then(Value::as_object) {
                 assert!(p.keys().all(|k| keywords.contains(&k.as_str())), "{id}");

@@ -93,7 +93,10 @@ fn snake_case(camel: &str) -> String {
 pub fn keywords(op: Op) -> (Vec<&'static str>, bool) {
     let r = match op {
         Op::Reduce(r) => r,
-        Op::Method(_, Method::Accumulate) => return (vec!["axis", "dtype"], false),
+        Op::Method(_, Method::Accumulate | Method::Reduceat) => {
+            return (vec!["axis", "dtype"], false)
+        }
+        Op::Method(_, Method::Outer) => return (Vec::new(), false),
         Op::Method(b, Method::Reduce) => {
             let names = vec!["axis", "keepdims", "where", "initial", "dtype"];
             return (names, fnp_core::reorderable(b));

@@ -106,6 +106,23 @@ impl Default for ReduceParams<'_> {
 }
 
 impl<'a> ReduceParams<'a> {
+    /// [`Error::InvalidType`] (NumPy's TypeError for an unexpected
+    /// keyword) unless every keyword is at its default: a ufunc call and
+    /// `ufunc.outer` take none of them.
+    pub(crate) fn expect_defaults(&self) -> Result<()> {
+        let default = ReduceParams::default();
+        if self.where_mask.is_some()
+            || self.initial.is_some()
+            || self.dtype.is_some()
+            || self.keepdims
+            || self.ddof != 0.0
+            || self.axis != default.axis
+        {
+            return Err(Error::InvalidType);
+        }
+        Ok(())
+    }
+
     /// `axis=axis`, every other keyword at NumPy's default.
     pub fn along(axis: isize) -> ReduceParams<'a> {
         ReduceParams {

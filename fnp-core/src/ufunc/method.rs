@@ -1,11 +1,15 @@
-//! The methods of a binary ufunc object: `reduce` and `accumulate`.
+//! The methods of a binary ufunc object: `reduce`, `accumulate`,
+//! `reduceat` and `outer`.
 //!
 //! NumPy runs a method through the ufunc's own loop: `reduce` sets the
 //! result to the ufunc's identity (or `initial=`, or, for an op without
 //! one, the first element along the reduced axes) and then applies
 //! `out = op(out, x)` for every further element, in the order its iterator
 //! visits them; `accumulate` applies `out[j] = op(out[j - 1], x[j])` along
-//! one axis. This module does the same with the elementwise kernels of
+//! one axis; `reduceat` copies each slice's first element and folds the
+//! rest into it (float `add` as NumPy's pairwise sum of the rest); `outer`
+//! is the plain ufunc call on `a[..., None, …]` and `b`. This module does
+//! the same with the elementwise kernels of
 //! [`super`], a chunk of outputs at a time, so every method of every ufunc
 //! gets the ufunc's exact element results and IEEE flags.
 //!
@@ -25,7 +29,7 @@ use crate::flags::FpFlags;
 use crate::num::Num;
 use crate::output::Output;
 use crate::reduce::{self, initial_value, Axes, ReduceParams};
-use crate::shape::{Shape, MAX_NDIM};
+use crate::shape::{Layout, Shape, MAX_NDIM};
 use crate::table::{BinaryFamily, BinaryOp, Identity, Method, ReduceOp};
 
 /// The reduction that is the same computation as `op.reduce` (NumPy's
@@ -79,9 +83,9 @@ pub fn method_dtype(
     input: DType,
     dtype: Option<DType>,
 ) -> Result<DType> {
-    if op.family() == BinaryFamily::Ldexp && method == Method::Accumulate {
-        // ldexp's (float, int) loop is never the uniform one accumulate
-        // needs; a missing loop is the same TypeError.
+    if op.family() == BinaryFamily::Ldexp && method != Method::Reduce {
+        // ldexp's (float, int) loop is never the uniform one accumulate and
+        // reduceat need; a missing loop is the same TypeError.
         return Err(Error::NoLoop);
     }
     let d = match dtype {
@@ -113,7 +117,9 @@ pub fn method_dtype(
 }
 
 /// Everything decided before computing.
-struct Resolved {
+struct Resolved<'a> {
+    /// `reduceat`'s indices (checked: 1-d, each in the axis).
+    indices: Option<ArrayRef<'a>>,
     dtype: DType,
     shape: Shape,
     /// Reduced axes (`reduce`), or the one axis (`accumulate`).
@@ -145,23 +151,46 @@ fn normalize(ax: isize, ndim: usize) -> Result<usize> {
     })
 }
 
-fn resolve(
+/// The array and `reduceat`'s indices among `inputs`.
+fn operands<'i, 'a>(
+    method: Method,
+    inputs: &'i [ArrayRef<'a>],
+) -> Result<(&'i ArrayRef<'a>, Option<&'i ArrayRef<'a>>)> {
+    match (method, inputs) {
+        (Method::Reduceat, [a, indices]) => Ok((a, Some(indices))),
+        (Method::Reduce | Method::Accumulate, [a]) => Ok((a, None)),
+        _ => Err(Error::InvalidArgument),
+    }
+}
+
+fn resolve<'a>(
     op: BinaryOp,
     method: Method,
-    a: &ArrayRef<'_>,
+    inputs: &[ArrayRef<'a>],
     p: &ReduceParams<'_>,
-) -> Result<Resolved> {
-    let accumulate = method == Method::Accumulate;
+) -> Result<Resolved<'a>> {
+    let (a, indices) = operands(method, inputs)?;
+    // accumulate and reduceat: one axis, the input's rank.
+    let along = method != Method::Reduce;
     // Keywords the method does not take are a TypeError.
-    if p.ddof != 0.0
-        || (accumulate && (p.keepdims || p.initial.is_some() || p.where_mask.is_some()))
-    {
+    if p.ddof != 0.0 || (along && (p.keepdims || p.initial.is_some() || p.where_mask.is_some())) {
         return Err(Error::InvalidType);
     }
+    if let Some(ind) = indices {
+        // NumPy casts them to intp under the 'safe' rule, and wants 1-d.
+        let d = ind.dtype();
+        if !(d == DType::Bool || (d.is_integer() && d != DType::UInt64)) {
+            return Err(Error::InvalidType);
+        }
+        if ind.shape().ndim() != 1 {
+            return Err(Error::InvalidArgument);
+        }
+    }
+    let accumulate = along;
     let shape = a.shape();
     let ndim = shape.ndim();
     if accumulate && ndim == 0 {
-        // "cannot accumulate on a scalar".
+        // "cannot accumulate on a scalar" (and reduceat).
         return Err(Error::InvalidType);
     }
     let mut reduced = [false; MAX_NDIM];
@@ -185,10 +214,10 @@ fn resolve(
             .try_for_each(|&ax| normalize(ax, ndim).and_then(&mut mark))?,
     }
     // NumPy has the float16 loop fnp lacks: its other errors come first.
+    // reduceat checks its axis and indices first.
     let dtype = match method_dtype(op, method, a.dtype(), p.dtype) {
-        Err(Error::Float16) => Err(Error::Float16),
-        Err(e) => return Err(e),
-        Ok(d) => Ok(d),
+        Err(e) if e != Error::Float16 && method != Method::Reduceat => return Err(e),
+        d => d,
     };
     if accumulate && count != 1 {
         // "accumulate does not allow multiple axes".
@@ -216,7 +245,23 @@ fn resolve(
             return Err(Error::InvalidArgument);
         }
     }
-    let out_shape = if accumulate {
+    let out_shape = if let Some(ind) = indices {
+        // The axis is as long as the index list; every index must be in it.
+        let axis = reduced.iter().position(|&r| r).unwrap_or(0);
+        let n = shape.dims().get(axis).copied().unwrap_or(0);
+        let m = ind.shape().size();
+        for k in 0..m {
+            let i = index_at(ind, k);
+            if i < 0 || i >= n as i64 {
+                return Err(Error::IndexOutOfBounds);
+            }
+        }
+        let mut out = Shape::SCALAR;
+        for (k, &d) in shape.dims().iter().enumerate() {
+            out.push(if k == axis { m } else { d })?;
+        }
+        out
+    } else if accumulate {
         *shape
     } else {
         let mut out = Shape::SCALAR;
@@ -238,6 +283,7 @@ fn resolve(
         return Err(Error::EmptyReduction);
     }
     Ok(Resolved {
+        indices: indices.copied(),
         dtype: dtype?,
         shape: out_shape,
         reduced,
@@ -250,43 +296,98 @@ fn resolve(
 pub fn method_output(
     op: BinaryOp,
     method: Method,
-    a: &ArrayRef<'_>,
+    inputs: &[ArrayRef<'_>],
     p: &ReduceParams<'_>,
 ) -> Result<(DType, Shape)> {
+    if method == Method::Outer {
+        p.expect_defaults()?;
+        let (a, b) = outer_operands(inputs)?;
+        return op.output(&a, &b);
+    }
     if let Some(r) = same_as_reduction(op, method, p) {
+        let (a, _) = operands(method, inputs)?;
         return r.output(a, p);
     }
-    let r = resolve(op, method, a, p)?;
+    let r = resolve(op, method, inputs, p)?;
     Ok((r.dtype, r.shape))
 }
 
-/// NumPy's `op.method(a, **p)` (`np.maximum.accumulate(a, axis=0)`, …),
+/// `outer`'s operands as NumPy makes them: arrays (a Python scalar is a
+/// 0-d array of its dtype, no longer weak), `a` with `b.ndim` trailing
+/// length-1 axes so that the ufunc's broadcasting does the rest.
+fn outer_operands<'a>(inputs: &[ArrayRef<'a>]) -> Result<(ArrayRef<'a>, ArrayRef<'a>)> {
+    let [a, b] = inputs else {
+        return Err(Error::InvalidArgument);
+    };
+    let (na, nb) = (a.shape().ndim(), b.shape().ndim());
+    let n = na
+        .checked_add(nb)
+        .filter(|&n| n <= MAX_NDIM)
+        .ok_or(Error::TooManyDims)?;
+    let mut dims = [1usize; MAX_NDIM];
+    let mut strides = [0isize; MAX_NDIM];
+    for ((d, s), (&ad, &st)) in dims
+        .iter_mut()
+        .zip(strides.iter_mut())
+        .zip(a.shape().dims().iter().zip(a.layout().strides()))
+    {
+        *d = ad;
+        *s = st;
+    }
+    let shape = Shape::new(dims.get(..n).unwrap_or(&[]))?;
+    let layout = Layout::strided(shape, strides.get(..n).unwrap_or(&[]), a.layout().offset())?;
+    Ok((
+        ArrayRef::new(a.dtype(), a.bytes(), layout)?,
+        ArrayRef::new(b.dtype(), b.bytes(), *b.layout())?,
+    ))
+}
+
+/// Element `k` of a 1-d index array, as an int64.
+fn index_at(indices: &ArrayRef<'_>, k: usize) -> i64 {
+    let stride = indices.layout().strides().first().copied().unwrap_or(0);
+    let at = (indices.layout().offset() as isize).wrapping_add((k as isize).wrapping_mul(stride));
+    let mut one = [0i64];
+    indices.load(at as usize, 0, &mut one);
+    one[0]
+}
+
+/// NumPy's `op.method(*inputs, **p)` (`np.maximum.accumulate(a,
+/// axis=0)`, `np.add.reduceat(a, indices)`, `np.add.outer(a, b)`),
 /// writing the C-contiguous result into `out` (bytes, aligned for the
 /// result dtype; size it with [`method_output`]).
 ///
-/// `p.axis` is the method's `axis=` as given: NumPy's default for both
-/// methods is `axis=0`, not [`ReduceParams::default`]'s `None`.
+/// `p.axis` is the method's `axis=` as given: NumPy's default for
+/// `reduce`, `accumulate` and `reduceat` is `axis=0`, not
+/// [`ReduceParams::default`]'s `None`; `outer` takes no keywords.
 ///
 /// Errors as NumPy raises them: [`Error::AxisOutOfBounds`],
 /// [`Error::DuplicateAxis`], [`Error::NoLoop`] (no `T, T -> T` loop, such
 /// as `equal` of integers), [`Error::InvalidArgument`] (several axes for an
 /// op that is not reorderable or for `accumulate`; `where=` without
 /// `initial=` for an op without identity), [`Error::InvalidType`] (a
-/// keyword the method does not take, `accumulate` of a 0-d array),
+/// keyword the method does not take, `accumulate` of a 0-d array,
+/// `reduceat` indices that are not integers), [`Error::IndexOutOfBounds`],
 /// [`Error::EmptyReduction`], [`Error::PythonIntOverflow`] (`initial=`),
-/// [`Error::Float16`], and
+/// [`Error::Float16`], [`Error::TooManyDims`] (`outer` beyond
+/// [`MAX_NDIM`]), and
 /// [`Error::BufferTooSmall`] and [`Error::Misaligned`].
 pub fn method(
     op: BinaryOp,
     method: Method,
-    a: &ArrayRef<'_>,
+    inputs: &[ArrayRef<'_>],
     p: &ReduceParams<'_>,
     out: &mut [u8],
 ) -> Result<Output> {
+    if method == Method::Outer {
+        p.expect_defaults()?;
+        let (a, b) = outer_operands(inputs)?;
+        return super::binary(op, &a, &b, out);
+    }
+    let (a, _) = operands(method, inputs)?;
     if let Some(r) = same_as_reduction(op, method, p) {
         return reduce::reduce(r, a, p, out, &mut []);
     }
-    let r = resolve(op, method, a, p)?;
+    let r = resolve(op, method, inputs, p)?;
     let needed = r
         .shape
         .size()
@@ -497,7 +598,7 @@ fn run<T: Num + Loops>(
     op: BinaryOp,
     a: &ArrayRef<'_>,
     mask: Option<&ArrayRef<'_>>,
-    r: &Resolved,
+    r: &Resolved<'_>,
     p: &ReduceParams<'_>,
     out: &mut [T],
 ) -> Result<FpFlags> {
@@ -521,11 +622,16 @@ fn run<T: Num + Loops>(
         }
     }
     // The output is C-contiguous over the kept axes (reduce) or all axes
-    // (accumulate).
+    // of its own shape (accumulate, reduceat).
+    let out_dims = if method == Method::Reduce {
+        dims
+    } else {
+        r.shape.dims()
+    };
     let mut step_len: isize = 1;
     for k in (0..ndim).rev() {
         let reduced_here = method == Method::Reduce && r.reduced.get(k).copied().unwrap_or(false);
-        if let (Some(s), Some(&d)) = (g.strides[OUT].get_mut(k), dims.get(k)) {
+        if let (Some(s), Some(&d)) = (g.strides[OUT].get_mut(k), out_dims.get(k)) {
             *s = if reduced_here { 0 } else { step_len };
             if !reduced_here {
                 step_len = step_len.wrapping_mul(d as isize);
@@ -545,7 +651,7 @@ fn run<T: Num + Loops>(
     }
     let kept = kept.get(..nkept).unwrap_or(&[]);
     let mut idx = [0usize; MAX_NDIM];
-    let pass = |idx: &mut [usize; MAX_NDIM], back: isize, out: &mut [T]| {
+    let pass = |idx: &mut [usize; MAX_NDIM], read: isize, write: isize, out: &mut [T]| {
         let pass = Pass {
             g: &g,
             kept,
@@ -553,27 +659,73 @@ fn run<T: Num + Loops>(
             a,
             mask,
         };
-        pass.run(idx, back, out)
+        pass.run(idx, read, write, out)
+    };
+    // accumulate's and reduceat's one axis.
+    let axis = r.reduced.iter().position(|&r| r).unwrap_or(0);
+    let n = dims.get(axis).copied().unwrap_or(0);
+    let row = g.strides[OUT].get(axis).copied().unwrap_or(0);
+    let set = |idx: &mut [usize; MAX_NDIM], j: usize| {
+        if let Some(i) = idx.get_mut(axis) {
+            *i = j;
+        }
     };
     match method {
         Method::Accumulate => {
-            let axis = r.reduced.iter().position(|&r| r).unwrap_or(0);
-            let n = dims.get(axis).copied().unwrap_or(0);
-            let back = g.strides[OUT].get(axis).copied().unwrap_or(0);
             // The first row is the input cast; then each row is op(the row
             // before, x).
-            flags |= copy_first(&g, a, kept, &mut idx, out)?;
+            flags |= copy_first(&g, a, kept, &mut idx, 0, out)?;
             for j in 1..n {
-                if let Some(i) = idx.get_mut(axis) {
-                    *i = j;
-                }
-                flags |= pass(&mut idx, back, out)?;
+                set(&mut idx, j);
+                flags |= pass(&mut idx, -row, 0, out)?;
             }
         }
+        Method::Reduceat => {
+            let Some(indices) = r.indices.as_ref() else {
+                return Err(Error::InvalidArgument);
+            };
+            let m = indices.shape().size();
+            let pairwise = op == BinaryOp::Add && T::DTYPE.is_float();
+            for i in 0..m {
+                // Slice i is [start, end); a non-increasing pair gives the
+                // element at start alone (NumPy's count <= 1).
+                let start = index_at(indices, i) as usize;
+                let end = if i + 1 < m {
+                    index_at(indices, i + 1) as usize
+                } else {
+                    n
+                };
+                // Output row i while the input is read at row k.
+                let to_row = |k: usize| (i as isize - k as isize).wrapping_mul(row);
+                set(&mut idx, start);
+                flags |= copy_first(&g, a, kept, &mut idx, to_row(start), out)?;
+                if end <= start + 1 {
+                    continue;
+                }
+                if pairwise {
+                    let stride = g.strides[IN].get(axis).copied().unwrap_or(0);
+                    flags |= add_pairwise(
+                        &g,
+                        a,
+                        kept,
+                        &mut idx,
+                        (stride, end - start - 1),
+                        to_row(start),
+                        out,
+                    )?;
+                    continue;
+                }
+                for k in start + 1..end {
+                    set(&mut idx, k);
+                    flags |= pass(&mut idx, to_row(k), to_row(k), out)?;
+                }
+            }
+        }
+        Method::Outer => return Err(Error::InvalidArgument),
         Method::Reduce => {
             let skip_first = match r.start {
                 Start::First => {
-                    flags |= copy_first(&g, a, kept, &mut idx, out)?;
+                    flags |= copy_first(&g, a, kept, &mut idx, 0, out)?;
                     true
                 }
                 Start::Initial => {
@@ -598,7 +750,7 @@ fn run<T: Num + Loops>(
             let mut first = true;
             loop {
                 if !(first && skip_first) {
-                    flags |= pass(&mut idx, 0, out)?;
+                    flags |= pass(&mut idx, 0, 0, out)?;
                 }
                 first = false;
                 let mut carry = true;
@@ -621,7 +773,7 @@ fn run<T: Num + Loops>(
 }
 
 /// One pass over the kept axes with the reduced (or accumulated) axes
-/// fixed: `out = op(out at `back` elements before, x)`.
+/// fixed: `out = op(acc, x)`.
 struct Pass<'p, 'a, T> {
     g: &'p Geometry,
     kept: &'p [usize],
@@ -631,7 +783,15 @@ struct Pass<'p, 'a, T> {
 }
 
 impl<T: Num + Loops> Pass<'_, '_, T> {
-    fn run(&self, idx: &mut [usize; MAX_NDIM], back: isize, out: &mut [T]) -> Result<FpFlags> {
+    /// Reads the accumulator `read` elements from the output position of
+    /// `idx` and writes the result `write` elements from it.
+    fn run(
+        &self,
+        idx: &mut [usize; MAX_NDIM],
+        read: isize,
+        write: isize,
+        out: &mut [T],
+    ) -> Result<FpFlags> {
         let mut flags = FpFlags::NONE;
         let mut x = [T::default(); CHUNK];
         let mut prev = [T::default(); CHUNK];
@@ -653,18 +813,19 @@ impl<T: Num + Loops> Pass<'_, '_, T> {
                 self.a.load(s[IN] as usize, st[IN], x);
                 flags |= cast_flags::<T>(self.a, s[IN] as usize, st[IN], n);
             }
-            gather_out(out, s[OUT].wrapping_sub(back), st[OUT], prev);
+            gather_out(out, s[OUT].wrapping_add(read), st[OUT], prev);
+            let at_out = s[OUT].wrapping_add(write);
             match self.mask {
                 None => {
                     let res = res.get_mut(..n).ok_or(Error::LayoutMismatch)?;
                     flags |= self.step.apply(prev, x, exp, res)?;
-                    scatter_out(out, s[OUT], st[OUT], res);
+                    scatter_out(out, at_out, st[OUT], res);
                 }
                 Some(m) => {
                     // Only the selected elements are computed (and flag).
                     let sel = sel.get_mut(..n).ok_or(Error::LayoutMismatch)?;
                     m.load(s[MASK] as usize, st[MASK], sel);
-                    let mut at = s[OUT];
+                    let mut at = at_out;
                     for (i, &keep) in sel.iter().enumerate() {
                         if keep != Bool::FALSE {
                             let one = i..i + 1;
@@ -702,12 +863,13 @@ fn cast_flags<T: LoopElement>(a: &ArrayRef<'_>, start: usize, stride: isize, n: 
         .fold(FpFlags::NONE, |f, &v| f | crate::num::f64_to_f32_flags(v))
 }
 
-/// The outputs at `idx` (the reduced axes at 0) are the input cast.
+/// The outputs at `idx` (`shift` elements on) are the input there, cast.
 fn copy_first<T: LoopElement>(
     g: &Geometry,
     a: &ArrayRef<'_>,
     kept: &[usize],
     idx: &mut [usize; MAX_NDIM],
+    shift: isize,
     out: &mut [T],
 ) -> Result<FpFlags> {
     let mut buf = [T::default(); CHUNK];
@@ -716,10 +878,112 @@ fn copy_first<T: LoopElement>(
         let buf = buf.get_mut(..n).ok_or(Error::LayoutMismatch)?;
         a.load(s[IN] as usize, st[IN], buf);
         flags |= cast_flags::<T>(a, s[IN] as usize, st[IN], n);
-        scatter_out(out, s[OUT], st[OUT], buf);
+        scatter_out(out, s[OUT].wrapping_add(shift), st[OUT], buf);
         Ok(())
     })?;
     Ok(flags)
+}
+
+/// `reduceat` of float `add`: each output (already the slice's first
+/// element, `shift` elements from the position of `idx`) plus NumPy's
+/// pairwise sum of the `len` elements after it, `stride` apart.
+fn add_pairwise<T: Num>(
+    g: &Geometry,
+    a: &ArrayRef<'_>,
+    kept: &[usize],
+    idx: &mut [usize; MAX_NDIM],
+    (stride, len): (isize, usize),
+    shift: isize,
+    out: &mut [T],
+) -> Result<FpFlags> {
+    let mut flags = FpFlags::NONE;
+    g.runs(kept, idx, |s, st, n| {
+        for j in 0..n as isize {
+            let first = s[IN].wrapping_add(j.wrapping_mul(st[IN]));
+            let get = |k: usize| {
+                let mut one = [T::ZERO];
+                let at = first.wrapping_add((k as isize + 1).wrapping_mul(stride));
+                a.load(at as usize, 0, &mut one);
+                one[0]
+            };
+            let mut f = cast_flags_at::<T>(a, first.wrapping_add(stride), stride, len);
+            let rest = pairwise_sum(len, &get, &mut f);
+            let at = s[OUT]
+                .wrapping_add(shift)
+                .wrapping_add(j.wrapping_mul(st[OUT]));
+            if let Some(o) = usize::try_from(at).ok().and_then(|i| out.get_mut(i)) {
+                *o = add_flagged(*o, rest, &mut f);
+            }
+            flags |= f;
+        }
+        Ok(())
+    })?;
+    Ok(flags)
+}
+
+/// [`cast_flags`] of `n` elements from `start`, in chunks.
+fn cast_flags_at<T: LoopElement>(
+    a: &ArrayRef<'_>,
+    start: isize,
+    stride: isize,
+    n: usize,
+) -> FpFlags {
+    let mut flags = FpFlags::NONE;
+    let mut done = 0usize;
+    while done < n {
+        let len = CHUNK.min(n - done);
+        let at = start.wrapping_add((done as isize).wrapping_mul(stride));
+        flags |= cast_flags::<T>(a, at as usize, stride, len);
+        done += len;
+    }
+    flags
+}
+
+/// NumPy's `pairwise_sum` of `n` elements read by `get`: fewer than 8
+/// added in order (from -0.0), up to 128 in eight interleaved partial
+/// sums, more split in two at a multiple of 8. The IEEE flags of every
+/// addition go to `flags`.
+fn pairwise_sum<T: Num>(n: usize, get: &dyn Fn(usize) -> T, flags: &mut FpFlags) -> T {
+    if n < 8 {
+        let mut res = T::from_f64(-0.0);
+        for i in 0..n {
+            res = add_flagged(res, get(i), flags);
+        }
+        res
+    } else if n <= 128 {
+        let mut r = [T::ZERO; 8];
+        for (k, rk) in r.iter_mut().enumerate() {
+            *rk = get(k);
+        }
+        let full = n - n % 8;
+        for base in (8..full).step_by(8) {
+            for (k, rk) in r.iter_mut().enumerate() {
+                *rk = add_flagged(*rk, get(base + k), flags);
+            }
+        }
+        let [r0, r1, r2, r3, r4, r5, r6, r7] = r;
+        let (s01, s23) = (add_flagged(r0, r1, flags), add_flagged(r2, r3, flags));
+        let (s45, s67) = (add_flagged(r4, r5, flags), add_flagged(r6, r7, flags));
+        let (left, right) = (add_flagged(s01, s23, flags), add_flagged(s45, s67, flags));
+        let mut res = add_flagged(left, right, flags);
+        for i in full..n {
+            res = add_flagged(res, get(i), flags);
+        }
+        res
+    } else {
+        let mut half = n / 2;
+        half -= half % 8;
+        let left = pairwise_sum(half, get, flags);
+        let right = pairwise_sum(n - half, &|i| get(half + i), flags);
+        add_flagged(left, right, flags)
+    }
+}
+
+/// `x + y` with its IEEE flags.
+fn add_flagged<T: Num>(x: T, y: T, flags: &mut FpFlags) -> T {
+    let r = x.add(y);
+    *flags |= T::add_flags(x, y, r);
+    r
 }
 
 /// The ufunc's identity in the loop type.
@@ -747,10 +1011,16 @@ mod tests {
         a: &ArrayRef<'_>,
         p: &ReduceParams<'_>,
     ) -> Result<std::vec::Vec<f64>> {
-        let (d, s) = method_output(op, m, a, p)?;
+        let (d, s) = method_output(op, m, core::slice::from_ref(a), p)?;
         assert_eq!(d, DType::Float64);
         let mut out = std::vec![0f64; s.size()];
-        method(op, m, a, p, bytemuck::cast_slice_mut(&mut out))?;
+        method(
+            op,
+            m,
+            core::slice::from_ref(a),
+            p,
+            bytemuck::cast_slice_mut(&mut out),
+        )?;
         Ok(out)
     }
 
@@ -827,6 +1097,75 @@ mod tests {
         );
         assert_eq!(
             run_f64(BinaryOp::Subtract, Method::Accumulate, &a, &p),
+            Err(Error::InvalidType)
+        );
+    }
+
+    #[test]
+    fn reduceat_slices_and_outer_pairs() {
+        // NumPy's docs: np.add.reduceat(np.arange(8), [0,4, 1,5, 2,6, 3,7])
+        // == [6, 4, 10, 5, 14, 6, 18, 7].
+        let x: std::vec::Vec<f64> = (0..8).map(f64::from).collect();
+        let a = f64s(&x, &[8]);
+        let ind = [0i64, 4, 1, 5, 2, 6, 3, 7];
+        let i = ArrayRef::from_slice(&ind, Layout::c_contiguous(Shape::vector(8))).unwrap();
+        let inputs = [a, i];
+        let (d, shape) = method_output(BinaryOp::Add, Method::Reduceat, &inputs, &axis0()).unwrap();
+        assert_eq!((d, shape.dims()), (DType::Float64, &[8usize][..]));
+        let mut out = [0f64; 8];
+        method(
+            BinaryOp::Add,
+            Method::Reduceat,
+            &inputs,
+            &axis0(),
+            bytemuck::cast_slice_mut(&mut out),
+        )
+        .unwrap();
+        assert_eq!(out, [6.0, 4.0, 10.0, 5.0, 14.0, 6.0, 18.0, 7.0]);
+        // An index past the axis is NumPy's IndexError.
+        let bad = [0i64, 8];
+        let i = ArrayRef::from_slice(&bad, Layout::c_contiguous(Shape::vector(2))).unwrap();
+        assert_eq!(
+            method_output(BinaryOp::Add, Method::Reduceat, &[a, i], &axis0()),
+            Err(Error::IndexOutOfBounds)
+        );
+        // Float add folds the rest of a slice pairwise (NumPy's reduce
+        // loop): 1 + (the pairwise sum of nine 2^-24) is not the sequential
+        // 1 + 2^-24 + ... (each lost to rounding).
+        let mut y = [2f32.powi(-24); 10];
+        y[0] = 1.0;
+        let a = ArrayRef::from_slice(&y, Layout::c_contiguous(Shape::vector(10))).unwrap();
+        let zero = [0i64];
+        let i = ArrayRef::from_slice(&zero, Layout::c_contiguous(Shape::vector(1))).unwrap();
+        let mut out = [0f32; 1];
+        method(
+            BinaryOp::Add,
+            Method::Reduceat,
+            &[a, i],
+            &axis0(),
+            bytemuck::cast_slice_mut(&mut out),
+        )
+        .unwrap();
+        assert_eq!(out[0], 1.0 + 9.0 * 2f32.powi(-24));
+        // outer: shape a.shape + b.shape.
+        let p = [1.0, 2.0];
+        let q = [10.0, 20.0, 30.0];
+        let inputs = [f64s(&p, &[2]), f64s(&q, &[3])];
+        let none = ReduceParams::default();
+        let (_, shape) = method_output(BinaryOp::Subtract, Method::Outer, &inputs, &none).unwrap();
+        assert_eq!(shape.dims(), &[2, 3]);
+        let mut out = [0f64; 6];
+        method(
+            BinaryOp::Subtract,
+            Method::Outer,
+            &inputs,
+            &none,
+            bytemuck::cast_slice_mut(&mut out),
+        )
+        .unwrap();
+        assert_eq!(out, [-9.0, -19.0, -29.0, -8.0, -18.0, -28.0]);
+        assert_eq!(
+            method_output(BinaryOp::Add, Method::Outer, &inputs, &axis0()),
             Err(Error::InvalidType)
         );
     }

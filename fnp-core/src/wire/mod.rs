@@ -175,6 +175,7 @@ pub const fn error_code(e: Error) -> u8 {
         Error::UnknownOp => 16,
         Error::Unsupported => 17,
         Error::Float16 => 18,
+        Error::IndexOutOfBounds => 19,
         // A variant added later without a code yet: still an error, still
         // distinguishable from success.
         _ => 255,
@@ -206,6 +207,7 @@ pub fn error_from_code(code: u8) -> Option<Error> {
         Error::UnknownOp,
         Error::Unsupported,
         Error::Float16,
+        Error::IndexOutOfBounds,
     ]
     .into_iter()
     .find(|&e| error_code(e) == code)

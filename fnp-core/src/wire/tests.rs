@@ -777,7 +777,7 @@ fn codes_roundtrip() {
         assert_eq!(Reason::try_from(r as u8), Ok(r));
     }
     assert_eq!(Reason::try_from(0), Err(0));
-    for code in 1..=17u8 {
+    for code in 1..=19u8 {
         let e = error_from_code(code).unwrap();
         assert_eq!(error_code(e), code);
     }

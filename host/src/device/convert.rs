@@ -91,7 +91,8 @@ fn scalar(s: &Scalar) -> Result<WireScalar, NoWireForm> {
 /// of its own): what devices are sent, and what the host target turns
 /// into fnp-core's params with the same [`fnp_core::wire::reduce_params`]
 /// as the device's server. An absent `axis` is the op's default: `None`
-/// for the reductions, `0` for a ufunc method (`add.reduce`).
+/// for the reductions, `0` for the ufunc methods that take one
+/// (`add.reduce`, not `add.outer`).
 pub fn params(p: &crate::case::Params, op: Option<Op>) -> Result<Params, NoWireForm> {
     let axes = |list: &[i64]| {
         dims(list, "axes").map_err(|reason| NoWireForm {
@@ -100,10 +101,15 @@ pub fn params(p: &crate::case::Params, op: Option<Op>) -> Result<Params, NoWireF
         })
     };
     let axis = match &p.axis {
-        None if op.is_some_and(|op| op.method().is_some()) => WireAxes {
-            kind: AxisKind::Int as u8,
-            axes: axes(&[0])?,
-        },
+        None if op
+            .and_then(Op::method)
+            .is_some_and(fnp_core::Method::takes_axis) =>
+        {
+            WireAxes {
+                kind: AxisKind::Int as u8,
+                axes: axes(&[0])?,
+            }
+        }
         None | Some(AxisParam::All) => WireAxes::all(),
         Some(AxisParam::One(a)) => WireAxes {
             kind: AxisKind::Int as u8,
