@@ -565,12 +565,12 @@ fn case_errors_each_have_their_reason() {
     let mut c = ok();
     c.op = 127;
     assert_eq!(refused(&c), WireError::with_detail(Reason::UnknownOp, 127));
-    // A method code past accumulate, and a method of a reduction.
+    // A method code past outer, and a method of a reduction.
     let mut c = ok();
-    c.method = 3;
+    c.method = 5;
     assert_eq!(
         refused(&c),
-        WireError::with_detail(Reason::UnknownOp, 3 << 8)
+        WireError::with_detail(Reason::UnknownOp, 5 << 8)
     );
     c.op = 64;
     c.method = 1;
@@ -928,6 +928,52 @@ fn ufunc_methods_are_served() {
         Message::Result(r) => assert_eq!(error_from_code(r.error), Some(Error::InvalidArgument)),
         other => panic!("{other:?}"),
     }
+    // np.add.reduceat(int32 [[1, 2, 3], [4, 5, 6]], [0, 2], axis=1) ==
+    // int64 [[3, 3], [9, 6]]; index 3 is NumPy's IndexError.
+    for (indices, expected) in [(vec![0i64, 2], Ok(vec![3i64, 3, 9, 6])), (vec![3], Err(()))] {
+        let ind: Vec<u8> = indices.iter().flat_map(|i| i.to_le_bytes()).collect();
+        let mut at = reduce_case(
+            crate::ReduceOp::Sum,
+            array(DType::Int32, &[2, 3], &d),
+            axis(&[1], AxisKind::Int),
+        );
+        at.op = BinaryOp::Add as u8;
+        at.method = Method::Reduceat as u8;
+        at.inputs = Bounded::from_slice(&[
+            array(DType::Int32, &[2, 3], &d),
+            array(DType::Int64, &[indices.len() as u64], &ind),
+        ])
+        .unwrap();
+        match (serve_with(64, &at), expected) {
+            (Message::Result(r), Ok(v)) => {
+                assert_eq!(
+                    (r.dtype, r.shape.as_slice()),
+                    (DType::Int64 as u8, &[2u64, 2][..])
+                );
+                let want: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
+                assert_eq!(r.data, &want[..]);
+            }
+            (Message::Result(r), Err(())) => {
+                assert_eq!(error_from_code(r.error), Some(Error::IndexOutOfBounds));
+            }
+            (other, _) => panic!("{other:?}"),
+        }
+    }
+    // np.subtract.outer(int32 [1, 2], int32 [10, 20, 30]).
+    let (a, b) = (le_i32(&[1, 2]), le_i32(&[10, 20, 30]));
+    let mut outer = reduce_case(
+        crate::ReduceOp::Sum,
+        array(DType::Int32, &[2], &a),
+        Params::default(),
+    );
+    outer.op = BinaryOp::Subtract as u8;
+    outer.method = Method::Outer as u8;
+    outer.inputs =
+        Bounded::from_slice(&[array(DType::Int32, &[2], &a), array(DType::Int32, &[3], &b)])
+            .unwrap();
+    let (dtype, shape, data) = result_of(serve_with(64, &outer));
+    assert_eq!((dtype, shape), (DType::Int32 as u8, vec![2, 3]));
+    assert_eq!(data, le_i32(&[-9, -19, -29, -8, -18, -28]));
 }
 
 #[test]
