@@ -33,8 +33,9 @@
 //! - Dynamic dtypes (a dtype known at run time, as the wire server has):
 //!   [`ArrayRef`] over bytes with [`plan`] and [`execute`] (any op, the
 //!   hardened check included: what the wire server and the host run) or
-//!   [`call`] / [`binary`] / [`unary`] / [`reduce()`]; [`View::as_array`]
-//!   bridges the two.
+//!   [`call`] / [`binary`] / [`unary`] / [`reduce()`] / [`method()`] (the
+//!   ufunc methods `reduce`, `accumulate`, `reduceat`, `outer` of every
+//!   binary ufunc, [`Op::Method`]); [`View::as_array`] bridges the two.
 //! - [`DType`] and [`result_type`]: NumPy 2 dtypes and promotion (NEP 50).
 //! - [`Shape`], [`Layout`]: shapes and strides in fixed arrays.
 //! - [`precision`]: the per-op accuracy table (ULP bounds) the comparator
