@@ -25,20 +25,29 @@ pub fn build(board: &Board) -> anyhow::Result<PathBuf> {
 /// `firmware/sensor-stats/expected.out`. The golden holds NumPy's numbers
 /// (written by `expected.py`), never the firmware's own output, so there is
 /// no overwrite switch: regenerate it with NumPy.
-pub fn check_example() -> anyhow::Result<()> {
-    let (example, board) = EXAMPLE;
-    let board = fnp_boards::board(board).map_err(anyhow::Error::msg)?;
-    let elf = fnp_boards::build(example, false)?;
-    let run = Command::new("timeout")
+/// Runs `elf` on `board`'s QEMU machine with semihosting (its stdout is
+/// the program's output, its exit status the program's), at most 60 s.
+pub fn run_semihosted(
+    board: &fnp_boards::Board,
+    elf: &std::path::Path,
+) -> anyhow::Result<std::process::Output> {
+    Command::new("timeout")
         .arg("60")
         .arg(board.qemu)
         .args(board.machine)
         .args(["-display", "none", "-monitor", "none", "-serial", "null"])
         .args(["-semihosting-config", "enable=on,target=native", "-kernel"])
-        .arg(&elf)
+        .arg(elf)
         .stdin(Stdio::null())
         .output()
-        .with_context(|| format!("running {}", board.qemu))?;
+        .with_context(|| format!("running {}", board.qemu))
+}
+
+pub fn check_example() -> anyhow::Result<()> {
+    let (example, board) = EXAMPLE;
+    let board = fnp_boards::board(board).map_err(anyhow::Error::msg)?;
+    let elf = fnp_boards::build(example, false)?;
+    let run = run_semihosted(board, &elf)?;
     if !run.status.success() {
         bail!(
             "the example exited with {} (semihosting exit failure or timeout)",

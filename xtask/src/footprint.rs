@@ -10,7 +10,7 @@
 
 use std::fmt::Write as _;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use anyhow::{bail, Context};
 
@@ -136,16 +136,7 @@ fn build_and_run(root: &Path, op: &str) -> anyhow::Result<(u64, (String, String,
         .join("release")
         .join(PACKAGE);
     let text = text_size(&elf)?;
-    let out = Command::new("timeout")
-        .arg("60")
-        .arg(board.qemu)
-        .args(board.machine)
-        .args(["-display", "none", "-monitor", "none", "-serial", "null"])
-        .args(["-semihosting-config", "enable=on,target=native", "-kernel"])
-        .arg(&elf)
-        .stdin(Stdio::null())
-        .output()
-        .with_context(|| format!("running {}", board.qemu))?;
+    let out = crate::firmware::run_semihosted(board, &elf)?;
     let stdout = String::from_utf8_lossy(&out.stdout);
     if !out.status.success() {
         bail!(
