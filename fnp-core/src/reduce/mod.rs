@@ -45,7 +45,7 @@ use engine::{Plain, Pre};
 pub(crate) use fold::initial_value;
 use fold::typed;
 pub use params::{Axes, ReduceParams, Scalar};
-pub(crate) use resolve::default_accumulator;
+pub(crate) use resolve::{axis_flags, default_accumulator};
 use resolve::{resolve, scratch_words};
 
 /// Computes `op` over `a` into `out` (C-contiguous, aligned for the result

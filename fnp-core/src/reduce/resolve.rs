@@ -98,28 +98,9 @@ pub(super) fn resolve(op: ReduceOp, a: &ArrayRef<'_>, p: &ReduceParams<'_>) -> R
             .for_each(|r| *r = true),
         (Axes::List { .. }, Some(_)) if op.single_axis() => return Err(Error::InvalidType),
         (_, Some(list)) => {
-            let mut seen = [false; MAX_NDIM];
-            let mut normalized = [0usize; MAX_NDIM];
-            for (n, &ax) in normalized.iter_mut().zip(list) {
-                let nd = ndim as isize;
-                if ax < -nd || ax >= nd {
-                    return Err(Error::AxisOutOfBounds);
-                }
-                *n = if ax < 0 {
-                    (ax + nd) as usize
-                } else {
-                    ax as usize
-                };
-            }
-            for &n in first(&normalized, list.len()) {
-                if seen[n] {
-                    return Err(Error::DuplicateAxis);
-                }
-                seen[n] = true;
-                reduced[n] = true;
-            }
+            reduced = axis_flags(list, ndim)?;
             if op.single_axis() {
-                axis = Some(normalized[0]);
+                axis = reduced.iter().position(|&r| r);
             }
         }
     }
@@ -189,6 +170,36 @@ pub(super) fn resolve(op: ReduceOp, a: &ArrayRef<'_>, p: &ReduceParams<'_>) -> R
         axis,
         mask,
     })
+}
+
+/// NumPy's `normalize_axis_tuple`: each axis in `-ndim..ndim` (AxisError
+/// for the first that is not), then no axis twice (ValueError); the axes
+/// as flags.
+pub(crate) fn axis_flags(list: &[isize], ndim: usize) -> Result<[bool; MAX_NDIM]> {
+    let nd = ndim as isize;
+    let mut normalized = [0usize; MAX_NDIM];
+    if list.len() > MAX_NDIM {
+        return Err(Error::TooManyDims);
+    }
+    for (n, &ax) in normalized.iter_mut().zip(list) {
+        if ax < -nd || ax >= nd {
+            return Err(Error::AxisOutOfBounds);
+        }
+        *n = if ax < 0 {
+            (ax + nd) as usize
+        } else {
+            ax as usize
+        };
+    }
+    let mut flags = [false; MAX_NDIM];
+    for &n in first(&normalized, list.len()) {
+        let flag = flags.get_mut(n).ok_or(Error::AxisOutOfBounds)?;
+        if *flag {
+            return Err(Error::DuplicateAxis);
+        }
+        *flag = true;
+    }
+    Ok(flags)
 }
 
 fn reduced_shape(shape: &Shape, reduced: &[bool; MAX_NDIM], keepdims: bool) -> Result<Shape> {

@@ -139,18 +139,6 @@ enum Start {
     First,
 }
 
-fn normalize(ax: isize, ndim: usize) -> Result<usize> {
-    let nd = ndim as isize;
-    if ax < -nd || ax >= nd {
-        return Err(Error::AxisOutOfBounds);
-    }
-    Ok(if ax < 0 {
-        (ax + nd) as usize
-    } else {
-        ax as usize
-    })
-}
-
 /// The array and `reduceat`'s indices among `inputs`.
 fn operands<'i, 'a>(
     method: Method,
@@ -186,40 +174,31 @@ fn resolve<'a>(
             return Err(Error::InvalidArgument);
         }
     }
-    let accumulate = along;
     let shape = a.shape();
     let ndim = shape.ndim();
-    if accumulate && ndim == 0 {
+    if along && ndim == 0 {
         // "cannot accumulate on a scalar" (and reduceat).
         return Err(Error::InvalidType);
     }
-    let mut reduced = [false; MAX_NDIM];
-    let mut count = 0usize;
-    let mut mark = |k: usize| -> Result<()> {
-        let slot = reduced.get_mut(k).ok_or(Error::AxisOutOfBounds)?;
-        if *slot {
-            return Err(Error::DuplicateAxis);
-        }
-        *slot = true;
-        count += 1;
-        Ok(())
-    };
-    match (p.axis, p.axis.as_slice()) {
+    let reduced = match (p.axis, p.axis.as_slice()) {
         // A 0-d array's reduction along 0 or -1 is the array itself
         // (NumPy's legacy special case).
-        (Axes::One(0 | -1), _) if ndim == 0 => {}
-        (_, None) => (0..ndim).try_for_each(&mut mark)?,
-        (_, Some(list)) => list
-            .iter()
-            .try_for_each(|&ax| normalize(ax, ndim).and_then(&mut mark))?,
-    }
+        (Axes::One(0 | -1), _) if ndim == 0 => [false; MAX_NDIM],
+        (_, None) => {
+            let mut all = [false; MAX_NDIM];
+            all.iter_mut().take(ndim).for_each(|r| *r = true);
+            all
+        }
+        (_, Some(list)) => reduce::axis_flags(list, ndim)?,
+    };
+    let count = reduced.iter().filter(|&&r| r).count();
     // NumPy has the float16 loop fnp lacks: its other errors come first.
     // reduceat checks its axis and indices first.
     let dtype = match method_dtype(op, method, a.dtype(), p.dtype) {
         Err(e) if e != Error::Float16 && method != Method::Reduceat => return Err(e),
         d => d,
     };
-    if accumulate && count != 1 {
+    if along && count != 1 {
         // "accumulate does not allow multiple axes".
         return Err(Error::InvalidArgument);
     }
@@ -261,7 +240,7 @@ fn resolve<'a>(
             out.push(if k == axis { m } else { d })?;
         }
         out
-    } else if accumulate {
+    } else if along {
         *shape
     } else {
         let mut out = Shape::SCALAR;
@@ -279,7 +258,7 @@ fn resolve<'a>(
         .iter()
         .zip(&reduced)
         .any(|(&d, &r)| r && d == 0);
-    if !accumulate && empty && start == Start::First {
+    if !along && empty && start == Start::First {
         return Err(Error::EmptyReduction);
     }
     Ok(Resolved {
@@ -1062,6 +1041,14 @@ mod tests {
             run_f64(BinaryOp::Subtract, Method::Reduce, &a, &all),
             Err(Error::InvalidArgument)
         );
+        // NumPy normalizes every axis before it looks for repeats.
+        for (axes, e) in [
+            (&[0, 0, 5][..], Error::AxisOutOfBounds),
+            (&[0, 0], Error::DuplicateAxis),
+        ] {
+            let p = ReduceParams::default().with_axes(Axes::list(axes).unwrap());
+            assert_eq!(run_f64(BinaryOp::Add, Method::Accumulate, &a, &p), Err(e));
+        }
     }
 
     #[test]
