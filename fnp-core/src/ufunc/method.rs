@@ -132,7 +132,7 @@ struct Resolved<'a> {
 #[derive(Clone, Copy, PartialEq)]
 enum Start {
     /// `initial=`.
-    Initial,
+    Initial(reduce::Scalar),
     /// The ufunc's identity.
     Identity,
     /// The first element along the reduced axes (no identity).
@@ -206,8 +206,8 @@ fn resolve<'a>(
         // "reduction operation 'subtract' is not reorderable".
         return Err(Error::InvalidArgument);
     }
-    let start = if p.initial.is_some() {
-        Start::Initial
+    let start = if let Some(v) = p.initial {
+        Start::Initial(v)
     } else if op.identity() != Identity::None {
         Start::Identity
     } else {
@@ -385,7 +385,7 @@ pub fn method(
             None => Step::of(op)?,
         };
         let out: &mut [T] = bytemuck::try_cast_slice_mut(out).map_err(|_| Error::Misaligned)?;
-        run::<T>(&step, method, op, a, mask.as_ref(), &r, p, out)?
+        run::<T>(&step, method, op, a, mask.as_ref(), &r, out)?
     });
     Ok(Output {
         dtype: r.dtype,
@@ -578,7 +578,6 @@ fn run<T: Num + Loops>(
     a: &ArrayRef<'_>,
     mask: Option<&ArrayRef<'_>>,
     r: &Resolved<'_>,
-    p: &ReduceParams<'_>,
     out: &mut [T],
 ) -> Result<FpFlags> {
     let dims = a.shape().dims();
@@ -707,9 +706,8 @@ fn run<T: Num + Loops>(
                     flags |= copy_first(&g, a, kept, &mut idx, 0, out)?;
                     true
                 }
-                Start::Initial => {
-                    let (v, f) =
-                        initial_value::<T>(p.initial.unwrap_or(reduce::Scalar::Bool(false)))?;
+                Start::Initial(v) => {
+                    let (v, f) = initial_value::<T>(v)?;
                     flags |= f;
                     out.fill(v);
                     false
