@@ -650,7 +650,7 @@ fn pairwise<T: Num, L: Load<T>, const TRACK: bool>(
 /// lanes (one vector add per eight elements, the same rounding as NumPy's
 /// unrolled scalar loop), combined as NumPy combines them.
 #[inline(always)]
-fn lanes_sum<T: Num>(b: &[T]) -> T {
+pub(crate) fn lanes_sum<T: Num>(b: &[T]) -> T {
     let n = b.len();
     let full = n - n % 8;
     let mut r = [T::ZERO; 8];
@@ -740,7 +740,7 @@ fn pairwise_map<T: Num, F: Fn(T) -> T>(a: &[T], f: &F) -> T {
 }
 
 /// NumPy's `pairwise_sum` over a contiguous slice.
-fn pairwise_slice<T: Num>(a: &[T]) -> T {
+pub(crate) fn pairwise_slice<T: Num>(a: &[T]) -> T {
     let n = a.len();
     if n < 8 {
         let mut res = T::from_f64(-0.0);

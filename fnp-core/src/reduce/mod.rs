@@ -41,6 +41,7 @@ use crate::num::Num;
 use crate::output::Output;
 use crate::table::ReduceOp;
 use arg::arg;
+pub(crate) use engine::{lanes_sum, pairwise_slice, BLOCK};
 use engine::{Plain, Pre};
 pub(crate) use fold::initial_value;
 use fold::typed;

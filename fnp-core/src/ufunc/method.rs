@@ -28,7 +28,7 @@ use crate::error::{Error, Result};
 use crate::flags::FpFlags;
 use crate::num::Num;
 use crate::output::Output;
-use crate::reduce::{self, initial_value, Axes, ReduceParams};
+use crate::reduce::{self, initial_value, Axes, ReduceParams, BLOCK};
 use crate::shape::{Layout, Shape, MAX_NDIM};
 use crate::table::{BinaryFamily, BinaryOp, Identity, Method, ReduceOp};
 
@@ -379,13 +379,42 @@ pub fn method(
         Some(m) => Some(m.with_layout(m.layout().broadcast_to(a.shape())?)?),
         None => None,
     };
+    let g = geometry(method, a, mask.as_ref(), &r);
+    let mut kept = [0usize; MAX_NDIM];
+    let mut nkept = 0usize;
+    for (k, _) in r
+        .reduced
+        .iter()
+        .enumerate()
+        .take(g.ndim)
+        .filter(|(_, &red)| !red)
+    {
+        if let Some(slot) = kept.get_mut(nkept) {
+            *slot = k;
+            nkept += 1;
+        }
+    }
+    let walk = Walk {
+        g,
+        kept: kept.get(..nkept).unwrap_or(&[]),
+        a,
+        mask: mask.as_ref(),
+    };
     let flags = crate::element::with_dtype!(r.dtype, T => {
         let step = match arith_kernel::<T>(op) {
             Some(kernel) => Step::Same(kernel),
             None => Step::of(op)?,
         };
-        let out: &mut [T] = bytemuck::try_cast_slice_mut(out).map_err(|_| Error::Misaligned)?;
-        run::<T>(&step, method, op, a, mask.as_ref(), &r, out)?
+        let mut pass = Pass::<T> {
+            step: &step,
+            out: bytemuck::try_cast_slice_mut(out).map_err(|_| Error::Misaligned)?,
+            x: [T::default(); CHUNK],
+            prev: [T::default(); CHUNK],
+            res: [T::default(); CHUNK],
+            sel: [Bool::FALSE; CHUNK],
+            exp: [0; CHUNK],
+        };
+        fold(method, op, &r, &walk, &mut pass)?
     });
     Ok(Output {
         dtype: r.dtype,
@@ -443,6 +472,8 @@ const MASK: usize = 1;
 const OUT: usize = 2;
 
 struct Geometry {
+    /// The input's ndim: entries past it are unused.
+    ndim: usize,
     dims: [usize; MAX_NDIM],
     strides: [[isize; MAX_NDIM]; 3],
     base: [isize; 3],
@@ -452,6 +483,7 @@ impl Geometry {
     /// The element index of each operand at multi-index `idx`.
     fn at(&self, idx: &[usize; MAX_NDIM]) -> [isize; 3] {
         let mut at = self.base;
+        let idx = idx.get(..self.ndim).unwrap_or(idx);
         for (a, st) in at.iter_mut().zip(&self.strides) {
             for (&i, &s) in idx.iter().zip(st) {
                 *a = a.wrapping_add((i as isize).wrapping_mul(s));
@@ -467,7 +499,7 @@ impl Geometry {
         &self,
         axes: &[usize],
         idx: &mut [usize; MAX_NDIM],
-        mut body: impl FnMut([isize; 3], [isize; 3], usize) -> Result<()>,
+        body: &mut dyn FnMut([isize; 3], [isize; 3], usize) -> Result<()>,
     ) -> Result<()> {
         let dim = |ax: usize| self.dims.get(ax).copied().unwrap_or(0);
         let Some((&last, outer)) = axes.split_last() else {
@@ -570,19 +602,27 @@ fn reduced_order(
     (out, n)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn run<T: Num + Loops>(
-    step: &Step<T>,
+/// What a method call walks: the geometry and the operands read.
+struct Walk<'p, 'a> {
+    g: Geometry,
+    kept: &'p [usize],
+    a: &'p ArrayRef<'a>,
+    mask: Option<&'p ArrayRef<'a>>,
+}
+
+/// The geometry of `a` (and the `where=` mask) and the output strides:
+/// C-contiguous over the kept axes (reduce) or over all axes of the
+/// output's own shape (accumulate, reduceat).
+fn geometry(
     method: Method,
-    op: BinaryOp,
     a: &ArrayRef<'_>,
     mask: Option<&ArrayRef<'_>>,
     r: &Resolved<'_>,
-    out: &mut [T],
-) -> Result<FpFlags> {
+) -> Geometry {
     let dims = a.shape().dims();
     let ndim = dims.len();
     let mut g = Geometry {
+        ndim,
         dims: [0; MAX_NDIM],
         strides: [[0; MAX_NDIM]; 3],
         base: [a.layout().offset() as isize, 0, 0],
@@ -599,8 +639,6 @@ fn run<T: Num + Loops>(
             *d = s;
         }
     }
-    // The output is C-contiguous over the kept axes (reduce) or all axes
-    // of its own shape (accumulate, reduceat).
     let out_dims = if method == Method::Reduce {
         dims
     } else {
@@ -616,32 +654,78 @@ fn run<T: Num + Loops>(
             }
         }
     }
+    g
+}
+
+/// The typed half of a method call (the output, the kernel and the
+/// buffers in the loop type), behind a trait object so that the driver,
+/// [`fold`], is compiled once rather than once per dtype.
+trait Fold {
+    /// Sets the outputs to `initial=` or the op's identity.
+    fn fill(&mut self, start: Start, identity: Identity) -> Result<FpFlags>;
+    /// One pass over the kept axes at `idx`: reads the accumulator `read`
+    /// elements from the output position of `idx` and writes
+    /// `op(acc, x)` `write` elements from it.
+    fn run(
+        &mut self,
+        w: &Walk<'_, '_>,
+        idx: &mut [usize; MAX_NDIM],
+        read: isize,
+        write: isize,
+    ) -> Result<FpFlags>;
+    /// At every position of the kept axes (`idx[axis]` is 0), the elements
+    /// `from..to` along `axis` folded in order into the accumulator `shift`
+    /// elements from the position's output: `acc = op(acc, x)`, selected
+    /// elements only under `where=`. With `each` every result is stored in
+    /// its own output row (accumulate), otherwise the last over `acc`.
+    fn chain(
+        &mut self,
+        w: &Walk<'_, '_>,
+        idx: &mut [usize; MAX_NDIM],
+        axis: usize,
+        range: (usize, usize),
+        shift: isize,
+        each: bool,
+    ) -> Result<FpFlags>;
+    /// The outputs at `idx` (`shift` elements on) are the input there, cast.
+    fn copy_first(
+        &mut self,
+        w: &Walk<'_, '_>,
+        idx: &mut [usize; MAX_NDIM],
+        shift: isize,
+    ) -> Result<FpFlags>;
+    /// `reduceat` of float `add`: each output (already the slice's first
+    /// element, `shift` elements from the position of `idx`) plus NumPy's
+    /// pairwise sum of the `len` elements after it along `axis`.
+    fn add_pairwise(
+        &mut self,
+        w: &Walk<'_, '_>,
+        idx: &mut [usize; MAX_NDIM],
+        axis: usize,
+        len: usize,
+        shift: isize,
+    ) -> Result<FpFlags>;
+}
+
+/// Runs `method` of `op` over the walk, the typed work done by `f`.
+fn fold(
+    method: Method,
+    op: BinaryOp,
+    r: &Resolved<'_>,
+    w: &Walk<'_, '_>,
+    f: &mut dyn Fold,
+) -> Result<FpFlags> {
+    let g = &w.g;
+    let dims = g.dims.get(..g.ndim).unwrap_or(&[]);
     let mut flags = FpFlags::NONE;
-    let mut kept = [0usize; MAX_NDIM];
-    let mut nkept = 0usize;
-    for k in 0..ndim {
-        if !r.reduced.get(k).copied().unwrap_or(false) {
-            if let Some(slot) = kept.get_mut(nkept) {
-                *slot = k;
-                nkept += 1;
-            }
-        }
-    }
-    let kept = kept.get(..nkept).unwrap_or(&[]);
     let mut idx = [0usize; MAX_NDIM];
-    let pass = |idx: &mut [usize; MAX_NDIM], read: isize, write: isize, out: &mut [T]| {
-        let pass = Pass {
-            g: &g,
-            kept,
-            step,
-            a,
-            mask,
-        };
-        pass.run(idx, read, write, out)
-    };
+    // Few kept positions: fold along the axis one position at a time
+    // rather than a row of kept positions at a time.
+    let kept_size = w.kept.iter().map(|&k| n_of(dims, k)).product::<usize>();
+    let along = kept_size < CHAIN_BELOW;
     // accumulate's and reduceat's one axis.
     let axis = r.reduced.iter().position(|&r| r).unwrap_or(0);
-    let n = dims.get(axis).copied().unwrap_or(0);
+    let n = n_of(dims, axis);
     let row = g.strides[OUT].get(axis).copied().unwrap_or(0);
     let set = |idx: &mut [usize; MAX_NDIM], j: usize| {
         if let Some(i) = idx.get_mut(axis) {
@@ -652,10 +736,14 @@ fn run<T: Num + Loops>(
         Method::Accumulate => {
             // The first row is the input cast; then each row is op(the row
             // before, x).
-            flags |= copy_first(&g, a, kept, &mut idx, 0, out)?;
-            for j in 1..n {
-                set(&mut idx, j);
-                flags |= pass(&mut idx, -row, 0, out)?;
+            flags |= f.copy_first(w, &mut idx, 0)?;
+            if along {
+                flags |= f.chain(w, &mut idx, axis, (1, n), 0, true)?;
+            } else {
+                for j in 1..n {
+                    set(&mut idx, j);
+                    flags |= f.run(w, &mut idx, -row, 0)?;
+                }
             }
         }
         Method::Reduceat => {
@@ -663,7 +751,7 @@ fn run<T: Num + Loops>(
                 return Err(Error::InvalidArgument);
             };
             let m = indices.shape().size();
-            let pairwise = op == BinaryOp::Add && T::DTYPE.is_float();
+            let pairwise = op == BinaryOp::Add && r.dtype.is_float();
             for i in 0..m {
                 // Slice i is [start, end); a non-increasing pair gives the
                 // element at start alone (NumPy's count <= 1).
@@ -676,50 +764,39 @@ fn run<T: Num + Loops>(
                 // Output row i while the input is read at row k.
                 let to_row = |k: usize| (i as isize - k as isize).wrapping_mul(row);
                 set(&mut idx, start);
-                flags |= copy_first(&g, a, kept, &mut idx, to_row(start), out)?;
+                flags |= f.copy_first(w, &mut idx, to_row(start))?;
                 if end <= start + 1 {
                     continue;
                 }
                 if pairwise {
-                    let stride = g.strides[IN].get(axis).copied().unwrap_or(0);
-                    flags |= add_pairwise(
-                        &g,
-                        a,
-                        kept,
-                        &mut idx,
-                        (stride, end - start - 1),
-                        to_row(start),
-                        out,
-                    )?;
-                    continue;
-                }
-                for k in start + 1..end {
-                    set(&mut idx, k);
-                    flags |= pass(&mut idx, to_row(k), to_row(k), out)?;
+                    flags |= f.add_pairwise(w, &mut idx, axis, end - start - 1, to_row(start))?;
+                } else if along {
+                    set(&mut idx, 0);
+                    flags |= f.chain(w, &mut idx, axis, (start + 1, end), to_row(0), false)?;
+                } else {
+                    for k in start + 1..end {
+                        set(&mut idx, k);
+                        flags |= f.run(w, &mut idx, to_row(k), to_row(k))?;
+                    }
                 }
             }
         }
         Method::Outer => return Err(Error::InvalidArgument),
         Method::Reduce => {
-            let skip_first = match r.start {
-                Start::First => {
-                    flags |= copy_first(&g, a, kept, &mut idx, 0, out)?;
-                    true
-                }
-                Start::Initial(v) => {
-                    let (v, f) = initial_value::<T>(v)?;
-                    flags |= f;
-                    out.fill(v);
-                    false
-                }
-                Start::Identity => {
-                    out.fill(identity::<T>(op.identity()));
-                    false
-                }
+            let skip_first = r.start == Start::First;
+            flags |= if skip_first {
+                f.copy_first(w, &mut idx, 0)?
+            } else {
+                f.fill(r.start, op.identity())?
             };
-            let (order, nred) = reduced_order(&g, ndim, &r.reduced);
+            let (order, nred) = reduced_order(g, g.ndim, &r.reduced);
             let order = order.get(..nred).unwrap_or(&[]);
             if order.iter().any(|&ax| dims.get(ax) == Some(&0)) {
+                return Ok(flags);
+            }
+            if let (true, &[axis]) = (along, order) {
+                let from = usize::from(skip_first);
+                flags |= f.chain(w, &mut idx, axis, (from, n_of(dims, axis)), 0, false)?;
                 return Ok(flags);
             }
             // Every reduced position in NumPy's order (an odometer over the
@@ -727,14 +804,14 @@ fn run<T: Num + Loops>(
             let mut first = true;
             loop {
                 if !(first && skip_first) {
-                    flags |= pass(&mut idx, 0, 0, out)?;
+                    flags |= f.run(w, &mut idx, 0, 0)?;
                 }
                 first = false;
                 let mut carry = true;
                 for &ax in order.iter().rev() {
                     let Some(i) = idx.get_mut(ax) else { break };
                     *i += 1;
-                    if *i < dims.get(ax).copied().unwrap_or(0) {
+                    if *i < n_of(dims, ax) {
                         carry = false;
                         break;
                     }
@@ -749,34 +826,57 @@ fn run<T: Num + Loops>(
     Ok(flags)
 }
 
-/// One pass over the kept axes with the reduced (or accumulated) axes
-/// fixed: `out = op(acc, x)`.
-struct Pass<'p, 'a, T> {
-    g: &'p Geometry,
-    kept: &'p [usize],
-    step: &'p Step<T>,
-    a: &'p ArrayRef<'a>,
-    mask: Option<&'p ArrayRef<'a>>,
+/// Below this many kept positions a method folds along its axis one
+/// position at a time ([`Fold::chain`]): a 1-d `maximum.accumulate` is a
+/// chain of scalar steps, not a million passes over one element.
+const CHAIN_BELOW: usize = 16;
+
+fn n_of(dims: &[usize], axis: usize) -> usize {
+    dims.get(axis).copied().unwrap_or(0)
 }
 
-impl<T: Num + Loops> Pass<'_, '_, T> {
-    /// Reads the accumulator `read` elements from the output position of
-    /// `idx` and writes the result `write` elements from it.
+/// The typed state of one method call: the kernel, the output and the
+/// loop-type buffers (made once).
+struct Pass<'p, T> {
+    step: &'p Step<T>,
+    out: &'p mut [T],
+    x: [T; CHUNK],
+    prev: [T; CHUNK],
+    res: [T; CHUNK],
+    sel: [Bool; CHUNK],
+    exp: [i64; CHUNK],
+}
+
+impl<T: Num + Loops> Fold for Pass<'_, T> {
+    fn fill(&mut self, start: Start, id: Identity) -> Result<FpFlags> {
+        let (v, flags) = match start {
+            Start::Initial(v) => initial_value::<T>(v)?,
+            _ => (identity::<T>(id), FpFlags::NONE),
+        };
+        self.out.fill(v);
+        Ok(flags)
+    }
+
     fn run(
-        &self,
+        &mut self,
+        w: &Walk<'_, '_>,
         idx: &mut [usize; MAX_NDIM],
         read: isize,
         write: isize,
-        out: &mut [T],
     ) -> Result<FpFlags> {
+        let Pass {
+            step,
+            out,
+            x,
+            prev,
+            res,
+            sel,
+            exp,
+        } = self;
+        let (a, mask) = (w.a, w.mask);
         let mut flags = FpFlags::NONE;
-        let mut x = [T::default(); CHUNK];
-        let mut prev = [T::default(); CHUNK];
-        let mut res = [T::default(); CHUNK];
-        let mut sel = [Bool::FALSE; CHUNK];
-        let mut exp = [0i64; CHUNK];
-        let exponents = self.step.takes_exponents();
-        self.g.runs(self.kept, idx, |s, st, n| {
+        let exponents = step.takes_exponents();
+        w.g.runs(w.kept, idx, &mut |s, st, n| {
             let (x, prev) = (
                 x.get_mut(..n).ok_or(Error::LayoutMismatch)?,
                 prev.get_mut(..n).ok_or(Error::LayoutMismatch)?,
@@ -785,17 +885,17 @@ impl<T: Num + Loops> Pass<'_, '_, T> {
                 .get_mut(..if exponents { n } else { 0 })
                 .ok_or(Error::LayoutMismatch)?;
             if exponents {
-                self.a.load(s[IN] as usize, st[IN], exp);
+                a.load(s[IN] as usize, st[IN], exp);
             } else {
-                self.a.load(s[IN] as usize, st[IN], x);
-                flags |= cast_flags::<T>(self.a, s[IN] as usize, st[IN], n);
+                a.load(s[IN] as usize, st[IN], x);
+                flags |= cast_flags::<T>(a, s[IN] as usize, st[IN], n);
             }
             gather_out(out, s[OUT].wrapping_add(read), st[OUT], prev);
             let at_out = s[OUT].wrapping_add(write);
-            match self.mask {
+            match mask {
                 None => {
                     let res = res.get_mut(..n).ok_or(Error::LayoutMismatch)?;
-                    flags |= self.step.apply(prev, x, exp, res)?;
+                    flags |= step.apply(prev, x, exp, res)?;
                     scatter_out(out, at_out, st[OUT], res);
                 }
                 Some(m) => {
@@ -807,7 +907,7 @@ impl<T: Num + Loops> Pass<'_, '_, T> {
                         if keep != Bool::FALSE {
                             let one = i..i + 1;
                             let mut r = [T::default()];
-                            flags |= self.step.apply(
+                            flags |= step.apply(
                                 prev.get(one.clone()).unwrap_or(&[]),
                                 x.get(one.clone()).unwrap_or(&[]),
                                 exp.get(one).unwrap_or(&[]),
@@ -818,6 +918,158 @@ impl<T: Num + Loops> Pass<'_, '_, T> {
                         at = at.wrapping_add(st[OUT]);
                     }
                 }
+            }
+            Ok(())
+        })?;
+        Ok(flags)
+    }
+
+    fn chain(
+        &mut self,
+        w: &Walk<'_, '_>,
+        idx: &mut [usize; MAX_NDIM],
+        axis: usize,
+        (from, to): (usize, usize),
+        shift: isize,
+        each: bool,
+    ) -> Result<FpFlags> {
+        let Pass {
+            step,
+            out,
+            x,
+            sel,
+            exp,
+            ..
+        } = self;
+        let (a, mask) = (w.a, w.mask);
+        let along = |op: usize| w.g.strides[op].get(axis).copied().unwrap_or(0);
+        let (ist, mst, ost) = (along(IN), along(MASK), along(OUT));
+        let exponents = step.takes_exponents();
+        let mut flags = FpFlags::NONE;
+        w.g.runs(w.kept, idx, &mut |s, st, n| {
+            for j in 0..n as isize {
+                let [s_in, s_mask, s_out] = s;
+                let [st_in, st_mask, st_out] = st;
+                let pos = [
+                    s_in.wrapping_add(j.wrapping_mul(st_in)),
+                    s_mask.wrapping_add(j.wrapping_mul(st_mask)),
+                    s_out.wrapping_add(j.wrapping_mul(st_out)),
+                ];
+                let acc_at = pos[OUT].wrapping_add(shift);
+                let mut acc = [T::default()];
+                gather_out(out, acc_at, 0, &mut acc);
+                let mut k = from;
+                while k < to {
+                    let len = CHUNK.min(to - k);
+                    let at = |p: isize, st: isize| p.wrapping_add((k as isize).wrapping_mul(st));
+                    let x = x.get_mut(..len).ok_or(Error::LayoutMismatch)?;
+                    let exp = exp
+                        .get_mut(..if exponents { len } else { 0 })
+                        .ok_or(Error::LayoutMismatch)?;
+                    if exponents {
+                        a.load(at(pos[IN], ist) as usize, ist, exp);
+                    } else {
+                        a.load(at(pos[IN], ist) as usize, ist, x);
+                        flags |= cast_flags::<T>(a, at(pos[IN], ist) as usize, ist, len);
+                    }
+                    let sel = sel
+                        .get_mut(..if mask.is_some() { len } else { 0 })
+                        .ok_or(Error::LayoutMismatch)?;
+                    if let Some(m) = mask {
+                        m.load(at(pos[MASK], mst) as usize, mst, sel);
+                    }
+                    let mut o = at(pos[OUT], ost);
+                    for i in 0..len {
+                        if sel.get(i).is_none_or(|&keep| keep != Bool::FALSE) {
+                            let one = i..i + 1;
+                            let mut r = [T::default()];
+                            flags |= step.apply(
+                                &acc,
+                                x.get(one.clone()).unwrap_or(&[]),
+                                exp.get(one).unwrap_or(&[]),
+                                &mut r,
+                            )?;
+                            acc = r;
+                            if each {
+                                scatter_out(out, o, 0, &r);
+                            }
+                        }
+                        o = o.wrapping_add(ost);
+                    }
+                    k += len;
+                }
+                if !each {
+                    scatter_out(out, acc_at, 0, &acc);
+                }
+            }
+            Ok(())
+        })?;
+        Ok(flags)
+    }
+
+    fn copy_first(
+        &mut self,
+        w: &Walk<'_, '_>,
+        idx: &mut [usize; MAX_NDIM],
+        shift: isize,
+    ) -> Result<FpFlags> {
+        let Pass { out, x, .. } = self;
+        let a = w.a;
+        let mut flags = FpFlags::NONE;
+        w.g.runs(w.kept, idx, &mut |s, st, n| {
+            let buf = x.get_mut(..n).ok_or(Error::LayoutMismatch)?;
+            a.load(s[IN] as usize, st[IN], buf);
+            flags |= cast_flags::<T>(a, s[IN] as usize, st[IN], n);
+            scatter_out(out, s[OUT].wrapping_add(shift), st[OUT], buf);
+            Ok(())
+        })?;
+        Ok(flags)
+    }
+
+    fn add_pairwise(
+        &mut self,
+        w: &Walk<'_, '_>,
+        idx: &mut [usize; MAX_NDIM],
+        axis: usize,
+        len: usize,
+        shift: isize,
+    ) -> Result<FpFlags> {
+        if !T::FLOAT {
+            return Err(Error::NoLoop);
+        }
+        let out = &mut *self.out;
+        let a = w.a;
+        let stride = w.g.strides[IN].get(axis).copied().unwrap_or(0);
+        let mut flags = FpFlags::NONE;
+        w.g.runs(w.kept, idx, &mut |s, st, n| {
+            for j in 0..n as isize {
+                let first = s[IN]
+                    .wrapping_add(j.wrapping_mul(st[IN]))
+                    .wrapping_add(stride);
+                let mut f = cast_flags_at::<T>(a, first, stride, len);
+                // Without flags first: a finite sum met none.
+                let run = a
+                    .typed::<T>()
+                    .ok()
+                    .filter(|_| stride == 1)
+                    .and_then(|data| {
+                        let from = usize::try_from(first).ok()?;
+                        data.get(from..from.checked_add(len)?)
+                    });
+                let mut rest = match run {
+                    Some(run) => crate::reduce::pairwise_slice(run),
+                    None => pairwise_sum::<T, false>(a, (first, stride), len, &mut f),
+                };
+                if !rest.is_finite() {
+                    rest = pairwise_sum::<T, true>(a, (first, stride), len, &mut f);
+                }
+                let at = s[OUT]
+                    .wrapping_add(shift)
+                    .wrapping_add(j.wrapping_mul(st[OUT]));
+                if let Some(o) = usize::try_from(at).ok().and_then(|i| out.get_mut(i)) {
+                    *o = add_flagged(*o, rest, &mut f);
+                }
+                flags |= f;
             }
             Ok(())
         })?;
@@ -840,64 +1092,6 @@ fn cast_flags<T: LoopElement>(a: &ArrayRef<'_>, start: usize, stride: isize, n: 
         .fold(FpFlags::NONE, |f, &v| f | crate::num::f64_to_f32_flags(v))
 }
 
-/// The outputs at `idx` (`shift` elements on) are the input there, cast.
-fn copy_first<T: LoopElement>(
-    g: &Geometry,
-    a: &ArrayRef<'_>,
-    kept: &[usize],
-    idx: &mut [usize; MAX_NDIM],
-    shift: isize,
-    out: &mut [T],
-) -> Result<FpFlags> {
-    let mut buf = [T::default(); CHUNK];
-    let mut flags = FpFlags::NONE;
-    g.runs(kept, idx, |s, st, n| {
-        let buf = buf.get_mut(..n).ok_or(Error::LayoutMismatch)?;
-        a.load(s[IN] as usize, st[IN], buf);
-        flags |= cast_flags::<T>(a, s[IN] as usize, st[IN], n);
-        scatter_out(out, s[OUT].wrapping_add(shift), st[OUT], buf);
-        Ok(())
-    })?;
-    Ok(flags)
-}
-
-/// `reduceat` of float `add`: each output (already the slice's first
-/// element, `shift` elements from the position of `idx`) plus NumPy's
-/// pairwise sum of the `len` elements after it, `stride` apart.
-fn add_pairwise<T: Num>(
-    g: &Geometry,
-    a: &ArrayRef<'_>,
-    kept: &[usize],
-    idx: &mut [usize; MAX_NDIM],
-    (stride, len): (isize, usize),
-    shift: isize,
-    out: &mut [T],
-) -> Result<FpFlags> {
-    let mut flags = FpFlags::NONE;
-    g.runs(kept, idx, |s, st, n| {
-        for j in 0..n as isize {
-            let first = s[IN].wrapping_add(j.wrapping_mul(st[IN]));
-            let get = |k: usize| {
-                let mut one = [T::ZERO];
-                let at = first.wrapping_add((k as isize + 1).wrapping_mul(stride));
-                a.load(at as usize, 0, &mut one);
-                one[0]
-            };
-            let mut f = cast_flags_at::<T>(a, first.wrapping_add(stride), stride, len);
-            let rest = pairwise_sum(len, &get, &mut f);
-            let at = s[OUT]
-                .wrapping_add(shift)
-                .wrapping_add(j.wrapping_mul(st[OUT]));
-            if let Some(o) = usize::try_from(at).ok().and_then(|i| out.get_mut(i)) {
-                *o = add_flagged(*o, rest, &mut f);
-            }
-            flags |= f;
-        }
-        Ok(())
-    })?;
-    Ok(flags)
-}
-
 /// [`cast_flags`] of `n` elements from `start`, in chunks.
 fn cast_flags_at<T: LoopElement>(
     a: &ArrayRef<'_>,
@@ -916,44 +1110,62 @@ fn cast_flags_at<T: LoopElement>(
     flags
 }
 
-/// NumPy's `pairwise_sum` of `n` elements read by `get`: fewer than 8
-/// added in order (from -0.0), up to 128 in eight interleaved partial
-/// sums, more split in two at a multiple of 8. The IEEE flags of every
-/// addition go to `flags`.
-fn pairwise_sum<T: Num>(n: usize, get: &dyn Fn(usize) -> T, flags: &mut FpFlags) -> T {
-    if n < 8 {
-        let mut res = T::from_f64(-0.0);
-        for i in 0..n {
-            res = add_flagged(res, get(i), flags);
+/// NumPy's `pairwise_sum` of the `n` elements of `a` from `first`,
+/// `stride` apart, in the loop type: fewer than 8 added in order (from
+/// -0.0), up to 128 in eight interleaved partial sums, more split in two at
+/// a multiple of 8. With `TRACK` the IEEE flags of every addition go to
+/// `flags`.
+fn pairwise_sum<T: Num, const TRACK: bool>(
+    a: &ArrayRef<'_>,
+    (first, stride): (isize, isize),
+    n: usize,
+    flags: &mut FpFlags,
+) -> T {
+    let add = |x: T, y: T, flags: &mut FpFlags| {
+        if TRACK {
+            add_flagged(x, y, flags)
+        } else {
+            x.add(y)
         }
-        res
-    } else if n <= 128 {
-        let mut r = [T::ZERO; 8];
-        for (k, rk) in r.iter_mut().enumerate() {
-            *rk = get(k);
-        }
-        let full = n - n % 8;
-        for base in (8..full).step_by(8) {
-            for (k, rk) in r.iter_mut().enumerate() {
-                *rk = add_flagged(*rk, get(base + k), flags);
-            }
-        }
-        let [r0, r1, r2, r3, r4, r5, r6, r7] = r;
-        let (s01, s23) = (add_flagged(r0, r1, flags), add_flagged(r2, r3, flags));
-        let (s45, s67) = (add_flagged(r4, r5, flags), add_flagged(r6, r7, flags));
-        let (left, right) = (add_flagged(s01, s23, flags), add_flagged(s45, s67, flags));
-        let mut res = add_flagged(left, right, flags);
-        for i in full..n {
-            res = add_flagged(res, get(i), flags);
-        }
-        res
-    } else {
+    };
+    if n > BLOCK {
         let mut half = n / 2;
         half -= half % 8;
-        let left = pairwise_sum(half, get, flags);
-        let right = pairwise_sum(n - half, &|i| get(half + i), flags);
-        add_flagged(left, right, flags)
+        let left = pairwise_sum::<T, TRACK>(a, (first, stride), half, flags);
+        let second = first.wrapping_add((half as isize).wrapping_mul(stride));
+        let right = pairwise_sum::<T, TRACK>(a, (second, stride), n - half, flags);
+        return add(left, right, flags);
     }
+    let mut buf = [T::ZERO; BLOCK];
+    let b = buf.get_mut(..n).unwrap_or(&mut []);
+    a.load(first as usize, stride, b);
+    if n < 8 {
+        return b
+            .iter()
+            .fold(T::from_f64(-0.0), |res, &x| add(res, x, flags));
+    }
+    if !TRACK {
+        return crate::reduce::lanes_sum(b);
+    }
+    let full = n - n % 8;
+    let mut r = [T::ZERO; 8];
+    for (rk, &x) in r.iter_mut().zip(b.iter()) {
+        *rk = x;
+    }
+    for c in b.get(8..full).unwrap_or(&[]).chunks_exact(8) {
+        for (rk, &x) in r.iter_mut().zip(c) {
+            *rk = add(*rk, x, flags);
+        }
+    }
+    let [r0, r1, r2, r3, r4, r5, r6, r7] = r;
+    let (s01, s23) = (add(r0, r1, flags), add(r2, r3, flags));
+    let (s45, s67) = (add(r4, r5, flags), add(r6, r7, flags));
+    let (left, right) = (add(s01, s23, flags), add(s45, s67, flags));
+    let res = add(left, right, flags);
+    b.get(full..)
+        .unwrap_or(&[])
+        .iter()
+        .fold(res, |res, &x| add(res, x, flags))
 }
 
 /// `x + y` with its IEEE flags.
@@ -1046,6 +1258,89 @@ mod tests {
         ] {
             let p = ReduceParams::default().with_axes(Axes::list(axes).unwrap());
             assert_eq!(run_f64(BinaryOp::Add, Method::Accumulate, &a, &p), Err(e));
+        }
+    }
+
+    /// A wide array takes the row-at-a-time path, one column alone the
+    /// along-the-axis chain: every method must give the same column.
+    #[test]
+    fn rows_and_chains_agree() {
+        let (rows, cols) = (9usize, CHAIN_BELOW + 3);
+        let x: std::vec::Vec<f64> = (0..rows * cols)
+            .map(|k| ((k * 7919) % 23) as f64 * 0.37 - 3.1)
+            .collect();
+        let wide = f64s(&x, &[rows, cols]);
+        let sel: std::vec::Vec<Bool> = (0..rows * cols).map(|k| Bool::from(k % 3 != 1)).collect();
+        let ind = [0i64, 3, 3, 8, 2];
+        let indices = ArrayRef::from_slice(&ind, Layout::c_contiguous(Shape::vector(5))).unwrap();
+        for op in [
+            BinaryOp::Subtract,
+            BinaryOp::Maximum,
+            BinaryOp::Logaddexp,
+            BinaryOp::Add,
+        ] {
+            for m in [Method::Reduce, Method::Accumulate, Method::Reduceat] {
+                for masked in [false, true] {
+                    // add.reduce is `sum`, pairwise along a 1-d axis.
+                    if (masked && m != Method::Reduce) || (op, m) == (BinaryOp::Add, Method::Reduce)
+                    {
+                        continue;
+                    }
+                    let call = |a: ArrayRef<'_>, mask: Option<ArrayRef<'_>>| {
+                        let p = ReduceParams {
+                            where_mask: mask,
+                            initial: masked.then_some(reduce::Scalar::Float(0.5)),
+                            dtype: (op == BinaryOp::Add).then_some(DType::Float64),
+                            ..axis0()
+                        };
+                        let inputs = [a, indices];
+                        let inputs = if m == Method::Reduceat {
+                            &inputs[..]
+                        } else {
+                            &inputs[..1]
+                        };
+                        let (_, s) = method_output(op, m, inputs, &p).unwrap();
+                        let mut out = std::vec![0f64; s.size()];
+                        method(op, m, inputs, &p, bytemuck::cast_slice_mut(&mut out)).unwrap();
+                        out
+                    };
+                    let mask = masked.then(|| {
+                        ArrayRef::from_slice(
+                            &sel,
+                            Layout::c_contiguous(Shape::new(&[rows, cols]).unwrap()),
+                        )
+                        .unwrap()
+                    });
+                    let all = call(wide, mask);
+                    let out_rows = all.len() / cols;
+                    for j in 0..cols {
+                        let column = |v: &[f64]| {
+                            (0..rows)
+                                .map(|i| v[i * cols + j])
+                                .collect::<std::vec::Vec<_>>()
+                        };
+                        let xj = column(&x);
+                        let sj: std::vec::Vec<Bool> =
+                            (0..rows).map(|i| sel[i * cols + j]).collect();
+                        let mj = masked.then(|| {
+                            ArrayRef::from_slice(&sj, Layout::c_contiguous(Shape::vector(rows)))
+                                .unwrap()
+                        });
+                        let one = call(f64s(&xj, &[rows]), mj);
+                        let got: std::vec::Vec<f64> =
+                            (0..out_rows).map(|i| all[i * cols + j]).collect();
+                        assert_eq!(
+                            got.iter()
+                                .map(|v| v.to_bits())
+                                .collect::<std::vec::Vec<_>>(),
+                            one.iter()
+                                .map(|v| v.to_bits())
+                                .collect::<std::vec::Vec<_>>(),
+                            "{op:?} {m:?} where={masked} column {j}"
+                        );
+                    }
+                }
+            }
         }
     }
 

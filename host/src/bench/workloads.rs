@@ -2,7 +2,7 @@
 
 use anyhow::{Context, Result};
 use fnp_core::{
-    call, output_of, scratch_len, ArrayRef, Axes, BinaryOp, DType, Op, ReduceOp, UnaryOp,
+    call, output_of, scratch_len, ArrayRef, Axes, BinaryOp, DType, Method, Op, ReduceOp, UnaryOp,
 };
 use fnp_core::{ReduceParams, Shape};
 
@@ -43,6 +43,8 @@ enum Fill {
     Positive,
     /// Uniform floats in [-10, 10): exp without overflow.
     Small,
+    /// 0, k, 2k, ...: the starts of `reduceat`'s blocks (int64).
+    Steps(usize),
 }
 
 /// One input array, stored 8-byte aligned.
@@ -72,6 +74,7 @@ impl Input {
             };
             let small = (r % 2001) as i64 - 1000;
             match (dtype, fill) {
+                (_, Fill::Steps(k)) => chunk.copy_from_slice(&((i * k) as i64).to_le_bytes()),
                 (DType::Float64, _) => chunk.copy_from_slice(&x.to_le_bytes()),
                 (DType::Float32, _) => chunk.copy_from_slice(&(x as f32).to_le_bytes()),
                 (_, Fill::IntSmall) => chunk.copy_from_slice(&small.to_le_bytes()[..chunk.len()]),
@@ -173,6 +176,13 @@ impl Workload {
             None => format!("np.{}(a, out=out)", op.name()),
         };
         Workload::new(name, Op::Reduce(op), axis, vec![a], expr)
+    }
+
+    /// `np.<op>.<method>(a[, b], out=out)` along axis 0.
+    fn method(name: &str, op: BinaryOp, method: Method, inputs: Vec<Input>) -> Result<Workload> {
+        let args = ["a", "b"][..inputs.len().min(2)].join(", ");
+        let expr = format!("np.{}.{}({args}, out=out)", op.name(), method.name());
+        Workload::new(name, Op::Method(op, method), Some(0), inputs, expr)
     }
 
     /// Runs fnp once.
@@ -284,6 +294,22 @@ pub fn workloads(scale: usize) -> Result<Vec<Workload>> {
     ] {
         list.push(Workload::reduce(name, op, None, f(dtype, fill, 9))?);
     }
+    // The ufunc methods: a peak hold and block sums (decimation by 100).
+    list.push(Workload::method(
+        "maximum_accumulate_f64",
+        BinaryOp::Maximum,
+        Method::Accumulate,
+        vec![f(DType::Float64, Fill::Float, 14)],
+    )?);
+    list.push(Workload::method(
+        "add_reduceat_f64",
+        BinaryOp::Add,
+        Method::Reduceat,
+        vec![
+            f(DType::Float64, Fill::Float, 15),
+            Input::new(DType::Int64, &[n.div_ceil(100)], Fill::Steps(100), 0),
+        ],
+    )?);
     for axis in [0, 1] {
         list.push(Workload::reduce(
             &format!("sum_axis{axis}_f64_square"),
