@@ -156,7 +156,15 @@ class NumpyOracle:
                 return {"status": "unsupported",
                         "reason": "NumPy %s has no ufunc method %s" % (self.version, op)}
             kw = self.kwargs(case.get("params", {}))
-            call = lambda args: method(*args, **kw)
+            if method_name == "at":
+                # `at` works in place and returns None: its answer is the
+                # first operand after the call.
+                def call(args):
+                    a = np.array(args[0], copy=True)
+                    method(a, *args[1:], **kw)
+                    return a
+            else:
+                call = lambda args: method(*args, **kw)
         elif kind == "reduction" and callable(fn):
             # np.<name> with the keywords the case gives (np.sum, np.amax…).
             kw = self.kwargs(case.get("params", {}))

@@ -23,6 +23,11 @@
 //! - Reductions: [`sum`], [`mean`], [`var`], [`std()`], [`max`], [`argmax`], …
 //!   over every axis; [`reduce_into`] with [`ReduceParams`] for `axis`,
 //!   `keepdims`, `where`, `initial`, `dtype`, `ddof`.
+//! - Ufunc methods: [`method_into`] (`np.maximum.accumulate(x)`,
+//!   `np.bitwise_or.reduce(flags)`), [`reduceat_into`] (block sums),
+//!   [`outer_into`], and `at` on your own array in place:
+//!   [`binary_at_in_place`] (`np.add.at(hist, idx, 1)`, a histogram) and
+//!   [`unary_at_in_place`].
 //! - Output types follow from the input types as NumPy's result dtypes do
 //!   ([`promote`]): `argmax(&z)` is an `i64`, `mean` of `i16` an `f64`,
 //!   `add` of `i16` and `f32` writes `f32`, and a wrong output buffer is a
@@ -35,7 +40,9 @@
 //!   hardened check included: what the wire server and the host run) or
 //!   [`call`] / [`binary`] / [`unary`] / [`reduce()`] / [`method()`] (the
 //!   ufunc methods `reduce`, `accumulate`, `reduceat`, `outer` of every
-//!   binary ufunc, [`Op::Method`]); [`View::as_array`] bridges the two.
+//!   binary ufunc, [`Op::Method`]), [`binary_at`] / [`unary_at`] (`at`,
+//!   [`Op::UnaryAt`] for the unary ufuncs); [`View::as_array`] bridges the
+//!   two.
 //! - [`DType`] and [`result_type`]: NumPy 2 dtypes and promotion (NEP 50).
 //! - [`Shape`], [`Layout`]: shapes and strides in fixed arrays.
 //! - [`precision`]: the per-op accuracy table (ULP bounds) the comparator
@@ -110,10 +117,13 @@ pub use table::{
     UnaryFamily, UnaryOp,
 };
 pub use typed::{
-    binary_into, binary_output, reduce_into, reduce_output, reduce_scratch_len, std_ddof,
-    unary_into, unary_output, var_ddof,
+    binary_into, binary_output, method_into, outer_into, reduce_into, reduce_output,
+    reduce_scratch_len, reduceat_into, std_ddof, unary_into, unary_output, var_ddof,
 };
-pub use ufunc::{binary, method, method_dtype, method_output, reorderable, unary};
+pub use ufunc::{
+    binary, binary_at, binary_at_in_place, binary_at_output, method, method_dtype, method_output,
+    reorderable, unary, unary_at, unary_at_in_place, unary_at_output,
+};
 pub use view::View;
 
 // One typed function per row of the op table: `add`, `sqrt`, `mean`, ...

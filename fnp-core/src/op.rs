@@ -44,7 +44,15 @@ pub fn output_of(
             let [x] = inputs_of::<1>(inputs)?;
             r.output(x, params)
         }
+        Op::Method(b, Method::At) => {
+            params.expect_defaults()?;
+            crate::ufunc::binary_at_output(b, inputs)
+        }
         Op::Method(b, m) => crate::ufunc::method_output(b, m, inputs, params),
+        Op::UnaryAt(u) => {
+            params.expect_defaults()?;
+            crate::ufunc::unary_at_output(u, inputs)
+        }
     }
 }
 
@@ -52,7 +60,9 @@ pub fn output_of(
 /// [`ReduceOp::scratch_len`](crate::ReduceOp::scratch_len) for reductions.
 pub fn scratch_len(op: Op, inputs: &[ArrayRef<'_>], params: &ReduceParams<'_>) -> Result<usize> {
     match op {
-        Op::Binary(_) | Op::Unary(_) | Op::Method(..) => output_of(op, inputs, params).map(|_| 0),
+        Op::Binary(_) | Op::Unary(_) | Op::Method(..) | Op::UnaryAt(_) => {
+            output_of(op, inputs, params).map(|_| 0)
+        }
         Op::Reduce(r) => {
             let [x] = inputs_of::<1>(inputs)?;
             r.scratch_len(x, params)
@@ -87,7 +97,15 @@ pub fn call(
             let [x] = inputs_of::<1>(inputs)?;
             reduce(r, x, params, out, scratch)
         }
+        Op::Method(b, Method::At) => {
+            params.expect_defaults()?;
+            crate::ufunc::binary_at(b, inputs, out)
+        }
         Op::Method(b, m) => crate::ufunc::method(b, m, inputs, params, out),
+        Op::UnaryAt(u) => {
+            params.expect_defaults()?;
+            crate::ufunc::unary_at(u, inputs, out)
+        }
     }
 }
 
@@ -101,6 +119,11 @@ impl Op {
                 .iter()
                 .any(|&x| arrays.iter().any(|&y| b.resolve(x, y) == Ok(out))),
             Op::Unary(u) => arrays.iter().any(|&x| u.resolve(x) == Ok(out)),
+            // `at` leaves `a` in its own dtype.
+            Op::Method(b, Method::At) => arrays
+                .iter()
+                .any(|&y| b.resolve(OperandType::Array(out), y).is_ok()),
+            Op::UnaryAt(u) => u.resolve(OperandType::Array(out)).is_ok(),
             Op::Method(b, m) => DType::ALL.into_iter().any(|d| {
                 core::iter::once(None)
                     .chain(DType::ALL.map(Some))
@@ -195,7 +218,7 @@ mod tests {
                     .flat_map(|&x| arrays.iter().filter_map(move |&y| b.resolve(x, y).ok()))
                     .collect(),
                 Op::Unary(u) => arrays.iter().filter_map(|&x| u.resolve(x).ok()).collect(),
-                Op::Reduce(_) | Op::Method(..) => continue,
+                Op::Reduce(_) | Op::Method(..) | Op::UnaryAt(_) => continue,
             };
             assert!(!outputs.is_empty(), "{op} has no loop at all");
             for d in DType::ALL {

@@ -436,6 +436,9 @@ macro_rules! define_ops {
                     Method::Outer => match self {
                         $(BinaryOp::$bv => concat!(stringify!($bname), ".outer"),)*
                     },
+                    Method::At => match self {
+                        $(BinaryOp::$bv => concat!(stringify!($bname), ".at"),)*
+                    },
                 }
             }
 
@@ -454,6 +457,9 @@ macro_rules! define_ops {
                     },
                     Method::Outer => match self {
                         $(BinaryOp::$bv => &[$(concat!($balias, ".outer")),*],)*
+                    },
+                    Method::At => match self {
+                        $(BinaryOp::$bv => &[$(concat!($balias, ".at")),*],)*
                     },
                 }
             }
@@ -483,6 +489,16 @@ macro_rules! define_ops {
             /// `asin`, …).
             pub const fn aliases(self) -> &'static [&'static str] {
                 match self { $(UnaryOp::$uv => &[$($ualias),*],)* }
+            }
+
+            /// The name of its `at` method (`negative.at`).
+            pub const fn at_name(self) -> &'static str {
+                match self { $(UnaryOp::$uv => concat!(stringify!($uname), ".at"),)* }
+            }
+
+            /// Its `at` method under the ufunc's aliases (`abs.at`).
+            pub const fn at_aliases(self) -> &'static [&'static str] {
+                match self { $(UnaryOp::$uv => &[$(concat!($ualias, ".at")),*],)* }
             }
 
             /// How NumPy picks this op's loop.
@@ -817,15 +833,20 @@ pub enum Method {
     /// `ufunc.outer(a, b)`: the op of every pair, shape `a.shape +
     /// b.shape`.
     Outer = 4,
+    /// `ufunc.at(a, indices, b)` (unary ufuncs: `ufunc.at(a, indices)`):
+    /// `a[i] = op(a[i], b[k])` for each index in turn, unbuffered, so
+    /// repeated indices accumulate; the result is `a` after the call.
+    At = 5,
 }
 
 impl Method {
     /// Every method, in code order.
-    pub const ALL: [Method; 4] = [
+    pub const ALL: [Method; 5] = [
         Method::Reduce,
         Method::Accumulate,
         Method::Reduceat,
         Method::Outer,
+        Method::At,
     ];
 
     /// NumPy's attribute name (`reduce`).
@@ -835,6 +856,7 @@ impl Method {
             Method::Accumulate => "accumulate",
             Method::Reduceat => "reduceat",
             Method::Outer => "outer",
+            Method::At => "at",
         }
     }
 
@@ -850,18 +872,20 @@ impl Method {
         }
     }
 
-    /// Array operands: the array (and `reduceat`'s indices, `outer`'s
-    /// second operand).
+    /// Array operands of a binary ufunc's method: the array (and
+    /// `reduceat`'s indices, `outer`'s second operand, `at`'s indices and
+    /// values).
     pub const fn arity(self) -> usize {
         match self {
             Method::Reduce | Method::Accumulate => 1,
             Method::Reduceat | Method::Outer => 2,
+            Method::At => 3,
         }
     }
 
-    /// Whether it takes `axis=` (default 0): all but `outer`.
+    /// Whether it takes `axis=` (default 0): all but `outer` and `at`.
     pub const fn takes_axis(self) -> bool {
-        !matches!(self, Method::Outer)
+        !matches!(self, Method::Outer | Method::At)
     }
 }
 
@@ -877,8 +901,10 @@ pub enum Op {
     Reduce(ReduceOp),
     /// A unary ufunc (one input, elementwise).
     Unary(UnaryOp),
-    /// A method of a binary ufunc (one input, [`ReduceParams`](crate::ReduceParams)).
+    /// A method of a binary ufunc (its operands, [`ReduceParams`](crate::ReduceParams)).
     Method(BinaryOp, Method),
+    /// `at`, the one method of a unary ufunc (`np.negative.at(a, indices)`).
+    UnaryAt(UnaryOp),
 }
 
 impl Op {
@@ -894,6 +920,7 @@ impl Op {
                     .into_iter()
                     .flat_map(|m| BinaryOp::ALL.iter().map(move |&b| Op::Method(b, m))),
             )
+            .chain(UnaryOp::ALL.iter().map(|&u| Op::UnaryAt(u)))
     }
 
     /// NumPy's name.
@@ -903,6 +930,7 @@ impl Op {
             Op::Reduce(r) => r.name(),
             Op::Unary(u) => u.name(),
             Op::Method(b, m) => b.method_name(m),
+            Op::UnaryAt(u) => u.at_name(),
         }
     }
 
@@ -913,6 +941,7 @@ impl Op {
             Op::Reduce(r) => r.aliases(),
             Op::Unary(u) => u.aliases(),
             Op::Method(b, m) => b.method_aliases(m),
+            Op::UnaryAt(u) => u.at_aliases(),
         }
     }
 
@@ -921,7 +950,11 @@ impl Op {
     pub fn from_name(name: &str) -> Option<Op> {
         if let Some((ufunc, method)) = name.split_once('.') {
             let method = Method::ALL.into_iter().find(|m| m.name() == method)?;
-            return BinaryOp::from_name(ufunc).map(|b| Op::Method(b, method));
+            return match (BinaryOp::from_name(ufunc), UnaryOp::from_name(ufunc)) {
+                (Some(b), _) => Some(Op::Method(b, method)),
+                (None, Some(u)) if method == Method::At => Some(Op::UnaryAt(u)),
+                _ => None,
+            };
         }
         BinaryOp::from_name(name)
             .map(Op::Binary)
@@ -936,7 +969,7 @@ impl Op {
         match self {
             Op::Binary(b) | Op::Method(b, _) => b as u8,
             Op::Reduce(r) => REDUCE_CODE_BASE + r as u8,
-            Op::Unary(u) => UNARY_CODE_BASE + u as u8,
+            Op::Unary(u) | Op::UnaryAt(u) => UNARY_CODE_BASE + u as u8,
         }
     }
 
@@ -944,6 +977,7 @@ impl Op {
     pub const fn method(self) -> Option<Method> {
         match self {
             Op::Method(_, m) => Some(m),
+            Op::UnaryAt(_) => Some(Method::At),
             _ => None,
         }
     }
@@ -954,6 +988,7 @@ impl Op {
         match (Op::try_from(code)?, Method::from_code(method)?) {
             (op, None) => Ok(op),
             (Op::Binary(b), Some(m)) => Ok(Op::Method(b, m)),
+            (Op::Unary(u), Some(Method::At)) => Ok(Op::UnaryAt(u)),
             _ => Err(Error::UnknownOp),
         }
     }
@@ -964,6 +999,7 @@ impl Op {
             Op::Binary(_) => 2,
             Op::Reduce(_) | Op::Unary(_) => 1,
             Op::Method(_, m) => m.arity(),
+            Op::UnaryAt(_) => 2,
         }
     }
 
@@ -981,7 +1017,7 @@ impl Op {
             ) => crate::precision::PICKS_ELEMENT,
             Op::Binary(b) | Op::Method(b, _) => b.accuracy(),
             Op::Reduce(r) => r.accuracy(),
-            Op::Unary(u) => u.accuracy(),
+            Op::Unary(u) | Op::UnaryAt(u) => u.accuracy(),
         }
     }
 }
@@ -1029,7 +1065,7 @@ mod tests {
             n,
             BinaryOp::ALL.len() * (1 + Method::ALL.len())
                 + ReduceOp::ALL.len()
-                + UnaryOp::ALL.len()
+                + UnaryOp::ALL.len() * 2
         );
         assert_eq!(
             Op::from_name("maximum.accumulate"),
@@ -1041,8 +1077,16 @@ mod tests {
         );
         assert_eq!(Op::from_name("add.outer_product"), None);
         assert_eq!(Op::from_name("sum.reduce"), None);
-        assert_eq!(Op::from_codes(0, 5), Err(Error::UnknownOp));
+        assert_eq!(Op::from_codes(0, 6), Err(Error::UnknownOp));
         assert_eq!(Op::from_codes(64, 1), Err(Error::UnknownOp));
+        // A unary ufunc has `at` alone.
+        assert_eq!(Op::from_codes(128, 5), Ok(Op::UnaryAt(UnaryOp::Negative)));
+        assert_eq!(Op::from_codes(128, 1), Err(Error::UnknownOp));
+        assert_eq!(Op::from_name("negative.reduce"), None);
+        assert_eq!(
+            Op::from_name("abs.at"),
+            Some(Op::UnaryAt(UnaryOp::Absolute))
+        );
         assert!(BinaryOp::ALL.len() <= usize::from(REDUCE_CODE_BASE));
         assert!(ReduceOp::ALL.len() <= usize::from(UNARY_CODE_BASE - REDUCE_CODE_BASE));
         // Discriminants are the positions in ALL, so codes are dense.

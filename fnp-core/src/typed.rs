@@ -57,7 +57,7 @@ use crate::output::Output;
 use crate::promote::{rule, ReduceLoop, ReduceOut};
 use crate::reduce::ReduceParams;
 use crate::shape::Shape;
-use crate::table::{BinaryOp, ReduceOp, UnaryOp};
+use crate::table::{BinaryOp, Method, ReduceOp, UnaryOp};
 pub use crate::view::View;
 
 /// `out` as a slice of `T`, which is `O` itself (same dtype).
@@ -326,6 +326,111 @@ pub fn reduce_into<'a, T: Element, O: Element>(
         })
     };
     logged(op.name(), r)
+}
+
+/// A ufunc method of one array over a typed view: NumPy's
+/// `np.<op>.reduce(x, **params)` or `np.<op>.accumulate(x, **params)`.
+/// `params.axis` is the method's `axis=` as given (NumPy's default is
+/// `axis=0`: [`ReduceParams::along`]`(0)`). Errors as
+/// [`crate::method`] raises them, and [`Error::InvalidType`] when `O` is not
+/// the result dtype.
+///
+/// ```
+/// use fnp_core::{method_into, BinaryOp, Method, ReduceParams};
+/// // A peak hold: np.maximum.accumulate([3, 1, 4, 1, 5]) = [3, 3, 4, 4, 5].
+/// let mut peak = [0i32; 5];
+/// method_into(BinaryOp::Maximum, Method::Accumulate, &[3i32, 1, 4, 1, 5], &ReduceParams::along(0), &mut peak)?;
+/// assert_eq!(peak, [3, 3, 4, 4, 5]);
+/// // A flag word: np.bitwise_or.reduce(uint8 [1, 4, 16]) = 21.
+/// let mut word = [0u8];
+/// method_into(BinaryOp::BitwiseOr, Method::Reduce, &[1u8, 4, 16], &ReduceParams::along(0), &mut word)?;
+/// assert_eq!(word, [21]);
+/// # Ok::<(), fnp_core::Error>(())
+/// ```
+pub fn method_into<'a, T: Element, O: Element>(
+    op: BinaryOp,
+    method: Method,
+    x: impl Into<View<'a, T>>,
+    params: &ReduceParams<'_>,
+    out: &mut [O],
+) -> Result<Output> {
+    let x: View<'_, T> = x.into();
+    logged(
+        op.method_name(method),
+        method_erased(op, method, &[x.as_array()], params, out),
+    )
+}
+
+/// `np.<op>.reduceat(x, indices, **params)` over typed views: the fold of
+/// each slice `indices[i]:indices[i + 1]` along `params.axis` (NumPy's
+/// default `axis=0`).
+///
+/// ```
+/// use fnp_core::{reduceat_into, BinaryOp, ReduceParams};
+/// // NumPy's docs: np.add.reduceat(np.arange(8), [0,4, 1,5, 2,6, 3,7])
+/// // = [6, 4, 10, 5, 14, 6, 18, 7].
+/// let x = [0i64, 1, 2, 3, 4, 5, 6, 7];
+/// let mut out = [0i64; 8];
+/// reduceat_into(BinaryOp::Add, &x, &[0i64, 4, 1, 5, 2, 6, 3, 7], &ReduceParams::along(0), &mut out)?;
+/// assert_eq!(out, [6, 4, 10, 5, 14, 6, 18, 7]);
+/// # Ok::<(), fnp_core::Error>(())
+/// ```
+pub fn reduceat_into<'a, 'i, T: Element, I: Element, O: Element>(
+    op: BinaryOp,
+    x: impl Into<View<'a, T>>,
+    indices: impl Into<View<'i, I>>,
+    params: &ReduceParams<'_>,
+    out: &mut [O],
+) -> Result<Output> {
+    let (x, indices): (View<'_, T>, View<'_, I>) = (x.into(), indices.into());
+    let inputs = [x.as_array(), indices.as_array()];
+    logged(
+        op.method_name(Method::Reduceat),
+        method_erased(op, Method::Reduceat, &inputs, params, out),
+    )
+}
+
+/// `np.<op>.outer(a, b)` over typed views: `op` of every pair, shape
+/// `a.shape + b.shape`.
+///
+/// ```
+/// use fnp_core::{outer_into, BinaryOp};
+/// // np.multiply.outer([1, 2, 3], [4, 5, 6]).
+/// let mut out = [0i32; 9];
+/// outer_into(BinaryOp::Multiply, &[1i32, 2, 3], &[4i32, 5, 6], &mut out)?;
+/// assert_eq!(out, [4, 5, 6, 8, 10, 12, 12, 15, 18]);
+/// # Ok::<(), fnp_core::Error>(())
+/// ```
+pub fn outer_into<'a, 'b, A: Element, B: Element, O: Element>(
+    op: BinaryOp,
+    a: impl Into<View<'a, A>>,
+    b: impl Into<View<'b, B>>,
+    out: &mut [O],
+) -> Result<Output> {
+    let (a, b): (View<'_, A>, View<'_, B>) = (a.into(), b.into());
+    let inputs = [a.as_array(), b.as_array()];
+    logged(
+        op.method_name(Method::Outer),
+        method_erased(op, Method::Outer, &inputs, &ReduceParams::default(), out),
+    )
+}
+
+fn method_erased<O: Element>(
+    op: BinaryOp,
+    method: Method,
+    inputs: &[ArrayRef<'_>],
+    params: &ReduceParams<'_>,
+    out: &mut [O],
+) -> Result<Output> {
+    let (dtype, shape) = crate::ufunc::method_output(op, method, inputs, params)?;
+    if dtype != O::DTYPE {
+        return Err(Error::InvalidType);
+    }
+    let n = shape.size();
+    let out = out
+        .get_mut(..n)
+        .ok_or_else(|| Error::short_output::<O>(n))?;
+    crate::ufunc::method(op, method, inputs, params, bytes_of(out)?)
 }
 
 /// A reduction over every axis to one value (`np.mean(x)` & co.): the body

@@ -1714,6 +1714,7 @@ fn methods_suite(seed: u64) -> Suite {
     }
     reduceat_cases(&mut s, rng);
     outer_cases(&mut s, rng);
+    at_cases(&mut s, rng);
     s
 }
 
@@ -1866,6 +1867,325 @@ fn outer_cases(s: &mut Suite, rng: &mut Rng) {
         let i8s = input(DType::Int8, &[2], &int_bytes(DType::Int8, &[1, -7]), None);
         let three = scalar_input(DType::Int64, &int_bytes(DType::Int64, &[3]));
         s.push(op, "scalar", "int8", vec![i8s, three], None);
+    }
+}
+
+/// `at`'s indices into an axis of `n`, negative ones included: with
+/// repeats, or each row at most once (`distinct`) where applying the op
+/// twice would compound a rounding difference (a transcendental) or leave
+/// the range a cast back is defined in.
+fn at_indices(n: usize, distinct: bool, rng: &mut Rng) -> Vec<i128> {
+    let rows: Vec<usize> = if distinct {
+        let mut all: Vec<usize> = (0..n).collect();
+        for k in (1..all.len()).rev() {
+            all.swap(k, rng.below(k + 1));
+        }
+        all.truncate(1 + rng.below(n));
+        all
+    } else {
+        (0..1 + rng.below(6)).map(|_| rng.below(n)).collect()
+    };
+    rows.into_iter()
+        .map(|i| {
+            if rng.chance(1, 3) {
+                i as i128 - n as i128
+            } else {
+                i as i128
+            }
+        })
+        .collect()
+}
+
+/// Whether NumPy's `at` stores a float result into an integer array: C's
+/// float-to-integer cast, undefined out of range (NaN, inf, overflow), so
+/// those cases use values whose results are small (see [`at_safe`]).
+fn float_into_int(a: DType, result: Result<DType, fnp_core::Error>) -> bool {
+    a.is_integer() && result.is_ok_and(|r| r.is_float())
+}
+
+/// Whether the op's float results are bit-exact (repeated indices cannot
+/// compound a rounding difference).
+fn exact(accuracy: fnp_core::precision::Accuracy) -> bool {
+    accuracy.f32.ulp == 0 && accuracy.f64.ulp == 0
+}
+
+/// Whether a float result fits every integer dtype: finite, in [0, 100).
+fn at_safe(result: fnp_core::Result<f64>) -> bool {
+    result.is_ok_and(|r| r.is_finite() && (0.0..100.0).contains(&r))
+}
+
+/// `op(x)` in float64 (or the float32 it computes in), by fnp-core.
+fn unary_f64(op: UnaryOp, x: f64) -> fnp_core::Result<f64> {
+    let xs = [x];
+    let view = fnp_core::ArrayRef::from_slice(
+        &xs,
+        fnp_core::Layout::c_contiguous(fnp_core::Shape::SCALAR),
+    )?;
+    let mut out = [0u64];
+    let r = fnp_core::unary(op, &view, bytemuck::cast_slice_mut(&mut out))?;
+    Ok(match r.dtype {
+        DType::Float64 => f64::from_bits(out[0]),
+        DType::Float32 => f64::from(f32::from_bits(out[0] as u32)),
+        _ => f64::NAN,
+    })
+}
+
+/// `op(x, y)` in float64, by fnp-core.
+fn binary_f64(op: BinaryOp, x: f64, y: f64) -> fnp_core::Result<f64> {
+    let (xs, ys) = ([x], [y]);
+    let scalar = fnp_core::Layout::c_contiguous(fnp_core::Shape::SCALAR);
+    let a = fnp_core::ArrayRef::from_slice(&xs, scalar)?;
+    let b = fnp_core::ArrayRef::from_slice(&ys, scalar)?;
+    let mut out = [0u64];
+    let r = fnp_core::binary(op, &a, &b, bytemuck::cast_slice_mut(&mut out))?;
+    Ok(match r.dtype {
+        DType::Float64 => f64::from_bits(out[0]),
+        _ => f64::NAN,
+    })
+}
+
+fn at_cases(s: &mut Suite, rng: &mut Rng) {
+    let int64 = |v: &[i128]| input(DType::Int64, &[v.len()], &int_bytes(DType::Int64, v), None);
+    for &ufunc in BinaryOp::ALL {
+        let op = format!("{}.at", ufunc.name());
+        let op = op.as_str();
+        for d in DType::ALL {
+            let sig = d.name();
+            let t = OperandType::Array(d);
+            let cast = float_into_int(d, ufunc.resolve(t, t));
+            let repeats = exact(ufunc.accuracy()) && !cast;
+            let count = match loops(ufunc, d) {
+                Loops::Found if !cast => 2,
+                _ => 1,
+            };
+            // rand: 1-d or 2-d `a`, `b` one value per index (times a row)
+            // or one value for all.
+            for _ in 0..count {
+                let shape = if cast || rng.chance(1, 2) {
+                    vec![1 + rng.below(6)]
+                } else {
+                    vec![1 + rng.below(3), 1 + rng.below(3)]
+                };
+                let ind = at_indices(shape[0], !repeats, rng);
+                let b_shape: Vec<usize> = if cast || rng.chance(1, 4) {
+                    vec![]
+                } else {
+                    std::iter::once(ind.len())
+                        .chain(shape[1..].iter().copied())
+                        .collect()
+                };
+                let (va, vb) = if cast {
+                    // One small `b` and small `a`s whose results every
+                    // integer dtype holds.
+                    let bv = 1 + rng.below(2) as i128;
+                    let ok: Vec<i128> = (0..5)
+                        .filter(|&x| at_safe(binary_f64(ufunc, x as f64, bv as f64)))
+                        .collect();
+                    if ok.is_empty() {
+                        continue;
+                    }
+                    let v: Vec<i128> = (0..size(&shape)).map(|_| rng.pick(&ok)).collect();
+                    (int_bytes(d, &v), int_bytes(d, &[bv]))
+                } else {
+                    (
+                        random_values(d, size(&shape), rng),
+                        random_values(d, size(&b_shape), rng),
+                    )
+                };
+                s.push(
+                    op,
+                    "rand",
+                    sig,
+                    vec![
+                        input(d, &shape, &va, None),
+                        int64(&ind),
+                        input(d, &b_shape, &vb, None),
+                    ],
+                    None,
+                );
+            }
+            if cast || loops(ufunc, d) == Loops::Refused {
+                continue;
+            }
+            // edge: the edge values (the first and last twice where the op
+            // is exact).
+            let edges = edge_values(d);
+            let n = edges.len() / d.itemsize();
+            let ind: Vec<i128> = if repeats {
+                vec![0, n as i128 - 1, 0, -1, 1]
+            } else {
+                vec![0, n as i128 - 1, 1, -3]
+            };
+            let vb = random_values(d, ind.len(), rng);
+            s.push(
+                op,
+                "edge",
+                sig,
+                vec![
+                    input(d, &[n], &edges, None),
+                    int64(&ind),
+                    input(d, &[ind.len()], &vb, None),
+                ],
+                None,
+            );
+        }
+        // ldexp takes integer exponents (its float, float loop does not
+        // exist): float mantissas, int64 exponents, a repeated index.
+        if ufunc == BinaryOp::Ldexp {
+            for d in [DType::Float32, DType::Float64] {
+                let edges = edge_values(d);
+                let n = edges.len() / d.itemsize();
+                let e: Vec<i128> = (0..5).map(|_| rng.below(9) as i128 - 4).collect();
+                let exps = input(DType::Int64, &[5], &int_bytes(DType::Int64, &e), None);
+                s.push(
+                    op,
+                    "exponent",
+                    d.name(),
+                    vec![
+                        input(d, &[n], &edges, None),
+                        int64(&[0, n as i128 - 1, 0, -1, 2]),
+                        exps,
+                    ],
+                    None,
+                );
+            }
+        }
+        // Mixed dtypes: the loop's result cast back unsafely (int8 wraps,
+        // float64 into float32 overflows and underflows).
+        for (da, db) in [
+            (DType::Int8, DType::Int64),
+            (DType::Float32, DType::Float64),
+        ] {
+            let ta = OperandType::Array(da);
+            let result = ufunc.resolve(ta, OperandType::Array(db));
+            if result.is_err() || float_into_int(da, result) {
+                continue;
+            }
+            let va = random_values(da, 4, rng);
+            let (ind, vb): (&[i128], _) = if exact(ufunc.accuracy()) {
+                (&[1, -1, 1], random_values(db, 3, rng))
+            } else {
+                (&[1, -1], random_values(db, 2, rng))
+            };
+            s.push(
+                op,
+                "cast",
+                da.name(),
+                vec![
+                    input(da, &[4], &va, None),
+                    int64(ind),
+                    input(db, &[ind.len()], &vb, None),
+                ],
+                None,
+            );
+        }
+        // Errors and empties, in float64 (int32 for the integer-only ops).
+        let d = if loops(ufunc, DType::Float64) == Loops::Found {
+            DType::Float64
+        } else {
+            DType::Int32
+        };
+        let v = random_values(d, 6, rng);
+        let k = d.itemsize();
+        let a = input(d, &[6], &v, None);
+        let one = input(d, &[1], &v[..k], None);
+        let zero_f64 = input(
+            DType::Float64,
+            &[1],
+            &f64_bytes(DType::Float64, &[0.0]),
+            None,
+        );
+        for (family, inputs) in [
+            ("error", vec![a.clone(), int64(&[6]), one.clone()]),
+            ("error", vec![a.clone(), int64(&[-7]), one.clone()]),
+            (
+                "error",
+                vec![a.clone(), int64(&[0, 1]), input(d, &[3], &v[..3 * k], None)],
+            ),
+            ("error", vec![a.clone(), zero_f64, one.clone()]),
+            (
+                "error",
+                vec![input(d, &[], &v[..k], None), int64(&[0]), one.clone()],
+            ),
+            ("empty", vec![a.clone(), int64(&[]), one.clone()]),
+            (
+                "empty",
+                vec![input(d, &[0], &[], None), int64(&[]), one.clone()],
+            ),
+            // Rows of a 2-d `a`, one row of `b` broadcast to each index.
+            (
+                "rows",
+                vec![
+                    input(d, &[3, 2], &v, None),
+                    int64(&[2, 0, 2]),
+                    input(d, &[2], &v[..2 * k], None),
+                ],
+            ),
+        ] {
+            s.push(op, family, d.name(), inputs, None);
+        }
+    }
+    for &ufunc in UnaryOp::ALL {
+        let op = format!("{}.at", ufunc.name());
+        let op = op.as_str();
+        for d in DType::ALL {
+            let sig = d.name();
+            let result = ufunc.resolve(OperandType::Array(d));
+            let cast = float_into_int(d, result);
+            let repeats = exact(ufunc.accuracy()) && !cast;
+            let shape = if rng.chance(1, 2) {
+                vec![1 + rng.below(6)]
+            } else {
+                vec![1 + rng.below(3), 1 + rng.below(3)]
+            };
+            let ind = at_indices(shape[0], !repeats, rng);
+            let va = if cast {
+                // Small integers whose results every integer dtype holds.
+                let ok: Vec<i128> = (0..5)
+                    .filter(|&x| at_safe(unary_f64(ufunc, x as f64)))
+                    .collect();
+                if ok.is_empty() {
+                    continue;
+                }
+                let v: Vec<i128> = (0..size(&shape)).map(|_| rng.pick(&ok)).collect();
+                int_bytes(d, &v)
+            } else {
+                random_values(d, size(&shape), rng)
+            };
+            s.push(
+                op,
+                "rand",
+                sig,
+                vec![input(d, &shape, &va, None), int64(&ind)],
+                None,
+            );
+            if cast || result.is_err() {
+                continue;
+            }
+            let edges = edge_values(d);
+            let n = edges.len() / d.itemsize();
+            let ind: &[i128] = if repeats {
+                &[0, n as i128 - 1, 0, -1]
+            } else {
+                &[0, n as i128 - 1, 1, -3]
+            };
+            s.push(
+                op,
+                "edge",
+                sig,
+                vec![input(d, &[n], &edges, None), int64(ind)],
+                None,
+            );
+        }
+        let d = DType::Float64;
+        let v = random_values(d, 4, rng);
+        s.push(
+            op,
+            "error",
+            d.name(),
+            vec![input(d, &[4], &v, None), int64(&[4])],
+            None,
+        );
     }
 }
 
@@ -2147,22 +2467,39 @@ mod tests {
         );
         let methods = &files[5];
         assert!(
-            (5_000..=6_500).contains(&methods.cases),
+            (7_000..=9_000).contains(&methods.cases),
             "{} cases",
             methods.cases
         );
         let json: Value = serde_json::from_str(&methods.text).unwrap();
         assert_eq!(json["suite"], "methods");
         let ufuncs: Vec<&str> = BinaryOp::ALL.iter().map(|o| o.name()).collect();
+        let unary: Vec<&str> = UnaryOp::ALL.iter().map(|o| o.name()).collect();
+        let mut at = 0;
         for case in json["cases"].as_array().unwrap() {
             let (id, op) = (case["id"].as_str().unwrap(), case["op"].as_str().unwrap());
             assert!(id.starts_with(&format!("{op}/")), "{id}");
             let (ufunc, method) = op.split_once('.').unwrap();
-            let all_methods = ["reduce", "accumulate", "reduceat", "outer"];
+            let all_methods = ["reduce", "accumulate", "reduceat", "outer", "at"];
             assert!(
-                ufuncs.contains(&ufunc) && all_methods.contains(&method),
+                (ufuncs.contains(&ufunc) && all_methods.contains(&method))
+                    || (unary.contains(&ufunc) && method == "at"),
                 "{op}"
             );
+            if method == "at" {
+                // No keywords; int64 indices second; the unary ufuncs
+                // without values.
+                at += 1;
+                assert!(case.get("params").is_none(), "{id}");
+                let inputs = case["inputs"].as_array().unwrap();
+                assert_eq!(
+                    inputs.len(),
+                    if unary.contains(&ufunc) { 2 } else { 3 },
+                    "{id}"
+                );
+                let dtype = inputs[1]["dtype"].as_str().unwrap();
+                assert!(["int64", "float64"].contains(&dtype), "{id}");
+            }
             let elements: usize = case["inputs"][0]["shape"]
                 .as_array()
                 .unwrap()
@@ -2179,5 +2516,6 @@ mod tests {
                 assert!(p.keys().all(|k| keywords.contains(&k.as_str())), "{id}");
             }
         }
+        assert!(at > 1_500, "{at} at cases");
     }
 }

@@ -56,7 +56,7 @@ pub fn kind(op: Op) -> &'static str {
         Op::Binary(_) => "binary",
         Op::Unary(_) => "unary",
         Op::Reduce(_) => "reduction",
-        Op::Method(..) => "method",
+        Op::Method(..) | Op::UnaryAt(_) => "method",
     }
 }
 
@@ -68,6 +68,7 @@ pub fn family(op: Op) -> String {
         Op::Unary(u) => format!("{:?}", u.family()),
         Op::Reduce(r) => format!("{:?}", r.kind()),
         Op::Method(_, m) => m.name().to_string(),
+        Op::UnaryAt(_) => Method::At.name().to_string(),
     };
     snake_case(&camel)
 }
@@ -96,7 +97,7 @@ pub fn keywords(op: Op) -> (Vec<&'static str>, bool) {
         Op::Method(_, Method::Accumulate | Method::Reduceat) => {
             return (vec!["axis", "dtype"], false)
         }
-        Op::Method(_, Method::Outer) => return (Vec::new(), false),
+        Op::Method(_, Method::Outer | Method::At) | Op::UnaryAt(_) => return (Vec::new(), false),
         Op::Method(b, Method::Reduce) => {
             let names = vec!["axis", "keepdims", "where", "initial", "dtype"];
             return (names, fnp_core::reorderable(b));

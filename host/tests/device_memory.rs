@@ -277,6 +277,8 @@ fn reductions_match_numpy_over_the_wire() {
             "sum_int8_dtype_initial ok int8 [] [] c9",
             "maximum_accumulate_i32 ok int32 [5] [] 0300000003000000040000000400000005000000",
             "subtract_reduce_axis1 ok int32 [2] [] fcfffffff9ffffff",
+            "add_at_repeated ok int32 [3] [] 020000000000000001000000",
+            "negative_at_f64 ok float64 [2] [] 000000000000f03f00000000000000c0",
         ]
     );
 }

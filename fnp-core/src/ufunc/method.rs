@@ -83,6 +83,13 @@ pub fn method_dtype(
     input: DType,
     dtype: Option<DType>,
 ) -> Result<DType> {
+    if method == Method::At {
+        // `at` leaves the array in its own dtype; it takes no `dtype=`.
+        return match dtype {
+            Some(_) => Err(Error::InvalidType),
+            None => Ok(input),
+        };
+    }
     if op.family() == BinaryFamily::Ldexp && method != Method::Reduce {
         // ldexp's (float, int) loop is never the uniform one accumulate and
         // reduceat need; a missing loop is the same TypeError.
@@ -283,6 +290,10 @@ pub fn method_output(
         let (a, b) = outer_operands(inputs)?;
         return op.output(&a, &b);
     }
+    if method == Method::At {
+        p.expect_defaults()?;
+        return super::binary_at_output(op, inputs);
+    }
     if let Some(r) = same_as_reduction(op, method, p) {
         let (a, _) = operands(method, inputs)?;
         return r.output(a, p);
@@ -361,6 +372,10 @@ pub fn method(
         p.expect_defaults()?;
         let (a, b) = outer_operands(inputs)?;
         return super::binary(op, &a, &b, out);
+    }
+    if method == Method::At {
+        p.expect_defaults()?;
+        return super::binary_at(op, inputs, out);
     }
     let (a, _) = operands(method, inputs)?;
     if let Some(r) = same_as_reduction(op, method, p) {
@@ -781,7 +796,7 @@ fn fold(
                 }
             }
         }
-        Method::Outer => return Err(Error::InvalidArgument),
+        Method::Outer | Method::At => return Err(Error::InvalidArgument),
         Method::Reduce => {
             let skip_first = r.start == Start::First;
             flags |= if skip_first {

@@ -7,6 +7,7 @@
 //! kernel as slices, everything else is gathered (and cast) into small stack
 //! buffers first.
 
+mod at;
 mod driver;
 mod extra;
 pub(crate) mod kernels;
@@ -25,6 +26,9 @@ use crate::table::{arith_ops, BinaryFamily, BinaryOp, OutRule};
 use driver::{out_run, Erased, Input, Stored, Walk};
 use kernels::ArithOp;
 
+pub use at::{
+    binary_at, binary_at_in_place, binary_at_output, unary_at, unary_at_in_place, unary_at_output,
+};
 pub(crate) use kernels::BinaryKernel;
 pub use method::{method, method_dtype, method_output, reorderable};
 pub use unary::unary;

@@ -14,9 +14,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use super::{Reason, WireError};
 use crate::MAX_NDIM;
 
-/// Most array inputs a case carries (two operands; the `where` mask travels
-/// separately).
-pub const MAX_INPUTS: usize = 2;
+/// Most array inputs a case carries (`at`'s array, indices and values; the
+/// `where` mask travels separately).
+pub const MAX_INPUTS: usize = 3;
 
 /// A sequence of at most `N` items that remembers how many were sent.
 ///

@@ -565,12 +565,12 @@ fn case_errors_each_have_their_reason() {
     let mut c = ok();
     c.op = 127;
     assert_eq!(refused(&c), WireError::with_detail(Reason::UnknownOp, 127));
-    // A method code past outer, and a method of a reduction.
+    // A method code past at, and a method of a reduction.
     let mut c = ok();
-    c.method = 5;
+    c.method = 6;
     assert_eq!(
         refused(&c),
-        WireError::with_detail(Reason::UnknownOp, 5 << 8)
+        WireError::with_detail(Reason::UnknownOp, 6 << 8)
     );
     c.op = 64;
     c.method = 1;

@@ -45,6 +45,8 @@ enum Fill {
     Small,
     /// 0, k, 2k, ...: the starts of `reduceat`'s blocks (int64).
     Steps(usize),
+    /// Uniform integers in [0, k): `at`'s indices (int64).
+    Below(u64),
 }
 
 /// One input array, stored 8-byte aligned.
@@ -75,6 +77,7 @@ impl Input {
             let small = (r % 2001) as i64 - 1000;
             match (dtype, fill) {
                 (_, Fill::Steps(k)) => chunk.copy_from_slice(&((i * k) as i64).to_le_bytes()),
+                (_, Fill::Below(k)) => chunk.copy_from_slice(&((r % k) as i64).to_le_bytes()),
                 (DType::Float64, _) => chunk.copy_from_slice(&x.to_le_bytes()),
                 (DType::Float32, _) => chunk.copy_from_slice(&(x as f32).to_le_bytes()),
                 (_, Fill::IntSmall) => chunk.copy_from_slice(&small.to_le_bytes()[..chunk.len()]),
@@ -178,8 +181,16 @@ impl Workload {
         Workload::new(name, Op::Reduce(op), axis, vec![a], expr)
     }
 
-    /// `np.<op>.<method>(a[, b], out=out)` along axis 0.
+    /// `np.<op>.<method>(a[, b], out=out)` along axis 0; `at` (which
+    /// works in place) on a copy of `a` in `out`, as fnp does.
     fn method(name: &str, op: BinaryOp, method: Method, inputs: Vec<Input>) -> Result<Workload> {
+        if method == Method::At {
+            let expr = format!(
+                "(np.copyto(out, a), np.{}.at(out, b, c), out)[2]",
+                op.name()
+            );
+            return Workload::new(name, Op::Method(op, method), None, inputs, expr);
+        }
         let args = ["a", "b"][..inputs.len().min(2)].join(", ");
         let expr = format!("np.{}.{}({args}, out=out)", op.name(), method.name());
         Workload::new(name, Op::Method(op, method), Some(0), inputs, expr)
@@ -308,6 +319,17 @@ pub fn workloads(scale: usize) -> Result<Vec<Workload>> {
         vec![
             f(DType::Float64, Fill::Float, 15),
             Input::new(DType::Int64, &[n.div_ceil(100)], Fill::Steps(100), 0),
+        ],
+    )?);
+    // A weighted histogram: 1M weights into 1,000 bins.
+    list.push(Workload::method(
+        "add_at_f64",
+        BinaryOp::Add,
+        Method::At,
+        vec![
+            Input::new(DType::Float64, &[1000], Fill::Float, 16),
+            Input::new(DType::Int64, &[n], Fill::Below(1000), 17),
+            f(DType::Float64, Fill::Float, 18),
         ],
     )?);
     for axis in [0, 1] {

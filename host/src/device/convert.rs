@@ -187,6 +187,14 @@ pub fn refuse(info: &DeviceInfo, case: &Case, frame_bytes: usize) -> Option<Stri
         return Some(format!("op {} not built into {}", case.op, info.target));
     }
     let limits = &info.limits;
+    if case.inputs.len() as u64 > limits.max_inputs {
+        return Some(format!(
+            "too_many_inputs: {} inputs, {} takes {}",
+            case.inputs.len(),
+            info.target,
+            limits.max_inputs
+        ));
+    }
     let arena: u64 = case
         .inputs
         .iter()

@@ -147,7 +147,9 @@ pub fn cases() -> Vec<Case> {
 /// var([1.,2.,4.], ddof=1) = 2.333333333333333 (0x4002aaaaaaaaaaaa);
 /// sum(int8 [100,100], dtype=int8, initial=1) = int8 -55;
 /// maximum.accumulate(int32 [3,1,4,1,5]) = int32 [3,3,4,4,5];
-/// subtract.reduce(int32 [[1,2,3],[4,5,6]], axis=1) = int32 [-4,-7].
+/// subtract.reduce(int32 [[1,2,3],[4,5,6]], axis=1) = int32 [-4,-7];
+/// add.at(int32 [0,0,0], [0,0,2], int32 [1]) leaves int32 [2,0,1];
+/// negative.at(float64 [1,2], [0,0,1]) leaves float64 [1,-2].
 pub fn reduction_cases() -> Vec<Case> {
     let int8 = input(DType::Int8, &[2], &[100i8, 100], |x| {
         x.to_le_bytes().to_vec()
@@ -176,6 +178,27 @@ pub fn reduction_cases() -> Vec<Case> {
             "subtract_reduce_axis1",
             "subtract.reduce",
             vec![i32s(&[2, 3], &[1, 2, 3, 4, 5, 6])],
+        ),
+        case(
+            "add_at_repeated",
+            "add.at",
+            vec![
+                i32s(&[3], &[0, 0, 0]),
+                input(DType::Int64, &[3], &[0i64, 0, 2], |x| {
+                    x.to_le_bytes().to_vec()
+                }),
+                i32s(&[1], &[1]),
+            ],
+        ),
+        case(
+            "negative_at_f64",
+            "negative.at",
+            vec![
+                f64s(&[2], &[1.0, 2.0]),
+                input(DType::Int64, &[3], &[0i64, 0, 1], |x| {
+                    x.to_le_bytes().to_vec()
+                }),
+            ],
         ),
     ];
     v[7].params.axis = Some(AxisParam::One(1));
