@@ -736,6 +736,51 @@ mod tests {
     use crate::reduce::ReduceParams;
     use crate::table::{BinaryOp, ReduceOp, UnaryOp};
 
+    /// The typed method entries check the output type and size first.
+    #[test]
+    fn method_entries_check_their_buffers() {
+        use crate::table::Method;
+        let params = ReduceParams::along(0);
+        let x = [3i32, 1, 4];
+        // maximum.accumulate of int32 is int32, three of them.
+        let mut wrong = [0i64; 3];
+        assert_eq!(
+            super::method_into(
+                BinaryOp::Maximum,
+                Method::Accumulate,
+                &x,
+                &params,
+                &mut wrong
+            ),
+            Err(Error::InvalidType)
+        );
+        let mut short = [0i32; 2];
+        assert!(matches!(
+            super::method_into(
+                BinaryOp::Maximum,
+                Method::Accumulate,
+                &x,
+                &params,
+                &mut short
+            ),
+            Err(Error::BufferTooSmall { .. })
+        ));
+        // add.reduce of int32 sums in int64 (NumPy's small-int upcast).
+        let mut sum = [0i64];
+        super::method_into(BinaryOp::Add, Method::Reduce, &x, &params, &mut sum).unwrap();
+        assert_eq!(sum, [8]);
+        // reduceat's indices must lie on the axis; outer of 3 and 2 is 3x2.
+        let mut out = [0i32; 2];
+        assert_eq!(
+            super::reduceat_into(BinaryOp::Add, &x, &[0i64, 3], &params, &mut out),
+            Err(Error::IndexOutOfBounds)
+        );
+        let mut pairs = [0i32; 6];
+        let r = super::outer_into(BinaryOp::Subtract, &x, &[1i32, 2], &mut pairs).unwrap();
+        assert_eq!(r.shape.dims(), &[3, 2]);
+        assert_eq!(pairs, [2, 1, 0, -1, 3, 2]);
+    }
+
     /// The accuracy the docs state in words is the policy the conformance
     /// suite applies: the ULP bounds of every transcendental row in use.
     #[test]
