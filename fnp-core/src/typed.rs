@@ -73,6 +73,20 @@ fn bytes_of<O: Element>(out: &mut [O]) -> Result<&mut [u8]> {
     bytemuck::try_cast_slice_mut(out).map_err(|_| Error::Misaligned)
 }
 
+/// The first `shape.size()` elements of `out` as bytes, once `O` is the
+/// result dtype ([`Error::InvalidType`] otherwise, NumPy's TypeError for an
+/// `out=` of another dtype; [`Error::BufferTooSmall`] when short).
+fn sized_out<O: Element>((dtype, shape): (DType, Shape), out: &mut [O]) -> Result<&mut [u8]> {
+    if dtype != O::DTYPE {
+        return Err(Error::InvalidType);
+    }
+    let n = shape.size();
+    let out = out
+        .get_mut(..n)
+        .ok_or_else(|| Error::short_output::<O>(n))?;
+    bytes_of(out)
+}
+
 /// Logs a failed typed call through the crate's logging shim.
 pub(crate) fn logged<T>(name: &'static str, r: Result<T>) -> Result<T> {
     if let Err(_e) = &r {
@@ -122,15 +136,8 @@ pub(crate) fn binary_erased<O: Element>(
     b: &ArrayRef<'_>,
     out: &mut [O],
 ) -> Result<Output> {
-    let (dtype, shape) = op.output(a, b)?;
-    if dtype != O::DTYPE {
-        return Err(Error::InvalidType);
-    }
-    let n = shape.size();
-    let out = out
-        .get_mut(..n)
-        .ok_or_else(|| Error::short_output::<O>(n))?;
-    crate::ufunc::binary(op, a, b, bytes_of(out)?)
+    let out = sized_out(op.output(a, b)?, out)?;
+    crate::ufunc::binary(op, a, b, out)
 }
 
 /// An op-table row's accuracy ([`crate::precision`]) in words, for the
@@ -268,15 +275,8 @@ pub(crate) fn unary_erased<O: Element>(
     x: &ArrayRef<'_>,
     out: &mut [O],
 ) -> Result<Output> {
-    let (dtype, shape) = op.output(x)?;
-    if dtype != O::DTYPE {
-        return Err(Error::InvalidType);
-    }
-    let n = shape.size();
-    let out = out
-        .get_mut(..n)
-        .ok_or_else(|| Error::short_output::<O>(n))?;
-    crate::ufunc::unary(op, x, bytes_of(out)?)
+    let out = sized_out(op.output(x)?, out)?;
+    crate::ufunc::unary(op, x, out)
 }
 
 /// A reduction over a typed view with NumPy's keywords (`axis`,
@@ -422,15 +422,11 @@ fn method_erased<O: Element>(
     params: &ReduceParams<'_>,
     out: &mut [O],
 ) -> Result<Output> {
-    let (dtype, shape) = crate::ufunc::method_output(op, method, inputs, params)?;
-    if dtype != O::DTYPE {
-        return Err(Error::InvalidType);
-    }
-    let n = shape.size();
-    let out = out
-        .get_mut(..n)
-        .ok_or_else(|| Error::short_output::<O>(n))?;
-    crate::ufunc::method(op, method, inputs, params, bytes_of(out)?)
+    let out = sized_out(
+        crate::ufunc::method_output(op, method, inputs, params)?,
+        out,
+    )?;
+    crate::ufunc::method(op, method, inputs, params, out)
 }
 
 /// A reduction over every axis to one value (`np.mean(x)` & co.): the body

@@ -459,19 +459,18 @@ fn general(u: Ufunc, plan: &Plan<'_>, out: &mut [u8]) -> Result<FpFlags> {
         let x = ArrayRef::contiguous(a_dtype, cur_bytes.get(..size).unwrap_or(&[]), Shape::SCALAR)?;
         let mut res = [0u64];
         let res_bytes = bytemuck::bytes_of_mut(&mut res);
-        let r = match (u, &plan.b) {
+        let (r, binary) = match (u, &plan.b) {
             (Ufunc::Binary(op), Some(b)) => {
                 let y = b.with_layout(Layout::strided(Shape::SCALAR, &[], b_at)?)?;
-                super::binary(op, &x, &y, res_bytes)?
+                (super::binary(op, &x, &y, res_bytes)?, Some((op, y)))
             }
-            (Ufunc::Unary(op), _) => super::unary(op, &x, res_bytes)?,
+            (Ufunc::Unary(op), _) => (super::unary(op, &x, res_bytes)?, None),
             _ => return Err(Error::InvalidArgument),
         };
         flags |= r.flags;
-        if let (Ufunc::Binary(op), Some(b)) = (u, &plan.b) {
+        if let Some((op, y)) = binary {
             let nan = |v: &ArrayRef<'_>| v.first::<f64>().is_nan();
-            let y = b.with_layout(Layout::strided(Shape::SCALAR, &[], b_at)?)?;
-            let same = a_dtype == r.dtype && b.dtype() == r.dtype;
+            let same = a_dtype == r.dtype && y.dtype() == r.dtype;
             if same
                 && indexed_loop(plan)
                 && compares_signalling(op, r.dtype)

@@ -479,6 +479,47 @@ impl<T: Loops> Step<T> {
     fn takes_exponents(&self) -> bool {
         matches!(self, Step::WithExponent(_))
     }
+
+    /// Reads `n` elements of `a` from `at`, `stride` apart, as the step
+    /// takes them: into `x` in the loop type (adding the cast's flags), or
+    /// for ldexp into `exp` as exponents. Returns the two operand slices
+    /// of [`Step::apply`].
+    #[inline(always)]
+    fn load<'b>(
+        &self,
+        a: &ArrayRef<'_>,
+        (at, stride): (isize, isize),
+        n: usize,
+        (x, exp): (&'b mut [T], &'b mut [i64]),
+        flags: &mut FpFlags,
+    ) -> Result<(&'b mut [T], &'b mut [i64])> {
+        let exponents = self.takes_exponents();
+        let x = x.get_mut(..n).ok_or(Error::LayoutMismatch)?;
+        let exp = exp
+            .get_mut(..if exponents { n } else { 0 })
+            .ok_or(Error::LayoutMismatch)?;
+        if exponents {
+            a.load(at as usize, stride, exp);
+        } else {
+            a.load(at as usize, stride, x);
+            *flags |= cast_flags::<T>(a, at as usize, stride, n);
+        }
+        Ok((x, exp))
+    }
+
+    /// `op(acc, x[i])` (ldexp: the exponent `exp[i]`) and its flags.
+    #[inline(always)]
+    fn apply_at(&self, acc: T, x: &[T], exp: &[i64], i: usize) -> Result<(T, FpFlags)> {
+        let one = i..i + 1;
+        let mut r = [T::default()];
+        let flags = self.apply(
+            &[acc],
+            x.get(one.clone()).unwrap_or(&[]),
+            exp.get(one).unwrap_or(&[]),
+            &mut r,
+        )?;
+        Ok((r[0], flags))
+    }
 }
 
 /// The operands' element strides over the input's axes: the input, the
@@ -918,21 +959,9 @@ impl<T: Num + Loops> Fold for Pass<'_, T> {
         } = self;
         let (a, mask) = (w.a, w.mask);
         let mut flags = FpFlags::NONE;
-        let exponents = step.takes_exponents();
         w.g.runs(w.kept, idx, &mut |s, st, n| {
-            let (x, prev) = (
-                x.get_mut(..n).ok_or(Error::LayoutMismatch)?,
-                prev.get_mut(..n).ok_or(Error::LayoutMismatch)?,
-            );
-            let exp = exp
-                .get_mut(..if exponents { n } else { 0 })
-                .ok_or(Error::LayoutMismatch)?;
-            if exponents {
-                a.load(s[IN] as usize, st[IN], exp);
-            } else {
-                a.load(s[IN] as usize, st[IN], x);
-                flags |= cast_flags::<T>(a, s[IN] as usize, st[IN], n);
-            }
+            let (x, exp) = step.load(a, (s[IN], st[IN]), n, (x, exp), &mut flags)?;
+            let prev = prev.get_mut(..n).ok_or(Error::LayoutMismatch)?;
             gather_out(out, s[OUT].wrapping_add(read), st[OUT], prev);
             let at_out = s[OUT].wrapping_add(write);
             match mask {
@@ -946,17 +975,11 @@ impl<T: Num + Loops> Fold for Pass<'_, T> {
                     let sel = sel.get_mut(..n).ok_or(Error::LayoutMismatch)?;
                     m.load(s[MASK] as usize, st[MASK], sel);
                     let mut at = at_out;
-                    for (i, &keep) in sel.iter().enumerate() {
+                    for ((i, &keep), &acc) in sel.iter().enumerate().zip(prev.iter()) {
                         if keep != Bool::FALSE {
-                            let one = i..i + 1;
-                            let mut r = [T::default()];
-                            flags |= step.apply(
-                                prev.get(one.clone()).unwrap_or(&[]),
-                                x.get(one.clone()).unwrap_or(&[]),
-                                exp.get(one).unwrap_or(&[]),
-                                &mut r,
-                            )?;
-                            scatter_out(out, at, 0, &r);
+                            let (r, f) = step.apply_at(acc, x, exp, i)?;
+                            flags |= f;
+                            scatter_out(out, at, 0, &[r]);
                         }
                         at = at.wrapping_add(st[OUT]);
                     }
@@ -988,7 +1011,8 @@ impl<T: Num + Loops> Fold for Pass<'_, T> {
         let (a, mask) = (w.a, w.mask);
         let along = |op: usize| w.g.strides[op].get(axis).copied().unwrap_or(0);
         let (ist, mst, ost) = (along(IN), along(MASK), along(OUT));
-        let exponents = step.takes_exponents();
+        // `small` never has one: keep the branch out of its code.
+        let scalar = if crate::SMALL { None } else { *scalar };
         let mut flags = FpFlags::NONE;
         w.g.runs(w.kept, idx, &mut |s, st, n| {
             for j in 0..n as isize {
@@ -1000,22 +1024,15 @@ impl<T: Num + Loops> Fold for Pass<'_, T> {
                     s_out.wrapping_add(j.wrapping_mul(st_out)),
                 ];
                 let acc_at = pos[OUT].wrapping_add(shift);
-                let mut acc = [T::default()];
-                gather_out(out, acc_at, 0, &mut acc);
+                let mut one = [T::default()];
+                gather_out(out, acc_at, 0, &mut one);
+                let [mut acc] = one;
                 let mut k = from;
                 while k < to {
                     let len = CHUNK.min(to - k);
                     let at = |p: isize, st: isize| p.wrapping_add((k as isize).wrapping_mul(st));
-                    let x = x.get_mut(..len).ok_or(Error::LayoutMismatch)?;
-                    let exp = exp
-                        .get_mut(..if exponents { len } else { 0 })
-                        .ok_or(Error::LayoutMismatch)?;
-                    if exponents {
-                        a.load(at(pos[IN], ist) as usize, ist, exp);
-                    } else {
-                        a.load(at(pos[IN], ist) as usize, ist, x);
-                        flags |= cast_flags::<T>(a, at(pos[IN], ist) as usize, ist, len);
-                    }
+                    let (x, exp) =
+                        step.load(a, (at(pos[IN], ist), ist), len, (x, exp), &mut flags)?;
                     let sel = sel
                         .get_mut(..if mask.is_some() { len } else { 0 })
                         .ok_or(Error::LayoutMismatch)?;
@@ -1023,34 +1040,18 @@ impl<T: Num + Loops> Fold for Pass<'_, T> {
                         m.load(at(pos[MASK], mst) as usize, mst, sel);
                     }
                     let mut o = at(pos[OUT], ost);
-                    if let Some(f) = scalar {
-                        let mut a = acc[0];
-                        for (i, &xi) in x.iter().enumerate() {
-                            if sel.get(i).is_none_or(|&keep| keep != Bool::FALSE) {
-                                a = f(a, xi, &mut flags);
-                                if each {
-                                    scatter_out(out, o, 0, &[a]);
-                                }
-                            }
-                            o = o.wrapping_add(ost);
-                        }
-                        acc = [a];
-                        k += len;
-                        continue;
-                    }
                     for i in 0..len {
                         if sel.get(i).is_none_or(|&keep| keep != Bool::FALSE) {
-                            let one = i..i + 1;
-                            let mut r = [T::default()];
-                            flags |= step.apply(
-                                &acc,
-                                x.get(one.clone()).unwrap_or(&[]),
-                                exp.get(one).unwrap_or(&[]),
-                                &mut r,
-                            )?;
-                            acc = r;
+                            acc = match (scalar, x.get(i)) {
+                                (Some(f), Some(&xi)) => f(acc, xi, &mut flags),
+                                _ => {
+                                    let (r, f) = step.apply_at(acc, x, exp, i)?;
+                                    flags |= f;
+                                    r
+                                }
+                            };
                             if each {
-                                scatter_out(out, o, 0, &r);
+                                scatter_out(out, o, 0, &[acc]);
                             }
                         }
                         o = o.wrapping_add(ost);
@@ -1058,7 +1059,7 @@ impl<T: Num + Loops> Fold for Pass<'_, T> {
                     k += len;
                 }
                 if !each {
-                    scatter_out(out, acc_at, 0, &acc);
+                    scatter_out(out, acc_at, 0, &[acc]);
                 }
             }
             Ok(())
