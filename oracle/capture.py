@@ -9,7 +9,7 @@ fnp (dtype, shape, element strides, offset, and the byte range of its
 buffer in BLOB.bin), so NumPy sees exactly the memory layout fnp sees.
 OUT.json gets, per case, the result bytes (hex, C order, little-endian) and
 IEEE flags, the first public exception class, or `unsupported`; fnp turns
-that into the canonical fnp.oracle.v1 file.
+that into the canonical fnp.oracle.v2 file.
 
 JOB.json also carries fnp's op table (`ops`, the rows `fnp info --json`
 prints): which names are binary or unary ufuncs and which are reductions,
@@ -194,19 +194,21 @@ class NumpyOracle:
             return {"status": "error", "error": public_class(exc, np)}
         finally:
             np.seterrcall(old_call)
-        r = np.asarray(result)
-        if r.dtype.name not in FNP_DTYPES:
-            return {"status": "unsupported",
-                    "reason": "NumPy answers in %s, which fnp does not have" % r.dtype.name}
-        # np.array keeps 0-d results 0-d (ascontiguousarray would not).
-        r = np.array(r, dtype=r.dtype.newbyteorder("<"), order="C", copy=True)
-        return {
-            "status": "ok",
-            "dtype": r.dtype.name,
-            "shape": list(r.shape),
-            "hex": r.tobytes(order="C").hex(),
-            "fp_flags": [name for bit, name in FLAG_BITS if raised[0] & bit],
-        }
+        # A ufunc with several outputs (divmod, modf, frexp) returns a tuple.
+        outputs = []
+        for res in (result if isinstance(result, tuple) else (result,)):
+            r = np.asarray(res)
+            if r.dtype.name not in FNP_DTYPES:
+                return {"status": "unsupported",
+                        "reason": "NumPy answers in %s, which fnp does not have" % r.dtype.name}
+            # np.array keeps 0-d results 0-d (ascontiguousarray would not).
+            r = np.array(r, dtype=r.dtype.newbyteorder("<"), order="C", copy=True)
+            outputs.append({"dtype": r.dtype.name, "shape": list(r.shape),
+                            "hex": r.tobytes(order="C").hex()})
+        flags = [name for bit, name in FLAG_BITS if raised[0] & bit]
+        if len(outputs) == 1:
+            return dict(status="ok", fp_flags=flags, **outputs[0])
+        return {"status": "ok", "outputs": outputs, "fp_flags": flags}
 
 
 # --------------------------------------------------------------------------

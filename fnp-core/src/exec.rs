@@ -48,11 +48,12 @@ pub struct Plan<'p, 'a> {
     op: Op,
     inputs: &'p [ArrayRef<'a>],
     params: &'p ReduceParams<'a>,
-    /// The result's dtype.
+    /// The result's dtype (the first output's, for a two-output ufunc).
     pub dtype: DType,
     /// The result's shape.
     pub shape: Shape,
-    /// Bytes of the C-contiguous result.
+    /// Bytes of the C-contiguous result (both outputs, one after the
+    /// other, for a two-output ufunc).
     pub out_bytes: usize,
     /// Scratch words (`u64`s) the op needs.
     pub scratch_len: usize,
@@ -72,9 +73,10 @@ pub fn plan<'p, 'a>(
         harden::check(op, inputs, params, &Hardening::DEFAULT).map_err(Halt::Refused)?;
     }
     let (dtype, shape) = output_of(op, inputs, params)?;
+    let item = dtype.itemsize() + op.second_output(dtype).map_or(0, DType::itemsize);
     let out_bytes = shape
         .size()
-        .checked_mul(dtype.itemsize())
+        .checked_mul(item)
         .ok_or(Halt::TooLarge { needed: u64::MAX })?;
     let scratch_len = scratch_len(op, inputs, params)?;
     Ok(Plan {

@@ -113,16 +113,17 @@ pub use output::Output;
 pub use reduce::{reduce, Axes, ReduceParams, Scalar};
 pub use shape::{broadcast_shapes, Layout, Shape, MAX_NDIM};
 pub use table::{
-    BinaryFamily, BinaryOp, Identity, Keyword, Keywords, Method, Op, OutRule, ReduceKind, ReduceOp,
-    UnaryFamily, UnaryOp,
+    BinaryFamily, BinaryOp, Identity, Keyword, Keywords, Method, MultiOp, Op, OutRule, ReduceKind,
+    ReduceOp, UnaryFamily, UnaryOp,
 };
 pub use typed::{
-    binary_into, binary_output, method_into, outer_into, reduce_into, reduce_output,
-    reduce_scratch_len, reduceat_into, std_ddof, unary_into, unary_output, var_ddof,
+    binary_into, binary_output, divmod, frexp, method_into, modf, outer_into, reduce_into,
+    reduce_output, reduce_scratch_len, reduceat_into, std_ddof, unary_into, unary_output, var_ddof,
 };
 pub use ufunc::{
     binary, binary_at, binary_at_in_place, binary_at_output, method, method_dtype, method_output,
-    reorderable, unary, unary_at, unary_at_in_place, unary_at_output,
+    multi, multi_bytes, multi_output, reorderable, unary, unary_at, unary_at_in_place,
+    unary_at_output,
 };
 pub use view::View;
 

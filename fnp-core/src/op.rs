@@ -8,6 +8,7 @@ use crate::output::Output;
 use crate::precision::{Dtypes, Entry, Policy};
 use crate::reduce::{reduce, ReduceParams};
 use crate::shape::{Layout, Shape};
+use crate::table::{BinaryOp, MultiOp, UnaryOp};
 use crate::ufunc::{binary, unary};
 
 use crate::table::Method;
@@ -23,7 +24,9 @@ fn check_binary_params(p: &ReduceParams<'_>) -> Result<()> {
     p.expect_defaults()
 }
 
-/// Result dtype and shape of `op` on `inputs`.
+/// Result dtype and shape of `op` on `inputs` (of the first output of a
+/// two-output ufunc: the second has the same shape and
+/// [`Op::second_output`]'s dtype, and its bytes follow in `out`).
 pub fn output_of(
     op: Op,
     inputs: &[ArrayRef<'_>],
@@ -53,6 +56,10 @@ pub fn output_of(
             params.expect_defaults()?;
             crate::ufunc::unary_at_output(u, inputs)
         }
+        Op::Multi(m) => {
+            check_binary_params(params)?;
+            crate::ufunc::multi_output(m, inputs)
+        }
     }
 }
 
@@ -60,7 +67,7 @@ pub fn output_of(
 /// [`ReduceOp::scratch_len`](crate::ReduceOp::scratch_len) for reductions.
 pub fn scratch_len(op: Op, inputs: &[ArrayRef<'_>], params: &ReduceParams<'_>) -> Result<usize> {
     match op {
-        Op::Binary(_) | Op::Unary(_) | Op::Method(..) | Op::UnaryAt(_) => {
+        Op::Binary(_) | Op::Unary(_) | Op::Method(..) | Op::UnaryAt(_) | Op::Multi(_) => {
             output_of(op, inputs, params).map(|_| 0)
         }
         Op::Reduce(r) => {
@@ -106,10 +113,23 @@ pub fn call(
             params.expect_defaults()?;
             crate::ufunc::unary_at(u, inputs, out)
         }
+        Op::Multi(m) => {
+            check_binary_params(params)?;
+            crate::ufunc::multi(m, inputs, out)
+        }
     }
 }
 
 impl Op {
+    /// The second output's dtype when the first is `first`, for the
+    /// two-output ufuncs ([`MultiOp::second_dtype`]); `None` for the others.
+    pub const fn second_output(self, first: DType) -> Option<DType> {
+        match self {
+            Op::Multi(m) => Some(m.second_dtype(first)),
+            _ => None,
+        }
+    }
+
     /// Whether some array operands of NumPy dtypes make this op produce
     /// `out` (for reductions: with or without `dtype=`).
     pub fn produces(self, out: DType) -> bool {
@@ -124,6 +144,13 @@ impl Op {
                 .iter()
                 .any(|&y| b.resolve(OperandType::Array(out), y).is_ok()),
             Op::UnaryAt(u) => u.resolve(OperandType::Array(out)).is_ok(),
+            Op::Multi(m) => {
+                let first = match m {
+                    MultiOp::Divmod => Op::Binary(BinaryOp::FloorDivide),
+                    MultiOp::Modf | MultiOp::Frexp => Op::Unary(UnaryOp::Sqrt),
+                };
+                first.produces(out)
+            }
             Op::Method(b, m) => DType::ALL.into_iter().any(|d| {
                 core::iter::once(None)
                     .chain(DType::ALL.map(Some))
@@ -218,7 +245,7 @@ mod tests {
                     .flat_map(|&x| arrays.iter().filter_map(move |&y| b.resolve(x, y).ok()))
                     .collect(),
                 Op::Unary(u) => arrays.iter().filter_map(|&x| u.resolve(x).ok()).collect(),
-                Op::Reduce(_) | Op::Method(..) | Op::UnaryAt(_) => continue,
+                Op::Reduce(_) | Op::Method(..) | Op::UnaryAt(_) | Op::Multi(_) => continue,
             };
             assert!(!outputs.is_empty(), "{op} has no loop at all");
             for d in DType::ALL {

@@ -16,11 +16,31 @@ pub struct Output {
     pub shape: Shape,
     /// Floating-point status flags raised.
     pub flags: FpFlags,
+    /// The second output's dtype, for a ufunc with two outputs
+    /// ([`MultiOp`](crate::MultiOp)): the same shape, and in the byte
+    /// entries its bytes follow the first output's.
+    pub second: Option<DType>,
 }
 
 impl Output {
-    /// Bytes the output occupies.
+    /// The output of a one-output call.
+    pub const fn new(dtype: DType, shape: Shape, flags: FpFlags) -> Output {
+        Output {
+            dtype,
+            shape,
+            flags,
+            second: None,
+        }
+    }
+
+    /// Bytes the output occupies (both outputs of a two-output ufunc).
     pub fn byte_len(&self) -> usize {
+        let second = self.second.map_or(0, DType::itemsize);
+        self.shape.size() * (self.dtype.itemsize() + second)
+    }
+
+    /// Bytes of the first output alone.
+    pub fn first_len(&self) -> usize {
         self.shape.size() * self.dtype.itemsize()
     }
 }

@@ -16,6 +16,7 @@
 //! This module depends on nothing but [`crate::dtype`], [`crate::error`],
 //! [`crate::flags`] and the accuracy vocabulary of [`crate::precision`].
 
+use crate::dtype::DType;
 use crate::error::{Error, Result};
 use crate::flags::FpFlags;
 use crate::precision::{
@@ -28,6 +29,10 @@ pub const REDUCE_CODE_BASE: u8 = 64;
 
 /// Wire codes of unary ops start here (reductions use `64..128`).
 pub const UNARY_CODE_BASE: u8 = 128;
+
+/// Wire codes of the two-output ufuncs start here (unary ops use
+/// `128..224`).
+pub const MULTI_CODE_BASE: u8 = 224;
 
 /// Flags NumPy's SIMD and scalar paths raise differently for tiny results.
 const U: FpFlags = FpFlags::UNDERFLOW;
@@ -810,7 +815,77 @@ macro_rules! try_from_code {
     )*};
 }
 
-try_from_code!(BinaryOp, UnaryOp, ReduceOp);
+/// A ufunc with two outputs (NumPy's `nout == 2`). The discriminant is
+/// the stable wire code, offset by [`MULTI_CODE_BASE`] in an [`Op`].
+///
+/// Both outputs have the broadcast shape of the inputs; the first is in
+/// the loop dtype, the second in [`MultiOp::second_dtype`]. NumPy has no
+/// methods for them (`divmod.reduce` is a ValueError).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[repr(u8)]
+pub enum MultiOp {
+    /// `np.divmod(a, b)`: `(a // b, a % b)`, floor_divide's and
+    /// remainder's loops, errors and results (bool computes in int8); the
+    /// flags are the union of theirs (`divmod(1.0, 0.0)` is `(inf, nan)`
+    /// with `divide` and `invalid`).
+    Divmod = 0,
+    /// `np.modf(x)`: the fractional and the integral part, both with the
+    /// sign of `x` (`modf(-0.5) == (-0.5, -0.0)`, `modf(±inf) == (±0.0,
+    /// ±inf)`, NaN gives `(nan, nan)`); float loops only, integers promote
+    /// as for `sqrt`. Exact, no flags.
+    Modf = 1,
+    /// `np.frexp(x)`: `x == m * 2**e` with `0.5 <= |m| < 1` and an int32
+    /// `e`; `frexp(±0.0) == (±0.0, 0)`, ±inf and NaN give themselves with
+    /// `e == 0`; subnormals normalise (`frexp(5e-324) == (0.5, -1073)`).
+    /// Float loops only, as `modf`. Exact, no flags.
+    Frexp = 2,
+}
+
+impl MultiOp {
+    /// Every two-output ufunc, in wire-code order.
+    pub const ALL: &'static [MultiOp] = &[MultiOp::Divmod, MultiOp::Modf, MultiOp::Frexp];
+
+    /// NumPy's ufunc name.
+    pub const fn name(self) -> &'static str {
+        match self {
+            MultiOp::Divmod => "divmod",
+            MultiOp::Modf => "modf",
+            MultiOp::Frexp => "frexp",
+        }
+    }
+
+    /// NumPy's other names for it (none).
+    pub const fn aliases(self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// Array inputs: two for divmod, one for modf and frexp.
+    pub const fn arity(self) -> usize {
+        match self {
+            MultiOp::Divmod => 2,
+            MultiOp::Modf | MultiOp::Frexp => 1,
+        }
+    }
+
+    /// The second output's dtype when the first is `first`: int32 for
+    /// frexp's exponent, `first` otherwise.
+    pub const fn second_dtype(self, first: DType) -> DType {
+        match self {
+            MultiOp::Frexp => DType::Int32,
+            MultiOp::Divmod | MultiOp::Modf => first,
+        }
+    }
+
+    /// How its float results compare with NumPy's: all three are exact.
+    pub const fn accuracy(self) -> Accuracy {
+        EXACT
+    }
+}
+
+try_from_code!(BinaryOp, UnaryOp, ReduceOp, MultiOp);
 
 /// A method of a binary ufunc object (`np.add.reduce`, …). The
 /// discriminant is the wire's method code (0 is a plain call).
@@ -905,6 +980,8 @@ pub enum Op {
     Method(BinaryOp, Method),
     /// `at`, the one method of a unary ufunc (`np.negative.at(a, indices)`).
     UnaryAt(UnaryOp),
+    /// A ufunc with two outputs (`np.divmod`, `np.modf`, `np.frexp`).
+    Multi(MultiOp),
 }
 
 impl Op {
@@ -921,6 +998,7 @@ impl Op {
                     .flat_map(|m| BinaryOp::ALL.iter().map(move |&b| Op::Method(b, m))),
             )
             .chain(UnaryOp::ALL.iter().map(|&u| Op::UnaryAt(u)))
+            .chain(MultiOp::ALL.iter().map(|&m| Op::Multi(m)))
     }
 
     /// NumPy's name.
@@ -931,6 +1009,7 @@ impl Op {
             Op::Unary(u) => u.name(),
             Op::Method(b, m) => b.method_name(m),
             Op::UnaryAt(u) => u.at_name(),
+            Op::Multi(m) => m.name(),
         }
     }
 
@@ -942,6 +1021,7 @@ impl Op {
             Op::Unary(u) => u.aliases(),
             Op::Method(b, m) => b.method_aliases(m),
             Op::UnaryAt(u) => u.at_aliases(),
+            Op::Multi(m) => m.aliases(),
         }
     }
 
@@ -960,16 +1040,18 @@ impl Op {
             .map(Op::Binary)
             .or_else(|| UnaryOp::from_name(name).map(Op::Unary))
             .or_else(|| ReduceOp::from_name(name).map(Op::Reduce))
+            .or_else(|| MultiOp::from_name(name).map(Op::Multi))
     }
 
     /// The stable wire code: a binary op's own code (also for its
     /// methods, see [`Op::method`]), 64 + a reduction's, 128 + a unary
-    /// op's.
+    /// op's, 224 + a two-output ufunc's.
     pub const fn code(self) -> u8 {
         match self {
             Op::Binary(b) | Op::Method(b, _) => b as u8,
             Op::Reduce(r) => REDUCE_CODE_BASE + r as u8,
             Op::Unary(u) | Op::UnaryAt(u) => UNARY_CODE_BASE + u as u8,
+            Op::Multi(m) => MULTI_CODE_BASE + m as u8,
         }
     }
 
@@ -1000,6 +1082,7 @@ impl Op {
             Op::Reduce(_) | Op::Unary(_) => 1,
             Op::Method(_, m) => m.arity(),
             Op::UnaryAt(_) => 2,
+            Op::Multi(m) => m.arity(),
         }
     }
 
@@ -1018,6 +1101,7 @@ impl Op {
             Op::Binary(b) | Op::Method(b, _) => b.accuracy(),
             Op::Reduce(r) => r.accuracy(),
             Op::Unary(u) | Op::UnaryAt(u) => u.accuracy(),
+            Op::Multi(m) => m.accuracy(),
         }
     }
 }
@@ -1026,7 +1110,9 @@ impl TryFrom<u8> for Op {
     type Error = Error;
 
     fn try_from(code: u8) -> Result<Op> {
-        if code >= UNARY_CODE_BASE {
+        if code >= MULTI_CODE_BASE {
+            MultiOp::try_from(code - MULTI_CODE_BASE).map(Op::Multi)
+        } else if code >= UNARY_CODE_BASE {
             UnaryOp::try_from(code - UNARY_CODE_BASE).map(Op::Unary)
         } else if code >= REDUCE_CODE_BASE {
             ReduceOp::try_from(code - REDUCE_CODE_BASE).map(Op::Reduce)
@@ -1066,7 +1152,13 @@ mod tests {
             BinaryOp::ALL.len() * (1 + Method::ALL.len())
                 + ReduceOp::ALL.len()
                 + UnaryOp::ALL.len() * 2
+                + MultiOp::ALL.len()
         );
+        assert_eq!(Op::from_name("frexp"), Some(Op::Multi(MultiOp::Frexp)));
+        assert_eq!(Op::Multi(MultiOp::Divmod).code(), 224);
+        assert_eq!(Op::from_codes(224, 1), Err(Error::UnknownOp));
+        assert_eq!(Op::from_name("divmod.reduce"), None);
+        assert!(UnaryOp::ALL.len() <= usize::from(MULTI_CODE_BASE - UNARY_CODE_BASE));
         assert_eq!(
             Op::from_name("maximum.accumulate"),
             Some(Op::Method(BinaryOp::Maximum, Method::Accumulate))
@@ -1097,6 +1189,9 @@ mod tests {
             assert_eq!(*op as usize, i);
         }
         for (i, op) in ReduceOp::ALL.iter().enumerate() {
+            assert_eq!(*op as usize, i);
+        }
+        for (i, op) in MultiOp::ALL.iter().enumerate() {
             assert_eq!(*op as usize, i);
         }
         assert_eq!(Op::Unary(UnaryOp::Negative).code(), 128);

@@ -54,10 +54,10 @@ use crate::dtype::DType;
 use crate::element::Element;
 use crate::error::{Error, Result};
 use crate::output::Output;
-use crate::promote::{rule, ReduceLoop, ReduceOut};
+use crate::promote::{rule, BinaryLoop, BinaryOut, ReduceLoop, ReduceOut, UnaryLoop, UnaryOut};
 use crate::reduce::ReduceParams;
 use crate::shape::Shape;
-use crate::table::{BinaryOp, Method, ReduceOp, UnaryOp};
+use crate::table::{BinaryOp, Method, MultiOp, ReduceOp, UnaryOp};
 pub use crate::view::View;
 
 /// `out` as a slice of `T`, which is `O` itself (same dtype).
@@ -427,6 +427,115 @@ fn method_erased<O: Element>(
         out,
     )?;
     crate::ufunc::method(op, method, inputs, params, out)
+}
+
+/// The two-output ufuncs over typed views, each output in a caller
+/// slice: the first `shape.size()` elements of each are written.
+fn multi_erased<O: Element, P: Element>(
+    op: MultiOp,
+    inputs: &[ArrayRef<'_>],
+    first: &mut [O],
+    second: &mut [P],
+) -> Result<Output> {
+    let (dtype, shape) = crate::ufunc::multi_output(op, inputs)?;
+    if P::DTYPE != op.second_dtype(dtype) {
+        return Err(Error::InvalidType);
+    }
+    let n = shape.size();
+    let second = second
+        .get_mut(..n)
+        .ok_or_else(|| Error::short_output::<P>(n))?;
+    let first = sized_out((dtype, shape), first)?;
+    crate::ufunc::multi_parts(op, inputs, first, bytes_of(second)?)
+}
+
+/// `(q, r) = np.divmod(a, b)` over typed views: `q = a // b` and `r = a %
+/// b` (floor_divide's and remainder's loops, results and errors), with
+/// broadcasting; the flags are the union of theirs. The output type
+/// follows from `A` and `B` as for [`floor_divide`](crate::floor_divide).
+///
+/// ```
+/// use fnp_core::divmod;
+/// // np.divmod(np.arange(5), 3) = ([0, 0, 0, 1, 1], [0, 1, 2, 0, 1]).
+/// let (mut q, mut r) = ([0i64; 5], [0i64; 5]);
+/// divmod(&[0i64, 1, 2, 3, 4], &[3i64], &mut q, &mut r)?;
+/// assert_eq!((q, r), ([0, 0, 0, 1, 1], [0, 1, 2, 0, 1]));
+/// # Ok::<(), fnp_core::Error>(())
+/// ```
+pub fn divmod<'a, 'b, A, B>(
+    a: impl Into<View<'a, A>>,
+    b: impl Into<View<'b, B>>,
+    quotient: &mut [BinaryOut<rule::NoBool, A, B>],
+    remainder: &mut [BinaryOut<rule::NoBool, A, B>],
+) -> Result<Output>
+where
+    A: BinaryLoop<rule::NoBool, B>,
+    B: Element,
+    BinaryOut<rule::NoBool, A, B>: Element,
+{
+    let (a, b): (View<'_, A>, View<'_, B>) = (a.into(), b.into());
+    let inputs = [a.as_array(), b.as_array()];
+    logged(
+        "divmod",
+        multi_erased(MultiOp::Divmod, &inputs, quotient, remainder),
+    )
+}
+
+/// `(fraction, integral) = np.modf(x)` over a typed view: both parts with
+/// the sign of `x`, exact (C's `modf`); `modf(±inf) == (±0.0, ±inf)`.
+/// Integers compute in float as for [`sqrt`](crate::sqrt).
+///
+/// ```
+/// use fnp_core::modf;
+/// // np.modf([0, 3.5]) = ([0., 0.5], [0., 3.])
+/// let (mut frac, mut int) = ([0f64; 2], [0f64; 2]);
+/// modf(&[0.0f64, 3.5], &mut frac, &mut int)?;
+/// assert_eq!((frac, int), ([0.0, 0.5], [0.0, 3.0]));
+/// # Ok::<(), fnp_core::Error>(())
+/// ```
+pub fn modf<'a, T>(
+    x: impl Into<View<'a, T>>,
+    fraction: &mut [UnaryOut<rule::Float, T>],
+    integral: &mut [UnaryOut<rule::Float, T>],
+) -> Result<Output>
+where
+    T: UnaryLoop<rule::Float>,
+    UnaryOut<rule::Float, T>: Element,
+{
+    let x: View<'_, T> = x.into();
+    logged(
+        "modf",
+        multi_erased(MultiOp::Modf, &[x.as_array()], fraction, integral),
+    )
+}
+
+/// `(mantissa, exponent) = np.frexp(x)` over a typed view: `x == mantissa
+/// * 2**exponent` with `0.5 <= |mantissa| < 1` and an `i32` exponent;
+/// `frexp(0.0) == (0.0, 0)`, ±inf and NaN give themselves with exponent 0.
+/// Exact. Integers compute in float as for [`sqrt`](crate::sqrt).
+///
+/// ```
+/// use fnp_core::frexp;
+/// // np.frexp([1.0, 8.0, -3.0]) = ([0.5, 0.5, -0.75], [1, 4, 2])
+/// let (mut m, mut e) = ([0f32; 3], [0i32; 3]);
+/// frexp(&[1.0f32, 8.0, -3.0], &mut m, &mut e)?;
+/// assert_eq!((m, e), ([0.5, 0.5, -0.75], [1, 4, 2]));
+/// # Ok::<(), fnp_core::Error>(())
+/// ```
+pub fn frexp<'a, T>(
+    x: impl Into<View<'a, T>>,
+    mantissa: &mut [UnaryOut<rule::Float, T>],
+    exponent: &mut [i32],
+) -> Result<Output>
+where
+    T: UnaryLoop<rule::Float>,
+    UnaryOut<rule::Float, T>: Element,
+{
+    let x: View<'_, T> = x.into();
+    logged(
+        "frexp",
+        multi_erased(MultiOp::Frexp, &[x.as_array()], mantissa, exponent),
+    )
 }
 
 /// A reduction over every axis to one value (`np.mean(x)` & co.): the body

@@ -1,5 +1,5 @@
 //! `fnp capture`: run NumPy (or the pure-Python fallback) over a corpus and
-//! write its oracle (`fnp.oracle.v1`).
+//! write its oracle (`fnp.oracle.v2`).
 //!
 //! fnp builds every input's memory buffer itself and hands NumPy the very
 //! bytes, strides and offset (a job file plus a binary blob), so the layout
@@ -14,18 +14,18 @@ use std::process::{Command, ExitCode, Stdio};
 
 use anyhow::Context;
 use clap::Args;
-use fnp_core::DType;
+use fnp_core::{DType, FpFlags};
 use serde_json::{json, Map, Value};
 
 use crate::case::{AxisParam, Case};
 use crate::corpus::{self, Corpus};
-use crate::value::{self, Scalar};
+use crate::value::Scalar;
 
 /// The capture script (lives in the repository at `oracle/capture.py`).
 pub const SCRIPT: &str = include_str!("../../oracle/capture.py");
 
 /// Schema id of oracle files.
-pub const SCHEMA: &str = "fnp.oracle.v1";
+pub const SCHEMA: &str = "fnp.oracle.v2";
 
 /// Arguments of `fnp capture`.
 #[derive(Debug, Args)]
@@ -349,6 +349,34 @@ pub fn job(corpus: &Corpus) -> anyhow::Result<(Value, Vec<u8>)> {
     ))
 }
 
+/// One output of capture.py's answer: `dtype`, `shape` and `hex` bytes.
+fn python_array(id: &str, r: &Value) -> anyhow::Result<(DType, Vec<usize>, Vec<u8>)> {
+    let name = r.get("dtype").and_then(Value::as_str).unwrap_or("");
+    let dtype = DType::from_name(name)
+        .with_context(|| format!("case {id}: NumPy dtype {name:?} is not fnp's"))?;
+    let shape: Vec<usize> = r
+        .get("shape")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|d| d.as_u64().map(|d| d as usize))
+                .collect()
+        })
+        .unwrap_or_default();
+    let bytes = r
+        .get("hex")
+        .and_then(Value::as_str)
+        .and_then(hex_bytes)
+        .with_context(|| format!("case {id}: bad result bytes"))?;
+    if bytes.len() != shape.iter().product::<usize>() * dtype.itemsize() {
+        anyhow::bail!(
+            "case {id}: {} result bytes for shape {shape:?}",
+            bytes.len()
+        );
+    }
+    Ok((dtype, shape, bytes))
+}
+
 fn hex_bytes(s: &str) -> Option<Vec<u8>> {
     if s.len() % 2 != 0 {
         return None;
@@ -401,37 +429,36 @@ pub fn oracle_from_answer(corpus: &Corpus, answer: &Value) -> anyhow::Result<(Va
         let status = r.get("status").and_then(Value::as_str).unwrap_or("");
         let entry = match status {
             "ok" => {
-                let name = r.get("dtype").and_then(Value::as_str).unwrap_or("");
-                let dtype = DType::from_name(name)
-                    .with_context(|| format!("case {id}: NumPy dtype {name:?} is not fnp's"))?;
-                let shape: Vec<usize> = r
-                    .get("shape")
-                    .and_then(Value::as_array)
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(|d| d.as_u64().map(|d| d as usize))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                let bytes = r
-                    .get("hex")
-                    .and_then(Value::as_str)
-                    .and_then(hex_bytes)
-                    .with_context(|| format!("case {id}: bad result bytes"))?;
-                if bytes.len() != shape.iter().product::<usize>() * dtype.itemsize() {
-                    anyhow::bail!(
-                        "case {id}: {} result bytes for shape {shape:?}",
-                        bytes.len()
-                    );
-                }
-                let flags: Vec<Value> = r
+                let mut flags = FpFlags::NONE;
+                for f in r
                     .get("fp_flags")
                     .and_then(Value::as_array)
-                    .cloned()
-                    .unwrap_or_default();
+                    .into_iter()
+                    .flatten()
+                {
+                    flags |= f
+                        .as_str()
+                        .and_then(FpFlags::from_name)
+                        .with_context(|| format!("case {id}: unknown flag {f}"))?;
+                }
+                // Several outputs (divmod, modf, frexp) come as a list.
+                let arrays = match r.get("outputs").and_then(Value::as_array) {
+                    Some(list) => list
+                        .iter()
+                        .map(|o| python_array(id, o))
+                        .collect::<anyhow::Result<Vec<_>>>()?,
+                    None => vec![python_array(id, r)?],
+                };
+                let Some(((dtype, shape, bytes), rest)) = arrays.split_first() else {
+                    anyhow::bail!("case {id}: no outputs");
+                };
+                if let Some((_, other, _)) = rest.iter().find(|(_, s, _)| s != shape) {
+                    anyhow::bail!("case {id}: outputs of shapes {shape:?} and {other:?}");
+                }
+                let more: Vec<(DType, Vec<u8>)> =
+                    rest.iter().map(|(d, _, b)| (*d, b.clone())).collect();
                 summary.ok += 1;
-                json!({"id": id, "status": "ok", "dtype": name, "shape": shape,
-                       "data": value::decode_values(dtype, &bytes), "fp_flags": flags})
+                crate::oracle::ok_json(id, shape, (*dtype, bytes), &more, flags)
             }
             "error" => {
                 summary.error += 1;

@@ -220,6 +220,38 @@ impl Case {
     }
 }
 
+impl CaseOutcome {
+    /// The outcome of a call that wrote `bytes`: the first output's
+    /// bytes, then for a two-output ufunc ([`fnp_core::Op::second_output`])
+    /// the second's, of the same shape. `None` when `bytes` is not that
+    /// long.
+    pub fn array(
+        op: Option<fnp_core::Op>,
+        dtype: DType,
+        shape: Vec<usize>,
+        mut bytes: Vec<u8>,
+        flags: FpFlags,
+    ) -> Option<CaseOutcome> {
+        let n: usize = shape.iter().product();
+        let first = n.checked_mul(dtype.itemsize())?;
+        let mut more = Vec::new();
+        if let Some(second) = op.and_then(|op| op.second_output(dtype)) {
+            let rest = bytes.split_off(first.min(bytes.len()));
+            if rest.len() != n.checked_mul(second.itemsize())? {
+                return None;
+            }
+            more.push((second, rest));
+        }
+        (bytes.len() == first).then_some(CaseOutcome::Ok {
+            dtype,
+            shape,
+            bytes,
+            flags,
+            more,
+        })
+    }
+}
+
 /// What a target did with a case.
 #[derive(Clone, Debug, PartialEq)]
 pub enum CaseOutcome {
@@ -233,6 +265,10 @@ pub enum CaseOutcome {
         bytes: Vec<u8>,
         /// IEEE flags raised.
         flags: FpFlags,
+        /// The outputs after the first, of the same shape: a two-output
+        /// ufunc's second (divmod's remainder, modf's integral part,
+        /// frexp's exponent). Empty for every other op.
+        more: Vec<(DType, Vec<u8>)>,
     },
     /// The op refused the input; `exception` is the NumPy exception class
     /// it corresponds to.

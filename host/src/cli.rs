@@ -21,7 +21,7 @@ pub enum Command {
     /// Work with case corpora (fnp.cases.v1).
     #[command(subcommand)]
     Corpus(CorpusCommand),
-    /// Run NumPy over a corpus and write its oracle (fnp.oracle.v1).
+    /// Run NumPy over a corpus and write its oracle (fnp.oracle.v2).
     Capture(crate::capture::CaptureArgs),
     /// Run corpora on a target, compare with the oracles, write a report.
     Run(crate::run::RunArgs),

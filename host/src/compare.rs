@@ -77,6 +77,9 @@ pub enum Expected {
         bytes: Vec<u8>,
         /// Flags NumPy raised.
         flags: FpFlags,
+        /// The outputs after the first, of the same shape (a two-output
+        /// ufunc's second): dtype and bytes.
+        more: Vec<(DType, Vec<u8>)>,
     },
     /// An exception class.
     Error(String),
@@ -199,14 +202,84 @@ pub fn compare(
                 shape: es,
                 bytes: eb,
                 flags: ef,
+                more: em,
             },
             CaseOutcome::Ok {
                 dtype: ad,
                 shape: as_,
                 bytes: ab,
                 flags: af,
+                more: am,
             },
-        ) => compare_values(op, (*ed, es, eb, *ef), (*ad, as_, ab, *af), policy),
+        ) => {
+            if em.len() != am.len() {
+                return Status::Fail {
+                    what: "outputs".into(),
+                    index: None,
+                    expected: json!(1 + em.len()),
+                    actual: json!(1 + am.len()),
+                    ulp: None,
+                    max_ulp: None,
+                };
+            }
+            // Each output on its own (same shape); the flags are the
+            // call's, compared once after the values.
+            let first = compare_values(
+                op,
+                (*ed, es, eb, FpFlags::NONE),
+                (*ad, as_, ab, FpFlags::NONE),
+                policy,
+            );
+            let rest = em
+                .iter()
+                .zip(am)
+                .enumerate()
+                .map(|(k, ((ed, eb), (ad, ab)))| {
+                    match compare_values(
+                        op,
+                        (*ed, es, eb, FpFlags::NONE),
+                        (*ad, as_, ab, FpFlags::NONE),
+                        policy,
+                    ) {
+                        // Name the output: "outputs[1].value".
+                        Status::Fail {
+                            what,
+                            index,
+                            expected,
+                            actual,
+                            ulp,
+                            max_ulp,
+                        } => Status::Fail {
+                            what: format!("outputs[{}].{what}", k + 1),
+                            index,
+                            expected,
+                            actual,
+                            ulp,
+                            max_ulp,
+                        },
+                        other => other,
+                    }
+                });
+            std::iter::once(first)
+                .chain(rest)
+                .find(|s| *s != Status::Pass)
+                .unwrap_or_else(|| compare_flags(op, *ed, *ef, *af, policy))
+        }
+    }
+}
+
+fn compare_flags(op: Option<Op>, dtype: DType, e: FpFlags, a: FpFlags, policy: &Policy) -> Status {
+    if policy.for_op(op, dtype).accepts_flags(e, a) {
+        Status::Pass
+    } else {
+        Status::Fail {
+            what: "fp_flags".into(),
+            index: None,
+            expected: flag_names(e),
+            actual: flag_names(a),
+            ulp: None,
+            max_ulp: None,
+        }
     }
 }
 
@@ -254,10 +327,7 @@ fn compare_values(op: Option<Op>, e: Answer<'_>, a: Answer<'_>, policy: &Policy)
             max_ulp,
         };
     }
-    if !p.accepts_flags(e.3, a.3) {
-        return fail("fp_flags", flag_names(e.3), flag_names(a.3));
-    }
-    Status::Pass
+    compare_flags(op, dtype, e.3, a.3, policy)
 }
 
 #[cfg(test)]
@@ -276,18 +346,56 @@ mod tests {
                 shape: vec![n],
                 bytes: bytes.clone(),
                 flags,
+                more: Vec::new(),
             },
             CaseOutcome::Ok {
                 dtype,
                 shape: vec![n],
                 bytes,
                 flags,
+                more: Vec::new(),
             },
         )
     }
 
     fn f64s(v: &[f64]) -> Vec<u8> {
         v.iter().flat_map(|x| x.to_le_bytes()).collect()
+    }
+
+    #[test]
+    fn every_output_is_compared_and_named() {
+        let (mut e, a) = ok(DType::Float64, f64s(&[0.5, -0.75]), FpFlags::NONE);
+        let exps: Vec<u8> = [1i32, 2].iter().flat_map(|v| v.to_le_bytes()).collect();
+        let with = |o: CaseOutcome, more: Vec<(DType, Vec<u8>)>| match o {
+            CaseOutcome::Ok {
+                dtype,
+                shape,
+                bytes,
+                flags,
+                ..
+            } => CaseOutcome::Ok {
+                dtype,
+                shape,
+                bytes,
+                flags,
+                more,
+            },
+            other => other,
+        };
+        if let Expected::Ok { more, .. } = &mut e {
+            more.push((DType::Int32, exps.clone()));
+        }
+        let frexp = op("frexp");
+        let p = Policy::builtin();
+        let same = with(a.clone(), vec![(DType::Int32, exps)]);
+        assert_eq!(compare(frexp, &e, &same, &p), Status::Pass);
+        let wrong: Vec<u8> = [1i32, 3].iter().flat_map(|v| v.to_le_bytes()).collect();
+        let off = with(a.clone(), vec![(DType::Int32, wrong)]);
+        assert!(matches!(compare(frexp, &e, &off, &p),
+            Status::Fail { ref what, index: Some(1), .. } if what == "outputs[1].value"));
+        // A missing second output is a failure, not a pass.
+        assert!(matches!(compare(frexp, &e, &a, &p),
+            Status::Fail { ref what, .. } if what == "outputs"));
     }
 
     #[test]
@@ -308,6 +416,7 @@ mod tests {
             shape: vec![3],
             bytes: f64s(&[1.0, f64::from_bits(2.0f64.to_bits() + 3), 3.5]),
             flags: FpFlags::NONE,
+            more: Vec::new(),
         };
         match compare(op("add"), &e, &a, &Policy::builtin()) {
             Status::Fail {
@@ -336,6 +445,7 @@ mod tests {
             shape: vec![1],
             bytes: f64s(&[-0.0]),
             flags: FpFlags::NONE,
+            more: Vec::new(),
         };
         assert_eq!(
             compare(op("add"), &e, &a, &Policy::builtin()).name(),
@@ -359,6 +469,7 @@ mod tests {
             shape: vec![1],
             bytes: f64s(&[-f64::NAN]),
             flags: FpFlags::NONE,
+            more: Vec::new(),
         };
         assert_eq!(compare(op("add"), &e, &a, &Policy::builtin()), Status::Pass);
         // maximum passes NaN operands through: their sign is compared.
@@ -372,6 +483,7 @@ mod tests {
             shape: vec![1],
             bytes: f64s(&[1.0]),
             flags: FpFlags::NONE,
+            more: Vec::new(),
         };
         assert_eq!(
             compare(op("add"), &e, &b, &Policy::builtin()).name(),
@@ -388,6 +500,7 @@ mod tests {
             shape: vec![1],
             bytes: near,
             flags: FpFlags::OVERFLOW,
+            more: Vec::new(),
         };
         assert_eq!(
             compare(op("power"), &e, &a, &Policy::builtin()),
@@ -408,6 +521,7 @@ mod tests {
             shape: vec![1],
             bytes: f32::INFINITY.to_le_bytes().to_vec(),
             flags: FpFlags::NONE,
+            more: Vec::new(),
         };
         assert_eq!(
             compare(op("add"), &e, &inf, &Policy::builtin()).name(),
@@ -423,6 +537,7 @@ mod tests {
             shape: vec![2],
             bytes: vec![1, 2],
             flags: FpFlags::NONE,
+            more: Vec::new(),
         };
         assert!(
             matches!(compare(op("add"), &e, &wrong_dtype, &Policy::builtin()), Status::Fail { ref what, .. } if what == "dtype")
@@ -432,6 +547,7 @@ mod tests {
             shape: vec![2, 1],
             bytes: vec![1, 2],
             flags: FpFlags::NONE,
+            more: Vec::new(),
         };
         assert!(
             matches!(compare(op("add"), &e, &wrong_shape, &Policy::builtin()), Status::Fail { ref what, .. } if what == "shape")
@@ -441,6 +557,7 @@ mod tests {
             shape: vec![2],
             bytes: vec![1, 2],
             flags: FpFlags::DIVIDE,
+            more: Vec::new(),
         };
         assert!(
             matches!(compare(op("add"), &e, &flags, &Policy::builtin()), Status::Fail { ref what, .. } if what == "fp_flags")

@@ -85,6 +85,22 @@ pub fn hardened(r: fnp_core::Refusal) -> CaseOutcome {
     }
 }
 
+/// NumPy's TypeError for a call with the wrong number of operands: raised
+/// by Python's call itself, before any op runs, so every target answers it
+/// here and a device never sees the case.
+pub fn arity_error(case: &Case) -> Option<CaseOutcome> {
+    let op = case.op.op()?;
+    (case.inputs.len() != op.arity()).then(|| CaseOutcome::Error {
+        exception: "TypeError".into(),
+        message: format!(
+            "{} takes {} input(s), the case has {}",
+            op.name(),
+            op.arity(),
+            case.inputs.len()
+        ),
+    })
+}
+
 /// Executes `case` with fnp-core (building its `generate` inputs for the
 /// time of the call).
 pub fn execute(case: &Case) -> CaseOutcome {
@@ -98,16 +114,8 @@ pub fn execute(case: &Case) -> CaseOutcome {
             reason: NOT_IMPLEMENTED.into(),
         };
     };
-    if case.inputs.len() != op.arity() {
-        return CaseOutcome::Error {
-            exception: "TypeError".into(),
-            message: format!(
-                "{} takes {} input(s), the case has {}",
-                op.name(),
-                op.arity(),
-                case.inputs.len()
-            ),
-        };
+    if let Some(e) = arity_error(case) {
+        return e;
     }
     let storage: Vec<Aligned> = case
         .inputs
@@ -137,7 +145,7 @@ pub fn execute(case: &Case) -> CaseOutcome {
     };
     let mut params = match fnp_core::wire::reduce_params(&wire_params) {
         Ok(p) => p,
-        Err(e) => return convert::outcome_of(crate::device::Reply::Refused(e)),
+        Err(e) => return convert::outcome_of(crate::device::Reply::Refused(e), None),
     };
     params.where_mask = mask;
     let plan = match fnp_core::plan(op, &views, &params, case.params.mode) {
@@ -147,16 +155,19 @@ pub fn execute(case: &Case) -> CaseOutcome {
     let mut out = Aligned::zeroed(plan.out_bytes);
     let mut scratch = vec![0u64; plan.scratch_len];
     match plan.execute(out.bytes_mut(), &mut scratch) {
-        Ok(result) => CaseOutcome::Ok {
-            dtype: result.dtype,
-            shape: result.shape.dims().to_vec(),
-            bytes: out
-                .bytes()
-                .get(..result.byte_len())
-                .unwrap_or_default()
-                .to_vec(),
-            flags: result.flags,
-        },
+        Ok(result) => {
+            let bytes = out.bytes().get(..result.byte_len()).unwrap_or_default();
+            CaseOutcome::array(
+                Some(op),
+                result.dtype,
+                result.shape.dims().to_vec(),
+                bytes.to_vec(),
+                result.flags,
+            )
+            .unwrap_or_else(|| CaseOutcome::Crashed {
+                detail: format!("{op} wrote {} bytes, not its outputs' size", bytes.len()),
+            })
+        }
         Err(h) => halted(h),
     }
 }

@@ -42,7 +42,7 @@ use std::path::Path;
 
 use anyhow::Context;
 use fnp_core::table::{Keyword, Keywords};
-use fnp_core::{BinaryOp, DType, OperandType, ReduceOp, UnaryOp};
+use fnp_core::{BinaryOp, DType, MultiOp, OperandType, ReduceOp, UnaryOp};
 use serde_json::{json, Map, Value};
 
 use crate::corpus::{c_strides, splitmix64};
@@ -2228,7 +2228,129 @@ pub fn generate(seed: u64) -> Vec<GeneratedFile> {
         render("large", seed, large_suite(seed)),
         render("adversarial", seed, adversarial_suite()),
         render("methods", seed, methods_suite(seed)),
+        render("outputs", seed, outputs_suite(seed)),
     ]
+}
+
+/// The ufuncs with two outputs (divmod, modf, frexp): every dtype, edge
+/// values against each other, broadcasting, strided layouts, 0-d and empty
+/// arrays, Python scalars and mixed dtypes.
+fn outputs_suite(seed: u64) -> Suite {
+    let mut rng = Rng::new(seed ^ 0x4f55_5450_5554);
+    let rng = &mut rng;
+    let mut s = Suite::default();
+    for m in MultiOp::ALL {
+        let op = m.name();
+        for d in DType::ALL {
+            let sig = d.name();
+            let arrays = |shape: &[usize], rng: &mut Rng| -> Vec<Value> {
+                (0..m.arity())
+                    .map(|_| input(d, shape, &random_values(d, size(shape), rng), None))
+                    .collect()
+            };
+            for _ in 0..3 {
+                let shape = random_shape(rng, 12);
+                s.push(op, "rand", sig, arrays(&shape, rng), None);
+            }
+            // Every edge value (against every other, for divmod).
+            let edges = edge_values(d);
+            let n = edges.len() / d.itemsize();
+            let inputs = if m.arity() == 2 {
+                vec![
+                    input(d, &[n, 1], &edges, None),
+                    input(d, &[n], &edges, None),
+                ]
+            } else {
+                vec![input(d, &[n], &edges, None)]
+            };
+            s.push(op, "edge", sig, inputs, None);
+            for shape in [vec![], vec![0], vec![2, 0]] {
+                s.push(op, "shape", sig, arrays(&shape, rng), None);
+            }
+            for (shape, layout_a, layout_b) in binary_layouts() {
+                let mut inputs = vec![input(
+                    d,
+                    &shape,
+                    &random_values(d, size(&shape), rng),
+                    layout_a,
+                )];
+                if m.arity() == 2 {
+                    let v = random_values(d, size(&shape), rng);
+                    inputs.push(input(d, &shape, &v, layout_b));
+                }
+                s.push(op, "layout", sig, inputs, None);
+            }
+            if m.arity() == 2 {
+                // Broadcasting, and a Python scalar on either side.
+                let a = random_shape(rng, 12);
+                let b = broadcast_partner(&a, rng);
+                let va = random_values(d, size(&a), rng);
+                let vb = random_values(d, size(&b), rng);
+                s.push(
+                    op,
+                    "bcast",
+                    sig,
+                    vec![input(d, &a, &va, None), input(d, &b, &vb, None)],
+                    None,
+                );
+                let py = if d.is_float() {
+                    scalar_input(DType::Float64, &f64_bytes(DType::Float64, &[-2.5]))
+                } else {
+                    scalar_input(DType::Int64, &int_bytes(DType::Int64, &[3]))
+                };
+                let v = random_values(d, 5, rng);
+                s.push(
+                    op,
+                    "scalar",
+                    sig,
+                    vec![input(d, &[5], &v, None), py.clone()],
+                    None,
+                );
+                s.push(op, "scalar", sig, vec![py, input(d, &[5], &v, None)], None);
+            }
+        }
+        // Mixed dtypes: the loop is the promoted one.
+        for (x, y) in [
+            (DType::Int8, DType::UInt8),
+            (DType::Int32, DType::Float32),
+            (DType::UInt64, DType::Int64),
+            (DType::Float32, DType::Float64),
+            (DType::Bool, DType::Int16),
+        ] {
+            let sig = format!("{}_{}", x.name(), y.name());
+            let vx = random_values(x, 6, rng);
+            let mut inputs = vec![input(x, &[6], &vx, None)];
+            if m.arity() == 2 {
+                inputs.push(input(y, &[6], &random_values(y, 6, rng), None));
+            }
+            s.push(op, "mixed", &sig, inputs, None);
+        }
+        // A Python scalar alone (NumPy's 0-d answer), and one out of the
+        // array's range (OverflowError).
+        let three = scalar_input(DType::Float64, &f64_bytes(DType::Float64, &[-3.75]));
+        if m.arity() == 1 {
+            s.push(op, "scalar", "float64", vec![three], None);
+        } else {
+            let big = scalar_input(DType::Int64, &int_bytes(DType::Int64, &[300]));
+            let u8s = input(
+                DType::UInt8,
+                &[2],
+                &int_bytes(DType::UInt8, &[7, 250]),
+                None,
+            );
+            s.push(op, "scalar", "uint8", vec![u8s, big], None);
+        }
+    }
+    // A missing operand is NumPy's TypeError (an extra one would be
+    // NumPy's `out=`).
+    let one = input(
+        DType::Float64,
+        &[1],
+        &f64_bytes(DType::Float64, &[1.5]),
+        None,
+    );
+    s.push("divmod", "args", "float64", vec![one], None);
+    s
 }
 
 /// Hostile but schema-valid cases: deep ndim, zero strides that make a
@@ -2451,6 +2573,21 @@ mod tests {
     }
 
     #[test]
+    fn the_outputs_suite_covers_every_two_output_ufunc_and_dtype() {
+        let files = generate(5);
+        let outputs = files.iter().find(|f| f.name == "outputs.json").unwrap();
+        assert!((300..=1_000).contains(&outputs.cases), "{}", outputs.cases);
+        for m in MultiOp::ALL {
+            for d in DType::ALL {
+                for family in ["rand", "edge", "shape", "layout"] {
+                    let probe = format!("\"{}/{family}/{}/0\"", m.name(), d.name());
+                    assert!(outputs.text.contains(&probe), "{probe}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn the_methods_suite_is_small_and_names_numpy_methods() {
         let files = generate(5);
         let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
@@ -2462,7 +2599,8 @@ mod tests {
                 "unary.json",
                 "large.json",
                 "adversarial.json",
-                "methods.json"
+                "methods.json",
+                "outputs.json"
             ]
         );
         let methods = &files[5];

@@ -53,8 +53,9 @@ pub fn ops_json() -> Vec<Value> {
 /// `binary`, `unary`, `reduction` or `method` (`add.reduce`).
 pub fn kind(op: Op) -> &'static str {
     match op {
-        Op::Binary(_) => "binary",
-        Op::Unary(_) => "unary",
+        // divmod is a binary ufunc with two outputs, modf and frexp unary.
+        Op::Binary(_) | Op::Multi(fnp_core::MultiOp::Divmod) => "binary",
+        Op::Unary(_) | Op::Multi(_) => "unary",
         Op::Reduce(_) => "reduction",
         Op::Method(..) | Op::UnaryAt(_) => "method",
     }
@@ -69,6 +70,7 @@ pub fn family(op: Op) -> String {
         Op::Reduce(r) => format!("{:?}", r.kind()),
         Op::Method(_, m) => m.name().to_string(),
         Op::UnaryAt(_) => Method::At.name().to_string(),
+        Op::Multi(_) => "TwoOutputs".to_string(),
     };
     snake_case(&camel)
 }
@@ -102,7 +104,7 @@ pub fn keywords(op: Op) -> (Vec<&'static str>, bool) {
             let names = vec!["axis", "keepdims", "where", "initial", "dtype"];
             return (names, fnp_core::reorderable(b));
         }
-        Op::Binary(_) | Op::Unary(_) => return (Vec::new(), false),
+        Op::Binary(_) | Op::Unary(_) | Op::Multi(_) => return (Vec::new(), false),
     };
     let set: Keywords = r.keywords();
     let mut names = vec!["axis"];

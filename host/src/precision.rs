@@ -331,12 +331,14 @@ mod tests {
                 shape: vec![bytes.len() / dtype.itemsize()],
                 bytes: bytes.clone(),
                 flags: FpFlags::NONE,
+                more: Vec::new(),
             },
             CaseOutcome::Ok {
                 dtype,
                 shape: vec![bytes.len() / dtype.itemsize()],
                 bytes,
                 flags: FpFlags::NONE,
+                more: Vec::new(),
             },
         )
     }

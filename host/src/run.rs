@@ -49,7 +49,7 @@ pub struct RunArgs {
     /// job; `fnp report merge` joins the slices' reports.
     #[arg(long, value_parser = crate::cli::parse_shard_arg)]
     pub shard: Option<String>,
-    /// Also write the target's own answers as an oracle (fnp.oracle.v1,
+    /// Also write the target's own answers as an oracle (fnp.oracle.v2,
     /// source `fnp:<target>`): FILE.json for one corpus, else a directory
     /// of one file per corpus. Pass it to another run's `--oracle` to diff
     /// two targets directly.
@@ -463,7 +463,7 @@ pub fn measured(rows: &[Row]) -> crate::precision::Measured {
     m
 }
 
-/// The target's own answers in fnp.oracle.v1 form, one document per
+/// The target's own answers in fnp.oracle.v2 form, one document per
 /// corpus (only the cases that ran), `source` naming the target.
 pub fn answers_json(
     target: &str,
@@ -487,11 +487,8 @@ pub fn answers_json(
                         shape,
                         bytes,
                         flags,
-                    } => json!({
-                        "id": r.id, "status": "ok", "dtype": dtype.name(), "shape": shape,
-                        "data": crate::value::decode_values(*dtype, bytes),
-                        "fp_flags": flags.names().collect::<Vec<_>>(),
-                    }),
+                        more,
+                    } => crate::oracle::ok_json(&r.id, shape, (*dtype, bytes), more, *flags),
                     crate::case::CaseOutcome::Error { exception, .. } => {
                         json!({"id": r.id, "status": "error", "error": exception})
                     }
@@ -507,7 +504,7 @@ pub fn answers_json(
                 })
                 .collect();
             let doc = json!({
-                "schema": "fnp.oracle.v1",
+                "schema": "fnp.oracle.v2",
                 "corpus": name,
                 "corpus_sha256": corpus.sha256,
                 "source": format!("fnp:{target}"),

@@ -15,8 +15,10 @@ use serde_json::Value;
 pub enum Kind {
     /// `fnp.cases.v1`
     Cases,
-    /// `fnp.oracle.v1`
+    /// `fnp.oracle.v2`: results may list several outputs.
     Oracle,
+    /// `fnp.oracle.v1`: still read.
+    OracleV1,
     /// `fnp.report.v1`
     Report,
     /// `fnp.log.v1`: one line of `fnp run`'s JSON Lines log.
@@ -31,9 +33,10 @@ pub enum Kind {
 
 impl Kind {
     /// Every schema, in `schemas/` file order.
-    pub const ALL: [Kind; 7] = [
+    pub const ALL: [Kind; 8] = [
         Kind::Cases,
         Kind::Oracle,
+        Kind::OracleV1,
         Kind::Report,
         Kind::Log,
         Kind::Manifest,
@@ -45,7 +48,8 @@ impl Kind {
     pub const fn id(self) -> &'static str {
         match self {
             Kind::Cases => "fnp.cases.v1",
-            Kind::Oracle => "fnp.oracle.v1",
+            Kind::Oracle => "fnp.oracle.v2",
+            Kind::OracleV1 => "fnp.oracle.v1",
             Kind::Report => "fnp.report.v1",
             Kind::Log => "fnp.log.v1",
             Kind::Manifest => "fnp.bundle.manifest.v1",
@@ -63,7 +67,8 @@ impl Kind {
     pub const fn text(self) -> &'static str {
         match self {
             Kind::Cases => include_str!("../../schemas/fnp.cases.v1.json"),
-            Kind::Oracle => include_str!("../../schemas/fnp.oracle.v1.json"),
+            Kind::Oracle => include_str!("../../schemas/fnp.oracle.v2.json"),
+            Kind::OracleV1 => include_str!("../../schemas/fnp.oracle.v1.json"),
             Kind::Report => include_str!("../../schemas/fnp.report.v1.json"),
             Kind::Log => include_str!("../../schemas/fnp.log.v1.json"),
             Kind::Manifest => include_str!("../../schemas/fnp.bundle.manifest.v1.json"),
@@ -76,7 +81,7 @@ impl Kind {
     const fn list_key(self) -> &'static str {
         match self {
             Kind::Cases | Kind::Report => "cases",
-            Kind::Oracle => "results",
+            Kind::Oracle | Kind::OracleV1 => "results",
             Kind::Manifest => "files",
             Kind::Frames => "frames",
             Kind::Info => "ops",

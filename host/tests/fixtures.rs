@@ -28,7 +28,7 @@ fn every_committed_oracle_answers_its_corpus() {
         &root().join("fixtures/oracles"),
     )
     .unwrap();
-    assert_eq!(pairs.len(), 6);
+    assert_eq!(pairs.len(), 7);
     for (corpus, oracle) in &pairs {
         assert_eq!(oracle.source, "numpy", "{}", oracle.path.display());
         assert_eq!(oracle.results.len(), corpus.cases.len());

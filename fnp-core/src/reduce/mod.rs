@@ -111,11 +111,7 @@ pub fn reduce(
             crate::element::with_dtype!(r.dtype, T => typed::<T, Pre>(op, a, p, &r, out, scratch))?
         }
     };
-    Ok(Output {
-        dtype: r.dtype,
-        shape: r.shape,
-        flags,
-    })
+    Ok(Output::new(r.dtype, r.shape, flags))
 }
 
 /// [`reduce`] with the result dtype (`T`) and the input's element type
@@ -147,11 +143,7 @@ pub(crate) fn reduce_as<T: Num, I: Element>(
         return Err(Error::InvalidType);
     }
     let flags = typed::<T, Plain<I>>(op, a, p, &r, out, scratch)?;
-    Ok(Output {
-        dtype: r.dtype,
-        shape: r.shape,
-        flags,
-    })
+    Ok(Output::new(r.dtype, r.shape, flags))
 }
 
 /// argmin/argmax of an input whose element type is fixed at compile time
@@ -171,11 +163,7 @@ pub(crate) fn reduce_arg<I: Num>(
         .get_mut(..n)
         .ok_or_else(|| Error::short_output::<i64>(n))?;
     let flags = arg::<I>((op == ReduceOp::Argmax, a, r.axis, out), false)?;
-    Ok(Output {
-        dtype: r.dtype,
-        shape: r.shape,
-        flags,
-    })
+    Ok(Output::new(r.dtype, r.shape, flags))
 }
 
 #[cfg(test)]

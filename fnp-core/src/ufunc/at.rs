@@ -179,11 +179,7 @@ fn run(u: Ufunc, inputs: &[ArrayRef<'_>], out: &mut [u8]) -> Result<Output> {
         copy_c_order(a, out);
     }
     let flags = apply(u, &plan, out)?;
-    Ok(Output {
-        dtype: plan.dtype,
-        shape: plan.shape,
-        flags,
-    })
+    Ok(Output::new(plan.dtype, plan.shape, flags))
 }
 
 /// Runs a checked call on `out`, `a`'s elements in C order.

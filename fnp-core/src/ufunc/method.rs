@@ -432,11 +432,7 @@ pub fn method(
         };
         fold(method, op, &r, &walk, &mut pass)?
     });
-    Ok(Output {
-        dtype: r.dtype,
-        shape: r.shape,
-        flags,
-    })
+    Ok(Output::new(r.dtype, r.shape, flags))
 }
 
 /// The op's loop with the accumulator's type `T` as first operand and

@@ -12,6 +12,7 @@ mod driver;
 mod extra;
 pub(crate) mod kernels;
 mod method;
+mod multi;
 pub(crate) mod unary;
 mod vmath;
 
@@ -31,6 +32,8 @@ pub use at::{
 };
 pub(crate) use kernels::BinaryKernel;
 pub use method::{method, method_dtype, method_output, reorderable};
+pub(crate) use multi::multi_parts;
+pub use multi::{multi, multi_bytes, multi_output};
 pub use unary::unary;
 
 /// Elements gathered per inner-loop chunk when an input needs a cast or is
@@ -223,13 +226,7 @@ pub fn binary(op: BinaryOp, a: &ArrayRef<'_>, b: &ArrayRef<'_>, out: &mut [u8]) 
         .get_mut(..needed)
         .ok_or_else(|| Error::short_output::<u8>(needed))?;
     let loop_dtype = op.loop_dtype(a.operand_type(), b.operand_type())?;
-    let done = |flags| {
-        Ok(Output {
-            dtype,
-            shape,
-            flags,
-        })
-    };
+    let done = |flags| Ok(Output::new(dtype, shape, flags));
     // The logical ufuncs convert a Python int to int64 first.
     if op.family() == BinaryFamily::Logical
         && [a, b]
@@ -289,11 +286,7 @@ where
     }
     let shape = broadcast_shapes(a.shape(), b.shape())?;
     let flags = drive_stored::<SA, SB, T, T, T, _>(a, b, &shape, out, K::apply)?;
-    Ok(Output {
-        dtype,
-        shape,
-        flags,
-    })
+    Ok(Output::new(dtype, shape, flags))
 }
 
 /// A binary ufunc of the other families (comparisons, logical, bitwise,
@@ -341,11 +334,7 @@ where
             extra::Binary::WithExponent(_) => return Err(Error::Unsupported),
         }
     };
-    Ok(Output {
-        dtype: O::DTYPE,
-        shape,
-        flags,
-    })
+    Ok(Output::new(O::DTYPE, shape, flags))
 }
 
 /// The weak Python int operand's value, if it lies outside the integer

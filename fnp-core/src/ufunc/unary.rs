@@ -90,11 +90,7 @@ pub fn unary(op: UnaryOp, x: &ArrayRef<'_>, out: &mut [u8]) -> Result<Output> {
         .ok_or_else(|| Error::short_output::<u8>(needed))?;
     let loop_dtype = op.loop_of(x)?;
     let flags = crate::element::with_dtype!(loop_dtype, T => run::<T>(op, x, out)?);
-    Ok(Output {
-        dtype,
-        shape,
-        flags,
-    })
+    Ok(Output::new(dtype, shape, flags))
 }
 
 fn run<T: extra::Loops>(op: UnaryOp, x: &ArrayRef<'_>, out: &mut [u8]) -> Result<FpFlags> {
@@ -124,11 +120,17 @@ where
         Unary::ToBool(kernel) => drive::<S, _, _, _>(x, same::<O, Bool>(out)?, kernel)?,
         Unary::ToU8(kernel) => drive::<S, _, _, _>(x, same::<O, u8>(out)?, kernel)?,
     };
-    Ok(Output {
-        dtype: O::DTYPE,
-        shape: *x.shape(),
-        flags,
-    })
+    Ok(Output::new(O::DTYPE, *x.shape(), flags))
+}
+
+/// The unary driver with a kernel of the caller's, for the outputs of the
+/// two-output ufuncs (one pass per output).
+pub(crate) fn map<A, O, K>(x: &ArrayRef<'_>, out: &mut [O], kernel: K) -> Result<FpFlags>
+where
+    A: LoopElement,
+    K: Fn(&[A], &mut [O]) -> Result<FpFlags>,
+{
+    drive::<Erased, A, O, K>(x, out, kernel)
 }
 
 /// The unary driver: the input (stored as `S`) walked with the

@@ -1031,3 +1031,45 @@ fn reduction_errors_each_have_their_reason() {
     // np.var(np.arange(6.)) == 35/12
     assert_eq!(data, (35.0f64 / 12.0).to_le_bytes());
 }
+
+#[test]
+fn two_output_ufuncs_send_both_outputs() {
+    use crate::{MultiOp, Op};
+    // np.divmod(int32 [7, -7], 2) = ([3, -4], [1, 1]).
+    let a = le_i32(&[7, -7]);
+    let b = le_i32(&[2]);
+    let case = binary_case(
+        Op::Multi(MultiOp::Divmod).code(),
+        array(DType::Int32, &[2], &a),
+        array(DType::Int32, &[1], &b),
+    );
+    let (dtype, shape, data) = result_of(serve_with(64, &case));
+    assert_eq!((dtype, shape), (DType::Int32 as u8, vec![2]));
+    assert_eq!(data, le_i32(&[3, -4, 1, 1]));
+    // np.frexp(float64 [8.0, -0.75]) = ([0.5, -0.75], int32 [4, 0]): the
+    // exponent follows the mantissa in its own dtype.
+    let x: Vec<u8> = [8.0f64, -0.75]
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .collect();
+    let mut frexp = reduce_case(
+        crate::ReduceOp::Sum,
+        array(DType::Float64, &[2], &x),
+        Params::default(),
+    );
+    frexp.op = Op::Multi(MultiOp::Frexp).code();
+    let (dtype, shape, data) = result_of(serve_with(64, &frexp));
+    assert_eq!((dtype, shape), (DType::Float64 as u8, vec![2]));
+    let mut expected: Vec<u8> = [0.5f64, -0.75]
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .collect();
+    expected.extend(le_i32(&[4, 0]));
+    assert_eq!(data, expected);
+    // They have no methods, and divmod takes two operands.
+    frexp.method = crate::Method::Reduce as u8;
+    assert_eq!(refused(&frexp).reason, Reason::UnknownOp);
+    let mut one = case.clone();
+    one.inputs = Bounded::from_slice(&[array(DType::Int32, &[2], &a)]).unwrap();
+    assert_eq!(refused(&one).reason, Reason::Arity);
+}

@@ -288,8 +288,9 @@ fn broadcast_len(a: &[usize], b: &[usize]) -> Option<usize> {
     Some(n)
 }
 
-/// The outcome a report records for a device reply.
-pub fn outcome_of(reply: Reply) -> CaseOutcome {
+/// The outcome a report records for a device reply to a case of `op`
+/// (which says whether the reply holds a second output).
+pub fn outcome_of(reply: Reply, op: Option<fnp_core::Op>) -> CaseOutcome {
     match reply {
         Reply::Array {
             dtype,
@@ -297,12 +298,14 @@ pub fn outcome_of(reply: Reply) -> CaseOutcome {
             bytes,
             flags,
             ..
-        } => CaseOutcome::Ok {
-            dtype,
-            shape,
-            bytes,
-            flags,
-        },
+        } => {
+            let len = bytes.len();
+            CaseOutcome::array(op, dtype, shape, bytes, flags).unwrap_or_else(|| {
+                CaseOutcome::Crashed {
+                    detail: format!("the device sent {len} result bytes, not its outputs' size"),
+                }
+            })
+        }
         Reply::Raised(e) => crate::exec::fail(e),
         Reply::Refused(e) => match e.reason {
             Reason::Hardened => match fnp_core::Refusal::from_code(e.detail) {

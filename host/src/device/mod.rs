@@ -272,7 +272,9 @@ impl<T: Transport> Client<T> {
         let payload = self.link.recv_payload(deadline)?;
         let msg = decode(&payload).map_err(LinkError::Frame)?;
         match msg {
-            Message::Result(r) if r.id == case.id => reply_of(&r),
+            Message::Result(r) if r.id == case.id => {
+                reply_of(&r, fnp_core::Op::from_codes(case.op, case.method).ok())
+            }
             Message::Error(e) if e.id.is_none_or(|id| id == case.id) => {
                 let reason = Reason::try_from(e.reason)
                     .map_err(|_| LinkError::Unexpected("unknown reason code"))?;
@@ -297,7 +299,10 @@ impl<T: Transport> Client<T> {
     }
 }
 
-fn reply_of(r: &wire::CaseResult<'_>) -> Result<Reply, LinkError> {
+/// The reply a Result frame for a case of `op` carries. A two-output
+/// ufunc's data holds both outputs, the second's dtype following from the
+/// op ([`fnp_core::Op::second_output`]).
+fn reply_of(r: &wire::CaseResult<'_>, op: Option<fnp_core::Op>) -> Result<Reply, LinkError> {
     if r.error != 0 {
         return Ok(Reply::Raised(
             wire::error_from_code(r.error).unwrap_or(Error::Unsupported),
@@ -313,9 +318,10 @@ fn reply_of(r: &wire::CaseResult<'_>) -> Result<Reply, LinkError> {
         .map(|&d| usize::try_from(d))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|_| LinkError::Frame(WireError::new(Reason::TooLarge)))?;
-    let expected = shape
-        .iter()
-        .try_fold(dtype.itemsize(), |acc, &d| acc.checked_mul(d));
+    let item = dtype.itemsize()
+        + op.and_then(|op| op.second_output(dtype))
+            .map_or(0, DType::itemsize);
+    let expected = shape.iter().try_fold(item, |acc, &d| acc.checked_mul(d));
     if r.shape.overflowed() || expected != Some(r.data.len()) {
         return Err(LinkError::Frame(WireError::new(Reason::LayoutMismatch)));
     }

@@ -134,6 +134,9 @@ impl<D: Device> Target for DeviceTarget<D> {
         };
         let case = case.as_ref();
         self.last_instructions = None;
+        if let Some(e) = crate::exec::arity_error(case) {
+            return e;
+        }
         let mask = mask_bytes(case);
         let id = self.next_id;
         self.next_id = self.next_id.wrapping_add(1);
@@ -171,7 +174,7 @@ impl<D: Device> Target for DeviceTarget<D> {
                 if let Reply::Array { instructions, .. } = &reply {
                     self.last_instructions = *instructions;
                 }
-                outcome_of(reply)
+                outcome_of(reply, case.op.op())
             }
             Err(LinkError::TimedOut) => {
                 self.timed_out += 1;

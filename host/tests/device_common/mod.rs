@@ -149,7 +149,9 @@ pub fn cases() -> Vec<Case> {
 /// maximum.accumulate(int32 [3,1,4,1,5]) = int32 [3,3,4,4,5];
 /// subtract.reduce(int32 [[1,2,3],[4,5,6]], axis=1) = int32 [-4,-7];
 /// add.at(int32 [0,0,0], [0,0,2], int32 [1]) leaves int32 [2,0,1];
-/// negative.at(float64 [1,2], [0,0,1]) leaves float64 [1,-2].
+/// negative.at(float64 [1,2], [0,0,1]) leaves float64 [1,-2];
+/// divmod(int32 [7,-7], int32 [2]) = (int32 [3,-4], int32 [1,1]);
+/// frexp(float64 [8,-0.75]) = (float64 [0.5,-0.75], int32 [4,0]).
 pub fn reduction_cases() -> Vec<Case> {
     let int8 = input(DType::Int8, &[2], &[100i8, 100], |x| {
         x.to_le_bytes().to_vec()
@@ -200,6 +202,12 @@ pub fn reduction_cases() -> Vec<Case> {
                 }),
             ],
         ),
+        case(
+            "divmod_i32",
+            "divmod",
+            vec![i32s(&[2], &[7, -7]), i32s(&[1], &[2])],
+        ),
+        case("frexp_f64", "frexp", vec![f64s(&[2], &[8.0, -0.75])]),
     ];
     v[7].params.axis = Some(AxisParam::One(1));
     v[0].params.axis = Some(AxisParam::One(0));
@@ -228,16 +236,23 @@ pub fn describe(case: &Case, outcome: &CaseOutcome) -> String {
             shape,
             bytes,
             flags,
+            more,
         } => {
-            let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+            let hex =
+                |bytes: &[u8]| -> String { bytes.iter().map(|b| format!("{b:02x}")).collect() };
             let names: Vec<&str> = flags.names().collect();
+            // A second output (divmod, modf, frexp) follows as `+ dtype hex`.
+            let rest: String = more
+                .iter()
+                .map(|(d, b)| format!(" + {} {}", d.name(), hex(b)))
+                .collect();
             format!(
-                "{} ok {} {:?} [{}] {}",
+                "{} ok {} {:?} [{}] {}{rest}",
                 case.id,
                 dtype.name(),
                 shape,
                 names.join(","),
-                hex
+                hex(bytes)
             )
         }
         CaseOutcome::Error { exception, .. } => format!("{} error {exception}", case.id),
