@@ -139,7 +139,23 @@ class NumpyOracle:
             kw["dtype"] = np.dtype(params["dtype"])
         if "ddof" in params:
             kw["ddof"] = float.fromhex(params["ddof"])
+        if "casting" in params:
+            kw["casting"] = params["casting"]
         return kw
+
+    def outs(self, params, args, blob):
+        """out= as a tuple, one entry per output: a fresh array holding the
+        case's contents, input k's own array object ({"input": k}, in
+        place) or None (NumPy allocates)."""
+        made = []
+        for o in params["out"]:
+            if o is None:
+                made.append(None)
+            elif "input" in o:
+                made.append(args[o["input"]])
+            else:
+                made.append(self.operand(o, blob))
+        return tuple(made)
 
     def run(self, case, blob):
         np = self.np
@@ -170,9 +186,15 @@ class NumpyOracle:
             kw = self.kwargs(case.get("params", {}))
             call = lambda args: fn(*args, **kw)
         elif isinstance(fn, np.ufunc):
-            # A binary or unary ufunc of the table, or any other NumPy ufunc,
-            # is called on its arrays as is.
-            call = lambda args: fn(*args)
+            # A ufunc of the table, or any other NumPy ufunc, on its arrays
+            # with the case's keywords (out=, where=, casting=).
+            params = case.get("params", {})
+            kw = self.kwargs(params)
+
+            def call(args):
+                if "out" in params:
+                    kw["out"] = self.outs(params, args, blob)
+                return fn(*args, **kw)
         elif kind is not None:
             return {"status": "unsupported",
                     "reason": "NumPy %s has no %s %s" % (self.version, kind, op)}

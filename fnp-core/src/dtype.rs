@@ -172,6 +172,83 @@ impl DType {
     }
 }
 
+/// NumPy's `casting=` rule: which casts of a ufunc's result into `out=`
+/// (and of inputs into a loop) are allowed. The discriminant is the wire
+/// code.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+#[repr(u8)]
+pub enum Casting {
+    /// `"no"`: the same dtype only.
+    No = 0,
+    /// `"equiv"`: the same dtype in any byte order (fnp's dtypes are all
+    /// little-endian, so as `No`).
+    Equiv = 1,
+    /// `"safe"`: every value is kept (`np.can_cast(a, b)`).
+    Safe = 2,
+    /// `"same_kind"` (NumPy's default): safe, or within the kind order
+    /// bool < unsigned < signed < float (`float64` to `float32`, `uint8`
+    /// to `int8`; not `int8` to `uint8`, not float to int).
+    #[default]
+    SameKind = 3,
+    /// `"unsafe"`: anything.
+    Unsafe = 4,
+}
+
+impl Casting {
+    /// Every rule, in code order.
+    pub const ALL: [Casting; 5] = [
+        Casting::No,
+        Casting::Equiv,
+        Casting::Safe,
+        Casting::SameKind,
+        Casting::Unsafe,
+    ];
+
+    /// NumPy's spelling (`"same_kind"`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Casting::No => "no",
+            Casting::Equiv => "equiv",
+            Casting::Safe => "safe",
+            Casting::SameKind => "same_kind",
+            Casting::Unsafe => "unsafe",
+        }
+    }
+
+    /// The rule NumPy spells `name`.
+    pub fn from_name(name: &str) -> Option<Casting> {
+        Casting::ALL.into_iter().find(|c| c.name() == name)
+    }
+
+    /// The rule with wire code `code`.
+    pub fn from_code(code: u8) -> Option<Casting> {
+        Casting::ALL.get(usize::from(code)).copied()
+    }
+
+    /// `np.can_cast(from, to, casting=self)`.
+    pub const fn allows(self, from: DType, to: DType) -> bool {
+        const fn rank(k: Kind) -> u8 {
+            match k {
+                Kind::Bool => 0,
+                Kind::UnsignedInt => 1,
+                Kind::SignedInt => 2,
+                Kind::Float => 3,
+            }
+        }
+        match self {
+            Casting::No | Casting::Equiv => from as u8 == to as u8,
+            Casting::Safe => result_type(from, to) as u8 == to as u8,
+            Casting::SameKind => {
+                result_type(from, to) as u8 == to as u8 || rank(from.kind()) <= rank(to.kind())
+            }
+            Casting::Unsafe => true,
+        }
+    }
+}
+
 impl TryFrom<u8> for DType {
     type Error = Error;
 

@@ -56,6 +56,9 @@ pub enum Error {
     Float16,
     /// An index outside its axis (`reduceat`'s indices; IndexError).
     IndexOutOfBounds,
+    /// A ufunc's result cannot be cast into `out=` under the call's
+    /// `casting=` rule (NumPy's UFuncTypeError, a TypeError).
+    Casting,
 }
 
 /// `core::result::Result` with fnp's [`Error`].
@@ -73,7 +76,7 @@ impl Error {
             | Error::DuplicateAxis
             | Error::EmptyReduction
             | Error::InvalidArgument => "ValueError",
-            Error::NoLoop | Error::InvalidType => "TypeError",
+            Error::NoLoop | Error::InvalidType | Error::Casting => "TypeError",
             Error::PythonIntOverflow => "OverflowError",
             Error::AxisOutOfBounds => "AxisError",
             Error::IndexOutOfBounds => "IndexError",
@@ -154,6 +157,9 @@ impl core::fmt::Display for Error {
             Error::Unsupported => f.write_str("not supported by fnp-core"),
             Error::Float16 => f.write_str("NumPy answers in float16, which fnp-core does not have"),
             Error::IndexOutOfBounds => f.write_str("index out of bounds for its axis"),
+            Error::Casting => {
+                f.write_str("the result cannot be cast to out='s dtype under casting=")
+            }
         }
     }
 }

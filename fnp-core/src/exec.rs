@@ -12,7 +12,7 @@ use crate::array::ArrayRef;
 use crate::dtype::DType;
 use crate::error::Error;
 use crate::harden::{self, Hardening, Mode, Refusal};
-use crate::op::{call, output_of, scratch_len, Op};
+use crate::op::{call, out_bytes, output_of, scratch_len, Op};
 use crate::output::Output;
 use crate::reduce::ReduceParams;
 use crate::shape::Shape;
@@ -73,11 +73,10 @@ pub fn plan<'p, 'a>(
         harden::check(op, inputs, params, &Hardening::DEFAULT).map_err(Halt::Refused)?;
     }
     let (dtype, shape) = output_of(op, inputs, params)?;
-    let item = dtype.itemsize() + op.second_output(dtype).map_or(0, DType::itemsize);
-    let out_bytes = shape
-        .size()
-        .checked_mul(item)
-        .ok_or(Halt::TooLarge { needed: u64::MAX })?;
+    let out_bytes = match out_bytes(op, inputs, params) {
+        Err(Error::ShapeOverflow) => return Err(Halt::TooLarge { needed: u64::MAX }),
+        other => other?,
+    };
     let scratch_len = scratch_len(op, inputs, params)?;
     Ok(Plan {
         op,

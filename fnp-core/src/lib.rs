@@ -102,15 +102,15 @@ pub mod wire;
 pub(crate) const SMALL: bool = cfg!(feature = "small");
 
 pub use array::ArrayRef;
-pub use dtype::{result_type, result_type_weak, DType, Kind, OperandType};
+pub use dtype::{result_type, result_type_weak, Casting, DType, Kind, OperandType};
 pub use element::{Bool, Element};
 pub use error::{Buffer, Error, Result};
 pub use exec::{execute, plan, Halt, Plan};
 pub use flags::FpFlags;
 pub use harden::{Hardening, Mode, Refusal};
-pub use op::{call, output_of, scratch_len};
+pub use op::{call, out_bytes, output_of, scratch_len};
 pub use output::Output;
-pub use reduce::{reduce, Axes, ReduceParams, Scalar};
+pub use reduce::{reduce, Axes, OutArray, ReduceParams, Scalar};
 pub use shape::{broadcast_shapes, Layout, Shape, MAX_NDIM};
 pub use table::{
     BinaryFamily, BinaryOp, Identity, Keyword, Keywords, Method, MultiOp, Op, OutRule, ReduceKind,

@@ -9,7 +9,7 @@ use crate::precision::{Dtypes, Entry, Policy};
 use crate::reduce::{reduce, ReduceParams};
 use crate::shape::{Layout, Shape};
 use crate::table::{BinaryOp, MultiOp, UnaryOp};
-use crate::ufunc::{binary, unary};
+use crate::ufunc::{binary, keywords, unary};
 
 use crate::table::Method;
 pub use crate::table::{Op, REDUCE_CODE_BASE, UNARY_CODE_BASE};
@@ -32,6 +32,10 @@ pub fn output_of(
     inputs: &[ArrayRef<'_>],
     params: &ReduceParams<'_>,
 ) -> Result<(DType, Shape)> {
+    if keywords::takes_keywords(op) && keywords::keyed(params) {
+        return keywords::output(op, inputs, params);
+    }
+    params.expect_no_call_keywords()?;
     match op {
         Op::Binary(b) => {
             check_binary_params(params)?;
@@ -63,9 +67,24 @@ pub fn output_of(
     }
 }
 
+/// Bytes of the C-contiguous result of `op` on `inputs`: both outputs,
+/// one after the other, for a two-output ufunc; with `out=` the out
+/// arrays' (whose contents the buffer holds before the call).
+pub fn out_bytes(op: Op, inputs: &[ArrayRef<'_>], params: &ReduceParams<'_>) -> Result<usize> {
+    if keywords::takes_keywords(op) && keywords::keyed(params) {
+        return keywords::out_bytes(op, inputs, params);
+    }
+    let (dtype, shape) = output_of(op, inputs, params)?;
+    let item = dtype.itemsize() + op.second_output(dtype).map_or(0, DType::itemsize);
+    shape.size().checked_mul(item).ok_or(Error::ShapeOverflow)
+}
+
 /// The scratch words (`u64`s) [`call`] needs: 0 for ufuncs, see
 /// [`ReduceOp::scratch_len`](crate::ReduceOp::scratch_len) for reductions.
 pub fn scratch_len(op: Op, inputs: &[ArrayRef<'_>], params: &ReduceParams<'_>) -> Result<usize> {
+    if keywords::takes_keywords(op) && keywords::keyed(params) {
+        return keywords::scratch_len(op, inputs, params);
+    }
     match op {
         Op::Binary(_) | Op::Unary(_) | Op::Method(..) | Op::UnaryAt(_) | Op::Multi(_) => {
             output_of(op, inputs, params).map(|_| 0)
@@ -89,6 +108,10 @@ pub fn call(
     out: &mut [u8],
     scratch: &mut [u64],
 ) -> Result<Output> {
+    if keywords::takes_keywords(op) && keywords::keyed(params) {
+        return keywords::call(op, inputs, params, out, scratch);
+    }
+    params.expect_no_call_keywords()?;
     match op {
         Op::Binary(b) => {
             check_binary_params(params)?;

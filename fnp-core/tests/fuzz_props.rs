@@ -210,6 +210,7 @@ fn params<'a>(raw: &RawParams, mask: Option<ArrayRef<'a>>) -> ReduceParams<'a> {
         where_mask: mask,
         dtype: raw.dtype.and_then(|d| DType::try_from(d).ok()),
         ddof: raw.ddof,
+        ..ReduceParams::default()
     }
 }
 
@@ -449,6 +450,7 @@ mod wire {
             ])
             .unwrap(),
             where_mask: None,
+            out: Bounded::default(),
         }
     }
 
@@ -513,6 +515,7 @@ mod wire {
                     },
                     inputs: Bounded::from_slice(&arrays[..arrays.len().min(2)]).unwrap(),
                     where_mask: arrays.get(2).cloned(),
+                    out: Bounded::default(),
                 };
                 let mut out = Vec::new();
                 encode(&Message::Case(case), |b| out.extend_from_slice(b)).unwrap();

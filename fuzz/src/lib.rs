@@ -17,8 +17,8 @@ use fnp_core::wire::{
     ServerConfig, WireArray,
 };
 use fnp_core::{
-    call, output_of, scratch_len, ArrayRef, Axes, BinaryOp, Buffer, DType, Error, Layout, Op,
-    ReduceParams, Scalar, Shape,
+    call, out_bytes, output_of, scratch_len, ArrayRef, Axes, BinaryOp, Buffer, Casting, DType,
+    Error, Layout, Op, OutArray, ReduceParams, Scalar, Shape,
 };
 
 /// Reads fuzz bytes as choices; past the end every choice is 0.
@@ -137,6 +137,7 @@ fn good_frame() -> Vec<u8> {
         params: Params::default(),
         inputs: Bounded::from_slice(&[array(&[2], &data), array(&[1], &data[..4])]).unwrap(),
         where_mask: None,
+        out: Bounded::default(),
     };
     let mut out = Vec::new();
     encode(&Message::Case(case), |b| out.extend_from_slice(b)).unwrap();
@@ -334,20 +335,35 @@ pub fn op_entry(data: &[u8]) {
             where_mask: mask,
             dtype,
             ddof,
+            out: [None, None],
+            casting: Casting::default(),
         }
     } else {
+        // A ufunc call's keywords: out= of any dtype, mostly of the first
+        // input's shape, and any casting rule.
+        let mut out = [None, None];
+        for slot in &mut out {
+            if c.u8() >= 128 {
+                let shape = match (c.u8() < 200, inputs.first()) {
+                    (true, Some(a)) => *a.shape(),
+                    _ => Shape::new(&[usize::from(c.u8() % 4)]).unwrap_or(Shape::SCALAR),
+                };
+                *slot = DType::try_from(c.u8() % 12)
+                    .ok()
+                    .map(|dtype| OutArray { dtype, shape });
+            }
+        }
         ReduceParams {
             where_mask: mask,
+            out,
+            casting: Casting::from_code(c.u8() % 6).unwrap_or_default(),
             ..ReduceParams::default()
         }
     };
 
     let promised = output_of(op, &inputs, &params);
     let scratch_needed = scratch_len(op, &inputs, &params);
-    let promised_bytes = promised
-        .as_ref()
-        .ok()
-        .and_then(|(d, s)| s.size().checked_mul(d.itemsize()));
+    let promised_bytes = out_bytes(op, &inputs, &params).ok();
     let out_len = if c.u8() < 200 {
         promised_bytes.unwrap_or(64).min(1 << 16)
     } else {

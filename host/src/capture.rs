@@ -289,18 +289,29 @@ fn case_job(case: &Case, blob: &mut Vec<u8>) -> anyhow::Result<Value> {
     // NumPy gets every buffer in one blob, `generate` inputs built.
     let built = case.materialized().map_err(|e| anyhow::anyhow!("{e}"))?;
     let case = built.as_ref();
-    let inputs: Vec<Value> = case
-        .inputs
+    let mut array = |i: &crate::case::Input| {
+        // Keep every buffer 8-byte aligned inside the blob.
+        while blob.len() % 8 != 0 {
+            blob.push(0);
+        }
+        let start = blob.len();
+        blob.extend_from_slice(&i.buffer);
+        json!({"dtype": i.dtype.name(), "shape": i.shape, "strides": i.strides,
+               "offset": i.offset, "scalar": i.scalar, "start": start, "nbytes": i.buffer.len()})
+    };
+    let inputs: Vec<Value> = case.inputs.iter().map(&mut array).collect();
+    // out=: an array of its own, or {"input": k} (NumPy gets input k's
+    // array object itself, in place).
+    let outs: Vec<Value> = case
+        .params
+        .out
         .iter()
-        .map(|i| {
-            // Keep every buffer 8-byte aligned inside the blob.
-            while blob.len() % 8 != 0 {
-                blob.push(0);
-            }
-            let start = blob.len();
-            blob.extend_from_slice(&i.buffer);
-            json!({"dtype": i.dtype.name(), "shape": i.shape, "strides": i.strides,
-                   "offset": i.offset, "scalar": i.scalar, "start": start, "nbytes": i.buffer.len()})
+        .map(|o| match o {
+            None => Value::Null,
+            Some(o) => match o.operand {
+                Some(k) => json!({"input": k}),
+                None => array(&o.array),
+            },
         })
         .collect();
     let p = &case.params;
@@ -329,6 +340,12 @@ fn case_job(case: &Case, blob: &mut Vec<u8>) -> anyhow::Result<Value> {
     }
     if let Some(d) = p.ddof {
         params.insert("ddof".into(), json!(hex_f64(d)));
+    }
+    if !outs.is_empty() {
+        params.insert("out".into(), Value::Array(outs));
+    }
+    if let Some(c) = p.casting {
+        params.insert("casting".into(), json!(c.name()));
     }
     Ok(json!({"id": case.id, "op": case.op.name(), "inputs": inputs, "params": params}))
 }

@@ -124,6 +124,19 @@ pub struct Mask {
     pub data: Vec<bool>,
 }
 
+/// One `out=` array of a ufunc call.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Out {
+    /// The out array with its contents before the call. In place
+    /// (`{"input": k}`) a copy of input k: an elementwise call reads each
+    /// element before it writes it, so a copy gives the answer the shared
+    /// array does, and fnp-core's inputs stay immutable.
+    pub array: Input,
+    /// `Some(k)` when the out array is input k itself (NumPy is called
+    /// with the one array in both places).
+    pub operand: Option<usize>,
+}
+
 /// The `axis=` argument of a reduction.
 #[derive(Clone, Debug, PartialEq)]
 pub enum AxisParam {
@@ -150,6 +163,11 @@ pub struct Params {
     pub dtype: Option<DType>,
     /// `ddof=` (var, std).
     pub ddof: Option<f64>,
+    /// `out=` of a ufunc call, one entry per output given, or `None`
+    /// where NumPy allocates the output.
+    pub out: Vec<Option<Out>>,
+    /// `casting=` of a ufunc call.
+    pub casting: Option<fnp_core::Casting>,
     /// How the target runs the case (not a NumPy keyword: `fnp run
     /// --mode` sets it for every case).
     pub mode: fnp_core::Mode,
@@ -222,12 +240,11 @@ impl Case {
 
 impl CaseOutcome {
     /// The outcome of a call that wrote `bytes`: the first output's
-    /// bytes, then for a two-output ufunc ([`fnp_core::Op::second_output`])
-    /// the second's, of the same shape. `None` when `bytes` is not that
-    /// long.
+    /// bytes, then for a two-output ufunc the second's (dtype `second`),
+    /// of the same shape. `None` when `bytes` is not that long.
     pub fn array(
-        op: Option<fnp_core::Op>,
         dtype: DType,
+        second: Option<DType>,
         shape: Vec<usize>,
         mut bytes: Vec<u8>,
         flags: FpFlags,
@@ -235,7 +252,7 @@ impl CaseOutcome {
         let n: usize = shape.iter().product();
         let first = n.checked_mul(dtype.itemsize())?;
         let mut more = Vec::new();
-        if let Some(second) = op.and_then(|op| op.second_output(dtype)) {
+        if let Some(second) = second {
             let rest = bytes.split_off(first.min(bytes.len()));
             if rest.len() != n.checked_mul(second.itemsize())? {
                 return None;

@@ -18,7 +18,7 @@ pub struct Cli {
 pub enum Command {
     /// Print the ops and dtypes this build of fnp-core supports.
     Info(InfoArgs),
-    /// Work with case corpora (fnp.cases.v1).
+    /// Work with case corpora (fnp.cases.v2; v1 still read).
     #[command(subcommand)]
     Corpus(CorpusCommand),
     /// Run NumPy over a corpus and write its oracle (fnp.oracle.v2).

@@ -1,4 +1,5 @@
-//! The case corpus (`fnp.cases.v1`): reading, decoding and writing.
+//! The case corpus (`fnp.cases.v2`, and `fnp.cases.v1` without `out=` and
+//! `casting=`): reading, decoding and writing.
 //!
 //! # How an input lies in memory
 //!
@@ -35,11 +36,16 @@ use fnp_core::DType;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::case::{AxisParam, Case, CaseOp, Input, Mask, Params};
+use crate::case::{AxisParam, Case, CaseOp, Input, Mask, Out, Params};
 use crate::value::{self, Scalar};
 
 /// Schema id of corpus files.
-pub const SCHEMA: &str = "fnp.cases.v1";
+pub const SCHEMA: &str = "fnp.cases.v2";
+
+/// The schema of corpora that use none of v2's keywords (`out=`,
+/// `casting=`): still written for them, so their bytes (and their
+/// oracles' corpus hashes) do not change.
+pub const SCHEMA_V1: &str = "fnp.cases.v1";
 
 /// The byte in buffer slots that no logical element reaches.
 pub const FILL_BYTE: u8 = 0xA5;
@@ -95,7 +101,11 @@ pub fn f_strides(shape: &[usize]) -> Vec<isize> {
 pub fn load(path: &Path) -> anyhow::Result<Corpus> {
     let bytes = crate::jsonread::read_file(path)?;
     let json = crate::jsonread::parse(path, &bytes)?;
-    crate::schema::validate(crate::schema::Kind::Cases, path, &json)?;
+    let kind = match json.get("schema").and_then(Value::as_str) {
+        Some(SCHEMA_V1) => crate::schema::Kind::CasesV1,
+        _ => crate::schema::Kind::Cases,
+    };
+    crate::schema::validate(kind, path, &json)?;
     let suite = json
         .get("suite")
         .and_then(Value::as_str)
@@ -183,7 +193,7 @@ pub fn decode_case(raw: &Value) -> Result<Case, FieldError> {
         .map(|(k, v)| decode_input(v).map_err(|(f, m)| (format!("inputs[{k}].{f}"), m)))
         .collect::<Result<Vec<_>, _>>()?;
     let params = match raw.get("params") {
-        Some(p) => decode_params(p).map_err(|(f, m)| (format!("params.{f}"), m))?,
+        Some(p) => decode_params(p, &inputs).map_err(|(f, m)| (format!("params.{f}"), m))?,
         None => Params::default(),
     };
     Ok(Case {
@@ -492,7 +502,42 @@ pub fn generate_values(dtype: DType, size: usize, g: &Value) -> Result<Vec<u8>, 
     Ok(out)
 }
 
-fn decode_params(p: &Value) -> Result<Params, FieldError> {
+/// One `out=` entry: an array (its contents before the call) or
+/// `{"input": k}`, input k itself (in place: its logical values are the
+/// out array's contents).
+fn decode_out(v: &Value, inputs: &[Input]) -> Result<Option<Out>, FieldError> {
+    if v.is_null() {
+        return Ok(None);
+    }
+    if let Some(k) = v.get("input") {
+        let k = k
+            .as_u64()
+            .and_then(|k| usize::try_from(k).ok())
+            .ok_or_else(|| field_err("input", format!("{k} is not an input index")))?;
+        let input = inputs
+            .get(k)
+            .ok_or_else(|| field_err("input", format!("no input {k}")))?;
+        if input.scalar || input.generated.is_some() {
+            return Err(field_err("input", format!("input {k} is not an array")));
+        }
+        return Ok(Some(Out {
+            array: input.clone(),
+            operand: Some(k),
+        }));
+    }
+    if v.get("generate").is_some() || v.get("scalar").is_some() {
+        return Err(field_err(
+            "out",
+            "an out array holds data, not generate or scalar",
+        ));
+    }
+    Ok(Some(Out {
+        array: decode_input(v)?,
+        operand: None,
+    }))
+}
+
+fn decode_params(p: &Value, inputs: &[Input]) -> Result<Params, FieldError> {
     let mut params = Params::default();
     if let Some(axis) = p.get("axis") {
         params.axis = Some(match axis {
@@ -543,6 +588,23 @@ fn decode_params(p: &Value) -> Result<Params, FieldError> {
     }
     if let Some(d) = p.get("ddof") {
         params.ddof = Some(value::parse_f64(d).map_err(|m| field_err("ddof", m))?);
+    }
+    if let Some(o) = p.get("out") {
+        params.out = match o {
+            Value::Array(list) => list
+                .iter()
+                .enumerate()
+                .map(|(k, v)| decode_out(v, inputs).map_err(|(f, m)| (format!("out[{k}].{f}"), m)))
+                .collect::<Result<_, _>>()?,
+            one => vec![decode_out(one, inputs).map_err(|(f, m)| (format!("out.{f}"), m))?],
+        };
+    }
+    if let Some(c) = p.get("casting") {
+        let name = c.as_str().unwrap_or_default();
+        params.casting = Some(
+            fnp_core::Casting::from_name(name)
+                .ok_or_else(|| field_err("casting", format!("unknown rule {name:?}")))?,
+        );
     }
     Ok(params)
 }

@@ -145,21 +145,58 @@ pub fn execute(case: &Case) -> CaseOutcome {
     };
     let mut params = match fnp_core::wire::reduce_params(&wire_params) {
         Ok(p) => p,
-        Err(e) => return convert::outcome_of(crate::device::Reply::Refused(e), None),
+        Err(e) => return convert::outcome_of(crate::device::Reply::Refused(e)),
     };
     params.where_mask = mask;
+    // out=: each out array's dtype and shape; its contents go into the
+    // output buffer below.
+    let outs: Vec<Option<(DType, Vec<u8>)>> = case
+        .params
+        .out
+        .iter()
+        .map(|o| {
+            o.as_ref()
+                .map(|o| (o.array.dtype, crate::corpus::logical_bytes(&o.array)))
+        })
+        .collect();
+    for (k, o) in case.params.out.iter().enumerate() {
+        let Some(o) = o.as_ref().map(|o| &o.array) else {
+            continue;
+        };
+        let shape = match Shape::new(&o.shape) {
+            Ok(s) => s,
+            Err(e) => return fail(e),
+        };
+        match params.out.get_mut(k) {
+            Some(slot) => {
+                *slot = Some(fnp_core::OutArray {
+                    dtype: o.dtype,
+                    shape,
+                })
+            }
+            // More out arrays than the op has outputs: NumPy's ValueError.
+            None => return fail(Error::InvalidArgument),
+        }
+    }
     let plan = match fnp_core::plan(op, &views, &params, case.params.mode) {
         Ok(p) => p,
         Err(h) => return halted(h),
     };
     let mut out = Aligned::zeroed(plan.out_bytes);
+    let starts = [0, plan.shape.size() * plan.dtype.itemsize()];
+    for (o, at) in outs.iter().zip(starts) {
+        let Some((_, bytes)) = o else { continue };
+        if let Some(dst) = out.bytes_mut().get_mut(at..at + bytes.len()) {
+            dst.copy_from_slice(bytes);
+        }
+    }
     let mut scratch = vec![0u64; plan.scratch_len];
     match plan.execute(out.bytes_mut(), &mut scratch) {
         Ok(result) => {
             let bytes = out.bytes().get(..result.byte_len()).unwrap_or_default();
             CaseOutcome::array(
-                Some(op),
                 result.dtype,
+                result.second,
                 result.shape.dims().to_vec(),
                 bytes.to_vec(),
                 result.flags,

@@ -144,6 +144,7 @@ struct RawParams {
     initial: Option<(u8, u64)>,
     dtype: Option<u8>,
     ddof: f64,
+    casting: u8,
 }
 
 #[derive(Serialize)]
@@ -155,6 +156,7 @@ struct RawCase {
     params: RawParams,
     inputs: Vec<RawArray>,
     where_mask: Option<RawArray>,
+    out: Vec<Option<RawArray>>,
 }
 
 const CASE_TAG: u8 = wire::Tag::Case as u8;
@@ -185,9 +187,11 @@ fn good_case() -> RawCase {
             initial: None,
             dtype: None,
             ddof: 0.0,
+            casting: fnp_core::Casting::SameKind as u8,
         },
         inputs: vec![int32s(&[3], &[1, 2, 3]), int32s(&[3], &[4, 5, 6])],
         where_mask: None,
+        out: vec![],
     }
 }
 
@@ -406,6 +410,24 @@ pub fn adversarial() -> Vec<Frame> {
         Reason::BadParam,
     );
     add(
+        "casting_code",
+        "casting code 9 (the rules are 0..=4)",
+        case_with(|c| c.params.casting = 9),
+        Reason::BadParam,
+    );
+    add(
+        "out_short",
+        "an out= array of shape [3] with one element's bytes",
+        case_with(|c| c.out = vec![Some(int32s(&[3], &[1]))]),
+        Reason::LayoutMismatch,
+    );
+    add(
+        "out_three",
+        "three out= entries (an op has at most two outputs)",
+        case_with(|c| c.out = vec![None, None, None]),
+        Reason::Arity,
+    );
+    add(
         "weak_not_scalar",
         "a weak (Python scalar) operand of shape [3]",
         case_with(|c| c.inputs[1].weak = true),
@@ -415,6 +437,7 @@ pub fn adversarial() -> Vec<Frame> {
         id: 1,
         error: 0,
         dtype: INT32,
+        second: None,
         shape: wire::Bounded::default(),
         flags: 0,
         instructions: None,
@@ -596,6 +619,7 @@ mod tests {
             params: Params::default(),
             inputs: Bounded::from_slice(&[arr(&a), arr(&b)]).unwrap(),
             where_mask: None,
+            out: Bounded::default(),
         });
         let mut bytes = Vec::new();
         wire::encode(&typed, |x| bytes.extend_from_slice(x)).unwrap();

@@ -2201,7 +2201,17 @@ pub struct GeneratedFile {
 
 fn render(suite_name: &str, seed: u64, suite: Suite) -> GeneratedFile {
     let mut top = Map::new();
-    top.insert("schema".into(), json!(crate::corpus::SCHEMA));
+    // v2 only where its keywords are used: other corpora keep their bytes.
+    let v2 = suite.cases.iter().any(|c| {
+        c.get("params")
+            .is_some_and(|p| p.get("out").is_some() || p.get("casting").is_some())
+    });
+    let schema = if v2 {
+        crate::corpus::SCHEMA
+    } else {
+        crate::corpus::SCHEMA_V1
+    };
+    top.insert("schema".into(), json!(schema));
     top.insert("suite".into(), json!(suite_name));
     top.insert("seed".into(), json!(seed));
     let cases = suite.cases.len();
@@ -2341,6 +2351,7 @@ fn outputs_suite(seed: u64) -> Suite {
             s.push(op, "scalar", "uint8", vec![u8s, big], None);
         }
     }
+    keyword_cases(&mut s, rng);
     // A missing operand is NumPy's TypeError (an extra one would be
     // NumPy's `out=`).
     let one = input(
@@ -2351,6 +2362,299 @@ fn outputs_suite(seed: u64) -> Suite {
     );
     s.push("divmod", "args", "float64", vec![one], None);
     s
+}
+
+/// An `out=` object: an array of `dtype` and `shape` holding random
+/// contents (what `where=` keeps).
+fn out_array(dtype: DType, shape: &[usize], rng: &mut Rng) -> Value {
+    input(dtype, shape, &random_values(dtype, size(shape), rng), None)
+}
+
+/// A `where=` mask of `shape`, random.
+fn where_mask(shape: &[usize], rng: &mut Rng) -> Value {
+    let data: Vec<bool> = (0..size(shape)).map(|_| rng.chance(1, 2)).collect();
+    json!({"dtype": "bool", "shape": shape, "data": data})
+}
+
+/// A dtype whose loop `op` has (its own, not float16), preferring float64,
+/// int32, then bool; with the result dtype.
+fn keyword_dtype(loop_of: impl Fn(DType) -> fnp_core::Result<DType>) -> Option<(DType, DType)> {
+    [DType::Float64, DType::Int32, DType::Bool, DType::UInt8]
+        .into_iter()
+        .find_map(|d| loop_of(d).ok().map(|r| (d, r)))
+}
+
+/// NumPy's output keywords on ufunc calls: `out=` (fresh, in place,
+/// larger than the inputs' broadcast, of another dtype under each
+/// `casting=`), `where=` with `out=`, and NumPy's errors for them. Every
+/// unary and binary ufunc gets its `out=`/`where=` cases; a few ops get
+/// the casting and shape matrix.
+fn keyword_cases(s: &mut Suite, rng: &mut Rng) {
+    use fnp_core::Casting;
+    let params = |out: Value, extra: &[(&str, Value)]| {
+        let mut m = Map::new();
+        m.insert("out".into(), out);
+        for (k, v) in extra {
+            m.insert((*k).into(), v.clone());
+        }
+        Some(Value::Object(m))
+    };
+    let arr = OperandType::Array;
+    for &op in BinaryOp::ALL {
+        let name = op.name();
+        let Some((d, r)) = keyword_dtype(|d| op.resolve(arr(d), arr(d))) else {
+            continue;
+        };
+        let shape = [2usize, 3];
+        let a = input(d, &shape, &random_values(d, 6, rng), None);
+        let b = input(d, &shape, &random_values(d, 6, rng), None);
+        let sig = d.name();
+        s.push(
+            name,
+            "out",
+            sig,
+            vec![a.clone(), b.clone()],
+            params(out_array(r, &shape, rng), &[]),
+        );
+        let mask = where_mask(&shape, rng);
+        s.push(
+            name,
+            "where",
+            sig,
+            vec![a.clone(), b.clone()],
+            params(out_array(r, &shape, rng), &[("where", mask)]),
+        );
+        if r == d {
+            s.push(
+                name,
+                "inplace",
+                sig,
+                vec![a.clone(), b.clone()],
+                params(json!({"input": 0}), &[]),
+            );
+            let mask = where_mask(&[3], rng);
+            s.push(
+                name,
+                "inplace",
+                sig,
+                vec![a, b],
+                params(json!([{"input": 1}]), &[("where", mask)]),
+            );
+        }
+    }
+    for &op in UnaryOp::ALL {
+        let name = op.name();
+        let Some((d, r)) = keyword_dtype(|d| op.resolve(arr(d))) else {
+            continue;
+        };
+        let shape = [5usize];
+        let x = input(d, &shape, &random_values(d, 5, rng), None);
+        let sig = d.name();
+        s.push(
+            name,
+            "out",
+            sig,
+            vec![x.clone()],
+            params(out_array(r, &shape, rng), &[]),
+        );
+        let mask = where_mask(&shape, rng);
+        s.push(
+            name,
+            "where",
+            sig,
+            vec![x.clone()],
+            params(out_array(r, &[2, 5], rng), &[("where", mask)]),
+        );
+        if r == d {
+            s.push(
+                name,
+                "inplace",
+                sig,
+                vec![x],
+                params(json!({"input": 0}), &[]),
+            );
+        }
+    }
+    // The casting matrix: every rule into outputs of each dtype, from a
+    // float64, an int16 and a bool result.
+    for (op, d) in [
+        ("add", DType::Float64),
+        ("add", DType::Int16),
+        ("less", DType::Float32),
+        ("negative", DType::Int8),
+        ("sqrt", DType::Float64),
+    ] {
+        let unary = UnaryOp::from_name(op).is_some();
+        for casting in Casting::ALL {
+            for to in DType::ALL {
+                // A float result no integer holds (NaN, inf, out of range,
+                // negative into unsigned) is C's undefined behaviour in
+                // NumPy's cast, and differs by CPU: into integers the
+                // values stay in 0..=100. Into floats, edge values too.
+                let n = 4;
+                let small = |n: usize, rng: &mut Rng| {
+                    let v: Vec<f64> = (0..n).map(|_| rng.below(51) as f64).collect();
+                    f64_bytes(d, &v)
+                };
+                let v = match (d.is_float(), to.is_float()) {
+                    (true, false) => small(n, rng),
+                    (true, true) if rng.chance(1, 2) => edge_values(d)[..n * d.itemsize()].to_vec(),
+                    _ => random_values(d, n, rng),
+                };
+                let mut inputs = vec![input(d, &[n], &v, None)];
+                if !unary {
+                    let w = if d.is_float() {
+                        small(1, rng)
+                    } else {
+                        random_values(d, 1, rng)
+                    };
+                    inputs.push(input(d, &[1], &w, None));
+                }
+                let sig = format!("{}_{}_{}", d.name(), to.name(), casting.name());
+                s.push(
+                    op,
+                    "casting",
+                    &sig,
+                    inputs,
+                    params(
+                        out_array(to, &[n], rng),
+                        &[("casting", json!(casting.name()))],
+                    ),
+                );
+            }
+        }
+    }
+    // Shapes: inputs broadcast into a larger out; an out the result would
+    // have to broadcast into, a mask larger than out (ValueError); a
+    // non-bool mask (TypeError); more outs than outputs.
+    let f = DType::Float64;
+    let row = || {
+        input(
+            DType::Float64,
+            &[3],
+            &f64_bytes(DType::Float64, &[1.0, -2.5, 4.0]),
+            None,
+        )
+    };
+    s.push(
+        "add",
+        "shape",
+        "float64",
+        vec![row(), row()],
+        params(out_array(f, &[2, 3], rng), &[]),
+    );
+    s.push(
+        "add",
+        "shape",
+        "float64",
+        vec![row(), row()],
+        params(
+            out_array(f, &[2, 3], rng),
+            &[("where", where_mask(&[2, 1], rng))],
+        ),
+    );
+    s.push(
+        "add",
+        "shape",
+        "float64",
+        vec![row(), row()],
+        params(out_array(f, &[1], rng), &[]),
+    );
+    s.push(
+        "add",
+        "shape",
+        "float64",
+        vec![row(), row()],
+        params(out_array(f, &[4], rng), &[]),
+    );
+    s.push(
+        "add",
+        "shape",
+        "float64",
+        vec![row(), row()],
+        params(
+            out_array(f, &[3], rng),
+            &[("where", where_mask(&[2, 3], rng))],
+        ),
+    );
+    s.push(
+        "add",
+        "shape",
+        "float64",
+        vec![row(), row()],
+        params(
+            json!([out_array(f, &[3], rng), out_array(f, &[3], rng)]),
+            &[],
+        ),
+    );
+    s.push(
+        "negative",
+        "shape",
+        "float64",
+        vec![row()],
+        params(json!({"input": 0}), &[("casting", json!("no"))]),
+    );
+    // The two-output ufuncs: both outs, one of them, of another dtype,
+    // with a mask, in place.
+    let x = || {
+        input(
+            f,
+            &[4],
+            &f64_bytes(f, &[7.5, -7.5, 0.0, f64::INFINITY]),
+            None,
+        )
+    };
+    let two = || input(f, &[1], &f64_bytes(f, &[2.0]), None);
+    for (op, inputs) in [
+        ("divmod", vec![x(), two()]),
+        ("modf", vec![x()]),
+        ("frexp", vec![x()]),
+    ] {
+        let second = if op == "frexp" { DType::Int32 } else { f };
+        let both = json!([out_array(f, &[4], rng), out_array(second, &[4], rng)]);
+        s.push(op, "out", "float64", inputs.clone(), params(both, &[]));
+        s.push(
+            op,
+            "out",
+            "float64",
+            inputs.clone(),
+            params(json!([out_array(DType::Float32, &[4], rng), null]), &[]),
+        );
+        s.push(
+            op,
+            "out",
+            "float64",
+            inputs.clone(),
+            params(json!([null, out_array(second, &[4], rng)]), &[]),
+        );
+        let masked = json!([out_array(f, &[4], rng), out_array(second, &[4], rng)]);
+        s.push(
+            op,
+            "where",
+            "float64",
+            inputs.clone(),
+            params(masked, &[("where", where_mask(&[4], rng))]),
+        );
+        s.push(
+            op,
+            "inplace",
+            "float64",
+            inputs.clone(),
+            params(json!([{"input": 0}, null]), &[]),
+        );
+        // Into int16 from finite values only (see the casting matrix).
+        let finite = input(f, &[4], &f64_bytes(f, &[7.5, -7.5, 0.0, 3.25]), None);
+        let mut inputs = inputs;
+        inputs[0] = finite;
+        let narrow = json!([out_array(DType::Int16, &[4], rng), null]);
+        s.push(
+            op,
+            "casting",
+            "float64",
+            inputs,
+            params(narrow, &[("casting", json!("unsafe"))]),
+        );
+    }
 }
 
 /// Hostile but schema-valid cases: deep ndim, zero strides that make a

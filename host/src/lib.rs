@@ -3,7 +3,7 @@
 //! Each subcommand lives in its own module; `cli` only parses arguments and
 //! dispatches, so integration tests can call the modules directly.
 //!
-//! - [`corpus`], [`value`], [`schema`]: the `fnp.cases.v1` corpus, exact
+//! - [`corpus`], [`value`], [`schema`]: the `fnp.cases.v2` corpus (v1 still read), exact
 //!   value encoding, JSON Schema checks.
 //! - [`case`]: the data model, a decoded [`case::Case`] (its op parsed
 //!   once into a [`case::CaseOp`]) and a target's [`case::CaseOutcome`].

@@ -13,8 +13,10 @@ use serde_json::Value;
 /// Which schema a file follows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
-    /// `fnp.cases.v1`
+    /// `fnp.cases.v2`: `out=` and `casting=` on ufunc calls.
     Cases,
+    /// `fnp.cases.v1`: still read.
+    CasesV1,
     /// `fnp.oracle.v2`: results may list several outputs.
     Oracle,
     /// `fnp.oracle.v1`: still read.
@@ -33,8 +35,9 @@ pub enum Kind {
 
 impl Kind {
     /// Every schema, in `schemas/` file order.
-    pub const ALL: [Kind; 8] = [
+    pub const ALL: [Kind; 9] = [
         Kind::Cases,
+        Kind::CasesV1,
         Kind::Oracle,
         Kind::OracleV1,
         Kind::Report,
@@ -47,7 +50,8 @@ impl Kind {
     /// The schema id (also its file name in `schemas/`, with `.json`).
     pub const fn id(self) -> &'static str {
         match self {
-            Kind::Cases => "fnp.cases.v1",
+            Kind::Cases => "fnp.cases.v2",
+            Kind::CasesV1 => "fnp.cases.v1",
             Kind::Oracle => "fnp.oracle.v2",
             Kind::OracleV1 => "fnp.oracle.v1",
             Kind::Report => "fnp.report.v1",
@@ -66,7 +70,8 @@ impl Kind {
     /// The schema document.
     pub const fn text(self) -> &'static str {
         match self {
-            Kind::Cases => include_str!("../../schemas/fnp.cases.v1.json"),
+            Kind::Cases => include_str!("../../schemas/fnp.cases.v2.json"),
+            Kind::CasesV1 => include_str!("../../schemas/fnp.cases.v1.json"),
             Kind::Oracle => include_str!("../../schemas/fnp.oracle.v2.json"),
             Kind::OracleV1 => include_str!("../../schemas/fnp.oracle.v1.json"),
             Kind::Report => include_str!("../../schemas/fnp.report.v1.json"),
@@ -80,7 +85,7 @@ impl Kind {
     /// The array whose elements carry case ids.
     const fn list_key(self) -> &'static str {
         match self {
-            Kind::Cases | Kind::Report => "cases",
+            Kind::Cases | Kind::CasesV1 | Kind::Report => "cases",
             Kind::Oracle | Kind::OracleV1 => "results",
             Kind::Manifest => "files",
             Kind::Frames => "frames",
@@ -289,7 +294,7 @@ mod tests {
             {"id": "good", "op": "add", "inputs": [{"dtype": "int8", "shape": [], "data": [1]}]},
             {"id": "bad-one", "op": "add", "inputs": [{"dtype": "int9", "shape": [], "data": [1]}]}
         ]});
-        let err = validate(Kind::Cases, Path::new("x.json"), &doc)
+        let err = validate(Kind::CasesV1, Path::new("x.json"), &doc)
             .unwrap_err()
             .to_string();
         assert!(err.contains("x.json"), "{err}");
@@ -299,7 +304,7 @@ mod tests {
 
     #[test]
     fn top_level_errors_are_named() {
-        let doc = json!({"schema": "fnp.cases.v2", "suite": "t", "cases": []});
+        let doc = json!({"schema": "fnp.cases.v9", "suite": "t", "cases": []});
         let err = validate(Kind::Cases, Path::new("y.json"), &doc)
             .unwrap_err()
             .to_string();

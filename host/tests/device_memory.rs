@@ -9,7 +9,7 @@ use device_common::*;
 use fnp_core::wire::{self, encode, Bounded, Hello, Limits, Message, Reason, WireArray};
 use fnp_core::DType;
 use fnp_host::case::CaseOutcome;
-use fnp_host::device::convert::{mask_bytes, outcome_of, refuse, to_wire};
+use fnp_host::device::convert::{mask_bytes, out_bytes, outcome_of, refuse, to_wire};
 use fnp_host::device::memory::{pair, spawn_server, DeviceSizes, MemoryTransport};
 use fnp_host::device::target::{Device, DeviceTarget};
 use fnp_host::device::{in_shard, parse_shard, Client, DeviceInfo, LinkError, Reply, Transport};
@@ -32,8 +32,9 @@ fn every_case_matches_the_host_target_at_any_chunking() {
         assert_eq!(client.info().version, wire::PROTOCOL_VERSION);
         for (i, case) in cases().iter().enumerate() {
             let mask = mask_bytes(case);
-            let w = to_wire(i as u32, case, mask.as_deref()).unwrap();
-            let device = outcome_of(client.run(&w, soon()).unwrap(), case.op.op());
+            let outs = out_bytes(case);
+            let w = to_wire(i as u32, case, mask.as_deref(), &outs).unwrap();
+            let device = outcome_of(client.run(&w, soon()).unwrap());
             let host = HostTarget::default().run_case(case);
             assert_eq!(
                 describe(case, &device),
@@ -55,7 +56,7 @@ fn a_case_that_does_not_fit_is_too_large_and_unsupported() {
     let mut client = Client::connect(transport, soon()).unwrap();
     let big = case("big", "add", vec![i32s(&[8], &[1; 8]), i32s(&[1], &[1])]);
     // The host's own filter sees it first …
-    let w = to_wire(1, &big, None).unwrap();
+    let w = to_wire(1, &big, None, &[]).unwrap();
     let frame = wire::payload_len(&Message::Case(w.clone())).unwrap();
     let why = refuse(client.info(), &big, frame).unwrap();
     assert!(why.starts_with("too_large: output needs 32 bytes"), "{why}");
@@ -65,7 +66,7 @@ fn a_case_that_does_not_fit_is_too_large_and_unsupported() {
         reply,
         Reply::Refused(wire::WireError::with_detail(Reason::TooLarge, 32))
     );
-    match outcome_of(reply, None) {
+    match outcome_of(reply) {
         CaseOutcome::Unsupported { reason } => assert!(reason.starts_with("too_large")),
         other => panic!("{other:?}"),
     }
@@ -93,6 +94,7 @@ fn a_case_that_does_not_fit_is_too_large_and_unsupported() {
         params: wire::Params::default(),
         inputs: Bounded::from_slice(&[huge, small]).unwrap(),
         where_mask: None,
+        out: Bounded::default(),
     };
     match client.run(&w, soon()).unwrap() {
         Reply::Refused(e) => assert_eq!(e.reason, Reason::TooLarge),
@@ -112,7 +114,7 @@ fn frames_over_the_limit_are_refused_before_sending() {
         "add",
         vec![i32s(&[20], &[0; 20]), i32s(&[20], &[0; 20])],
     );
-    let w = to_wire(0, &c, None).unwrap();
+    let w = to_wire(0, &c, None, &[]).unwrap();
     let frame = wire::payload_len(&Message::Case(w)).unwrap();
     let why = refuse(client.info(), &c, frame).unwrap();
     assert!(why.starts_with("too_large: frame of"), "{why}");
@@ -261,11 +263,9 @@ fn reductions_match_numpy_over_the_wire() {
         .enumerate()
         .map(|(i, case)| {
             let mask = mask_bytes(case);
-            let w = to_wire(i as u32, case, mask.as_deref()).unwrap();
-            describe(
-                case,
-                &outcome_of(client.run(&w, soon()).unwrap(), case.op.op()),
-            )
+            let outs = out_bytes(case);
+            let w = to_wire(i as u32, case, mask.as_deref(), &outs).unwrap();
+            describe(case, &outcome_of(client.run(&w, soon()).unwrap()))
         })
         .collect();
     // The values in reduction_cases()'s doc, from NumPy 2.4.
@@ -284,6 +284,7 @@ fn reductions_match_numpy_over_the_wire() {
             "negative_at_f64 ok float64 [2] [] 000000000000f03f00000000000000c0",
             "divmod_i32 ok int32 [2] [] 03000000fcffffff + int32 0100000001000000",
             "frexp_f64 ok float64 [2] [] 000000000000e03f000000000000e8bf + int32 0400000000000000",
+            "add_out_where ok float32 [2] [] 000030410000e040",
         ]
     );
 }
@@ -300,7 +301,7 @@ fn corpus_cases_map_to_wire_cases() {
     let mut c = case("sum_rev", "sum", vec![rev]);
     c.params.axis = Some(AxisParam::Tuple(vec![0, -1]));
     c.params.initial = Some(Scalar::Int(1 << 63));
-    let w = to_wire(5, &c, None).unwrap();
+    let w = to_wire(5, &c, None, &[]).unwrap();
     assert_eq!(Some(w.op), c.op.op().map(fnp_core::Op::code));
     assert_eq!(w.op, 64);
     let a = &w.inputs.as_slice()[0];
@@ -310,7 +311,7 @@ fn corpus_cases_map_to_wire_cases() {
     assert_eq!(w.params.axis.kind, wire::AxisKind::Tuple as u8);
     let mut int_axis = c.clone();
     int_axis.params.axis = Some(AxisParam::One(-1));
-    let one = to_wire(5, &int_axis, None).unwrap().params.axis;
+    let one = to_wire(5, &int_axis, None, &[]).unwrap().params.axis;
     assert_eq!(
         (one.kind, one.axes.as_slice()),
         (wire::AxisKind::Int as u8, &[-1i64][..])
@@ -323,15 +324,17 @@ fn corpus_cases_map_to_wire_cases() {
         })
     );
     let plain = case("p", "add", vec![i32s(&[2], &[1, 2]), py_int(-3)]);
-    let w = to_wire(6, &plain, None).unwrap();
+    let w = to_wire(6, &plain, None, &[]).unwrap();
     assert!(w.inputs.as_slice()[0].strides.is_none());
     assert!(w.inputs.as_slice()[1].weak);
     assert_eq!(w.params.axis, wire::WireAxes::all());
     // Ops the protocol does not carry, initial values no dtype holds.
-    assert!(to_wire(0, &case("x", "no_such_ufunc", vec![]), None).is_err());
+    assert!(to_wire(0, &case("x", "no_such_ufunc", vec![]), None, &[]).is_err());
     let mut big = case("b", "sum", vec![f64s(&[1], &[1.0])]);
     big.params.initial = Some(Scalar::Int(-(1 << 64)));
-    assert!(to_wire(0, &big, None).unwrap_err().contains("fits neither"));
+    assert!(to_wire(0, &big, None, &[])
+        .unwrap_err()
+        .contains("fits neither"));
 }
 
 #[test]

@@ -137,6 +137,7 @@ fn a_32_bit_device_refuses_a_2_pow_40_shape() {
         params: wire::Params::default(),
         inputs: Bounded::from_slice(&[huge, small]).unwrap(),
         where_mask: None,
+        out: Bounded::default(),
     };
     let em = target.emulator_mut().unwrap();
     match em

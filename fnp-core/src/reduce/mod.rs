@@ -45,7 +45,7 @@ pub(crate) use engine::{lanes_sum, pairwise_slice, BLOCK};
 use engine::{Plain, Pre};
 pub(crate) use fold::initial_value;
 use fold::typed;
-pub use params::{Axes, ReduceParams, Scalar};
+pub use params::{Axes, OutArray, ReduceParams, Scalar};
 pub(crate) use resolve::{axis_flags, default_accumulator};
 use resolve::{resolve, scratch_words};
 

@@ -2,10 +2,10 @@
 //! `dtype=`, `ddof=`.
 
 use crate::array::ArrayRef;
-use crate::dtype::DType;
+use crate::dtype::{Casting, DType};
 use crate::element::Bool;
 use crate::error::{Error, Result};
-use crate::shape::MAX_NDIM;
+use crate::shape::{Shape, MAX_NDIM};
 
 /// NumPy's `axis=`: `None`, an int, or a tuple of (possibly negative)
 /// axes.
@@ -75,7 +75,19 @@ pub enum Scalar {
     Float(f64),
 }
 
-/// The keyword arguments of a reduction.
+/// `out=` of a ufunc call: the dtype and shape of the array the caller
+/// passes as an output. Its contents, C order, are the call's output
+/// buffer, before the call (what `where=` keeps) and after it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OutArray {
+    /// The out array's dtype (the result is cast to it under `casting=`).
+    pub dtype: DType,
+    /// Its shape: the call's broadcast shape (the inputs broadcast to it;
+    /// an output is never broadcast).
+    pub shape: Shape,
+}
+
+/// The keyword arguments of a reduction or a ufunc call.
 #[derive(Clone, Copy, Debug)]
 pub struct ReduceParams<'a> {
     /// `axis=`.
@@ -90,6 +102,13 @@ pub struct ReduceParams<'a> {
     pub dtype: Option<DType>,
     /// `ddof=` (var, std).
     pub ddof: f64,
+    /// `out=` of a ufunc call, one entry per output (a two-output ufunc
+    /// uses both; `None` is NumPy's `out=None`, an output of the result's
+    /// own dtype and shape).
+    pub out: [Option<OutArray>; 2],
+    /// `casting=` of a ufunc call: which casts of the result into `out=`
+    /// are allowed (NumPy's default `same_kind`).
+    pub casting: Casting,
 }
 
 impl Default for ReduceParams<'_> {
@@ -101,6 +120,8 @@ impl Default for ReduceParams<'_> {
             where_mask: None,
             dtype: None,
             ddof: 0.0,
+            out: [None, None],
+            casting: Casting::SameKind,
         }
     }
 }
@@ -117,10 +138,53 @@ impl<'a> ReduceParams<'a> {
             || self.keepdims
             || self.ddof != 0.0
             || self.axis != default.axis
+            || self.out.iter().any(Option::is_some)
+            || self.casting != default.casting
         {
             return Err(Error::InvalidType);
         }
         Ok(())
+    }
+
+    /// The keywords a ufunc call takes: `out=`, `where=`, `casting=`.
+    /// `dtype=` is [`Error::Unsupported`] (NumPy's loop override, not yet
+    /// in fnp); the reduction keywords are NumPy's TypeError.
+    pub(crate) fn expect_call_keywords(&self) -> Result<()> {
+        let reduction_only = ReduceParams {
+            out: [None, None],
+            casting: Casting::SameKind,
+            where_mask: None,
+            dtype: None,
+            ..*self
+        };
+        reduction_only.expect_defaults()?;
+        if self.dtype.is_some() {
+            return Err(Error::Unsupported);
+        }
+        Ok(())
+    }
+
+    /// A reduction's keywords without the ufunc call's (`out=`,
+    /// `casting=`), which a reduction does not take.
+    pub(crate) fn expect_no_call_keywords(&self) -> Result<()> {
+        if self.out.iter().any(Option::is_some) || self.casting != Casting::SameKind {
+            return Err(Error::InvalidType);
+        }
+        Ok(())
+    }
+
+    /// The same keywords with `out=` of these dtype and shape for output
+    /// `k` (0, or 1 for a two-output ufunc's second).
+    pub fn with_out(mut self, k: usize, dtype: DType, shape: Shape) -> ReduceParams<'a> {
+        if let Some(slot) = self.out.get_mut(k) {
+            *slot = Some(OutArray { dtype, shape });
+        }
+        self
+    }
+
+    /// The same keywords with `casting=casting`.
+    pub fn with_casting(self, casting: Casting) -> ReduceParams<'a> {
+        ReduceParams { casting, ..self }
     }
 
     /// `axis=axis`, every other keyword at NumPy's default.

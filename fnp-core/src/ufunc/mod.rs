@@ -11,6 +11,7 @@ mod at;
 mod driver;
 mod extra;
 pub(crate) mod kernels;
+pub(crate) mod keywords;
 mod method;
 mod multi;
 pub(crate) mod unary;

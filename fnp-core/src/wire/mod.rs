@@ -29,7 +29,7 @@ use crate::Error;
 /// The protocol version; bumped whenever the bytes of any message change
 /// (the golden-bytes tests pin them). A peer with another version is
 /// refused with [`Reason::VersionMismatch`].
-pub const PROTOCOL_VERSION: u16 = 2;
+pub const PROTOCOL_VERSION: u16 = 3;
 
 macro_rules! reasons {
     ($($(#[$doc:meta])* $variant:ident = $code:literal, $name:literal;)*) => {
@@ -176,6 +176,7 @@ pub const fn error_code(e: Error) -> u8 {
         Error::Unsupported => 17,
         Error::Float16 => 18,
         Error::IndexOutOfBounds => 19,
+        Error::Casting => 20,
         // A variant added later without a code yet: still an error, still
         // distinguishable from success.
         _ => 255,
@@ -208,6 +209,7 @@ pub fn error_from_code(code: u8) -> Option<Error> {
         Error::Unsupported,
         Error::Float16,
         Error::IndexOutOfBounds,
+        Error::Casting,
     ]
     .into_iter()
     .find(|&e| error_code(e) == code)

@@ -270,6 +270,9 @@ pub struct Params {
     pub dtype: Option<u8>,
     /// `ddof=` (var/std).
     pub ddof: f64,
+    /// `casting=` of a ufunc call as a raw [`Casting`](crate::Casting)
+    /// code (protocol 3; 3 is NumPy's default `same_kind`).
+    pub casting: u8,
 }
 
 impl Default for Params {
@@ -280,6 +283,7 @@ impl Default for Params {
             initial: None,
             dtype: None,
             ddof: 0.0,
+            casting: crate::Casting::SameKind as u8,
         }
     }
 }
@@ -325,6 +329,11 @@ pub struct Case<'a> {
     /// The `where=` mask (a bool array broadcast to the input).
     #[serde(borrow)]
     pub where_mask: Option<WireArray<'a>>,
+    /// `out=` of a ufunc call (protocol 3), one entry per output given:
+    /// the out array's dtype, shape and C-contiguous contents before the
+    /// call (no strides, offset 0), or `None` for NumPy's `out=None`.
+    #[serde(borrow)]
+    pub out: Bounded<Option<WireArray<'a>>, 2>,
 }
 
 /// Device → host: the outcome of one case.
@@ -335,15 +344,20 @@ pub struct CaseResult<'a> {
     /// 0 when the op returned an array; otherwise the fnp-core error code
     /// ([`super::error_code`]) of what NumPy would raise.
     pub error: u8,
-    /// Output dtype code (0 when `error` is set).
+    /// Output dtype code (0 when `error` is set); the first output's for a
+    /// two-output ufunc.
     pub dtype: u8,
+    /// The second output's dtype code, for a two-output ufunc (protocol
+    /// 3): its bytes follow the first output's in `data`.
+    pub second: Option<u8>,
     /// Output shape.
     pub shape: Dims<u64>,
     /// `FpFlags` bits.
     pub flags: u8,
     /// Instructions retired while computing, where the target counts them.
     pub instructions: Option<u64>,
-    /// C-contiguous output bytes, little-endian.
+    /// C-contiguous output bytes, little-endian (every output, one after
+    /// the other).
     pub data: &'a [u8],
 }
 

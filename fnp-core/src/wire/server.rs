@@ -9,7 +9,7 @@ use crate::array::ArrayRef;
 use crate::dtype::DType;
 use crate::exec::{plan, Halt};
 use crate::shape::{Layout, Shape};
-use crate::{Axes, Op, ReduceParams, Scalar, MAX_NDIM};
+use crate::{Axes, Op, OutArray, ReduceParams, Scalar, MAX_NDIM};
 
 /// Every dtype code, advertised in Hello.
 pub const DTYPE_CODES: [u8; 11] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
@@ -76,6 +76,7 @@ struct Staged {
 enum Answer {
     Array {
         dtype: DType,
+        second: Option<DType>,
         shape: Shape,
         flags: u8,
         bytes: usize,
@@ -192,12 +193,16 @@ impl<'m, P: Platform> Server<'m, P> {
                 case.inputs.sent() as u64,
             ));
         }
-        if matches!(op, Op::Binary(_)) && case.where_mask.is_some() {
-            // NumPy's ufunc `where=` leaves unselected outputs uninitialised;
-            // fnp-core's binary ufuncs do not take it.
-            return Err(WireError::new(Reason::Unsupported));
-        }
         let mut params = reduce_params(&case.params)?;
+        if case.out.overflowed() {
+            return Err(WireError::with_detail(
+                Reason::Arity,
+                case.out.sent() as u64,
+            ));
+        }
+        for (slot, out) in params.out.iter_mut().zip(case.out.as_slice()) {
+            *slot = out.as_ref().map(out_array).transpose()?;
+        }
 
         // Inputs, then the mask, each at an 8-aligned offset of the arena;
         // what is left of the arena is the op's scratch.
@@ -225,7 +230,7 @@ impl<'m, P: Platform> Server<'m, P> {
         params.where_mask = mask.first().copied();
         let answer = run(
             op,
-            operands,
+            (operands, case.out.as_slice()),
             &params,
             mode,
             self.out,
@@ -271,6 +276,8 @@ pub fn reduce_params<'a>(p: &Params) -> Result<ReduceParams<'a>, WireError> {
             DType::try_from(d).map_err(|_| WireError::with_detail(Reason::UnknownDType, d.into()))
         })
         .transpose()?;
+    let casting = crate::Casting::from_code(p.casting)
+        .ok_or(WireError::with_detail(Reason::BadParam, p.casting.into()))?;
     Ok(ReduceParams {
         axis,
         keepdims: p.keepdims,
@@ -278,6 +285,8 @@ pub fn reduce_params<'a>(p: &Params) -> Result<ReduceParams<'a>, WireError> {
         where_mask: None,
         dtype,
         ddof: p.ddof,
+        out: [None, None],
+        casting,
     })
 }
 
@@ -313,7 +322,7 @@ fn view<'a>(s: &Staged, held: &'a [u8]) -> Result<ArrayRef<'a>, WireError> {
 /// the run alone where the platform can.
 fn run<P: Platform>(
     op: Op,
-    inputs: &[ArrayRef<'_>],
+    (inputs, outs): (&[ArrayRef<'_>], &[Option<WireArray<'_>>]),
     params: &ReduceParams<'_>,
     mode: Mode,
     out: &mut [u64],
@@ -329,6 +338,21 @@ fn run<P: Platform>(
         Reason::TooLarge,
         plan.out_bytes as u64,
     ))?;
+    // `out=`'s contents before the call, each output after the previous
+    // one (the rest is zero, not a previous case's bytes).
+    out.fill(0);
+    let mut at = 0usize;
+    for (k, given) in outs.iter().enumerate() {
+        if let Some(o) = given {
+            let dst = out
+                .get_mut(at..at.saturating_add(o.data.len()))
+                .ok_or(WireError::new(Reason::LayoutMismatch))?;
+            dst.copy_from_slice(o.data);
+        }
+        if k == 0 {
+            at = plan.shape.size().saturating_mul(plan.dtype.itemsize());
+        }
+    }
     let scratch = scratch
         .get_mut(..plan.scratch_len)
         .ok_or(WireError::with_detail(
@@ -346,6 +370,7 @@ fn run<P: Platform>(
         Ok(o) => Ok((
             Answer::Array {
                 dtype: o.dtype,
+                second: o.second,
                 shape: o.shape,
                 flags: o.flags.bits(),
                 bytes: o.byte_len().min(plan.out_bytes),
@@ -378,6 +403,7 @@ impl<P: Platform> Server<'_, P> {
         let result = match answer {
             Answer::Array {
                 dtype,
+                second,
                 shape,
                 flags,
                 bytes,
@@ -390,6 +416,7 @@ impl<P: Platform> Server<'_, P> {
                     id,
                     error: 0,
                     dtype: dtype as u8,
+                    second: second.map(|d| d as u8),
                     shape: super::Bounded::from_slice(dims.get(..shape.ndim()).unwrap_or(&[]))
                         .unwrap_or_default(),
                     flags,
@@ -401,6 +428,7 @@ impl<P: Platform> Server<'_, P> {
                 id,
                 error: error_code(e),
                 dtype: 0,
+                second: None,
                 shape: super::Bounded::default(),
                 flags: 0,
                 instructions,
@@ -429,7 +457,8 @@ pub(crate) fn to_usize_for_width(v: u64, bits: u32) -> Result<usize, WireError> 
 
 /// Checks one array's description and copies its bytes to the next
 /// 8-aligned spot of the arena.
-fn stage(array: &WireArray<'_>, arena: &mut [u8], next: &mut usize) -> Result<Staged, WireError> {
+/// An array's dtype and shape as this target holds them.
+fn header(array: &WireArray<'_>) -> Result<(DType, Shape), WireError> {
     let dtype = DType::try_from(array.dtype)
         .map_err(|_| WireError::with_detail(Reason::UnknownDType, array.dtype.into()))?;
     if array.shape.overflowed() {
@@ -450,6 +479,25 @@ fn stage(array: &WireArray<'_>, arena: &mut [u8], next: &mut usize) -> Result<St
     let ndim = array.shape.as_slice().len();
     let shape = Shape::new(dims.get(..ndim).unwrap_or(&[]))
         .map_err(|_| WireError::with_detail(Reason::TooLarge, elements))?;
+    Ok((dtype, shape))
+}
+
+/// An `out=` array: C-contiguous contents of its whole shape.
+fn out_array(array: &WireArray<'_>) -> Result<OutArray, WireError> {
+    let (dtype, shape) = header(array)?;
+    let bytes = (shape.size() as u64).saturating_mul(dtype.itemsize() as u64);
+    if array.strides.is_some()
+        || array.offset != 0
+        || array.weak
+        || array.data.len() as u64 != bytes
+    {
+        return Err(WireError::new(Reason::LayoutMismatch));
+    }
+    Ok(OutArray { dtype, shape })
+}
+
+fn stage(array: &WireArray<'_>, arena: &mut [u8], next: &mut usize) -> Result<Staged, WireError> {
+    let (dtype, shape) = header(array)?;
     let layout = match &array.strides {
         None => Layout::c_contiguous(shape),
         Some(strides) => {

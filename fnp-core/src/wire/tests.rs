@@ -65,6 +65,7 @@ fn binary_case<'a>(op: u8, a: WireArray<'a>, b: WireArray<'a>) -> Case<'a> {
         params: Params::default(),
         inputs: Bounded::from_slice(&[a, b]).unwrap(),
         where_mask: None,
+        out: Bounded::default(),
     }
 }
 
@@ -94,8 +95,8 @@ fn hello() -> Hello<'static> {
 #[test]
 fn golden_hello() {
     golden(&Message::Hello(hello()),
-        "01020b6c6d3373363936356576620772656c65617365804080080802804080400080400b000102030405060708090a030001027ac9558d",
-        "2101020b6c6d3373363936356576620772656c65617365804080080802804080400480400b0c0102030405060708090a030701027ac9558d00",
+        "01030b6c6d3373363936356576620772656c65617365804080080802804080400080400b000102030405060708090a030001028bd06409",
+        "2101030b6c6d3373363936356576620772656c65617365804080080802804080400480400b0c0102030405060708090a030701028bd0640900",
     );
 }
 
@@ -107,8 +108,8 @@ fn golden_case() {
     b.weak = true;
     let case = binary_case(0, array(DType::Int32, &[1], &a), b);
     golden(&Message::Case(case),
-        "020700000001000000000000000000000000020300010100000401000000040100000008050000000000000000324464c1",
-        "03020701010201010101010101010101010103020303010101030401010103040101010308050101010101010105324464c100",
+        "0207000000010000000000000000000000000302030001010000040100000004010000000805000000000000000000c636f845",
+        "030207010102010101010101010101010101040302030301010103040101010304010101030805010101010101010105c636f84500",
     );
 }
 
@@ -141,13 +142,15 @@ fn golden_case_with_params() {
             }),
             dtype: Some(DType::Float32 as u8),
             ddof: 1.0,
+            casting: crate::Casting::Unsafe as u8,
         },
         inputs: Bounded::from_slice(&[strided]).unwrap(),
         where_mask: Some(array(DType::Bool, &[2], &mask)),
+        out: Bounded::default(),
     };
     golden(&Message::Case(case),
-        "02ac0240000002010101010380808080808080f83f0109000000000000f03f010a000102010100000800000000000004400100000102000002010052455d19",
-        "0502ac0240011202010101010380808080808080f83f0109010101010105f03f010a050102010101020801010101010404400101030102010302010552455d1900",
+        "02ac0240000002010101010380808080808080f83f0109000000000000f03f04010a000102010100000800000000000004400100000102000002010000ece371e4",
+        "0502ac0240011202010101010380808080808080f83f0109010101010106f03f04010a050102010101020801010101010404400101030102010302010105ece371e400",
     );
 }
 
@@ -169,11 +172,12 @@ fn golden_method_case() {
         },
         inputs: Bounded::from_slice(&[array(DType::Int16, &[2], &data)]).unwrap(),
         where_mask: None,
+        out: Bounded::default(),
     };
     golden(
         &Message::Case(case),
-        "0209070200020100000000000000000000000001020001020000040300ffff007f882b10",
-        "050209070203020101010101010101010101010301020301020103040303ffff057f882b1000",
+        "020907020002010000000000000000000000000301020001020000040300ffff00001606910b",
+        "05020907020302010101010101010101010101040301020301020103040303ffff01051606910b00",
     );
 }
 
@@ -184,6 +188,7 @@ fn golden_result() {
         id: 7,
         error: 0,
         dtype: DType::Int32 as u8,
+        second: None,
         shape: Bounded::from_slice(&[2]).unwrap(),
         flags: 0,
         instructions: Some(1234),
@@ -191,13 +196,14 @@ fn golden_result() {
     };
     golden(
         &Message::Result(ok),
-        "0307000301020001d20908020000000300000041d2e632",
-        "030307040301020601d20908020101020301010541d2e63200",
+        "030700030001020001d2090802000000030000009925863a",
+        "03030702030301020601d2090802010102030101059925863a00",
     );
     let raised = CaseResult {
         id: 8,
         error: error_code(Error::BroadcastMismatch),
         dtype: 0,
+        second: None,
         shape: Bounded::default(),
         flags: 0,
         instructions: None,
@@ -205,8 +211,8 @@ fn golden_result() {
     };
     golden(
         &Message::Result(raised),
-        "030801000000000048451e13",
-        "04030801010101010548451e1300",
+        "0308010000000000006a3816aa",
+        "040308010101010101056a3816aa00",
     );
 }
 
@@ -651,16 +657,54 @@ fn case_errors_each_have_their_reason() {
         Message::Result(r) => assert_eq!(error_from_code(r.error), Some(Error::InvalidType)),
         other => panic!("{other:?}"),
     }
+    // A ufunc call's `out=` must be C-contiguous and hold its whole shape;
+    // an unknown casting rule is a bad parameter.
+    let short = le_i32(&[0]);
     let mut c = ok();
+    c.out = Bounded::from_slice(&[Some(array(DType::Int32, &[2], &short))]).unwrap();
+    assert_eq!(refused(&c), WireError::new(Reason::LayoutMismatch));
+    let mut c = ok();
+    c.params.casting = 9;
+    assert_eq!(refused(&c), WireError::with_detail(Reason::BadParam, 9));
+}
+
+#[test]
+fn out_where_and_casting_are_served() {
+    // np.add(int32 [1, 2], int32 [10], out=float32 [7, 7], where=[T, F]):
+    // float32 [11, 7].
+    let (a, b) = (le_i32(&[1, 2]), le_i32(&[10]));
+    let seven: Vec<u8> = [7.0f32, 7.0].iter().flat_map(|v| v.to_le_bytes()).collect();
+    let zeros = [0u8; 2];
+    let mut c = binary_case(
+        crate::BinaryOp::Add as u8,
+        array(DType::Int32, &[2], &a),
+        array(DType::Int32, &[1], &b),
+    );
     c.where_mask = Some(array(DType::Bool, &[2], &[1, 0]));
-    assert_eq!(refused(&c), WireError::new(Reason::Unsupported));
+    c.out = Bounded::from_slice(&[Some(array(DType::Float32, &[2], &seven))]).unwrap();
+    let (dtype, shape, data) = result_of(serve_with(64, &c));
+    assert_eq!((dtype, shape), (DType::Float32 as u8, vec![2]));
+    let expect: Vec<u8> = [11.0f32, 7.0]
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .collect();
+    assert_eq!(data, expect);
+    // Into uint8 only with casting="unsafe": NumPy's UFuncTypeError first.
+    c.out = Bounded::from_slice(&[Some(array(DType::UInt8, &[2], &zeros))]).unwrap();
+    match serve_with(64, &c) {
+        Message::Result(r) => assert_eq!(error_from_code(r.error), Some(Error::Casting)),
+        other => panic!("{other:?}"),
+    }
+    c.params.casting = crate::Casting::Unsafe as u8;
+    let (dtype, _, data) = result_of(serve_with(64, &c));
+    assert_eq!((dtype, data), (DType::UInt8 as u8, vec![11, 0]));
 }
 
 /// A case whose first input has `dims.len()` dimensions, more than a
 /// `Bounded` can hold, built by hand-encoding the body.
 fn tamper_ndim(dims: &[u64]) -> Vec<u8> {
     let mut body = vec![7u8, 0, 0, 0]; // id, op, method, mode
-    body.extend_from_slice(&[1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]); // default params
+    body.extend_from_slice(&[1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3]); // default params
     body.push(2); // two inputs
     for _ in 0..2 {
         body.extend_from_slice(&[DType::Int32 as u8, 0, dims.len() as u8]);
@@ -668,6 +712,7 @@ fn tamper_ndim(dims: &[u64]) -> Vec<u8> {
         body.extend_from_slice(&[0, 0, 4, 1, 0, 0, 0]); // strides None, offset 0, data
     }
     body.push(0); // no where mask
+    body.push(0); // no out arrays
     let payload = with_crc(Tag::Case as u8, &body);
     match decode(&payload).unwrap() {
         Message::Case(c) => assert!(c.inputs.as_slice()[0].shape.overflowed()),
@@ -800,6 +845,7 @@ fn reduce_case<'a>(op: crate::ReduceOp, a: WireArray<'a>, params: Params) -> Cas
         params,
         inputs: Bounded::from_slice(&[a]).unwrap(),
         where_mask: None,
+        out: Bounded::default(),
     }
 }
 
@@ -838,6 +884,7 @@ fn reductions_with_every_keyword_are_served() {
             initial: Some(WireScalar { kind: 1, bits: 10 }),
             dtype: Some(DType::Int32 as u8),
             ddof: 0.0,
+            casting: crate::Casting::SameKind as u8,
         },
     );
     case.where_mask = Some(array(DType::Bool, &[1, 3], &[1, 0, 1]));

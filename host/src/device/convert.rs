@@ -16,6 +16,17 @@ pub fn mask_bytes(case: &Case) -> Option<Vec<u8>> {
         .map(|m| m.data.iter().map(|&b| u8::from(b)).collect())
 }
 
+/// The `out=` arrays' contents before the call, C order (the wire sends
+/// them C-contiguous), kept alive by the caller while the wire case
+/// borrows them.
+pub fn out_bytes(case: &Case) -> Vec<Option<Vec<u8>>> {
+    case.params
+        .out
+        .iter()
+        .map(|o| o.as_ref().map(|o| crate::corpus::logical_bytes(&o.array)))
+        .collect()
+}
+
 fn dims<T: Copy, const N: usize>(v: &[T], what: &str) -> Result<Bounded<T, N>, String> {
     Bounded::from_slice(v)
         .ok_or_else(|| format!("too_large: {} {what}, wire carries at most {N}", v.len()))
@@ -126,6 +137,7 @@ pub fn params(p: &crate::case::Params, op: Option<Op>) -> Result<Params, NoWireF
         initial: p.initial.as_ref().map(scalar).transpose()?,
         dtype: p.dtype.map(|d| d as u8),
         ddof: p.ddof.unwrap_or(0.0),
+        casting: p.casting.unwrap_or_default() as u8,
     })
 }
 
@@ -135,6 +147,7 @@ pub fn to_wire<'a>(
     id: u32,
     case: &'a Case,
     mask: Option<&'a [u8]>,
+    outs: &'a [Option<Vec<u8>>],
 ) -> Result<wire::Case<'a>, String> {
     let op = case.op.op().map(Op::code).ok_or_else(|| {
         format!(
@@ -161,6 +174,24 @@ pub fn to_wire<'a>(
         (Some(_), None) => return Err("where mask bytes missing".into()),
         (None, _) => None,
     };
+    let mut out = Vec::with_capacity(outs.len());
+    for (o, bytes) in case.params.out.iter().zip(outs) {
+        out.push(match (o, bytes) {
+            (Some(o), Some(bytes)) => {
+                let shape: Vec<u64> = o.array.shape.iter().map(|&d| d as u64).collect();
+                Some(WireArray {
+                    dtype: o.array.dtype as u8,
+                    weak: false,
+                    shape: dims(&shape, "dimensions")?,
+                    strides: None,
+                    offset: 0,
+                    data: bytes,
+                })
+            }
+            (None, _) => None,
+            (Some(_), None) => return Err("out bytes missing".into()),
+        });
+    }
     Ok(wire::Case {
         id,
         op,
@@ -175,6 +206,8 @@ pub fn to_wire<'a>(
             )
         })?,
         where_mask,
+        out: Bounded::from_slice(&out)
+            .ok_or_else(|| format!("{} out arrays, wire carries at most 2", out.len()))?,
     })
 }
 
@@ -240,6 +273,21 @@ pub fn refuse(info: &DeviceInfo, case: &Case, frame_bytes: usize) -> Option<Stri
             .zip(a.shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d))),
         _ => None,
     };
+    // With out= the output buffer holds the out arrays.
+    let given: u64 = case
+        .params
+        .out
+        .iter()
+        .flatten()
+        .map(|o| (o.array.size() as u64).saturating_mul(o.array.dtype.itemsize() as u64))
+        .sum();
+    let output = output.filter(|_| given == 0);
+    if given > limits.out_bytes {
+        return Some(format!(
+            "too_large: out= arrays need {given} bytes, {} has {}",
+            info.target, limits.out_bytes
+        ));
+    }
     if let Some((dtype, n)) = output {
         let bytes = (n as u64).saturating_mul(dtype.itemsize() as u64);
         if bytes > limits.out_bytes {
@@ -288,19 +336,19 @@ fn broadcast_len(a: &[usize], b: &[usize]) -> Option<usize> {
     Some(n)
 }
 
-/// The outcome a report records for a device reply to a case of `op`
-/// (which says whether the reply holds a second output).
-pub fn outcome_of(reply: Reply, op: Option<fnp_core::Op>) -> CaseOutcome {
+/// The outcome a report records for a device reply.
+pub fn outcome_of(reply: Reply) -> CaseOutcome {
     match reply {
         Reply::Array {
             dtype,
+            second,
             shape,
             bytes,
             flags,
             ..
         } => {
             let len = bytes.len();
-            CaseOutcome::array(op, dtype, shape, bytes, flags).unwrap_or_else(|| {
+            CaseOutcome::array(dtype, second, shape, bytes, flags).unwrap_or_else(|| {
                 CaseOutcome::Crashed {
                     detail: format!("the device sent {len} result bytes, not its outputs' size"),
                 }

@@ -185,8 +185,11 @@ pub struct DeviceInfo {
 pub enum Reply {
     /// The op returned an array.
     Array {
-        /// Output dtype.
+        /// Output dtype (the first output's).
         dtype: DType,
+        /// The second output's dtype, for a two-output ufunc: its bytes
+        /// follow the first's in `bytes`.
+        second: Option<DType>,
         /// Output shape.
         shape: Vec<usize>,
         /// C-order little-endian bytes.
@@ -272,9 +275,7 @@ impl<T: Transport> Client<T> {
         let payload = self.link.recv_payload(deadline)?;
         let msg = decode(&payload).map_err(LinkError::Frame)?;
         match msg {
-            Message::Result(r) if r.id == case.id => {
-                reply_of(&r, fnp_core::Op::from_codes(case.op, case.method).ok())
-            }
+            Message::Result(r) if r.id == case.id => reply_of(&r),
             Message::Error(e) if e.id.is_none_or(|id| id == case.id) => {
                 let reason = Reason::try_from(e.reason)
                     .map_err(|_| LinkError::Unexpected("unknown reason code"))?;
@@ -299,10 +300,9 @@ impl<T: Transport> Client<T> {
     }
 }
 
-/// The reply a Result frame for a case of `op` carries. A two-output
-/// ufunc's data holds both outputs, the second's dtype following from the
-/// op ([`fnp_core::Op::second_output`]).
-fn reply_of(r: &wire::CaseResult<'_>, op: Option<fnp_core::Op>) -> Result<Reply, LinkError> {
+/// The reply a Result frame carries. A two-output ufunc's data holds both
+/// outputs, the second in the frame's `second` dtype.
+fn reply_of(r: &wire::CaseResult<'_>) -> Result<Reply, LinkError> {
     if r.error != 0 {
         return Ok(Reply::Raised(
             wire::error_from_code(r.error).unwrap_or(Error::Unsupported),
@@ -318,15 +318,22 @@ fn reply_of(r: &wire::CaseResult<'_>, op: Option<fnp_core::Op>) -> Result<Reply,
         .map(|&d| usize::try_from(d))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|_| LinkError::Frame(WireError::new(Reason::TooLarge)))?;
-    let item = dtype.itemsize()
-        + op.and_then(|op| op.second_output(dtype))
-            .map_or(0, DType::itemsize);
+    let second = r
+        .second
+        .map(|d| {
+            DType::try_from(d).map_err(|_| {
+                LinkError::Frame(WireError::with_detail(Reason::UnknownDType, d.into()))
+            })
+        })
+        .transpose()?;
+    let item = dtype.itemsize() + second.map_or(0, DType::itemsize);
     let expected = shape.iter().try_fold(item, |acc, &d| acc.checked_mul(d));
     if r.shape.overflowed() || expected != Some(r.data.len()) {
         return Err(LinkError::Frame(WireError::new(Reason::LayoutMismatch)));
     }
     Ok(Reply::Array {
         dtype,
+        second,
         shape,
         bytes: r.data.to_vec(),
         flags: FpFlags::from_bits_truncate(r.flags),

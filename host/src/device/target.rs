@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use fnp_core::wire::{payload_len, Message};
 
-use super::convert::{mask_bytes, outcome_of, refuse, to_wire};
+use super::convert::{mask_bytes, out_bytes, outcome_of, refuse, to_wire};
 use super::{Client, DeviceInfo, LinkError, Reply, Transport};
 use crate::case::{Case, CaseOutcome};
 use crate::frames::{exchange, Frame, FrameOutcome};
@@ -140,7 +140,8 @@ impl<D: Device> Target for DeviceTarget<D> {
         let mask = mask_bytes(case);
         let id = self.next_id;
         self.next_id = self.next_id.wrapping_add(1);
-        let wire_case = match to_wire(id, case, mask.as_deref()) {
+        let outs = out_bytes(case);
+        let wire_case = match to_wire(id, case, mask.as_deref(), &outs) {
             Ok(c) => c,
             Err(reason) => return CaseOutcome::Unsupported { reason },
         };
@@ -174,7 +175,7 @@ impl<D: Device> Target for DeviceTarget<D> {
                 if let Reply::Array { instructions, .. } = &reply {
                     self.last_instructions = *instructions;
                 }
-                outcome_of(reply, case.op.op())
+                outcome_of(reply)
             }
             Err(LinkError::TimedOut) => {
                 self.timed_out += 1;

@@ -151,7 +151,9 @@ pub fn cases() -> Vec<Case> {
 /// add.at(int32 [0,0,0], [0,0,2], int32 [1]) leaves int32 [2,0,1];
 /// negative.at(float64 [1,2], [0,0,1]) leaves float64 [1,-2];
 /// divmod(int32 [7,-7], int32 [2]) = (int32 [3,-4], int32 [1,1]);
-/// frexp(float64 [8,-0.75]) = (float64 [0.5,-0.75], int32 [4,0]).
+/// frexp(float64 [8,-0.75]) = (float64 [0.5,-0.75], int32 [4,0]);
+/// add(int32 [1,2], int32 [10], out=float32 [7,7], where=[T,F]) leaves
+/// float32 [11,7].
 pub fn reduction_cases() -> Vec<Case> {
     let int8 = input(DType::Int8, &[2], &[100i8, 100], |x| {
         x.to_le_bytes().to_vec()
@@ -208,6 +210,11 @@ pub fn reduction_cases() -> Vec<Case> {
             vec![i32s(&[2], &[7, -7]), i32s(&[1], &[2])],
         ),
         case("frexp_f64", "frexp", vec![f64s(&[2], &[8.0, -0.75])]),
+        case(
+            "add_out_where",
+            "add",
+            vec![i32s(&[2], &[1, 2]), i32s(&[1], &[10])],
+        ),
     ];
     v[7].params.axis = Some(AxisParam::One(1));
     v[0].params.axis = Some(AxisParam::One(0));
@@ -219,6 +226,17 @@ pub fn reduction_cases() -> Vec<Case> {
     v[4].params.ddof = Some(1.0);
     v[5].params.dtype = Some(DType::Int8);
     v[5].params.initial = Some(fnp_host::value::Scalar::Int(1));
+    let add = v.len() - 1;
+    v[add].params.where_mask = Some(Mask {
+        shape: vec![2],
+        data: vec![true, false],
+    });
+    v[add].params.out = vec![Some(fnp_host::case::Out {
+        array: input(DType::Float32, &[2], &[7.0f32, 7.0], |x| {
+            x.to_le_bytes().to_vec()
+        }),
+        operand: None,
+    })];
     v
 }
 

@@ -1,0 +1,589 @@
+//! A ufunc call with NumPy's output keywords: `out=` (the output array's
+//! dtype and shape; its contents are the call's output buffer), `where=`
+//! (where False the output keeps its contents) and `casting=` (how the
+//! result may be cast into `out=`).
+//!
+//! NumPy's order, measured on 2.4: the loop is resolved first (TypeError),
+//! then each output's cast is checked against `casting=` (UFuncTypeError,
+//! even when the shapes do not broadcast either), then the inputs, the
+//! outputs and the mask broadcast to one iteration shape that every output
+//! must already have (ValueError). The op runs only where the mask is
+//! true, so only those elements raise flags; casting the result into a
+//! narrower `out=` raises the cast's flags (float64 into float32 overflows
+//! and underflows, a float that no integer holds is `invalid`).
+//!
+//! Three paths: no mask and outputs of the result's dtypes run the op
+//! straight into `out` (inputs broadcast to the iteration shape); a cast
+//! without a mask computes the result into scratch and casts it over; a
+//! mask gathers the selected elements of each input into scratch, runs
+//! the op on those and scatters the results (cast) into `out`.
+
+use crate::array::ArrayRef;
+use crate::dtype::{Casting, DType};
+use crate::error::{Error, Result};
+use crate::flags::FpFlags;
+use crate::op::Op;
+use crate::output::Output;
+use crate::reduce::ReduceParams;
+use crate::shape::{broadcast_shapes, OuterIndex, Shape};
+use crate::table::{BinaryOp, MultiOp};
+
+/// Whether `op` takes the output keywords (the ufunc calls).
+pub(crate) const fn takes_keywords(op: Op) -> bool {
+    matches!(op, Op::Binary(_) | Op::Unary(_) | Op::Multi(_))
+}
+
+/// Whether the call uses `out=`, `where=` or a `casting=` other than
+/// NumPy's default (otherwise it is a plain call).
+pub(crate) fn keyed(params: &ReduceParams<'_>) -> bool {
+    params.out.iter().any(Option::is_some)
+        || params.where_mask.is_some()
+        || params.casting != Casting::SameKind
+}
+
+/// Outputs of `op` (two for divmod, modf, frexp).
+const fn nout(op: Op) -> usize {
+    match op {
+        Op::Multi(_) => 2,
+        _ => 1,
+    }
+}
+
+/// A checked keyword call.
+struct Keyed {
+    /// The result dtypes (the loop's outputs).
+    results: [DType; 2],
+    /// The output dtypes (`out=`'s, or the results').
+    outs: [DType; 2],
+    nout: usize,
+    /// The iteration shape, every output's.
+    shape: Shape,
+    /// Run the op straight into `out`.
+    direct: bool,
+    /// Scratch bytes the other paths need.
+    scratch_bytes: usize,
+}
+
+/// The first output's dtype when the shapes do not broadcast: NumPy
+/// checks the casts before it broadcasts.
+fn resolve_only(op: Op, inputs: &[ArrayRef<'_>]) -> Result<DType> {
+    let b = match op {
+        Op::Binary(b) => b,
+        Op::Multi(MultiOp::Divmod) => BinaryOp::FloorDivide,
+        _ => return Err(Error::BroadcastMismatch),
+    };
+    match inputs {
+        [x, y] => b.resolve(x.operand_type(), y.operand_type()),
+        _ => Err(Error::InvalidArgument),
+    }
+}
+
+fn round8(n: usize) -> Result<usize> {
+    n.checked_next_multiple_of(8).ok_or(Error::ShapeOverflow)
+}
+
+fn plan(op: Op, inputs: &[ArrayRef<'_>], params: &ReduceParams<'_>) -> Result<Keyed> {
+    params.expect_call_keywords()?;
+    let plain = crate::op::output_of(op, inputs, &ReduceParams::default());
+    let first = match plain {
+        Ok((d, _)) => d,
+        Err(Error::BroadcastMismatch) => resolve_only(op, inputs)?,
+        Err(e) => return Err(e),
+    };
+    let results = [first, op.second_output(first).unwrap_or(first)];
+    let nout = nout(op);
+    // NumPy: "The 'out' tuple must have exactly one entry per ufunc output".
+    if params.out.iter().skip(nout).any(Option::is_some) {
+        return Err(Error::InvalidArgument);
+    }
+    let mut outs = results;
+    for ((out, result), given) in outs.iter_mut().zip(results).zip(params.out) {
+        if let Some(o) = given {
+            if !params.casting.allows(result, o.dtype) {
+                return Err(Error::Casting);
+            }
+            *out = o.dtype;
+        }
+    }
+    let mut shape = plain?.1;
+    for o in params.out.iter().flatten() {
+        shape = broadcast_shapes(&shape, &o.shape)?;
+    }
+    if let Some(mask) = &params.where_mask {
+        if mask.dtype() != DType::Bool {
+            // NumPy casts `where=` to bool with casting="safe".
+            return Err(Error::InvalidType);
+        }
+        shape = broadcast_shapes(&shape, mask.shape())?;
+    }
+    // An output is never broadcast: it must have the iteration shape.
+    if params.out.iter().flatten().any(|o| o.shape != shape) {
+        return Err(Error::BroadcastMismatch);
+    }
+    let n = shape.checked_size()?;
+    let direct = params.where_mask.is_none() && outs == results;
+    let mut scratch_bytes = 0usize;
+    if !direct {
+        for r in results.iter().take(nout) {
+            let bytes = n.checked_mul(r.itemsize()).ok_or(Error::ShapeOverflow)?;
+            scratch_bytes = scratch_bytes
+                .checked_add(round8(bytes)?)
+                .ok_or(Error::ShapeOverflow)?;
+        }
+        if params.where_mask.is_some() {
+            for x in inputs.iter().filter(|x| !x.is_weak()) {
+                let bytes = n
+                    .checked_mul(x.dtype().itemsize())
+                    .ok_or(Error::ShapeOverflow)?;
+                scratch_bytes = scratch_bytes
+                    .checked_add(round8(bytes)?)
+                    .ok_or(Error::ShapeOverflow)?;
+            }
+        }
+    }
+    Ok(Keyed {
+        results,
+        outs,
+        nout,
+        shape,
+        direct,
+        scratch_bytes,
+    })
+}
+
+/// The output dtype and shape of a keyword call (the first output's dtype
+/// for a two-output ufunc).
+pub(crate) fn output(
+    op: Op,
+    inputs: &[ArrayRef<'_>],
+    params: &ReduceParams<'_>,
+) -> Result<(DType, Shape)> {
+    let k = plan(op, inputs, params)?;
+    Ok((k.outs[0], k.shape))
+}
+
+/// Scratch words a keyword call needs (0 when it runs into `out`).
+pub(crate) fn scratch_len(
+    op: Op,
+    inputs: &[ArrayRef<'_>],
+    params: &ReduceParams<'_>,
+) -> Result<usize> {
+    Ok(plan(op, inputs, params)?.scratch_bytes / 8)
+}
+
+/// Bytes of every output, one after the other.
+pub(crate) fn out_bytes(
+    op: Op,
+    inputs: &[ArrayRef<'_>],
+    params: &ReduceParams<'_>,
+) -> Result<usize> {
+    let k = plan(op, inputs, params)?;
+    let item: usize = k.outs.iter().take(k.nout).map(|d| d.itemsize()).sum();
+    k.shape.size().checked_mul(item).ok_or(Error::ShapeOverflow)
+}
+
+/// Runs a keyword call: `out` holds every output's contents before the
+/// call (C order, the first output then the second) and after it.
+pub(crate) fn call(
+    op: Op,
+    inputs: &[ArrayRef<'_>],
+    params: &ReduceParams<'_>,
+    out: &mut [u8],
+    scratch: &mut [u64],
+) -> Result<Output> {
+    let k = plan(op, inputs, params)?;
+    let n = k.shape.size();
+    let mut views: [Option<ArrayRef<'_>>; 2] = [None, None];
+    for (slot, x) in views.iter_mut().zip(inputs) {
+        *slot = Some(if x.is_weak() {
+            *x
+        } else {
+            x.with_layout(x.layout().broadcast_to(&k.shape)?)?
+        });
+    }
+    let views = match views {
+        [Some(x), Some(y)] if inputs.len() == 2 => [x, y],
+        [Some(x), _] if inputs.len() == 1 => [x, x],
+        _ => return Err(Error::InvalidArgument),
+    };
+    let views = views.get(..inputs.len()).ok_or(Error::InvalidArgument)?;
+    let plain = ReduceParams::default();
+    let output = |flags| Output {
+        second: (k.nout == 2).then_some(k.outs[1]),
+        ..Output::new(k.outs[0], k.shape, flags)
+    };
+    let total: usize = k.outs.iter().take(k.nout).map(|d| n * d.itemsize()).sum();
+    let out = out
+        .get_mut(..total)
+        .ok_or_else(|| Error::short_output::<u8>(total))?;
+    if k.direct {
+        let r = crate::op::call(op, views, &plain, out, &mut [])?;
+        return Ok(output(r.flags));
+    }
+    let scratch: &mut [u8] = bytemuck::cast_slice_mut(scratch);
+    let scratch = scratch
+        .get_mut(..k.scratch_bytes)
+        .ok_or(Error::BufferTooSmall {
+            buffer: crate::error::Buffer::Scratch,
+            needed: k.scratch_bytes,
+        })?;
+    // Result regions first (8-aligned), then the gathered inputs.
+    let result_len: usize = k
+        .results
+        .iter()
+        .take(k.nout)
+        .map(|d| n * d.itemsize())
+        .sum();
+    let (results, gathered) = scratch.split_at_mut(round8(result_len)?.min(scratch.len()));
+    let Some(mask) = &params.where_mask else {
+        let r = crate::op::call(op, views, &plain, results, &mut [])?;
+        let flags = cast_outputs(&k, results, out, n, None)?;
+        return Ok(output(r.flags | flags));
+    };
+    let mask = mask.with_layout(mask.layout().broadcast_to(&k.shape)?)?;
+    // The selected elements of each array input, in C order.
+    let mut selected = 0usize;
+    for_each_index(&k.shape, |idx| {
+        if element_is_true(&mask, idx) {
+            selected += 1;
+        }
+    });
+    let mut compact: [Option<ArrayRef<'_>>; 2] = [None, None];
+    let mut rest = &mut *gathered;
+    let mut parts: [&mut [u8]; 2] = [&mut [], &mut []];
+    for (part, x) in parts.iter_mut().zip(views) {
+        if x.is_weak() {
+            continue;
+        }
+        let len = round8(n * x.dtype().itemsize())?.min(rest.len());
+        let (here, tail) = core::mem::take(&mut rest).split_at_mut(len);
+        *part = here;
+        rest = tail;
+    }
+    for ((part, x), slot) in parts.iter_mut().zip(views).zip(compact.iter_mut()) {
+        if x.is_weak() {
+            *slot = Some(*x);
+            continue;
+        }
+        let size = x.dtype().itemsize();
+        let mut next = 0usize;
+        let data = x.bytes();
+        let layout = *x.layout();
+        for_each_index(&k.shape, |idx| {
+            if element_is_true(&mask, idx) {
+                let at = layout.element_index(idx) * size;
+                if let (Some(dst), Some(src)) = (
+                    part.get_mut(next * size..(next + 1) * size),
+                    data.get(at..at + size),
+                ) {
+                    dst.copy_from_slice(src);
+                }
+                next += 1;
+            }
+        });
+        let part: &[u8] = part;
+        *slot = Some(ArrayRef::contiguous(
+            x.dtype(),
+            part.get(..selected * size).unwrap_or(&[]),
+            Shape::vector(selected),
+        )?);
+    }
+    let compact = match compact {
+        [Some(x), Some(y)] if views.len() == 2 => [x, y],
+        [Some(x), _] => [x, x],
+        _ => return Err(Error::InvalidArgument),
+    };
+    let compact = compact.get(..views.len()).ok_or(Error::InvalidArgument)?;
+    let r = crate::op::call(op, compact, &plain, results, &mut [])?;
+    let flags = cast_outputs(&k, results, out, selected, Some(&mask))?;
+    Ok(output(r.flags | flags))
+}
+
+/// Casts the results (`len` elements per output, contiguous in
+/// `results`) into the outputs in `out`: element `i` to position `i`, or
+/// with a mask the `i`-th selected position.
+fn cast_outputs(
+    k: &Keyed,
+    results: &[u8],
+    out: &mut [u8],
+    len: usize,
+    mask: Option<&ArrayRef<'_>>,
+) -> Result<FpFlags> {
+    let n = k.shape.size();
+    let mut flags = FpFlags::NONE;
+    let (mut src_at, mut dst_at) = (0usize, 0usize);
+    for j in 0..k.nout {
+        let (from, to) = (k.results[j], k.outs[j]);
+        let src_bytes = results
+            .get(src_at..src_at + len * from.itemsize())
+            .ok_or(Error::LayoutMismatch)?;
+        let dst = out
+            .get_mut(dst_at..dst_at + n * to.itemsize())
+            .ok_or(Error::LayoutMismatch)?;
+        let src = ArrayRef::contiguous(from, src_bytes, Shape::vector(len))?;
+        let (size, mut next) = (to.itemsize(), 0usize);
+        let mut failed = None;
+        let mut put = |pos: usize| {
+            let Some(d) = dst.get_mut(pos * size..(pos + 1) * size) else {
+                failed = Some(Error::LayoutMismatch);
+                return;
+            };
+            flags |= cast_element(&src, next, to, d);
+            next += 1;
+        };
+        match mask {
+            None => (0..len).for_each(&mut put),
+            Some(m) => {
+                let mut pos = 0usize;
+                for_each_index(&k.shape, |idx| {
+                    if element_is_true(m, idx) {
+                        put(pos);
+                    }
+                    pos += 1;
+                });
+            }
+        }
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        src_at += len * from.itemsize();
+        dst_at += n * to.itemsize();
+    }
+    Ok(flags)
+}
+
+/// Element `i` of `src` cast to `to` into `dst` (its bytes), as NumPy's C
+/// cast on x86-64; returns the cast's flags.
+fn cast_element(src: &ArrayRef<'_>, i: usize, to: DType, dst: &mut [u8]) -> FpFlags {
+    let from = src.dtype();
+    if from.is_float() && to.is_integer() {
+        let mut v = [0f64];
+        src.load(i, 1, &mut v);
+        let (bits, invalid) = crate::num::c_cast_to_int_bits(v[0], to);
+        let bytes = bits.to_le_bytes();
+        dst.copy_from_slice(bytes.get(..dst.len()).unwrap_or(&[]));
+        return if invalid {
+            FpFlags::INVALID
+        } else {
+            FpFlags::NONE
+        };
+    }
+    let mut flags = FpFlags::NONE;
+    if from == DType::Float64 && to == DType::Float32 {
+        let mut v = [0f64];
+        src.load(i, 1, &mut v);
+        flags = crate::num::f64_to_f32_flags(v[0]);
+    }
+    crate::element::with_dtype!(to, T => {
+        let mut v = [T::default()];
+        src.load(i, 1, &mut v);
+        dst.copy_from_slice(bytemuck::bytes_of(&v[0]));
+    });
+    flags
+}
+
+/// Whether the mask (broadcast to the iteration shape) is true at `idx`.
+fn element_is_true(mask: &ArrayRef<'_>, idx: &[usize]) -> bool {
+    let at = mask.layout().element_index(idx);
+    mask.bytes().get(at).is_some_and(|&b| b != 0)
+}
+
+/// Calls `f` with every multi-index of `shape` in C order.
+fn for_each_index(shape: &Shape, mut f: impl FnMut(&[usize])) {
+    let ndim = shape.ndim();
+    let last = shape.dims().last().copied().unwrap_or(1);
+    let mut outer = OuterIndex::new(shape);
+    while let Some(mut idx) = outer.next_index() {
+        for j in 0..last {
+            if let Some(slot) = ndim.checked_sub(1).and_then(|l| idx.get_mut(l)) {
+                *slot = j;
+            }
+            f(idx.get(..ndim).unwrap_or(&[]));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::table::UnaryOp;
+
+    fn f64s(v: &[f64]) -> ArrayRef<'_> {
+        ArrayRef::contiguous(
+            DType::Float64,
+            bytemuck::cast_slice(v),
+            Shape::vector(v.len()),
+        )
+        .unwrap()
+    }
+
+    fn bools(v: &[bool]) -> std::vec::Vec<crate::element::Bool> {
+        v.iter().map(|&b| crate::element::Bool::from(b)).collect()
+    }
+
+    #[test]
+    fn out_of_another_dtype_casts_and_flags() {
+        // np.add([1e300, 1e-300, 2.5], 0.0, out=float32 array): overflow
+        // and underflow from the cast.
+        let v = [1e300, 1e-300, 2.5];
+        let zero = [0.0f64];
+        let x = f64s(&v);
+        let y = f64s(&zero);
+        let op = Op::Binary(BinaryOp::Add);
+        let params = ReduceParams::default().with_out(0, DType::Float32, Shape::vector(3));
+        assert_eq!(crate::op::scratch_len(op, &[x, y], &params), Ok(3));
+        let mut out = [0f32; 3];
+        let mut scratch = [0u64; 3];
+        let o = crate::op::call(
+            op,
+            &[x, y],
+            &params,
+            bytemuck::cast_slice_mut(&mut out),
+            &mut scratch,
+        )
+        .unwrap();
+        assert_eq!((o.dtype, o.shape.dims()), (DType::Float32, &[3][..]));
+        assert_eq!(o.flags, FpFlags::OVERFLOW | FpFlags::UNDERFLOW);
+        assert_eq!(out, [f32::INFINITY, 0.0, 2.5]);
+        // Into int32: not under same_kind; under unsafe NumPy's x86 cast.
+        let to_int = params.with_out(0, DType::Int32, Shape::vector(3));
+        let mut ints = [0i32; 3];
+        assert_eq!(
+            crate::op::call(
+                op,
+                &[x, y],
+                &to_int,
+                bytemuck::cast_slice_mut(&mut ints),
+                &mut scratch
+            ),
+            Err(Error::Casting)
+        );
+        let unsafe_ = to_int.with_casting(Casting::Unsafe);
+        let o = crate::op::call(
+            op,
+            &[x, y],
+            &unsafe_,
+            bytemuck::cast_slice_mut(&mut ints),
+            &mut scratch,
+        )
+        .unwrap();
+        assert_eq!(ints, [i32::MIN, 0, 2]);
+        assert_eq!(o.flags, FpFlags::INVALID);
+    }
+
+    #[test]
+    fn where_keeps_the_out_contents_and_its_flags() {
+        // np.divide([1, 1, 4], [0, 0, 2], out=[7, 7, 7], where=[F, F, T]):
+        // [7, 7, 2], no divide flag (the op never ran where False).
+        let (a, b) = ([1.0, 1.0, 4.0], [0.0, 0.0, 2.0]);
+        let mask = bools(&[false, false, true]);
+        let mask =
+            ArrayRef::from_slice(&mask, crate::shape::Layout::c_contiguous(Shape::vector(3)))
+                .unwrap();
+        let params = ReduceParams {
+            where_mask: Some(mask),
+            ..ReduceParams::default().with_out(0, DType::Float64, Shape::vector(3))
+        };
+        let op = Op::Binary(BinaryOp::TrueDivide);
+        let inputs = [f64s(&a), f64s(&b)];
+        let mut out = [7.0f64; 3];
+        let mut scratch = [0u64; 16];
+        let need = crate::op::scratch_len(op, &inputs, &params).unwrap();
+        let o = crate::op::call(
+            op,
+            &inputs,
+            &params,
+            bytemuck::cast_slice_mut(&mut out),
+            &mut scratch[..need],
+        )
+        .unwrap();
+        assert_eq!(out, [7.0, 7.0, 2.0]);
+        assert_eq!(o.flags, FpFlags::NONE);
+        // The mask broadcasts, the inputs broadcast to out's shape.
+        let row = [1.0, 2.0];
+        let mask = bools(&[true, false]);
+        let mask =
+            ArrayRef::from_slice(&mask, crate::shape::Layout::c_contiguous(Shape::vector(2)))
+                .unwrap();
+        let shape = Shape::new(&[2, 2]).unwrap();
+        let params = ReduceParams {
+            where_mask: Some(mask),
+            ..ReduceParams::default().with_out(0, DType::Float64, shape)
+        };
+        let neg = Op::Unary(UnaryOp::Negative);
+        let mut out = [9.0f64; 4];
+        crate::op::call(
+            neg,
+            &[f64s(&row)],
+            &params,
+            bytemuck::cast_slice_mut(&mut out),
+            &mut scratch,
+        )
+        .unwrap();
+        assert_eq!(out, [-1.0, 9.0, -1.0, 9.0]);
+    }
+
+    #[test]
+    fn numpy_error_order() {
+        let (a, b) = ([1.0, 2.0, 3.0], [1.0, 2.0]);
+        let op = Op::Binary(BinaryOp::Add);
+        let mut out = [0u8; 64];
+        // The cast is checked before the shapes.
+        let bad = ReduceParams::default().with_out(0, DType::Int32, Shape::vector(2));
+        assert_eq!(
+            crate::op::call(op, &[f64s(&a), f64s(&b)], &bad, &mut out, &mut []),
+            Err(Error::Casting)
+        );
+        // An out that the result would have to broadcast into.
+        let small = ReduceParams::default().with_out(0, DType::Float64, Shape::vector(1));
+        assert_eq!(
+            crate::op::call(op, &[f64s(&a), f64s(&a)], &small, &mut out, &mut []),
+            Err(Error::BroadcastMismatch)
+        );
+        // A second out for a one-output ufunc; keywords a call does not take.
+        let two = ReduceParams::default().with_out(1, DType::Float64, Shape::vector(3));
+        assert_eq!(
+            crate::op::call(op, &[f64s(&a), f64s(&a)], &two, &mut out, &mut []),
+            Err(Error::InvalidArgument)
+        );
+        let axis = ReduceParams::along(0).with_out(0, DType::Float64, Shape::vector(3));
+        assert_eq!(
+            crate::op::call(op, &[f64s(&a), f64s(&a)], &axis, &mut out, &mut []),
+            Err(Error::InvalidType)
+        );
+        // A short scratch is an error naming it.
+        let cast = ReduceParams::default().with_out(0, DType::Float32, Shape::vector(3));
+        assert!(matches!(
+            crate::op::call(op, &[f64s(&a), f64s(&a)], &cast, &mut out, &mut []),
+            Err(Error::BufferTooSmall {
+                buffer: crate::error::Buffer::Scratch,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn divmod_into_two_outs() {
+        // np.divmod([7., -7.], 2., out=(float32 q, None)).
+        let a = [7.0, -7.0];
+        let two = [2.0];
+        let params = ReduceParams::default().with_out(0, DType::Float32, Shape::vector(2));
+        let op = Op::Multi(MultiOp::Divmod);
+        let inputs = [f64s(&a), f64s(&two)];
+        assert_eq!(crate::op::out_bytes(op, &inputs, &params), Ok(8 + 16));
+        let mut out = [0u64; 3];
+        let mut scratch = [0u64; 4];
+        let o = crate::op::call(
+            op,
+            &inputs,
+            &params,
+            bytemuck::cast_slice_mut(&mut out),
+            &mut scratch,
+        )
+        .unwrap();
+        assert_eq!((o.dtype, o.second), (DType::Float32, Some(DType::Float64)));
+        let q: &[f32] = bytemuck::cast_slice(&out[..1]);
+        let r: &[f64] = bytemuck::cast_slice(&out[1..]);
+        assert_eq!((q, r), (&[3.0f32, -4.0][..], &[1.0, 1.0][..]));
+    }
+}
