@@ -138,6 +138,15 @@ impl<'a> ArrayRef<'a> {
     }
 }
 
+/// Copies `src` into `dst` element by element, as far as the shorter
+/// goes: `copy_from_slice` without its length panic, for slices whose
+/// lengths the caller has made equal but the optimiser cannot prove so.
+pub(crate) fn copy_into<T: Copy>(dst: &mut [T], src: &[T]) {
+    for (d, &s) in dst.iter_mut().zip(src) {
+        *d = s;
+    }
+}
+
 /// Strided, converting copy. Every index was bounds-checked when the view's
 /// layout was validated; an index outside `data` (impossible through the
 /// public API) reads as zero rather than panicking.

@@ -126,7 +126,7 @@ fn in_place<T: Element>(
             let at = row_start + j;
             let here = a.get_mut(at..at + len).ok_or(Error::LayoutMismatch)?;
             let held = copy.get_mut(..len).ok_or(Error::LayoutMismatch)?;
-            held.copy_from_slice(here);
+            crate::array::copy_into(held, here);
             let stretch = Shape::vector(len);
             // The other operand and the mask along the same stretch.
             let index = idx.get(..shape.ndim()).unwrap_or(&[]);

@@ -146,9 +146,8 @@ impl<'a> ReduceParams<'a> {
         Ok(())
     }
 
-    /// The keywords a ufunc call takes: `out=`, `where=`, `casting=`.
-    /// `dtype=` is [`Error::Unsupported`] (NumPy's loop override, not yet
-    /// in fnp); the reduction keywords are NumPy's TypeError.
+    /// The keywords a ufunc call takes: `out=`, `where=`, `casting=`,
+    /// `dtype=`; the reduction keywords are NumPy's TypeError.
     pub(crate) fn expect_call_keywords(&self) -> Result<()> {
         let reduction_only = ReduceParams {
             out: [None, None],
@@ -157,11 +156,7 @@ impl<'a> ReduceParams<'a> {
             dtype: None,
             ..*self
         };
-        reduction_only.expect_defaults()?;
-        if self.dtype.is_some() {
-            return Err(Error::Unsupported);
-        }
-        Ok(())
+        reduction_only.expect_defaults()
     }
 
     /// A reduction's keywords without the ufunc call's (`out=`,

@@ -1,7 +1,20 @@
-//! A ufunc call with NumPy's output keywords: `out=` (the output array's
-//! dtype and shape; its contents are the call's output buffer), `where=`
-//! (where False the output keeps its contents) and `casting=` (how the
-//! result may be cast into `out=`).
+//! A ufunc call with NumPy's keywords: `out=` (the output array's dtype
+//! and shape; its contents are the call's output buffer), `where=` (where
+//! False the output keeps its contents), `casting=` (how the result may be
+//! cast into `out=`, and the inputs into a `dtype=` loop) and `dtype=`.
+//!
+//! `dtype=X` (NumPy 2.4, measured): a ufunc whose loops all have one dtype
+//! in and out (arithmetic, bitwise, shifts, the float functions, the
+//! unary ufuncs but the predicates) runs its `X` loop, every operand cast
+//! to `X` under `casting=` (`np.add(int8, int8, dtype=float64)` adds in
+//! float64; `np.add(float64, float64, dtype=int32)` is a UFuncTypeError
+//! unless `casting="unsafe"`; a Python int must fit `X`); no `X` loop is
+//! a TypeError (`np.true_divide(int8, int8, dtype=int8)`). The others
+//! (comparisons, logical, predicates, `bitwise_count`, `ldexp`) take
+//! `dtype=` naming the dtype they already give (bool, uint8, the
+//! mantissa's float) and refuse any other with TypeError; NumPy's loop
+//! search there can also pick a wider `ldexp` float, which fnp reports
+//! unsupported.
 //!
 //! NumPy's order, measured on 2.4: the loop is resolved first (TypeError),
 //! then each output's cast is checked against `casting=` (UFuncTypeError,
@@ -18,7 +31,7 @@
 //! mask gathers the selected elements of each input into scratch, runs
 //! the op on those and scatters the results (cast) into `out`.
 
-use crate::array::ArrayRef;
+use crate::array::{copy_into, ArrayRef};
 use crate::dtype::{Casting, DType};
 use crate::error::{Error, Result};
 use crate::flags::FpFlags;
@@ -33,11 +46,12 @@ pub(crate) const fn takes_keywords(op: Op) -> bool {
     matches!(op, Op::Binary(_) | Op::Unary(_) | Op::Multi(_))
 }
 
-/// Whether the call uses `out=`, `where=` or a `casting=` other than
-/// NumPy's default (otherwise it is a plain call).
+/// Whether the call uses `out=`, `where=`, `dtype=` or a `casting=`
+/// other than NumPy's default (otherwise it is a plain call).
 pub(crate) fn keyed(params: &ReduceParams<'_>) -> bool {
     params.out.iter().any(Option::is_some)
         || params.where_mask.is_some()
+        || params.dtype.is_some()
         || params.casting != Casting::SameKind
 }
 
@@ -51,11 +65,17 @@ const fn nout(op: Op) -> usize {
 
 /// A checked keyword call.
 struct Keyed {
+    /// `dtype=`'s loop: every input is cast to it first.
+    forced: Option<DType>,
+    /// Scratch bytes of the cast inputs (at the start of the scratch).
+    cast_bytes: usize,
     /// The result dtypes (the loop's outputs).
     results: [DType; 2],
     /// The output dtypes (`out=`'s, or the results').
     outs: [DType; 2],
     nout: usize,
+    /// Array inputs.
+    nin: usize,
     /// The iteration shape, every output's.
     shape: Shape,
     /// Run the op straight into `out`.
@@ -82,14 +102,98 @@ fn round8(n: usize) -> Result<usize> {
     n.checked_next_multiple_of(8).ok_or(Error::ShapeOverflow)
 }
 
+/// The loop `dtype=x` makes `op` run (inputs cast to it), `None` when it
+/// is the loop the operands pick anyway.
+fn forced_loop(
+    op: Op,
+    inputs: &[ArrayRef<'_>],
+    x: DType,
+    casting: Casting,
+    natural: Result<DType>,
+) -> Result<Option<DType>> {
+    use crate::table::{BinaryFamily as B, UnaryFamily as U, UnaryOp};
+    let homogeneous = match op {
+        Op::Binary(b) => b.family() != B::Compare && b.family() != B::Logical,
+        Op::Unary(u) => !matches!(
+            u.family(),
+            U::Predicate | U::Signbit | U::Logical | U::BitCount
+        ),
+        Op::Multi(MultiOp::Divmod | MultiOp::Modf) => true,
+        // NumPy finds no frexp loop for any dtype= (its outputs differ).
+        Op::Multi(MultiOp::Frexp) => return Err(Error::NoLoop),
+        _ => false,
+    };
+    if !homogeneous || op == Op::Binary(BinaryOp::Ldexp) {
+        return match natural {
+            Ok(d) if d == x => Ok(None),
+            Ok(d) if op == Op::Binary(BinaryOp::Ldexp) && x.is_float() && d.can_cast_safe(x) => {
+                Err(Error::Unsupported)
+            }
+            Ok(_) => Err(Error::NoLoop),
+            Err(e) => Err(e),
+        };
+    }
+    let has_loop = match op {
+        Op::Binary(b) => b.array_loop_dtype(x, x) == Ok(x),
+        Op::Multi(MultiOp::Divmod) => BinaryOp::FloorDivide.array_loop_dtype(x, x) == Ok(x),
+        Op::Unary(u) => u.loop_for(x) == Ok(x),
+        Op::Multi(_) => UnaryOp::Sqrt.loop_for(x) == Ok(x),
+        _ => false,
+    };
+    if !has_loop {
+        return Err(Error::NoLoop);
+    }
+    for input in inputs {
+        let from = match input.operand_type() {
+            crate::dtype::OperandType::Array(d) => d,
+            // A Python float is a float64 here; a Python int or bool fits
+            // any loop whose range holds it (checked when cast).
+            crate::dtype::OperandType::PyFloat => DType::Float64,
+            _ => continue,
+        };
+        if !casting.allows(from, x) {
+            return Err(Error::Casting);
+        }
+    }
+    Ok(Some(x))
+}
+
 fn plan(op: Op, inputs: &[ArrayRef<'_>], params: &ReduceParams<'_>) -> Result<Keyed> {
     params.expect_call_keywords()?;
     let plain = crate::op::output_of(op, inputs, &ReduceParams::default());
-    let first = match plain {
-        Ok((d, _)) => d,
-        Err(Error::BroadcastMismatch) => resolve_only(op, inputs)?,
-        Err(e) => return Err(e),
+    let natural = match plain {
+        Ok((d, _)) => Ok(d),
+        Err(Error::BroadcastMismatch) => resolve_only(op, inputs),
+        Err(e) => Err(e),
     };
+    let forced = match params.dtype {
+        Some(x) => forced_loop(op, inputs, x, params.casting, natural)?,
+        None => None,
+    };
+    let first = match forced {
+        Some(x) => x,
+        None => natural?,
+    };
+    // The operands' own shapes broadcast (their dtypes may have no loop
+    // without the cast).
+    let plain = match (forced, inputs) {
+        (Some(x), [a, b]) => broadcast_shapes(a.shape(), b.shape()).map(|s| (x, s)),
+        (Some(x), [a]) => Ok((x, *a.shape())),
+        _ => plain,
+    };
+    let mut cast_bytes = 0usize;
+    if let Some(x) = forced {
+        for input in inputs {
+            let bytes = input
+                .shape()
+                .checked_size()?
+                .checked_mul(x.itemsize())
+                .ok_or(Error::ShapeOverflow)?;
+            cast_bytes = cast_bytes
+                .checked_add(round8(bytes)?)
+                .ok_or(Error::ShapeOverflow)?;
+        }
+    }
     let results = [first, op.second_output(first).unwrap_or(first)];
     let nout = nout(op);
     // NumPy: "The 'out' tuple must have exactly one entry per ufunc output".
@@ -122,7 +226,7 @@ fn plan(op: Op, inputs: &[ArrayRef<'_>], params: &ReduceParams<'_>) -> Result<Ke
     }
     let n = shape.checked_size()?;
     let direct = params.where_mask.is_none() && outs == results;
-    let mut scratch_bytes = 0usize;
+    let mut scratch_bytes = cast_bytes;
     if !direct {
         for r in results.iter().take(nout) {
             let bytes = n.checked_mul(r.itemsize()).ok_or(Error::ShapeOverflow)?;
@@ -131,10 +235,11 @@ fn plan(op: Op, inputs: &[ArrayRef<'_>], params: &ReduceParams<'_>) -> Result<Ke
                 .ok_or(Error::ShapeOverflow)?;
         }
         if params.where_mask.is_some() {
-            for x in inputs.iter().filter(|x| !x.is_weak()) {
-                let bytes = n
-                    .checked_mul(x.dtype().itemsize())
-                    .ok_or(Error::ShapeOverflow)?;
+            // The gathered operands are in the loop's dtype when dtype=
+            // cast them (a weak one then is an array too).
+            for x in inputs.iter().filter(|x| forced.is_some() || !x.is_weak()) {
+                let item = forced.unwrap_or(x.dtype()).itemsize();
+                let bytes = n.checked_mul(item).ok_or(Error::ShapeOverflow)?;
                 scratch_bytes = scratch_bytes
                     .checked_add(round8(bytes)?)
                     .ok_or(Error::ShapeOverflow)?;
@@ -142,9 +247,12 @@ fn plan(op: Op, inputs: &[ArrayRef<'_>], params: &ReduceParams<'_>) -> Result<Ke
         }
     }
     Ok(Keyed {
+        forced,
+        cast_bytes,
         results,
         outs,
         nout,
+        nin: inputs.len(),
         shape,
         direct,
         scratch_bytes,
@@ -192,6 +300,67 @@ pub(crate) fn call(
     scratch: &mut [u64],
 ) -> Result<Output> {
     let k = plan(op, inputs, params)?;
+    let scratch: &mut [u8] = bytemuck::cast_slice_mut(scratch);
+    let scratch = scratch
+        .get_mut(..k.scratch_bytes)
+        .ok_or(Error::BufferTooSmall {
+            buffer: crate::error::Buffer::Scratch,
+            needed: k.scratch_bytes,
+        })?;
+    let (cast_area, scratch) = scratch
+        .split_at_mut_checked(k.cast_bytes)
+        .ok_or(Error::LayoutMismatch)?;
+    let mut cast_flags = FpFlags::NONE;
+    let mut cast: [Option<ArrayRef<'_>>; 2] = [None, None];
+    match k.forced {
+        Some(x) => {
+            // Each operand in dtype=`s loop dtype, in its own shape.
+            let mut rest = &mut *cast_area;
+            let mut parts: [&mut [u8]; 2] = [&mut [], &mut []];
+            for (part, input) in parts.iter_mut().zip(inputs) {
+                let len = round8(input.shape().size() * x.itemsize())?.min(rest.len());
+                let (here, tail) = core::mem::take(&mut rest)
+                    .split_at_mut_checked(len)
+                    .ok_or(Error::LayoutMismatch)?;
+                *part = here;
+                rest = tail;
+            }
+            for ((part, input), slot) in parts.into_iter().zip(inputs).zip(cast.iter_mut()) {
+                cast_flags |= super::check_weak(input, x)?;
+                let size = x.itemsize();
+                let mut next = 0usize;
+                let mut failed = None;
+                for_each_index(input.shape(), |idx| {
+                    let at = input.layout().element_index(idx);
+                    match part.get_mut(next * size..(next + 1) * size) {
+                        Some(dst) => cast_flags |= cast_element(input, at, x, dst),
+                        None => failed = Some(Error::LayoutMismatch),
+                    }
+                    next += 1;
+                });
+                if let Some(e) = failed {
+                    return Err(e);
+                }
+                let part: &[u8] = part;
+                *slot = Some(ArrayRef::contiguous(
+                    x,
+                    part.get(..next * size).unwrap_or(&[]),
+                    *input.shape(),
+                )?);
+            }
+        }
+        None => {
+            for (slot, input) in cast.iter_mut().zip(inputs) {
+                *slot = Some(*input);
+            }
+        }
+    }
+    let inputs = match cast {
+        [Some(x), Some(y)] if inputs.len() == 2 => [x, y],
+        [Some(x), _] if inputs.len() == 1 => [x, x],
+        _ => return Err(Error::InvalidArgument),
+    };
+    let inputs = inputs.get(..k.nin).ok_or(Error::InvalidArgument)?;
     let n = k.shape.size();
     let mut views: [Option<ArrayRef<'_>>; 2] = [None, None];
     for (slot, x) in views.iter_mut().zip(inputs) {
@@ -218,15 +387,8 @@ pub(crate) fn call(
         .ok_or_else(|| Error::short_output::<u8>(total))?;
     if k.direct {
         let r = crate::op::call(op, views, &plain, out, &mut [])?;
-        return Ok(output(r.flags));
+        return Ok(output(r.flags | cast_flags));
     }
-    let scratch: &mut [u8] = bytemuck::cast_slice_mut(scratch);
-    let scratch = scratch
-        .get_mut(..k.scratch_bytes)
-        .ok_or(Error::BufferTooSmall {
-            buffer: crate::error::Buffer::Scratch,
-            needed: k.scratch_bytes,
-        })?;
     // Result regions first (8-aligned), then the gathered inputs.
     let result_len: usize = k
         .results
@@ -234,11 +396,13 @@ pub(crate) fn call(
         .take(k.nout)
         .map(|d| n * d.itemsize())
         .sum();
-    let (results, gathered) = scratch.split_at_mut(round8(result_len)?.min(scratch.len()));
+    let (results, gathered) = scratch
+        .split_at_mut_checked(round8(result_len)?.min(scratch.len()))
+        .ok_or(Error::LayoutMismatch)?;
     let Some(mask) = &params.where_mask else {
         let r = crate::op::call(op, views, &plain, results, &mut [])?;
         let flags = cast_outputs(&k, results, out, n, None)?;
-        return Ok(output(r.flags | flags));
+        return Ok(output(r.flags | flags | cast_flags));
     };
     let mask = mask.with_layout(mask.layout().broadcast_to(&k.shape)?)?;
     // The selected elements of each array input, in C order.
@@ -256,7 +420,9 @@ pub(crate) fn call(
             continue;
         }
         let len = round8(n * x.dtype().itemsize())?.min(rest.len());
-        let (here, tail) = core::mem::take(&mut rest).split_at_mut(len);
+        let (here, tail) = core::mem::take(&mut rest)
+            .split_at_mut_checked(len)
+            .ok_or(Error::LayoutMismatch)?;
         *part = here;
         rest = tail;
     }
@@ -276,7 +442,7 @@ pub(crate) fn call(
                     part.get_mut(next * size..(next + 1) * size),
                     data.get(at..at + size),
                 ) {
-                    dst.copy_from_slice(src);
+                    copy_into(dst, src);
                 }
                 next += 1;
             }
@@ -296,7 +462,7 @@ pub(crate) fn call(
     let compact = compact.get(..views.len()).ok_or(Error::InvalidArgument)?;
     let r = crate::op::call(op, compact, &plain, results, &mut [])?;
     let flags = cast_outputs(&k, results, out, selected, Some(&mask))?;
-    Ok(output(r.flags | flags))
+    Ok(output(r.flags | flags | cast_flags))
 }
 
 /// Casts the results (`len` elements per output, contiguous in
@@ -312,8 +478,7 @@ fn cast_outputs(
     let n = k.shape.size();
     let mut flags = FpFlags::NONE;
     let (mut src_at, mut dst_at) = (0usize, 0usize);
-    for j in 0..k.nout {
-        let (from, to) = (k.results[j], k.outs[j]);
+    for (&from, &to) in k.results.iter().zip(&k.outs).take(k.nout) {
         let src_bytes = results
             .get(src_at..src_at + len * from.itemsize())
             .ok_or(Error::LayoutMismatch)?;
@@ -361,7 +526,7 @@ fn cast_element(src: &ArrayRef<'_>, i: usize, to: DType, dst: &mut [u8]) -> FpFl
         src.load(i, 1, &mut v);
         let (bits, invalid) = crate::num::c_cast_to_int_bits(v[0], to);
         let bytes = bits.to_le_bytes();
-        dst.copy_from_slice(bytes.get(..dst.len()).unwrap_or(&[]));
+        copy_into(dst, &bytes);
         return if invalid {
             FpFlags::INVALID
         } else {
@@ -377,7 +542,7 @@ fn cast_element(src: &ArrayRef<'_>, i: usize, to: DType, dst: &mut [u8]) -> FpFl
     crate::element::with_dtype!(to, T => {
         let mut v = [T::default()];
         src.load(i, 1, &mut v);
-        dst.copy_from_slice(bytemuck::bytes_of(&v[0]));
+        copy_into(dst, bytemuck::bytes_of(&v));
     });
     flags
 }
@@ -389,7 +554,7 @@ fn element_is_true(mask: &ArrayRef<'_>, idx: &[usize]) -> bool {
 }
 
 /// Calls `f` with every multi-index of `shape` in C order.
-fn for_each_index(shape: &Shape, mut f: impl FnMut(&[usize])) {
+pub(crate) fn for_each_index(shape: &Shape, mut f: impl FnMut(&[usize])) {
     let ndim = shape.ndim();
     let last = shape.dims().last().copied().unwrap_or(1);
     let mut outer = OuterIndex::new(shape);
@@ -585,5 +750,154 @@ mod tests {
         let q: &[f32] = bytemuck::cast_slice(&out[..1]);
         let r: &[f64] = bytemuck::cast_slice(&out[1..]);
         assert_eq!((q, r), (&[3.0f32, -4.0][..], &[1.0, 1.0][..]));
+    }
+}
+
+#[cfg(test)]
+mod dtype_tests {
+    use super::*;
+    use crate::table::UnaryOp;
+
+    fn arr<T: crate::element::Element>(v: &[T]) -> ArrayRef<'_> {
+        ArrayRef::from_slice(
+            v,
+            crate::shape::Layout::c_contiguous(Shape::vector(v.len())),
+        )
+        .unwrap()
+    }
+
+    fn run(
+        op: Op,
+        inputs: &[ArrayRef<'_>],
+        params: &ReduceParams<'_>,
+    ) -> Result<(Output, std::vec::Vec<u8>)> {
+        let bytes = crate::op::out_bytes(op, inputs, params)?;
+        let mut out = std::vec![0u64; bytes.div_ceil(8)];
+        let mut scratch = std::vec![0u64; crate::op::scratch_len(op, inputs, params)?];
+        let o = crate::op::call(
+            op,
+            inputs,
+            params,
+            bytemuck::cast_slice_mut(&mut out),
+            &mut scratch,
+        )?;
+        let all: &[u8] = bytemuck::cast_slice(&out);
+        Ok((o, all[..bytes].to_vec()))
+    }
+
+    #[test]
+    fn dtype_picks_the_loop_numpy_picks() {
+        let add = Op::Binary(BinaryOp::Add);
+        let i8s = [100i8, -100, 3];
+        let x = arr(&i8s);
+        // np.add(int8, int8, dtype=float64) adds in float64.
+        let p = ReduceParams::default().with_dtype(DType::Float64);
+        let (o, bytes) = run(add, &[x, x], &p).unwrap();
+        assert_eq!(o.dtype, DType::Float64);
+        let v: &[f64] = bytemuck::cast_slice(&bytes);
+        assert_eq!(v, [200.0, -200.0, 6.0]);
+        // float64 into an int32 loop: same_kind refuses, unsafe truncates.
+        let f = [1.5f64, -2.5, 3.0];
+        let p = ReduceParams::default().with_dtype(DType::Int32);
+        assert_eq!(
+            run(add, &[arr(&f), arr(&f)], &p).err(),
+            Some(Error::Casting)
+        );
+        let (o, bytes) = run(add, &[arr(&f), arr(&f)], &p.with_casting(Casting::Unsafe)).unwrap();
+        assert_eq!(o.dtype, DType::Int32);
+        assert_eq!(bytemuck::cast_slice::<u8, i32>(&bytes), [2, -4, 6]);
+        // No int8 loop in true_divide; a comparison gives bool only.
+        let p = ReduceParams::default().with_dtype(DType::Int8);
+        assert_eq!(
+            run(Op::Binary(BinaryOp::TrueDivide), &[x, x], &p).err(),
+            Some(Error::NoLoop)
+        );
+        let less = Op::Binary(BinaryOp::Less);
+        assert_eq!(run(less, &[x, x], &p).err(), Some(Error::NoLoop));
+        let (o, _) = run(
+            less,
+            &[x, x],
+            &ReduceParams::default().with_dtype(DType::Bool),
+        )
+        .unwrap();
+        assert_eq!(o.dtype, DType::Bool);
+        // float64 computed in float32 raises the input cast's overflow.
+        let big = [1e300f64];
+        let p = ReduceParams::default().with_dtype(DType::Float32);
+        let (o, bytes) = run(add, &[arr(&big), arr(&[1.0f64])], &p).unwrap();
+        assert_eq!(o.flags, FpFlags::OVERFLOW);
+        assert_eq!(bytemuck::cast_slice::<u8, f32>(&bytes), [f32::INFINITY]);
+        // A Python int must fit the loop (OverflowError), a Python float
+        // does not cast into an int loop under same_kind.
+        let py300 = 300i64.to_le_bytes();
+        let w = ArrayRef::python_scalar(DType::Int64, &py300).unwrap();
+        let p = ReduceParams::default().with_dtype(DType::Int8);
+        assert_eq!(run(add, &[x, w], &p).err(), Some(Error::PythonIntOverflow));
+        let (o, bytes) = run(
+            add,
+            &[x, w],
+            &ReduceParams::default().with_dtype(DType::Int16),
+        )
+        .unwrap();
+        assert_eq!(o.dtype, DType::Int16);
+        assert_eq!(bytemuck::cast_slice::<u8, i16>(&bytes), [400, 200, 303]);
+        let half = 3.5f64.to_le_bytes();
+        let pf = ArrayRef::python_scalar(DType::Float64, &half).unwrap();
+        assert_eq!(run(add, &[x, pf], &p).err(), Some(Error::Casting));
+        // Unary: np.negative(int8, dtype=int16); np.sqrt(int16, dtype=float64).
+        let (o, bytes) = run(
+            Op::Unary(UnaryOp::Negative),
+            &[x],
+            &ReduceParams::default().with_dtype(DType::Int16),
+        )
+        .unwrap();
+        assert_eq!(o.dtype, DType::Int16);
+        assert_eq!(bytemuck::cast_slice::<u8, i16>(&bytes), [-100, 100, -3]);
+        let four = [4i16];
+        let (o, _) = run(
+            Op::Unary(UnaryOp::Sqrt),
+            &[arr(&four)],
+            &ReduceParams::default().with_dtype(DType::Float64),
+        )
+        .unwrap();
+        assert_eq!(o.dtype, DType::Float64);
+    }
+}
+
+#[cfg(test)]
+mod dtype_out_where {
+    use super::*;
+    #[test]
+    fn dtype_with_out_and_where() {
+        let a = [100i8, -100, 3];
+        let x =
+            ArrayRef::from_slice(&a, crate::shape::Layout::c_contiguous(Shape::vector(3))).unwrap();
+        let m = [
+            crate::element::Bool::TRUE,
+            crate::element::Bool::FALSE,
+            crate::element::Bool::TRUE,
+        ];
+        let mask =
+            ArrayRef::from_slice(&m, crate::shape::Layout::c_contiguous(Shape::vector(3))).unwrap();
+        let params = ReduceParams {
+            where_mask: Some(mask),
+            ..ReduceParams::default().with_dtype(DType::Float64).with_out(
+                0,
+                DType::Float32,
+                Shape::vector(3),
+            )
+        };
+        let op = Op::Binary(BinaryOp::Add);
+        let mut out = [7.0f32; 3];
+        let mut scratch = std::vec![0u64; crate::op::scratch_len(op, &[x, x], &params).unwrap()];
+        crate::op::call(
+            op,
+            &[x, x],
+            &params,
+            bytemuck::cast_slice_mut(&mut out),
+            &mut scratch,
+        )
+        .unwrap();
+        assert_eq!(out, [200.0, 7.0, 6.0]);
     }
 }

@@ -436,7 +436,7 @@ fn typed_out<T: bytemuck::Pod>(out: &mut [u8]) -> Result<&mut [T]> {
 /// NEP 50: a Python int must fit the integer dtype it is converted to
 /// (OverflowError otherwise); a Python float converted to float32 overflows
 /// to inf with the overflow flag.
-fn check_weak(x: &ArrayRef<'_>, loop_dtype: DType) -> Result<FpFlags> {
+pub(crate) fn check_weak(x: &ArrayRef<'_>, loop_dtype: DType) -> Result<FpFlags> {
     if !x.is_weak() {
         return Ok(FpFlags::NONE);
     }

@@ -5,6 +5,7 @@
 //! the second's, so the type-erased [`crate::call`] and the wire keep one
 //! output buffer; the typed functions take two slices.
 
+use super::keywords::for_each_index;
 use super::unary::map;
 use super::{binary, typed_out};
 use crate::array::ArrayRef;
@@ -109,6 +110,9 @@ fn parts<F: Parts>(
     second: &mut [u8],
 ) -> Result<FpFlags> {
     let first = typed_out::<F>(first)?;
+    if crate::SMALL {
+        return parts_small(op, x, first, second);
+    }
     match op {
         MultiOp::Modf => {
             map(x, first, |xs: &[F], o: &mut [F]| {
@@ -131,6 +135,44 @@ fn parts<F: Parts>(
             })
         }
     }
+}
+
+/// [`parts`] one element at a time, both outputs in one walk: the size
+/// the firmware's `small` build wants (one loop per float type instead of
+/// four strided drivers).
+fn parts_small<F: Parts>(
+    op: MultiOp,
+    x: &ArrayRef<'_>,
+    first: &mut [F],
+    second: &mut [u8],
+) -> Result<FpFlags> {
+    let mut firsts = first.iter_mut();
+    let mut one = [F::default()];
+    let mut load = |idx: &[usize]| {
+        x.load(x.layout().element_index(idx), 1, &mut one);
+        one[0]
+    };
+    match op {
+        MultiOp::Modf => {
+            let mut seconds = typed_out::<F>(second)?.iter_mut();
+            for_each_index(x.shape(), |idx| {
+                let (f, i) = load(idx).modf();
+                if let (Some(a), Some(b)) = (firsts.next(), seconds.next()) {
+                    (*a, *b) = (f, i);
+                }
+            });
+        }
+        MultiOp::Frexp | MultiOp::Divmod => {
+            let mut seconds = typed_out::<i32>(second)?.iter_mut();
+            for_each_index(x.shape(), |idx| {
+                let (m, e) = load(idx).frexp();
+                if let (Some(a), Some(b)) = (firsts.next(), seconds.next()) {
+                    (*a, *b) = (m, e);
+                }
+            });
+        }
+    }
+    Ok(FpFlags::NONE)
 }
 
 /// C's `modf` for the float loop types (NumPy calls it): `(fraction,

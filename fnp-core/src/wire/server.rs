@@ -347,7 +347,7 @@ fn run<P: Platform>(
             let dst = out
                 .get_mut(at..at.saturating_add(o.data.len()))
                 .ok_or(WireError::new(Reason::LayoutMismatch))?;
-            dst.copy_from_slice(o.data);
+            crate::array::copy_into(dst, o.data);
         }
         if k == 0 {
             at = plan.shape.size().saturating_mul(plan.dtype.itemsize());
