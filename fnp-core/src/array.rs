@@ -138,6 +138,16 @@ impl<'a> ArrayRef<'a> {
     }
 }
 
+/// A C-contiguous 1-d view of `v`, for tests.
+#[cfg(test)]
+pub(crate) fn vector<T: Element>(v: &[T]) -> ArrayRef<'_> {
+    ArrayRef::from_slice(
+        v,
+        Layout::c_contiguous(crate::shape::Shape::vector(v.len())),
+    )
+    .expect("a slice is a valid vector")
+}
+
 /// Copies `src` into `dst` element by element, as far as the shorter
 /// goes: `copy_from_slice` without its length panic, for slices whose
 /// lengths the caller has made equal but the optimiser cannot prove so.

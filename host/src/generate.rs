@@ -2665,9 +2665,10 @@ fn keyword_cases(s: &mut Suite, rng: &mut Rng) {
             }
         }
     }
-    // Shapes: inputs broadcast into a larger out; an out the result would
-    // have to broadcast into, a mask larger than out (ValueError); a
-    // non-bool mask (TypeError); more outs than outputs.
+    // Shapes: inputs broadcast into a larger out (with a mask that
+    // broadcasts too); an out the result would have to broadcast into or
+    // that does not match, a mask larger than out (ValueError); more outs
+    // than outputs.
     let f = DType::Float64;
     let row = || {
         input(
@@ -2677,47 +2678,27 @@ fn keyword_cases(s: &mut Suite, rng: &mut Rng) {
             None,
         )
     };
-    s.push(
-        "add",
-        "shape",
-        "float64",
-        vec![row(), row()],
-        params(out_array(f, &[2, 3], rng), &[]),
-    );
-    s.push(
-        "add",
-        "shape",
-        "float64",
-        vec![row(), row()],
-        params(
-            out_array(f, &[2, 3], rng),
-            &[("where", where_mask(&[2, 1], rng))],
-        ),
-    );
-    s.push(
-        "add",
-        "shape",
-        "float64",
-        vec![row(), row()],
-        params(out_array(f, &[1], rng), &[]),
-    );
-    s.push(
-        "add",
-        "shape",
-        "float64",
-        vec![row(), row()],
-        params(out_array(f, &[4], rng), &[]),
-    );
-    s.push(
-        "add",
-        "shape",
-        "float64",
-        vec![row(), row()],
-        params(
-            out_array(f, &[3], rng),
-            &[("where", where_mask(&[2, 3], rng))],
-        ),
-    );
+    let shapes: [(&[usize], Option<&[usize]>); 5] = [
+        (&[2, 3], None),
+        (&[2, 3], Some(&[2, 1])),
+        (&[1], None),
+        (&[4], None),
+        (&[3], Some(&[2, 3])),
+    ];
+    for (out, mask) in shapes {
+        let out = out_array(f, out, rng);
+        let extra: Vec<(&str, Value)> = mask
+            .map(|m| ("where", where_mask(m, rng)))
+            .into_iter()
+            .collect();
+        s.push(
+            "add",
+            "shape",
+            "float64",
+            vec![row(), row()],
+            params(out, &extra),
+        );
+    }
     s.push(
         "add",
         "shape",

@@ -573,14 +573,7 @@ mod tests {
     use super::*;
     use crate::table::UnaryOp;
 
-    fn f64s(v: &[f64]) -> ArrayRef<'_> {
-        ArrayRef::contiguous(
-            DType::Float64,
-            bytemuck::cast_slice(v),
-            Shape::vector(v.len()),
-        )
-        .unwrap()
-    }
+    use crate::array::vector as f64s;
 
     fn bools(v: &[bool]) -> std::vec::Vec<crate::element::Bool> {
         v.iter().map(|&b| crate::element::Bool::from(b)).collect()
@@ -862,11 +855,7 @@ mod dtype_tests {
         .unwrap();
         assert_eq!(o.dtype, DType::Float64);
     }
-}
 
-#[cfg(test)]
-mod dtype_out_where {
-    use super::*;
     #[test]
     fn dtype_with_out_and_where() {
         let a = [100i8, -100, 3];

@@ -200,14 +200,7 @@ impl Parts for f64 {
 mod tests {
     use super::*;
 
-    fn f64s(v: &[f64]) -> ArrayRef<'_> {
-        ArrayRef::contiguous(
-            DType::Float64,
-            bytemuck::cast_slice(v),
-            Shape::vector(v.len()),
-        )
-        .unwrap()
-    }
+    use crate::array::vector as f64s;
 
     #[test]
     fn modf_and_frexp_follow_c() {
