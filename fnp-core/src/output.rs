@@ -38,9 +38,4 @@ impl Output {
         let second = self.second.map_or(0, DType::itemsize);
         self.shape.size() * (self.dtype.itemsize() + second)
     }
-
-    /// Bytes of the first output alone.
-    pub fn first_len(&self) -> usize {
-        self.shape.size() * self.dtype.itemsize()
-    }
 }

@@ -2545,20 +2545,6 @@ fn keyword_cases(s: &mut Suite, rng: &mut Rng) {
         &f64_bytes(DType::Float64, &[1.5, -2.5, 3.0]),
         None,
     );
-    s.push(
-        "add",
-        "dtype",
-        "int32",
-        vec![fl.clone(), fl.clone()],
-        dtype_param(DType::Int32, &[]),
-    );
-    s.push(
-        "add",
-        "dtype",
-        "int32",
-        vec![fl.clone(), fl.clone()],
-        dtype_param(DType::Int32, &[("casting", json!("unsafe"))]),
-    );
     let i8s = input(
         DType::Int8,
         &[3],
@@ -2567,42 +2553,28 @@ fn keyword_cases(s: &mut Suite, rng: &mut Rng) {
     );
     let py300 = scalar_input(DType::Int64, &int_bytes(DType::Int64, &[300]));
     let py35 = scalar_input(DType::Float64, &f64_bytes(DType::Float64, &[3.5]));
-    for to in [DType::Int8, DType::Int16] {
-        s.push(
-            "add",
-            "dtype",
-            to.name(),
-            vec![i8s.clone(), py300.clone()],
-            dtype_param(to, &[]),
-        );
-    }
-    s.push(
-        "add",
-        "dtype",
-        "int8",
-        vec![i8s.clone(), py35.clone()],
-        dtype_param(DType::Int8, &[]),
-    );
-    s.push(
-        "add",
-        "dtype",
-        "int8",
-        vec![i8s.clone(), py35],
-        dtype_param(DType::Int8, &[("casting", json!("unsafe"))]),
-    );
     let big = input(
         DType::Float64,
         &[2],
         &f64_bytes(DType::Float64, &[1e300, 1.0]),
         None,
     );
-    s.push(
-        "multiply",
-        "dtype",
-        "float32",
-        vec![big.clone(), big],
-        dtype_param(DType::Float32, &[]),
-    );
+    let unsafe_ = [("casting", json!("unsafe"))];
+    // (op, operands, dtype=, other keywords)
+    type Cast<'v> = (&'v str, [&'v Value; 2], DType, &'v [(&'v str, Value)]);
+    let casts: [Cast<'_>; 7] = [
+        ("add", [&fl, &fl], DType::Int32, &[]),
+        ("add", [&fl, &fl], DType::Int32, &unsafe_),
+        ("add", [&i8s, &py300], DType::Int8, &[]),
+        ("add", [&i8s, &py300], DType::Int16, &[]),
+        ("add", [&i8s, &py35], DType::Int8, &[]),
+        ("add", [&i8s, &py35], DType::Int8, &unsafe_),
+        ("multiply", [&big, &big], DType::Float32, &[]),
+    ];
+    for (op, [a, b], to, extra) in casts {
+        let inputs = vec![a.clone(), b.clone()];
+        s.push(op, "dtype", to.name(), inputs, dtype_param(to, extra));
+    }
     s.push(
         "add",
         "dtype",

@@ -36,6 +36,11 @@ pub fn multi_output(op: MultiOp, inputs: &[ArrayRef<'_>]) -> Result<(DType, Shap
 /// Bytes of both outputs of `op` for these inputs.
 pub fn multi_bytes(op: MultiOp, inputs: &[ArrayRef<'_>]) -> Result<usize> {
     let (dtype, shape) = multi_output(op, inputs)?;
+    both_bytes(op, dtype, &shape)
+}
+
+/// Bytes of both outputs when the first is `dtype` of `shape`.
+fn both_bytes(op: MultiOp, dtype: DType, shape: &Shape) -> Result<usize> {
     let item = dtype.itemsize() + op.second_dtype(dtype).itemsize();
     shape.size().checked_mul(item).ok_or(Error::ShapeOverflow)
 }
@@ -47,7 +52,7 @@ pub fn multi_bytes(op: MultiOp, inputs: &[ArrayRef<'_>]) -> Result<usize> {
 /// and [`Error::Misaligned`].
 pub fn multi(op: MultiOp, inputs: &[ArrayRef<'_>], out: &mut [u8]) -> Result<Output> {
     let (dtype, shape) = multi_output(op, inputs)?;
-    let needed = multi_bytes(op, inputs)?;
+    let needed = both_bytes(op, dtype, &shape)?;
     let out = out
         .get_mut(..needed)
         .ok_or_else(|| Error::short_output::<u8>(needed))?;
