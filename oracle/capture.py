@@ -141,6 +141,11 @@ class NumpyOracle:
             kw["ddof"] = float.fromhex(params["ddof"])
         if "casting" in params:
             kw["casting"] = params["casting"]
+        if "signature" in params:
+            sig = params["signature"]
+            # A typecode string as given; a list becomes NumPy's tuple of
+            # dtype names and Nones (NumPy reads the names itself).
+            kw["signature"] = tuple(sig) if isinstance(sig, list) else sig
         return kw
 
     def outs(self, params, args, blob):

@@ -110,6 +110,24 @@ impl DType {
         }
     }
 
+    /// NumPy's one-character type code on a 64-bit Linux (`np.dtype(x).char`:
+    /// `'d'` for float64, `'l'` for int64), as ufunc signatures spell it.
+    pub const fn typecode(self) -> char {
+        match self {
+            DType::Bool => '?',
+            DType::Int8 => 'b',
+            DType::Int16 => 'h',
+            DType::Int32 => 'i',
+            DType::Int64 => 'l',
+            DType::UInt8 => 'B',
+            DType::UInt16 => 'H',
+            DType::UInt32 => 'I',
+            DType::UInt64 => 'L',
+            DType::Float32 => 'f',
+            DType::Float64 => 'd',
+        }
+    }
+
     /// Parses NumPy's name; `None` for anything else.
     pub fn from_name(name: &str) -> Option<DType> {
         DType::ALL.into_iter().find(|d| d.name() == name)

@@ -90,6 +90,7 @@ pub mod precision;
 pub mod promote;
 pub mod reduce;
 pub mod shape;
+pub mod signature;
 pub mod table;
 pub mod typed;
 pub mod ufunc;
@@ -114,6 +115,7 @@ pub use op::{call, out_bytes, output_of, scratch_len};
 pub use output::Output;
 pub use reduce::{reduce, Axes, OutArray, ReduceParams, Scalar};
 pub use shape::{broadcast_shapes, Layout, Shape, MAX_NDIM};
+pub use signature::Signature;
 pub use table::{
     BinaryFamily, BinaryOp, Identity, Keyword, Keywords, Method, MultiOp, Op, OutRule, ReduceKind,
     ReduceOp, UnaryFamily, UnaryOp,

@@ -337,6 +337,7 @@ pub fn op_entry(data: &[u8]) {
             ddof,
             out: [None, None],
             casting: Casting::default(),
+            signature: None,
         }
     } else {
         // A ufunc call's keywords: out= of any dtype, mostly of the first
@@ -357,6 +358,17 @@ pub fn op_entry(data: &[u8]) {
             where_mask: mask,
             out,
             casting: Casting::from_code(c.u8() % 6).unwrap_or_default(),
+            // Any signature of up to five entries, each a dtype or open.
+            signature: (c.u8() >= 160)
+                .then(|| {
+                    let len = usize::from(c.u8() % 5);
+                    let mut types = [None; 4];
+                    for t in types.iter_mut().take(len) {
+                        *t = DType::try_from(c.u8() % 14).ok();
+                    }
+                    fnp_core::Signature::new(&types[..len]).ok()
+                })
+                .flatten(),
             ..ReduceParams::default()
         }
     };

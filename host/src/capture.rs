@@ -347,6 +347,9 @@ fn case_job(case: &Case, blob: &mut Vec<u8>) -> anyhow::Result<Value> {
     if let Some(c) = p.casting {
         params.insert("casting".into(), json!(c.name()));
     }
+    if let Some(sig) = &p.signature {
+        params.insert("signature".into(), sig.to_json());
+    }
     Ok(json!({"id": case.id, "op": case.op.name(), "inputs": inputs, "params": params}))
 }
 

@@ -137,6 +137,53 @@ pub struct Out {
     pub operand: Option<usize>,
 }
 
+/// `signature=` as a corpus spells it: checked when the case runs, where
+/// a malformed one is NumPy's error for it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SignatureParam {
+    /// NumPy's typecode string (`"dd->d"`).
+    Text(String),
+    /// A dtype name or `None` per operand, inputs then outputs.
+    Types(Vec<Option<String>>),
+}
+
+impl SignatureParam {
+    /// fnp-core's signature: NumPy's ValueError/TypeError for a malformed
+    /// one, [`fnp_core::Error::Unsupported`] for a dtype fnp lacks
+    /// (`float16`, `complex128`, ...).
+    pub fn resolve(&self) -> Result<fnp_core::Signature, fnp_core::Error> {
+        match self {
+            SignatureParam::Text(text) => fnp_core::Signature::parse(text),
+            SignatureParam::Types(names) => {
+                if names.len() == 1 {
+                    // NumPy: "Use `dtype` or fill the tuple with more than
+                    // one 'None'" (a TypeError), for any ufunc with more
+                    // than one operand.
+                    return Err(fnp_core::Error::InvalidType);
+                }
+                let types = names
+                    .iter()
+                    .map(|n| match n {
+                        None => Ok(None),
+                        Some(name) => DType::from_name(name)
+                            .map(Some)
+                            .ok_or(fnp_core::Error::Unsupported),
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                fnp_core::Signature::new(&types)
+            }
+        }
+    }
+
+    /// The corpus spelling.
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            SignatureParam::Text(t) => serde_json::json!(t),
+            SignatureParam::Types(names) => serde_json::json!(names),
+        }
+    }
+}
+
 /// The `axis=` argument of a reduction.
 #[derive(Clone, Debug, PartialEq)]
 pub enum AxisParam {
@@ -168,6 +215,8 @@ pub struct Params {
     pub out: Vec<Option<Out>>,
     /// `casting=` of a ufunc call.
     pub casting: Option<fnp_core::Casting>,
+    /// `signature=` of a ufunc call, as the corpus spells it.
+    pub signature: Option<SignatureParam>,
     /// How the target runs the case (not a NumPy keyword: `fnp run
     /// --mode` sets it for every case).
     pub mode: fnp_core::Mode,

@@ -36,11 +36,15 @@ use fnp_core::DType;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::case::{AxisParam, Case, CaseOp, Input, Mask, Out, Params};
+use crate::case::{AxisParam, Case, CaseOp, Input, Mask, Out, Params, SignatureParam};
 use crate::value::{self, Scalar};
 
 /// Schema id of corpus files.
-pub const SCHEMA: &str = "fnp.cases.v2";
+pub const SCHEMA: &str = "fnp.cases.v3";
+
+/// The schema of corpora that use none of v3's keywords (`signature=`)
+/// but v2's: still written for them, so their bytes do not change.
+pub const SCHEMA_V2: &str = "fnp.cases.v2";
 
 /// The schema of corpora that use none of v2's keywords (`out=`,
 /// `casting=`): still written for them, so their bytes (and their
@@ -103,6 +107,7 @@ pub fn load(path: &Path) -> anyhow::Result<Corpus> {
     let json = crate::jsonread::parse(path, &bytes)?;
     let kind = match json.get("schema").and_then(Value::as_str) {
         Some(SCHEMA_V1) => crate::schema::Kind::CasesV1,
+        Some(SCHEMA_V2) => crate::schema::Kind::CasesV2,
         _ => crate::schema::Kind::Cases,
     };
     crate::schema::validate(kind, path, &json)?;
@@ -605,6 +610,30 @@ fn decode_params(p: &Value, inputs: &[Input]) -> Result<Params, FieldError> {
             fnp_core::Casting::from_name(name)
                 .ok_or_else(|| field_err("casting", format!("unknown rule {name:?}")))?,
         );
+    }
+    if let Some(sig) = p.get("signature") {
+        params.signature = Some(match sig {
+            Value::String(text) => SignatureParam::Text(text.clone()),
+            Value::Array(items) => SignatureParam::Types(
+                items
+                    .iter()
+                    .map(|v| match v {
+                        Value::Null => Ok(None),
+                        Value::String(name) => Ok(Some(name.clone())),
+                        other => Err(field_err(
+                            "signature",
+                            format!("{other} is neither a dtype name nor null"),
+                        )),
+                    })
+                    .collect::<Result<_, _>>()?,
+            ),
+            other => {
+                return Err(field_err(
+                    "signature",
+                    format!("{other} is neither a string nor a list"),
+                ))
+            }
+        });
     }
     Ok(params)
 }

@@ -145,6 +145,13 @@ struct RawParams {
     dtype: Option<u8>,
     ddof: f64,
     casting: u8,
+    signature: Option<RawSignature>,
+}
+
+#[derive(Serialize)]
+struct RawSignature {
+    types: Vec<u8>,
+    arrow: Option<u8>,
 }
 
 #[derive(Serialize)]
@@ -188,6 +195,7 @@ fn good_case() -> RawCase {
             dtype: None,
             ddof: 0.0,
             casting: fnp_core::Casting::SameKind as u8,
+            signature: None,
         },
         inputs: vec![int32s(&[3], &[1, 2, 3]), int32s(&[3], &[4, 5, 6])],
         where_mask: None,
@@ -413,6 +421,28 @@ pub fn adversarial() -> Vec<Frame> {
         "casting_code",
         "casting code 9 (the rules are 0..=4)",
         case_with(|c| c.params.casting = 9),
+        Reason::BadParam,
+    );
+    add(
+        "signature_dtype",
+        "signature= naming dtype code 77",
+        case_with(|c| {
+            c.params.signature = Some(RawSignature {
+                types: vec![77, 0xff, 0xff],
+                arrow: None,
+            })
+        }),
+        Reason::UnknownDType,
+    );
+    add(
+        "signature_long",
+        "signature= of five entries (a ufunc has at most four operands)",
+        case_with(|c| {
+            c.params.signature = Some(RawSignature {
+                types: vec![0xff; 5],
+                arrow: None,
+            })
+        }),
         Reason::BadParam,
     );
     add(

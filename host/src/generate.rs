@@ -2202,12 +2202,16 @@ pub struct GeneratedFile {
 fn render(suite_name: &str, seed: u64, suite: Suite) -> GeneratedFile {
     let mut top = Map::new();
     // v2 only where its keywords are used: other corpora keep their bytes.
-    let v2 = suite.cases.iter().any(|c| {
-        c.get("params")
-            .is_some_and(|p| p.get("out").is_some() || p.get("casting").is_some())
-    });
-    let schema = if v2 {
+    let uses = |key: &str| {
+        suite
+            .cases
+            .iter()
+            .any(|c| c.get("params").is_some_and(|p| p.get(key).is_some()))
+    };
+    let schema = if uses("signature") {
         crate::corpus::SCHEMA
+    } else if uses("out") || uses("casting") {
+        crate::corpus::SCHEMA_V2
     } else {
         crate::corpus::SCHEMA_V1
     };
@@ -2361,7 +2365,234 @@ fn outputs_suite(seed: u64) -> Suite {
         None,
     );
     s.push("divmod", "args", "float64", vec![one], None);
+    signature_cases(&mut s, rng);
     s
+}
+
+/// `signature=` as a typecode string (`"dd->d"`) when every operand is
+/// given, else a list of dtype names and nulls.
+fn signature_json(types: &[Option<DType>], nin: usize) -> Value {
+    if types.iter().all(Option::is_some) {
+        let code =
+            |t: &[Option<DType>]| -> String { t.iter().flatten().map(|d| d.typecode()).collect() };
+        json!(format!("{}->{}", code(&types[..nin]), code(&types[nin..])))
+    } else {
+        json!(types.iter().map(|t| t.map(DType::name)).collect::<Vec<_>>())
+    }
+}
+
+/// NumPy's `signature=` on every ufunc: a whole loop wider or narrower
+/// than the operands pick (int16 operands in float64, float32, int8 and
+/// bool loops), one input given, only the output given, a random
+/// signature per ufunc (most of them NumPy's TypeError: no such loop),
+/// and NumPy's errors for malformed ones.
+fn signature_cases(s: &mut Suite, rng: &mut Rng) {
+    let arr = OperandType::Array;
+    let sig_param = |sig: Value, extra: &[(&str, Value)]| {
+        let mut m = Map::new();
+        m.insert("signature".into(), sig);
+        for (k, v) in extra {
+            m.insert((*k).into(), v.clone());
+        }
+        Some(Value::Object(m))
+    };
+    let some = |d: DType| Some(d);
+    let operands = |d: DType, n: usize, rng: &mut Rng| -> Vec<Value> {
+        (0..n)
+            .map(|_| input(d, &[4], &random_values(d, 4, rng), None))
+            .collect()
+    };
+    let random_sig = |nop: usize, rng: &mut Rng| -> Vec<Option<DType>> {
+        (0..nop)
+            .map(|_| match rng.below(3) {
+                0 => None,
+                _ => Some(DType::ALL[rng.below(DType::ALL.len())]),
+            })
+            .collect()
+    };
+    let loops = [DType::Float64, DType::Float32, DType::Int8, DType::Bool];
+    for &op in BinaryOp::ALL {
+        let name = op.name();
+        let ins = operands(DType::Int16, 2, rng);
+        for x in loops {
+            // The loop's own output, whatever NumPy calls it.
+            let r = op.resolve(arr(x), arr(x)).unwrap_or(x);
+            let sig = signature_json(&[some(x), some(x), some(r)], 2);
+            s.push(
+                name,
+                "signature",
+                x.name(),
+                ins.clone(),
+                sig_param(sig, &[]),
+            );
+        }
+        let one = signature_json(&[None, some(DType::Float32), None], 2);
+        s.push(
+            name,
+            "signature",
+            "one_input",
+            ins.clone(),
+            sig_param(one, &[]),
+        );
+        let out = signature_json(&[None, None, some(DType::Float64)], 2);
+        s.push(
+            name,
+            "signature",
+            "output",
+            ins.clone(),
+            sig_param(out, &[]),
+        );
+        for _ in 0..2 {
+            let d = DType::ALL[rng.below(DType::ALL.len())];
+            let sig = signature_json(&random_sig(3, rng), 2);
+            s.push(
+                name,
+                "signature",
+                "random",
+                operands(d, 2, rng),
+                sig_param(sig, &[]),
+            );
+        }
+    }
+    for &op in UnaryOp::ALL {
+        let name = op.name();
+        let ins = operands(DType::Int16, 1, rng);
+        for x in loops {
+            let r = op.resolve(arr(x)).unwrap_or(x);
+            let sig = signature_json(&[some(x), some(r)], 1);
+            s.push(
+                name,
+                "signature",
+                x.name(),
+                ins.clone(),
+                sig_param(sig, &[]),
+            );
+        }
+        let out = signature_json(&[None, some(DType::Float64)], 1);
+        s.push(
+            name,
+            "signature",
+            "output",
+            ins.clone(),
+            sig_param(out, &[]),
+        );
+        for _ in 0..2 {
+            let d = DType::ALL[rng.below(DType::ALL.len())];
+            let sig = signature_json(&random_sig(2, rng), 1);
+            s.push(
+                name,
+                "signature",
+                "random",
+                operands(d, 1, rng),
+                sig_param(sig, &[]),
+            );
+        }
+    }
+    let (f, i) = (some(DType::Float64), some(DType::Int32));
+    let f4 = some(DType::Float32);
+    let multi: [(&str, usize, Vec<Option<DType>>); 9] = [
+        ("divmod", 2, vec![f, f, f, f]),
+        ("divmod", 2, vec![None, None, f, None]),
+        ("divmod", 2, vec![None, f4, None, None]),
+        ("modf", 1, vec![f4, f4, f4]),
+        ("modf", 1, vec![None, None, f]),
+        ("frexp", 1, vec![f, f, i]),
+        ("frexp", 1, vec![None, f, None]),
+        ("frexp", 1, vec![f, f, f]),
+        ("frexp", 1, vec![None, None, some(DType::Int64)]),
+    ];
+    for (op, nin, types) in multi {
+        let sig = signature_json(&types, nin);
+        let ins = operands(DType::Int16, nin, rng);
+        s.push(op, "signature", "int16", ins, sig_param(sig, &[]));
+    }
+    // Malformed: NumPy's ValueError (wrong length, no arrow, unknown
+    // code) and TypeError (one entry; with dtype=); a dtype fnp lacks.
+    let i8s = || {
+        input(
+            DType::Int8,
+            &[3],
+            &int_bytes(DType::Int8, &[100, -100, 3]),
+            None,
+        )
+    };
+    // (what, signature, other keywords)
+    type Bad<'v> = (&'v str, Value, &'v [(&'v str, Value)]);
+    let bad: [Bad<'_>; 9] = [
+        ("length", json!("dd->dd"), &[]),
+        ("length", json!("d->d"), &[]),
+        ("length", json!(["float64", "float64"]), &[]),
+        ("arrow", json!("dd-d"), &[]),
+        ("code", json!("xx->x"), &[]),
+        ("single", json!("d"), &[]),
+        ("single", json!(["float64"]), &[]),
+        ("dtype", json!("dd->d"), &[("dtype", json!("float64"))]),
+        ("float16", json!("ee->e"), &[]),
+    ];
+    for (what, sig, extra) in bad {
+        s.push(
+            "add",
+            "signature",
+            what,
+            vec![i8s(), i8s()],
+            sig_param(sig, extra),
+        );
+    }
+    // Python scalars: one the signature names is converted (3.5 into an
+    // int8 loop is 3), one it does not name is a float64 the int8 loop
+    // refuses; a Python int int8 cannot hold.
+    let py35 = scalar_input(DType::Float64, &f64_bytes(DType::Float64, &[3.5]));
+    let py300 = scalar_input(DType::Int64, &int_bytes(DType::Int64, &[300]));
+    let b = some(DType::Int8);
+    for (what, operand, types) in [
+        ("named", &py35, vec![b, b, b]),
+        ("unnamed", &py35, vec![None, None, b]),
+        ("range", &py300, vec![b, b, b]),
+        ("named", &py300, vec![None, some(DType::Int16), None]),
+    ] {
+        let sig = signature_json(&types, 2);
+        s.push(
+            "add",
+            "signature",
+            what,
+            vec![i8s(), operand.clone()],
+            sig_param(sig.clone(), &[]),
+        );
+        s.push(
+            "add",
+            "signature",
+            what,
+            vec![operand.clone(), i8s()],
+            sig_param(sig, &[]),
+        );
+    }
+    // With casting=, out= and where=.
+    let fl = input(
+        DType::Float64,
+        &[3],
+        &f64_bytes(DType::Float64, &[1.5, -2.5, 3.0]),
+        None,
+    );
+    s.push(
+        "add",
+        "signature",
+        "unsafe",
+        vec![fl.clone(), fl.clone()],
+        sig_param(json!("ii->i"), &[("casting", json!("unsafe"))]),
+    );
+    s.push(
+        "multiply",
+        "signature",
+        "out",
+        vec![fl.clone(), fl],
+        sig_param(
+            json!("ff->f"),
+            &[
+                ("out", out_array(DType::Float64, &[3], rng)),
+                ("where", where_mask(&[3], rng)),
+            ],
+        ),
+    );
 }
 
 /// An `out=` object: an array of `dtype` and `shape` holding random

@@ -13,8 +13,10 @@ use serde_json::Value;
 /// Which schema a file follows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
-    /// `fnp.cases.v2`: `out=` and `casting=` on ufunc calls.
+    /// `fnp.cases.v3`: `signature=` on ufunc calls.
     Cases,
+    /// `fnp.cases.v2`: `out=` and `casting=` on ufunc calls; still read.
+    CasesV2,
     /// `fnp.cases.v1`: still read.
     CasesV1,
     /// `fnp.oracle.v2`: results may list several outputs.
@@ -35,8 +37,9 @@ pub enum Kind {
 
 impl Kind {
     /// Every schema, in `schemas/` file order.
-    pub const ALL: [Kind; 9] = [
+    pub const ALL: [Kind; 10] = [
         Kind::Cases,
+        Kind::CasesV2,
         Kind::CasesV1,
         Kind::Oracle,
         Kind::OracleV1,
@@ -50,7 +53,8 @@ impl Kind {
     /// The schema id (also its file name in `schemas/`, with `.json`).
     pub const fn id(self) -> &'static str {
         match self {
-            Kind::Cases => "fnp.cases.v2",
+            Kind::Cases => "fnp.cases.v3",
+            Kind::CasesV2 => "fnp.cases.v2",
             Kind::CasesV1 => "fnp.cases.v1",
             Kind::Oracle => "fnp.oracle.v2",
             Kind::OracleV1 => "fnp.oracle.v1",
@@ -70,7 +74,8 @@ impl Kind {
     /// The schema document.
     pub const fn text(self) -> &'static str {
         match self {
-            Kind::Cases => include_str!("../../schemas/fnp.cases.v2.json"),
+            Kind::Cases => include_str!("../../schemas/fnp.cases.v3.json"),
+            Kind::CasesV2 => include_str!("../../schemas/fnp.cases.v2.json"),
             Kind::CasesV1 => include_str!("../../schemas/fnp.cases.v1.json"),
             Kind::Oracle => include_str!("../../schemas/fnp.oracle.v2.json"),
             Kind::OracleV1 => include_str!("../../schemas/fnp.oracle.v1.json"),
@@ -85,7 +90,7 @@ impl Kind {
     /// The array whose elements carry case ids.
     const fn list_key(self) -> &'static str {
         match self {
-            Kind::Cases | Kind::CasesV1 | Kind::Report => "cases",
+            Kind::Cases | Kind::CasesV2 | Kind::CasesV1 | Kind::Report => "cases",
             Kind::Oracle | Kind::OracleV1 => "results",
             Kind::Manifest => "files",
             Kind::Frames => "frames",

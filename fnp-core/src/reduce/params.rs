@@ -6,6 +6,7 @@ use crate::dtype::{Casting, DType};
 use crate::element::Bool;
 use crate::error::{Error, Result};
 use crate::shape::{Shape, MAX_NDIM};
+use crate::signature::Signature;
 
 /// NumPy's `axis=`: `None`, an int, or a tuple of (possibly negative)
 /// axes.
@@ -109,6 +110,8 @@ pub struct ReduceParams<'a> {
     /// `casting=` of a ufunc call: which casts of the result into `out=`
     /// are allowed (NumPy's default `same_kind`).
     pub casting: Casting,
+    /// `signature=` of a ufunc call: the loop's dtype per operand.
+    pub signature: Option<Signature>,
 }
 
 impl Default for ReduceParams<'_> {
@@ -122,6 +125,7 @@ impl Default for ReduceParams<'_> {
             ddof: 0.0,
             out: [None, None],
             casting: Casting::SameKind,
+            signature: None,
         }
     }
 }
@@ -140,6 +144,7 @@ impl<'a> ReduceParams<'a> {
             || self.axis != default.axis
             || self.out.iter().any(Option::is_some)
             || self.casting != default.casting
+            || self.signature.is_some()
         {
             return Err(Error::InvalidType);
         }
@@ -154,6 +159,7 @@ impl<'a> ReduceParams<'a> {
             casting: Casting::SameKind,
             where_mask: None,
             dtype: None,
+            signature: None,
             ..*self
         };
         reduction_only.expect_defaults()
@@ -162,7 +168,10 @@ impl<'a> ReduceParams<'a> {
     /// A reduction's keywords without the ufunc call's (`out=`,
     /// `casting=`), which a reduction does not take.
     pub(crate) fn expect_no_call_keywords(&self) -> Result<()> {
-        if self.out.iter().any(Option::is_some) || self.casting != Casting::SameKind {
+        if self.out.iter().any(Option::is_some)
+            || self.casting != Casting::SameKind
+            || self.signature.is_some()
+        {
             return Err(Error::InvalidType);
         }
         Ok(())
@@ -228,6 +237,14 @@ impl<'a> ReduceParams<'a> {
     pub fn with_dtype(self, dtype: DType) -> ReduceParams<'a> {
         ReduceParams {
             dtype: Some(dtype),
+            ..self
+        }
+    }
+
+    /// The same keywords with `signature=signature` (a ufunc call).
+    pub fn with_signature(self, signature: Signature) -> ReduceParams<'a> {
+        ReduceParams {
+            signature: Some(signature),
             ..self
         }
     }

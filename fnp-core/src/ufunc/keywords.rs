@@ -32,13 +32,14 @@
 //! the op on those and scatters the results (cast) into `out`.
 
 use crate::array::{copy_into, ArrayRef};
-use crate::dtype::{Casting, DType};
+use crate::dtype::{Casting, DType, OperandType};
 use crate::error::{Error, Result};
 use crate::flags::FpFlags;
 use crate::op::Op;
 use crate::output::Output;
 use crate::reduce::ReduceParams;
 use crate::shape::{broadcast_shapes, OuterIndex, Shape};
+use crate::signature::Signature;
 use crate::table::{BinaryOp, MultiOp};
 
 /// Whether `op` takes the output keywords (the ufunc calls).
@@ -53,6 +54,7 @@ pub(crate) fn keyed(params: &ReduceParams<'_>) -> bool {
         || params.where_mask.is_some()
         || params.dtype.is_some()
         || params.casting != Casting::SameKind
+        || params.signature.is_some()
 }
 
 /// Outputs of `op` (two for divmod, modf, frexp).
@@ -158,6 +160,192 @@ fn forced_loop(
     Ok(Some(x))
 }
 
+/// The input loop dtype NumPy picks for operands of these types (the
+/// logical ufuncs have a loop for every dtype).
+fn loop_input(op: Op, types: &[OperandType]) -> Result<DType> {
+    use crate::table::{BinaryFamily, UnaryFamily, UnaryOp};
+    match (op, types) {
+        (Op::Binary(b), [x, y]) if b.family() == BinaryFamily::Logical => {
+            crate::dtype::result_type_weak(&[*x, *y])
+        }
+        (Op::Binary(b), [x, y]) => b.loop_dtype(*x, *y),
+        (Op::Multi(MultiOp::Divmod), [x, y]) => BinaryOp::FloorDivide.loop_dtype(*x, *y),
+        (Op::Unary(u), [x]) if u.family() == UnaryFamily::Logical => {
+            crate::dtype::result_type_weak(&[*x])
+        }
+        (Op::Unary(u), [x]) => u.loop_dtype(*x),
+        (Op::Multi(_), [x]) => UnaryOp::Sqrt.loop_dtype(*x),
+        _ => Err(Error::InvalidArgument),
+    }
+}
+
+/// The first output of `op`'s loop for inputs of dtype `x`.
+fn loop_result(op: Op, x: DType) -> Result<DType> {
+    let t = OperandType::Array(x);
+    match op {
+        Op::Binary(b) => b.resolve(t, t),
+        Op::Multi(MultiOp::Divmod) => BinaryOp::FloorDivide.resolve(t, t),
+        Op::Unary(u) => u.resolve(t),
+        _ => Ok(x),
+    }
+}
+
+/// The loop `signature=` makes `op` run: the dtype every input is cast to,
+/// `None` when it is the loop the operands pick anyway.
+fn signature_loop(
+    op: Op,
+    inputs: &[ArrayRef<'_>],
+    sig: &Signature,
+    casting: Casting,
+    natural: Result<DType>,
+) -> Result<Option<DType>> {
+    let nin = inputs.len();
+    sig.check(nin, nout(op))?;
+    let (given_in, given_out) = sig
+        .types()
+        .split_at_checked(nin)
+        .ok_or(Error::InvalidArgument)?;
+    if given_in.iter().all(Option::is_none) {
+        // Only outputs: `dtype=` for them.
+        if op == Op::Multi(MultiOp::Frexp) {
+            return frexp_outputs(inputs, given_out, casting, natural);
+        }
+        let mut outs = given_out.iter().flatten();
+        return match outs.next() {
+            None => Ok(None),
+            Some(&x) if outs.all(|&y| y == x) => forced_loop(op, inputs, x, casting, natural),
+            Some(_) => Err(Error::NoLoop),
+        };
+    }
+    if op == Op::Binary(BinaryOp::Ldexp) {
+        return ldexp_signature(inputs, sig.types(), natural);
+    }
+    if let Op::Binary(b) = op {
+        if b.family() == crate::table::BinaryFamily::Logical {
+            check_outputs(given_out, [DType::Bool; 2])?;
+            match given_in {
+                // `??->?` takes any operands as truth values, under any
+                // casting= (NumPy 2.4, measured).
+                [Some(DType::Bool), Some(DType::Bool)] => return Ok(None),
+                [Some(_), Some(_)] => {}
+                // One input given: NumPy's logical promoter, which fnp
+                // does not model.
+                _ => return Err(Error::Unsupported),
+            }
+        }
+    }
+    let mut types = [OperandType::Array(DType::Bool); 2];
+    for ((t, x), given) in types.iter_mut().zip(inputs).zip(given_in) {
+        *t = match given {
+            Some(d) => OperandType::Array(*d),
+            None => x.operand_type(),
+        };
+    }
+    let types = types.get(..nin).ok_or(Error::InvalidArgument)?;
+    // NumPy's pick would be its float16 loop, which the given dtype is not.
+    let x = match loop_input(op, types) {
+        Err(Error::Float16) => return Err(Error::NoLoop),
+        other => other?,
+    };
+    let first = loop_result(op, x)?;
+    let results = [first, op.second_output(first).unwrap_or(first)];
+    if given_in.iter().any(|g| g.is_some_and(|d| d != x)) {
+        return Err(Error::NoLoop);
+    }
+    check_outputs(given_out, results)?;
+    for (input, given) in inputs.iter().zip(given_in) {
+        let from = match input.operand_type() {
+            OperandType::Array(d) => d,
+            // A Python float the signature does not name is a float64.
+            OperandType::PyFloat if given.is_none() => DType::Float64,
+            _ => continue,
+        };
+        if !casting.allows(from, x) {
+            return Err(Error::Casting);
+        }
+    }
+    let mut actual = [OperandType::Array(DType::Bool); 2];
+    for (t, input) in actual.iter_mut().zip(inputs) {
+        *t = input.operand_type();
+    }
+    let natural_loop = loop_input(op, actual.get(..nin).unwrap_or(&[]));
+    // A Python scalar the signature names is converted to it, so a
+    // weak operand there always goes through the cast.
+    let converts = inputs
+        .iter()
+        .zip(given_in)
+        .any(|(i, g)| i.is_weak() && g.is_some_and(|d| Ok(d) != natural_loop));
+    Ok((natural_loop != Ok(x) || converts).then_some(x))
+}
+
+/// [`Error::NoLoop`] unless every output dtype given is the loop's.
+fn check_outputs(given_out: &[Option<DType>], results: [DType; 2]) -> Result<()> {
+    if given_out
+        .iter()
+        .zip(results)
+        .all(|(g, r)| g.is_none_or(|d| d == r))
+    {
+        Ok(())
+    } else {
+        Err(Error::NoLoop)
+    }
+}
+
+/// `frexp` with only its outputs' dtypes given: the mantissa names the
+/// float loop, the exponent can only be int32.
+fn frexp_outputs(
+    inputs: &[ArrayRef<'_>],
+    given_out: &[Option<DType>],
+    casting: Casting,
+    natural: Result<DType>,
+) -> Result<Option<DType>> {
+    use crate::table::UnaryOp;
+    if let [_, Some(e)] = given_out {
+        if *e != DType::Int32 {
+            return Err(Error::NoLoop);
+        }
+    }
+    let Some(Some(x)) = given_out.first() else {
+        return natural.map(|_| None);
+    };
+    if UnaryOp::Sqrt.loop_for(*x) != Ok(*x) {
+        return Err(Error::NoLoop);
+    }
+    forced_loop(Op::Unary(UnaryOp::Sqrt), inputs, *x, casting, natural)
+}
+
+/// `ldexp` with input dtypes given: fnp runs only its natural loop
+/// (mantissa float `f`, exponent int32 or int64); a signature asking for
+/// another float or a narrower exponent is unsupported, one no ldexp loop
+/// has is NumPy's TypeError.
+fn ldexp_signature(
+    inputs: &[ArrayRef<'_>],
+    given: &[Option<DType>],
+    natural: Result<DType>,
+) -> Result<Option<DType>> {
+    let [m, e, r] = given else {
+        return Err(Error::InvalidArgument);
+    };
+    let float = |d: &Option<DType>| d.is_none_or(|d| d.is_float());
+    let exponent = e.is_none_or(|d| matches!(d, DType::Int32 | DType::Int64));
+    let same = match (m, r) {
+        (Some(a), Some(b)) => a == b,
+        _ => true,
+    };
+    if !(float(m) && float(r) && exponent && same) {
+        return Err(Error::NoLoop);
+    }
+    let f = natural?;
+    let holds = match (inputs.get(1).map(ArrayRef::operand_type), e) {
+        (Some(OperandType::Array(from)), Some(to)) => from.can_cast_safe(*to),
+        _ => true,
+    };
+    if m.is_some_and(|d| d != f) || r.is_some_and(|d| d != f) || !holds {
+        return Err(Error::Unsupported);
+    }
+    Ok(None)
+}
+
 fn plan(op: Op, inputs: &[ArrayRef<'_>], params: &ReduceParams<'_>) -> Result<Keyed> {
     params.expect_call_keywords()?;
     let plain = crate::op::output_of(op, inputs, &ReduceParams::default());
@@ -166,12 +354,15 @@ fn plan(op: Op, inputs: &[ArrayRef<'_>], params: &ReduceParams<'_>) -> Result<Ke
         Err(Error::BroadcastMismatch) => resolve_only(op, inputs),
         Err(e) => Err(e),
     };
-    let forced = match params.dtype {
-        Some(x) => forced_loop(op, inputs, x, params.casting, natural)?,
-        None => None,
+    let forced = match (params.dtype, params.signature) {
+        // NumPy: "cannot specify both 'signature' and 'dtype'".
+        (Some(_), Some(_)) => return Err(Error::InvalidType),
+        (Some(x), None) => forced_loop(op, inputs, x, params.casting, natural)?,
+        (None, Some(sig)) => signature_loop(op, inputs, &sig, params.casting, natural)?,
+        (None, None) => None,
     };
     let first = match forced {
-        Some(x) => x,
+        Some(x) => loop_result(op, x)?,
         None => natural?,
     };
     // The operands' own shapes broadcast (their dtypes may have no loop
@@ -461,8 +652,33 @@ pub(crate) fn call(
     };
     let compact = compact.get(..views.len()).ok_or(Error::InvalidArgument)?;
     let r = crate::op::call(op, compact, &plain, results, &mut [])?;
+    let read = read_flags(&k, out)?;
     let flags = cast_outputs(&k, results, out, selected, Some(&mask))?;
-    Ok(output(r.flags | flags | cast_flags))
+    Ok(output(r.flags | flags | cast_flags | read))
+}
+
+/// The flags of casting every output's prior contents into its result
+/// dtype: with `where=`, NumPy reads an `out=` of another dtype into its
+/// loop buffer whole, masked or not, before it writes the selected
+/// elements back (`multiply(x, x, signature="ff->f", out=f64, where=m)`
+/// with 1e-300 anywhere in `out` raises underflow).
+fn read_flags(k: &Keyed, out: &[u8]) -> Result<FpFlags> {
+    let n = k.shape.size();
+    let mut flags = FpFlags::NONE;
+    let mut at = 0usize;
+    for (&to, &from) in k.results.iter().zip(&k.outs).take(k.nout) {
+        let len = n * from.itemsize();
+        if from != to {
+            let bytes = out.get(at..at + len).ok_or(Error::LayoutMismatch)?;
+            let prior = ArrayRef::contiguous(from, bytes, Shape::vector(n))?;
+            let mut sink = [0u8; 8];
+            for i in 0..n {
+                flags |= cast_element(&prior, i, to, &mut sink);
+            }
+        }
+        at += len;
+    }
+    Ok(flags)
 }
 
 /// Casts the results (`len` elements per output, contiguous in
@@ -888,5 +1104,123 @@ mod dtype_tests {
         )
         .unwrap();
         assert_eq!(out, [200.0, 7.0, 6.0]);
+    }
+
+    #[test]
+    fn signature_picks_the_loop_numpy_picks() {
+        use crate::signature::Signature;
+        use crate::table::UnaryOp;
+        let sig = |s: &str| ReduceParams::default().with_signature(Signature::parse(s).unwrap());
+        let tup = |t: &[Option<DType>]| {
+            ReduceParams::default().with_signature(Signature::new(t).unwrap())
+        };
+        let (d, b) = (Some(DType::Float64), Some(DType::Int8));
+        let i8s = [3i8, -2];
+        let f8s = [1.5f64, 2.5];
+        let (x, f) = (arr(&i8s), arr(&f8s));
+        let add = Op::Binary(BinaryOp::Add);
+        let dtype_of = |op, inputs: &[ArrayRef<'_>], p: &ReduceParams<'_>| {
+            run(op, inputs, p).map(|(o, _)| o.dtype)
+        };
+        // NumPy 2.4.6, measured: a given input replaces the operand's dtype
+        // when the loop is picked.
+        for p in [
+            sig("dd->d"),
+            tup(&[d, None, None]),
+            tup(&[None, d, None]),
+            tup(&[None, None, d]),
+        ] {
+            let (o, bytes) = run(add, &[x, x], &p).unwrap();
+            assert_eq!(o.dtype, DType::Float64);
+            assert_eq!(bytemuck::cast_slice::<u8, f64>(&bytes), [6.0, -4.0]);
+        }
+        assert_eq!(dtype_of(add, &[f, f], &sig("bb->b")), Err(Error::Casting));
+        assert_eq!(
+            dtype_of(add, &[f, f], &tup(&[b, None, None])),
+            Err(Error::NoLoop)
+        );
+        assert_eq!(
+            dtype_of(add, &[f, f], &tup(&[None, None, b])),
+            Err(Error::Casting)
+        );
+        let unsafe_ = sig("bb->b").with_casting(Casting::Unsafe);
+        assert_eq!(dtype_of(add, &[f, f], &unsafe_), Ok(DType::Int8));
+        assert_eq!(dtype_of(add, &[x, x], &sig("ff->d")), Err(Error::NoLoop));
+        assert_eq!(dtype_of(add, &[x, x], &sig("dd->f")), Err(Error::NoLoop));
+        assert_eq!(dtype_of(add, &[x, x], &tup(&[d])), Err(Error::InvalidType));
+        assert_eq!(
+            dtype_of(add, &[x, x], &tup(&[d, d])),
+            Err(Error::InvalidArgument)
+        );
+        assert_eq!(
+            dtype_of(add, &[x, x], &sig("dd->dd")),
+            Err(Error::InvalidArgument)
+        );
+        assert_eq!(
+            dtype_of(add, &[x, x], &tup(&[None, None, None])),
+            Ok(DType::Int8)
+        );
+        let both = sig("dd->d").with_dtype(DType::Float64);
+        assert_eq!(dtype_of(add, &[x, x], &both), Err(Error::InvalidType));
+        // A Python float the signature names is converted (3.5 -> 3); one
+        // it does not name is a float64 that same_kind keeps out of int8.
+        let py = ArrayRef::python_scalar(DType::Float64, bytemuck::bytes_of(&3.5f64)).unwrap();
+        let (o, bytes) = run(add, &[x, py], &sig("bb->b")).unwrap();
+        assert_eq!(
+            (o.dtype, bytemuck::cast_slice::<u8, i8>(&bytes)),
+            (DType::Int8, &[6i8, 1][..])
+        );
+        assert_eq!(
+            dtype_of(add, &[x, py], &tup(&[None, None, b])),
+            Err(Error::Casting)
+        );
+        // Comparisons: the inputs' loop; the output is bool only.
+        let greater = Op::Binary(BinaryOp::Greater);
+        assert_eq!(dtype_of(greater, &[x, x], &sig("dd->?")), Ok(DType::Bool));
+        assert_eq!(
+            dtype_of(greater, &[f, f], &sig("bb->?")),
+            Err(Error::Casting)
+        );
+        assert_eq!(
+            dtype_of(greater, &[x, x], &tup(&[d, d, d])),
+            Err(Error::NoLoop)
+        );
+        let and = Op::Binary(BinaryOp::LogicalAnd);
+        assert_eq!(dtype_of(and, &[x, x], &sig("dd->?")), Ok(DType::Bool));
+        // true_divide has no int8 loop; sqrt of int8 runs in float32 when
+        // asked (NumPy's own pick is float16).
+        let div = Op::Binary(BinaryOp::TrueDivide);
+        assert_eq!(dtype_of(div, &[x, x], &sig("bb->b")), Err(Error::NoLoop));
+        assert_eq!(dtype_of(div, &[x, x], &sig("ff->f")), Ok(DType::Float32));
+        let sqrt = Op::Unary(UnaryOp::Sqrt);
+        for p in [sig("f->f"), tup(&[None, Some(DType::Float32)])] {
+            assert_eq!(dtype_of(sqrt, &[x], &p), Ok(DType::Float32));
+        }
+        let signbit = Op::Unary(UnaryOp::Signbit);
+        assert_eq!(dtype_of(signbit, &[x], &sig("d->?")), Ok(DType::Bool));
+        // Two outputs: frexp's exponent is int32 only.
+        let frexp = Op::Multi(MultiOp::Frexp);
+        let f4s = [1.5f32, 2.5];
+        let f4 = arr(&f4s);
+        assert_eq!(dtype_of(frexp, &[f4], &sig("d->di")), Ok(DType::Float64));
+        assert_eq!(
+            dtype_of(frexp, &[f4], &tup(&[None, d, None])),
+            Ok(DType::Float64)
+        );
+        assert_eq!(dtype_of(frexp, &[f4], &sig("d->dd")), Err(Error::NoLoop));
+        let divmod = Op::Multi(MultiOp::Divmod);
+        assert_eq!(
+            dtype_of(divmod, &[x, x], &tup(&[None, None, d, None])),
+            Ok(DType::Float64)
+        );
+        // ldexp: its own loop, or unsupported.
+        let ldexp = Op::Binary(BinaryOp::Ldexp);
+        assert_eq!(dtype_of(ldexp, &[f4, x], &sig("fi->f")), Ok(DType::Float32));
+        assert_eq!(dtype_of(ldexp, &[f4, x], &sig("fl->f")), Ok(DType::Float32));
+        assert_eq!(
+            dtype_of(ldexp, &[f4, x], &sig("dl->d")),
+            Err(Error::Unsupported)
+        );
+        assert_eq!(dtype_of(ldexp, &[f4, x], &sig("fb->f")), Err(Error::NoLoop));
     }
 }

@@ -20,7 +20,8 @@ mod tests;
 pub use frame::{check_payload, Feed, FrameAccumulator, FrameEncoder, CRC_BYTES, MIN_PAYLOAD};
 pub use msg::{
     decode, encode, payload_len, AxisKind, Bounded, Case, CaseResult, Dims, ErrorReply, Hello,
-    Limits, Message, Mode, Params, Stats, Tag, WireArray, WireAxes, WireScalar, MAX_INPUTS,
+    Limits, Message, Mode, Params, Stats, Tag, WireArray, WireAxes, WireScalar, WireSignature,
+    MAX_INPUTS,
 };
 pub use server::{reduce_params, Platform, Server, ServerConfig, DTYPE_CODES};
 
@@ -29,7 +30,7 @@ use crate::Error;
 /// The protocol version; bumped whenever the bytes of any message change
 /// (the golden-bytes tests pin them). A peer with another version is
 /// refused with [`Reason::VersionMismatch`].
-pub const PROTOCOL_VERSION: u16 = 3;
+pub const PROTOCOL_VERSION: u16 = 4;
 
 macro_rules! reasons {
     ($($(#[$doc:meta])* $variant:ident = $code:literal, $name:literal;)*) => {

@@ -273,6 +273,23 @@ pub struct Params {
     /// `casting=` of a ufunc call as a raw [`Casting`](crate::Casting)
     /// code (protocol 3; 3 is NumPy's default `same_kind`).
     pub casting: u8,
+    /// `signature=` of a ufunc call (protocol 4).
+    pub signature: Option<WireSignature>,
+}
+
+/// `signature=` on the wire: a dtype code per operand, inputs then outputs,
+/// [`WireSignature::NONE`] where the signature leaves it open.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireSignature {
+    /// Raw dtype codes (at most four: divmod's two inputs and two outputs).
+    pub types: Bounded<u8, 4>,
+    /// Typecodes before `->` of the string form; `None` for a tuple.
+    pub arrow: Option<u8>,
+}
+
+impl WireSignature {
+    /// The code of an operand the signature leaves open (`None`).
+    pub const NONE: u8 = 0xff;
 }
 
 impl Default for Params {
@@ -284,6 +301,7 @@ impl Default for Params {
             dtype: None,
             ddof: 0.0,
             casting: crate::Casting::SameKind as u8,
+            signature: None,
         }
     }
 }

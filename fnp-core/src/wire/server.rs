@@ -278,6 +278,7 @@ pub fn reduce_params<'a>(p: &Params) -> Result<ReduceParams<'a>, WireError> {
         .transpose()?;
     let casting = crate::Casting::from_code(p.casting)
         .ok_or(WireError::with_detail(Reason::BadParam, p.casting.into()))?;
+    let signature = p.signature.as_ref().map(signature_of).transpose()?;
     Ok(ReduceParams {
         axis,
         keepdims: p.keepdims,
@@ -287,7 +288,29 @@ pub fn reduce_params<'a>(p: &Params) -> Result<ReduceParams<'a>, WireError> {
         ddof: p.ddof,
         out: [None, None],
         casting,
+        signature,
     })
+}
+
+/// `signature=` from its dtype codes.
+fn signature_of(s: &super::msg::WireSignature) -> Result<crate::Signature, WireError> {
+    if s.types.overflowed() {
+        return Err(WireError::with_detail(
+            Reason::BadParam,
+            s.types.sent() as u64,
+        ));
+    }
+    let mut types = [None; 4];
+    for (slot, &code) in types.iter_mut().zip(s.types.as_slice()) {
+        if code != super::msg::WireSignature::NONE {
+            let d = DType::try_from(code)
+                .map_err(|_| WireError::with_detail(Reason::UnknownDType, code.into()))?;
+            *slot = Some(d);
+        }
+    }
+    let len = s.types.as_slice().len();
+    crate::Signature::from_parts(types.get(..len).unwrap_or(&[]), s.arrow)
+        .map_err(|_| WireError::with_detail(Reason::BadParam, len as u64))
 }
 
 /// `initial=` from its kind code and bits.

@@ -95,8 +95,8 @@ fn hello() -> Hello<'static> {
 #[test]
 fn golden_hello() {
     golden(&Message::Hello(hello()),
-        "01030b6c6d3373363936356576620772656c65617365804080080802804080400080400b000102030405060708090a030001028bd06409",
-        "2101030b6c6d3373363936356576620772656c65617365804080080802804080400480400b0c0102030405060708090a030701028bd0640900",
+        "01040b6c6d3373363936356576620772656c65617365804080080802804080400080400b000102030405060708090a03000102de911123",
+        "2101040b6c6d3373363936356576620772656c65617365804080080802804080400480400b0c0102030405060708090a03070102de91112300",
     );
 }
 
@@ -108,8 +108,8 @@ fn golden_case() {
     b.weak = true;
     let case = binary_case(0, array(DType::Int32, &[1], &a), b);
     golden(&Message::Case(case),
-        "0207000000010000000000000000000000000302030001010000040100000004010000000805000000000000000000c636f845",
-        "030207010102010101010101010101010101040302030301010103040101010304010101030805010101010101010105c636f84500",
+        "020700000001000000000000000000000000030002030001010000040100000004010000000805000000000000000000f72fa89d",
+        "03020701010201010101010101010101010102030302030301010103040101010304010101030805010101010101010105f72fa89d00",
     );
 }
 
@@ -143,14 +143,15 @@ fn golden_case_with_params() {
             dtype: Some(DType::Float32 as u8),
             ddof: 1.0,
             casting: crate::Casting::Unsafe as u8,
+            signature: None,
         },
         inputs: Bounded::from_slice(&[strided]).unwrap(),
         where_mask: Some(array(DType::Bool, &[2], &mask)),
         out: Bounded::default(),
     };
     golden(&Message::Case(case),
-        "02ac0240000002010101010380808080808080f83f0109000000000000f03f04010a000102010100000800000000000004400100000102000002010000ece371e4",
-        "0502ac0240011202010101010380808080808080f83f0109010101010106f03f04010a050102010101020801010101010404400101030102010302010105ece371e400",
+        "02ac0240000002010101010380808080808080f83f0109000000000000f03f0400010a0001020101000008000000000000044001000001020000020100009ade4aa1",
+        "0502ac0240011202010101010380808080808080f83f0109010101010104f03f0403010a0501020101010208010101010104044001010301020103020101059ade4aa100",
     );
 }
 
@@ -176,8 +177,58 @@ fn golden_method_case() {
     };
     golden(
         &Message::Case(case),
-        "020907020002010000000000000000000000000301020001020000040300ffff00001606910b",
-        "05020907020302010101010101010101010101040301020301020103040303ffff01051606910b00",
+        "02090702000201000000000000000000000000030001020001020000040300ffff00004acb2c36",
+        "0502090702030201010101010101010101010102030301020301020103040303ffff01054acb2c3600",
+    );
+}
+
+#[test]
+fn golden_signature_case() {
+    // np.add(int8 [1], int8 [2], signature=(None, "float64", None)).
+    let (one, two) = ([1u8], [2u8]);
+    let mut case = binary_case(
+        0,
+        array(DType::Int8, &[1], &one),
+        array(DType::Int8, &[1], &two),
+    );
+    case.params.signature = Some(WireSignature {
+        types: Bounded::from_slice(&[
+            WireSignature::NONE,
+            DType::Float64 as u8,
+            WireSignature::NONE,
+        ])
+        .unwrap(),
+        arrow: None,
+    });
+    golden(
+        &Message::Case(case.clone()),
+        "020700000001000000000000000000000000030103ff0aff00020100010100000101010001010000010200001248fdca",
+        "03020701010201010101010101010101010107030103ff0aff03020103010101040101010301010103010201051248fdca00",
+    );
+    // Served: float64 [3.0]; a signature of the wrong length is refused as
+    // NumPy's ValueError, an unknown dtype code as a bad frame.
+    let (dtype, _, data) = result_of(serve_with(64, &case));
+    assert_eq!(
+        (dtype, data),
+        (DType::Float64 as u8, 3.0f64.to_le_bytes().to_vec())
+    );
+    let mut short = case.clone();
+    short.params.signature = Some(WireSignature {
+        types: Bounded::from_slice(&[1, 1]).unwrap(),
+        arrow: None,
+    });
+    match serve_with(64, &short) {
+        Message::Result(r) => assert_eq!(error_from_code(r.error), Some(Error::InvalidArgument)),
+        other => panic!("{other:?}"),
+    }
+    let mut unknown = case;
+    unknown.params.signature = Some(WireSignature {
+        types: Bounded::from_slice(&[77, 1, 1]).unwrap(),
+        arrow: None,
+    });
+    assert_eq!(
+        refused(&unknown),
+        WireError::with_detail(Reason::UnknownDType, 77)
     );
 }
 
@@ -704,7 +755,7 @@ fn out_where_and_casting_are_served() {
 /// `Bounded` can hold, built by hand-encoding the body.
 fn tamper_ndim(dims: &[u64]) -> Vec<u8> {
     let mut body = vec![7u8, 0, 0, 0]; // id, op, method, mode
-    body.extend_from_slice(&[1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3]); // default params
+    body.extend_from_slice(&[1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0]); // default params
     body.push(2); // two inputs
     for _ in 0..2 {
         body.extend_from_slice(&[DType::Int32 as u8, 0, dims.len() as u8]);
@@ -885,6 +936,7 @@ fn reductions_with_every_keyword_are_served() {
             dtype: Some(DType::Int32 as u8),
             ddof: 0.0,
             casting: crate::Casting::SameKind as u8,
+            signature: None,
         },
     );
     case.where_mask = Some(array(DType::Bool, &[1, 3], &[1, 0, 1]));

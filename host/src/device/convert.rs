@@ -1,6 +1,8 @@
 //! Corpus cases to wire cases, device replies to outcomes.
 
-use fnp_core::wire::{self, AxisKind, Bounded, Params, Reason, WireArray, WireAxes, WireScalar};
+use fnp_core::wire::{
+    self, AxisKind, Bounded, Params, Reason, WireArray, WireAxes, WireScalar, WireSignature,
+};
 use fnp_core::{DType, Op};
 
 use super::{DeviceInfo, Reply};
@@ -138,6 +140,24 @@ pub fn params(p: &crate::case::Params, op: Option<Op>) -> Result<Params, NoWireF
         dtype: p.dtype.map(|d| d as u8),
         ddof: p.ddof.unwrap_or(0.0),
         casting: p.casting.unwrap_or_default() as u8,
+        signature: p.signature.as_ref().map(signature).transpose()?,
+    })
+}
+
+/// The wire form of `signature=`.
+fn signature(s: &crate::case::SignatureParam) -> Result<WireSignature, NoWireForm> {
+    let sig = s.resolve().map_err(|error| NoWireForm {
+        error,
+        reason: format!("signature={} is refused: {error}", s.to_json()),
+    })?;
+    let codes: Vec<u8> = sig
+        .types()
+        .iter()
+        .map(|t| t.map_or(WireSignature::NONE, |d| d as u8))
+        .collect();
+    Ok(WireSignature {
+        types: Bounded::from_slice(&codes).unwrap_or_default(),
+        arrow: sig.arrow(),
     })
 }
 
