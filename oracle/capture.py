@@ -185,7 +185,12 @@ class NumpyOracle:
                     method(a, *args[1:], **kw)
                     return a
             else:
-                call = lambda args: method(*args, **kw)
+                params = case.get("params", {})
+
+                def call(args):
+                    if "out" in params:
+                        kw["out"] = self.outs(params, args, blob)
+                    return method(*args, **kw)
         elif kind == "reduction" and callable(fn):
             # np.<name> with the keywords the case gives (np.sum, np.amax…).
             kw = self.kwargs(case.get("params", {}))

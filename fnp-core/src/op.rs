@@ -35,6 +35,12 @@ pub fn output_of(
     if keywords::takes_keywords(op) && keywords::keyed(params) {
         return keywords::output(op, inputs, params);
     }
+    if let Op::Method(b, m) = op {
+        if m != Method::At {
+            // The methods check their own keywords (out= included).
+            return crate::ufunc::method_output(b, m, inputs, params);
+        }
+    }
     params.expect_no_call_keywords()?;
     match op {
         Op::Binary(b) => {
@@ -86,6 +92,9 @@ pub fn scratch_len(op: Op, inputs: &[ArrayRef<'_>], params: &ReduceParams<'_>) -
         return keywords::scratch_len(op, inputs, params);
     }
     match op {
+        Op::Method(b, m) if m != Method::At => {
+            crate::ufunc::method_scratch_len(b, m, inputs, params)
+        }
         Op::Binary(_) | Op::Unary(_) | Op::Method(..) | Op::UnaryAt(_) | Op::Multi(_) => {
             output_of(op, inputs, params).map(|_| 0)
         }
@@ -111,6 +120,11 @@ pub fn call(
     if keywords::takes_keywords(op) && keywords::keyed(params) {
         return keywords::call(op, inputs, params, out, scratch);
     }
+    if let Op::Method(b, m) = op {
+        if m != Method::At {
+            return crate::ufunc::method_with_scratch(b, m, inputs, params, out, scratch);
+        }
+    }
     params.expect_no_call_keywords()?;
     match op {
         Op::Binary(b) => {
@@ -131,7 +145,7 @@ pub fn call(
             params.expect_defaults()?;
             crate::ufunc::binary_at(b, inputs, out)
         }
-        Op::Method(b, m) => crate::ufunc::method(b, m, inputs, params, out),
+        Op::Method(b, m) => crate::ufunc::method_with_scratch(b, m, inputs, params, out, scratch),
         Op::UnaryAt(u) => {
             params.expect_defaults()?;
             crate::ufunc::unary_at(u, inputs, out)

@@ -1715,7 +1715,213 @@ fn methods_suite(seed: u64) -> Suite {
     reduceat_cases(&mut s, rng);
     outer_cases(&mut s, rng);
     at_cases(&mut s, rng);
+    method_out_cases(&mut s, rng);
     s
+}
+
+/// `out=` on the methods: the result's own dtype, another one (the loop
+/// is then NumPy's pick for the out's dtype and the array's, the result
+/// cast into out), in place, wrong shapes and counts; `outer` with the
+/// ufunc call's keywords (`out=`, `where=`, `casting=`, `dtype=`,
+/// `signature=`).
+fn method_out_cases(s: &mut Suite, rng: &mut Rng) {
+    let params = |pairs: &[(&str, Value)]| {
+        let m: Map<String, Value> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_string(), v.clone()))
+            .collect();
+        Some(Value::Object(m))
+    };
+    let arr = OperandType::Array;
+    for &op in BinaryOp::ALL {
+        let name = op.name();
+        // A dtype the op has its own loop in (float64, int32, bool, uint8).
+        let Some((d, _)) = keyword_dtype(|d| op.resolve(arr(d), arr(d))) else {
+            continue;
+        };
+        let sig = d.name();
+        let a = input(d, &[2, 3], &random_values(d, 6, rng), None);
+        let reduce = format!("{name}.reduce");
+        let accumulate = format!("{name}.accumulate");
+        let reduceat = format!("{name}.reduceat");
+        let outer = format!("{name}.outer");
+        let indices = input(DType::Int64, &[2], &int_bytes(DType::Int64, &[0, 2]), None);
+        let natural = fnp_core::method_dtype(op, fnp_core::Method::Reduce, d, None).unwrap_or(d);
+        for to in [natural, DType::Float64, DType::Int16, DType::Float32] {
+            let tag = format!("{sig}_{}", to.name());
+            s.push(
+                &reduce,
+                "out",
+                &tag,
+                vec![a.clone()],
+                params(&[("axis", json!(0)), ("out", out_array(to, &[3], rng))]),
+            );
+            s.push(
+                &accumulate,
+                "out",
+                &tag,
+                vec![a.clone()],
+                params(&[("axis", json!(1)), ("out", out_array(to, &[2, 3], rng))]),
+            );
+            s.push(
+                &reduceat,
+                "out",
+                &tag,
+                vec![a.clone(), indices.clone()],
+                params(&[("axis", json!(1)), ("out", out_array(to, &[2, 2], rng))]),
+            );
+        }
+        // keepdims, and axis=None into a 0-d out; down the columns only
+        // where NumPy's own answer depends on the CPU.
+        let (axis, kept) = if numpy_misreduces(op, d) {
+            (0, [1usize, 3])
+        } else {
+            (1, [2, 1])
+        };
+        s.push(
+            &reduce,
+            "out",
+            sig,
+            vec![a.clone()],
+            params(&[
+                ("axis", json!(axis)),
+                ("keepdims", json!(true)),
+                ("out", out_array(natural, &kept, rng)),
+            ]),
+        );
+        if !numpy_misreduces(op, d) {
+            s.push(
+                &reduce,
+                "out",
+                sig,
+                vec![a.clone()],
+                params(&[("axis", Value::Null), ("out", out_array(natural, &[], rng))]),
+            );
+        }
+        if d == natural {
+            s.push(
+                &accumulate,
+                "inplace",
+                sig,
+                vec![a.clone()],
+                params(&[("axis", json!(0)), ("out", json!({"input": 0}))]),
+            );
+        }
+        // outer: the ufunc call's keywords.
+        let b = input(d, &[2], &random_values(d, 2, rng), None);
+        let row = input(d, &[3], &random_values(d, 3, rng), None);
+        let r = op.resolve(arr(d), arr(d)).unwrap_or(d);
+        for to in [r, DType::Float64, DType::Int8] {
+            s.push(
+                &outer,
+                "out",
+                &format!("{sig}_{}", to.name()),
+                vec![row.clone(), b.clone()],
+                params(&[("out", out_array(to, &[3, 2], rng))]),
+            );
+        }
+        s.push(
+            &outer,
+            "where",
+            sig,
+            vec![row.clone(), b.clone()],
+            params(&[
+                ("out", out_array(r, &[3, 2], rng)),
+                ("where", where_mask(&[2], rng)),
+            ]),
+        );
+        s.push(
+            &outer,
+            "dtype",
+            sig,
+            vec![row.clone(), b.clone()],
+            params(&[("dtype", json!("float32"))]),
+        );
+        s.push(
+            &outer,
+            "signature",
+            sig,
+            vec![row, b],
+            params(&[("signature", json!([null, "float64", null]))]),
+        );
+    }
+    // NumPy's errors: an out of the wrong shape or rank, two outs, a
+    // keyword reduce does not take, an out a comparison cannot fill.
+    let f = DType::Float64;
+    let a = input(
+        f,
+        &[2, 3],
+        &f64_bytes(f, &[1.5, -2.0, 0.25, 3.0, -0.5, 1e300]),
+        None,
+    );
+    let wrong: [(&str, Value); 6] = [
+        (
+            "add.reduce",
+            json!({"axis": 0, "out": out_array(f, &[2], rng)}),
+        ),
+        (
+            "add.reduce",
+            json!({"axis": 0, "out": out_array(f, &[1, 3], rng)}),
+        ),
+        (
+            "add.reduce",
+            json!({"axis": 0, "out": [out_array(f, &[3], rng), out_array(f, &[3], rng)]}),
+        ),
+        (
+            "add.reduce",
+            json!({"axis": 0, "out": out_array(DType::Int32, &[3], rng), "casting": "unsafe"}),
+        ),
+        (
+            "greater.reduce",
+            json!({"axis": 0, "out": out_array(DType::Int8, &[3], rng)}),
+        ),
+        (
+            "add.accumulate",
+            json!({"axis": 1, "out": out_array(f, &[3, 2], rng)}),
+        ),
+    ];
+    for (op, p) in wrong {
+        s.push(op, "out_error", "float64", vec![a.clone()], Some(p));
+    }
+    // Casts with flags: float64 sums into float32 (overflow) and int32
+    // (NumPy's loop is float64, the result cast: invalid), dtype= and out=
+    // of different dtypes, a masked reduction with initial=.
+    for (op, p) in [
+        (
+            "add.reduce",
+            json!({"axis": 0, "out": out_array(DType::Float32, &[3], rng)}),
+        ),
+        (
+            "add.reduce",
+            json!({"axis": 0, "out": out_array(DType::Int32, &[3], rng)}),
+        ),
+        (
+            "multiply.reduce",
+            json!({"axis": 1, "out": out_array(DType::Int64, &[2], rng)}),
+        ),
+        (
+            "add.accumulate",
+            json!({"axis": 0, "out": out_array(DType::Int32, &[2, 3], rng)}),
+        ),
+        (
+            "add.reduce",
+            json!({"axis": 0, "dtype": "float32", "out": out_array(f, &[3], rng)}),
+        ),
+        (
+            "maximum.reduce",
+            json!({"axis": 0, "initial": 0, "where": {"dtype": "bool", "shape": [3], "data": [true, false, true]}, "out": out_array(f, &[3], rng)}),
+        ),
+        (
+            "maximum.reduce",
+            json!({"axis": 0, "out": out_array(DType::Int32, &[3], rng)}),
+        ),
+        (
+            "subtract.reduce",
+            json!({"axis": 1, "out": out_array(DType::Float32, &[2], rng)}),
+        ),
+    ] {
+        s.push(op, "out_cast", "float64", vec![a.clone()], Some(p));
+    }
 }
 
 /// `indices` for `reduceat` over an axis of `n`: sorted slices, a
@@ -3275,9 +3481,12 @@ mod tests {
                 .product();
             assert!(elements <= 24, "{id}: {elements} elements");
             let keywords: &[&str] = match method {
-                "reduce" => &["axis", "keepdims", "initial", "where", "dtype"],
-                "outer" => &[],
-                _ => &["axis", "dtype"],
+                // casting= only in the case that checks NumPy's TypeError.
+                "reduce" => &[
+                    "axis", "keepdims", "initial", "where", "dtype", "out", "casting",
+                ],
+                "outer" => &["out", "where", "casting", "dtype", "signature"],
+                _ => &["axis", "dtype", "out"],
             };
             if let Some(p) = case.get("params").and_then(Value::as_object) {
                 assert!(p.keys().all(|k| keywords.contains(&k.as_str())), "{id}");

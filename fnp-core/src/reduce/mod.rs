@@ -111,7 +111,46 @@ pub fn reduce(
             crate::element::with_dtype!(r.dtype, T => typed::<T, Pre>(op, a, p, &r, out, scratch))?
         }
     };
-    Ok(Output::new(r.dtype, r.shape, flags))
+    Ok(Output::new(
+        r.dtype,
+        r.shape,
+        flags | dtype_cast_flags(op, a, p.dtype),
+    ))
+}
+
+/// The flags of casting every element of `a` into `dtype=` when that
+/// cast can lose a value: float64 into float32 (overflow, underflow),
+/// a float into an integer (invalid). NumPy casts the whole input, where=
+/// or not (`np.sum(x, dtype=np.float32)` with 1e300 in x overflows); the
+/// nan-reductions replace NaN first, which then casts without a flag.
+#[inline(never)]
+pub(crate) fn dtype_cast_flags(
+    op: ReduceOp,
+    a: &ArrayRef<'_>,
+    dtype: Option<DType>,
+) -> crate::flags::FpFlags {
+    use crate::flags::FpFlags;
+    let Some(to) = dtype else {
+        return FpFlags::NONE;
+    };
+    let from = a.dtype();
+    let narrows =
+        (from == DType::Float64 && to == DType::Float32) || (from.is_float() && to.is_integer());
+    if !narrows {
+        return FpFlags::NONE;
+    }
+    let skip_nan = matches!(op, ReduceOp::Nansum | ReduceOp::Nanprod | ReduceOp::Nanmean);
+    let mut flags = FpFlags::NONE;
+    let mut sink = [0u8; 8];
+    crate::ufunc::keywords::for_each_index(a.shape(), |idx| {
+        let at = a.layout().element_index(idx);
+        let mut v = [0f64];
+        a.load(at, 1, &mut v);
+        if !(skip_nan && v[0].is_nan()) {
+            flags |= crate::ufunc::keywords::cast_element(a, at, to, &mut sink);
+        }
+    });
+    flags
 }
 
 /// [`reduce`] with the result dtype (`T`) and the input's element type
@@ -143,7 +182,11 @@ pub(crate) fn reduce_as<T: Num, I: Element>(
         return Err(Error::InvalidType);
     }
     let flags = typed::<T, Plain<I>>(op, a, p, &r, out, scratch)?;
-    Ok(Output::new(r.dtype, r.shape, flags))
+    Ok(Output::new(
+        r.dtype,
+        r.shape,
+        flags | dtype_cast_flags(op, a, p.dtype),
+    ))
 }
 
 /// argmin/argmax of an input whose element type is fixed at compile time

@@ -20,13 +20,14 @@
 //! it unchanged.
 
 use super::extra::{self, Loops};
-use super::{arith_kernel, Kernel, CHUNK};
+use super::{arith_kernel, keywords, Kernel, CHUNK};
 use crate::array::ArrayRef;
 use crate::dtype::{DType, OperandType};
 use crate::element::{Bool, LoopElement};
 use crate::error::{Error, Result};
 use crate::flags::FpFlags;
 use crate::num::Num;
+use crate::op::Op;
 use crate::output::Output;
 use crate::reduce::{self, initial_value, Axes, ReduceParams, BLOCK};
 use crate::shape::{Layout, Shape, MAX_NDIM};
@@ -133,6 +134,9 @@ struct Resolved<'a> {
     reduced: [bool; MAX_NDIM],
     /// The value every output starts from, when not the first element.
     start: Start,
+    /// `reduce` into an `out=` of this other dtype: NumPy starts each
+    /// output there, so the start is cast into it and back.
+    through: Option<DType>,
 }
 
 /// What `reduce` starts each output from.
@@ -274,6 +278,7 @@ fn resolve<'a>(
         shape: out_shape,
         reduced,
         start,
+        through: None,
     })
 }
 
@@ -286,13 +291,19 @@ pub fn method_output(
     p: &ReduceParams<'_>,
 ) -> Result<(DType, Shape)> {
     if method == Method::Outer {
-        p.expect_defaults()?;
         let (a, b) = outer_operands(inputs)?;
+        if keywords::keyed(p) {
+            return keywords::output(Op::Binary(op), &[a, b], p);
+        }
+        p.expect_defaults()?;
         return op.output(&a, &b);
     }
     if method == Method::At {
         p.expect_defaults()?;
         return super::binary_at_output(op, inputs);
+    }
+    if let Some(plan) = out_plan(op, method, inputs, p)? {
+        return Ok((plan.out.dtype, plan.out.shape));
     }
     if let Some(r) = same_as_reduction(op, method, p) {
         let (a, _) = operands(method, inputs)?;
@@ -300,6 +311,105 @@ pub fn method_output(
     }
     let r = resolve(op, method, inputs, p)?;
     Ok((r.dtype, r.shape))
+}
+
+/// Scratch words `op.method(*inputs, **p)` needs: the result in its loop
+/// dtype when it is cast into `out=`, or an `outer` call's with keywords.
+pub(crate) fn method_scratch_len(
+    op: BinaryOp,
+    method: Method,
+    inputs: &[ArrayRef<'_>],
+    p: &ReduceParams<'_>,
+) -> Result<usize> {
+    if method == Method::Outer && keywords::keyed(p) {
+        let (a, b) = outer_operands(inputs)?;
+        return keywords::scratch_len(Op::Binary(op), &[a, b], p);
+    }
+    match out_plan(op, method, inputs, p)? {
+        Some(plan) if plan.cast => Ok(plan.result_bytes.div_ceil(8)),
+        _ => method_output(op, method, inputs, p).map(|_| 0),
+    }
+}
+
+/// `out=` of `reduce`, `accumulate` or `reduceat`, checked.
+struct OutPlan<'a> {
+    /// The keywords with `dtype=` the loop's and no `out=`.
+    params: ReduceParams<'a>,
+    out: crate::reduce::OutArray,
+    /// The loop's dtype differs from the out's: the result is computed
+    /// into scratch and cast.
+    cast: bool,
+    /// Bytes of the result in the loop's dtype.
+    result_bytes: usize,
+}
+
+/// NumPy's buffer, in elements: a reduction into an `out=` of another
+/// dtype casts its partial results through `out` at every refill.
+const NUMPY_BUFFER: usize = 8192;
+
+/// `out=` of `reduce`, `accumulate` and `reduceat` (NumPy 2.4, measured):
+/// the loop is the ufunc's for the out's dtype and the array's (`dtype=`
+/// if given; no add/multiply widening), the result is cast into `out`
+/// (unsafe), whose shape must be the result's (ValueError). `accumulate`
+/// and `reduceat` compute in a copy of that dtype; `reduce` starts each
+/// output in `out` itself (the identity or `initial=` cast into it, or
+/// the first element), which fnp reproduces where that start survives the
+/// round trip and the reduction fits NumPy's buffer, and reports
+/// unsupported otherwise.
+fn out_plan<'a>(
+    op: BinaryOp,
+    method: Method,
+    inputs: &[ArrayRef<'_>],
+    p: &ReduceParams<'a>,
+) -> Result<Option<OutPlan<'a>>> {
+    if p.casting != crate::dtype::Casting::SameKind || p.signature.is_some() {
+        // "reduce() got an unexpected keyword argument 'casting'".
+        return Err(Error::InvalidType);
+    }
+    let [first, second] = p.out;
+    if second.is_some() {
+        // "The 'out' tuple must have exactly one entry per ufunc output".
+        return Err(Error::InvalidArgument);
+    }
+    let Some(out) = first else {
+        return Ok(None);
+    };
+    let (a, _) = operands(method, inputs)?;
+    let looped = match p.dtype {
+        Some(d) => d,
+        None => op.loop_dtype(OperandType::Array(out.dtype), OperandType::Array(a.dtype()))?,
+    };
+    let params = ReduceParams {
+        dtype: Some(looped),
+        out: [None, None],
+        ..*p
+    };
+    let (dtype, shape) = method_output(op, method, inputs, &params)?;
+    if shape != out.shape {
+        return Err(Error::BroadcastMismatch);
+    }
+    let cast = dtype != out.dtype;
+    // The general fold casts each output's start through `out` as NumPy
+    // does; add and multiply go to the reduction engine, whose identity
+    // (0, 1) survives the trip but whose `initial=` might not. A reduction
+    // beyond one NumPy buffer casts partial results through `out` too.
+    let engine = same_as_reduction(op, method, &params).is_some();
+    if cast
+        && method == Method::Reduce
+        && ((engine && p.initial.is_some()) || a.shape().size() > NUMPY_BUFFER)
+    {
+        return Err(Error::Unsupported);
+    }
+    let result_bytes = shape
+        .size()
+        .checked_mul(dtype.itemsize())
+        .ok_or(Error::ShapeOverflow)?;
+    Ok(Some(OutPlan {
+        params,
+        out,
+        cast,
+        result_bytes,
+    }))
 }
 
 /// `outer`'s operands as NumPy makes them: arrays (a Python scalar is a
@@ -348,7 +458,11 @@ fn index_at(indices: &ArrayRef<'_>, k: usize) -> i64 {
 ///
 /// `p.axis` is the method's `axis=` as given: NumPy's default for
 /// `reduce`, `accumulate` and `reduceat` is `axis=0`, not
-/// [`ReduceParams::default`]'s `None`; `outer` takes no keywords.
+/// [`ReduceParams::default`]'s `None`. `out=` (`p.out`) of the result's
+/// own dtype is written here directly; one of another dtype, and `outer`
+/// with the call keywords (`out=`, `where=`, `casting=`, `dtype=`,
+/// `signature=`), need scratch: run those through [`crate::call`] with
+/// [`crate::scratch_len`] words.
 ///
 /// Errors as NumPy raises them: [`Error::AxisOutOfBounds`],
 /// [`Error::DuplicateAxis`], [`Error::NoLoop`] (no `T, T -> T` loop, such
@@ -368,11 +482,72 @@ pub fn method(
     p: &ReduceParams<'_>,
     out: &mut [u8],
 ) -> Result<Output> {
+    method_with_scratch(op, method, inputs, p, out, &mut [])
+}
+
+/// [`method`] with a scratch buffer ([`crate::scratch_len`] words): an
+/// `out=` of another dtype than the loop's, or `outer` with the call
+/// keywords, needs one.
+pub(crate) fn method_with_scratch(
+    op: BinaryOp,
+    method: Method,
+    inputs: &[ArrayRef<'_>],
+    p: &ReduceParams<'_>,
+    out: &mut [u8],
+    scratch: &mut [u64],
+) -> Result<Output> {
     if method == Method::Outer {
-        p.expect_defaults()?;
         let (a, b) = outer_operands(inputs)?;
+        if keywords::keyed(p) {
+            return keywords::call(Op::Binary(op), &[a, b], p, out, scratch);
+        }
+        p.expect_defaults()?;
         return super::binary(op, &a, &b, out);
     }
+    if let Some(plan) = out_plan(op, method, inputs, p)? {
+        if !plan.cast {
+            return compute(op, method, inputs, &plan.params, out, None);
+        }
+        let scratch: &mut [u8] = bytemuck::cast_slice_mut(scratch);
+        let result = scratch
+            .get_mut(..plan.result_bytes)
+            .ok_or_else(|| Error::short_scratch(plan.result_bytes))?;
+        let r = compute(
+            op,
+            method,
+            inputs,
+            &plan.params,
+            result,
+            Some(plan.out.dtype),
+        )?;
+        let result: &[u8] = result;
+        let src = ArrayRef::contiguous(r.dtype, result, Shape::vector(r.shape.size()))?;
+        let size = plan.out.dtype.itemsize();
+        // accumulate and reduceat compute into a copy that NumPy casts
+        // back into `out` afterwards, clearing the flags the loop raised:
+        // only the cast's are reported (reduce's loop casts as it goes).
+        let mut flags = match method {
+            Method::Reduce => r.flags,
+            _ => FpFlags::NONE,
+        };
+        for (i, dst) in out.chunks_exact_mut(size).take(r.shape.size()).enumerate() {
+            flags |= keywords::cast_element(&src, i, plan.out.dtype, dst);
+        }
+        return Ok(Output::new(plan.out.dtype, plan.out.shape, flags));
+    }
+    compute(op, method, inputs, p, out, None)
+}
+
+/// `reduce`, `accumulate` or `reduceat` into `out` in the loop's dtype;
+/// `through` is an `out=` of another dtype that `reduce` starts in.
+fn compute(
+    op: BinaryOp,
+    method: Method,
+    inputs: &[ArrayRef<'_>],
+    p: &ReduceParams<'_>,
+    out: &mut [u8],
+    through: Option<DType>,
+) -> Result<Output> {
     if method == Method::At {
         p.expect_defaults()?;
         return super::binary_at(op, inputs, out);
@@ -381,7 +556,10 @@ pub fn method(
     if let Some(r) = same_as_reduction(op, method, p) {
         return reduce::reduce(r, a, p, out, &mut []);
     }
-    let r = resolve(op, method, inputs, p)?;
+    let r = Resolved {
+        through: through.filter(|_| method == Method::Reduce),
+        ..resolve(op, method, inputs, p)?
+    };
     let needed = r
         .shape
         .size()
@@ -758,6 +936,9 @@ trait Fold {
         len: usize,
         shift: isize,
     ) -> Result<FpFlags>;
+    /// Every output cast into `through` and back (`reduce`'s start when
+    /// NumPy keeps it in an `out=` of that dtype); the first cast's flags.
+    fn round_trip(&mut self, through: DType) -> Result<FpFlags>;
 }
 
 /// Runs `method` of `op` over the walk, the typed work done by `f`.
@@ -842,6 +1023,9 @@ fn fold(
             } else {
                 f.fill(r.start, op.identity())?
             };
+            if let Some(through) = r.through {
+                flags |= f.round_trip(through)?;
+            }
             let (order, nred) = reduced_order(g, g.ndim, &r.reduced);
             let order = order.get(..nred).unwrap_or(&[]);
             if order.iter().any(|&ax| dims.get(ax) == Some(&0)) {
@@ -903,6 +1087,24 @@ fn scalar_step<T: Num>(op: BinaryOp) -> Option<ScalarStep<T>> {
     }
 }
 
+/// Every `dtype` element of `values` cast into `through` and back, in
+/// place (one copy for every loop type); the first cast's flags.
+fn round_trip(values: &mut [u8], dtype: DType, through: DType) -> Result<FpFlags> {
+    let mut flags = FpFlags::NONE;
+    let mut word = [0u64];
+    let there: &mut [u8] = bytemuck::cast_slice_mut(&mut word);
+    let there = there
+        .get_mut(..through.itemsize())
+        .ok_or(Error::LayoutMismatch)?;
+    for v in values.chunks_exact_mut(dtype.itemsize()) {
+        let src = ArrayRef::contiguous(dtype, v, Shape::vector(1))?;
+        flags |= keywords::cast_element(&src, 0, through, there);
+        let back = ArrayRef::contiguous(through, there, Shape::vector(1))?;
+        keywords::cast_element(&back, 0, dtype, v);
+    }
+    Ok(flags)
+}
+
 /// Below this many kept positions a method folds along its axis one
 /// position at a time ([`Fold::chain`]): a 1-d `maximum.accumulate` is a
 /// chain of scalar steps, not a million passes over one element.
@@ -927,6 +1129,10 @@ struct Pass<'p, T> {
 }
 
 impl<T: Num + Loops> Fold for Pass<'_, T> {
+    fn round_trip(&mut self, through: DType) -> Result<FpFlags> {
+        round_trip(bytemuck::cast_slice_mut(self.out), T::DTYPE, through)
+    }
+
     fn fill(&mut self, start: Start, id: Identity) -> Result<FpFlags> {
         let (v, flags) = match start {
             Start::Initial(v) => initial_value::<T>(v)?,
@@ -1560,5 +1766,137 @@ mod tests {
         );
         assert!(reorderable(BinaryOp::Hypot) && reorderable(BinaryOp::Fmin));
         assert!(!reorderable(BinaryOp::Lcm) && !reorderable(BinaryOp::Copysign));
+    }
+
+    /// `op.method(a, axis=0, out=<dtype of shape>)` through the byte entry:
+    /// the out array's values and the flags.
+    fn into_out<T: crate::element::Element>(
+        op: BinaryOp,
+        m: Method,
+        inputs: &[ArrayRef<'_>],
+        dims: &[usize],
+        prior: T,
+    ) -> Result<(std::vec::Vec<T>, FpFlags)> {
+        let shape = Shape::new(dims).unwrap();
+        let p = axis0().with_out(0, T::DTYPE, shape);
+        let call = crate::op::Op::Method(op, m);
+        let mut out = std::vec![prior; shape.size()];
+        let mut scratch = std::vec![0u64; crate::op::scratch_len(call, inputs, &p)?];
+        let r = crate::op::call(
+            call,
+            inputs,
+            &p,
+            bytemuck::cast_slice_mut(&mut out),
+            &mut scratch,
+        )?;
+        assert_eq!((r.dtype, r.shape), (T::DTYPE, shape));
+        Ok((out, r.flags))
+    }
+
+    #[test]
+    fn out_of_another_dtype_is_numpys() {
+        // NumPy 2.4.6, measured: the loop is float64 (the out's int32 and
+        // the array's float64), the result cast into int32 (1e300 is x86's
+        // INT_MIN, an invalid cast); maximum and subtract start in the out
+        // array (the first element cast to int32 and back).
+        let x = [1.5, 2.5, 1e300, 1.5, 2.5, 5.0, 6.0, 1e300];
+        let a = [f64s(&x, &[2, 4])];
+        let min = i32::MIN;
+        let cases = [
+            (BinaryOp::Add, [4, 7, min, min]),
+            (BinaryOp::Maximum, [2, 5, 6, min]),
+            (BinaryOp::Subtract, [-1, -3, min, min]),
+            (BinaryOp::Minimum, [1, 2, min, 1]),
+        ];
+        for (op, want) in cases {
+            let (got, flags) = into_out(op, Method::Reduce, &a, &[4], 7i32).unwrap();
+            assert_eq!((op, got.as_slice()), (op, &want[..]));
+            assert!(flags.contains(FpFlags::INVALID));
+        }
+        // accumulate computes in a float64 copy: its invalid (inf - inf)
+        // is cleared by the copy back, which itself raises nothing here.
+        let y = [f64::INFINITY, f64::NEG_INFINITY];
+        let (got, flags) = into_out(
+            BinaryOp::Add,
+            Method::Accumulate,
+            &[f64s(&y, &[2])],
+            &[2],
+            0f32,
+        )
+        .unwrap();
+        assert_eq!(got[0], f32::INFINITY);
+        assert!(got[1].is_nan());
+        assert_eq!(flags, FpFlags::NONE);
+        // int8 into an int16 out adds in int16 (no int64 widening).
+        let b = [100i8, 100, 100, 100];
+        let i8s = [
+            ArrayRef::from_slice(&b, Layout::c_contiguous(Shape::new(&[2, 2]).unwrap())).unwrap(),
+        ];
+        let (got, _) = into_out(BinaryOp::Add, Method::Reduce, &i8s, &[2], 0i16).unwrap();
+        assert_eq!(got, [200, 200]);
+    }
+
+    #[test]
+    fn out_errors_are_numpys() {
+        let x = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
+        let a = [f64s(&x, &[2, 3])];
+        // The out must have the result's shape (ValueError).
+        assert_eq!(
+            into_out(BinaryOp::Add, Method::Reduce, &a, &[2], 0f64).err(),
+            Some(Error::BroadcastMismatch)
+        );
+        assert_eq!(
+            into_out(BinaryOp::Add, Method::Reduce, &a, &[1, 3], 0f64).err(),
+            Some(Error::BroadcastMismatch)
+        );
+        // A comparison has no int8 loop to fill an int8 out (TypeError).
+        assert_eq!(
+            into_out(BinaryOp::Greater, Method::Reduce, &a, &[3], 0i8).err(),
+            Some(Error::NoLoop)
+        );
+        let call = crate::op::Op::Method(BinaryOp::Add, Method::Reduce);
+        let three = Shape::vector(3);
+        // Two outs (ValueError); casting= is not a reduce keyword (TypeError).
+        let two = axis0()
+            .with_out(0, DType::Float64, three)
+            .with_out(1, DType::Float64, three);
+        assert_eq!(
+            crate::op::output_of(call, &a, &two).err(),
+            Some(Error::InvalidArgument)
+        );
+        let cast = axis0()
+            .with_out(0, DType::Float64, three)
+            .with_casting(crate::dtype::Casting::Unsafe);
+        assert_eq!(
+            crate::op::output_of(call, &a, &cast).err(),
+            Some(Error::InvalidType)
+        );
+    }
+
+    #[test]
+    fn outer_takes_the_call_keywords() {
+        // np.add.outer([1, 2], [10, 20, 30], out=int16, where=[T, F, T]).
+        let (x, y) = ([1.0, 2.0], [10.0, 20.0, 30.0]);
+        let inputs = [f64s(&x, &[2]), f64s(&y, &[3])];
+        let m = [Bool::TRUE, Bool::FALSE, Bool::TRUE];
+        let mask = ArrayRef::from_slice(&m, Layout::c_contiguous(Shape::vector(3))).unwrap();
+        let p = ReduceParams {
+            where_mask: Some(mask),
+            ..ReduceParams::default()
+                .with_out(0, DType::Int16, Shape::new(&[2, 3]).unwrap())
+                .with_casting(crate::dtype::Casting::Unsafe)
+        };
+        let call = crate::op::Op::Method(BinaryOp::Add, Method::Outer);
+        let mut out = [-1i16; 6];
+        let mut scratch = std::vec![0u64; crate::op::scratch_len(call, &inputs, &p).unwrap()];
+        crate::op::call(
+            call,
+            &inputs,
+            &p,
+            bytemuck::cast_slice_mut(&mut out),
+            &mut scratch,
+        )
+        .unwrap();
+        assert_eq!(out, [11, -1, 31, 12, -1, 32]);
     }
 }

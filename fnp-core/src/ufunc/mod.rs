@@ -33,6 +33,7 @@ pub use at::{
 };
 pub(crate) use kernels::BinaryKernel;
 pub use method::{method, method_dtype, method_output, reorderable};
+pub(crate) use method::{method_scratch_len, method_with_scratch};
 pub(crate) use multi::multi_parts;
 pub use multi::{multi, multi_bytes, multi_output};
 pub use unary::unary;
