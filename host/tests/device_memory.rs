@@ -285,6 +285,8 @@ fn reductions_match_numpy_over_the_wire() {
             "divmod_i32 ok int32 [2] [] 03000000fcffffff + int32 0100000001000000",
             "frexp_f64 ok float64 [2] [] 000000000000e03f000000000000e8bf + int32 0400000000000000",
             "add_out_where ok float32 [2] [] 000030410000e040",
+            "add_signature_i16 ok int16 [2] [] c800c800",
+            "maximum_reduce_out_i32 ok int32 [2] [invalid] 0600000002000000",
         ]
     );
 }

@@ -153,7 +153,12 @@ pub fn cases() -> Vec<Case> {
 /// divmod(int32 [7,-7], int32 [2]) = (int32 [3,-4], int32 [1,1]);
 /// frexp(float64 [8,-0.75]) = (float64 [0.5,-0.75], int32 [4,0]);
 /// add(int32 [1,2], int32 [10], out=float32 [7,7], where=[T,F]) leaves
-/// float32 [11,7].
+/// float32 [11,7];
+/// add(int8 [100,100], int8 [100,100], signature=(None, "int16", None))
+/// = int16 [200,200];
+/// maximum.reduce(float64 [[1e300,1.5],[6,2.5]], axis=0, out=int32) =
+/// int32 [6,2], invalid (each output starts in the int32 out: 1e300 there
+/// is INT_MIN).
 pub fn reduction_cases() -> Vec<Case> {
     let int8 = input(DType::Int8, &[2], &[100i8, 100], |x| {
         x.to_le_bytes().to_vec()
@@ -237,7 +242,31 @@ pub fn reduction_cases() -> Vec<Case> {
         }),
         operand: None,
     })];
+    let mut sig = case("add_signature_i16", "add", vec![int8_pair(), int8_pair()]);
+    sig.params.signature = Some(fnp_host::case::SignatureParam::Types(vec![
+        None,
+        Some("int16".into()),
+        None,
+    ]));
+    v.push(sig);
+    let mut into = case(
+        "maximum_reduce_out_i32",
+        "maximum.reduce",
+        vec![f64s(&[2, 2], &[1e300, 1.5, 6.0, 2.5])],
+    );
+    into.params.axis = Some(AxisParam::One(0));
+    into.params.out = vec![Some(fnp_host::case::Out {
+        array: i32s(&[2], &[7, 7]),
+        operand: None,
+    })];
+    v.push(into);
     v
+}
+
+fn int8_pair() -> Input {
+    input(DType::Int8, &[2], &[100i8, 100], |x| {
+        x.to_le_bytes().to_vec()
+    })
 }
 
 /// Whether the host target can answer `case` yet (it runs binary ufuncs;
