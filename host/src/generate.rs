@@ -2617,81 +2617,44 @@ fn signature_cases(s: &mut Suite, rng: &mut Rng) {
             .collect()
     };
     let loops = [DType::Float64, DType::Float32, DType::Int8, DType::Bool];
-    for &op in BinaryOp::ALL {
-        let name = op.name();
-        let ins = operands(DType::Int16, 2, rng);
+    // Every binary then every unary ufunc: its name, inputs and the output
+    // its loop of one dtype gives.
+    type Resolve = Box<dyn Fn(DType) -> DType>;
+    let ufuncs = BinaryOp::ALL
+        .iter()
+        .map(|&op| {
+            let r: Resolve = Box::new(move |x| op.resolve(arr(x), arr(x)).unwrap_or(x));
+            (op.name(), 2usize, r)
+        })
+        .chain(UnaryOp::ALL.iter().map(|&op| {
+            let r: Resolve = Box::new(move |x| op.resolve(arr(x)).unwrap_or(x));
+            (op.name(), 1usize, r)
+        }));
+    for (name, nin, resolve) in ufuncs {
+        let ins = operands(DType::Int16, nin, rng);
+        let mut push = |what: &str, inputs: Vec<Value>, types: &[Option<DType>]| {
+            let sig = signature_json(types, nin);
+            s.push(name, "signature", what, inputs, sig_param(sig, &[]));
+        };
         for x in loops {
-            // The loop's own output, whatever NumPy calls it.
-            let r = op.resolve(arr(x), arr(x)).unwrap_or(x);
-            let sig = signature_json(&[some(x), some(x), some(r)], 2);
-            s.push(
-                name,
-                "signature",
-                x.name(),
+            let mut types = vec![some(x); nin];
+            types.push(some(resolve(x)));
+            push(x.name(), ins.clone(), &types);
+        }
+        if nin == 2 {
+            push(
+                "one_input",
                 ins.clone(),
-                sig_param(sig, &[]),
+                &[None, some(DType::Float32), None],
             );
         }
-        let one = signature_json(&[None, some(DType::Float32), None], 2);
-        s.push(
-            name,
-            "signature",
-            "one_input",
-            ins.clone(),
-            sig_param(one, &[]),
-        );
-        let out = signature_json(&[None, None, some(DType::Float64)], 2);
-        s.push(
-            name,
-            "signature",
-            "output",
-            ins.clone(),
-            sig_param(out, &[]),
-        );
+        let mut output = vec![None; nin];
+        output.push(some(DType::Float64));
+        push("output", ins.clone(), &output);
         for _ in 0..2 {
             let d = DType::ALL[rng.below(DType::ALL.len())];
-            let sig = signature_json(&random_sig(3, rng), 2);
-            s.push(
-                name,
-                "signature",
-                "random",
-                operands(d, 2, rng),
-                sig_param(sig, &[]),
-            );
-        }
-    }
-    for &op in UnaryOp::ALL {
-        let name = op.name();
-        let ins = operands(DType::Int16, 1, rng);
-        for x in loops {
-            let r = op.resolve(arr(x)).unwrap_or(x);
-            let sig = signature_json(&[some(x), some(r)], 1);
-            s.push(
-                name,
-                "signature",
-                x.name(),
-                ins.clone(),
-                sig_param(sig, &[]),
-            );
-        }
-        let out = signature_json(&[None, some(DType::Float64)], 1);
-        s.push(
-            name,
-            "signature",
-            "output",
-            ins.clone(),
-            sig_param(out, &[]),
-        );
-        for _ in 0..2 {
-            let d = DType::ALL[rng.below(DType::ALL.len())];
-            let sig = signature_json(&random_sig(2, rng), 1);
-            s.push(
-                name,
-                "signature",
-                "random",
-                operands(d, 1, rng),
-                sig_param(sig, &[]),
-            );
+            let types = random_sig(nin + 1, rng);
+            push("random", operands(d, nin, rng), &types);
         }
     }
     let (f, i) = (some(DType::Float64), some(DType::Int32));

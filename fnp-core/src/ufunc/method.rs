@@ -353,9 +353,10 @@ const NUMPY_BUFFER: usize = 8192;
 /// (unsafe), whose shape must be the result's (ValueError). `accumulate`
 /// and `reduceat` compute in a copy of that dtype; `reduce` starts each
 /// output in `out` itself (the identity or `initial=` cast into it, or
-/// the first element), which fnp reproduces where that start survives the
-/// round trip and the reduction fits NumPy's buffer, and reports
-/// unsupported otherwise.
+/// the first element), which fnp reproduces by casting each start into
+/// the out's dtype and back; a reduction larger than NumPy's buffer, or
+/// add/multiply with `initial=` (the reduction engine's own start), into
+/// an out of another dtype is reported unsupported.
 fn out_plan<'a>(
     op: BinaryOp,
     method: Method,
