@@ -1725,13 +1725,7 @@ fn methods_suite(seed: u64) -> Suite {
 /// ufunc call's keywords (`out=`, `where=`, `casting=`, `dtype=`,
 /// `signature=`).
 fn method_out_cases(s: &mut Suite, rng: &mut Rng) {
-    let params = |pairs: &[(&str, Value)]| {
-        let m: Map<String, Value> = pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_string(), v.clone()))
-            .collect();
-        Some(Value::Object(m))
-    };
+    let params = keyword_params;
     let arr = OperandType::Array;
     for &op in BinaryOp::ALL {
         let name = op.name();
@@ -2594,14 +2588,7 @@ fn signature_json(types: &[Option<DType>], nin: usize) -> Value {
 /// and NumPy's errors for malformed ones.
 fn signature_cases(s: &mut Suite, rng: &mut Rng) {
     let arr = OperandType::Array;
-    let sig_param = |sig: Value, extra: &[(&str, Value)]| {
-        let mut m = Map::new();
-        m.insert("signature".into(), sig);
-        for (k, v) in extra {
-            m.insert((*k).into(), v.clone());
-        }
-        Some(Value::Object(m))
-    };
+    let sig_param = |sig: Value, extra: &[(&str, Value)]| with_keyword("signature", sig, extra);
     let some = |d: DType| Some(d);
     let operands = |d: DType, n: usize, rng: &mut Rng| -> Vec<Value> {
         (0..n)
@@ -2764,6 +2751,22 @@ fn signature_cases(s: &mut Suite, rng: &mut Rng) {
     );
 }
 
+/// A case's `params` holding these keywords.
+fn keyword_params(pairs: &[(&str, Value)]) -> Option<Value> {
+    let m: Map<String, Value> = pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_string(), v.clone()))
+        .collect();
+    Some(Value::Object(m))
+}
+
+/// A case's `params`: keyword `key` and the `extra` ones.
+fn with_keyword(key: &str, value: Value, extra: &[(&str, Value)]) -> Option<Value> {
+    let mut pairs = vec![(key, value)];
+    pairs.extend(extra.iter().cloned());
+    keyword_params(&pairs)
+}
+
 /// An `out=` object: an array of `dtype` and `shape` holding random
 /// contents (what `where=` keeps).
 fn out_array(dtype: DType, shape: &[usize], rng: &mut Rng) -> Value {
@@ -2791,14 +2794,7 @@ fn keyword_dtype(loop_of: impl Fn(DType) -> fnp_core::Result<DType>) -> Option<(
 /// the casting and shape matrix.
 fn keyword_cases(s: &mut Suite, rng: &mut Rng) {
     use fnp_core::Casting;
-    let params = |out: Value, extra: &[(&str, Value)]| {
-        let mut m = Map::new();
-        m.insert("out".into(), out);
-        for (k, v) in extra {
-            m.insert((*k).into(), v.clone());
-        }
-        Some(Value::Object(m))
-    };
+    let params = |out: Value, extra: &[(&str, Value)]| with_keyword("out", out, extra);
     let arr = OperandType::Array;
     for &op in BinaryOp::ALL {
         let name = op.name();
@@ -2878,14 +2874,8 @@ fn keyword_cases(s: &mut Suite, rng: &mut Rng) {
     // dtype=: for every ufunc a wider loop than its operands pick (int16
     // operands computed in float64, or the natural dtype where that is all
     // NumPy allows), and one it has no loop for or cannot cast into.
-    let dtype_param = |d: DType, extra: &[(&str, Value)]| {
-        let mut m = Map::new();
-        m.insert("dtype".into(), json!(d.name()));
-        for (k, v) in extra {
-            m.insert((*k).into(), v.clone());
-        }
-        Some(Value::Object(m))
-    };
+    let dtype_param =
+        |d: DType, extra: &[(&str, Value)]| with_keyword("dtype", json!(d.name()), extra);
     let i16s = |rng: &mut Rng| {
         input(
             DType::Int16,

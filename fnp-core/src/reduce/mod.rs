@@ -144,11 +144,14 @@ pub(crate) fn dtype_cast_flags(
     let mut sink = [0u8; 8];
     crate::ufunc::keywords::for_each_index(a.shape(), |idx| {
         let at = a.layout().element_index(idx);
-        let mut v = [0f64];
-        a.load(at, 1, &mut v);
-        if !(skip_nan && v[0].is_nan()) {
-            flags |= crate::ufunc::keywords::cast_element(a, at, to, &mut sink);
+        if skip_nan {
+            let mut v = [0f64];
+            a.load(at, 1, &mut v);
+            if v[0].is_nan() {
+                return;
+            }
         }
+        flags |= crate::ufunc::keywords::cast_element(a, at, to, &mut sink);
     });
     flags
 }

@@ -1,7 +1,8 @@
 //! A ufunc call with NumPy's keywords: `out=` (the output array's dtype
 //! and shape; its contents are the call's output buffer), `where=` (where
 //! False the output keeps its contents), `casting=` (how the result may be
-//! cast into `out=`, and the inputs into a `dtype=` loop) and `dtype=`.
+//! cast into `out=`, and the inputs into a `dtype=` loop), `dtype=` and
+//! `signature=` (see [`crate::signature`] for NumPy's rules).
 //!
 //! `dtype=X` (NumPy 2.4, measured): a ufunc whose loops all have one dtype
 //! in and out (arithmetic, bitwise, shifts, the float functions, the
